@@ -1,0 +1,488 @@
+/**
+ * Plays one HTTP stream through a plugin's callbacks exactly as Envoy's Wasm HTTP filter does
+ * (reference §4.5, §4.8, §4.10, §4.11). Event-driven: the caller feeds what arrives from
+ * downstream (request) and upstream (response); the driver tells its sink what to forward
+ * upstream, what to send downstream, and when to reset. The test kit and the dev proxy both use
+ * this class, so they cannot disagree.
+ */
+import { BodyBuffer } from "../body-buffer";
+import { EMPTY_BYTES } from "../bytes";
+import { BufferType, GrpcStatus, MapType, StreamType } from "../constants";
+import type { Context, LocalReply, PendingActionHandler } from "../context";
+import { HeaderMap } from "../header-map";
+import type { Plugin } from "../plugin";
+import { newStreamInfo, type StreamInfo } from "../stream-info";
+import type { PropertyTree } from "../plugin-info";
+import { CLOSE_STREAM_DETAILS, FAIL_STREAM_DETAILS, type FailurePolicy } from "../failure-policy";
+import { dataStatus, headersStatus, trailersStatus, type DataStatus, type HeadersStatus, type TrailersStatus } from "./filter-status";
+
+/** Where the driver sends traffic. Every method is called synchronously from a driver call. */
+export interface HttpStreamSink {
+  /** Forward request headers to the upstream. */
+  upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void;
+  upstreamData(data: Uint8Array, endOfStream: boolean): void;
+  upstreamTrailers(trailers: HeaderMap): void;
+  /** Send response headers to the client (also for local replies). */
+  downstreamHeaders(headers: HeaderMap, endOfStream: boolean): void;
+  downstreamData(data: Uint8Array, endOfStream: boolean): void;
+  downstreamTrailers(trailers: HeaderMap): void;
+  /** Reset the stream (both directions) with these response-code details. */
+  reset(details: string): void;
+}
+
+export interface HttpStreamOptions {
+  readonly failurePolicy?: FailurePolicy;
+  /** Property overrides for this stream (e.g. `source.address`). */
+  readonly properties?: PropertyTree;
+  readonly connectionId?: number;
+  readonly protocol?: string;
+}
+
+type Phase = "open" | "headers-stop-all" | "headers-stop" | "body-stop" | "trailers-stop" | "done";
+
+/** One direction of the stream (request: downstream -> upstream; response: upstream -> downstream). */
+class Direction {
+  headers: HeaderMap | null = null;
+  headersForwarded = false;
+  /** Data received and not yet forwarded. */
+  held = new BodyBuffer();
+  /** The plugin returned StopIterationAndBuffer: its next body callback sees everything held. */
+  bufferingForPlugin = false;
+  trailers: HeaderMap | null = null;
+  trailersForwarded = false;
+  /** The peer finished this direction (end_of_stream seen or trailers received). */
+  ended = false;
+  phase: Phase = "open";
+  /** The headers themselves carried end_of_stream. */
+  headersEndedStream = false;
+
+  constructor(
+    readonly isRequest: boolean,
+    readonly headersMap: number,
+    readonly trailersMap: number,
+    readonly bodyBuffer: number,
+  ) {}
+}
+
+export class HttpStream implements PendingActionHandler {
+  /** The stream context, created lazily at the first request headers. */
+  context: Context | null = null;
+  /** The local reply the plugin (or the failure policy) sent, if any. */
+  localReply: LocalReply | null = null;
+  /** Set once the stream was reset (`proxy_close_stream`, or a local reply after the response started). */
+  resetDetails: string | null = null;
+  readonly streamInfo: StreamInfo;
+  private readonly request = new Direction(true, MapType.RequestHeaders, MapType.RequestTrailers, BufferType.HttpRequestBody);
+  private readonly response = new Direction(false, MapType.ResponseHeaders, MapType.ResponseTrailers, BufferType.HttpResponseBody);
+  /** Callbacks are no longer delivered (fail open/closed, reset, local reply sent). */
+  private passthrough = false;
+  private suppressed = false;
+  private completed = false;
+  private readonly failurePolicy: FailurePolicy;
+
+  constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
+    this.failurePolicy = options.failurePolicy ?? "fail_closed";
+    this.streamInfo = newStreamInfo(Number(plugin.vm.process.scheduler.nowNanos() / 1_000_000n), options.connectionId ?? 1, options.properties ?? {});
+    if (options.protocol !== undefined) this.streamInfo.protocol = options.protocol;
+  }
+
+  private get vm() {
+    return this.plugin.vm;
+  }
+
+  // ---------------------------------------------------------------- inputs from downstream
+
+  /** Request headers arrived from downstream. Returns the filter's status for them. */
+  requestHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    this.streamInfo.requestHeaders = headers.clone();
+    if (this.precheck()) return this.onFailedHeaders(this.request, headers, endOfStream);
+    if (this.context === null) {
+      const context = this.plugin.createStreamContext("http");
+      context.driver = this;
+      context.streamInfo = this.streamInfo;
+      this.context = context;
+      if (this.precheck()) return this.onFailedHeaders(this.request, headers, endOfStream);
+    }
+    return this.onHeaders(this.request, headers, endOfStream);
+  }
+
+  /** A request body chunk arrived. Returns the filter's status (the standing stop when not delivered). */
+  requestBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
+    this.streamInfo.requestBodySize += data.length;
+    return this.onData(this.request, data.slice(), endOfStream);
+  }
+
+  requestTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
+    return this.onTrailers(this.request, trailers);
+  }
+
+  // ---------------------------------------------------------------- inputs from upstream
+
+  responseHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    if (this.localReply !== null || this.resetDetails !== null) return "StopAllIterationAndWatermark";
+    this.streamInfo.responseHeaders = headers;
+    return this.onHeaders(this.response, headers, endOfStream);
+  }
+
+  responseBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
+    if (this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
+    return this.onData(this.response, data.slice(), endOfStream);
+  }
+
+  responseTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
+    if (this.localReply !== null || this.resetDetails !== null) return "StopIteration";
+    this.streamInfo.responseTrailers = trailers;
+    return this.onTrailers(this.response, trailers);
+  }
+
+  /**
+   * The stream is over (response sent or stream reset): `proxy_on_log`, `proxy_on_done`,
+   * `proxy_on_delete`, in Envoy's HTTP order. Legal once; later calls do nothing.
+   */
+  complete(): void {
+    if (this.completed) return;
+    this.completed = true;
+    this.streamInfo.endTimeMs = Number(this.vm.process.scheduler.nowNanos() / 1_000_000n);
+    const context = this.context;
+    if (context === null || context.deleted) return;
+    const vm = this.vm;
+    if (!vm.failed) {
+      context.clearAvailability();
+      // The access-log phase sees request/response headers and response trailers, read-only.
+      context.headerMaps[MapType.RequestHeaders] = this.request.headers;
+      context.headerMaps[MapType.ResponseHeaders] = this.response.headers;
+      context.headerMaps[MapType.ResponseTrailers] = this.response.trailers;
+      context.inLogPhase = true;
+      vm.invoke("proxy_on_log", vm.callback("proxy_on_log"), context, context.id);
+      context.clearAvailability();
+      vm.invoke("proxy_on_done", vm.callback("proxy_on_done"), context, context.id);
+    }
+    vm.deleteContext(context);
+    context.driver = null;
+  }
+
+  /** The request or response headers as the plugin has left them so far (held or forwarded), or null. */
+  currentHeaders(which: "request" | "response"): HeaderMap | null {
+    return (which === "request" ? this.request : this.response).headers;
+  }
+
+  /** Body bytes of a direction that the host holds right now (buffered or paused), not yet forwarded. */
+  heldBody(which: "request" | "response"): Uint8Array {
+    return (which === "request" ? this.request : this.response).held.bytes;
+  }
+
+  // ---------------------------------------------------------------- the driver
+
+  /** True when the VM has failed; applies the failure policy once. */
+  private precheck(): boolean {
+    if (!this.vm.failed) return this.passthrough;
+    if (!this.passthrough) {
+      this.passthrough = true;
+      if (this.failurePolicy !== "fail_open") this.failClosed();
+    }
+    return true;
+  }
+
+  private failClosed(): void {
+    const grpc = (this.request.headers?.getString("content-type") ?? "").startsWith("application/grpc");
+    this.suppressed = true;
+    this.sendLocalReply({ status: 503, details: FAIL_STREAM_DETAILS, body: EMPTY_BYTES, headers: new HeaderMap(), grpcStatus: grpc ? GrpcStatus.Unavailable : undefined }, false);
+  }
+
+  private onFailedHeaders(direction: Direction, headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    direction.headers = headers;
+    direction.ended = endOfStream;
+    if (this.suppressed || this.localReply !== null) return "StopAllIterationAndWatermark";
+    this.forwardHeaders(direction);
+    return "Continue";
+  }
+
+  private onHeaders(direction: Direction, headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    direction.headers = headers;
+    direction.ended = endOfStream;
+    direction.headersEndedStream = endOfStream;
+    if (this.precheck()) return this.onFailedHeaders(direction, headers, endOfStream);
+    return this.callHeaders(direction);
+  }
+
+  private callHeaders(direction: Direction): HeadersStatus {
+    const context = this.context!;
+    const vm = this.vm;
+    const headers = direction.headers!;
+    context.headerMaps[direction.headersMap] = headers;
+    context.writableMaps |= 1 << direction.headersMap;
+    const name = direction.isRequest ? "proxy_on_request_headers" : "proxy_on_response_headers";
+    const result = vm.invoke(name, vm.callback(name), context, context.id, headers.size, direction.ended ? 1 : 0);
+    if (this.precheck()) return this.suppressed ? "StopAllIterationAndWatermark" : this.passOn(direction, "Continue");
+    let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
+    if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";
+    if (status === "Continue") this.forwardHeaders(direction);
+    else direction.phase = status === "StopIteration" ? "headers-stop" : "headers-stop-all";
+    this.applyPendingActions();
+    return status;
+  }
+
+  private onData(direction: Direction, data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
+    if (direction.phase === "done" || this.resetDetails !== null) return "StopIterationNoBuffer";
+    direction.ended = endOfStream;
+    if (this.precheck()) {
+      if (this.suppressed || this.localReply !== null) return "StopIterationNoBuffer";
+      direction.held.append(data);
+      this.passOn(direction, "Continue");
+      return "Continue";
+    }
+    if (direction.phase === "headers-stop-all") {
+      direction.held.append(data);
+      return "StopAllIterationAndWatermark";
+    }
+    return this.callBody(direction, data);
+  }
+
+  private callBody(direction: Direction, data: Uint8Array): DataStatus {
+    const context = this.context!;
+    const vm = this.vm;
+    let view: BodyBuffer;
+    if (direction.bufferingForPlugin) {
+      direction.held.append(data);
+      view = direction.held;
+    } else {
+      view = new BodyBuffer(data);
+    }
+    const endOfStream = direction.ended && direction.trailers === null;
+    context.buffers[direction.bodyBuffer] = view;
+    // Trailers can be added from the last body callback (Envoy creates the map on demand).
+    let addedTrailers: HeaderMap | null = null;
+    if (endOfStream) {
+      addedTrailers = new HeaderMap();
+      context.headerMaps[direction.trailersMap] = addedTrailers;
+      context.writableMaps |= 1 << direction.trailersMap;
+    }
+    const name = direction.isRequest ? "proxy_on_request_body" : "proxy_on_response_body";
+    const result = vm.invoke(name, vm.callback(name), context, context.id, view.length, endOfStream ? 1 : 0);
+    context.headerMaps[direction.trailersMap] = null;
+    context.writableMaps &= ~(1 << direction.trailersMap);
+    if (addedTrailers !== null && addedTrailers.size > 0) direction.trailers = addedTrailers;
+    if (view !== direction.held) direction.held.append(view.bytes);
+    if (this.precheck()) {
+      if (!this.suppressed) this.passOn(direction, "Continue");
+      return this.suppressed ? "StopIterationNoBuffer" : "Continue";
+    }
+    let status = dataStatus(result ?? 0);
+    if (context.pendingLocalReply !== null) status = "StopIterationNoBuffer";
+    switch (status) {
+      case "Continue":
+        this.forwardAll(direction);
+        break;
+      case "StopIterationAndBuffer":
+        direction.bufferingForPlugin = true;
+        direction.phase = "body-stop";
+        break;
+      case "StopIterationAndWatermark":
+        direction.bufferingForPlugin = false;
+        direction.phase = "body-stop";
+        break;
+      case "StopIterationNoBuffer":
+        direction.held.clear();
+        direction.bufferingForPlugin = false;
+        direction.phase = "body-stop";
+        context.buffers[direction.bodyBuffer] = null;
+        break;
+    }
+    this.applyPendingActions();
+    return status;
+  }
+
+  private onTrailers(direction: Direction, trailers: HeaderMap): TrailersStatus | HeadersStatus {
+    if (direction.phase === "done" || this.resetDetails !== null) return "StopIteration";
+    direction.trailers = trailers;
+    direction.ended = true;
+    if (this.precheck()) {
+      if (this.suppressed || this.localReply !== null) return "StopIteration";
+      this.passOn(direction, "Continue");
+      return "Continue";
+    }
+    if (direction.phase === "headers-stop-all") return "StopAllIterationAndWatermark";
+    return this.callTrailers(direction);
+  }
+
+  private callTrailers(direction: Direction): TrailersStatus {
+    const context = this.context!;
+    const vm = this.vm;
+    const trailers = direction.trailers!;
+    context.headerMaps[direction.trailersMap] = trailers;
+    context.writableMaps |= 1 << direction.trailersMap;
+    const name = direction.isRequest ? "proxy_on_request_trailers" : "proxy_on_response_trailers";
+    const result = vm.invoke(name, vm.callback(name), context, context.id, trailers.size);
+    if (this.precheck()) {
+      if (!this.suppressed) this.passOn(direction, "Continue");
+      return this.suppressed ? "StopIteration" : "Continue";
+    }
+    let status = trailersStatus(result ?? 0);
+    if (context.pendingLocalReply !== null) status = "StopIteration";
+    if (status === "Continue") this.forwardAll(direction);
+    else direction.phase = "trailers-stop";
+    this.applyPendingActions();
+    return status;
+  }
+
+  /** Forwards what the direction holds (used once callbacks no longer run). */
+  private passOn<T>(direction: Direction, status: T): T {
+    if (direction.headers !== null) this.forwardAll(direction);
+    return status;
+  }
+
+  private forwardHeaders(direction: Direction): void {
+    if (direction.headersForwarded || direction.headers === null) return;
+    direction.headersForwarded = true;
+    const endOfStream = direction.ended && direction.held.length === 0 && direction.trailers === null;
+    if (direction.isRequest) this.sink.upstreamHeaders(direction.headers, endOfStream);
+    else this.sink.downstreamHeaders(direction.headers, endOfStream);
+    if (this.context !== null) {
+      this.context.headerMaps[direction.headersMap] = null;
+      this.context.writableMaps &= ~(1 << direction.headersMap);
+    }
+    if (endOfStream) direction.phase = "done";
+    else if (direction.phase !== "body-stop") direction.phase = "open";
+  }
+
+  /** Forwards headers (if still held), held data and trailers (if received). */
+  private forwardAll(direction: Direction): void {
+    this.forwardHeaders(direction);
+    if (direction.phase === "done") return;
+    const data = direction.held.bytes;
+    direction.held = new BodyBuffer();
+    direction.bufferingForPlugin = false;
+    const withTrailers = direction.trailers !== null;
+    if (data.length > 0 || (direction.ended && !withTrailers)) {
+      const endOfStream = direction.ended && !withTrailers;
+      if (direction.isRequest) this.sink.upstreamData(data, endOfStream);
+      else this.sink.downstreamData(data, endOfStream);
+      if (!direction.isRequest) this.streamInfo.responseBodySize += data.length;
+    }
+    if (withTrailers && direction.ended && !direction.trailersForwarded) {
+      direction.trailersForwarded = true;
+      if (direction.isRequest) this.sink.upstreamTrailers(direction.trailers!);
+      else this.sink.downstreamTrailers(direction.trailers!);
+    }
+    direction.phase = direction.ended ? "done" : "open";
+    if (this.context !== null) {
+      this.context.buffers[direction.bodyBuffer] = null;
+      this.context.headerMaps[direction.trailersMap] = null;
+    }
+  }
+
+  /** Resumes a direction after `proxy_continue_stream` (§4.8). */
+  private resume(direction: Direction): void {
+    const context = this.context!;
+    switch (direction.phase) {
+      case "headers-stop-all": {
+        direction.phase = "open";
+        const data = direction.held.bytes;
+        // Data (or a bare end of stream) that arrived while stopped is delivered to the plugin now.
+        const hasBody = data.length > 0 || (direction.ended && direction.trailers === null && !direction.headersEndedStream);
+        this.forwardHeaders(direction);
+        if (hasBody) {
+          direction.held = new BodyBuffer();
+          this.callBody(direction, data);
+        }
+        if (direction.phase === "open" && direction.trailers !== null && !direction.trailersForwarded) this.callTrailers(direction);
+        break;
+      }
+      case "headers-stop":
+        this.forwardHeaders(direction);
+        break;
+      case "body-stop":
+      case "trailers-stop":
+        this.forwardAll(direction);
+        break;
+      default:
+        break;
+    }
+    context.headerMaps[direction.headersMap] = null;
+    context.buffers[direction.bodyBuffer] = null;
+    if (!direction.isRequest) {
+      // Envoy quirk: a response continue also drops the request pointers.
+      context.headerMaps[MapType.RequestHeaders] = null;
+      context.headerMaps[MapType.RequestTrailers] = null;
+    }
+  }
+
+  /** Applies continue/close/local reply recorded during a callback (PendingActionHandler). */
+  applyPendingActions(): void {
+    const context = this.context;
+    if (context === null) return;
+    for (;;) {
+      const reply = context.pendingLocalReply;
+      if (reply !== null) {
+        context.pendingLocalReply = null;
+        context.pendingContinue = 0;
+        this.sendLocalReply(reply, true);
+        continue;
+      }
+      if (context.pendingClose !== 0) {
+        context.pendingClose = 0;
+        context.pendingContinue = 0;
+        this.resetStream(CLOSE_STREAM_DETAILS);
+        continue;
+      }
+      if (context.pendingContinue !== 0) {
+        const bits = context.pendingContinue;
+        context.pendingContinue = 0;
+        if (this.localReply !== null || this.resetDetails !== null) continue;
+        if (bits & (1 << StreamType.Request)) this.resume(this.request);
+        if (bits & (1 << StreamType.Response)) this.resume(this.response);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private resetStream(details: string): void {
+    if (this.resetDetails !== null) return;
+    this.resetDetails = details;
+    if (this.streamInfo.responseCodeDetails === "") this.streamInfo.responseCodeDetails = details;
+    this.request.phase = "done";
+    this.response.phase = "done";
+    this.passthrough = true;
+    this.sink.reset(details);
+  }
+
+  /**
+   * Sends a local reply. From the request path it is encoded through the plugin's response
+   * callbacks like any response [~ reference §4.5]; once response headers went downstream Envoy
+   * can only reset the stream.
+   */
+  private sendLocalReply(reply: LocalReply, throughResponseCallbacks: boolean): void {
+    if (this.localReply !== null || this.resetDetails !== null) return;
+    if (this.response.headersForwarded) {
+      this.resetStream(reply.details);
+      return;
+    }
+    this.localReply = reply;
+    this.streamInfo.responseCodeDetails = reply.details;
+    this.request.phase = "done";
+    const headers = new HeaderMap();
+    headers.add(":status", String(reply.status));
+    for (const [key, value] of reply.headers.pairs()) headers.add(key, value);
+    if (reply.body.length > 0) {
+      headers.replace("content-length", String(reply.body.length));
+      if (headers.get("content-type") === undefined) headers.add("content-type", "text/plain");
+    }
+    if (reply.grpcStatus !== undefined) headers.replace("grpc-status", String(reply.grpcStatus));
+    const responseFromPlugin = throughResponseCallbacks && !this.suppressed && !this.vm.failed && this.response.headers === null;
+    const response = this.response;
+    response.headers = null;
+    response.held = new BodyBuffer();
+    response.phase = "open";
+    this.streamInfo.responseHeaders = headers;
+    if (responseFromPlugin) {
+      this.onHeaders(response, headers, reply.body.length === 0);
+      if (reply.body.length > 0) this.onData(response, reply.body, true);
+      return;
+    }
+    response.headers = headers;
+    response.ended = true;
+    if (reply.body.length > 0) response.held.append(reply.body);
+    this.forwardAll(response);
+  }
+}

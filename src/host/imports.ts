@@ -1,0 +1,85 @@
+/**
+ * Builds the import object for one VM: every hostcall family, filtered to what cpp-host registers
+ * for the module's ABI version, plus the WASI functions under both WASI module names. WASI calls
+ * outside the restricted set trap during module start and inside the allocator.
+ */
+import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, hostImportsFor, importKey } from "./abi";
+import { bufferHostcalls } from "./hostcalls/buffers";
+import { contextHostcalls } from "./hostcalls/context";
+import { foreignHostcalls } from "./hostcalls/foreign";
+import { grpcHostcalls } from "./hostcalls/grpc";
+import { headerHostcalls } from "./hostcalls/headers";
+import { httpCallHostcalls } from "./hostcalls/http-call";
+import { localResponseHostcalls } from "./hostcalls/local-response";
+import { logHostcalls } from "./hostcalls/log";
+import { metricHostcalls } from "./hostcalls/metrics";
+import { propertyHostcalls } from "./hostcalls/properties";
+import { sharedDataHostcalls } from "./hostcalls/shared-data";
+import { sharedQueueHostcalls } from "./hostcalls/shared-queue";
+import { streamControlHostcalls } from "./hostcalls/stream-control";
+import type { HostcallTable } from "./hostcalls/table";
+import { timerHostcalls } from "./hostcalls/timers";
+import { createWasiImports, WASI_MODULES } from "./wasi";
+import type { Vm } from "./vm";
+import { randomBytes } from "node:crypto";
+import type { WasmImports, WasmMemory } from "./wasm-api";
+
+/** The memory of the instance being built; set by the VM right after instantiation. */
+export interface ImportMemory {
+  memory: WasmMemory | null;
+}
+
+/**
+ * Imports for `vm`: only the functions its ABI version registers. Functions this host does not
+ * implement are left out, so instantiation of a module importing them fails loudly.
+ */
+export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
+  const proxyCalls: HostcallTable = Object.assign(
+    {},
+    logHostcalls(vm),
+    headerHostcalls(vm),
+    bufferHostcalls(vm),
+    streamControlHostcalls(vm),
+    localResponseHostcalls(vm),
+    propertyHostcalls(vm),
+    httpCallHostcalls(vm),
+    grpcHostcalls(vm),
+    sharedDataHostcalls(vm),
+    sharedQueueHostcalls(vm),
+    metricHostcalls(vm),
+    timerHostcalls(vm),
+    contextHostcalls(vm),
+    foreignHostcalls(vm),
+  );
+  const wasi = createWasiImports({
+    memory: () => memory.memory!,
+    log: (level, message) => vm.wasmLog(level, message),
+    hostLog: (level, message) => vm.hostLog((["trace", "debug", "info", "warn", "error", "critical"] as const)[level] ?? "error", message),
+    environment: Object.entries(vm.environment),
+    now: () => vm.process.scheduler.nowNanos(),
+    monotonic: () => vm.process.scheduler.monotonicNanos(),
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  });
+  const registered = hostImportsFor(vm.abiVersion);
+  const env: Record<string, HostcallTable[string]> = {};
+  const wasiByModule: Record<string, Record<string, HostcallTable[string]>> = {};
+  for (const module of WASI_MODULES) wasiByModule[module] = {};
+  for (const spec of registered.values()) {
+    if (spec.module === "env") {
+      const implementation = proxyCalls[spec.name];
+      if (implementation !== undefined) env[spec.name] = implementation;
+      else if (spec.name === "emscripten_notify_memory_growth") env[spec.name] = () => undefined;
+      continue;
+    }
+    const implementation = wasi[spec.name];
+    if (implementation === undefined || wasiByModule[spec.module] === undefined) continue;
+    const key = importKey(spec.module, spec.name);
+    const allowedAtStart = START_ALLOWED_HOSTCALLS.has(key);
+    const allowedInAllocator = ALLOCATOR_ALLOWED_HOSTCALLS.has(key);
+    wasiByModule[spec.module][spec.name] = (...args: unknown[]) => {
+      vm.checkRestrictedWasi(key, allowedAtStart, allowedInAllocator);
+      return implementation(...args);
+    };
+  }
+  return { env, ...wasiByModule } as WasmImports;
+}

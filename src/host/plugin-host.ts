@@ -1,0 +1,80 @@
+/**
+ * A plugin as a filter chain uses it: a VM (from a checked module) with the plugin started on it,
+ * the failure policy, and reload with back-off (reference §4.10). Streams are created here so
+ * each gets the VM that is current when it starts.
+ */
+import type { CheckedModule } from "./module";
+import { HttpStream, type HttpStreamOptions, type HttpStreamSink } from "./drivers/http-stream";
+import { TcpStream, type TcpStreamSink } from "./drivers/tcp-stream";
+import type { FailurePolicy } from "./failure-policy";
+import { Plugin, PluginStartError, type PluginOptions } from "./plugin";
+import type { ProxyProcess } from "./process";
+import { Vm, type VmOptions } from "./vm";
+
+export interface PluginHostOptions extends PluginOptions {
+  readonly module: CheckedModule;
+  readonly process: ProxyProcess;
+  readonly vm?: Omit<VmOptions, "process">;
+  readonly failurePolicy?: FailurePolicy;
+  /** Base back-off before a failed VM is reloaded (`fail_reload`); Envoy's default is 1 s. */
+  readonly reloadBackoffMs?: number;
+}
+
+export class PluginHost {
+  vm!: Vm;
+  plugin!: Plugin;
+  /** Number of VMs created after the first one (reloads). */
+  reloads = 0;
+  readonly failurePolicy: FailurePolicy;
+  private failedAtMs: number | null = null;
+
+  /** Creates the VM, runs module start and the plugin start. Throws PluginStartError (or ModuleLoadError). */
+  constructor(readonly options: PluginHostOptions) {
+    this.failurePolicy = options.failurePolicy ?? "fail_closed";
+    this.boot();
+  }
+
+  private boot(): void {
+    const vm = new Vm(this.options.module, { ...this.options.vm, process: this.options.process });
+    if (!vm.start()) throw new PluginStartError("Failed to initialize Wasm code", "module_start", vm.failure?.report);
+    const plugin = new Plugin(vm, this.options);
+    plugin.start();
+    vm.failureListeners.push(() => {
+      this.failedAtMs = Number(this.options.process.scheduler.monotonicNanos() / 1_000_000n);
+    });
+    this.vm = vm;
+    this.plugin = plugin;
+  }
+
+  /** With `fail_reload`, replaces a failed VM once the back-off has passed. */
+  private maybeReload(): void {
+    if (this.failurePolicy !== "fail_reload" || !this.vm.failed || this.failedAtMs === null) return;
+    const nowMs = Number(this.options.process.scheduler.monotonicNanos() / 1_000_000n);
+    if (nowMs - this.failedAtMs < (this.options.reloadBackoffMs ?? 1000)) return;
+    try {
+      this.boot();
+      this.reloads++;
+      this.failedAtMs = null;
+    } catch {
+      // The new VM failed to start: stay failed and back off again.
+      this.failedAtMs = nowMs;
+    }
+  }
+
+  /** A new HTTP stream on the current VM (reloading first if due). */
+  httpStream(sink: HttpStreamSink, options: Omit<HttpStreamOptions, "failurePolicy"> = {}): HttpStream {
+    this.maybeReload();
+    return new HttpStream(this.plugin, sink, { ...options, failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed" });
+  }
+
+  /** A new TCP connection on the current VM (reloading first if due). */
+  tcpStream(sink: TcpStreamSink): TcpStream {
+    this.maybeReload();
+    return new TcpStream(this.plugin, sink, this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed");
+  }
+
+  /** Removes the plugin (`proxy_on_done` …); true when its root context is gone. */
+  shutdown(): boolean {
+    return this.plugin.shutdown();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Time and deferred work for the host. Envoy runs everything on a dispatcher: timers fire later,
+ * queue notifications are posted to run after the current callback. The host never runs such work
+ * re-entrantly; it hands it to a Scheduler. Tests use ManualScheduler (a fake clock with explicit
+ * advancing and flushing); the dev proxy uses RealScheduler.
+ */
+
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Scheduler {
+  /** Wall-clock time in nanoseconds since the Unix epoch. */
+  nowNanos(): bigint;
+  /** Monotonic time in nanoseconds (arbitrary origin). */
+  monotonicNanos(): bigint;
+  /** Runs `fire` once after `delayMs`. */
+  setTimer(delayMs: number, fire: () => void): TimerHandle;
+  cancelTimer(handle: TimerHandle): void;
+  /** Runs `task` soon, never inside the current call stack. */
+  post(task: () => void): void;
+}
+
+interface PendingTimer {
+  handle: TimerHandle;
+  dueMs: number;
+  fire: () => void;
+}
+
+/**
+ * A fake clock: time moves only through `advance`, posted work runs only through `runPosted`.
+ * Deterministic by construction.
+ */
+export class ManualScheduler implements Scheduler {
+  private nowMs: number;
+  private readonly originMs: number;
+  private timers: PendingTimer[] = [];
+  private posted: (() => void)[] = [];
+  private nextId = 1;
+
+  /** @param startMs wall-clock start, default 2024-01-01T00:00:00Z so logs are reproducible. */
+  constructor(startMs = Date.UTC(2024, 0, 1)) {
+    this.nowMs = startMs;
+    this.originMs = startMs;
+  }
+
+  nowNanos(): bigint {
+    return BigInt(Math.round(this.nowMs * 1e6));
+  }
+
+  monotonicNanos(): bigint {
+    return BigInt(Math.round((this.nowMs - this.originMs) * 1e6));
+  }
+
+  /** Current fake wall-clock time in milliseconds. */
+  get now(): number {
+    return this.nowMs;
+  }
+
+  setTimer(delayMs: number, fire: () => void): TimerHandle {
+    const handle = { id: this.nextId++ };
+    this.timers.push({ handle, dueMs: this.nowMs + Math.max(0, delayMs), fire });
+    return handle;
+  }
+
+  cancelTimer(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.handle !== handle);
+  }
+
+  post(task: () => void): void {
+    this.posted.push(task);
+  }
+
+  /** Number of posted tasks waiting for `runPosted`. */
+  get pendingPosted(): number {
+    return this.posted.length;
+  }
+
+  /** Runs posted tasks (and the tasks they post) until none are left; returns how many ran. */
+  runPosted(): number {
+    let ran = 0;
+    while (this.posted.length > 0) {
+      const task = this.posted.shift()!;
+      task();
+      ran++;
+    }
+    return ran;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due, in due order, each at its own
+   * time (a timer re-armed by a tick fires again within the same advance if it falls due).
+   */
+  advance(ms: number): void {
+    const target = this.nowMs + ms;
+    for (;;) {
+      let next: PendingTimer | undefined;
+      for (const t of this.timers) if (t.dueMs <= target && (next === undefined || t.dueMs < next.dueMs)) next = t;
+      if (next === undefined) break;
+      this.timers.splice(this.timers.indexOf(next), 1);
+      this.nowMs = Math.max(this.nowMs, next.dueMs);
+      next.fire();
+    }
+    this.nowMs = target;
+  }
+}
+
+/** Real time: Node timers and `setImmediate`. For the dev proxy. */
+export class RealScheduler implements Scheduler {
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private nextId = 1;
+
+  nowNanos(): bigint {
+    return BigInt(Date.now()) * 1_000_000n;
+  }
+
+  monotonicNanos(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  setTimer(delayMs: number, fire: () => void): TimerHandle {
+    const handle = { id: this.nextId++ };
+    const timer = setTimeout(() => {
+      this.timers.delete(handle.id);
+      fire();
+    }, delayMs);
+    timer.unref?.();
+    this.timers.set(handle.id, timer);
+    return handle;
+  }
+
+  cancelTimer(handle: TimerHandle): void {
+    const timer = this.timers.get(handle.id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(handle.id);
+  }
+
+  post(task: () => void): void {
+    setImmediate(task);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What Envoy knows about a stream or connection, for the `request.*`, `response.*`,
+ * `source.*`, `destination.*` and `connection.*` attributes (reference §3.5).
+ */
+import type { HeaderMap } from "./header-map";
+import type { PropertyTree } from "./plugin-info";
+
+export interface StreamInfo {
+  /** Request headers as received from downstream (a copy the plugin's edits do not change). */
+  requestHeaders: HeaderMap | null;
+  responseHeaders: HeaderMap | null;
+  responseTrailers: HeaderMap | null;
+  /** Bytes of request body received and response body sent. */
+  requestBodySize: number;
+  responseBodySize: number;
+  /** Time the first request byte arrived, ms since epoch. */
+  startTimeMs: number;
+  /** Time the stream completed, or undefined while it runs. */
+  endTimeMs: number | undefined;
+  protocol: string;
+  connectionId: number;
+  sourceAddress: string;
+  destinationAddress: string;
+  /** `response.code_details`. */
+  responseCodeDetails: string;
+  /** Values set with `proxy_set_property`, keyed by the path bytes (decoded) Envoy stores as `wasm.<path>`. */
+  readonly filterState: Map<string, Uint8Array>;
+  /** Per-stream property overrides supplied by the test or proxy. */
+  overrides: PropertyTree;
+}
+
+export function newStreamInfo(startTimeMs: number, connectionId: number, overrides: PropertyTree = {}): StreamInfo {
+  return {
+    requestHeaders: null,
+    responseHeaders: null,
+    responseTrailers: null,
+    requestBodySize: 0,
+    responseBodySize: 0,
+    startTimeMs,
+    endTimeMs: undefined,
+    protocol: "HTTP/1.1",
+    connectionId,
+    sourceAddress: "127.0.0.1:40000",
+    destinationAddress: "127.0.0.1:10000",
+    responseCodeDetails: "",
+    filterState: new Map(),
+    overrides,
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * One Proxy-Wasm VM: a module instance with its memory, its allocator, its contexts and its
+ * failure state (reference §4.1–§4.4, §4.9, §4.10). Hostcall families and drivers sit on top.
+ */
+import { EMPTY_BYTES, bytesToString } from "./bytes";
+import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type ResultCode } from "./constants";
+import { Context } from "./context";
+import { MemoryAccessError, RestrictedCallError } from "./errors";
+import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
+import { buildImports, type ImportMemory } from "./imports";
+import { wasmLogPrefix } from "./log";
+import type { CheckedModule } from "./module";
+import type { Metric } from "./metrics";
+import type { PluginInfo } from "./plugin-info";
+import type { ProxyProcess } from "./process";
+import { describeFailure, type VmFailure } from "./vm-failure";
+
+export interface VmOptions {
+  readonly process: ProxyProcess;
+  /** Envoy `vm_config.vm_id`. */
+  readonly vmId?: string;
+  /** Envoy `vm_config.configuration` as bytes (buffer 6). */
+  readonly vmConfiguration?: Uint8Array;
+  /** WASI environment variables (`vm_config.environment_variables`). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Record hostcalls that hit data the current callback does not have (see `strictViolations`). */
+  readonly strict?: boolean;
+}
+
+/** A hostcall that asked for data the callback does not have; recorded in strict mode. */
+export interface StrictViolation {
+  readonly hostcall: string;
+  readonly callback: string;
+  readonly contextId: number;
+  readonly detail: string;
+}
+
+type Export = (...args: number[]) => number | undefined;
+
+/** Where hostcalls may be made from. */
+const enum Restriction {
+  None = 0,
+  Start = 1,
+  Allocator = 2,
+}
+
+export class Vm {
+  readonly abiVersion: AbiVersion;
+  readonly vmId: string;
+  readonly vmConfiguration: Uint8Array;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly process: ProxyProcess;
+  readonly strict: boolean;
+  readonly strictViolations: StrictViolation[] = [];
+  readonly functionNames: ReadonlyMap<number, string>;
+
+  /** Live contexts by id (the VM context 0 is not in here). */
+  readonly contexts = new Map<number, Context>();
+  /** The context the VM's own calls (start, allocator) run on. */
+  readonly vmContext: Context;
+
+  /** Set once the VM trapped; no callback runs afterwards. */
+  failure: VmFailure | null = null;
+  /** Called once when the VM fails. */
+  readonly failureListeners: ((failure: VmFailure) => void)[] = [];
+
+  /** Buffer 8 (foreign-function arguments): whatever was set last. */
+  callData: Uint8Array = EMPTY_BYTES;
+  /** Per-VM counters for callout tokens (§5.8). */
+  nextHttpCallToken = 0;
+  nextGrpcCallToken = 1;
+  nextGrpcStreamToken = 2;
+  /** Per-VM metric id counters by type (§5.13): counters 4, 8, …; gauges 5, 9, …; histograms 6, 10, …. */
+  readonly nextMetricIds = [4, 5, 6];
+  /** Metric id -> the stat it names. */
+  readonly metricIds = new Map<number, Metric>();
+
+  private readonly instance: WasmInstance;
+  private readonly memory: WasmMemory;
+  private u8: Uint8Array;
+  private view: DataView;
+  private readonly allocator: Export;
+  private readonly exportsByName: Record<string, Export | undefined>;
+  private nextContextId = 1;
+  private current: Context;
+  private effective: Context | null = null;
+  private callbackName = "";
+  private depth = 0;
+  private restriction = Restriction.None;
+  private lastAbortMessage: string | undefined;
+  private readonly dirty: Context[] = [];
+  private readonly idleTasks: (() => void)[] = [];
+
+  /**
+   * Instantiates a module that passed `loadCheckedModule` (which reports a missing marker,
+   * allocator or memory and unknown imports with cpp-host's messages). Does not run the module's
+   * start functions: call `start()`.
+   */
+  constructor(checked: CheckedModule, options: VmOptions) {
+    if (checked.info.abiVersion === null) throw new Error("Missing or unknown Proxy-Wasm ABI version");
+    this.abiVersion = checked.info.abiVersion;
+    this.process = options.process;
+    this.vmId = options.vmId ?? "";
+    this.vmConfiguration = options.vmConfiguration ?? EMPTY_BYTES;
+    this.environment = options.environment ?? {};
+    this.strict = options.strict ?? false;
+    this.functionNames = checked.info.functionNames;
+    const vmPlugin: PluginInfo = {
+      name: "",
+      rootId: "",
+      vmId: this.vmId,
+      configuration: EMPTY_BYTES,
+      allowOnHeadersStopIteration: false,
+      properties: {},
+    };
+    this.vmContext = new Context(0, "root", vmPlugin, null);
+    this.current = this.vmContext;
+    const importMemory: ImportMemory = { memory: null };
+    this.instance = new wasmApi.Instance(checked.module, buildImports(this, importMemory));
+    const exported = this.instance.exports as Record<string, unknown>;
+    const memory = Object.values(exported).find((e) => e instanceof (wasmApi.Memory as unknown as typeof Object)) as WasmMemory | undefined;
+    if (memory === undefined) throw new Error("Wasm module has no memory");
+    importMemory.memory = memory;
+    this.memory = memory;
+    this.u8 = new Uint8Array(memory.buffer);
+    this.view = new DataView(memory.buffer);
+    this.exportsByName = exported as Record<string, Export | undefined>;
+    const allocator = (exported.malloc ?? exported.proxy_on_memory_allocate) as Export | undefined;
+    if (typeof allocator !== "function") throw new Error("Wasm module is missing malloc function.");
+    this.allocator = allocator;
+  }
+
+  /** A callback export by name, or undefined when the module does not export it. */
+  callback(name: string): Export | undefined {
+    const fn = this.exportsByName[name];
+    return typeof fn === "function" ? fn : undefined;
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Bytes of linear memory currently allocated, for leak checks. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  // ---------------------------------------------------------------- module start
+
+  /**
+   * Runs `_initialize` then `main(0, 0)` or `__main_void()`, or else `_start`, with only the
+   * restricted hostcall set allowed (§4.1). Returns false when the VM failed doing so.
+   */
+  start(): boolean {
+    const initialize = this.callback("_initialize");
+    const steps: [string, Export | undefined][] = initialize !== undefined
+      ? [["_initialize", initialize], this.callback("main") !== undefined ? ["main", this.callback("main")] : ["__main_void", this.callback("__main_void")]]
+      : [["_start", this.callback("_start")]];
+    for (const [name, fn] of steps) {
+      if (fn === undefined) continue;
+      this.restriction = Restriction.Start;
+      try {
+        this.invoke(name, fn, this.vmContext, 0, 0);
+      } finally {
+        this.restriction = Restriction.None;
+      }
+      if (this.failure !== null) return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- contexts
+
+  /** Allocates the next context id from the single per-VM counter (starts at 1). */
+  allocateContextId(): number {
+    return this.nextContextId++;
+  }
+
+  /** The context hostcalls act on: the effective context if one is set and alive, else the current one. */
+  activeContext(): Context {
+    const effective = this.effective;
+    return effective !== null && !effective.deleted ? effective : this.current;
+  }
+
+  /** The context the running callback was delivered to. */
+  get currentContext(): Context {
+    return this.current;
+  }
+
+  /** Name of the running callback ("" between callbacks). */
+  get currentCallback(): string {
+    return this.callbackName;
+  }
+
+  /** Registers a new context under its id. */
+  addContext(context: Context): void {
+    this.contexts.set(context.id, context);
+  }
+
+  /**
+   * Sends `proxy_on_delete` (if exported) and forgets the context: its tick timer stops and calls
+   * that target it fall back to the current context (§4.9).
+   */
+  deleteContext(context: Context): void {
+    if (context.deleted) return;
+    this.invoke("proxy_on_delete", this.callback("proxy_on_delete"), context, context.id);
+    context.deleted = true;
+    if (context.tickTimer !== null) this.process.scheduler.cancelTimer(context.tickTimer);
+    context.tickTimer = null;
+    this.contexts.delete(context.id);
+  }
+
+  /** `proxy_set_effective_context`: false when no such context exists (0 clears the override). */
+  setEffectiveContext(id: number): boolean {
+    if (id === 0) {
+      this.effective = null;
+      return true;
+    }
+    const context = this.contexts.get(id);
+    if (context === undefined) return false;
+    this.effective = context;
+    return true;
+  }
+
+  /** Asks for `context`'s driver to apply its pending actions once the outermost callback returns. */
+  markPendingActions(context: Context): void {
+    if (!this.dirty.includes(context)) this.dirty.push(context);
+  }
+
+  /** Runs `task` now when no callback is running, else right after the outermost one returns. */
+  runWhenIdle(task: () => void): void {
+    if (this.depth === 0) task();
+    else this.idleTasks.push(task);
+  }
+
+  get inCallback(): boolean {
+    return this.depth > 0;
+  }
+
+  // ---------------------------------------------------------------- calling into wasm
+
+  /**
+   * Calls a module export on `context` with the current/effective context saved and restored.
+   * Returns the export's result; undefined when the VM is (or becomes) failed or `fn` is absent.
+   * A trap fails the whole VM. Host bugs (errors other than traps) are rethrown.
+   */
+  invoke(name: string, fn: Export | undefined, context: Context, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
+    if (this.failure !== null || fn === undefined) return undefined;
+    const savedCurrent = this.current;
+    const savedEffective = this.effective;
+    const savedCallback = this.callbackName;
+    this.current = context;
+    this.effective = null;
+    this.callbackName = name;
+    if (this.depth === 0) this.lastAbortMessage = undefined;
+    this.depth++;
+    let result: number | undefined;
+    try {
+      result = fn(a, b, c, d, e);
+    } catch (error) {
+      this.fail(name, error);
+      result = undefined;
+    } finally {
+      this.depth--;
+      this.current = savedCurrent;
+      this.effective = savedEffective;
+      this.callbackName = savedCallback;
+    }
+    if (this.depth === 0) this.afterOutermostCallback(context);
+    return this.failure === null ? result : undefined;
+  }
+
+  private afterOutermostCallback(target: Context): void {
+    while (this.dirty.length > 0) {
+      const context = this.dirty.shift()!;
+      if (context !== target && !context.deleted) context.driver?.applyPendingActions();
+    }
+    while (this.idleTasks.length > 0 && this.depth === 0) this.idleTasks.shift()!();
+  }
+
+  /** Marks the VM failed with a report built from `error`, logs it and tells the listeners. */
+  fail(callback: string, error: unknown): void {
+    if (this.failure !== null) return;
+    const isTrap = error instanceof wasmApi.RuntimeError || error instanceof RestrictedCallError || error instanceof RangeError;
+    if (!isTrap) throw error;
+    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames);
+    this.hostLog("error", this.failure.report);
+    for (const listener of this.failureListeners) listener(this.failure);
+  }
+
+  /**
+   * Calls the module's allocator (`malloc` preferred) with only the allocator's restricted set
+   * allowed. Returns the pointer, or 0 when it failed (returned 0, trapped, or out of memory).
+   */
+  allocate(size: number): number {
+    if (this.failure !== null) return 0;
+    const savedRestriction = this.restriction;
+    this.restriction = Restriction.Allocator;
+    let pointer: number | undefined;
+    try {
+      pointer = this.invoke("malloc", this.allocator, this.vmContext, size);
+    } finally {
+      this.restriction = savedRestriction;
+    }
+    if (pointer === undefined) return 0;
+    pointer >>>= 0;
+    if (pointer === 0 || pointer + size > this.memory.buffer.byteLength) return 0;
+    return pointer;
+  }
+
+  /**
+   * Throws RestrictedCallError (a trap) when `hostcall` is made during module start or inside the
+   * allocator. Every hostcall outside the restricted set calls this first.
+   */
+  checkUnrestricted(hostcall: string): void {
+    if (this.restriction === Restriction.None) return;
+    throw new RestrictedCallError(hostcall, this.restriction === Restriction.Start ? "start" : "allocator");
+  }
+
+  /** Traps when WASI function `key` is called where the restricted set does not allow it. */
+  checkRestrictedWasi(key: string, allowedAtStart: boolean, allowedInAllocator: boolean): void {
+    if (this.restriction === Restriction.None) return;
+    if (this.restriction === Restriction.Start ? allowedAtStart : allowedInAllocator) return;
+    this.checkUnrestricted(key);
+  }
+
+  /** Records a strict-mode violation (no effect unless strict). */
+  reportUnavailable(hostcall: string, detail: string): void {
+    if (!this.strict) return;
+    this.strictViolations.push({ hostcall, callback: this.callbackName, contextId: this.activeContext().id, detail });
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  private bytesView(): Uint8Array {
+    // Growing memory detaches the old buffer, which makes its views empty.
+    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) {
+      this.u8 = new Uint8Array(this.memory.buffer);
+      this.view = new DataView(this.memory.buffer);
+    }
+    return this.u8;
+  }
+
+  private checkRange(pointer: number, size: number): void {
+    if (pointer + size > this.bytesView().length) throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+  }
+
+  /** A copy of `[pointer, pointer + size)`; (0, 0) is the empty value. Throws MemoryAccessError. */
+  readBytes(pointer: number, size: number): Uint8Array {
+    pointer >>>= 0;
+    size >>>= 0;
+    if (size === 0) return EMPTY_BYTES;
+    this.checkRange(pointer, size);
+    return this.u8.slice(pointer, pointer + size);
+  }
+
+  /** The range decoded as UTF-8. Throws MemoryAccessError. */
+  readString(pointer: number, size: number): string {
+    return bytesToString(this.readBytes(pointer, size));
+  }
+
+  writeU32(pointer: number, value: number): void {
+    pointer >>>= 0;
+    this.checkRange(pointer, 4);
+    this.view.setUint32(pointer, value >>> 0, true);
+  }
+
+  writeU64(pointer: number, value: bigint): void {
+    pointer >>>= 0;
+    this.checkRange(pointer, 8);
+    this.view.setBigUint64(pointer, BigInt.asUintN(64, value), true);
+  }
+
+  writeBytes(pointer: number, data: Uint8Array): void {
+    pointer >>>= 0;
+    this.checkRange(pointer, data.length);
+    this.u8.set(data, pointer);
+  }
+
+  /**
+   * Returns `data` to the module through `(ptr_ptr, size_ptr)` (§3.1): empty data writes 0/0
+   * without allocating; otherwise the module's allocator is called. Returns `Ok`, or
+   * `InvalidMemoryAccess` for bad out-pointers or a failed allocation.
+   */
+  returnBytes(data: Uint8Array, pointerPointer: number, sizePointer: number): ResultCode {
+    try {
+      this.checkRange(pointerPointer >>> 0, 4);
+      this.checkRange(sizePointer >>> 0, 4);
+      if (data.length === 0) {
+        this.writeU32(pointerPointer, 0);
+        this.writeU32(sizePointer, 0);
+        return Result.Ok;
+      }
+      const pointer = this.allocate(data.length);
+      if (pointer === 0) return Result.InvalidMemoryAccess;
+      this.writeBytes(pointer, data);
+      this.writeU32(pointerPointer, pointer);
+      this.writeU32(sizePointer, data.length);
+      return Result.Ok;
+    } catch (error) {
+      return this.hostcallError(error);
+    }
+  }
+
+  /** What a hostcall returns for an error it caught: `InvalidMemoryAccess`, or rethrow (trap / host bug). */
+  hostcallError(error: unknown): ResultCode {
+    if (error instanceof MemoryAccessError) return Result.InvalidMemoryAccess;
+    throw error;
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /** A line the plugin wrote at `level` (0..5), in Envoy's `wasm log<prefix>: <message>` format. */
+  wasmLog(level: number, message: string): void {
+    if (level === 5 && message.startsWith("abort: ")) this.lastAbortMessage = message;
+    if (!this.process.isLogged(level)) return;
+    const context = this.activeContext();
+    const plugin = context.plugin;
+    const prefix = wasmLogPrefix(context.isRoot, plugin.name, plugin.rootId, this.vmId);
+    this.process.emit({
+      level: LOG_LEVEL_NAMES[level],
+      source: "wasm",
+      message,
+      line: `wasm log${prefix}: ${message}`,
+      contextId: context.id,
+      pluginName: plugin.name,
+      vmId: this.vmId,
+    });
+  }
+
+  /** A line the host writes about this VM (traps, restricted calls, WASI notes). */
+  hostLog(level: LogLevelName, message: string): void {
+    const numeric = LOG_LEVEL_NAMES.indexOf(level);
+    if (!this.process.isLogged(numeric)) return;
+    const context = this.activeContext();
+    this.process.emit({ level, source: "host", message, line: message, contextId: context.id, pluginName: context.plugin.name, vmId: this.vmId });
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * proxy-wasm-as, Node side: the host and the test kit.
+ */
+export * from "./host";
+export * from "./testing";

@@ -1,0 +1,232 @@
+/**
+ * The test kit's host: one plugin on one VM (plus any others sharing the same process), a fake
+ * clock, recorded logs and callouts. Works with node:test, vitest and jest: it uses no globals
+ * and throws plain Errors.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  loadCheckedModule,
+  ManualScheduler,
+  PluginHost,
+  ProxyProcess,
+  type FailurePolicy,
+  type ForeignFunction,
+  type HeadersInit,
+  type LogLevelName,
+  type PropertyTree,
+} from "../host";
+import { toBytes, type BytesLike } from "../host/bytes";
+import { CalloutRecorder } from "./callout-recorder";
+import { HttpStreamHandle, type SideRecord } from "./http-handle";
+import { LogRecorder } from "./log-recorder";
+import { TcpConnectionHandle } from "./tcp-handle";
+
+export interface TestHostOptions {
+  /** The module: a file path, file URL or the bytes. */
+  readonly wasm: string | URL | Uint8Array;
+  /** Plugin configuration; objects are sent as JSON text. */
+  readonly pluginConfig?: BytesLike | object;
+  /** VM configuration; objects are sent as JSON text. */
+  readonly vmConfig?: BytesLike | object;
+  readonly vmId?: string;
+  readonly pluginName?: string;
+  readonly rootId?: string;
+  /** Extra property values, e.g. `{ xds: { cluster_name: "web" } }`. */
+  readonly properties?: PropertyTree;
+  /** Cluster names callouts may target. */
+  readonly clusters?: readonly string[];
+  /** Envoy's wasm log level; default `trace` so tests see every line. */
+  readonly logLevel?: LogLevelName;
+  /** Start of the fake clock, ms since epoch (default 2024-01-01T00:00:00Z). */
+  readonly clockStartMs?: number;
+  readonly failurePolicy?: FailurePolicy;
+  readonly reloadBackoffMs?: number;
+  /** Throw on a hostcall that asked for data its callback does not have. */
+  readonly strict?: boolean;
+  readonly allowOnHeadersStopIteration?: boolean;
+  /** WASI environment variables. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Share the "Envoy process" (shared data, queues, clock, logs) with another test host. */
+  readonly shareProcessWith?: TestHost;
+}
+
+export interface FlowInput {
+  readonly request: { readonly headers: HeadersInit; readonly body?: BytesLike; readonly trailers?: HeadersInit };
+  /** The upstream's answer; default `:status 200` with no body. */
+  readonly response?: { readonly headers?: HeadersInit; readonly body?: BytesLike; readonly trailers?: HeadersInit };
+}
+
+export interface FlowResult {
+  /** What reached the upstream (headers null when the request never got there). */
+  readonly upstream: SideRecord;
+  /** What the client received. */
+  readonly downstream: SideRecord;
+  readonly localResponse: HttpStreamHandle["localResponse"];
+  readonly stream: HttpStreamHandle;
+}
+
+function configBytes(value: BytesLike | object | undefined): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" || value instanceof Uint8Array) return toBytes(value);
+  return toBytes(JSON.stringify(value));
+}
+
+function readWasm(wasm: string | URL | Uint8Array): Uint8Array {
+  if (wasm instanceof Uint8Array) return wasm;
+  return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
+}
+
+export class TestHost {
+  readonly process: ProxyProcess;
+  readonly clock: ManualScheduler;
+  readonly logs: LogRecorder;
+  readonly callouts: CalloutRecorder;
+  readonly host: PluginHost;
+  private readonly strict: boolean;
+
+  /** Loads, starts and configures the plugin. Throws ModuleLoadError or PluginStartError. */
+  constructor(options: TestHostOptions) {
+    const shared = options.shareProcessWith;
+    if (shared !== undefined) {
+      this.process = shared.process;
+      this.clock = shared.clock;
+      this.logs = shared.logs;
+      this.callouts = shared.callouts;
+    } else {
+      this.clock = new ManualScheduler(options.clockStartMs);
+      this.logs = new LogRecorder();
+      this.callouts = new CalloutRecorder();
+      this.process = new ProxyProcess({ scheduler: this.clock, logLevel: options.logLevel ?? "trace", logSink: this.logs.sink, clusters: options.clusters, upstream: this.callouts });
+    }
+    for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);
+    this.strict = options.strict ?? false;
+    this.host = new PluginHost({
+      module: loadCheckedModule(readWasm(options.wasm)),
+      process: this.process,
+      vm: { vmId: options.vmId ?? "", vmConfiguration: configBytes(options.vmConfig), environment: options.environment, strict: this.strict },
+      name: options.pluginName ?? "",
+      rootId: options.rootId ?? "",
+      configuration: configBytes(options.pluginConfig),
+      allowOnHeadersStopIteration: options.allowOnHeadersStopIteration,
+      properties: options.properties,
+      failurePolicy: options.failurePolicy,
+      reloadBackoffMs: options.reloadBackoffMs,
+    });
+  }
+
+  /** The current VM (a new one after a reload). */
+  get vm() {
+    return this.host.vm;
+  }
+
+  /** The root context id of the plugin (1 for the first plugin of a VM). */
+  get rootContextId(): number {
+    return this.host.plugin.root.id;
+  }
+
+  /** The VM failure report, or null while the VM is healthy. */
+  get failure(): string | null {
+    return this.host.vm.failure?.report ?? null;
+  }
+
+  /** A new HTTP stream. `properties` override attributes for this stream only. */
+  http(options: { properties?: PropertyTree } = {}): HttpStreamHandle {
+    return new HttpStreamHandle((sink) => this.host.httpStream(sink, { properties: options.properties }), () => this.checkStrict());
+  }
+
+  /** A new TCP connection (call `newConnection()` first). */
+  tcp(): TcpConnectionHandle {
+    return new TcpConnectionHandle((sink) => this.host.tcpStream(sink), () => this.checkStrict());
+  }
+
+  /**
+   * One whole request: request frames in, the upstream's response (if the request reaches it),
+   * then completion. Returns what reached the upstream and what the client got.
+   */
+  flow(input: FlowInput): FlowResult {
+    const stream = this.http();
+    const { request } = input;
+    const requestBody = request.body === undefined ? undefined : toBytes(request.body);
+    const hasBody = requestBody !== undefined && requestBody.length > 0;
+    stream.requestHeaders(request.headers, { endOfStream: !hasBody && request.trailers === undefined });
+    if (hasBody) stream.requestBody(requestBody, { endOfStream: request.trailers === undefined });
+    if (request.trailers !== undefined) stream.requestTrailers(request.trailers);
+    if (stream.localResponse === null && stream.resetDetails === null && stream.upstream.headers !== null) {
+      const response = input.response ?? {};
+      const body = response.body === undefined ? undefined : toBytes(response.body);
+      const withBody = body !== undefined && body.length > 0;
+      stream.responseHeaders(response.headers ?? { ":status": "200" }, { endOfStream: !withBody && response.trailers === undefined });
+      if (withBody) stream.responseBody(body, { endOfStream: response.trailers === undefined });
+      if (response.trailers !== undefined) stream.responseTrailers(response.trailers);
+    }
+    stream.complete();
+    return { upstream: stream.upstream, downstream: stream.downstream, localResponse: stream.localResponse, stream };
+  }
+
+  /** Moves the fake clock forward, firing ticks that fall due. */
+  advanceTime(ms: number): void {
+    this.clock.advance(ms);
+    this.checkStrict();
+  }
+
+  /** Delivers queued `proxy_on_queue_ready` notifications (and other posted work); returns how many ran. */
+  flushQueues(): number {
+    const ran = this.clock.runPosted();
+    this.checkStrict();
+    return ran;
+  }
+
+  /** A metric's value by the name the plugin defined (or its `wasmcustom.` name); undefined if never defined. */
+  metric(name: string): bigint | undefined {
+    return this.process.metrics.get(name)?.value;
+  }
+
+  /** Registers a foreign function the plugin can call with `proxy_call_foreign_function`. */
+  registerForeignFunction(name: string, fn: ForeignFunction): void {
+    this.process.foreignFunctions.register(name, fn);
+  }
+
+  /** Shared data value of `key` in this VM's vm_id partition, decoded as UTF-8, or undefined. */
+  sharedData(key: string): string | undefined {
+    const entry = this.process.sharedData.get(this.host.vm.vmId, key);
+    return entry === undefined ? undefined : new TextDecoder().decode(entry.value);
+  }
+
+  /** Removes the plugin (`proxy_on_done`, …); true when the root context is gone. */
+  shutdown(): boolean {
+    return this.host.shutdown();
+  }
+
+  /**
+   * Runs `request` (which should play one complete stream) `iterations` times after a warm-up and
+   * throws when stream contexts are left alive or linear memory grew by more than
+   * `toleranceBytes` (default one 64 KiB page, to absorb allocator/GC rounding).
+   */
+  leakCheck(iterations: number, request: (index: number) => void, toleranceBytes = 65536): { memoryGrowth: number } {
+    for (let i = 0; i < 3; i++) request(-1 - i);
+    const contextsBefore = this.host.vm.contexts.size;
+    const memoryBefore = this.host.vm.memoryBytes;
+    for (let i = 0; i < iterations; i++) request(i);
+    const contextsAfter = this.host.vm.contexts.size;
+    const growth = this.host.vm.memoryBytes - memoryBefore;
+    if (contextsAfter !== contextsBefore) throw new Error(`leak check: ${contextsAfter - contextsBefore} context(s) still alive after ${iterations} requests`);
+    if (growth > toleranceBytes) throw new Error(`leak check: linear memory grew by ${growth} bytes over ${iterations} requests (tolerance ${toleranceBytes})`);
+    return { memoryGrowth: growth };
+  }
+
+  /** In strict mode, throws on the first hostcall that asked for data its callback does not have. */
+  checkStrict(): void {
+    if (!this.strict) return;
+    const violations = this.host.vm.strictViolations;
+    if (violations.length === 0) return;
+    const text = violations.map((v) => `${v.hostcall} in ${v.callback} (context ${v.contextId}): ${v.detail}`).join("\n");
+    violations.length = 0;
+    throw new Error(`strict mode: hostcall not allowed here:\n${text}`);
+  }
+}
+
+/** Creates a test host: loads, starts and configures the plugin. */
+export function createTestHost(options: TestHostOptions): TestHost {
+  return new TestHost(options);
+}
