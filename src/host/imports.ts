@@ -81,5 +81,25 @@ export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
       return implementation(...args);
     };
   }
-  return { env, ...wasiByModule } as WasmImports;
+  const imports = { env, ...wasiByModule } as Record<string, Record<string, HostcallTable[string]>>;
+  if (vm.onHostcall !== undefined) observeHostcalls(imports, vm.onHostcall);
+  return imports as WasmImports;
+}
+
+/** Observes every call from the module into the host (module, name, arguments), before it runs. */
+export type HostcallObserver = (module: string, name: string, args: readonly unknown[]) => void;
+
+/**
+ * Wraps every import with `observer`. Only done when an observer is configured, so a VM without one
+ * pays nothing per hostcall.
+ */
+function observeHostcalls(imports: Record<string, Record<string, HostcallTable[string]>>, observer: HostcallObserver): void {
+  for (const [module, functions] of Object.entries(imports)) {
+    for (const [name, implementation] of Object.entries(functions)) {
+      functions[name] = (...args: unknown[]) => {
+        observer(module, name, args);
+        return (implementation as (...a: unknown[]) => unknown)(...args);
+      };
+    }
+  }
 }

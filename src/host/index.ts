@@ -4,6 +4,7 @@
  */
 export { ProxyProcess, type ProxyProcessOptions } from "./process";
 export { Vm, type VmOptions, type StrictViolation } from "./vm";
+export type { HostcallObserver } from "./imports";
 export type { VmFailure } from "./vm-failure";
 export { Plugin, PluginStartError, type PluginOptions } from "./plugin";
 export { PluginHost, type PluginHostOptions } from "./plugin-host";

@@ -7,7 +7,7 @@ import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type Resul
 import { Context } from "./context";
 import { MemoryAccessError, RestrictedCallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
-import { buildImports, type ImportMemory } from "./imports";
+import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
 import { wasmLogPrefix } from "./log";
 import type { CheckedModule } from "./module";
 import type { Metric } from "./metrics";
@@ -25,6 +25,8 @@ export interface VmOptions {
   readonly environment?: Readonly<Record<string, string>>;
   /** Record hostcalls that hit data the current callback does not have (see `strictViolations`). */
   readonly strict?: boolean;
+  /** Called before every hostcall (for traces and for counting host round trips); none by default. */
+  readonly onHostcall?: HostcallObserver;
 }
 
 /** A hostcall that asked for data the callback does not have; recorded in strict mode. */
@@ -51,6 +53,7 @@ export class Vm {
   readonly environment: Readonly<Record<string, string>>;
   readonly process: ProxyProcess;
   readonly strict: boolean;
+  readonly onHostcall: HostcallObserver | undefined;
   readonly strictViolations: StrictViolation[] = [];
   readonly functionNames: ReadonlyMap<number, string>;
 
@@ -104,6 +107,7 @@ export class Vm {
     this.vmConfiguration = options.vmConfiguration ?? EMPTY_BYTES;
     this.environment = options.environment ?? {};
     this.strict = options.strict ?? false;
+    this.onHostcall = options.onHostcall;
     this.functionNames = checked.info.functionNames;
     const vmPlugin: PluginInfo = {
       name: "",

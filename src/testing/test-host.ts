@@ -3,6 +3,7 @@
  * clock, recorded logs and callouts. Works with node:test, vitest and jest: it uses no globals
  * and throws plain Errors.
  */
+import type { HostcallObserver } from "../host/imports";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -49,6 +50,8 @@ export interface TestHostOptions {
   readonly environment?: Readonly<Record<string, string>>;
   /** Share the "Envoy process" (shared data, queues, clock, logs) with another test host. */
   readonly shareProcessWith?: TestHost;
+  /** Called before every hostcall the module makes: count host round trips or trace them. */
+  readonly onHostcall?: HostcallObserver;
 }
 
 export interface FlowInput {
@@ -104,7 +107,7 @@ export class TestHost {
     this.host = new PluginHost({
       module: loadCheckedModule(readWasm(options.wasm)),
       process: this.process,
-      vm: { vmId: options.vmId ?? "", vmConfiguration: configBytes(options.vmConfig), environment: options.environment, strict: this.strict },
+      vm: { vmId: options.vmId ?? "", vmConfiguration: configBytes(options.vmConfig), environment: options.environment, strict: this.strict, onHostcall: options.onHostcall },
       name: options.pluginName ?? "",
       rootId: options.rootId ?? "",
       configuration: configBytes(options.pluginConfig),

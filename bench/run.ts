@@ -1,0 +1,137 @@
+// `npm run bench`: the project's speed, size and memory targets, measured in one run and written
+// to bench/results.json. Targets are checked here, never in timed tests.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestHost } from "../src/testing";
+import { loadCheckedModule, PluginHost, ProxyProcess } from "../src/host";
+import { initWat, watToWasm } from "../tests/helpers/wat";
+import { measureProxyThroughput } from "./proxy-throughput";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const examplesDir = join(root, "examples");
+const ADD_HEADER_CONFIG = { name: "x-bench", value: "yes" };
+const REQUEST = { headers: [[":method", "GET"], [":path", "/"], [":authority", "bench.local"], ["user-agent", "bench"]] as [string, string][] };
+const RESPONSE = { headers: [[":status", "302"], ["location", "http://elsewhere/"], ["content-length", "0"]] as [string, string][] };
+
+interface Target { value: number; target: number; unit: string; met: boolean }
+const target = (value: number, limit: number, unit: string, lowerIsBetter = true): Target =>
+  ({ value, target: limit, unit, met: lowerIsBetter ? value <= limit : value >= limit });
+
+function exampleModules(): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const name of readdirSync(examplesDir).sort()) {
+    const wasm = join(examplesDir, name, "build", `${name}.wasm`);
+    if (existsSync(wasm)) sizes[name] = statSync(wasm).size;
+  }
+  return sizes;
+}
+
+function requireModule(name: string): Uint8Array {
+  const path = join(examplesDir, name, "build", `${name}.wasm`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Nanoseconds per whole request lifecycle (request headers, response headers, log/done/delete). */
+function timeLifecycles(wasm: Uint8Array, pluginConfig: object | undefined, iterations: number): number {
+  const host = createTestHost({ wasm, pluginConfig, logLevel: "info" });
+  for (let i = 0; i < 2_000; i++) host.flow({ request: REQUEST, response: RESPONSE });
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) host.flow({ request: REQUEST, response: RESPONSE });
+  return Number(process.hrtime.bigint() - started) / iterations;
+}
+
+/** Hostcalls per request lifecycle, by name, after warm-up. */
+function countHostcalls(wasm: Uint8Array, pluginConfig: object | undefined): { total: number; byName: Record<string, number> } {
+  let counting = false;
+  const byName: Record<string, number> = {};
+  const host = createTestHost({
+    wasm, pluginConfig, logLevel: "info",
+    onHostcall: (_module, name) => { if (counting) byName[name] = (byName[name] ?? 0) + 1; },
+  });
+  for (let i = 0; i < 10; i++) host.flow({ request: REQUEST, response: RESPONSE });
+  const runs = 100;
+  counting = true;
+  for (let i = 0; i < runs; i++) host.flow({ request: REQUEST, response: RESPONSE });
+  counting = false;
+  let total = 0;
+  for (const name of Object.keys(byName)) { byName[name] /= runs; total += byName[name]; }
+  return { total, byName };
+}
+
+/** Linear memory after warm-up and after `iterations` lifecycles. */
+function memoryOver(wasm: Uint8Array, pluginConfig: object | undefined, iterations: number, request = REQUEST) {
+  const host = createTestHost({ wasm, pluginConfig, logLevel: "info" });
+  for (let i = 0; i < 1_000; i++) host.flow({ request, response: RESPONSE });
+  const afterWarmup = host.vm.memoryBytes;
+  for (let i = 0; i < iterations; i++) host.flow({ request, response: RESPONSE });
+  return { afterWarmupBytes: afterWarmup, finalBytes: host.vm.memoryBytes, growthBytes: host.vm.memoryBytes - afterWarmup, iterations };
+}
+
+/** Median milliseconds to instantiate, run `_initialize`, start the VM and configure the plugin. */
+function vmStartMs(wasm: Uint8Array, configuration: string, runs: number): { medianMs: number; compileMs: number } {
+  const compileStarted = process.hrtime.bigint();
+  const module = loadCheckedModule(wasm);
+  const compileMs = Number(process.hrtime.bigint() - compileStarted) / 1e6;
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    new PluginHost({ module, process: new ProxyProcess(), configuration, name: "bench" });
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return { medianMs: samples[Math.floor(samples.length / 2)], compileMs };
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function main() {
+  await initWat();
+  const addHeader = requireModule("add_header");
+  const floor = watToWasm(readFileSync(join(root, "bench", "fixtures", "add_header_floor.wat"), "utf8"));
+  const sizes = exampleModules();
+  const lifecycles = Number(process.env.BENCH_LIFECYCLES ?? 20_000);
+
+  console.log("sizes:", sizes);
+  const sdkNs = timeLifecycles(addHeader, ADD_HEADER_CONFIG, lifecycles);
+  const floorNs = timeLifecycles(floor, undefined, lifecycles);
+  console.log(`lifecycle: add_header ${round(sdkNs / 1000, 2)} µs, floor ${round(floorNs / 1000, 2)} µs`);
+  const sdkCalls = countHostcalls(addHeader, ADD_HEADER_CONFIG);
+  const floorCalls = countHostcalls(floor, undefined);
+  console.log("hostcalls per request:", sdkCalls, "floor:", floorCalls);
+  const memory = memoryOver(addHeader, ADD_HEADER_CONFIG, Number(process.env.BENCH_MEMORY_LIFECYCLES ?? 100_000));
+  console.log("memory:", memory);
+  const start = vmStartMs(addHeader, JSON.stringify(ADD_HEADER_CONFIG), 30);
+  console.log("vm start:", start);
+  const proxy = await measureProxyThroughput(root);
+  if (proxy) console.log("proxy:", proxy);
+
+  const everyExampleUnder32KiB = Object.values(sizes).every((size) => size < 32 * 1024);
+  const results = {
+    generatedAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown" },
+    sizes: { examples: sizes },
+    addHeader: {
+      lifecycleNs: { sdk: round(sdkNs), floor: round(floorNs), ratio: round(sdkNs / floorNs, 2), iterations: lifecycles },
+      hostcallsPerRequest: { sdk: sdkCalls, floor: floorCalls },
+      memory,
+      vmStart: { medianMs: round(start.medianMs, 3), compileMs: round(start.compileMs, 3), note: "instantiate + _initialize + proxy_on_vm_start + proxy_on_configure; compile is separate" },
+    },
+    proxy: proxy ?? { skipped: "the dev proxy is not available in this build" },
+    targets: {
+      addHeaderSize: target(sizes.add_header ?? NaN, 8 * 1024, "bytes"),
+      everyExampleUnder32KiB: { value: Math.max(...Object.values(sizes)), target: 32 * 1024, unit: "bytes (largest)", met: everyExampleUnder32KiB },
+      memoryFlat: target(memory.growthBytes, 0, "bytes of growth after warm-up"),
+      hostcallsOnlyForHeaderOperations: target(sdkCalls.total, floorCalls.total, "hostcalls per request (floor: the same work on the raw ABI)"),
+      ...(proxy ? { filterThroughputCost: target(proxy.filterCostPercent, 10, "% of the proxy's throughput") } : {}),
+    },
+  };
+  writeFileSync(join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log("targets:");
+  for (const [name, t] of Object.entries(results.targets)) console.log(`  ${t.met ? "✓" : "✗"} ${name}: ${t.value} (target ${t.target} ${t.unit})`);
+  console.log("wrote bench/results.json");
+}
+
+await main();
