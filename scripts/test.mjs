@@ -69,7 +69,7 @@ if (only !== "aspect") {
     const tapDir = mkdtempSync(join(tmpdir(), "pwas-test-"));
     const tapFile = join(tapDir, "node.tap");
     const result = await run(process.execPath, [
-      "--import", "tsx", "--test",
+      "--conditions=proxy-wasm-as-source", "--import", "tsx", "--test",
       `--test-concurrency=${Math.max(1, availableParallelism())}`,
       "--test-reporter=spec", "--test-reporter-destination=stdout",
       "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
