@@ -98,7 +98,7 @@ function observeHostcalls(imports: Record<string, Record<string, HostcallTable[s
     for (const [name, implementation] of Object.entries(functions)) {
       functions[name] = (...args: unknown[]) => {
         observer(module, name, args);
-        return (implementation as (...a: unknown[]) => unknown)(...args);
+        return (implementation as (...a: unknown[]) => number | void)(...args);
       };
     }
   }

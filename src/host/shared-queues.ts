@@ -47,7 +47,10 @@ export class SharedQueueRegistry {
     const queue = this.byToken.get(token);
     if (queue === undefined) return Result.NotFound;
     queue.items.push(data.slice());
-    this.post(() => queue.target.notify(token));
+    // The target is taken now, as cpp-host does under its lock: a later re-registration moves
+    // only notifications for later enqueues.
+    const target = queue.target;
+    this.post(() => target.notify(token));
     return Result.Ok;
   }
 

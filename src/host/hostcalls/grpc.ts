@@ -117,7 +117,7 @@ export function grpcHostcalls(vm: Vm): HostcallTable {
         vm.checkUnrestricted("proxy_grpc_call");
         const common = readCommon(sp, ss, np, ns, mp, ms, mdp, mds);
         const message = vm.readBytes(msgp, msgs);
-        vm.writeU32(tokenPointer, 0);
+        // Unlike proxy_http_call, the token is written only on success (§5.9).
         if (!vm.process.clusters.has(common.cluster)) return Result.ParseFailure;
         const token = open("grpc-call", common.cluster, common.serviceName, common.methodName, common.metadata, message, timeoutMs >>> 0);
         vm.writeU32(tokenPointer, token);
@@ -130,7 +130,6 @@ export function grpcHostcalls(vm: Vm): HostcallTable {
       try {
         vm.checkUnrestricted("proxy_grpc_stream");
         const common = readCommon(sp, ss, np, ns, mp, ms, mdp, mds);
-        vm.writeU32(tokenPointer, 0);
         if (!vm.process.clusters.has(common.cluster)) return Result.ParseFailure;
         const token = open("grpc-stream", common.cluster, common.serviceName, common.methodName, common.metadata, null, 0);
         vm.writeU32(tokenPointer, token);
