@@ -6,7 +6,7 @@ import { builtinModules } from "node:module";
 import { existsSync } from "node:fs";
 
 const external = [/^node:/, ...builtinModules, "yaml", "assemblyscript", /^assemblyscript\//, "wabt"];
-const entries = { index: "src/index.ts", testing: "src/testing/index.ts", cli: "src/cli/main.ts" };
+const entries = { index: "src/index.ts", testing: "src/testing/index.ts", "testing-aspect": "src/testing/aspect/index.ts", cli: "src/cli/main.ts" };
 const present = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 
 export default [

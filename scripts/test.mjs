@@ -50,9 +50,10 @@ if (only !== "node" && explicitFiles.length === 0) {
   if (specs.length > 0) {
     const aspect = await run(process.execPath, [join(repoRoot, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js", "--no-logo"], { capture: true });
     let specFailures = 0;
-    for (const match of stripAnsi(aspect.out).matchAll(/\[Summary\]:\s*(\d+) pass,\s*(\d+) fail,\s*(\d+) total/g)) {
+    // as-pect's summary reporter closes with "[Tests]: <passed> / <total>".
+    for (const match of stripAnsi(aspect.out).matchAll(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/g)) {
       passed += Number(match[1]);
-      specFailures += Number(match[3]) - Number(match[1]);
+      specFailures += Number(match[2]) - Number(match[1]);
     }
     // A spec file that does not compile reports no summary; its non-zero exit still counts.
     if (aspect.code !== 0 && specFailures === 0) { specFailures = 1; console.error("as-pect failed outside a test (counted as one failure)"); }
@@ -85,5 +86,5 @@ if (only !== "aspect") {
   }
 }
 
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
 process.exit(failed > 0 || skipped > 0 ? 1 : 0);

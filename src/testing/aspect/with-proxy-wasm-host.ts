@@ -1,0 +1,85 @@
+/**
+ * The helper for a filter author's `as-pect.config.js`: a complete as-pect configuration whose
+ * `instantiate` hook links the spec module to this package's host through the
+ * `proxy_wasm_test` imports.
+ *
+ *     // as-pect.config.js
+ *     import { withProxyWasmHost } from "proxy-wasm-as/testing/aspect";
+ *     export default withProxyWasmHost({ filter: "build/my_filter.wasm" });
+ */
+import { FilterLibrary, type FilterSource } from "./filter-library";
+import { createProxyWasmTestImports, TEST_IMPORT_MODULE, type AspectStringExports } from "./test-imports";
+
+/** What as-pect's loader (`@assemblyscript/loader`) returns from `instantiate`. */
+export interface AspectInstance {
+  readonly exports: Record<string, unknown>;
+}
+
+type ImportObject = Record<string, Record<string, unknown>>;
+
+/** The configuration object as-pect 8 reads (the subset this helper fills in or passes on). */
+export interface AspectConfig {
+  entries: string[];
+  include: string[];
+  disclude: RegExp[];
+  outputBinary: boolean;
+  coverage?: string[];
+  reporter?: unknown;
+  instantiate(
+    memory: WebAssembly.Memory,
+    createImports: (...imports: ImportObject[]) => ImportObject,
+    instantiate: (binary: Uint8Array, imports: ImportObject) => Promise<AspectInstance>,
+    binary: Uint8Array,
+  ): Promise<AspectInstance>;
+}
+
+export interface ProxyWasmAspectOptions {
+  /** The built filter `new TestHost()` starts; a relative path is taken from as-pect's working directory. */
+  readonly filter?: FilterSource;
+  /** Further filters by name, started with `new TestHost("<name>")`. */
+  readonly filters?: Readonly<Record<string, FilterSource>>;
+  /** Spec globs (default `assembly/__tests__/**\/*.spec.ts`). */
+  readonly entries?: readonly string[];
+  /** Files added to every spec compile (default `assembly/__tests__/**\/*.include.ts`). */
+  readonly include?: readonly string[];
+  /** Spec paths to skip (default `/node_modules/`). */
+  readonly disclude?: readonly RegExp[];
+  readonly outputBinary?: boolean;
+  readonly reporter?: unknown;
+  /**
+   * The author's own extra imports (e.g. `{ mock: {...} }` for `@external("mock", ...)`).
+   * A function receives the spec module's exports getter, for mocks that exchange strings.
+   */
+  readonly imports?: ImportObject | ((exports: () => Record<string, unknown>) => ImportObject);
+}
+
+function exportsOf(instance: AspectInstance | undefined): AspectStringExports {
+  if (instance === undefined) throw new Error("the spec module called a proxy_wasm_test import while it was being instantiated");
+  const { __getString, __newString } = instance.exports as Partial<AspectStringExports>;
+  if (typeof __getString !== "function" || typeof __newString !== "function") {
+    throw new Error("the spec module lacks __getString/__newString: as-pect.asconfig.json must set exportRuntime: true");
+  }
+  return instance.exports as unknown as AspectStringExports;
+}
+
+/** Builds the as-pect configuration. Throws at config load for an unusable option. */
+export function withProxyWasmHost(options: ProxyWasmAspectOptions): AspectConfig {
+  const filters = new FilterLibrary(options.filter, options.filters);
+  return {
+    entries: [...(options.entries ?? ["assembly/__tests__/**/*.spec.ts"])],
+    include: [...(options.include ?? ["assembly/__tests__/**/*.include.ts"])],
+    disclude: [...(options.disclude ?? [/node_modules/])],
+    outputBinary: options.outputBinary ?? false,
+    ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+    async instantiate(memory, createImports, instantiate, binary) {
+      // One import table per spec file: hosts and streams never leak from one file to the next.
+      let instance: AspectInstance | undefined;
+      const testImports = createProxyWasmTestImports(filters, () => exportsOf(instance));
+      const own = typeof options.imports === "function" ? options.imports(() => exportsOf(instance) as unknown as Record<string, unknown>) : (options.imports ?? {});
+      if (TEST_IMPORT_MODULE in own) throw new Error(`withProxyWasmHost: the import module "${TEST_IMPORT_MODULE}" is reserved for the test API`);
+      const env = { memory, ...(own.env ?? {}) };
+      instance = await instantiate(binary, createImports({ ...own, env, [TEST_IMPORT_MODULE]: testImports }));
+      return instance;
+    },
+  };
+}
