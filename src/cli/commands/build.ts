@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { describeModule, loadCheckedModule, ModuleLoadError } from "../../host/module";
+import { UsageError, type CliIo } from "../cli-io";
+import { sdkRoot } from "../sdk-paths";
+
+export const BUILD_USAGE = `Usage: proxy-wasm-as build [options] [entry]
+
+Compiles a filter with the SDK's compiler flags, then checks the module as Envoy would load it
+(ABI marker, allocator, only imports Envoy provides) and prints its size and sha256.
+
+Options:
+  entry                 AssemblyScript entry file (default: assembly/index.ts)
+  --debug               debug target (unoptimised, with names and a source map)
+  -o, --out <file>      output file (default: build/<package name>.wasm, .debug.wasm for --debug)
+  --config <file>       asconfig.json to use (default: ./asconfig.json, else the SDK's)
+  -h, --help            this help
+`;
+
+/** What a successful build produced. */
+export interface BuildResult {
+  outFile: string;
+  sizeBytes: number;
+  sha256: string;
+  abiVersion: string | null;
+}
+
+/**
+ * `build`: returns 0 when the module compiled and passed the load checks, 1 when asc reported
+ * errors (printed as asc prints them) or the module would not load in Envoy (each problem and
+ * its hint printed), 2 on a usage error.
+ */
+export async function buildCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      debug: { type: "boolean", default: false },
+      out: { type: "string", short: "o" },
+      config: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(BUILD_USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`build takes one entry file, got ${positionals.length}`);
+  const result = await buildFilter(io, {
+    entry: positionals[0],
+    debug: values.debug ?? false,
+    out: values.out,
+    config: values.config,
+  });
+  return result === null ? 1 : 0;
+}
+
+export interface BuildOptions {
+  entry?: string;
+  debug: boolean;
+  out?: string;
+  config?: string;
+}
+
+/** Compiles and checks; prints the outcome. Returns null after printing why it failed. */
+export async function buildFilter(io: CliIo, options: BuildOptions): Promise<BuildResult | null> {
+  const cwd = io.cwd;
+  const entry = resolve(cwd, options.entry ?? "assembly/index.ts");
+  if (!existsSync(entry)) {
+    io.stderr.write(`error: entry file ${relative(cwd, entry) || entry} not found\n`);
+    return null;
+  }
+  const config = resolve(cwd, options.config ?? (existsSync(join(cwd, "asconfig.json")) ? "asconfig.json" : join(sdkRoot(), "asconfig.json")));
+  if (!existsSync(config)) {
+    io.stderr.write(`error: asconfig ${config} not found\n`);
+    return null;
+  }
+  const target = options.debug ? "debug" : "release";
+  const outFile = resolve(cwd, options.out ?? defaultOutFile(cwd, options.debug));
+  mkdirSync(dirname(outFile), { recursive: true });
+
+  // asc is loaded lazily: it is large, and `run`/`init` never need it.
+  const asc = (await import("assemblyscript/asc")).default;
+  // Paths are relative to --baseDir, which is also where asc looks for node_modules.
+  const ascArgs = [relative(cwd, entry), "--config", relative(cwd, config), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
+  const { error } = await asc.main(ascArgs, {
+    stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
+    stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+  } as never);
+  if (error) {
+    io.stderr.write(`✗ build failed: ${error.message}\n`);
+    return null;
+  }
+  return checkBuiltModule(io, outFile);
+}
+
+/** Runs the host's load checks on a built module and prints size, sha256 and ABI version. */
+export function checkBuiltModule(io: CliIo, outFile: string): BuildResult | null {
+  const bytes = readFileSync(outFile);
+  const shown = relative(io.cwd, outFile) || outFile;
+  try {
+    const { info } = loadCheckedModule(bytes);
+    const summary = describeModule(info);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    io.stdout.write(`✓ ${shown}  ${bytes.length} bytes  sha256 ${sha256}\n`);
+    io.stdout.write(`  ABI ${summary.abiVersion}, allocator ${summary.allocator}, ${summary.imports.length} imports, ${summary.exports.length} exports\n`);
+    return { outFile, sizeBytes: bytes.length, sha256, abiVersion: summary.abiVersion };
+  } catch (error) {
+    if (!(error instanceof ModuleLoadError)) throw error;
+    io.stderr.write(`✗ ${shown} would not load in Envoy:\n${indent(error.report)}\n`);
+    return null;
+  }
+}
+
+/** `build/<package name>.wasm`, or `build/filter.wasm` without a package.json name. */
+function defaultOutFile(cwd: string, debug: boolean): string {
+  let name = "filter";
+  try {
+    const pkg = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { name?: string };
+    if (pkg.name) name = pkg.name.replace(/^@[^/]+\//, "").replace(/[^a-zA-Z0-9_.-]/g, "_");
+  } catch {
+    // no package.json: keep the generic name
+  }
+  return join("build", debug ? `${name}.debug.wasm` : `${name}.wasm`);
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}

@@ -1,0 +1,223 @@
+import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  ConfigError,
+  DEFAULT_CLUSTER,
+  defaultConfig,
+  parseFailurePolicy,
+  type DevProxyConfig,
+  type WasmFilterConfig,
+} from "../../proxy/config/dev-proxy-config";
+import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
+import { startDevProxy } from "../../proxy/dev-proxy";
+import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
+import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
+import { UsageError, type CliIo } from "../cli-io";
+
+export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
+
+Starts the dev proxy: HTTP/1.1 and h2c on one port, the filters in front of an upstream (the
+built-in echo upstream when none is given), and an admin endpoint (/ready, /stats,
+/stats/prometheus, /logging).
+
+Options:
+  -c, --config <file>          YAML/JSON config: the dev proxy format or an Envoy v3 bootstrap
+  -w, --wasm <file>            add a filter (repeatable; options below apply to the last one)
+      --name <name>            plugin name (PluginConfig.name)
+      --root-id <id>           root_id
+      --vm-id <id>             vm_id (filters with the same vm_id share data and queues)
+      --plugin-config <text>   plugin configuration (@file reads a file)
+      --vm-config <text>       VM configuration (@file reads a file)
+      --failure-policy <p>     FAIL_CLOSED (default), FAIL_OPEN or FAIL_RELOAD
+  -u, --upstream <url>         default route target, e.g. http://127.0.0.1:8080
+      --cluster <name=url>     a named cluster for callouts (repeatable); name=h2c+http://... for gRPC
+  -l, --listen <host:port>     listener (default 127.0.0.1:10000)
+      --admin <host:port|off>  admin endpoint (default 127.0.0.1:9901)
+      --route-timeout <ms>     route timeout (default 15000, 0 = none)
+      --log-level <level>      trace, debug, info (default), warning, error, critical, off
+      --concurrency <n>        worker threads, one VM per filter per worker (default 1)
+      --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish
+      --callback-time-limit <ms>  longest a filter callback may run (default 5000)
+  -h, --help                   this help
+`;
+
+/**
+ * \`run\`: starts the dev proxy and serves until \`io.stopSignal\` resolves. Returns 0 after a
+ * clean stop, 1 when the config or a filter is rejected (printed), 2 on a usage error.
+ */
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, tokens } = parseArgs({
+    args,
+    tokens: true,
+    options: {
+      config: { type: "string", short: "c" },
+      wasm: { type: "string", short: "w", multiple: true },
+      name: { type: "string", multiple: true },
+      "root-id": { type: "string", multiple: true },
+      "vm-id": { type: "string", multiple: true },
+      "plugin-config": { type: "string", multiple: true },
+      "vm-config": { type: "string", multiple: true },
+      "failure-policy": { type: "string", multiple: true },
+      upstream: { type: "string", short: "u" },
+      cluster: { type: "string", multiple: true },
+      listen: { type: "string", short: "l" },
+      admin: { type: "string" },
+      "route-timeout": { type: "string" },
+      "log-level": { type: "string" },
+      concurrency: { type: "string" },
+      watch: { type: "boolean" },
+      "callback-time-limit": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(RUN_USAGE);
+    return 0;
+  }
+
+  let config: DevProxyConfig;
+  let warnings: string[] = [];
+  try {
+    if (values.config !== undefined) ({ config, warnings } = loadConfigFile(resolve(io.cwd, values.config), io.cwd));
+    else config = defaultConfig();
+    applyFlags(config, values, tokens ?? [], io.cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr });
+  for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
+  for (const filter of config.filters) {
+    if (!existsSync(filter.wasmPath)) {
+      io.stderr.write(`error: ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
+      return 1;
+    }
+  }
+
+  let proxy;
+  try {
+    proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
+  } catch (error) {
+    io.stderr.write(`error: the dev proxy did not start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
+  io.stdout.write(`try: curl -i ${proxy.url}/\n`);
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl });
+  await io.stopSignal;
+  await proxy.close();
+  return 0;
+}
+
+type RunFlags = Record<string, string | boolean | string[] | undefined>;
+type Token = { kind: string; name?: string; index: number };
+
+/**
+ * Applies flags over the file's config. Filter options (`--name`, `--plugin-config`, ...) apply
+ * to the `--wasm` that precedes them, so `-w a.wasm --name a -w b.wasm --name b` configures two.
+ */
+function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], cwd: string): void {
+  const wasmFlags = collectFilterFlags(tokens, values);
+  for (const flags of wasmFlags) config.filters.push(filterFromFlags(flags, cwd));
+
+  const listen = values.listen as string | undefined;
+  if (listen !== undefined) config.listener = parseHostPort(listen, "--listen");
+  const admin = values.admin as string | undefined;
+  if (admin !== undefined) config.admin = admin === "off" ? null : parseHostPort(admin, "--admin");
+  const upstream = values.upstream as string | undefined;
+  if (upstream !== undefined) {
+    config.clusters = config.clusters.filter((cluster) => cluster.name !== DEFAULT_CLUSTER);
+    config.clusters.push(clusterFromUrl(DEFAULT_CLUSTER, upstream, "--upstream"));
+    config.echoUpstream = false;
+  }
+  for (const spec of (values.cluster as string[] | undefined) ?? []) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--cluster expects name=url, got "${spec}"`);
+    const name = spec.slice(0, eq);
+    let url = spec.slice(eq + 1);
+    const http2 = url.startsWith("h2c+");
+    if (http2) url = url.slice(4);
+    const cluster = clusterFromUrl(name, url, `--cluster ${name}`);
+    cluster.http2 = http2;
+    config.clusters = config.clusters.filter((existing) => existing.name !== name);
+    config.clusters.push(cluster);
+  }
+  const routeTimeout = values["route-timeout"] as string | undefined;
+  if (routeTimeout !== undefined) {
+    const ms = nonNegativeInteger(routeTimeout, "--route-timeout");
+    for (const route of config.routes) route.timeoutMs = ms;
+  }
+  const level = values["log-level"] as string | undefined;
+  if (level !== undefined) {
+    const parsed = parseLogLevel(level);
+    if (parsed === undefined) throw new UsageError(`--log-level: unknown level "${level}"`);
+    config.logLevel = parsed;
+  }
+  const concurrency = values.concurrency as string | undefined;
+  if (concurrency !== undefined) {
+    config.concurrency = nonNegativeInteger(concurrency, "--concurrency");
+    if (config.concurrency < 1) throw new UsageError("--concurrency must be at least 1");
+  }
+  if (values.watch === true) config.hotReload = true;
+  const limit = values["callback-time-limit"] as string | undefined;
+  if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+}
+
+const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy"] as const;
+type FilterFlags = { wasm: string } & Partial<Record<(typeof FILTER_OPTIONS)[number], string>>;
+
+function collectFilterFlags(tokens: Token[], values: RunFlags): FilterFlags[] {
+  const filters: FilterFlags[] = [];
+  const seen: Record<string, number> = {};
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === undefined) continue;
+    const name = token.name;
+    const occurrence = seen[name] ?? 0;
+    seen[name] = occurrence + 1;
+    const value = (values[name] as string[] | undefined)?.[occurrence];
+    if (name === "wasm" && value !== undefined) filters.push({ wasm: value });
+    else if ((FILTER_OPTIONS as readonly string[]).includes(name)) {
+      const current = filters.at(-1);
+      if (current === undefined) throw new UsageError(`--${name} must follow the --wasm it configures`);
+      current[name as (typeof FILTER_OPTIONS)[number]] = value;
+    }
+  }
+  return filters;
+}
+
+function filterFromFlags(flags: FilterFlags, cwd: string): WasmFilterConfig {
+  const policyText = flags["failure-policy"];
+  const failurePolicy = policyText === undefined ? "FAIL_CLOSED" : parseFailurePolicy(policyText);
+  if (failurePolicy === undefined) throw new UsageError(`--failure-policy: unknown policy "${policyText}"`);
+  return {
+    name: flags.name ?? "",
+    rootId: flags["root-id"] ?? "",
+    vmId: flags["vm-id"] ?? "",
+    wasmPath: resolve(cwd, flags.wasm),
+    pluginConfiguration: textOrFile(flags["plugin-config"], cwd),
+    vmConfiguration: textOrFile(flags["vm-config"], cwd),
+    failurePolicy,
+    allowOnHeadersStopIteration: false,
+  };
+}
+
+function textOrFile(value: string | undefined, cwd: string): Buffer {
+  if (value === undefined) return Buffer.alloc(0);
+  if (!value.startsWith("@")) return Buffer.from(value);
+  try {
+    return readFileSync(resolve(cwd, value.slice(1)));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${value.slice(1)}: ${(error as Error).message}`);
+  }
+}
+
+function nonNegativeInteger(text: string, flag: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} expects a whole number, got "${text}"`);
+  return Number(text);
+}

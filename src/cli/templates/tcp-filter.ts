@@ -1,0 +1,56 @@
+/** The starting point of a network (TCP) filter project: a filter that works, and its Node test. */
+export function tcpFilterSource(name: string): string {
+  return `// ${name}: a network filter. It counts the bytes each connection sends and logs the total on close.
+import { RootContext, TcpContext, FilterStatus, PeerType, registerRoot, log } from "proxy-wasm-as/assembly";
+import { greeting } from "./greeting";
+
+// The ABI callbacks, the allocator and the ABI version marker must be exports of the entry file.
+export * from "proxy-wasm-as/assembly/exports";
+
+class Root extends RootContext {
+  createTcpContext(contextId: u32): TcpContext | null {
+    return new Connection(contextId, this);
+  }
+}
+
+class Connection extends TcpContext {
+  received: u64 = 0;
+
+  onNewConnection(): FilterStatus {
+    log.info(greeting("${name}") + ": new connection");
+    return FilterStatus.Continue;
+  }
+
+  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    this.received += dataSize;
+    return FilterStatus.Continue;
+  }
+
+  onDownstreamConnectionClose(peer: PeerType): void {
+    log.info("connection closed after " + this.received.toString() + " bytes");
+  }
+}
+
+registerRoot("", (contextId: u32): RootContext => new Root(contextId));
+`;
+}
+
+export function tcpFilterTest(name: string): string {
+  return `import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createTestHost } from "proxy-wasm-as/testing";
+
+const wasm = new URL("../build/${name}.wasm", import.meta.url);
+
+test("passes data through and logs the byte count on close", () => {
+  const host = createTestHost({ wasm, pluginName: "${name}" });
+  const connection = host.tcp();
+  connection.newConnection();
+  connection.downstreamData("hello");
+  connection.downstreamData(" world");
+  connection.close("remote");
+  assert.equal(connection.upstream, "hello world");
+  assert.ok(host.logs.lines.includes("wasm log ${name}: connection closed after 11 bytes"), host.logs.lines.join("\\n"));
+});
+`;
+}

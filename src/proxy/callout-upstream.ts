@@ -1,0 +1,121 @@
+import { request } from "node:http";
+import type { CalloutUpstream, Callout, HttpCallout } from "../host/callouts";
+import { HeaderMap } from "../host/header-map";
+import type { ClusterConfig } from "./config/dev-proxy-config";
+import { GrpcCalloutClient } from "./grpc-callout-client";
+import type { ProxyLogger } from "./proxy-logger";
+
+/**
+ * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
+ * client does: `:method`, `:path`, `:authority` from the call's headers, body and trailers as
+ * given. Like Envoy, a connection failure or a timeout still arrives as a *response* (503 / 504
+ * with Envoy's text) rather than as a reset; a reset after the response started is a failure.
+ * Unary gRPC calls go over real HTTP/2 (GrpcCalloutClient). gRPC *streams* are closed with
+ * UNAVAILABLE and a warning: the host does not tell its upstream about later `proxy_grpc_send`s.
+ */
+export class ClusterCalloutUpstream implements CalloutUpstream {
+  private readonly inFlight = new Map<Callout, () => void>();
+  private readonly grpc = new GrpcCalloutClient();
+
+  constructor(
+    private readonly clusters: ReadonlyMap<string, ClusterConfig>,
+    private readonly logger: ProxyLogger,
+  ) {}
+
+  dispatch(callout: Callout): void {
+    const cluster = this.clusters.get(callout.cluster);
+    if (callout.kind === "grpc-stream") {
+      this.logger.log("wasm", "warning", `gRPC stream to cluster ${callout.cluster} (${callout.serviceName}/${callout.methodName}) is not supported by the dev proxy yet; closing it with UNAVAILABLE`);
+      setImmediate(() => callout.close(14, "gRPC streams are not supported by the dev proxy"));
+      return;
+    }
+    if (cluster === undefined) {
+      // The host only accepts calls to known cluster names, so this means the config changed.
+      setImmediate(() => (callout.kind === "http" ? callout.fail() : callout.close(14, "unknown cluster")));
+      return;
+    }
+    if (callout.kind === "http") this.sendHttp(callout, cluster);
+    else this.grpc.call(callout, cluster);
+  }
+
+  cancelled(callout: Callout): void {
+    if (callout.kind === "http") this.inFlight.get(callout)?.();
+    else this.grpc.cancel(callout);
+  }
+
+  /** Aborts every call still in flight (the proxy is closing). */
+  close(): void {
+    for (const abort of [...this.inFlight.values()]) abort();
+    this.grpc.close();
+  }
+
+  private sendHttp(callout: HttpCallout, cluster: ClusterConfig): void {
+    const headers: Record<string, string | string[]> = {};
+    let method = "GET";
+    let path = "/";
+    for (const [name, value] of callout.headers.toArray()) {
+      if (name === ":method") method = value;
+      else if (name === ":path") path = value;
+      else if (name === ":authority") headers.host = value;
+      else if (!name.startsWith(":")) headers[name] = name in headers ? [...[headers[name]].flat(), value] : value;
+    }
+    const hasTrailers = callout.trailers.size > 0;
+    if (hasTrailers) delete headers["content-length"];
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (deliver: () => void): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      if (!callout.settled) deliver();
+    };
+    const req = request({
+      host: cluster.url.hostname,
+      port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
+      method,
+      path,
+      headers,
+      setHost: false,
+    });
+    this.inFlight.set(callout, () => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      req.destroy();
+    });
+    if (callout.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        req.destroy();
+        settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
+      }, callout.timeoutMs);
+    }
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const responseHeaders = new HeaderMap();
+        responseHeaders.add(":status", String(res.statusCode ?? 502));
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+          responseHeaders.add(Buffer.from(res.rawHeaders[i], "latin1"), Buffer.from(res.rawHeaders[i + 1], "latin1"));
+        }
+        const trailers = new HeaderMap();
+        for (let i = 0; i + 1 < res.rawTrailers.length; i += 2) trailers.add(res.rawTrailers[i], res.rawTrailers[i + 1]);
+        settle(() => callout.respond({ headers: responseHeaders, body: Buffer.concat(chunks), trailers }));
+      });
+      res.on("error", () => settle(() => callout.fail()));
+    });
+    req.on("error", (error) => {
+      this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
+      settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
+    });
+    if (callout.body.length > 0) req.write(callout.body);
+    if (hasTrailers) req.addTrailers(Object.fromEntries(callout.trailers.toArray()));
+    req.end();
+  }
+}
+
+/** A response Envoy's router makes up (status, text body, the headers Envoy adds). */
+function envoyReply(status: number, text: string) {
+  const headers = new HeaderMap();
+  headers.add(":status", String(status));
+  headers.add("content-length", String(Buffer.byteLength(text)));
+  headers.add("content-type", "text/plain");
+  return { headers, body: Buffer.from(text), trailers: new HeaderMap() };
+}

@@ -1,0 +1,126 @@
+import { startAdminServer, type AdminServer } from "./admin-server";
+import {
+  DEFAULT_CLUSTER,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type ClusterConfig,
+  type DevProxyConfig,
+} from "./config/dev-proxy-config";
+import { startDownstreamListener, type DownstreamListener } from "./downstream-listener";
+import { startEchoUpstream, type EchoUpstream } from "./echo-upstream";
+import type { HttpFilterFactory } from "./filters/http-filter";
+import { runHttpExchange } from "./http-stream-exchange";
+import { ProxyLogger, type LogLevelName } from "./proxy-logger";
+import { ProxyStats } from "./proxy-stats";
+import { UpstreamPool } from "./upstream-pool";
+
+/** A running dev proxy. */
+export interface DevProxy {
+  /** `http://host:port` of the listener. */
+  readonly url: string;
+  /** `http://host:port` of the admin endpoint, or null when it is off. */
+  readonly adminUrl: string | null;
+  /** URL of the built-in echo upstream, or null when an upstream was configured. */
+  readonly echoUrl: string | null;
+  readonly stats: ProxyStats;
+  readonly logger: ProxyLogger;
+  /** Stops accepting, drops open connections, releases the filters. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Builds the filters of the chain once the clusters are known (callouts resolve names there). */
+export type FilterChainBuilder = (env: FilterBuildEnv) => Promise<FilterChainHandle>;
+
+export interface FilterBuildEnv {
+  config: DevProxyConfig;
+  clusters: ReadonlyMap<string, ClusterConfig>;
+  logger: ProxyLogger;
+  stats: ProxyStats;
+}
+
+/** The filters for new streams; `current()` may change over time (hot reload). */
+export interface FilterChainHandle {
+  current(): readonly HttpFilterFactory[];
+  /** Follows `/logging` level changes (the host drops filter log lines below its level). */
+  setLogLevel?(level: LogLevelName): void;
+  close(): Promise<void>;
+}
+
+export interface StartDevProxyOptions {
+  logger?: ProxyLogger;
+  /** How the configured filters become stream filters; without it `config.filters` must be empty. */
+  buildFilters?: FilterChainBuilder;
+}
+
+/**
+ * Starts the dev proxy described by `config`: the echo upstream when asked for, the filters, the
+ * listener, then the admin endpoint, and marks `/ready` LIVE once traffic can flow. A filter that
+ * fails to load or configure rejects the start (as Envoy refuses such a bootstrap) and nothing
+ * is left listening.
+ */
+export async function startDevProxy(config: DevProxyConfig, options: StartDevProxyOptions = {}): Promise<DevProxy> {
+  const logger = options.logger ?? new ProxyLogger({ level: config.logLevel });
+  const stats = new ProxyStats();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  // Worker threads (one VM per worker) and the callback watchdog are not built yet: say so
+  // instead of running single-threaded while claiming otherwise.
+  if (config.concurrency > 1) throw new Error(`concurrency ${config.concurrency}: worker threads are not implemented yet; use 1`);
+  if (config.filters.length > 0) {
+    logger.log("main", "warning", `callback time limit (${config.callbackTimeLimitMs} ms) is not enforced yet: a filter that loops blocks the proxy`);
+  }
+
+  try {
+    let echo: EchoUpstream | null = null;
+    const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
+    if (config.echoUpstream && !clusters.has(DEFAULT_CLUSTER)) {
+      echo = await startEchoUpstream(config.listener.host);
+      cleanups.push(() => echo!.close());
+      clusters.set(DEFAULT_CLUSTER, {
+        name: DEFAULT_CLUSTER,
+        url: new URL(echo.url),
+        http2: false,
+        connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      });
+      logger.log("main", "info", `built-in echo upstream on ${echo.url}`);
+    }
+
+    let filters: FilterChainHandle = { current: () => [], close: async () => {} };
+    if (options.buildFilters !== undefined) {
+      filters = await options.buildFilters({ config, clusters, logger, stats });
+      cleanups.push(() => filters.close());
+    } else if (config.filters.length > 0) {
+      throw new Error("no filter builder given for the configured filters");
+    }
+
+    const upstreams = new UpstreamPool(clusters);
+    cleanups.push(() => upstreams.close());
+    const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
+      runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),
+    );
+    cleanups.push(() => listener.close());
+    const url = `http://${config.listener.host}:${listener.port}`;
+
+    let admin: AdminServer | null = null;
+    if (config.admin !== null) {
+      admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => filters.setLogLevel?.(level));
+      cleanups.push(() => admin!.close());
+    }
+    admin?.markReady();
+    logger.log("main", "info", `listening on ${url}${admin ? `, admin on ${admin.url}` : ""}`);
+
+    return {
+      url,
+      adminUrl: admin?.url ?? null,
+      echoUrl: echo?.url ?? null,
+      stats,
+      logger,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

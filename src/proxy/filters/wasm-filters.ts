@@ -1,0 +1,207 @@
+import { readFileSync, statSync } from "node:fs";
+import type { HttpStreamSink } from "../../host/drivers/http-stream";
+import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
+import { HeaderMap } from "../../host/header-map";
+import { loadCheckedModule } from "../../host/module";
+import { PluginHost } from "../../host/plugin-host";
+import { ProxyProcess } from "../../host/process";
+import { RealScheduler } from "../../host/scheduler";
+import { ClusterCalloutUpstream } from "../callout-upstream";
+import type { FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
+import type { FilterBuildEnv, FilterChainHandle } from "../dev-proxy";
+import type { HeaderList } from "../header-list";
+import type { LogLevelName } from "../proxy-logger";
+import type { ProxyStats } from "../proxy-stats";
+import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "./http-filter";
+
+/**
+ * Builds the Wasm HTTP filters of `env.config.filters` on the host core: one ProxyProcess (shared
+ * data, queues, metrics, clusters, the real clock) for the proxy, one PluginHost (VM + plugin)
+ * per filter, and every stream played through the host's HttpStream driver, the one the test
+ * kit uses. With `hotReload`, a changed .wasm gets a new PluginHost for new streams while
+ * streams in flight finish on the old one, which is shut down when its last stream ends.
+ *
+ * @throws ModuleLoadError / PluginStartError when a module would not load or start in Envoy.
+ */
+export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
+  const { config, clusters, logger, stats } = env;
+  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
+  const callouts = new ClusterCalloutUpstream(clusters, logger);
+  const process = new ProxyProcess({
+    scheduler: new RealScheduler(),
+    logLevel: hostLevel(logger.level),
+    clusters: clusters.keys(),
+    upstream: callouts,
+    logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
+  });
+  const removeSource = stats.addSource(() =>
+    process.metrics.all().map((metric) => ({
+      name: metric.name,
+      kind: metric.kind,
+      value: Number(metric.value),
+      samples: metric.samples.map(Number),
+    })),
+  );
+  const filters = config.filters.map((filter) => new ReloadableWasmFilter(filter, process, stats));
+  // Polls the files (a stat every 250 ms) against the stat taken when each module was read, so a
+  // write racing with start-up is not missed (fs.watchFile would take its own, later baseline).
+  let poller: NodeJS.Timeout | undefined;
+  if (config.hotReload) {
+    poller = setInterval(() => {
+      for (const filter of filters) {
+        if (!filter.changedOnDisk()) continue;
+        try {
+          filter.reload();
+          logger.log("main", "info", `reloaded ${filter.config.wasmPath}: new streams use the new VM`);
+        } catch (error) {
+          logger.log("main", "error", `hot reload of ${filter.config.wasmPath} rejected, keeping the running VM: ${(error as Error).message}`);
+        }
+      }
+    }, 250);
+    poller.unref();
+  }
+  return {
+    current: () => filters,
+    setLogLevel: (level) => {
+      process.logLevel = hostLevel(level);
+    },
+    close: async () => {
+      if (poller !== undefined) clearInterval(poller);
+      callouts.close();
+      removeSource();
+      for (const filter of filters) filter.shutdown();
+    },
+  };
+}
+
+/** One configured filter: the PluginHost new streams use, and the older ones still draining. */
+class ReloadableWasmFilter implements HttpFilterFactory {
+  readonly name: string;
+  private host: PluginHost;
+  private readonly liveStreams = new Map<PluginHost, number>();
+  /** Identity of the file as last read (mtime and size), to notice a rebuild. */
+  private loaded = "";
+
+  constructor(
+    readonly config: WasmFilterConfig,
+    private readonly process: ProxyProcess,
+    private readonly stats: ProxyStats,
+  ) {
+    this.name = config.name;
+    this.host = this.boot();
+  }
+
+  /** True when the .wasm on disk differs from the one last read (a missing file is no change). */
+  changedOnDisk(): boolean {
+    try {
+      return fileIdentity(this.config.wasmPath) !== this.loaded;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Loads the module from disk again and makes it current; throws (keeping the old one) if it fails. */
+  reload(): void {
+    const previous = this.host;
+    this.host = this.boot();
+    this.stats.increment(`wasm.${this.config.name}.hot_reload`);
+    if ((this.liveStreams.get(previous) ?? 0) === 0) this.retire(previous);
+  }
+
+  shutdown(): void {
+    for (const host of this.liveStreams.keys()) if (host !== this.host) host.shutdown();
+    this.host.shutdown();
+  }
+
+  createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
+    const host = this.host;
+    this.liveStreams.set(host, (this.liveStreams.get(host) ?? 0) + 1);
+    const stream = host.httpStream(driverSink(sink), {
+      protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
+      properties: {
+        source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
+        destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
+      },
+    });
+    let finished = false;
+    return {
+      requestHeaders: (headers, endOfStream) => void stream.requestHeaders(toHeaderMap(headers), endOfStream),
+      requestBody: (chunk, endOfStream) => void stream.requestBody(chunk, endOfStream),
+      requestTrailers: (trailers) => void stream.requestTrailers(toHeaderMap(trailers)),
+      responseHeaders: (headers, endOfStream) => void stream.responseHeaders(toHeaderMap(headers), endOfStream),
+      responseBody: (chunk, endOfStream) => void stream.responseBody(chunk, endOfStream),
+      responseTrailers: (trailers) => void stream.responseTrailers(toHeaderMap(trailers)),
+      finish: () => {
+        if (finished) return;
+        finished = true;
+        stream.complete();
+        const left = (this.liveStreams.get(host) ?? 1) - 1;
+        this.liveStreams.set(host, left);
+        if (left === 0 && host !== this.host) this.retire(host);
+      },
+    };
+  }
+
+  private boot(): PluginHost {
+    // Recorded before reading, and even if loading fails, so one bad write is reported once.
+    this.loaded = fileIdentity(this.config.wasmPath);
+    const module = loadCheckedModule(readFileSync(this.config.wasmPath));
+    return new PluginHost({
+      module,
+      process: this.process,
+      vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration },
+      name: this.config.name,
+      rootId: this.config.rootId,
+      configuration: this.config.pluginConfiguration,
+      allowOnHeadersStopIteration: this.config.allowOnHeadersStopIteration,
+      failurePolicy: hostPolicy(this.config.failurePolicy),
+    });
+  }
+
+  private retire(host: PluginHost): void {
+    this.liveStreams.delete(host);
+    host.shutdown();
+  }
+}
+
+function fileIdentity(path: string): string {
+  const stat = statSync(path);
+  return `${stat.mtimeMs}:${stat.size}`;
+}
+
+/** Adapts the driver's sink (HeaderMap, Uint8Array) to the proxy's chain sink (pairs, Buffer). */
+function driverSink(sink: HttpFilterSink): HttpStreamSink {
+  return {
+    upstreamHeaders: (headers, endOfStream) => sink.requestHeaders(toHeaderList(headers), endOfStream),
+    upstreamData: (data, endOfStream) => sink.requestBody(asBuffer(data), endOfStream),
+    upstreamTrailers: (trailers) => sink.requestTrailers(toHeaderList(trailers)),
+    downstreamHeaders: (headers, endOfStream) => sink.responseHeaders(toHeaderList(headers), endOfStream),
+    downstreamData: (data, endOfStream) => sink.responseBody(asBuffer(data), endOfStream),
+    downstreamTrailers: (trailers) => sink.responseTrailers(toHeaderList(trailers)),
+    reset: (details) => sink.reset(details),
+  };
+}
+
+// Node hands header text over as latin1 (one char per byte), so latin1 keeps non-UTF-8 bytes intact.
+function toHeaderMap(headers: HeaderList): HeaderMap {
+  const map = new HeaderMap();
+  for (const [name, value] of headers) map.add(Buffer.from(name, "latin1"), Buffer.from(value, "latin1"));
+  return map;
+}
+
+function toHeaderList(headers: HeaderMap): HeaderList {
+  return headers.pairs().map(([name, value]) => [asBuffer(name).toString("latin1"), asBuffer(value).toString("latin1")]);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function hostPolicy(policy: FailurePolicy): HostFailurePolicy {
+  return policy === "FAIL_OPEN" ? "fail_open" : policy === "FAIL_RELOAD" ? "fail_reload" : "fail_closed";
+}
+
+function hostLevel(level: LogLevelName): "trace" | "debug" | "info" | "warn" | "error" | "critical" | "off" {
+  return level === "warning" ? "warn" : level;
+}
+

@@ -1,0 +1,139 @@
+import { connect, constants, type ClientHttp2Session } from "node:http2";
+import type { GrpcCallout } from "../host/callouts";
+import type { ClusterConfig } from "./config/dev-proxy-config";
+
+/** gRPC status codes the client produces itself. */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const INTERNAL = 13;
+
+/**
+ * Unary gRPC calls (`proxy_grpc_call`) to a cluster over real HTTP/2 (h2c): `POST
+ * /<service>/<method>`, `content-type: application/grpc`, `te: trailers`, the initial metadata as
+ * headers, `grpc-timeout` when the call has one, and the message in gRPC's length-prefixed
+ * framing. The answer: status 0 with a message → `receive(message)`; anything else →
+ * `close(status, grpc-message)`, including trailers-only responses, a non-200 HTTP status
+ * (UNAVAILABLE), an unparsable body (INTERNAL), a failed connection (UNAVAILABLE) and the
+ * call's timeout (DEADLINE_EXCEEDED).
+ */
+export class GrpcCalloutClient {
+  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly inFlight = new Map<GrpcCallout, () => void>();
+
+  call(callout: GrpcCallout, cluster: ClusterConfig): void {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (deliver: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      if (!callout.settled && !callout.cancelled) deliver();
+    };
+    const session = this.sessionFor(cluster);
+    const headers: Record<string, string | string[]> = {
+      [constants.HTTP2_HEADER_METHOD]: "POST",
+      [constants.HTTP2_HEADER_PATH]: `/${callout.serviceName}/${callout.methodName}`,
+      [constants.HTTP2_HEADER_AUTHORITY]: cluster.name,
+      [constants.HTTP2_HEADER_SCHEME]: "http",
+      "content-type": "application/grpc",
+      te: "trailers",
+    };
+    for (const [name, value] of callout.initialMetadata.toArray()) {
+      if (name.startsWith(":")) continue;
+      const previous = headers[name];
+      headers[name] = previous === undefined ? value : [...[previous].flat(), value];
+    }
+    if (callout.timeoutMs > 0) headers["grpc-timeout"] = `${callout.timeoutMs}m`;
+    const stream = session.request(headers);
+    this.inFlight.set(callout, () => {
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      stream.close(constants.NGHTTP2_CANCEL);
+    });
+    if (callout.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        stream.close(constants.NGHTTP2_CANCEL);
+        settle(() => callout.close(DEADLINE_EXCEEDED, "upstream request timeout"));
+      }, callout.timeoutMs);
+    }
+
+    let httpStatus = 0;
+    let headerStatus: string | undefined;
+    let headerMessage: string | undefined;
+    const chunks: Buffer[] = [];
+    stream.on("response", (response) => {
+      httpStatus = Number(response[constants.HTTP2_HEADER_STATUS] ?? 0);
+      headerStatus = response["grpc-status"] as string | undefined;
+      headerMessage = response["grpc-message"] as string | undefined;
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("trailers", (trailers) => {
+      headerStatus = (trailers["grpc-status"] as string | undefined) ?? headerStatus;
+      headerMessage = (trailers["grpc-message"] as string | undefined) ?? headerMessage;
+    });
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("close", () => {
+      if (httpStatus !== 200) {
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+      }
+      const status = headerStatus === undefined ? INTERNAL : Number(headerStatus);
+      if (status !== 0) return settle(() => callout.close(status, decodeMessage(headerMessage)));
+      const message = firstMessage(Buffer.concat(chunks));
+      if (message === null) return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
+      settle(() => callout.receive(message));
+    });
+    stream.end(frame(callout.messages[0] ?? new Uint8Array(0)));
+  }
+
+  cancel(callout: GrpcCallout): void {
+    this.inFlight.get(callout)?.();
+  }
+
+  close(): void {
+    for (const abort of [...this.inFlight.values()]) abort();
+    for (const session of this.sessions.values()) session.destroy();
+    this.sessions.clear();
+  }
+
+  private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
+    const existing = this.sessions.get(cluster.name);
+    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const session = connect(cluster.url.origin);
+    // A refused connection is reported on each stream; the session error itself needs a listener.
+    session.on("error", () => this.sessions.delete(cluster.name));
+    session.on("close", () => {
+      if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
+    });
+    session.unref();
+    this.sessions.set(cluster.name, session);
+    return session;
+  }
+}
+
+/** gRPC length-prefixed framing: flag byte 0 (uncompressed), u32 big-endian length, message. */
+export function frame(message: Uint8Array): Buffer {
+  const out = Buffer.alloc(5 + message.length);
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+/** The first message of a framed body, or null when the framing is broken or compressed. */
+export function firstMessage(body: Buffer): Uint8Array | null {
+  if (body.length < 5 || body[0] !== 0) return null;
+  const length = body.readUInt32BE(1);
+  if (body.length < 5 + length) return null;
+  return new Uint8Array(body.subarray(5, 5 + length));
+}
+
+/** `grpc-message` is percent-encoded on the wire. */
+function decodeMessage(text: string | undefined): string {
+  if (text === undefined) return "";
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

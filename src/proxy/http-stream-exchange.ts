@@ -1,0 +1,322 @@
+import { randomUUID } from "node:crypto";
+import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
+import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
+import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
+import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
+import type { ProxyLogger } from "./proxy-logger";
+import type { ProxyStats } from "./proxy-stats";
+import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
+
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+
+/** What an exchange needs from the proxy that owns it. */
+export interface ExchangeContext {
+  filters: readonly HttpFilterFactory[];
+  routes: readonly RouteConfig[];
+  upstreams: UpstreamPool;
+  logger: ProxyLogger;
+  stats: ProxyStats;
+}
+
+/** Envoy's reply texts for router failures, so clients see what they would behind Envoy. */
+const NO_ROUTE: LocalReply = { status: 404, headers: [], body: Buffer.alloc(0), details: "route_not_found" };
+const UNKNOWN_CLUSTER: LocalReply = {
+  status: 503,
+  headers: [],
+  body: Buffer.alloc(0),
+  details: "cluster_not_found",
+};
+const CONNECT_FAILURE: LocalReply = {
+  status: 503,
+  headers: [],
+  body: Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
+  details: "upstream_reset_before_response_started{connection_failure}",
+};
+const UPSTREAM_TIMEOUT: LocalReply = {
+  status: 504,
+  headers: [],
+  body: Buffer.from("upstream request timeout"),
+  details: "upstream_response_timeout",
+};
+
+/**
+ * Plays one downstream request through the filter chain to its upstream and the response back,
+ * streaming bodies chunk by chunk in both directions. Works the same for HTTP/1.1 and h2c
+ * because both arrive through Node's compatibility API.
+ */
+export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
+  const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
+  const socket = req.socket;
+  const requestHeaders = downstreamRequestHeaders(req, httpVersion);
+  const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
+  const info: HttpStreamInfo = {
+    httpVersion,
+    downstreamRemoteAddress: socket?.remoteAddress ?? "",
+    downstreamRemotePort: socket?.remotePort ?? 0,
+    downstreamLocalAddress: socket?.localAddress ?? "",
+    downstreamLocalPort: socket?.localPort ?? 0,
+    routeClusterName: route?.cluster ?? "",
+  };
+  context.stats.http("downstream_rq_total");
+
+  let upstreamRequest: ClientRequest | undefined;
+  let upstreamTimer: NodeJS.Timeout | undefined;
+  let responseStarted = false;
+  let upstreamResponded = false;
+  let finished = false;
+  let replying = false;
+
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    chain.finish();
+  };
+
+  const abortUpstream = (): void => {
+    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamRequest?.destroy();
+    upstreamRequest = undefined;
+  };
+
+  /** A reply made by the router (after every filter): it runs through all filters' response side. */
+  const routerReply = (reply: LocalReply): void => {
+    if (responseStarted || finished) {
+      resetDownstream();
+      return;
+    }
+    abortUpstream();
+    replying = true;
+    const headers = localReplyHeaders(reply);
+    const hasBody = reply.body.length > 0;
+    chain.responseHeaders(headers, !hasBody);
+    if (hasBody) chain.responseBody(reply.body, true);
+  };
+
+  const resetDownstream = (): void => {
+    abortUpstream();
+    context.stats.http("downstream_rq_rx_reset");
+    if (httpVersion === 2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
+    else req.socket?.destroy();
+    finish();
+  };
+
+  const startUpstream = (headers: HeaderList, endOfStream: boolean): void => {
+    if (replying) return;
+    const target = route ?? pickRoute(context.routes, headerValue(headers, ":path") ?? "/");
+    if (target === undefined) return routerReply(NO_ROUTE);
+    const cluster = context.upstreams.cluster(target.cluster);
+    if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
+    const outgoing = upstreamRequestHeaders(headers, target);
+    const request = context.upstreams.open(cluster, outgoing, !endOfStream);
+    upstreamRequest = request;
+    context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
+    if (target.timeoutMs > 0) {
+      upstreamTimer = setTimeout(() => {
+        context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
+        routerReply(UPSTREAM_TIMEOUT);
+      }, target.timeoutMs);
+    }
+    request.on("response", (response) => relayUpstreamResponse(cluster, response));
+    request.on("error", (error) => {
+      if (upstreamRequest !== request) return;
+      context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
+      context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+      routerReply(CONNECT_FAILURE);
+    });
+    if (endOfStream) request.end();
+    else request.flushHeaders();
+  };
+
+  const relayUpstreamResponse = (cluster: ClusterConfig, response: IncomingMessage): void => {
+    upstreamResponded = true;
+    const status = response.statusCode ?? 502;
+    context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
+    const headers = responseHeadersOf(response);
+    const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
+    chain.responseHeaders(headers, noBody);
+    if (noBody) {
+      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      response.resume();
+      return;
+    }
+    // A body of known length ends with its last chunk; otherwise with an empty one at `end`.
+    let remaining = lengthOf(headers);
+    response.on("data", (chunk: Buffer) => {
+      if (remaining !== undefined) remaining -= chunk.length;
+      chain.responseBody(chunk, remaining === 0);
+    });
+    response.on("end", () => {
+      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      if (remaining === 0) return;
+      const trailers = rawPairs(response.rawTrailers);
+      if (trailers.length > 0) chain.responseTrailers(trailers);
+      else chain.responseBody(Buffer.alloc(0), true);
+    });
+    response.on("error", () => resetDownstream());
+  };
+
+  const ends: HttpFilterSink = {
+    requestHeaders: (headers, endOfStream) => startUpstream(headers, endOfStream),
+    requestBody: (chunk, endOfStream) => {
+      if (upstreamRequest === undefined) return;
+      if (chunk.length > 0) upstreamRequest.write(chunk);
+      if (endOfStream) upstreamRequest.end();
+    },
+    requestTrailers: (trailers) => {
+      if (upstreamRequest === undefined) return;
+      upstreamRequest.addTrailers(toTrailerObject(trailers));
+      upstreamRequest.end();
+    },
+    responseHeaders: (headers, endOfStream) => {
+      if (responseStarted || finished) return;
+      responseStarted = true;
+      // A response that is not the upstream's (a filter's local reply) makes the upstream call moot.
+      if (!upstreamResponded) {
+        replying = true;
+        abortUpstream();
+      }
+      const status = Number(headerValue(headers, ":status") ?? 502);
+      // Envoy's HCM overwrites `server` after the encoder filters ran (server_header_transformation OVERWRITE).
+      const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
+      if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
+        outgoing["transfer-encoding"] = "chunked";
+      }
+      context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
+      try {
+        res.writeHead(status, outgoing);
+      } catch (error) {
+        context.logger.log("http", "error", `invalid response headers: ${(error as Error).message}`);
+        return resetDownstream();
+      }
+      if (endOfStream) {
+        res.end();
+        finish();
+      }
+    },
+    responseBody: (chunk, endOfStream) => {
+      if (!responseStarted || finished) return;
+      if (chunk.length > 0) (res as ServerResponse).write(chunk);
+      if (endOfStream) {
+        res.end();
+        finish();
+      }
+    },
+    responseTrailers: (trailers) => {
+      if (!responseStarted || finished) return;
+      res.addTrailers(toTrailerObject(trailers));
+      res.end();
+      finish();
+    },
+    localReply: (reply) => {
+      // Only reached with an empty chain: nothing left to encode through.
+      ends.responseHeaders(localReplyHeaders(reply), reply.body.length === 0);
+      if (reply.body.length > 0) ends.responseBody(reply.body, true);
+    },
+    reset: () => resetDownstream(),
+  };
+
+  const chain = buildFilterChain(context.filters, wrapLocalReplyAbort(ends, abortUpstream, () => (replying = true)), info);
+
+  // The downstream went away before the response completed.
+  res.on("close", () => {
+    if (!finished) {
+      abortUpstream();
+      finish();
+    }
+  });
+
+  const requestLength = lengthOf(requestHeaders);
+  const endAfterHeaders =
+    httpVersion === 2
+      ? (req as Http2ServerRequest).stream.endAfterHeaders
+      : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
+  chain.requestHeaders(requestHeaders, endAfterHeaders);
+  if (endAfterHeaders) {
+    req.resume();
+    return;
+  }
+  let remaining = requestLength;
+  req.on("data", (chunk: Buffer) => {
+    if (remaining !== undefined) remaining -= chunk.length;
+    chain.requestBody(chunk, remaining === 0);
+  });
+  req.on("end", () => {
+    if (remaining === 0) return;
+    const trailers = rawPairs(req.rawTrailers);
+    if (trailers.length > 0) chain.requestTrailers(trailers);
+    else chain.requestBody(Buffer.alloc(0), true);
+  });
+}
+
+/** Intercepts a filter's local reply so the upstream request (if any) is abandoned first. */
+function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: () => void): HttpFilterSink {
+  return {
+    ...ends,
+    localReply: (reply) => {
+      markReplying();
+      abortUpstream();
+      ends.localReply(reply);
+    },
+  };
+}
+
+/**
+ * The request headers as Envoy's codecs hand them to the filters. HTTP/1.1: `:authority`,
+ * `:path`, `:method`, `:scheme` then the headers as received without `host`; h2c: the
+ * pseudo-headers as received, then the rest. In both cases the HCM then appends
+ * `x-forwarded-proto` and `x-request-id` when absent.
+ */
+export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 | 2): HeaderList {
+  const raw = req.rawHeaders;
+  let headers: HeaderList;
+  if (httpVersion === 2) {
+    const pseudo: HeaderList = [];
+    const rest: HeaderList = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name.startsWith(":")) pseudo.push([name, raw[i + 1]]);
+      else if (!isHopByHop(name)) rest.push([name, raw[i + 1]]);
+    }
+    headers = [...pseudo, ...rest];
+  } else {
+    headers = [
+      [":authority", req.headers.host ?? ""],
+      [":path", req.url ?? "/"],
+      [":method", req.method ?? "GET"],
+      [":scheme", "http"],
+    ];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name !== "host" && !isHopByHop(name)) headers.push([name, raw[i + 1]]);
+    }
+  }
+  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
+  if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
+  return headers;
+}
+
+/** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */
+function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): HeaderList {
+  return route.timeoutMs > 0 ? withHeader(headers, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : headers;
+}
+
+/** First route whose prefix matches `path`, or undefined. */
+export function pickRoute(routes: readonly RouteConfig[], path: string): RouteConfig | undefined {
+  return routes.find((route) => path.startsWith(route.prefix));
+}
+
+function lengthOf(headers: HeaderList): number | undefined {
+  const text = headerValue(headers, "content-length");
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function rawPairs(raw: string[]): HeaderList {
+  const pairs: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return pairs;
+}

@@ -1,0 +1,139 @@
+/**
+ * The proxy's own counters plus the filters' metrics, rendered as Envoy's admin endpoint renders
+ * them: `/stats` as `name: value` lines sorted by name, `/stats/prometheus` in the Prometheus text
+ * format with Envoy's naming (`envoy_` prefix and tag extraction for proxy stats; Wasm custom
+ * metrics `wasmcustom.<name>` exported as `<name>` with no prefix, ABI §5.13).
+ */
+
+export type MetricKind = "counter" | "gauge" | "histogram";
+
+/** One metric reading from a filter VM (names as Envoy stores them, e.g. `wasmcustom.hits`). */
+export interface MetricSample {
+  name: string;
+  kind: MetricKind;
+  /** Counter/gauge value. */
+  value: number;
+  /** Recorded histogram samples (only for histograms). */
+  samples?: readonly number[];
+}
+
+/** Returns the current metrics of some filter VMs; polled when stats are rendered. */
+export type MetricSource = () => readonly MetricSample[];
+
+/** Envoy's default histogram bucket bounds. */
+const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+const QUANTILES = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100];
+
+export class ProxyStats {
+  private readonly counters = new Map<string, number>();
+  private readonly gauges = new Map<string, number>();
+  private readonly sources: MetricSource[] = [];
+
+  /** `httpStatPrefix` is the HCM `stat_prefix` (Envoy's examples use `ingress_http`). */
+  constructor(readonly httpStatPrefix = "ingress_http") {}
+
+  increment(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  /** Increments `http.<stat_prefix>.<name>`. */
+  http(name: string): void {
+    this.increment(`http.${this.httpStatPrefix}.${name}`);
+  }
+
+  setGauge(name: string, value: number): void {
+    this.gauges.set(name, value);
+  }
+
+  /** Registers filter metrics; `remove` (the returned function) unregisters them. */
+  addSource(source: MetricSource): () => void {
+    this.sources.push(source);
+    return () => {
+      const index = this.sources.indexOf(source);
+      if (index >= 0) this.sources.splice(index, 1);
+    };
+  }
+
+  /** Every metric, proxy and filter alike, merged by name (several VMs of one plugin add up). */
+  snapshot(): MetricSample[] {
+    const merged = new Map<string, MetricSample>();
+    const add = (sample: MetricSample): void => {
+      const known = merged.get(sample.name);
+      if (known === undefined) {
+        merged.set(sample.name, { ...sample, samples: sample.samples ? [...sample.samples] : undefined });
+      } else if (sample.kind === "histogram") {
+        known.samples = [...(known.samples ?? []), ...(sample.samples ?? [])];
+      } else {
+        known.value += sample.value;
+      }
+    };
+    for (const [name, value] of this.counters) add({ name, kind: "counter", value });
+    for (const [name, value] of this.gauges) add({ name, kind: "gauge", value });
+    for (const source of this.sources) for (const sample of source()) add(sample);
+    return [...merged.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Envoy's `/stats` text; `filter` is the `?filter=` regex when given. */
+  renderText(filter?: RegExp): string {
+    const lines: string[] = [];
+    for (const sample of this.snapshot()) {
+      if (filter && !filter.test(sample.name)) continue;
+      if (sample.kind !== "histogram") lines.push(`${sample.name}: ${sample.value}`);
+      else lines.push(`${sample.name}: ${histogramSummary(sample.samples ?? [])}`);
+    }
+    return lines.map((line) => `${line}\n`).join("");
+  }
+
+  /** Envoy's `/stats/prometheus` text. */
+  renderPrometheus(): string {
+    const byName = new Map<string, { kind: MetricKind; series: string[] }>();
+    for (const sample of this.snapshot()) {
+      const { name, labels } = prometheusName(sample.name);
+      const family = byName.get(name) ?? { kind: sample.kind, series: [] };
+      byName.set(name, family);
+      const labelText = (extra: string[] = []): string => `{${[...labels, ...extra].join(",")}}`;
+      if (sample.kind !== "histogram") {
+        family.series.push(`${name}${labelText()} ${sample.value}`);
+        continue;
+      }
+      const samples = sample.samples ?? [];
+      for (const bound of BUCKETS) {
+        const count = samples.filter((v) => v <= bound).length;
+        family.series.push(`${name}_bucket${labelText([`le="${bound}"`])} ${count}`);
+      }
+      family.series.push(`${name}_bucket${labelText(['le="+Inf"'])} ${samples.length}`);
+      family.series.push(`${name}_sum${labelText()} ${samples.reduce((a, b) => a + b, 0)}`);
+      family.series.push(`${name}_count${labelText()} ${samples.length}`);
+    }
+    let out = "";
+    for (const [name, family] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out += `# TYPE ${name} ${family.kind}\n${family.series.join("\n")}\n`;
+    }
+    return out;
+  }
+}
+
+/**
+ * Envoy's Prometheus name for a stat: custom Wasm metrics lose `wasmcustom.` and get no prefix;
+ * others get `envoy_`, with the cluster name and HCM prefix extracted into labels as Envoy's
+ * default tag extractors do. Characters outside `[a-zA-Z0-9_]` become `_`.
+ */
+export function prometheusName(stat: string): { name: string; labels: string[] } {
+  const sanitize = (text: string): string => text.replace(/[^a-zA-Z0-9_]/g, "_");
+  if (stat.startsWith("wasmcustom.")) return { name: sanitize(stat.slice("wasmcustom.".length)), labels: [] };
+  const cluster = /^cluster\.([^.]+)\.(.+)$/.exec(stat);
+  if (cluster) return { name: `envoy_cluster_${sanitize(cluster[2])}`, labels: [`envoy_cluster_name="${cluster[1]}"`] };
+  const http = /^http\.([^.]+)\.(.+)$/.exec(stat);
+  if (http) return { name: `envoy_http_${sanitize(http[2])}`, labels: [`envoy_http_conn_manager_prefix="${http[1]}"`] };
+  return { name: `envoy_${sanitize(stat)}`, labels: [] };
+}
+
+/** Envoy's histogram line: `No recorded values`, or `P0(v,v) P25(v,v) ...` (interval, cumulative). */
+function histogramSummary(samples: readonly number[]): string {
+  if (samples.length === 0) return "No recorded values";
+  const sorted = [...samples].sort((a, b) => a - b);
+  return QUANTILES.map((q) => {
+    const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))];
+    return `P${q}(${value},${value})`;
+  }).join(" ");
+}

@@ -1,0 +1,76 @@
+import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import type { ClusterConfig } from "./config/dev-proxy-config";
+import { toOutgoingHeaders, type HeaderList } from "./header-list";
+
+/**
+ * Keep-alive HTTP/1.1 connection pools to the configured clusters (Envoy keeps one pool per
+ * cluster per worker). `open` starts a request whose headers are the filtered request headers.
+ */
+export class UpstreamPool {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
+
+  /** The cluster named `name`, or undefined when no such cluster is configured. */
+  cluster(name: string): ClusterConfig | undefined {
+    return this.clusters.get(name);
+  }
+
+  /**
+   * Starts a request on `cluster`: method and path from the pseudo-headers, `host` from
+   * `:authority`. With `hasBody` the caller writes the body, then ends it. Errors arrive as the request's
+   * `error` event.
+   */
+  open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean): ClientRequest {
+    let method = "GET";
+    let path = "/";
+    let authority: string | undefined;
+    for (const [name, value] of headers) {
+      if (name === ":method") method = value;
+      else if (name === ":path") path = value;
+      else if (name === ":authority") authority = value;
+    }
+    const outgoing = toOutgoingHeaders(headers);
+    if (authority !== undefined) outgoing.host = authority;
+    // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
+    if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
+    return request({
+      agent: this.agentFor(cluster),
+      protocol: "http:",
+      host: cluster.url.hostname,
+      port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
+      method,
+      path,
+      headers: outgoing,
+      // `host` comes from `:authority` above, which a filter may have rewritten.
+      setHost: false,
+    });
+  }
+
+  /** Closes every pooled connection. */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(cluster: ClusterConfig): Agent {
+    let agent = this.agents.get(cluster.name);
+    if (agent === undefined) {
+      agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs });
+      this.agents.set(cluster.name, agent);
+    }
+    return agent;
+  }
+}
+
+/** The upstream response head as pairs: `:status` first, then the headers as received. */
+export function responseHeadersOf(response: IncomingMessage): HeaderList {
+  const headers: HeaderList = [[":status", String(response.statusCode ?? 502)]];
+  const raw = response.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (name === "connection" || name === "keep-alive" || name === "transfer-encoding" || name === "upgrade") continue;
+    headers.push([name, raw[i + 1]]);
+  }
+  return headers;
+}

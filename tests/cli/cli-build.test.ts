@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { checkBuiltModule } from "../../src/cli/commands/build";
+import { main } from "../../src/cli/main";
+import { compileWat } from "../proxy/wat-filters";
+import { captureIo } from "./cli-test-io";
+
+const project = mkdtempSync(join(tmpdir(), "pwas-build-"));
+after(() => rmSync(project, { recursive: true, force: true }));
+mkdirSync(join(project, "assembly"));
+writeFileSync(join(project, "package.json"), JSON.stringify({ name: "@acme/tiny-filter", version: "1.0.0" }));
+// A self-contained asconfig (no SDK), so this test does not depend on the SDK compiling today.
+writeFileSync(
+  join(project, "asconfig.json"),
+  JSON.stringify({
+    targets: { release: { optimizeLevel: 1, shrinkLevel: 0, noAssert: true }, debug: { debug: true } },
+    options: { runtime: "stub", exportStart: "_initialize", use: ["abort="] },
+  }),
+);
+
+describe("proxy-wasm-as build", () => {
+  it("compiles, checks the module and prints size and sha256", async () => {
+    writeFileSync(
+      join(project, "assembly/index.ts"),
+      [
+        "export function proxy_abi_version_0_2_1(): void {}",
+        "export function malloc(size: usize): usize { return heap.alloc(size); }",
+        "export function proxy_on_context_create(id: u32, parent: u32): void {}",
+        "",
+      ].join("\n"),
+    );
+    const cli = captureIo(project);
+    const code = await main(["build"], cli.io);
+    assert.equal(code, 0, cli.out.stderr);
+    const bytes = readFileSync(join(project, "build/tiny-filter.wasm"));
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    assert.equal(
+      cli.out.stdout,
+      `✓ build/tiny-filter.wasm  ${bytes.length} bytes  sha256 ${sha}\n  ABI 0.2.1, allocator malloc, 0 imports, 5 exports\n`,
+    );
+  });
+
+  it("shows compiler errors as asc reports them and exits 1", async () => {
+    writeFileSync(join(project, "assembly/broken.ts"), "export function f(): i32 { return nope; }\n");
+    const cli = captureIo(project);
+    const code = await main(["build", "assembly/broken.ts", "-o", "build/broken.wasm"], cli.io);
+    assert.equal(code, 1);
+    assert.match(cli.out.stderr, /ERROR TS2304: Cannot find name 'nope'\./);
+    assert.match(cli.out.stderr, /✗ build failed: 1 compile error\(s\)\n$/);
+  });
+
+  it("exits 1 when the entry does not exist", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["build", "assembly/missing.ts"], cli.io), 1);
+    assert.equal(cli.out.stderr, "error: entry file assembly/missing.ts not found\n");
+  });
+
+  it("reports why a module would not load in Envoy", () => {
+    const path = join(project, "no-marker.wasm");
+    writeFileSync(
+      path,
+      compileWat(`(module (import "env" "abort" (func (param i32 i32 i32 i32)))
+        (memory (export "memory") 1)
+        (func (export "malloc") (param i32) (result i32) (i32.const 0)))`),
+    );
+    const cli = captureIo(project);
+    assert.equal(checkBuiltModule(cli.io, path), null);
+    assert.match(cli.out.stderr, /^✗ no-marker\.wasm would not load in Envoy:\n {2}/);
+    assert.match(cli.out.stderr, /^✗ no-marker\.wasm would not load in Envoy:\n {2}Missing or unknown Proxy-Wasm ABI version\n/);
+    assert.match(cli.out.stderr, /env\.abort/);
+  });
+});
