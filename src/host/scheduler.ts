@@ -28,6 +28,16 @@ interface PendingTimer {
 }
 
 /**
+ * Exact nanoseconds for a millisecond time. Multiplying first in floating point would lose the
+ * low digits of present-day epoch times (about 1.7e18 ns, beyond 2^53), so a clock at a whole
+ * millisecond would read e.g. `.750000128` s instead of `.750` s.
+ */
+function millisecondsToNanos(ms: number): bigint {
+  const wholeMs = Math.floor(ms);
+  return BigInt(wholeMs) * 1_000_000n + BigInt(Math.round((ms - wholeMs) * 1e6));
+}
+
+/**
  * A fake clock: time moves only through `advance`, posted work runs only through `runPosted`.
  * Deterministic by construction.
  */
@@ -45,11 +55,11 @@ export class ManualScheduler implements Scheduler {
   }
 
   nowNanos(): bigint {
-    return BigInt(Math.round(this.nowMs * 1e6));
+    return millisecondsToNanos(this.nowMs);
   }
 
   monotonicNanos(): bigint {
-    return BigInt(Math.round((this.nowMs - this.originMs) * 1e6));
+    return millisecondsToNanos(this.nowMs - this.originMs);
   }
 
   /** Current fake wall-clock time in milliseconds. */
