@@ -1,0 +1,260 @@
+import {
+  log, LogLevel, WasmResult, lastResult, BufferType, requestBody, callData, parseJson, parseJsonText, JsonKind,
+  Metric, getSharedData, setSharedData, setSharedDataText, registerSharedQueue, resolveSharedQueue,
+  enqueueSharedQueueText, dequeueSharedQueue, currentTimeNanoseconds, callForeignFunction, RootContext,
+  registerRoot, registerHttpFilter, HttpContext, liveContextCount,
+} from "../index";
+import { proxy_on_context_create, proxy_on_tick, proxy_on_delete, proxy_on_vm_start } from "../exports";
+import { beginCallback } from "../api/log";
+import { sdkAbort } from "../runtime/abort";
+import * as mock from "./host";
+
+export { malloc } from "../exports";
+
+describe("logging", () => {
+  beforeEach(() => {
+    mock.reset();
+    beginCallback();
+  });
+
+  it("sends messages at or above the host level, with the level number", () => {
+    mock.setLogLevel(LogLevel.Info);
+    expect(log.info("hello")).toBe(WasmResult.Ok);
+    expect(mock.lastLog()).toBe("2:hello");
+    log.critical("bad");
+    expect(mock.lastLog()).toBe("5:bad");
+    expect(mock.logCount()).toBe(2);
+  });
+
+  it("drops messages below the host level without calling proxy_log", () => {
+    mock.setLogLevel(LogLevel.Warn);
+    log.debug("hidden");
+    log.info("hidden");
+    expect(log.enabled(LogLevel.Debug)).toBe(false);
+    expect(log.enabled(LogLevel.Error)).toBe(true);
+    expect(mock.logCount()).toBe(0);
+  });
+
+  it("asks the host for its level once per callback", () => {
+    mock.setLogLevel(LogLevel.Trace);
+    log.trace("a");
+    log.debug("b");
+    log.warn("c");
+    expect(mock.logLevelCalls()).toBe(1);
+    beginCallback();
+    log.error("d");
+    expect(mock.logLevelCalls()).toBe(2);
+  });
+
+  it("treats level 6 (off) as dropping everything", () => {
+    mock.setLogLevel(6);
+    log.critical("x");
+    expect(mock.logCount()).toBe(0);
+  });
+});
+
+describe("abort", () => {
+  it("logs what and where at critical level, then traps", () => {
+    mock.reset();
+    expect(() => { sdkAbort("bad thing", "assembly/x.ts", 12, 345); }).toThrow();
+    expect(mock.lastLog()).toBe("5:abort: bad thing at assembly/x.ts:12:345");
+    expect(() => { sdkAbort(null, null, 0, 7); }).toThrow();
+    expect(mock.lastLog()).toBe("5:abort:  at :0:7");
+  });
+});
+
+describe("buffers", () => {
+  beforeEach(() => {
+    mock.reset();
+  });
+
+  it("reads all, a range, and the size", () => {
+    mock.setBuffer(BufferType.HttpRequestBody, "hello world");
+    expect(requestBody.size()).toBe(11);
+    expect(requestBody.text()).toBe("hello world");
+    expect(requestBody.text(6, 3)).toBe("wor");
+    expect(requestBody.text(20)).toBe("");
+  });
+
+  it("uses Envoy's set_buffer_bytes forms for replace, prepend and append", () => {
+    mock.setBuffer(BufferType.HttpRequestBody, "[body]");
+    expect(requestBody.appendText("[end]")).toBe(WasmResult.Ok);
+    expect(mock.lastBufferWrite()).toBe("0:4294967295:0:[end]");
+    expect(requestBody.prependText("[start]")).toBe(WasmResult.Ok);
+    expect(mock.lastBufferWrite()).toBe("0:0:0:[start]");
+    expect(mock.bufferText(BufferType.HttpRequestBody)).toBe("[start][body][end]");
+    expect(requestBody.replaceText("new")).toBe(WasmResult.Ok);
+    expect(mock.lastBufferWrite()).toBe("0:0:4294967295:new");
+    expect(mock.bufferText(BufferType.HttpRequestBody)).toBe("new");
+  });
+
+  it("reports an unavailable or read-only buffer", () => {
+    expect(requestBody.size()).toBe(0);
+    expect(lastResult()).toBe(WasmResult.NotFound);
+    expect(requestBody.bytes().byteLength).toBe(0);
+    mock.setBuffer(BufferType.CallData, "args");
+    expect(callData.replaceText("x")).toBe(WasmResult.BadArgument);
+  });
+});
+
+describe("json", () => {
+  it("reads the add_header configuration", () => {
+    const config = parseJsonText('{"name": "x-wasm", "value": "on"}')!;
+    expect(config.kind).toBe(JsonKind.Object);
+    expect(config.getString("name")).toBe("x-wasm");
+    expect(config.getString("value")).toBe("on");
+    expect(config.getString("other")).toBeNull();
+  });
+
+  it("decodes escapes, unicode and nested values", () => {
+    const v = parseJson(String.UTF8.encode(' { "a\\"b": "x\\n\\u00e9\\u2713\\/", "n": -12.5e1, "t": true, "z": null, "l": [1, {"k": [2]}, "s"] } '))!;
+    expect(v.getString('a"b')).toBe("x\né✓/");
+    expect(v.getNumber("n")).toBe(-125);
+    expect(v.getBool("t")).toBe(true);
+    expect(v.get("z")!.isNull).toBe(true);
+    const list = v.get("l")!;
+    expect(list.length).toBe(3);
+    expect(list.at(0)!.asNumber()).toBe(1);
+    expect(list.at(1)!.get("k")!.at(0)!.asNumber()).toBe(2);
+    expect(list.at(2)!.asString()).toBe("s");
+    expect(list.at(3) === null).toBe(true);
+    expect(list.get("k") === null).toBe(true);
+    expect(v.get("l")!.toJson()).toBe('[1, {"k": [2]}, "s"]');
+  });
+
+  it("keeps the last of repeated keys and returns fallbacks on kind mismatch", () => {
+    const v = parseJsonText('{"a": 1, "a": "two", "b": "str"}')!;
+    expect(v.getString("a")).toBe("two");
+    expect(v.getNumber("b", 7)).toBe(7);
+    expect(v.getBool("a", true)).toBe(true);
+    expect(parseJsonText("{}")!.get("a") === null).toBe(true);
+    expect(parseJsonText("[]")!.length).toBe(0);
+  });
+
+  it("rejects invalid JSON", () => {
+    expect(parseJsonText("") === null).toBe(true);
+    expect(parseJsonText("{") === null).toBe(true);
+    expect(parseJsonText('{"a" 1}') === null).toBe(true);
+    expect(parseJsonText('{"a": 1,}') === null).toBe(true);
+    expect(parseJsonText("[1 2]") === null).toBe(true);
+    expect(parseJsonText('"\\x"') === null).toBe(true);
+    expect(parseJsonText('"\\u12g4"') === null).toBe(true);
+    expect(parseJsonText("tru") === null).toBe(true);
+    expect(parseJsonText("-") === null).toBe(true);
+    expect(parseJsonText("1 2") === null).toBe(true);
+    expect(parseJsonText('{"a": "b"} x') === null).toBe(true);
+    expect(parseJsonText("[".repeat(70) + "]".repeat(70)) === null).toBe(true);
+  });
+});
+
+describe("metrics", () => {
+  it("defines once, at first use, and reports host statuses", () => {
+    mock.reset();
+    const requests = Metric.counter("requests");
+    const level = Metric.gauge("level");
+    const latency = Metric.histogram("latency");
+    expect(mock.callsText()).toBe("");
+    expect(requests.increment()).toBe(WasmResult.Ok);
+    expect(requests.increment(4)).toBe(WasmResult.Ok);
+    expect(requests.get()).toBe(5);
+    expect(requests.increment(0)).toBe(WasmResult.BadArgument);
+    expect(level.record(42)).toBe(WasmResult.Ok);
+    expect(level.increment(-2)).toBe(WasmResult.Ok);
+    expect(level.get()).toBe(40);
+    expect(latency.record(7)).toBe(WasmResult.Ok);
+    expect(latency.get()).toBe(0);
+    expect(lastResult()).toBe(WasmResult.BadArgument);
+    expect(mock.callsText()).toBe("define:requests:4;define:level:9;define:latency:14");
+  });
+});
+
+describe("shared data and queues", () => {
+  beforeEach(() => {
+    mock.reset();
+  });
+
+  it("reads, writes and detects CAS mismatches", () => {
+    expect(getSharedData("k") === null).toBe(true);
+    expect(lastResult()).toBe(WasmResult.NotFound);
+    expect(setSharedDataText("k", "v1")).toBe(WasmResult.Ok);
+    const first = getSharedData("k")!;
+    expect(first.text).toBe("v1");
+    expect(setSharedDataText("k", "v2", first.cas)).toBe(WasmResult.Ok);
+    expect(setSharedDataText("k", "v3", first.cas)).toBe(WasmResult.CasMismatch);
+    expect(getSharedData("k")!.text).toBe("v2");
+    expect(setSharedData("empty", new ArrayBuffer(0))).toBe(WasmResult.Ok);
+    expect(getSharedData("empty")!.value.byteLength).toBe(0);
+  });
+
+  it("registers, resolves, enqueues and dequeues", () => {
+    const id = registerSharedQueue("jobs");
+    expect(id).toBe(1);
+    expect(resolveSharedQueue("", "jobs")).toBe(1);
+    expect(resolveSharedQueue("", "nope")).toBe(0);
+    expect(lastResult()).toBe(WasmResult.NotFound);
+    expect(enqueueSharedQueueText(id, "a")).toBe(WasmResult.Ok);
+    expect(String.UTF8.decode(dequeueSharedQueue(id)!)).toBe("a");
+    expect(dequeueSharedQueue(id)).toBeNull();
+    expect(lastResult()).toBe(WasmResult.Empty);
+    expect(enqueueSharedQueueText(99, "x")).toBe(WasmResult.NotFound);
+  });
+});
+
+describe("time and foreign functions", () => {
+  it("reads the host clock", () => {
+    expect(currentTimeNanoseconds()).toBe(1700000000123456789);
+  });
+
+  it("calls a foreign function and reports an unknown one", () => {
+    mock.reset();
+    expect(String.UTF8.decode(callForeignFunction("reverse", String.UTF8.encode("abc"))!)).toBe("cba");
+    expect(callForeignFunction("missing")).toBeNull();
+    expect(lastResult()).toBe(WasmResult.NotFound);
+  });
+});
+
+// Root selection: several roots, chosen by the host's plugin_root_id.
+let created = "";
+class NamedRoot extends RootContext {
+  constructor(id: u32, public readonly label: string) {
+    super(id);
+    created += label + ":" + id.toString() + ";";
+  }
+  onTick(): void {
+    created += "tick:" + this.label + ";";
+  }
+}
+registerRoot("first", (id: u32): RootContext => new NamedRoot(id, "first"));
+registerRoot("", (id: u32): RootContext => new NamedRoot(id, "fallback"));
+registerHttpFilter("stateless", (id: u32, root: RootContext): HttpContext => new HttpContext(id, root));
+
+function hostRootId(rootId: string): void {
+  mock.reset();
+  const path = String.UTF8.encode("plugin_root_id");
+  const value = String.UTF8.encode(rootId);
+  mock.setPropertyRaw(changetype<usize>(path), path.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+describe("root registration", () => {
+  it("picks the root registered for the plugin's root_id, else the \"\" one", () => {
+    hostRootId("first");
+    proxy_on_context_create(100, 0);
+    hostRootId("unknown");
+    proxy_on_context_create(101, 0);
+    expect(created).toBe("first:100;fallback:101;");
+    expect(proxy_on_vm_start(100, 0)).toBe(1);
+    proxy_on_tick(101);
+    expect(created).toBe("first:100;fallback:101;tick:fallback;");
+  });
+
+  it("serves registerHttpFilter roots with their stream factory", () => {
+    hostRootId("stateless");
+    const before = liveContextCount();
+    proxy_on_context_create(102, 0);
+    proxy_on_context_create(103, 102);
+    expect(liveContextCount()).toBe(before + 2);
+    proxy_on_delete(103);
+    proxy_on_delete(102);
+    expect(liveContextCount()).toBe(before);
+  });
+});

@@ -1,0 +1,37 @@
+import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
+import { bytesOf, hexOf } from "./host";
+
+function decode(bytes: ArrayBuffer): string {
+  return utf8Decode(changetype<usize>(bytes), bytes.byteLength);
+}
+
+describe("utf8 codec", () => {
+  it("encodes 1- to 4-byte sequences like the standard", () => {
+    const text = "a\u00e9\u2713\u{1F600}";
+    expect(hexOf(utf8Bytes(text))).toBe("61 c3 a9 e2 9c 93 f0 9f 98 80");
+    expect(utf8Length(text)).toBe(10);
+    expect(hexOf(utf8Bytes(text))).toBe(hexOf(String.UTF8.encode(text)));
+  });
+
+  it("encodes a lone surrogate as WTF-8 and decodes it back", () => {
+    const lone = String.fromCharCode(0xd800) + "x";
+    expect(hexOf(utf8Bytes(lone))).toBe("ed a0 80 78");
+    expect(decode(utf8Bytes(lone))).toBe(lone);
+  });
+
+  it("round-trips text with every sequence length, NULs included", () => {
+    const text = "h\u00e9llo \u2713 \u{10FFFF}\0end";
+    expect(decode(utf8Bytes(text))).toBe(text);
+    expect(decode(new ArrayBuffer(0))).toBe("");
+  });
+
+  it("decodes invalid, overlong and truncated sequences to U+FFFD", () => {
+    expect(decode(bytesOf([0xff, 0x41]))).toBe("\uFFFDA");
+    expect(decode(bytesOf([0xc3]))).toBe("\uFFFD");
+    expect(decode(bytesOf([0xe2, 0x9c]))).toBe("\uFFFD");
+    expect(decode(bytesOf([0xc0, 0xaf]))).toBe("\uFFFD\uFFFD");
+    expect(decode(bytesOf([0xf4, 0x90, 0x80, 0x80]))).toBe("\uFFFD");
+    expect(decode(bytesOf([0x80, 0x41]))).toBe("\uFFFDA");
+    expect(decode(bytesOf([0xe2, 0x41]))).toBe("\uFFFDA");
+  });
+});

@@ -1,0 +1,93 @@
+// Which context made which callout. Envoy delivers every HTTP/gRPC answer to the root context
+// id; the SDK looks the caller up here, makes it the effective context and calls it. Answers for
+// callers that are gone are dropped. A singly linked list: outstanding callouts are few, and
+// it needs no generic Array/Map code in every filter.
+//
+// The ABI exports reach the routing code only through the two function slots below, which
+// rememberCallout fills: a filter that never makes a callout links none of it.
+import { routeCallout } from "./callout_routing";
+
+/** Which callback an answer arrived on (see routeCallout). */
+export const enum CalloutEvent {
+  HttpResponse = 0,
+  GrpcInitialMetadata = 1,
+  GrpcMessage = 2,
+  GrpcTrailingMetadata = 3,
+  GrpcClose = 4,
+}
+
+export type CalloutDispatch = (event: CalloutEvent, rootId: u32, token: u32, a: u32, b: u32, c: u32) => void;
+
+function dropAnswer(event: CalloutEvent, rootId: u32, token: u32, a: u32, b: u32, c: u32): void {}
+function keepNothing(contextId: u32): void {}
+
+/** @internal Called by the callout exports. */
+export let dispatchCallout: CalloutDispatch = dropAnswer;
+/** @internal Called when a context is deleted. */
+export let forgetCalloutsOfContext: (contextId: u32) => void = keepNothing;
+
+class PendingCallout {
+  constructor(
+    public readonly token: u32,
+    public readonly ownerId: u32,
+    public readonly isStream: bool,
+    public next: PendingCallout | null,
+  ) {}
+}
+
+let pending: PendingCallout | null = null;
+
+/** Records that context `ownerId` waits for `token`. A gRPC stream stays registered until it
+ * closes; anything else is forgotten at its first answer. */
+export function rememberCallout(token: u32, ownerId: u32, isStream: bool): void {
+  dispatchCallout = routeCallout;
+  forgetCalloutsOfContext = forgetCalloutsOf;
+  pending = new PendingCallout(token, ownerId, isStream, pending);
+}
+
+// Unlinks every entry of `token` (when ownerId == 0) or of `ownerId`.
+function unlink(token: u32, ownerId: u32): void {
+  let previous: PendingCallout | null = null;
+  let entry = pending;
+  while (entry !== null) {
+    const next = entry.next;
+    if (ownerId == 0 ? entry.token == token : entry.ownerId == ownerId) {
+      if (previous === null) pending = next;
+      else previous.next = next;
+    } else {
+      previous = entry;
+    }
+    entry = next;
+  }
+}
+
+/**
+ * The context id waiting for `token`, or 0 if none. The entry is removed when `final` is true,
+ * or when the callout is not a stream (a unary answer is its last event).
+ */
+export function calloutOwner(token: u32, final: bool): u32 {
+  for (let entry: PendingCallout | null = pending; entry !== null; entry = changetype<PendingCallout>(entry).next) {
+    if (entry.token == token) {
+      if (final || !entry.isStream) unlink(token, 0);
+      return entry.ownerId;
+    }
+  }
+  return 0;
+}
+
+/** Forgets `token` (after the filter cancelled or closed it). */
+export function forgetCallout(token: u32): void {
+  unlink(token, 0);
+}
+
+/** Forgets every callout of a deleted context, so its late answers are dropped. */
+export function forgetCalloutsOf(ownerId: u32): void {
+  if (pending !== null) unlink(0, ownerId);
+}
+
+/** Number of outstanding callouts (for tests and diagnostics). */
+export function pendingCalloutCount(): i32 {
+  let count = 0;
+  for (let entry: PendingCallout | null = pending; entry !== null; entry = changetype<PendingCallout>(entry).next) count++;
+  return count;
+}

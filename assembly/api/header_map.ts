@@ -1,0 +1,124 @@
+import { MapType, WasmResult } from "../abi/enums";
+import * as host from "../runtime/hostcalls";
+import { OUT_DATA, OUT_SIZE, OUT_U32, takeBytes, takeString, dropResult, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { Header, serializePairs, deserializePairs } from "../runtime/pairs";
+
+/**
+ * One host header map: request/response headers or trailers, gRPC metadata, or the headers
+ * and trailers of an http-call answer. Every method is one host round trip; nothing is cached,
+ * and keys are passed as given (Envoy lower-cases them).
+ *
+ * Availability (Envoy): request headers in onRequestHeaders (and while the request is paused
+ * from there), response headers in onResponseHeaders, trailers in their callbacks (or, to add
+ * them, in the last body callback), http-call maps only in onHttpCallResponse, gRPC metadata
+ * only in its callback; headers are readable (not writable) in onLog. Elsewhere reads give
+ * null / empty and writes return BadArgument.
+ */
+// Unmanaged: it holds only a type id, lives for the whole VM, and so costs the GC nothing.
+// @ts-ignore: decorator
+@unmanaged
+export class HeaderMap {
+  constructor(public readonly type: MapType) {}
+
+  /** The first value of `key`, or null when absent or the map is unavailable (lastResult()
+   * tells NotFound from BadArgument). Invalid UTF-8 decodes to "": use getBytes then. */
+  get(key: string): string | null {
+    const ptr = stage(0, key);
+    if (host.getHeaderMapValue(this.type, ptr, stagedLength(0)) != WasmResult.Ok) {
+      dropResult();
+      return null;
+    }
+    return takeString();
+  }
+
+  /** The first value of `key` as raw bytes, or null (see get). */
+  getBytes(key: string): ArrayBuffer | null {
+    const ptr = stage(0, key);
+    if (host.getHeaderMapValue(this.type, ptr, stagedLength(0)) != WasmResult.Ok) {
+      dropResult();
+      return null;
+    }
+    return takeBytes();
+  }
+
+  /** True if `key` is present (one round trip, the value is discarded). */
+  has(key: string): bool {
+    const ptr = stage(0, key);
+    const found = host.getHeaderMapValue(this.type, ptr, stagedLength(0)) == WasmResult.Ok;
+    dropResult();
+    return found;
+  }
+
+  /** Every entry in host order (pseudo-headers first in Envoy). Empty when unavailable. */
+  getAll(): Array<Header> {
+    if (host.getHeaderMapPairs(this.type) != WasmResult.Ok) {
+      dropResult();
+      return new Array<Header>();
+    }
+    const ptr = <usize>load<u32>(OUT_DATA);
+    const headers = deserializePairs(ptr, load<u32>(OUT_SIZE));
+    dropResult();
+    return headers;
+  }
+
+  /** Appends an entry (an existing key keeps its values). */
+  add(key: string, value: string): WasmResult {
+    const keyPtr = stage(0, key);
+    const valuePtr = stage(1, value);
+    return host.addHeaderMapValue(this.type, keyPtr, stagedLength(0), valuePtr, stagedLength(1));
+  }
+
+  /** add() with a raw-bytes value. */
+  addBytes(key: string, value: ArrayBuffer): WasmResult {
+    const keyPtr = stage(0, key);
+    return host.addHeaderMapValue(this.type, keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
+  }
+
+  /** Sets `key` to exactly this value, adding it if absent. */
+  replace(key: string, value: string): WasmResult {
+    const keyPtr = stage(0, key);
+    const valuePtr = stage(1, value);
+    return host.replaceHeaderMapValue(this.type, keyPtr, stagedLength(0), valuePtr, stagedLength(1));
+  }
+
+  /** replace() with a raw-bytes value. */
+  replaceBytes(key: string, value: ArrayBuffer): WasmResult {
+    const keyPtr = stage(0, key);
+    return host.replaceHeaderMapValue(this.type, keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
+  }
+
+  /** Removes every entry of `key`; Ok also when it was absent. */
+  remove(key: string): WasmResult {
+    const keyPtr = stage(0, key);
+    return host.removeHeaderMapValue(this.type, keyPtr, stagedLength(0));
+  }
+
+  /** Replaces the whole map with `headers` (in order, duplicates kept). */
+  setAll(headers: Array<Header>): WasmResult {
+    const pairs = serializePairs(headers);
+    return host.setHeaderMapPairs(this.type, changetype<usize>(pairs), pairs.byteLength);
+  }
+
+  /** The host's size of the map: in Envoy the total bytes of keys and values (not the entry
+   * count). 0 when unavailable. */
+  byteSize(): u32 {
+    return host.getHeaderMapSize(this.type) == WasmResult.Ok ? load<u32>(OUT_U32) : 0;
+  }
+}
+
+// @ts-ignore: decorator
+@lazy export const requestHeaders = new HeaderMap(MapType.RequestHeaders);
+// @ts-ignore: decorator
+@lazy export const requestTrailers = new HeaderMap(MapType.RequestTrailers);
+// @ts-ignore: decorator
+@lazy export const responseHeaders = new HeaderMap(MapType.ResponseHeaders);
+// @ts-ignore: decorator
+@lazy export const responseTrailers = new HeaderMap(MapType.ResponseTrailers);
+// @ts-ignore: decorator
+@lazy export const grpcInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
+// @ts-ignore: decorator
+@lazy export const grpcTrailingMetadata = new HeaderMap(MapType.GrpcReceiveTrailingMetadata);
+// @ts-ignore: decorator
+@lazy export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
+// @ts-ignore: decorator
+@lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);

@@ -1,0 +1,34 @@
+import { WasmResult } from "../abi/enums";
+import * as host from "../runtime/hostcalls";
+import { OUT_U32, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { Header, serializePairs } from "../runtime/pairs";
+import { Context } from "./context";
+import { rememberCallout } from "./callouts";
+
+/**
+ * Sends an HTTP request to `cluster` (an Envoy cluster name). `headers` must contain `:method`,
+ * `:path` and `:authority` (Envoy answers BadArgument otherwise, as for an unknown cluster).
+ * `timeoutMs` 0 means no timeout. The answer arrives in `caller.onHttpCallResponse`, with the
+ * caller effective; if the caller is deleted first the answer is dropped.
+ * Returns the call's token, or 0 if the host refused the call (lastResult() says why).
+ * Legal in any callback after module start.
+ */
+export function httpCall(
+  caller: Context,
+  cluster: string,
+  headers: Array<Header>,
+  body: ArrayBuffer | null,
+  trailers: Array<Header> | null,
+  timeoutMs: u32,
+): u32 {
+  const headerPairs = serializePairs(headers);
+  let trailerPairs: ArrayBuffer | null = null;
+  if (trailers !== null) trailerPairs = serializePairs(trailers);
+  const clusterPtr = stage(0, cluster);
+  const status = host.httpCall(clusterPtr, stagedLength(0), changetype<usize>(headerPairs), headerPairs.byteLength,
+    changetype<usize>(body), bufferLength(body), changetype<usize>(trailerPairs), bufferLength(trailerPairs), timeoutMs);
+  if (status != WasmResult.Ok) return 0;
+  const token = load<u32>(OUT_U32);
+  rememberCallout(token, caller.id, false);
+  return token;
+}

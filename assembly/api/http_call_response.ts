@@ -1,0 +1,74 @@
+import { WasmResult } from "../abi/enums";
+import * as host from "../runtime/hostcalls";
+import { OUT_U32, takeString, dropResult } from "../runtime/memory";
+import { HeaderMap, httpCallResponseHeaders, httpCallResponseTrailers } from "./header_map";
+import { httpCallResponseBody } from "./buffer";
+
+/**
+ * The answer to an httpCall, valid only inside onHttpCallResponse (the host discards the
+ * headers, body and trailers when that callback returns: copy what is needed later).
+ */
+export class HttpCallResponse {
+  constructor(
+    public readonly headerCount: u32,
+    public readonly bodySize: u32,
+    public readonly trailerCount: u32,
+  ) {}
+
+  /** True if the call never produced a response (stream reset, response over the buffer
+   * limit): the host reports it with no headers at all. Timeouts and unhealthy upstreams are
+   * not failures: they arrive as responses with status 504 / 503. */
+  get failed(): bool {
+    return this.headerCount == 0;
+  }
+
+  /** Response headers (including `:status`). */
+  get headers(): HeaderMap {
+    return httpCallResponseHeaders;
+  }
+
+  /** Response trailers (empty map when there were none). */
+  get trailers(): HeaderMap {
+    return httpCallResponseTrailers;
+  }
+
+  /** The HTTP status from `:status`, or 0 if failed or not a number. One round trip. */
+  status(): u32 {
+    const text = this.headers.get(":status");
+    if (text === null) return 0;
+    let code: u32 = 0;
+    for (let i = 0; i < text.length; i++) {
+      const digit = <u32>text.charCodeAt(i) - 48;
+      if (digit > 9) return 0;
+      code = code * 10 + digit;
+    }
+    return code;
+  }
+
+  /** The whole response body as bytes. */
+  body(): ArrayBuffer {
+    return httpCallResponseBody.bytes();
+  }
+
+  /** The whole response body as UTF-8 text. */
+  bodyText(): string {
+    return httpCallResponseBody.text();
+  }
+
+  /** For a failed call, the host's reason (Envoy: "reset"). Reads proxy_get_status, which is
+   * stale after a successful call, so check `failed` first. */
+  failureMessage(): string {
+    if (host.getStatus() != WasmResult.Ok) {
+      dropResult();
+      return "";
+    }
+    return takeString();
+  }
+
+  /** For a failed call, the host's status code (Envoy: WasmResult.BrokenConnection, 11). */
+  failureCode(): u32 {
+    if (host.getStatus() != WasmResult.Ok) return 0;
+    dropResult();
+    return load<u32>(OUT_U32);
+  }
+}

@@ -1,0 +1,127 @@
+// Host properties (Envoy attributes), addressed by path segments: ["request", "path"].
+// Dots are not separators for Envoy: "request.path" as one segment is a different name.
+// Values use Envoy's encodings (proxy-wasm-abi.md §3.4): strings raw, int/uint/double/
+// timestamp/duration 8 bytes little-endian, bool 1 byte, maps and lists as pairs.
+import { WasmResult } from "../abi/enums";
+import * as host from "../runtime/hostcalls";
+import { OUT_DATA, OUT_SIZE, takeBytes, takeString, dropResult, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { Header, deserializePairs } from "../runtime/pairs";
+import { utf8Encode, utf8Length } from "../runtime/utf8";
+
+function encodePath(path: Array<string>): ArrayBuffer {
+  let size = 0;
+  for (let i = 0; i < path.length; i++) size += <i32>utf8Length(unchecked(path[i])) + 1;
+  const encoded = new ArrayBuffer(size > 0 ? size - 1 : 0);
+  let at = changetype<usize>(encoded);
+  for (let i = 0; i < path.length; i++) {
+    at = utf8Encode(unchecked(path[i]), at) + 1; // the NUL is already there: the buffer is zeroed
+  }
+  return encoded;
+}
+
+function fetch(path: Array<string>): bool {
+  const encoded = encodePath(path);
+  if (host.getProperty(changetype<usize>(encoded), encoded.byteLength) == WasmResult.Ok) return true;
+  dropResult();
+  return false;
+}
+
+/** The raw value at `path`, or null if the host has none (lastResult(): NotFound, or
+ * SerializationFailure for a value without a byte form). Root-context callbacks only see
+ * `xds.*` and `plugin_*` in Envoy. */
+export function getProperty(path: Array<string>): ArrayBuffer | null {
+  return fetch(path) ? takeBytes() : null;
+}
+
+/** A string property, or null if absent. */
+export function getPropertyString(path: Array<string>): string | null {
+  return fetch(path) ? takeString() : null;
+}
+
+function fetchWord(path: Array<string>): u64 {
+  if (!fetch(path)) return 0;
+  const ptr = <usize>load<u32>(OUT_DATA);
+  const value = load<u32>(OUT_SIZE) >= 8 ? load<u64>(ptr) : 0;
+  dropResult();
+  return value;
+}
+
+/** An int property (also timestamps and durations, in ns); 0 if absent (check lastResult()). */
+export function getPropertyI64(path: Array<string>): i64 {
+  return <i64>fetchWord(path);
+}
+
+/** A uint property; 0 if absent (check lastResult()). */
+export function getPropertyU64(path: Array<string>): u64 {
+  return fetchWord(path);
+}
+
+/** A double property; 0 if absent (check lastResult()). */
+export function getPropertyF64(path: Array<string>): f64 {
+  return reinterpret<f64>(fetchWord(path));
+}
+
+/** A bool property; false if absent (check lastResult()). */
+export function getPropertyBool(path: Array<string>): bool {
+  if (!fetch(path)) return false;
+  const ptr = <usize>load<u32>(OUT_DATA);
+  const value = load<u32>(OUT_SIZE) >= 1 && load<u8>(ptr) != 0;
+  dropResult();
+  return value;
+}
+
+/** A map (or list: keys hold the items, values are empty) property as entries whose key and
+ * value bytes are themselves encoded per type; null if absent. */
+export function getPropertyMap(path: Array<string>): Array<Header> | null {
+  if (!fetch(path)) return null;
+  const entries = deserializePairs(<usize>load<u32>(OUT_DATA), load<u32>(OUT_SIZE));
+  dropResult();
+  return entries;
+}
+
+/** Stores `value` under `name` (Envoy: filter state `wasm.<name>`, readable back with
+ * getProperty([name])). NotFound in root contexts, BadArgument if a declared prototype
+ * rejects it. */
+export function setProperty(name: string, value: ArrayBuffer): WasmResult {
+  const namePtr = stage(0, name);
+  return host.setProperty(namePtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
+}
+
+/** setProperty with a UTF-8 value. */
+export function setPropertyString(name: string, value: string): WasmResult {
+  const namePtr = stage(0, name);
+  const valuePtr = stage(1, value);
+  return host.setProperty(namePtr, stagedLength(0), valuePtr, stagedLength(1));
+}
+
+/** Typed shortcuts for common Envoy attributes (null / 0 when the host has no value). */
+export namespace attributes {
+  export function requestPath(): string | null { return getPropertyString(["request", "path"]); }
+  export function requestUrlPath(): string | null { return getPropertyString(["request", "url_path"]); }
+  export function requestHost(): string | null { return getPropertyString(["request", "host"]); }
+  export function requestMethod(): string | null { return getPropertyString(["request", "method"]); }
+  export function requestScheme(): string | null { return getPropertyString(["request", "scheme"]); }
+  export function requestProtocol(): string | null { return getPropertyString(["request", "protocol"]); }
+  export function requestId(): string | null { return getPropertyString(["request", "id"]); }
+  export function requestQuery(): string | null { return getPropertyString(["request", "query"]); }
+  /** Nanoseconds since the epoch of the first request byte. */
+  export function requestTime(): i64 { return getPropertyI64(["request", "time"]); }
+  export function responseCode(): i64 { return getPropertyI64(["response", "code"]); }
+  export function responseCodeDetails(): string | null { return getPropertyString(["response", "code_details"]); }
+  export function sourceAddress(): string | null { return getPropertyString(["source", "address"]); }
+  export function sourcePort(): i64 { return getPropertyI64(["source", "port"]); }
+  export function destinationAddress(): string | null { return getPropertyString(["destination", "address"]); }
+  export function destinationPort(): i64 { return getPropertyI64(["destination", "port"]); }
+  export function connectionId(): u64 { return getPropertyU64(["connection", "id"]); }
+  export function connectionMtls(): bool { return getPropertyBool(["connection", "mtls"]); }
+  export function pluginName(): string | null { return getPropertyString(["plugin_name"]); }
+  export function pluginRootId(): string | null { return getPropertyString(["plugin_root_id"]); }
+  export function pluginVmId(): string | null { return getPropertyString(["plugin_vm_id"]); }
+  export function xdsClusterName(): string | null { return getPropertyString(["xds", "cluster_name"]); }
+  export function xdsRouteName(): string | null { return getPropertyString(["xds", "route_name"]); }
+  export function xdsNodeId(): string | null { return getPropertyString(["xds", "node", "id"]); }
+  /** A string value of the node metadata. */
+  export function xdsNodeMetadata(key: string): string | null { return getPropertyString(["xds", "node", "metadata", key]); }
+  /** 1 = INBOUND, 2 = OUTBOUND. */
+  export function xdsListenerDirection(): i64 { return getPropertyI64(["xds", "listener_direction"]); }
+}

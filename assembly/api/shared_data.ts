@@ -1,0 +1,75 @@
+// Shared key/value data (per vm_id, across VMs and threads) with compare-and-swap, and shared
+// queues. Legal in any callback after module start.
+import { WasmResult } from "../abi/enums";
+import * as host from "../runtime/hostcalls";
+import { utf8Decode } from "../runtime/utf8";
+import { OUT_U32, stage, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
+
+/** A shared-data value and the CAS that guards the next write. */
+export class SharedData {
+  constructor(public readonly value: ArrayBuffer, public readonly cas: u32) {}
+
+  /** The value as UTF-8 text. */
+  get text(): string {
+    return utf8Decode(changetype<usize>(this.value), this.value.byteLength);
+  }
+}
+
+/** The value under `key`, or null if absent (lastResult() NotFound). */
+export function getSharedData(key: string): SharedData | null {
+  const keyPtr = stage(0, key);
+  if (host.getSharedData(keyPtr, stagedLength(0)) != WasmResult.Ok) {
+    dropResult();
+    return null;
+  }
+  const cas = load<u32>(OUT_U32);
+  return new SharedData(takeBytes(), cas);
+}
+
+/** Writes `value` under `key`. `cas` 0 writes unconditionally; otherwise CasMismatch if the
+ * key changed since the read that returned `cas`. */
+export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResult {
+  const keyPtr = stage(0, key);
+  return host.setSharedData(keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value), cas);
+}
+
+/** setSharedData with a UTF-8 value. */
+export function setSharedDataText(key: string, value: string, cas: u32 = 0): WasmResult {
+  const keyPtr = stage(0, key);
+  const valuePtr = stage(1, value);
+  return host.setSharedData(keyPtr, stagedLength(0), valuePtr, stagedLength(1), cas);
+}
+
+/** Registers (or re-registers) queue `name` of this VM id; the calling plugin's root context
+ * then gets onQueueReady for it. Returns the queue id (never 0 in Envoy), or 0 on failure. */
+export function registerSharedQueue(name: string): u32 {
+  const namePtr = stage(0, name);
+  return host.registerSharedQueue(namePtr, stagedLength(0)) == WasmResult.Ok ? load<u32>(OUT_U32) : 0;
+}
+
+/** The id of queue `name` registered by VM `vmId` ("" = this VM's id), or 0 (NotFound). */
+export function resolveSharedQueue(vmId: string, name: string): u32 {
+  const vmIdPtr = stage(0, vmId);
+  const namePtr = stage(1, name);
+  return host.resolveSharedQueue(vmIdPtr, stagedLength(0), namePtr, stagedLength(1)) == WasmResult.Ok ? load<u32>(OUT_U32) : 0;
+}
+
+/** Appends an item; NotFound for an unknown queue. */
+export function enqueueSharedQueue(queueId: u32, data: ArrayBuffer): WasmResult {
+  return host.enqueueSharedQueue(queueId, changetype<usize>(data), data.byteLength);
+}
+
+/** enqueueSharedQueue with UTF-8 text. */
+export function enqueueSharedQueueText(queueId: u32, text: string): WasmResult {
+  const ptr = stage(0, text);
+  return host.enqueueSharedQueue(queueId, ptr, stagedLength(0));
+}
+
+/** Pops the oldest item, or null (lastResult(): Empty, or NotFound for an unknown queue). */
+export function dequeueSharedQueue(queueId: u32): ArrayBuffer | null {
+  if (host.dequeueSharedQueue(queueId) != WasmResult.Ok) {
+    dropResult();
+    return null;
+  }
+  return takeBytes();
+}

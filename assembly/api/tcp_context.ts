@@ -1,0 +1,37 @@
+import { FilterStatus, PeerType } from "../abi/enums";
+import { Context, ContextKind } from "./context";
+import { RootContext } from "./root_context";
+import { Buffer, downstreamData, upstreamData } from "./buffer";
+
+/**
+ * One TCP connection (network filter). Subclass it and override what the filter needs; data
+ * callbacks default to Continue. Created by RootContext.createTcpContext.
+ * Envoy order at the end: onDownstreamConnectionClose, then onDone, onLog, onDelete.
+ */
+export class TcpContext extends Context {
+  constructor(id: u32, public readonly root: RootContext) {
+    super(id, ContextKind.Tcp);
+  }
+
+  onNewConnection(): FilterStatus {
+    return FilterStatus.Continue;
+  }
+
+  /** Bytes from the client; with StopIteration the next call's size includes them again. */
+  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    return FilterStatus.Continue;
+  }
+
+  /** Bytes from the upstream server. */
+  onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    return FilterStatus.Continue;
+  }
+
+  onDownstreamConnectionClose(peer: PeerType): void {}
+
+  /** Envoy always reports PeerType.Unknown here. */
+  onUpstreamConnectionClose(peer: PeerType): void {}
+
+  get downstreamData(): Buffer { return downstreamData; }
+  get upstreamData(): Buffer { return upstreamData; }
+}

@@ -1,0 +1,204 @@
+// The Proxy-Wasm 0.2.1 callbacks (proxy-wasm-abi.md §1.4), the ABI marker and the allocator.
+// A filter re-exports all of this: `export * from "proxy-wasm-as/assembly/exports";`.
+// Parameters and results are plain i32 so the wasm signatures match what the host checks.
+// Every callback starts by looking its context up (registry.findContext), which also tells
+// the logger that a new callback began.
+import { PeerType } from "./abi/enums";
+import { allocate } from "./runtime/memory";
+import { beginCallback } from "./api/log";
+import { ContextKind } from "./api/context";
+import { RootContext } from "./api/root_context";
+import { HttpContext } from "./api/http_context";
+import { TcpContext } from "./api/tcp_context";
+import { CalloutEvent, dispatchCallout } from "./api/callouts";
+import { createContext, deleteContext, findContext, getContext } from "./api/registry";
+import "./runtime/abort";
+
+/** ABI marker: never called. */
+export function proxy_abi_version_0_2_1(): void {}
+
+/** The host's allocator (cpp-host looks up `malloc` first). */
+export function malloc(size: usize): usize {
+  return allocate(size);
+}
+export { malloc as proxy_on_memory_allocate };
+
+// The callbacks of each context kind share one dispatcher, so each export is a short
+// trampoline: 22 separate lookups and kind checks cost far more code.
+
+const enum RootEvent { VmStart, Configure, Tick, QueueReady, ForeignFunction }
+
+function onRoot(event: RootEvent, id: u32, a: u32, b: u32): u32 {
+  const context = changetype<RootContext>(getContext(id, ContextKind.Root));
+  switch (event) {
+    case RootEvent.VmStart: return context.onVmStart(a) ? 1 : 0;
+    case RootEvent.Configure: return context.onConfigure(a) ? 1 : 0;
+    case RootEvent.Tick: context.onTick(); break;
+    case RootEvent.QueueReady: context.onQueueReady(a); break;
+    default: context.onForeignFunction(a, b);
+  }
+  return 0;
+}
+
+const enum HttpEvent {
+  RequestHeaders, RequestBody, RequestTrailers, RequestMetadata,
+  ResponseHeaders, ResponseBody, ResponseTrailers, ResponseMetadata,
+}
+
+function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
+  const context = changetype<HttpContext>(getContext(id, ContextKind.Http));
+  const end = endOfStream != 0;
+  switch (event) {
+    case HttpEvent.RequestHeaders: return context.onRequestHeaders(a, end);
+    case HttpEvent.RequestBody: return context.onRequestBody(a, end);
+    case HttpEvent.RequestTrailers: return context.onRequestTrailers(a);
+    case HttpEvent.RequestMetadata: context.onRequestMetadata(a); break;
+    case HttpEvent.ResponseHeaders: return context.onResponseHeaders(a, end);
+    case HttpEvent.ResponseBody: return context.onResponseBody(a, end);
+    case HttpEvent.ResponseTrailers: return context.onResponseTrailers(a);
+    default: context.onResponseMetadata(a);
+  }
+  return 0; // metadata: Envoy ignores the value
+}
+
+const enum TcpEvent { NewConnection, DownstreamData, UpstreamData, DownstreamClose, UpstreamClose }
+
+function onTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
+  const context = changetype<TcpContext>(getContext(id, ContextKind.Tcp));
+  switch (event) {
+    case TcpEvent.NewConnection: return context.onNewConnection();
+    case TcpEvent.DownstreamData: return context.onDownstreamData(a, b != 0);
+    case TcpEvent.UpstreamData: return context.onUpstreamData(a, b != 0);
+    case TcpEvent.DownstreamClose: context.onDownstreamConnectionClose(<PeerType>a); break;
+    default: context.onUpstreamConnectionClose(<PeerType>a);
+  }
+  return 0;
+}
+
+// ---- lifecycle ----
+
+export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  beginCallback();
+  createContext(contextId, parentContextId);
+}
+
+export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): u32 {
+  return onRoot(RootEvent.VmStart, rootContextId, vmConfigurationSize, 0);
+}
+
+export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): u32 {
+  return onRoot(RootEvent.Configure, rootContextId, pluginConfigurationSize, 0);
+}
+
+/** Looked up by cpp-host but not called by Envoy; accepts everything. */
+export function proxy_validate_configuration(rootContextId: u32, configurationSize: u32): u32 {
+  return 1;
+}
+
+export function proxy_on_tick(rootContextId: u32): void {
+  onRoot(RootEvent.Tick, rootContextId, 0, 0);
+}
+
+export function proxy_on_queue_ready(rootContextId: u32, queueId: u32): void {
+  onRoot(RootEvent.QueueReady, rootContextId, queueId, 0);
+}
+
+export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, argumentsSize: u32): void {
+  onRoot(RootEvent.ForeignFunction, rootContextId, functionId, argumentsSize);
+}
+
+// done/log/delete for an id the SDK does not know are ignored: nothing to finish.
+export function proxy_on_done(contextId: u32): u32 {
+  const context = findContext(contextId);
+  return context === null || context.onDone() ? 1 : 0;
+}
+
+export function proxy_on_log(contextId: u32): void {
+  const context = findContext(contextId);
+  if (context !== null) context.onLog();
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  const context = findContext(contextId);
+  if (context !== null) context.onDelete();
+  deleteContext(contextId);
+}
+
+// ---- HTTP stream ----
+
+export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
+  return onHttp(HttpEvent.RequestHeaders, contextId, headerCount, endOfStream);
+}
+
+export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  return onHttp(HttpEvent.RequestBody, contextId, bodySize, endOfStream);
+}
+
+export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): u32 {
+  return onHttp(HttpEvent.RequestTrailers, contextId, trailerCount, 0);
+}
+
+export function proxy_on_request_metadata(contextId: u32, elementCount: u32): u32 {
+  return onHttp(HttpEvent.RequestMetadata, contextId, elementCount, 0);
+}
+
+export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): u32 {
+  return onHttp(HttpEvent.ResponseHeaders, contextId, headerCount, endOfStream);
+}
+
+export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  return onHttp(HttpEvent.ResponseBody, contextId, bodySize, endOfStream);
+}
+
+export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): u32 {
+  return onHttp(HttpEvent.ResponseTrailers, contextId, trailerCount, 0);
+}
+
+export function proxy_on_response_metadata(contextId: u32, elementCount: u32): u32 {
+  return onHttp(HttpEvent.ResponseMetadata, contextId, elementCount, 0);
+}
+
+// ---- TCP ----
+
+export function proxy_on_new_connection(contextId: u32): u32 {
+  return onTcp(TcpEvent.NewConnection, contextId, 0, 0);
+}
+
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  return onTcp(TcpEvent.DownstreamData, contextId, dataSize, endOfStream);
+}
+
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  return onTcp(TcpEvent.UpstreamData, contextId, dataSize, endOfStream);
+}
+
+export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+  onTcp(TcpEvent.DownstreamClose, contextId, peerType, 0);
+}
+
+export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+  onTcp(TcpEvent.UpstreamClose, contextId, peerType, 0);
+}
+
+// ---- callouts: delivered to the root id, routed to the context that made the call ----
+// (api/callout_routing.ts; linked only into filters that make callouts)
+
+export function proxy_on_http_call_response(rootContextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+  dispatchCallout(CalloutEvent.HttpResponse, rootContextId, token, headerCount, bodySize, trailerCount);
+}
+
+export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, headerCount: u32): void {
+  dispatchCallout(CalloutEvent.GrpcInitialMetadata, rootContextId, token, headerCount, 0, 0);
+}
+
+export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
+  dispatchCallout(CalloutEvent.GrpcMessage, rootContextId, token, messageSize, 0, 0);
+}
+
+export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, trailerCount: u32): void {
+  dispatchCallout(CalloutEvent.GrpcTrailingMetadata, rootContextId, token, trailerCount, 0, 0);
+}
+
+export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
+  dispatchCallout(CalloutEvent.GrpcClose, rootContextId, token, statusCode, 0, 0);
+}

@@ -1,0 +1,97 @@
+import { utf8Decode, utf8Encode, utf8Length } from "./utf8";
+
+// Memory shared between the SDK and the host: the allocator the host calls, the out-slots
+// hostcalls write their results to, and reusable staging blocks for outgoing arguments.
+
+/**
+ * The allocator the host calls from inside hostcalls (exported as both `malloc` and
+ * `proxy_on_memory_allocate`). Returns a raw TLSF block that the garbage collector does not
+ * track, so a collection between the host's write and the SDK's read cannot reclaim it.
+ * The SDK copies the data out and frees the block (see takeBytes / takeString / dropResult).
+ * Makes no hostcall.
+ */
+export function allocate(size: usize): usize {
+  return heap.alloc(size);
+}
+
+// Out-parameters written by the host: [0] data pointer, [4] data size, [8] extra u32
+// (CAS, token, flags, metric id, log level), [16] u64 (time, metric value).
+const OUT: usize = memory.data(24, 8);
+export const OUT_DATA: usize = OUT;
+export const OUT_SIZE: usize = OUT + 4;
+export const OUT_U32: usize = OUT + 8;
+export const OUT_U64: usize = OUT + 16;
+
+/** Clears the out-slots before a hostcall: Envoy leaves them untouched on errors. */
+export function clearOut(): void {
+  store<u64>(OUT, 0);
+  store<u64>(OUT + 8, 0);
+  store<u64>(OUT + 16, 0);
+}
+
+/** Size in bytes of the block the last hostcall returned (0 = empty). */
+export function outSize(): usize {
+  return load<u32>(OUT_SIZE);
+}
+
+/** Copies the returned block into an ArrayBuffer and frees it. Empty block -> empty buffer. */
+export function takeBytes(): ArrayBuffer {
+  const ptr = <usize>load<u32>(OUT_DATA);
+  const size = <usize>load<u32>(OUT_SIZE);
+  const result = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
+  if (ptr != 0) {
+    memory.copy(changetype<usize>(result), ptr, size);
+    heap.free(ptr);
+  }
+  store<u64>(OUT, 0);
+  return result;
+}
+
+/** Decodes the returned block as UTF-8 (invalid sequences become U+FFFD) and frees it. */
+export function takeString(): string {
+  const ptr = <usize>load<u32>(OUT_DATA);
+  if (ptr == 0) return "";
+  const result = utf8Decode(ptr, load<u32>(OUT_SIZE));
+  heap.free(ptr);
+  store<u64>(OUT, 0);
+  return result;
+}
+
+/** Frees the returned block without reading it, e.g. after a non-OK status. */
+export function dropResult(): void {
+  const ptr = <usize>load<u32>(OUT_DATA);
+  if (ptr != 0) heap.free(ptr);
+  store<u64>(OUT, 0);
+}
+
+// Staging blocks for outgoing strings: three reusable raw blocks (key, value, extra) that
+// grow to the largest argument ever sent, so passing a string to the host allocates nothing.
+const STAGE_PTR: usize = memory.data(12, 4);
+const STAGE_CAP: usize = memory.data(12, 4);
+const STAGE_LEN: usize = memory.data(12, 4);
+
+/** Encodes `text` as UTF-8 into staging slot `slot` (0..2) and returns its address. */
+export function stage(slot: i32, text: string): usize {
+  const offset = <usize>slot << 2;
+  const length = utf8Length(text);
+  let ptr = <usize>load<u32>(STAGE_PTR + offset);
+  if (length > <usize>load<u32>(STAGE_CAP + offset) || ptr == 0) {
+    if (ptr != 0) heap.free(ptr);
+    ptr = heap.alloc(length);
+    store<u32>(STAGE_PTR + offset, <u32>ptr);
+    store<u32>(STAGE_CAP + offset, <u32>length);
+  }
+  utf8Encode(text, ptr);
+  store<u32>(STAGE_LEN + offset, <u32>length);
+  return ptr;
+}
+
+/** Byte length of the string last staged in `slot`. */
+export function stagedLength(slot: i32): usize {
+  return load<u32>(STAGE_LEN + (<usize>slot << 2));
+}
+
+/** Byte length of an ArrayBuffer, 0 for null. */
+export function bufferLength(buffer: ArrayBuffer | null): usize {
+  return buffer === null ? 0 : <usize>buffer.byteLength;
+}

@@ -1,0 +1,117 @@
+// A compact UTF-8 codec for the SDK. The standard library's String.UTF8 is larger, and its
+// decoder is lossy in surprising ways on invalid input; this one is small and predictable:
+// invalid or truncated sequences decode to U+FFFD, lone surrogates encode as WTF-8 (3 bytes),
+// matching what String.UTF8 does for them.
+
+// Walks `text` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
+// for both measuring and writing keeps the code small). Returns the end address.
+function utf8Walk(text: string, out: usize, write: bool): usize {
+  const start = changetype<usize>(text);
+  const end = start + (<usize>text.length << 1);
+  for (let at = start; at < end; at += 2) {
+    let c = <u32>load<u16>(at);
+    let length: u32 = 1;
+    let lead = c;
+    if (c >= 0x80) {
+      if (c < 0x800) {
+        length = 2;
+        lead = 0xc0 | (c >> 6);
+      } else if ((c & 0xfc00) == 0xd800 && at + 2 < end && (<u32>load<u16>(at + 2) & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (<u32>load<u16>(at + 2) - 0xdc00);
+        at += 2;
+        length = 4;
+        lead = 0xf0 | (c >> 18);
+      } else {
+        length = 3; // lone surrogates too: WTF-8
+        lead = 0xe0 | (c >> 12);
+      }
+    }
+    if (write) {
+      store<u8>(out, <u8>lead);
+      for (let i: u32 = 1; i < length; i++) store<u8>(out + i, <u8>(0x80 | ((c >> (6 * (length - 1 - i))) & 0x3f)));
+    }
+    out += length;
+  }
+  return out;
+}
+
+/** Number of UTF-8 bytes `text` encodes to. */
+export function utf8Length(text: string): usize {
+  return utf8Walk(text, 0, false);
+}
+
+/** Writes `text` as UTF-8 at `out` (which must hold utf8Length(text) bytes); returns the end. */
+export function utf8Encode(text: string, out: usize): usize {
+  return utf8Walk(text, out, true);
+}
+
+/** `text` as a new ArrayBuffer of UTF-8 bytes. */
+export function utf8Bytes(text: string): ArrayBuffer {
+  const bytes = changetype<ArrayBuffer>(__new(utf8Length(text), idof<ArrayBuffer>()));
+  utf8Encode(text, changetype<usize>(bytes));
+  return bytes;
+}
+
+// Decodes one code point at `at` (< end); returns it with the sequence length in the high bits.
+function decodeOne(at: usize, end: usize): u32 {
+  const lead = <u32>load<u8>(at);
+  if (lead < 0x80) return lead | (1 << 24);
+  let count: u32 = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc2 ? 1 : 0; // 0xc0, 0xc1: always overlong
+  if (count == 0 || lead > 0xf4) return 0xfffd | (1 << 24);
+  let c = lead & (0x3f >> count);
+  for (let i: usize = 1; i <= <usize>count; i++) {
+    if (at + i >= end) return 0xfffd | (<u32>i << 24);
+    const next = <u32>load<u8>(at + i);
+    if ((next & 0xc0) != 0x80) return 0xfffd | (<u32>i << 24);
+    c = (c << 6) | (next & 0x3f);
+  }
+  // Overlong 3- and 4-byte forms and values past U+10FFFF are invalid (0xc0/0xc1 leads,
+  // the overlong 2-byte forms, were already refused).
+  if (c < (count == 2 ? <u32>0x800 : <u32>0x10000) && count > 1 || c > 0x10ffff) return 0xfffd | ((count + 1) << 24);
+  return c | ((count + 1) << 24);
+}
+
+function hexDigit(c: u32): u32 {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10;
+}
+
+/**
+ * Decodes `length` UTF-8 bytes at `ptr` into a string (U+FFFD for invalid sequences). With
+ * `jsonEscapes`, backslash escapes are decoded too (the JSON reader passes the inside of a
+ * string it already validated); sharing this loop keeps JSON support small.
+ */
+export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false): string {
+  const end = ptr + length;
+  // Each byte yields at most one UTF-16 unit (4-byte sequences give 2 units for 4 bytes).
+  const result = __new(length << 1, idof<string>());
+  let out = result;
+  for (let at = ptr; at < end; ) {
+    let c: u32;
+    if (jsonEscapes && load<u8>(at) == 0x5c) {
+      c = <u32>load<u8>(at + 1);
+      at += 2;
+      if (c == 0x62) c = 0x08;
+      else if (c == 0x66) c = 0x0c;
+      else if (c == 0x6e) c = 0x0a;
+      else if (c == 0x72) c = 0x0d;
+      else if (c == 0x74) c = 0x09;
+      else if (c == 0x75) {
+        // \uXXXX is one UTF-16 unit; a surrogate pair arrives as two escapes.
+        c = (hexDigit(load<u8>(at)) << 12) | (hexDigit(load<u8>(at + 1)) << 8) | (hexDigit(load<u8>(at + 2)) << 4) | hexDigit(load<u8>(at + 3));
+        at += 4;
+      }
+    } else {
+      const decoded = decodeOne(at, end);
+      at += decoded >> 24;
+      c = decoded & 0xffffff;
+    }
+    if (c >= 0x10000) {
+      store<u16>(out, <u16>(0xd800 + ((c - 0x10000) >> 10)));
+      out += 2;
+      c = 0xdc00 + ((c - 0x10000) & 0x3ff);
+    }
+    store<u16>(out, <u16>c);
+    out += 2;
+  }
+  return changetype<string>(__renew(result, out - result));
+}
