@@ -46,8 +46,12 @@ export class PluginHost {
     this.plugin = plugin;
   }
 
-  /** With `fail_reload`, replaces a failed VM once the back-off has passed. */
-  private maybeReload(): void {
+  /**
+   * With `fail_reload`, replaces a failed VM once the back-off has passed (only this host's own
+   * plugin is started on the new VM; other plugins sharing it start themselves again). Called
+   * before every new stream; a no-op otherwise.
+   */
+  maybeReload(): void {
     if (this.failurePolicy !== "fail_reload" || !this.vm.failed || this.failedAtMs === null) return;
     const nowMs = Number(this.options.process.scheduler.monotonicNanos() / 1_000_000n);
     if (nowMs - this.failedAtMs < (this.options.reloadBackoffMs ?? 1000)) return;

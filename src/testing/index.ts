@@ -2,7 +2,9 @@
  * The test kit for filter authors: drive a Proxy-Wasm filter through the same host the dev proxy
  * uses, from any Node test runner.
  */
-export { createTestHost, TestHost, type TestHostOptions, type FlowInput, type FlowResult } from "./test-host";
+export { createTestHost, TestHost, type TestHostOptions } from "./test-host";
+export { type FlowInput, type FlowResult } from "./flow";
+export { PluginHandle, type AddPluginOptions } from "./plugin-handle";
 export { HttpStreamHandle, SideRecord, type FrameOptions } from "./http-handle";
 export { TcpConnectionHandle } from "./tcp-handle";
 export { LogRecorder } from "./log-recorder";

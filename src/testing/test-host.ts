@@ -1,7 +1,7 @@
 /**
- * The test kit's host: one plugin on one VM (plus any others sharing the same process), a fake
- * clock, recorded logs and callouts. Works with node:test, vitest and jest: it uses no globals
- * and throws plain Errors.
+ * The test kit's host: one plugin on one VM (more with `addPlugin`; other hosts may share the
+ * process), a fake clock, recorded logs and callouts. Works with node:test, vitest and jest: it
+ * uses no globals and throws plain Errors.
  */
 import type { HostcallObserver } from "../host/imports";
 import { readFileSync } from "node:fs";
@@ -18,9 +18,13 @@ import {
   type PropertyTree,
 } from "../host";
 import { toBytes, type BytesLike } from "../host/bytes";
+
+export type { FlowInput, FlowResult } from "./flow";
 import { CalloutRecorder } from "./callout-recorder";
-import { HttpStreamHandle, type SideRecord } from "./http-handle";
+import { playFlow, type FlowInput, type FlowResult } from "./flow";
+import { HttpStreamHandle } from "./http-handle";
 import { LogRecorder } from "./log-recorder";
+import { PluginHandle, type AddPluginOptions } from "./plugin-handle";
 import { TcpConnectionHandle } from "./tcp-handle";
 
 export interface TestHostOptions {
@@ -52,21 +56,6 @@ export interface TestHostOptions {
   readonly shareProcessWith?: TestHost;
   /** Called before every hostcall the module makes: count host round trips or trace them. */
   readonly onHostcall?: HostcallObserver;
-}
-
-export interface FlowInput {
-  readonly request: { readonly headers: HeadersInit; readonly body?: BytesLike; readonly trailers?: HeadersInit };
-  /** The upstream's answer; default `:status 200` with no body. */
-  readonly response?: { readonly headers?: HeadersInit; readonly body?: BytesLike; readonly trailers?: HeadersInit };
-}
-
-export interface FlowResult {
-  /** What reached the upstream (headers null when the request never got there). */
-  readonly upstream: SideRecord;
-  /** What the client received. */
-  readonly downstream: SideRecord;
-  readonly localResponse: HttpStreamHandle["localResponse"];
-  readonly stream: HttpStreamHandle;
 }
 
 function configBytes(value: BytesLike | object | undefined): Uint8Array | undefined {
@@ -148,23 +137,25 @@ export class TestHost {
    * then completion. Returns what reached the upstream and what the client got.
    */
   flow(input: FlowInput): FlowResult {
-    const stream = this.http();
-    const { request } = input;
-    const requestBody = request.body === undefined ? undefined : toBytes(request.body);
-    const hasBody = requestBody !== undefined && requestBody.length > 0;
-    stream.requestHeaders(request.headers, { endOfStream: !hasBody && request.trailers === undefined });
-    if (hasBody) stream.requestBody(requestBody, { endOfStream: request.trailers === undefined });
-    if (request.trailers !== undefined) stream.requestTrailers(request.trailers);
-    if (stream.localResponse === null && stream.resetDetails === null && stream.upstream.headers !== null) {
-      const response = input.response ?? {};
-      const body = response.body === undefined ? undefined : toBytes(response.body);
-      const withBody = body !== undefined && body.length > 0;
-      stream.responseHeaders(response.headers ?? { ":status": "200" }, { endOfStream: !withBody && response.trailers === undefined });
-      if (withBody) stream.responseBody(body, { endOfStream: response.trailers === undefined });
-      if (response.trailers !== undefined) stream.responseTrailers(response.trailers);
-    }
-    stream.complete();
-    return { upstream: stream.upstream, downstream: stream.downstream, localResponse: stream.localResponse, stream };
+    return playFlow(this.http(), input);
+  }
+
+  /**
+   * Starts another plugin configuration on this host's VM (a new root context: 2, 3, …), as Envoy
+   * does for filters whose `vm_config` shares code and `vm_id`. Its streams come from the
+   * handle's `http()`/`tcp()`/`flow()`; logs, metrics, callouts and the clock stay this host's.
+   * Legal while the VM is healthy; throws PluginStartError when the plugin rejects its start or
+   * configuration, and a plain Error when the VM has failed.
+   */
+  addPlugin(options: AddPluginOptions = {}): PluginHandle {
+    if (this.host.vm.failed) throw new Error("addPlugin: the VM has failed; no plugin can start on it");
+    return new PluginHandle(this, {
+      name: options.name ?? "",
+      rootId: options.rootId ?? "",
+      configuration: configBytes(options.pluginConfig),
+      properties: options.properties,
+      allowOnHeadersStopIteration: options.allowOnHeadersStopIteration,
+    });
   }
 
   /** Moves the fake clock forward, firing ticks that fall due. */

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createTestHost } from "proxy-wasm-as/testing";
-import { Plugin } from "proxy-wasm-as";
 
 const WASM = new URL("../build/dispatch_call_on_tick.wasm", import.meta.url);
 const CLOCK_START_MS = Date.UTC(2024, 0, 1);
@@ -66,9 +65,9 @@ test("dispatch_call_on_tick: 9 ticks each followed by a response log 'called <i>
 test("dispatch_call_on_tick: two plugin configurations in one VM tick and count separately (contextID=1 and =2)", () => {
   const host = start();
   // A second plugin configuration of the same module and vm_id shares the VM: root context 2.
-  const second = new Plugin(host.vm, { name: "second" });
-  second.start();
-  assert.equal(second.root.id, 2);
+  const second = host.addPlugin({ name: "second" });
+  assert.equal(second.rootContextId, 2);
+  assert.equal(second.plugin.vm, host.vm, "one VM");
   assert.deepEqual(host.logs.at("info"), ["set tick period milliseconds: 100", "set tick period milliseconds: 100"]);
 
   for (let n = 1; n <= 5; n++) {
@@ -82,9 +81,28 @@ test("dispatch_call_on_tick: two plugin configurations in one VM tick and count 
     assert.ok(host.logs.contains(`called ${n} for contextID=1`));
     assert.ok(host.logs.contains(`called ${n} for contextID=2`));
   }
+  assert.ok(!host.logs.contains("called 6 for contextID=1") && !host.logs.contains("called 6 for contextID=2"));
   assert.ok(host.logs.contains("response header for the dispatched call: :status: 200"));
   assert.ok(host.logs.contains("response header for the dispatched call: :status: 503"));
   assert.equal(host.vm.contexts.size, 2, "two root contexts, one VM");
+  // Plugin lines carry their plugin's name: Envoy's `wasm log <name>:` prefix for each root.
+  assert.ok(host.logs.records.some((r) => r.pluginName === "first" && r.message === "called 5 for contextID=1"));
+  assert.ok(host.logs.records.some((r) => r.pluginName === "second" && r.message === "called 5 for contextID=2"));
+});
+
+test("dispatch_call_on_tick: removing the second plugin stops its ticks; the first keeps ticking and counting", () => {
+  const host = start();
+  const second = host.addPlugin({ name: "second" });
+  host.advanceTime(100);
+  for (const call of host.callouts.pendingHttp) call.respond({ status: 200 });
+  assert.equal(second.shutdown(), true, "the filter's root returns true from proxy_on_done");
+  assert.equal(host.vm.contexts.size, 1);
+  host.logs.clear();
+  host.advanceTime(100);
+  assert.equal(host.callouts.pendingHttp.length, 1, "only the first plugin still ticks");
+  host.callouts.pendingHttp[0].respond({ status: 200 });
+  assert.deepEqual(host.logs.at("info"), ["called 2 for contextID=1", "response header for the dispatched call: :status: 200"]);
+  assert.throws(() => second.http(), { message: 'plugin "second" (root_id "") was shut down: it takes no new streams' });
 });
 
 test("dispatch_call_on_tick: a failed callout is still counted; a missing cluster is logged critical", () => {

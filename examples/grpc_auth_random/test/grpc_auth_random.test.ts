@@ -18,6 +18,15 @@ const FORBIDDEN = {
   grpcStatus: 10,
 };
 
+/** What the client receives for ABORTED: Envoy's trailers-only gRPC reply (no body, no trailers). */
+const ABORTED_DOWNSTREAM = [
+  [":status", "200"],
+  ["powered-by", "proxy-wasm"],
+  ["content-type", "application/grpc"],
+  ["grpc-status", "10"],
+  ["grpc-message", "Aborted by Proxy-Wasm!"],
+];
+
 function pausedRequest() {
   const host = createTestHost({ strict: true, wasm: WASM, clusters: ["grpcbin"] });
   const stream = host.http();
@@ -40,6 +49,9 @@ test("grpc_auth_random: a non-gRPC request gets a local 503 'Service accessible 
       grpcStatus: undefined,
     });
     assert.equal(stream.upstream.headers, null);
+    assert.deepEqual(stream.downstream.headers, [[":status", "503"], ["powered-by", "proxy-wasm"], ["content-length", "41"], ["content-type", "text/plain"]]);
+    assert.equal(stream.downstream.body, "Service accessible only to gRPC clients.\n");
+    assert.equal(stream.downstream.ended, true);
   }
   assert.equal(host.callouts.all.length, 0);
 });
@@ -91,9 +103,36 @@ test("grpc_auth_random: an even error status (DEADLINE_EXCEEDED = 4) grants, an 
   assert.deepEqual(forbidden.host.logs.at("info"), ["Access forbidden."]);
   assert.deepEqual(forbidden.stream.localResponse, FORBIDDEN);
   assert.equal(forbidden.stream.upstream.headers, null);
-  assert.equal(forbidden.stream.downstream.status, 200);
-  assert.equal(forbidden.stream.downstream.header("grpc-status"), "10");
-  assert.equal(forbidden.stream.downstream.header("powered-by"), "proxy-wasm");
+  assert.deepEqual(forbidden.stream.downstream.headers, ABORTED_DOWNSTREAM);
+  assert.equal(forbidden.stream.downstream.ended, true, "trailers-only: the headers end the stream");
+  assert.equal(forbidden.stream.downstream.body, "");
+  assert.equal(forbidden.stream.downstream.trailers, null);
+});
+
+test("grpc_auth_random: application/grpc-web passes the filter's check, but Envoy answers it as plain HTTP", () => {
+  const host = createTestHost({ strict: true, wasm: WASM, clusters: ["grpcbin"] });
+  const stream = host.http();
+  stream.requestHeaders({ ...GRPC_REQUEST, "content-type": "application/grpc-web" });
+  host.callouts.pendingGrpc[0].close(7, "denied");
+  assert.deepEqual(stream.downstream.headers, [[":status", "200"], ["powered-by", "proxy-wasm"], ["content-length", "22"], ["content-type", "text/plain"]]);
+  assert.equal(stream.downstream.body, "Aborted by Proxy-Wasm!");
+});
+
+test("grpc_auth_random: fail closed on a gRPC request is 503 as grpc-status 14 (UNAVAILABLE), trailers-only", () => {
+  const host = createTestHost({ strict: true, wasm: WASM, clusters: ["grpcbin"] });
+  // Any trap fails the whole VM; here one is reported as if a callback had hit `unreachable`.
+  host.vm.fail("proxy_on_tick", new WebAssembly.RuntimeError("unreachable"));
+  const stream = host.http();
+  assert.equal(stream.requestHeaders(GRPC_REQUEST), "StopAllIterationAndWatermark");
+  assert.deepEqual(stream.localResponse, { status: 503, details: "wasm_fail_stream", body: "", headers: [], grpcStatus: 14 });
+  assert.deepEqual(stream.downstream.headers, [[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "14"]]);
+  assert.equal(stream.downstream.ended, true);
+  assert.equal(stream.upstream.headers, null);
+  assert.equal(host.callouts.all.length, 0, "the failed VM is not called");
+  // A plain HTTP request gets the bare 503.
+  const plain = host.http();
+  plain.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "a" }, { endOfStream: true });
+  assert.deepEqual(plain.downstream.headers, [[":status", "503"]]);
 });
 
 test("grpc_auth_random: without the grpcbin cluster the call is refused and the request is aborted", () => {
@@ -102,4 +141,5 @@ test("grpc_auth_random: without the grpcbin cluster the call is refused and the 
   stream.requestHeaders(GRPC_REQUEST);
   assert.deepEqual(host.logs.at("error"), ["gRPC call to grpcbin failed: 4"], "4 = ParseFailure: not a GrpcService and no such cluster");
   assert.deepEqual(stream.localResponse, FORBIDDEN);
+  assert.deepEqual(stream.downstream.headers, ABORTED_DOWNSTREAM);
 });

@@ -184,9 +184,14 @@ export class HttpStream implements PendingActionHandler {
   }
 
   private failClosed(): void {
-    const grpc = (this.request.headers?.getString("content-type") ?? "").startsWith("application/grpc");
     this.suppressed = true;
-    this.sendLocalReply({ status: 503, details: FAIL_STREAM_DETAILS, body: EMPTY_BYTES, headers: new HeaderMap(), grpcStatus: grpc ? GrpcStatus.Unavailable : undefined }, false);
+    this.sendLocalReply({ status: 503, details: FAIL_STREAM_DETAILS, body: EMPTY_BYTES, headers: new HeaderMap(), grpcStatus: this.isGrpcRequest() ? GrpcStatus.Unavailable : undefined }, false);
+  }
+
+  /** Envoy decides once, from the request headers as received, whether local replies are gRPC. */
+  private isGrpcRequest(): boolean {
+    const received = this.streamInfo.requestHeaders;
+    return received !== null && isGrpcRequestHeaders(received);
   }
 
   private onFailedHeaders(direction: Direction, headers: HeaderMap, endOfStream: boolean): HeadersStatus {
@@ -461,14 +466,10 @@ export class HttpStream implements PendingActionHandler {
     this.localReply = reply;
     this.streamInfo.responseCodeDetails = reply.details;
     this.request.phase = "done";
-    const headers = new HeaderMap();
-    headers.add(":status", String(reply.status));
-    for (const [key, value] of reply.headers.pairs()) headers.add(key, value);
-    if (reply.body.length > 0) {
-      headers.replace("content-length", String(reply.body.length));
-      if (headers.get("content-type") === undefined) headers.add("content-type", "text/plain");
-    }
-    if (reply.grpcStatus !== undefined) headers.replace("grpc-status", String(reply.grpcStatus));
+    const { headers, body } = localReplyResponse(reply, {
+      grpc: this.isGrpcRequest(),
+      head: this.streamInfo.requestHeaders?.getString(":method") === "HEAD",
+    });
     const responseFromPlugin = throughResponseCallbacks && !this.suppressed && !this.vm.failed && this.response.headers === null;
     const response = this.response;
     response.headers = null;
@@ -476,13 +477,86 @@ export class HttpStream implements PendingActionHandler {
     response.phase = "open";
     this.streamInfo.responseHeaders = headers;
     if (responseFromPlugin) {
-      this.onHeaders(response, headers, reply.body.length === 0);
-      if (reply.body.length > 0) this.onData(response, reply.body, true);
+      this.onHeaders(response, headers, body.length === 0);
+      if (body.length > 0) this.onData(response, body, true);
       return;
     }
     response.headers = headers;
     response.ended = true;
-    if (reply.body.length > 0) response.held.append(reply.body);
+    if (body.length > 0) response.held.append(body);
     this.forwardAll(response);
   }
+}
+
+/**
+ * Envoy's `Grpc::Common::isGrpcRequestHeaders`: a `:path` and a content-type that is exactly
+ * `application/grpc` or `application/grpc+<codec>` (so `application/grpc-web` is not gRPC).
+ */
+export function isGrpcRequestHeaders(headers: HeaderMap): boolean {
+  if (headers.get(":path") === undefined) return false;
+  const contentType = headers.getString("content-type") ?? "";
+  return contentType === "application/grpc" || contentType.startsWith("application/grpc+");
+}
+
+/** Envoy's `Grpc::Utility::httpToGrpcStatus`, used when a gRPC local reply names no gRPC status. */
+export function httpToGrpcStatus(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return 13; // INTERNAL
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GrpcStatus.Unavailable;
+    default:
+      return GrpcStatus.Unknown;
+  }
+}
+
+/**
+ * The `grpc-message` encoding Envoy uses (`PercentEncoding::encode` with `%` reserved): bytes
+ * below space, from `~` up (Envoy's signed-char test catches every non-ASCII byte), and `%`
+ * become `%XX` in upper-case hex; everything else is kept.
+ */
+export function percentEncodeGrpcMessage(message: Uint8Array): string {
+  let encoded = "";
+  for (const byte of message) {
+    encoded += byte < 0x20 || byte >= 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+  }
+  return encoded;
+}
+
+/**
+ * The response Envoy's `prepareLocalReply`/`encodeLocalReply` make of a local reply: `:status`,
+ * then the plugin's headers. For a gRPC request it is a trailers-only response (`:status 200`,
+ * `content-type: application/grpc`, `grpc-status` unless the plugin set one, `grpc-message` from
+ * the body, no content-length, no body). Otherwise a body sets content-length (and
+ * `text/plain` when no content-type was given), no body removes both; HEAD drops the body.
+ */
+export function localReplyResponse(reply: LocalReply, request: { readonly grpc: boolean; readonly head: boolean }): { headers: HeaderMap; body: Uint8Array } {
+  const headers = new HeaderMap();
+  headers.add(":status", String(reply.status));
+  for (const [key, value] of reply.headers.pairs()) headers.add(key, value);
+  if (request.grpc) {
+    headers.replace(":status", "200");
+    headers.replace("content-type", "application/grpc");
+    if ((headers.getString("grpc-status") ?? "") === "") headers.replace("grpc-status", String(reply.grpcStatus ?? httpToGrpcStatus(reply.status)));
+    if (reply.body.length > 0 && !request.head) headers.replace("grpc-message", percentEncodeGrpcMessage(reply.body));
+    headers.remove("content-length");
+    return { headers, body: EMPTY_BYTES };
+  }
+  if (reply.body.length > 0) {
+    headers.replace("content-length", String(reply.body.length));
+    if (headers.get("content-type") === undefined) headers.add("content-type", "text/plain");
+  } else {
+    headers.remove("content-length");
+    headers.remove("content-type");
+  }
+  return { headers, body: request.head ? EMPTY_BYTES : reply.body };
 }
