@@ -2,7 +2,8 @@ import {
   log, LogLevel, WasmResult, lastResult, BufferType, requestBody, callData, parseJson, parseJsonText, JsonKind,
   Metric, getSharedData, setSharedData, setSharedDataText, registerSharedQueue, resolveSharedQueue,
   enqueueSharedQueueText, dequeueSharedQueue, currentTimeNanoseconds, callForeignFunction, RootContext,
-  registerRoot, registerHttpFilter, HttpContext, liveContextCount,
+  registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse,
+  continueDownstream, closeStream, StreamType, sendLocalResponse, sendLocalResponseBytes, Header, GrpcStatus,
 } from "../index";
 import { proxy_on_context_create, proxy_on_tick, proxy_on_delete, proxy_on_vm_start } from "../exports";
 import { beginCallback } from "../api/log";
@@ -197,6 +198,27 @@ describe("shared data and queues", () => {
     expect(dequeueSharedQueue(id)).toBeNull();
     expect(lastResult()).toBe(WasmResult.Empty);
     expect(enqueueSharedQueueText(99, "x")).toBe(WasmResult.NotFound);
+  });
+});
+
+describe("stream control", () => {
+  beforeEach(() => {
+    mock.reset();
+  });
+
+  it("continues and closes the right stream types", () => {
+    expect(continueRequest()).toBe(WasmResult.Ok);
+    expect(continueResponse()).toBe(WasmResult.Ok);
+    expect(continueDownstream()).toBe(WasmResult.Ok);
+    expect(closeStream(StreamType.Upstream)).toBe(WasmResult.Ok);
+    expect(mock.callsText()).toBe("continue:0;continue:1;continue:2;close:3");
+  });
+
+  it("sends local responses with headers, details and gRPC status", () => {
+    expect(sendLocalResponse(429, "slow down", [Header.of("retry-after", "1"), Header.of("x-a", "b")], "rate limited", GrpcStatus.ResourceExhausted)).toBe(WasmResult.Ok);
+    expect(mock.localResponse()).toBe("429|slow down|retry-after=1,x-a=b|rate limited|8");
+    expect(sendLocalResponseBytes(200, null)).toBe(WasmResult.Ok);
+    expect(mock.localResponse()).toBe("200||||-1");
   });
 });
 

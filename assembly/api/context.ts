@@ -12,7 +12,7 @@ export const enum ContextKind {
 
 export class Context {
   /** @internal the SDK's list of live contexts. */
-  nextLive: Context | null = null;
+  nextLive: Context | null;
 
   constructor(
     /** The host's context id (root contexts: the plugin's id; streams: one per stream). */

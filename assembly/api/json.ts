@@ -32,8 +32,12 @@ function isDigit(c: i32): bool {
 
 // String equality without linking the generic String.__eq.
 function sameText(a: string, b: string): bool {
-  const length = <usize>a.length << 1;
-  return length == (<usize>b.length << 1) && memory.compare(changetype<usize>(a), changetype<usize>(b), length) == 0;
+  const length = a.length;
+  if (length != b.length) return false;
+  for (let i = 0; i < length; i++) {
+    if (load<u16>(changetype<usize>(a) + (<usize>i << 1)) != load<u16>(changetype<usize>(b) + (<usize>i << 1))) return false;
+  }
+  return true;
 }
 
 function hexValue(c: i32): i32 {
@@ -203,7 +207,7 @@ export class JsonValue {
     let found: JsonValue | null = null;
     for (let at = this.next(this.start); at < end - 1; ) {
       const keyEnd = skipString(base, at, end);
-      const matches = sameText(changetype<string>(new JsonValue(this.bytes, at, keyEnd).asString()), key);
+      const matches = sameText(utf8Decode(base + at + 1, keyEnd - at - 2, true), key);
       at = this.next(keyEnd); // past ':'
       const valueEnd = skipValue(base, at, end, 0);
       if (matches) found = new JsonValue(this.bytes, at, valueEnd);
