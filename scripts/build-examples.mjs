@@ -1,10 +1,14 @@
 // `npm run build`: compiles every example's release module to examples/<name>/build/<name>.wasm
-// (and, with --debug, the debug module beside it), with the same asconfig a user's project uses.
-// Usage: node scripts/build-examples.mjs [--debug] [name ...]
-import asc from "assemblyscript/asc";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+// (and, with --debug, the debug module beside it) through the CLI's `build`, so each example is
+// compiled with its own asconfig (extending the SDK's, as a user's project does) and checked as
+// Envoy would load it. Usage: node scripts/build-examples.mjs [--debug] [name ...]
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { register } from "tsx/esm/api";
 import { linkSelf, repoRoot } from "./link-self.mjs";
+
+register();
+const { buildFilter } = await import("../src/cli/commands/build.ts");
 
 const args = process.argv.slice(2);
 const withDebug = args.includes("--debug");
@@ -17,26 +21,23 @@ const examples = readdirSync(examplesDir)
   .filter((name) => existsSync(join(examplesDir, name, "asconfig.json")))
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
+const unknown = only.filter((name) => !examples.includes(name));
+if (unknown.length > 0) {
+  console.error(`no such example: ${unknown.join(", ")}`);
+  process.exit(2);
+}
 
 let failed = 0;
 for (const name of examples) {
-  const dir = join(examplesDir, name);
-  for (const target of withDebug ? ["release", "debug"] : ["release"]) {
-    const started = Date.now();
-    const stderr = [];
-    const { error } = await asc.main(
-      ["--config", join(dir, "asconfig.json"), "--target", target, "--baseDir", dir],
-      { stdout: process.stdout, stderr: { write: (chunk) => { stderr.push(String(chunk)); return true; } } },
-    );
-    if (error) {
+  const cwd = join(examplesDir, name);
+  const io = { stdout: process.stdout, stderr: process.stderr, cwd, env: process.env, stopSignal: new Promise(() => {}) };
+  for (const debug of withDebug ? [false, true] : [false]) {
+    const out = join("build", debug ? `${name}.debug.wasm` : `${name}.wasm`);
+    const result = await buildFilter(io, { entry: "assembly/index.ts", config: "asconfig.json", debug, out });
+    if (result === null) {
       failed++;
-      process.stderr.write(stderr.join(""));
-      console.error(`✗ ${name} (${target}): ${error.message}`);
-      continue;
+      console.error(`✗ ${name}${debug ? " (debug)" : ""} failed`);
     }
-    const out = join(dir, "build", target === "release" ? `${name}.wasm` : `${name}.debug.wasm`);
-    const size = existsSync(out) ? statSync(out).size : NaN;
-    console.log(`✓ ${relative(repoRoot, out)}  ${size} bytes  (${Date.now() - started} ms)`);
   }
 }
 if (examples.length === 0) console.log("no examples to build");
