@@ -86,8 +86,15 @@ export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
   return imports as WasmImports;
 }
 
-/** Observes every call from the module into the host (module, name, arguments), before it runs. */
-export type HostcallObserver = (module: string, name: string, args: readonly unknown[]) => void;
+/**
+ * Observes every call from the module into the host (module, name, arguments), before it runs. It
+ * may return a function, which is called with the hostcall's result (undefined for a void hostcall)
+ * once the call returned; it is not called when the hostcall trapped.
+ */
+export type HostcallObserver = (module: string, name: string, args: readonly unknown[]) => void | HostcallResultObserver;
+
+/** Receives one hostcall's result; see `HostcallObserver`. */
+export type HostcallResultObserver = (result: number | undefined) => void;
 
 /**
  * Wraps every import with `observer`. Only done when an observer is configured, so a VM without one
@@ -97,8 +104,10 @@ function observeHostcalls(imports: Record<string, Record<string, HostcallTable[s
   for (const [module, functions] of Object.entries(imports)) {
     for (const [name, implementation] of Object.entries(functions)) {
       functions[name] = (...args: unknown[]) => {
-        observer(module, name, args);
-        return (implementation as (...a: unknown[]) => number | void)(...args);
+        const onResult = observer(module, name, args);
+        const result = (implementation as (...a: unknown[]) => number | void)(...args);
+        if (typeof onResult === "function") onResult(result ?? undefined);
+        return result;
       };
     }
   }

@@ -3,13 +3,13 @@
  * Layers, bottom to top: module (load checks) -> Vm -> hostcall families -> drivers -> PluginHost.
  */
 export { ProxyProcess, type ProxyProcessOptions } from "./process";
-export { Vm, type VmOptions, type StrictViolation } from "./vm";
-export type { HostcallObserver } from "./imports";
+export { Vm, type VmOptions, type StrictViolation, type CallbackObserver } from "./vm";
+export type { HostcallObserver, HostcallResultObserver } from "./imports";
 export type { VmFailure } from "./vm-failure";
 export { Plugin, PluginStartError, type PluginOptions } from "./plugin";
 export { PluginHost, type PluginHostOptions } from "./plugin-host";
 export { HttpStream, type HttpStreamSink, type HttpStreamOptions } from "./drivers/http-stream";
-export { TcpStream, type TcpStreamSink, type TcpStatus } from "./drivers/tcp-stream";
+export { TcpStream, type TcpStreamSink, type TcpStatus, type TcpStreamOptions, type TcpClosePeer } from "./drivers/tcp-stream";
 export type { HeadersStatus, DataStatus, TrailersStatus, FilterStatus } from "./drivers/filter-status";
 export { FAIL_STREAM_DETAILS, CLOSE_STREAM_DETAILS, type FailurePolicy } from "./failure-policy";
 export { HeaderMap, type HeadersInit } from "./header-map";

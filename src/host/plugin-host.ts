@@ -5,7 +5,7 @@
  */
 import type { CheckedModule } from "./module";
 import { HttpStream, type HttpStreamOptions, type HttpStreamSink } from "./drivers/http-stream";
-import { TcpStream, type TcpStreamSink } from "./drivers/tcp-stream";
+import { TcpStream, type TcpStreamOptions, type TcpStreamSink } from "./drivers/tcp-stream";
 import type { FailurePolicy } from "./failure-policy";
 import { Plugin, PluginStartError, type PluginOptions } from "./plugin";
 import type { ProxyProcess } from "./process";
@@ -72,9 +72,9 @@ export class PluginHost {
   }
 
   /** A new TCP connection on the current VM (reloading first if due). */
-  tcpStream(sink: TcpStreamSink): TcpStream {
+  tcpStream(sink: TcpStreamSink, options: Omit<TcpStreamOptions, "failurePolicy"> = {}): TcpStream {
     this.maybeReload();
-    return new TcpStream(this.plugin, sink, this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed");
+    return new TcpStream(this.plugin, sink, { ...options, failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed" });
   }
 
   /** Removes the plugin (`proxy_on_done` …); true when its root context is gone. */

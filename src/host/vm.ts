@@ -27,7 +27,16 @@ export interface VmOptions {
   readonly strict?: boolean;
   /** Called before every hostcall (for traces and for counting host round trips); none by default. */
   readonly onHostcall?: HostcallObserver;
+  /** Called before every call into the module (callbacks, start functions, the allocator); none by default. */
+  readonly onCallback?: CallbackObserver;
 }
+
+/**
+ * Observes a call into the module (export name and its arguments, as many as the export takes)
+ * before it runs. It may return a function, which is called with the export's result (undefined
+ * for a void export) once it returned; it is not called when the export trapped.
+ */
+export type CallbackObserver = (name: string, args: readonly number[]) => void | ((result: number | undefined) => void);
 
 /** A hostcall that asked for data the callback does not have; recorded in strict mode. */
 export interface StrictViolation {
@@ -54,6 +63,7 @@ export class Vm {
   readonly process: ProxyProcess;
   readonly strict: boolean;
   readonly onHostcall: HostcallObserver | undefined;
+  readonly onCallback: CallbackObserver | undefined;
   readonly strictViolations: StrictViolation[] = [];
   readonly functionNames: ReadonlyMap<number, string>;
 
@@ -108,6 +118,7 @@ export class Vm {
     this.environment = options.environment ?? {};
     this.strict = options.strict ?? false;
     this.onHostcall = options.onHostcall;
+    this.onCallback = options.onCallback;
     this.functionNames = checked.info.functionNames;
     const vmPlugin: PluginInfo = {
       name: "",
@@ -257,11 +268,14 @@ export class Vm {
     this.effective = null;
     this.callbackName = name;
     if (this.depth === 0) this.lastAbortMessage = undefined;
+    const onResult = this.onCallback === undefined ? undefined : this.onCallback(name, [a, b, c, d, e].slice(0, fn.length));
     this.depth++;
     let result: number | undefined;
+    let trapped = false;
     try {
       result = fn(a, b, c, d, e);
     } catch (error) {
+      trapped = true;
       this.fail(name, error);
       result = undefined;
     } finally {
@@ -270,6 +284,7 @@ export class Vm {
       this.effective = savedEffective;
       this.callbackName = savedCallback;
     }
+    if (typeof onResult === "function" && !trapped) onResult(result);
     if (this.depth === 0) this.afterOutermostCallback(context);
     return this.failure === null ? result : undefined;
   }

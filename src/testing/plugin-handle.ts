@@ -9,7 +9,7 @@ import type { BytesLike } from "../host/bytes";
 import { playFlow, type FlowInput, type FlowResult } from "./flow";
 import { HttpStreamHandle } from "./http-handle";
 import { TcpConnectionHandle } from "./tcp-handle";
-import type { TestHost } from "./test-host";
+import type { TcpConnectionOptions, TestHost } from "./test-host";
 
 export interface AddPluginOptions {
   /** Envoy `name`; default "". */
@@ -69,10 +69,13 @@ export class PluginHandle {
     return new HttpStreamHandle((sink) => new HttpStream(plugin, sink, { properties: options.properties, failurePolicy: this.streamFailurePolicy() }), () => this.owner.checkStrict());
   }
 
-  /** A new TCP connection under this plugin's root (call `newConnection()` first). Throws when shut down. */
-  tcp(): TcpConnectionHandle {
+  /**
+   * A new TCP connection under this plugin's root (call `newConnection()` first); `properties`
+   * override attributes for this connection only. Throws when shut down.
+   */
+  tcp(options: TcpConnectionOptions = {}): TcpConnectionHandle {
     const plugin = this.pluginForNewStream();
-    return new TcpConnectionHandle((sink) => new TcpStream(plugin, sink, this.streamFailurePolicy()), () => this.owner.checkStrict());
+    return new TcpConnectionHandle((sink) => new TcpStream(plugin, sink, { failurePolicy: this.streamFailurePolicy(), properties: options.properties }), () => this.owner.checkStrict());
   }
 
   /** One whole request through this plugin; see `TestHost.flow`. Throws when shut down. */

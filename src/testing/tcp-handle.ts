@@ -53,12 +53,21 @@ export class TcpConnectionHandle {
     return status;
   }
 
-  /** The client closed (remote) or the proxy closed (local) the downstream connection. */
+  /**
+   * The client closed (remote) or the proxy closed (local) the downstream connection: the close
+   * callback, then done, log, delete. A no-op once the connection is finished.
+   */
   close(peer: "local" | "remote" = "remote"): void {
     this.stream.close(peer);
     this.afterEach();
   }
 
+  /** True once the downstream connection closed (either side): no callback reaches the plugin afterwards. */
+  get finished(): boolean {
+    return this.stream.isFinished;
+  }
+
+  /** The connection's context id; 0 before `newConnection()`. Kept after the context is deleted. */
   get contextId(): number {
     return this.stream.context?.id ?? 0;
   }

@@ -21,6 +21,7 @@ import { toBytes, type BytesLike } from "../host/bytes";
 
 export type { FlowInput, FlowResult } from "./flow";
 import { CalloutRecorder } from "./callout-recorder";
+import { CallTrace, combineHostcallObservers, type TraceOption } from "./call-trace";
 import { playFlow, type FlowInput, type FlowResult } from "./flow";
 import { HttpStreamHandle } from "./http-handle";
 import { LogRecorder } from "./log-recorder";
@@ -56,6 +57,19 @@ export interface TestHostOptions {
   readonly shareProcessWith?: TestHost;
   /** Called before every hostcall the module makes: count host round trips or trace them. */
   readonly onHostcall?: HostcallObserver;
+  /**
+   * Trace every call into the module and every hostcall with its arguments and result, in
+   * cpp-host's format (`[host->vm] name(args)`, `[vm->host] module.name(args)`, and their
+   * `return:` lines). `true` prints to stderr, a function receives each line; either way the lines
+   * are kept in `traceLines`. Off by default, and then free.
+   */
+  readonly trace?: TraceOption;
+}
+
+/** Options for one TCP connection of a test host or plugin handle. */
+export interface TcpConnectionOptions {
+  /** Property overrides for this connection only, e.g. `{ source: { address: "10.0.0.1:5000" } }`. */
+  readonly properties?: PropertyTree;
 }
 
 function configBytes(value: BytesLike | object | undefined): Uint8Array | undefined {
@@ -76,6 +90,7 @@ export class TestHost {
   readonly callouts: CalloutRecorder;
   readonly host: PluginHost;
   private readonly strict: boolean;
+  private readonly callTrace: CallTrace | undefined;
 
   /** Loads, starts and configures the plugin. Throws ModuleLoadError or PluginStartError. */
   constructor(options: TestHostOptions) {
@@ -93,10 +108,18 @@ export class TestHost {
     }
     for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);
     this.strict = options.strict ?? false;
+    this.callTrace = CallTrace.from(options.trace);
     this.host = new PluginHost({
       module: loadCheckedModule(readWasm(options.wasm)),
       process: this.process,
-      vm: { vmId: options.vmId ?? "", vmConfiguration: configBytes(options.vmConfig), environment: options.environment, strict: this.strict, onHostcall: options.onHostcall },
+      vm: {
+        vmId: options.vmId ?? "",
+        vmConfiguration: configBytes(options.vmConfig),
+        environment: options.environment,
+        strict: this.strict,
+        onHostcall: combineHostcallObservers(options.onHostcall, this.callTrace?.onHostcall),
+        onCallback: this.callTrace?.onCallback,
+      },
       name: options.pluginName ?? "",
       rootId: options.rootId ?? "",
       configuration: configBytes(options.pluginConfig),
@@ -127,9 +150,28 @@ export class TestHost {
     return new HttpStreamHandle((sink) => this.host.httpStream(sink, { properties: options.properties }), () => this.checkStrict());
   }
 
-  /** A new TCP connection (call `newConnection()` first). */
-  tcp(): TcpConnectionHandle {
-    return new TcpConnectionHandle((sink) => this.host.tcpStream(sink), () => this.checkStrict());
+  /**
+   * The trace lines recorded so far (module start, plugin start and every stream included), oldest
+   * first. Throws when the host was created without `trace`, so a test cannot assert on a trace
+   * that was never taken.
+   */
+  get traceLines(): string[] {
+    if (this.callTrace === undefined) throw new Error("traceLines: create the test host with { trace: true } or { trace: (line) => ... }");
+    return this.callTrace.lines;
+  }
+
+  /** Forgets the trace lines recorded so far (e.g. those of plugin start). Throws like `traceLines`. */
+  clearTrace(): void {
+    this.traceLines.length = 0;
+  }
+
+  /**
+   * A new TCP connection on the current VM (reloading first if due; call `newConnection()` first).
+   * `properties` override attributes for this connection only, so one host can serve connections
+   * from several source addresses.
+   */
+  tcp(options: TcpConnectionOptions = {}): TcpConnectionHandle {
+    return new TcpConnectionHandle((sink) => this.host.tcpStream(sink, { properties: options.properties }), () => this.checkStrict());
   }
 
   /**

@@ -1,12 +1,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createTestHost, type TestHost } from "proxy-wasm-as/testing";
+import { createTestHost, type TcpConnectionHandle, type TestHost } from "proxy-wasm-as/testing";
 import type { PropertyValue } from "proxy-wasm-as";
 
 const wasm = new URL("../build/envoy_tcp_routing.wasm", import.meta.url);
 
-function wasmMessages(host: TestHost, level: string): string[] {
-  return host.logs.records.filter((r) => r.source === "wasm" && r.level === level).map((r) => r.message);
+/** One plugin serves every connection below, as one Envoy listener does; each has its own source address. */
+const host = createTestHost({ wasm });
+
+/** Opens a connection from `sourceAddress` on the shared host; returns it and the new-connection status. */
+function connectFrom(sourceAddress: PropertyValue) {
+  const connection = host.tcp({ properties: { source: { address: sourceAddress } } });
+  const status = connection.newConnection();
+  return { status, connection };
+}
+
+/** The connection's own wasm log messages at `level`. */
+function wasmMessages(connection: TcpConnectionHandle, level: string, on: TestHost = host): string[] {
+  return on.logs.records.filter((r) => r.source === "wasm" && r.level === level && r.contextId === connection.contextId).map((r) => r.message);
 }
 
 /** The SetEnvoyFilterStateArguments bytes Envoy expects: span FilterChain (0) is left out by proto3. */
@@ -16,16 +27,9 @@ function expectedArguments(cluster: string): Uint8Array {
   return new Uint8Array([0x0a, path.length, ...path, 0x12, value.length, ...value]);
 }
 
-/** Opens one connection from `sourceAddress`; returns the host and the new-connection status. */
-function connectFrom(sourceAddress: PropertyValue, pluginConfig?: string) {
-  const host = createTestHost({ wasm, pluginConfig, properties: { source: { address: sourceAddress } } });
-  const connection = host.tcp();
-  const status = connection.newConnection();
-  return { host, status, connection };
-}
-
-function filterStateCalls(host: TestHost) {
-  return host.process.foreignFunctions.recorded.filter((call) => call.name === "set_envoy_filter_state");
+/** The connection's own `set_envoy_filter_state` calls. */
+function filterStateCalls(connection: TcpConnectionHandle, on: TestHost = host) {
+  return on.process.foreignFunctions.recorded.filter((call) => call.name === "set_envoy_filter_state" && call.contextId === connection.contextId);
 }
 
 for (const [address, cluster] of [
@@ -39,19 +43,19 @@ for (const [address, cluster] of [
   ["255.255.255.255:65535", "egress-router2"],
 ] as const) {
   test(`source ${address} is routed to ${cluster}`, () => {
-    const { host, status } = connectFrom(address);
+    const { status, connection } = connectFrom(address);
     assert.equal(status, "Continue");
-    const calls = filterStateCalls(host);
+    const calls = filterStateCalls(connection);
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0]!.args, expectedArguments(cluster));
-    assert.deepEqual(wasmMessages(host, "info"), [`[TCP WASM] Routed source ${address} to ${cluster}`]);
-    assert.deepEqual(wasmMessages(host, "warn"), []);
+    assert.deepEqual(wasmMessages(connection, "info"), [`[TCP WASM] Routed source ${address} to ${cluster}`]);
+    assert.deepEqual(wasmMessages(connection, "warn"), []);
   });
 }
 
 test("the foreign-function argument bytes are exactly 0a 17 envoy.tcp_proxy.cluster 12 0e egress-router1", () => {
-  const { host } = connectFrom("192.168.1.10");
-  const hex = Buffer.from(filterStateCalls(host)[0]!.args).toString("hex");
+  const { connection } = connectFrom("192.168.1.10");
+  const hex = Buffer.from(filterStateCalls(connection)[0]!.args).toString("hex");
   assert.equal(hex, "0a17" + Buffer.from("envoy.tcp_proxy.cluster").toString("hex") + "120e" + Buffer.from("egress-router1").toString("hex"));
 });
 
@@ -71,45 +75,56 @@ for (const address of [
   "12345::1",
 ]) {
   test(`unparsable source ${JSON.stringify(address)}: warning, no routing, Continue`, () => {
-    const { host, status } = connectFrom(address);
+    const { status, connection } = connectFrom(address);
     assert.equal(status, "Continue");
-    assert.deepEqual(filterStateCalls(host), []);
-    assert.deepEqual(wasmMessages(host, "warn"), [`[TCP WASM] Could not parse source address: ${address}`]);
-    assert.deepEqual(wasmMessages(host, "info"), []);
+    assert.deepEqual(filterStateCalls(connection), []);
+    assert.deepEqual(wasmMessages(connection, "warn"), [`[TCP WASM] Could not parse source address: ${address}`]);
+    assert.deepEqual(wasmMessages(connection, "info"), []);
   });
 }
 
 test("source address that is not UTF-8: warning, no routing, Continue", () => {
-  const { host, status } = connectFrom(new Uint8Array([0x31, 0x2e, 0xff]));
+  const { status, connection } = connectFrom(new Uint8Array([0x31, 0x2e, 0xff]));
   assert.equal(status, "Continue");
-  assert.deepEqual(filterStateCalls(host), []);
-  assert.deepEqual(wasmMessages(host, "warn"), ["[TCP WASM] Source address is not valid UTF-8"]);
+  assert.deepEqual(filterStateCalls(connection), []);
+  assert.deepEqual(wasmMessages(connection, "warn"), ["[TCP WASM] Source address is not valid UTF-8"]);
 });
 
 test("missing source address property: warning, Continue", () => {
   // The host computes source.address for every connection; overriding the whole `source`
-  // attribute with null models a listener that has none.
-  const host = createTestHost({ wasm, properties: { source: null } });
-  const connection = host.tcp();
+  // attribute with null models a connection that has none.
+  const connection = host.tcp({ properties: { source: null } });
   assert.equal(connection.newConnection(), "Continue");
-  assert.deepEqual(filterStateCalls(host), []);
-  assert.deepEqual(wasmMessages(host, "warn"), ["[TCP WASM] Missing source address property"]);
+  assert.deepEqual(filterStateCalls(connection), []);
+  assert.deepEqual(wasmMessages(connection, "warn"), ["[TCP WASM] Missing source address property"]);
 });
 
 test("Envoy rejecting the filter state: warning with the status, the connection continues", () => {
-  const host = createTestHost({ wasm, properties: { source: { address: "10.1.2.4:5000" } } });
-  host.registerForeignFunction("set_envoy_filter_state", () => ({ result: 2 }));
-  const connection = host.tcp();
+  // A host of its own: the rejecting foreign function must not affect the other connections.
+  const rejecting = createTestHost({ wasm });
+  rejecting.registerForeignFunction("set_envoy_filter_state", () => ({ result: 2 }));
+  const connection = rejecting.tcp({ properties: { source: { address: "10.1.2.4:5000" } } });
   assert.equal(connection.newConnection(), "Continue");
-  assert.deepEqual(wasmMessages(host, "warn"), ["[TCP WASM] Failed to set filter state envoy.tcp_proxy.cluster: WasmResult 2"]);
-  assert.deepEqual(wasmMessages(host, "info"), []);
+  assert.deepEqual(wasmMessages(connection, "warn", rejecting), ["[TCP WASM] Failed to set filter state envoy.tcp_proxy.cluster: WasmResult 2"]);
+  assert.deepEqual(wasmMessages(connection, "info", rejecting), []);
+});
+
+test("connections from different sources on one host are routed independently, each with its own context", () => {
+  const even = connectFrom("10.0.0.2:1000").connection;
+  const odd = connectFrom("10.0.0.3:1000").connection;
+  assert.notEqual(even.contextId, odd.contextId);
+  assert.deepEqual(filterStateCalls(even).map((c) => c.args), [expectedArguments("egress-router1")]);
+  assert.deepEqual(filterStateCalls(odd).map((c) => c.args), [expectedArguments("egress-router2")]);
+  even.close();
+  odd.close();
+  assert.equal(host.vm.contexts.has(even.contextId), false);
+  assert.equal(host.vm.contexts.has(odd.contextId), false);
 });
 
 test("configuration is logged quoted at start; no configuration logs nothing", () => {
-  const configured = createTestHost({ wasm, pluginConfig: "route-by-source" });
-  assert.deepEqual(wasmMessages(configured, "info"), ['[TCP WASM] Configuration: "route-by-source"']);
-  const plain = createTestHost({ wasm });
-  assert.deepEqual(wasmMessages(plain, "info"), []);
+  const startInfo = (started: TestHost) => started.logs.records.filter((r) => r.source === "wasm" && r.level === "info").map((r) => r.message);
+  assert.deepEqual(startInfo(createTestHost({ wasm, pluginConfig: "route-by-source" })), ['[TCP WASM] Configuration: "route-by-source"']);
+  assert.deepEqual(startInfo(createTestHost({ wasm })), []);
 });
 
 test("data flows through untouched after routing", () => {

@@ -1,12 +1,25 @@
 /**
  * Plays one TCP connection through a plugin's network-filter callbacks as Envoy does (reference
- * §4.6): data accumulates while the plugin stops iteration, an upstream end of stream reports an
- * UNKNOWN upstream close, and the downstream close is followed by done, log, delete.
+ * §4.6, Envoy `context.cc` `onNewConnection`/`onData`/`onWrite`/`onEvent`/`onCloseTCP`):
+ *
+ * - data accumulates while the plugin stops iteration;
+ * - an upstream end of stream reports `proxy_on_upstream_connection_close(UNKNOWN)` right after
+ *   the data callback, whatever that callback returned;
+ * - the downstream connection closing (the client: REMOTE; the proxy, including a
+ *   `proxy_close_stream` or a fail-closed VM failure: LOCAL) reports
+ *   `proxy_on_downstream_connection_close` followed immediately by done, log, delete. Envoy's upstream
+ *   close only finishes the context when the downstream already closed, and by then it is finished,
+ *   so an upstream close never ends the context.
+ *
+ * Once the downstream connection is closed no further callback reaches the context. (Envoy, given an
+ * upstream end of stream in the very callback that closed the connection, still reports the upstream
+ * close to the deleted context; this host does not.)
  */
 import { BodyBuffer } from "../body-buffer";
 import { BufferType, PeerType, StreamType } from "../constants";
 import type { Context, PendingActionHandler } from "../context";
 import type { Plugin } from "../plugin";
+import type { PropertyTree } from "../plugin-info";
 import { newStreamInfo } from "../stream-info";
 import type { FailurePolicy } from "../failure-policy";
 
@@ -15,14 +28,25 @@ export interface TcpStreamSink {
   upstreamData(data: Uint8Array, endOfStream: boolean): void;
   /** Bytes to write back to the downstream (client) connection. */
   downstreamData(data: Uint8Array, endOfStream: boolean): void;
-  /** Close the connection (flushing writes). */
+  /** Close the connection (flushing writes). Called once, before the close callbacks run. */
   close(): void;
+}
+
+export interface TcpStreamOptions {
+  /** What a VM failure does to this connection: close it (default) or pass data through. */
+  readonly failurePolicy?: FailurePolicy;
+  /** Property overrides for this connection only (e.g. `{ source: { address: "10.0.0.1:5000" } }`). */
+  readonly properties?: PropertyTree;
 }
 
 export type TcpStatus = "Continue" | "StopIteration";
 
+/** Which side closed the downstream connection: the client ("remote") or the proxy ("local"). */
+export type TcpClosePeer = "local" | "remote";
+
 export class TcpStream implements PendingActionHandler {
   context: Context | null = null;
+  /** True once the host closed the connection (plugin request or fail closed). */
   closed = false;
   private readonly downstreamHeld = new BodyBuffer();
   private readonly upstreamHeld = new BodyBuffer();
@@ -30,11 +54,26 @@ export class TcpStream implements PendingActionHandler {
   private upstreamEnded = false;
   private passthrough = false;
   private finished = false;
+  private readonly failurePolicy: FailurePolicy;
+  private readonly properties: PropertyTree;
 
-  constructor(readonly plugin: Plugin, readonly sink: TcpStreamSink, private readonly failurePolicy: FailurePolicy = "fail_closed") {}
+  /**
+   * `options` may be the failure policy alone (the older form). Nothing is called into the module
+   * until `newConnection()`.
+   */
+  constructor(readonly plugin: Plugin, readonly sink: TcpStreamSink, options: TcpStreamOptions | FailurePolicy = {}) {
+    const normalized: TcpStreamOptions = typeof options === "string" ? { failurePolicy: options } : options;
+    this.failurePolicy = normalized.failurePolicy ?? "fail_closed";
+    this.properties = normalized.properties ?? {};
+  }
 
   private get vm() {
     return this.plugin.vm;
+  }
+
+  /** True once the downstream connection is closed (by either side): no more callbacks. */
+  get isFinished(): boolean {
+    return this.finished;
   }
 
   private failed(): boolean {
@@ -46,36 +85,46 @@ export class TcpStream implements PendingActionHandler {
     return true;
   }
 
-  /** A downstream connection was accepted: context creation and `proxy_on_new_connection`. */
+  /**
+   * A downstream connection was accepted: context creation and `proxy_on_new_connection`. Call once,
+   * first. Returns the plugin's verdict; "StopIteration" when the connection was closed meanwhile.
+   */
   newConnection(): TcpStatus {
+    if (this.finished || this.context !== null) return "StopIteration";
     if (this.failed()) return this.closed ? "StopIteration" : "Continue";
     const context = this.plugin.createStreamContext("tcp");
     context.driver = this;
-    context.streamInfo = newStreamInfo(Number(this.vm.process.scheduler.nowNanos() / 1_000_000n), context.id);
+    context.streamInfo = newStreamInfo(Number(this.vm.process.scheduler.nowNanos() / 1_000_000n), context.id, this.properties);
     this.context = context;
     const result = this.vm.invoke("proxy_on_new_connection", this.vm.callback("proxy_on_new_connection"), context, context.id);
     if (this.failed()) return this.closed ? "StopIteration" : "Continue";
     this.applyPendingActions();
+    if (this.closed) return "StopIteration";
     return result === 0 || result === undefined ? "Continue" : "StopIteration";
   }
 
-  /** Bytes from the client. */
+  /** Bytes from the client. "StopIteration" without a callback once the connection is closed. */
   downstreamData(data: Uint8Array, endOfStream: boolean): TcpStatus {
     return this.onData(true, data, endOfStream);
   }
 
-  /** Bytes from the upstream. An end of stream also reports `proxy_on_upstream_connection_close(UNKNOWN)`. */
+  /**
+   * Bytes from the upstream. An end of stream then reports `proxy_on_upstream_connection_close(UNKNOWN)`
+   * (Envoy does not watch the upstream connection itself). "StopIteration" without a callback once
+   * the connection is closed.
+   */
   upstreamData(data: Uint8Array, endOfStream: boolean): TcpStatus {
     const status = this.onData(false, data, endOfStream);
-    if (endOfStream && !this.passthrough && this.context !== null) {
-      this.vm.invoke("proxy_on_upstream_connection_close", this.vm.callback("proxy_on_upstream_connection_close"), this.context, this.context.id, PeerType.Unknown);
-      this.failed();
+    if (endOfStream && !this.finished && !this.passthrough && this.context !== null) {
+      const context = this.context;
+      this.vm.invoke("proxy_on_upstream_connection_close", this.vm.callback("proxy_on_upstream_connection_close"), context, context.id, PeerType.Unknown);
+      if (!this.failed()) this.applyPendingActions();
     }
     return status;
   }
 
   private onData(fromDownstream: boolean, data: Uint8Array, endOfStream: boolean): TcpStatus {
-    if (this.closed) return "StopIteration";
+    if (this.closed || this.finished) return "StopIteration";
     const held = fromDownstream ? this.downstreamHeld : this.upstreamHeld;
     held.append(data.slice());
     if (fromDownstream) this.downstreamEnded = endOfStream;
@@ -94,8 +143,9 @@ export class TcpStream implements PendingActionHandler {
       return this.closed ? "StopIteration" : "Continue";
     }
     const status: TcpStatus = result === 0 || result === undefined ? "Continue" : "StopIteration";
-    if (status === "Continue") this.flush(fromDownstream);
+    // Envoy runs the deferred close before the data moves on; data written to a closed connection is lost.
     this.applyPendingActions();
+    if (status === "Continue" && !this.closed) this.flush(fromDownstream);
     return status;
   }
 
@@ -108,8 +158,11 @@ export class TcpStream implements PendingActionHandler {
     else this.sink.downstreamData(data, this.upstreamEnded);
   }
 
-  /** The downstream connection closed: close callback, then done, log, delete (TCP order). */
-  close(peer: "local" | "remote" = "remote"): void {
+  /**
+   * The downstream connection closed: `proxy_on_downstream_connection_close(LOCAL=1 | REMOTE=2)`,
+   * then done, log, delete (the TCP order). Does nothing the second time, or before `newConnection()`.
+   */
+  close(peer: TcpClosePeer = "remote"): void {
     if (this.finished) return;
     this.finished = true;
     const context = this.context;
@@ -120,17 +173,21 @@ export class TcpStream implements PendingActionHandler {
     vm.invoke("proxy_on_log", vm.callback("proxy_on_log"), context, context.id);
     vm.deleteContext(context);
     context.driver = null;
+    context.clearAvailability();
   }
 
+  /** The proxy closes the connection: the sink first, then the LOCAL close callbacks (a socket event in Envoy). */
   private closeConnection(): void {
     if (this.closed) return;
     this.closed = true;
     this.sink.close();
+    this.close("local");
   }
 
+  /** Applies `proxy_continue_stream`/`proxy_close_stream` requested for this connection. */
   applyPendingActions(): void {
     const context = this.context;
-    if (context === null) return;
+    if (context === null || this.finished) return;
     if (context.pendingClose !== 0) {
       context.pendingClose = 0;
       context.pendingContinue = 0;
