@@ -28,6 +28,7 @@ export {
   getPropertyBool, getPropertyMap, setProperty, setPropertyString, attributes,
 } from "./api/properties";
 export { JsonValue, JsonKind, parseJson, parseJsonText } from "./api/json";
+export { isValidUtf8 } from "./api/utf8";
 export { continueRequest, continueResponse, continueDownstream, closeStream, sendLocalResponse, sendLocalResponseBytes } from "./api/stream";
 export { httpCall } from "./api/http_call";
 export { grpcCall, grpcStream, grpcSend, grpcClose, grpcCancel, grpcStatusMessage } from "./api/grpc";

@@ -7,7 +7,7 @@ import {
 } from "../index";
 import { proxy_on_context_create, proxy_on_tick, proxy_on_delete, proxy_on_vm_start } from "../exports";
 import { beginCallback } from "../api/log";
-import { sdkAbort } from "../runtime/abort";
+import { fail, sdkAbort } from "../runtime/abort";
 import * as mock from "./host";
 
 export { malloc } from "../exports";
@@ -61,6 +61,12 @@ describe("abort", () => {
     expect(mock.lastLog()).toBe("5:abort: bad thing at assembly/x.ts:12:345");
     expect(() => { sdkAbort(null, null, 0, 7); }).toThrow();
     expect(mock.lastLog()).toBe("5:abort:  at :0:7");
+  });
+
+  it("names the SDK function for SDK failures, without a position", () => {
+    mock.reset();
+    expect(() => { fail("bad context id or kind", "proxy-wasm-as getContext"); }).toThrow();
+    expect(mock.lastLog()).toBe("5:abort: bad context id or kind at proxy-wasm-as getContext");
   });
 });
 
@@ -132,6 +138,21 @@ describe("json", () => {
     expect(parseJsonText("[]")!.length).toBe(0);
   });
 
+  it("compares keys with escapes, non-ASCII text and surrogate pairs in place", () => {
+    const v = parseJsonText('{"caf\\u00e9": 1, "\u{1F600}": 2, "\\ud83d\\ude00x": 3, "ab": 4, "": 5}')!;
+    expect(v.getNumber("caf\u00e9")).toBe(1);
+    expect(v.getNumber("\u{1F600}")).toBe(2);
+    expect(v.getNumber("\u{1F600}x")).toBe(3);
+    expect(v.getNumber("")).toBe(5);
+    expect(v.get("a") === null).toBe(true);
+    expect(v.get("abc") === null).toBe(true);
+    expect(v.get("caf") === null).toBe(true);
+    expect(v.getNumber("ab")).toBe(4);
+    expect(v.length).toBe(0);
+    expect(parseJsonText("[[], {}, 3]")!.length).toBe(3);
+    expect(parseJsonText("[1]")!.at(-1) === null).toBe(true);
+  });
+
   it("rejects invalid JSON", () => {
     expect(parseJsonText("") === null).toBe(true);
     expect(parseJsonText("{") === null).toBe(true);
@@ -141,6 +162,15 @@ describe("json", () => {
     expect(parseJsonText('"\\x"') === null).toBe(true);
     expect(parseJsonText('"\\u12g4"') === null).toBe(true);
     expect(parseJsonText("tru") === null).toBe(true);
+    expect(parseJsonText("fals") === null).toBe(true);
+    expect(parseJsonText("nul") === null).toBe(true);
+    expect(parseJsonText("falsy") === null).toBe(true);
+    expect(parseJsonText('{"a": 1, "b"}') === null).toBe(true);
+    expect(parseJsonText('{"a\n": 1}') === null).toBe(true);
+    expect(parseJsonText('{1: 1}') === null).toBe(true);
+    expect(parseJsonText("1.") === null).toBe(true);
+    expect(parseJsonText("1e") === null).toBe(true);
+    expect(parseJsonText(" [true, false, null] ")!.at(1)!.kind).toBe(JsonKind.Bool);
     expect(parseJsonText("-") === null).toBe(true);
     expect(parseJsonText("1 2") === null).toBe(true);
     expect(parseJsonText('{"a": "b"} x') === null).toBe(true);

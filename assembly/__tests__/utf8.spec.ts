@@ -1,4 +1,5 @@
 import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
+import { isValidUtf8 } from "../api/utf8";
 import { bytesOf, hexOf } from "./host";
 
 function decode(bytes: ArrayBuffer): string {
@@ -33,5 +34,28 @@ describe("utf8 codec", () => {
     expect(decode(bytesOf([0xf4, 0x90, 0x80, 0x80]))).toBe("\uFFFD");
     expect(decode(bytesOf([0x80, 0x41]))).toBe("\uFFFDA");
     expect(decode(bytesOf([0xe2, 0x41]))).toBe("\uFFFDA");
+  });
+});
+
+describe("isValidUtf8", () => {
+  it("accepts every sequence length, the largest code point, U+FFFD itself and empty input", () => {
+    expect(isValidUtf8(utf8Bytes("a\u00e9\u2713\u{1F600}\u{10FFFF}\uFFFD"))).toBe(true);
+    expect(isValidUtf8(new ArrayBuffer(0))).toBe(true);
+  });
+
+  it("refuses stray, overlong, truncated, surrogate and out-of-range sequences", () => {
+    expect(isValidUtf8(bytesOf([0x41, 0x80]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xff]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xc0, 0xaf]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xe0, 0x80, 0xaf]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xf0, 0x80, 0x80, 0xaf]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xe2, 0x9c]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xe2, 0x41, 0x93]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xed, 0xa0, 0x80]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xed, 0xbf, 0xbf]))).toBe(false);
+    expect(isValidUtf8(bytesOf([0xf4, 0x90, 0x80, 0x80]))).toBe(false);
+    // The last code points before the surrogates and before the end are fine.
+    expect(isValidUtf8(bytesOf([0xed, 0x9f, 0xbf]))).toBe(true);
+    expect(isValidUtf8(bytesOf([0xf4, 0x8f, 0xbf, 0xbf]))).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ export enum LogLevel {
   Off = 6,
 }
 
+/** Which host buffer a buffer hostcall reads or writes (Buffer.type). Each is readable only in
+ * the callbacks that carry it; elsewhere the host answers NotFound. */
 export enum BufferType {
   HttpRequestBody = 0,
   HttpResponseBody = 1,
@@ -40,6 +42,8 @@ export enum BufferType {
   CallData = 8,
 }
 
+/** Which header map a map hostcall works on (HeaderMap.type). Each is available only in the
+ * callbacks that carry it; elsewhere the host answers BadArgument or NotFound. */
 export enum MapType {
   RequestHeaders = 0,
   RequestTrailers = 1,
@@ -51,6 +55,8 @@ export enum MapType {
   HttpCallResponseTrailers = 7,
 }
 
+/** The stream direction for proxy_continue_stream / proxy_close_stream: HTTP request or
+ * response, TCP downstream or upstream. */
 export enum StreamType {
   Request = 0,
   Response = 1,
@@ -65,6 +71,7 @@ export enum PeerType {
   Remote = 2,
 }
 
+/** The kind of a Metric: counters only grow, gauges are set, histograms record samples. */
 export enum MetricType {
   Counter = 0,
   Gauge = 1,
@@ -103,6 +110,7 @@ export enum FilterStatus {
   StopIteration = 1,
 }
 
+/** gRPC status codes, as delivered by onGrpcClose and sent by sendLocalResponse. */
 export enum GrpcStatus {
   Ok = 0,
   Canceled = 1,

@@ -35,7 +35,10 @@ export function readBufferText(type: BufferType, start: u32, length: u32): strin
 // @ts-ignore: decorator
 @unmanaged
 export class Buffer {
-  constructor(public readonly type: BufferType) {}
+  constructor(
+    /** The host buffer this object works on. */
+    public readonly type: BufferType,
+  ) {}
 
   /** Current length in bytes; 0 when the buffer is unavailable (see lastResult()). */
   size(): u32 {
@@ -50,7 +53,8 @@ export class Buffer {
     return readBufferBytes(this.type, start, length);
   }
 
-  /** Like bytes(), decoded as UTF-8 ("" for invalid UTF-8: use bytes() for binary data). */
+  /** Like bytes(), decoded as UTF-8; invalid sequences become U+FFFD (use bytes() for binary
+   * data, isValidUtf8 to refuse them). */
   text(start: u32 = 0, length: u32 = WHOLE): string {
     return readBufferText(this.type, start, length);
   }
@@ -90,17 +94,31 @@ export class Buffer {
   }
 }
 
+/** The HTTP request body; available only in onRequestBody; writable there (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const requestBody = new Buffer(BufferType.HttpRequestBody);
+/** The HTTP response body; available only in onResponseBody; writable there (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const responseBody = new Buffer(BufferType.HttpResponseBody);
+/** The TCP bytes from the client; available only in onDownstreamData; writable there (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const downstreamData = new Buffer(BufferType.DownstreamData);
+/** The TCP bytes from the upstream server; available only in onUpstreamData; writable there (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const upstreamData = new Buffer(BufferType.UpstreamData);
+/** The body of an httpCall answer; available only in onHttpCallResponse; read-only (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const httpCallResponseBody = new Buffer(BufferType.HttpCallResponseBody);
+/** The message of a gRPC stream or call answer; available only in onGrpcReceive; read-only (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const grpcMessage = new Buffer(BufferType.GrpcReceiveBuffer);
+/** The argument of a foreign-function call from the host; available only in onForeignFunction; read-only (elsewhere reads give
+ * empty data and lastResult() says why). */
 // @ts-ignore: decorator
 @lazy export const callData = new Buffer(BufferType.CallData);

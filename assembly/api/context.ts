@@ -10,6 +10,8 @@ export const enum ContextKind {
   Tcp = 2,
 }
 
+/** What root, HTTP and TCP contexts share: the host's context id and the callbacks every
+ * context receives. Filters extend RootContext, HttpContext or TcpContext, never this. */
 export class Context {
   /** @internal the SDK's list of live contexts. */
   nextLive: Context | null;

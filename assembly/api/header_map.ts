@@ -18,10 +18,14 @@ import { Header, serializePairs, deserializePairs } from "../runtime/pairs";
 // @ts-ignore: decorator
 @unmanaged
 export class HeaderMap {
-  constructor(public readonly type: MapType) {}
+  constructor(
+    /** The host map this object works on. */
+    public readonly type: MapType,
+  ) {}
 
   /** The first value of `key`, or null when absent or the map is unavailable (lastResult()
-   * tells NotFound from BadArgument). Invalid UTF-8 decodes to "": use getBytes then. */
+   * tells NotFound from BadArgument). Invalid UTF-8 sequences become U+FFFD: use getBytes
+   * (and isValidUtf8) when the exact bytes matter. */
   get(key: string): string | null {
     const ptr = stage(0, key);
     if (host.getHeaderMapValue(this.type, ptr, stagedLength(0)) != WasmResult.Ok) {
@@ -106,19 +110,35 @@ export class HeaderMap {
   }
 }
 
+/** The request headers; available only in onRequestHeaders (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const requestHeaders = new HeaderMap(MapType.RequestHeaders);
+/** The request trailers; available only in onRequestTrailers (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const requestTrailers = new HeaderMap(MapType.RequestTrailers);
+/** The response headers; available only in onResponseHeaders (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const responseHeaders = new HeaderMap(MapType.ResponseHeaders);
+/** The response trailers; available only in onResponseTrailers (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const responseTrailers = new HeaderMap(MapType.ResponseTrailers);
+/** The initial metadata of a gRPC stream or call answer; available only in onGrpcReceiveInitialMetadata (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const grpcInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
+/** The trailing metadata of a gRPC stream or call answer; available only in onGrpcReceiveTrailingMetadata (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const grpcTrailingMetadata = new HeaderMap(MapType.GrpcReceiveTrailingMetadata);
+/** The headers of an httpCall answer; available only in onHttpCallResponse (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
+/** The trailers of an httpCall answer; available only in onHttpCallResponse (elsewhere calls give null / empty and lastResult()
+ * says why). */
 // @ts-ignore: decorator
 @lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);

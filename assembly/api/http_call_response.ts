@@ -10,8 +10,11 @@ import { httpCallResponseBody } from "./buffer";
  */
 export class HttpCallResponse {
   constructor(
+    /** Number of response headers; 0 when the call failed (see failed). */
     public readonly headerCount: u32,
+    /** Size of the response body in bytes (read it with body() / bodyText()). */
     public readonly bodySize: u32,
+    /** Number of response trailers. */
     public readonly trailerCount: u32,
   ) {}
 

@@ -14,6 +14,9 @@ export function beginCallback(): void {
   cachedLevel = -1;
 }
 
+/** Logging at the six Proxy-Wasm levels, filtered by the host's level. Every function is legal
+ * in any callback and during module start, and returns the status of proxy_log (Ok when the
+ * message was filtered out). */
 export namespace log {
   /**
    * True if the host would keep a message at `level`. Costs one `proxy_get_log_level` per
@@ -35,10 +38,16 @@ export namespace log {
     return host.log(level, ptr, stagedLength(0));
   }
 
+  /** write() at Trace level. */
   export function trace(message: string): WasmResult { return write(LogLevel.Trace, message); }
+  /** write() at Debug level. */
   export function debug(message: string): WasmResult { return write(LogLevel.Debug, message); }
+  /** write() at Info level. */
   export function info(message: string): WasmResult { return write(LogLevel.Info, message); }
+  /** write() at Warn level. */
   export function warn(message: string): WasmResult { return write(LogLevel.Warn, message); }
+  /** write() at Error level. */
   export function error(message: string): WasmResult { return write(LogLevel.Error, message); }
+  /** write() at Critical level. */
   export function critical(message: string): WasmResult { return write(LogLevel.Critical, message); }
 }

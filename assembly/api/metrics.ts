@@ -10,10 +10,18 @@ import { OUT_U32, OUT_U64, stage, stagedLength } from "../runtime/memory";
 export class Metric {
   private id: u32 = 0;
 
-  constructor(public readonly type: MetricType, public readonly name: string) {}
+  constructor(
+    /** Counter, gauge or histogram. */
+    public readonly type: MetricType,
+    /** The name given to the host (Envoy shows `wasmcustom.<name>`). */
+    public readonly name: string,
+  ) {}
 
+  /** A counter named `name` (defined with the host at first use; legal anywhere). */
   static counter(name: string): Metric { return new Metric(MetricType.Counter, name); }
+  /** A gauge named `name` (defined with the host at first use; legal anywhere). */
   static gauge(name: string): Metric { return new Metric(MetricType.Gauge, name); }
+  /** A histogram named `name` (defined with the host at first use; legal anywhere). */
   static histogram(name: string): Metric { return new Metric(MetricType.Histogram, name); }
 
   /** The host's id, defining the metric on first use; 0 if the host refused. */

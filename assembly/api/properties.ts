@@ -96,29 +96,51 @@ export function setPropertyString(name: string, value: string): WasmResult {
 
 /** Typed shortcuts for common Envoy attributes (null / 0 when the host has no value). */
 export namespace attributes {
+  /** `request.path`: the path with the query string. */
   export function requestPath(): string | null { return getPropertyString(["request", "path"]); }
+  /** `request.url_path`: the path without the query string. */
   export function requestUrlPath(): string | null { return getPropertyString(["request", "url_path"]); }
+  /** `request.host`: the host (`:authority`) of the request. */
   export function requestHost(): string | null { return getPropertyString(["request", "host"]); }
+  /** `request.method`. */
   export function requestMethod(): string | null { return getPropertyString(["request", "method"]); }
+  /** `request.scheme` (http or https). */
   export function requestScheme(): string | null { return getPropertyString(["request", "scheme"]); }
+  /** `request.protocol`, e.g. "HTTP/1.1". */
   export function requestProtocol(): string | null { return getPropertyString(["request", "protocol"]); }
+  /** `request.id`: the x-request-id of the stream. */
   export function requestId(): string | null { return getPropertyString(["request", "id"]); }
+  /** `request.query`: the query string without "?". */
   export function requestQuery(): string | null { return getPropertyString(["request", "query"]); }
   /** Nanoseconds since the epoch of the first request byte. */
   export function requestTime(): i64 { return getPropertyI64(["request", "time"]); }
+  /** `response.code`: the HTTP status; 0 before the response. */
   export function responseCode(): i64 { return getPropertyI64(["response", "code"]); }
+  /** `response.code_details`: why the status was set. */
   export function responseCodeDetails(): string | null { return getPropertyString(["response", "code_details"]); }
+  /** `source.address`: the client address as "ip:port". */
   export function sourceAddress(): string | null { return getPropertyString(["source", "address"]); }
+  /** `source.port`: the client port. */
   export function sourcePort(): i64 { return getPropertyI64(["source", "port"]); }
+  /** `destination.address`: the local address as "ip:port". */
   export function destinationAddress(): string | null { return getPropertyString(["destination", "address"]); }
+  /** `destination.port`: the local port. */
   export function destinationPort(): i64 { return getPropertyI64(["destination", "port"]); }
+  /** `connection.id`: the downstream connection id. */
   export function connectionId(): u64 { return getPropertyU64(["connection", "id"]); }
+  /** `connection.mtls`: true if the client presented a certificate over TLS. */
   export function connectionMtls(): bool { return getPropertyBool(["connection", "mtls"]); }
+  /** `plugin_name`: the plugin's configured name. */
   export function pluginName(): string | null { return getPropertyString(["plugin_name"]); }
+  /** `plugin_root_id`: the root_id of this plugin. */
   export function pluginRootId(): string | null { return getPropertyString(["plugin_root_id"]); }
+  /** `plugin_vm_id`: the vm_id of this VM. */
   export function pluginVmId(): string | null { return getPropertyString(["plugin_vm_id"]); }
+  /** `xds.cluster_name`: the upstream cluster of the route. */
   export function xdsClusterName(): string | null { return getPropertyString(["xds", "cluster_name"]); }
+  /** `xds.route_name`: the name of the matched route. */
   export function xdsRouteName(): string | null { return getPropertyString(["xds", "route_name"]); }
+  /** `xds.node.id`: the proxy's node id. */
   export function xdsNodeId(): string | null { return getPropertyString(["xds", "node", "id"]); }
   /** A string value of the node metadata. */
   export function xdsNodeMetadata(key: string): string | null { return getPropertyString(["xds", "node", "metadata", key]); }

@@ -75,7 +75,7 @@ export function registerHttpFilter(rootId: string, factory: HttpFactory): void {
 
 function pickOnly(): Registration {
   const only = registrations;
-  if (only === null) fail("no root context registered");
+  if (only === null) fail("no root context registered", "proxy-wasm-as createContext");
   return changetype<Registration>(only);
 }
 
@@ -92,7 +92,7 @@ function pickByRootId(): Registration {
     if (entry.rootId == wanted) return entry;
     if (entry.rootId.length == 0) chosen = entry;
   }
-  if (chosen === null) fail("no root context for root_id");
+  if (chosen === null) fail("no root context for root_id", "proxy-wasm-as createContext");
   return changetype<Registration>(chosen);
 }
 
@@ -110,7 +110,7 @@ export function createContext(contextId: u32, parentId: u32): void {
       context = http;
     } else {
       const tcp = root.createTcpContext(contextId);
-      if (tcp === null) fail("root made no stream context");
+      if (tcp === null) fail("root made no stream context", "proxy-wasm-as createContext");
       context = changetype<TcpContext>(tcp);
     }
   }
@@ -138,7 +138,7 @@ export function findContext(id: u32): Context | null {
  * context or sends a callback of another kind (a broken host contract). */
 export function getContext(id: u32, kind: ContextKind): Context {
   const context = findContext(id);
-  if (context === null || context.kind != kind) fail("bad context id or kind");
+  if (context === null || context.kind != kind) fail("bad context id or kind", "proxy-wasm-as getContext");
   return changetype<Context>(context);
 }
 

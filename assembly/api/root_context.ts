@@ -53,7 +53,8 @@ export class RootContext extends Context {
     return readBufferBytes(BufferType.PluginConfiguration, 0, u32.MAX_VALUE);
   }
 
-  /** The plugin configuration as UTF-8 text ("" when absent or not UTF-8). Only in onConfigure. */
+  /** The plugin configuration decoded as UTF-8 ("" when absent; invalid sequences become
+   * U+FFFD: check pluginConfiguration() with isValidUtf8 to refuse them). Only in onConfigure. */
   pluginConfigurationText(): string {
     return readBufferText(BufferType.PluginConfiguration, 0, u32.MAX_VALUE);
   }

@@ -7,7 +7,13 @@ import { OUT_U32, stage, stagedLength, bufferLength, takeBytes, dropResult } fro
 
 /** A shared-data value and the CAS that guards the next write. */
 export class SharedData {
-  constructor(public readonly value: ArrayBuffer, public readonly cas: u32) {}
+  constructor(
+    /** The stored bytes. */
+    public readonly value: ArrayBuffer,
+    /** The version of the value: pass it to setSharedData to write only if nobody wrote since
+     * (CasMismatch otherwise). */
+    public readonly cas: u32,
+  ) {}
 
   /** The value as UTF-8 text. */
   get text(): string {

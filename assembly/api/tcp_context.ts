@@ -9,10 +9,15 @@ import { Buffer, downstreamData, upstreamData } from "./buffer";
  * Envoy order at the end: onDownstreamConnectionClose, then onDone, onLog, onDelete.
  */
 export class TcpContext extends Context {
-  constructor(id: u32, public readonly root: RootContext) {
+  constructor(
+    id: u32,
+    /** The root context that created this connection (its plugin's configuration and state). */
+    public readonly root: RootContext,
+  ) {
     super(id, ContextKind.Tcp);
   }
 
+  /** A client connected; StopIteration holds the connection until continueDownstream(). */
   onNewConnection(): FilterStatus {
     return FilterStatus.Continue;
   }
@@ -27,11 +32,15 @@ export class TcpContext extends Context {
     return FilterStatus.Continue;
   }
 
+  /** The client side closed; `peer` says whether the proxy (Local) or the client (Remote)
+   * closed it. */
   onDownstreamConnectionClose(peer: PeerType): void {}
 
   /** Envoy always reports PeerType.Unknown here. */
   onUpstreamConnectionClose(peer: PeerType): void {}
 
+  /** The bytes from the client; only in onDownstreamData. */
   get downstreamData(): Buffer { return downstreamData; }
+  /** The bytes from the upstream server; only in onUpstreamData. */
   get upstreamData(): Buffer { return upstreamData; }
 }

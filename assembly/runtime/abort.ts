@@ -27,7 +27,9 @@ function appendDecimal(at: usize, value: u32): usize {
 }
 
 /**
- * Logs `abort: <message> at <file>:<line>:<column>` at critical level (5), then traps.
+ * Logs `abort: <message> at <file>:<line>:<column>` at critical level (5), then traps; when
+ * line and column are both 0 (an SDK failure, see fail) the position is left out:
+ * `abort: <message> at <file>`.
  * Never returns. Legal anywhere, including module start and the allocator, because it only
  * calls `proxy_log`.
  */
@@ -40,19 +42,23 @@ export function sdkAbort(message: string | null, fileName: string | null, line: 
   at = appendText(at, message);
   at = appendText(at, " at ");
   at = appendText(at, fileName);
-  store<u8>(at++, 0x3a);
-  at = appendDecimal(at, line);
-  store<u8>(at++, 0x3a);
-  at = appendDecimal(at, column);
+  if ((line | column) != 0) {
+    store<u8>(at++, 0x3a);
+    at = appendDecimal(at, line);
+    store<u8>(at++, 0x3a);
+    at = appendDecimal(at, column);
+  }
   proxy_log(5, start, at - start);
   unreachable();
 }
 
 /**
  * Stops the module for a programming error the SDK detects (a broken host contract or a
- * misuse of the API). `message` must say what went wrong and where (the SDK function).
- * Cheaper than `throw new Error(...)`, which costs an object and a file name per call site.
+ * misuse of the API): logs `abort: <message> at <where>` at critical level and traps.
+ * `message` says what went wrong; `where` names the SDK function that found it, after the
+ * package name (e.g. "proxy-wasm-as getContext"). Never returns. Cheaper than
+ * `throw new Error(...)`, which costs an object and a file name per call site.
  */
-export function fail(message: string): void {
-  sdkAbort(message, "proxy-wasm-as", 0, 0);
+export function fail(message: string, where: string): void {
+  sdkAbort(message, where, 0, 0);
 }

@@ -6,7 +6,12 @@ import { utf8Bytes, utf8Decode } from "./utf8";
 
 /** One header (or metadata / map entry) as raw bytes, with string views decoded on demand. */
 export class Header {
-  constructor(public keyBytes: ArrayBuffer, public valueBytes: ArrayBuffer) {}
+  constructor(
+    /** The key as raw bytes, exactly as the host sent it (not necessarily UTF-8). */
+    public keyBytes: ArrayBuffer,
+    /** The value as raw bytes, exactly as the host sent it (not necessarily UTF-8). */
+    public valueBytes: ArrayBuffer,
+  ) {}
 
   /** A header from UTF-8 strings. */
   static of(key: string, value: string): Header {

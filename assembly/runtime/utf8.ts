@@ -52,22 +52,26 @@ export function utf8Bytes(text: string): ArrayBuffer {
   return bytes;
 }
 
-// Decodes one code point at `at` (< end); returns it with the sequence length in the high bits.
+// Bit 31 of readCodePoint's answer: the bytes were not valid UTF-8 (the code point is U+FFFD).
+const INVALID: u32 = 1 << 31;
+
+// Decodes one UTF-8 sequence at `at` (< end). Returns the code point in bits 0-20, the number of
+// bytes it took in bits 24-27 and INVALID for a bad, overlong or truncated sequence.
 function decodeOne(at: usize, end: usize): u32 {
   const lead = <u32>load<u8>(at);
   if (lead < 0x80) return lead | (1 << 24);
   let count: u32 = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc2 ? 1 : 0; // 0xc0, 0xc1: always overlong
-  if (count == 0 || lead > 0xf4) return 0xfffd | (1 << 24);
+  if (count == 0 || lead > 0xf4) return INVALID | 0xfffd | (1 << 24);
   let c = lead & (0x3f >> count);
   for (let i: usize = 1; i <= <usize>count; i++) {
-    if (at + i >= end) return 0xfffd | (<u32>i << 24);
+    if (at + i >= end) return INVALID | 0xfffd | (<u32>i << 24);
     const next = <u32>load<u8>(at + i);
-    if ((next & 0xc0) != 0x80) return 0xfffd | (<u32>i << 24);
+    if ((next & 0xc0) != 0x80) return INVALID | 0xfffd | (<u32>i << 24);
     c = (c << 6) | (next & 0x3f);
   }
   // Overlong 3- and 4-byte forms and values past U+10FFFF are invalid (0xc0/0xc1 leads,
   // the overlong 2-byte forms, were already refused).
-  if (c < (count == 2 ? <u32>0x800 : <u32>0x10000) && count > 1 || c > 0x10ffff) return 0xfffd | ((count + 1) << 24);
+  if (c < (count == 2 ? <u32>0x800 : <u32>0x10000) && count > 1 || c > 0x10ffff) return INVALID | 0xfffd | ((count + 1) << 24);
   return c | ((count + 1) << 24);
 }
 
@@ -76,9 +80,30 @@ function hexDigit(c: u32): u32 {
 }
 
 /**
- * Decodes `length` UTF-8 bytes at `ptr` into a string (U+FFFD for invalid sequences). With
- * `jsonEscapes`, backslash escapes are decoded too (the JSON reader passes the inside of a
- * string it already validated); sharing this loop keeps JSON support small.
+ * Reads one character of text at `at` (< end) like decodeOne; with `jsonEscapes`, a backslash
+ * escape (already validated by the JSON reader) counts as one character too: `\uXXXX` gives one
+ * UTF-16 unit, so a surrogate pair arrives as two escapes. Shared by the decoder and the JSON
+ * key comparison so that both read text the same way.
+ */
+export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
+  if (!jsonEscapes || load<u8>(at) != 0x5c) return decodeOne(at, end);
+  let c = <u32>load<u8>(at + 1);
+  if (c == 0x75) {
+    return (hexDigit(load<u8>(at + 2)) << 12) | (hexDigit(load<u8>(at + 3)) << 8) | (hexDigit(load<u8>(at + 4)) << 4) | hexDigit(load<u8>(at + 5)) | (6 << 24);
+  }
+  if (c == 0x62) c = 0x08;
+  else if (c == 0x66) c = 0x0c;
+  else if (c == 0x6e) c = 0x0a;
+  else if (c == 0x72) c = 0x0d;
+  else if (c == 0x74) c = 0x09;
+  return c | (2 << 24);
+}
+
+/**
+ * Decodes `length` UTF-8 bytes at `ptr` into a string. Never fails: each invalid, overlong or
+ * truncated sequence becomes U+FFFD (use isValidUtf8 first to tell). With `jsonEscapes`,
+ * backslash escapes are decoded too (the JSON reader passes the inside of a string it already
+ * validated); sharing this loop keeps JSON support small.
  */
 export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false): string {
   const end = ptr + length;
@@ -86,25 +111,9 @@ export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false)
   const result = __new(length << 1, idof<string>());
   let out = result;
   for (let at = ptr; at < end; ) {
-    let c: u32;
-    if (jsonEscapes && load<u8>(at) == 0x5c) {
-      c = <u32>load<u8>(at + 1);
-      at += 2;
-      if (c == 0x62) c = 0x08;
-      else if (c == 0x66) c = 0x0c;
-      else if (c == 0x6e) c = 0x0a;
-      else if (c == 0x72) c = 0x0d;
-      else if (c == 0x74) c = 0x09;
-      else if (c == 0x75) {
-        // \uXXXX is one UTF-16 unit; a surrogate pair arrives as two escapes.
-        c = (hexDigit(load<u8>(at)) << 12) | (hexDigit(load<u8>(at + 1)) << 8) | (hexDigit(load<u8>(at + 2)) << 4) | hexDigit(load<u8>(at + 3));
-        at += 4;
-      }
-    } else {
-      const decoded = decodeOne(at, end);
-      at += decoded >> 24;
-      c = decoded & 0xffffff;
-    }
+    const decoded = readCodePoint(at, end, jsonEscapes);
+    at += (decoded >> 24) & 0xf;
+    let c = decoded & 0x1fffff;
     if (c >= 0x10000) {
       store<u16>(out, <u16>(0xd800 + ((c - 0x10000) >> 10)));
       out += 2;
@@ -114,4 +123,19 @@ export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false)
     out += 2;
   }
   return changetype<string>(__renew(result, out - result));
+}
+
+/**
+ * True if `length` bytes at `ptr` are well-formed UTF-8: no stray continuation bytes, no
+ * overlong forms, no surrogate code points (ED A0..BF xx, which the encoder writes only for
+ * lone surrogates), nothing past U+10FFFF, no truncated sequence.
+ */
+export function utf8Valid(ptr: usize, length: usize): bool {
+  const end = ptr + length;
+  for (let at = ptr; at < end; ) {
+    const decoded = decodeOne(at, end);
+    if ((decoded & INVALID) != 0 || (decoded & 0x1ff800) == 0xd800) return false;
+    at += (decoded >> 24) & 0xf;
+  }
+  return true;
 }

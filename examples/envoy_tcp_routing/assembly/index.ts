@@ -3,7 +3,7 @@
 // that Envoy's tcp_proxy reads, `envoy.tcp_proxy.cluster`, through a foreign function.
 import {
   RootContext, TcpContext, FilterStatus, getProperty, callForeignFunction, lastResult,
-  log, registerRoot,
+  log, registerRoot, isValidUtf8,
 } from "proxy-wasm-as/assembly";
 
 // The ABI callbacks, allocator and version marker must be exports of the entry file.
@@ -31,7 +31,7 @@ class SourceRouter extends TcpContext {
       log.warn("[TCP WASM] Missing source address property");
       return FilterStatus.Continue;
     }
-    if (!isUtf8(raw)) {
+    if (!isValidUtf8(raw)) {
       log.warn("[TCP WASM] Source address is not valid UTF-8");
       return FilterStatus.Continue;
     }
@@ -150,41 +150,6 @@ function lastIpv6Byte(text: string): i32 {
   if (gap >= 0 ? size > 7 : size != 8) return -1;
   // With "::" at the very end the address ends in zero groups.
   return gap >= 0 && tail.length == 0 ? 0 : last;
-}
-
-/** True if `bytes` is well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF). String.UTF8.decode does not reject bad input (it stops at it), hence this check. */
-function isUtf8(bytes: ArrayBuffer): bool {
-  const base = changetype<usize>(bytes);
-  const end = bytes.byteLength;
-  let i = 0;
-  while (i < end) {
-    const lead = <u32>load<u8>(base + i);
-    let extra = 0;
-    let min: u32 = 0;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    } else if ((lead & 0xe0) == 0xc0) {
-      extra = 1; min = 0x80;
-    } else if ((lead & 0xf0) == 0xe0) {
-      extra = 2; min = 0x800;
-    } else if ((lead & 0xf8) == 0xf0) {
-      extra = 3; min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= end) return false;
-    let code = lead & (0x3f >> extra);
-    for (let k = 1; k <= extra; k++) {
-      const next = <u32>load<u8>(base + i + k);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 // http_config: adds `custom-header: <plugin configuration>` to every response. The whole
 // plugin configuration is the header value (plain text, not JSON).
 import {
-  RootContext, HttpContext, FilterHeadersStatus, registerRoot, log,
+  RootContext, HttpContext, FilterHeadersStatus, registerRoot, log, isValidUtf8,
 } from "proxy-wasm-as/assembly";
 
 // The ABI callbacks, allocator and version marker must be exports of the entry file.
@@ -11,14 +11,13 @@ class HeaderConfigRoot extends RootContext {
   headerContent: string = "";
 
   onConfigure(pluginConfigurationSize: u32): bool {
-    const content = this.pluginConfigurationText();
-    // The SDK decodes invalid UTF-8 to "": a non-empty configuration that decodes to nothing
-    // cannot be a header value, so reject it instead of silently sending an empty header.
-    if (pluginConfigurationSize > 0 && content.length == 0) {
+    // The SDK would decode invalid UTF-8 with U+FFFD in place of the bad bytes: reject such a
+    // configuration instead of sending a header value the operator never wrote.
+    if (!isValidUtf8(this.pluginConfiguration())) {
       log.error("http_config: the plugin configuration must be UTF-8 text");
       return false;
     }
-    this.headerContent = content;
+    this.headerContent = this.pluginConfigurationText();
     return true;
   }
 
