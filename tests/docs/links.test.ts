@@ -1,5 +1,5 @@
 // The guides must not rot: every relative link in docs/ points at a file (and heading) that
-// exists, and every AssemblyScript block of getting-started.md compiles against the SDK as a
+// exists, and every AssemblyScript block of getting-started.md and README.md compiles against the SDK as a
 // user's project would compile it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -82,9 +82,15 @@ function assemblyScriptBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => m[1]).filter((code) => code.includes('"proxy-wasm-as/assembly'));
 }
 
-test("every AssemblyScript block in getting-started.md compiles with the SDK's base asconfig", { timeout: 120_000 }, () => {
-  const blocks = assemblyScriptBlocks(readFileSync(join(docsDir, "getting-started.md"), "utf8"));
-  assert.ok(blocks.length > 0, "getting-started.md has at least one AssemblyScript block");
+for (const [name, path] of [["docs/getting-started.md", join(docsDir, "getting-started.md")], ["README.md", join(repoRoot, "README.md")]]) {
+  test(`every AssemblyScript block in ${name} compiles with the SDK's base asconfig`, { timeout: 120_000 }, () => {
+    assertBlocksCompile(name, readFileSync(path, "utf8"));
+  });
+}
+
+function assertBlocksCompile(name: string, markdown: string): void {
+  const blocks = assemblyScriptBlocks(markdown);
+  assert.ok(blocks.length > 0, `${name} has at least one AssemblyScript block`);
   // The repository itself plays the installed package: node_modules/proxy-wasm-as -> the repo.
   const link = spawnSync(process.execPath, [join(repoRoot, "scripts", "link-self.mjs")], { encoding: "utf8" });
   assert.equal(link.status, 0, link.stderr);
@@ -111,8 +117,8 @@ test("every AssemblyScript block in getting-started.md compiles with the SDK's b
         failures.push(`block ${index + 1}:\n${result.stdout}${result.stderr}`);
       }
     });
-    assert.ok(failures.length === 0, `AssemblyScript blocks that do not compile:\n${failures.join("\n")}`);
+    assert.ok(failures.length === 0, `AssemblyScript blocks of ${name} that do not compile:\n${failures.join("\n")}`);
   } finally {
     rmSync(project, { recursive: true, force: true });
   }
-});
+}
