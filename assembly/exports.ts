@@ -29,13 +29,14 @@ export { malloc as proxy_on_memory_allocate };
 const enum RootEvent { VmStart, Configure, Tick, QueueReady, ForeignFunction }
 
 function onRoot(event: RootEvent, id: u32, a: u32, b: u32): u32 {
-  const context = changetype<RootContext>(getContext(id, ContextKind.Root));
+  // An address rather than a reference: no shadow-stack slot (the registry keeps it alive).
+  const context = changetype<usize>(getContext(id, ContextKind.Root));
   switch (event) {
-    case RootEvent.VmStart: return context.onVmStart(a) ? 1 : 0;
-    case RootEvent.Configure: return context.onConfigure(a) ? 1 : 0;
-    case RootEvent.Tick: context.onTick(); break;
-    case RootEvent.QueueReady: context.onQueueReady(a); break;
-    default: context.onForeignFunction(a, b);
+    case RootEvent.VmStart: return changetype<RootContext>(context).onVmStart(a) ? 1 : 0;
+    case RootEvent.Configure: return changetype<RootContext>(context).onConfigure(a) ? 1 : 0;
+    case RootEvent.Tick: changetype<RootContext>(context).onTick(); break;
+    case RootEvent.QueueReady: changetype<RootContext>(context).onQueueReady(a); break;
+    default: changetype<RootContext>(context).onForeignFunction(a, b);
   }
   return 0;
 }

@@ -6,6 +6,7 @@ import {
   continueDownstream, closeStream, StreamType, sendLocalResponse, sendLocalResponseBytes, Header, GrpcStatus,
 } from "../index";
 import { proxy_on_context_create, proxy_on_tick, proxy_on_delete, proxy_on_vm_start } from "../exports";
+import { findContext } from "../api/registry";
 import { beginCallback } from "../api/log";
 import { fail, sdkAbort } from "../runtime/abort";
 import * as mock from "./host";
@@ -308,5 +309,32 @@ describe("root registration", () => {
     proxy_on_delete(103);
     proxy_on_delete(102);
     expect(liveContextCount()).toBe(before);
+  });
+
+  it("keeps live contexts findable and alive while the table grows and shrinks", () => {
+    hostRootId("stateless");
+    const before = liveContextCount();
+    proxy_on_context_create(200, 0);
+    for (let id: u32 = 201; id < 240; id++) proxy_on_context_create(id, 200);
+    expect(liveContextCount()).toBe(before + 40);
+    proxy_on_delete(210); // a hole in the middle, filled by the last entry
+    proxy_on_delete(239);
+    proxy_on_delete(9999); // unknown ids are ignored
+    expect(liveContextCount()).toBe(before + 38);
+    __collect(); // pinned while live: a full collection must not reclaim them
+    for (let id: u32 = 201; id < 239; id++) {
+      const context = findContext(id);
+      if (id == 210) expect(context === null).toBe(true);
+      else {
+        expect(context !== null).toBe(true);
+        expect(context!.id).toBe(id);
+        expect(changetype<HttpContext>(context).root.id).toBe(200);
+      }
+    }
+    expect(findContext(239) === null).toBe(true);
+    for (let id: u32 = 201; id < 239; id++) proxy_on_delete(id);
+    proxy_on_delete(200);
+    expect(liveContextCount()).toBe(before);
+    expect(findContext(200) === null).toBe(true);
   });
 });

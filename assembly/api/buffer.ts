@@ -1,6 +1,6 @@
 import { BufferType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, takeBytes, takeString, dropResult, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { OUT_U32, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength } from "../runtime/memory";
 
 // Envoy's proxy_set_buffer_bytes: start 0 drops `length` leading bytes then prepends;
 // start >= size appends; anything in between is BadArgument.
@@ -77,19 +77,19 @@ export class Buffer {
 
   /** replace() with UTF-8 text. */
   replaceText(text: string): WasmResult {
-    const ptr = stage(0, text);
+    const ptr = stageText(0, changetype<usize>(text));
     return host.setBufferBytes(this.type, 0, WHOLE, ptr, stagedLength(0));
   }
 
   /** prepend() with UTF-8 text. */
   prependText(text: string): WasmResult {
-    const ptr = stage(0, text);
+    const ptr = stageText(0, changetype<usize>(text));
     return host.setBufferBytes(this.type, 0, 0, ptr, stagedLength(0));
   }
 
   /** append() with UTF-8 text. */
   appendText(text: string): WasmResult {
-    const ptr = stage(0, text);
+    const ptr = stageText(0, changetype<usize>(text));
     return host.setBufferBytes(this.type, WHOLE, 0, ptr, stagedLength(0));
   }
 }

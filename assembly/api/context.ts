@@ -13,9 +13,6 @@ export const enum ContextKind {
 /** What root, HTTP and TCP contexts share: the host's context id and the callbacks every
  * context receives. Filters extend RootContext, HttpContext or TcpContext, never this. */
 export class Context {
-  /** @internal the SDK's list of live contexts. */
-  nextLive: Context | null;
-
   constructor(
     /** The host's context id (root contexts: the plugin's id; streams: one per stream). */
     public readonly id: u32,

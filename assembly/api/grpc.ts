@@ -2,7 +2,7 @@
 // call, made effective, through its onGrpc* callbacks; dropped if that context is gone.
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, stage, stagedLength, bufferLength, takeString, dropResult } from "../runtime/memory";
+import { OUT_U32, stageText, stagedLength, bufferLength, takeString, dropResult } from "../runtime/memory";
 import { Header, serializePairs } from "../runtime/pairs";
 import { Context } from "./context";
 import { rememberCallout, forgetCallout } from "./callouts";
@@ -23,9 +23,9 @@ export function grpcCall(
   metadata: Array<Header> | null, message: ArrayBuffer | null, timeoutMs: u32,
 ): u32 {
   const pairs = metadataPairs(metadata);
-  const servicePtr = stage(0, service);
-  const serviceNamePtr = stage(1, serviceName);
-  const methodPtr = stage(2, method);
+  const servicePtr = stageText(0, changetype<usize>(service));
+  const serviceNamePtr = stageText(1, changetype<usize>(serviceName));
+  const methodPtr = stageText(2, changetype<usize>(method));
   const status = host.grpcCall(servicePtr, stagedLength(0), serviceNamePtr, stagedLength(1), methodPtr, stagedLength(2),
     changetype<usize>(pairs), bufferLength(pairs), changetype<usize>(message), bufferLength(message), timeoutMs);
   if (status != WasmResult.Ok) return 0;
@@ -40,9 +40,9 @@ export function grpcStream(
   caller: Context, service: string, serviceName: string, method: string, metadata: Array<Header> | null,
 ): u32 {
   const pairs = metadataPairs(metadata);
-  const servicePtr = stage(0, service);
-  const serviceNamePtr = stage(1, serviceName);
-  const methodPtr = stage(2, method);
+  const servicePtr = stageText(0, changetype<usize>(service));
+  const serviceNamePtr = stageText(1, changetype<usize>(serviceName));
+  const methodPtr = stageText(2, changetype<usize>(method));
   const status = host.grpcStream(servicePtr, stagedLength(0), serviceNamePtr, stagedLength(1), methodPtr, stagedLength(2),
     changetype<usize>(pairs), bufferLength(pairs));
   if (status != WasmResult.Ok) return 0;

@@ -1,6 +1,6 @@
 import { MapType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_DATA, OUT_SIZE, OUT_U32, takeBytes, takeString, dropResult, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { OUT_DATA, OUT_SIZE, OUT_U32, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength } from "../runtime/memory";
 import { Header, serializePairs, deserializePairs } from "../runtime/pairs";
 
 /**
@@ -27,7 +27,7 @@ export class HeaderMap {
    * tells NotFound from BadArgument). Invalid UTF-8 sequences become U+FFFD: use getBytes
    * (and isValidUtf8) when the exact bytes matter. */
   get(key: string): string | null {
-    const ptr = stage(0, key);
+    const ptr = stageText(0, changetype<usize>(key));
     if (host.getHeaderMapValue(this.type, ptr, stagedLength(0)) != WasmResult.Ok) {
       dropResult();
       return null;
@@ -37,7 +37,7 @@ export class HeaderMap {
 
   /** The first value of `key` as raw bytes, or null (see get). */
   getBytes(key: string): ArrayBuffer | null {
-    const ptr = stage(0, key);
+    const ptr = stageText(0, changetype<usize>(key));
     if (host.getHeaderMapValue(this.type, ptr, stagedLength(0)) != WasmResult.Ok) {
       dropResult();
       return null;
@@ -47,7 +47,7 @@ export class HeaderMap {
 
   /** True if `key` is present (one round trip, the value is discarded). */
   has(key: string): bool {
-    const ptr = stage(0, key);
+    const ptr = stageText(0, changetype<usize>(key));
     const found = host.getHeaderMapValue(this.type, ptr, stagedLength(0)) == WasmResult.Ok;
     dropResult();
     return found;
@@ -67,33 +67,33 @@ export class HeaderMap {
 
   /** Appends an entry (an existing key keeps its values). */
   add(key: string, value: string): WasmResult {
-    const keyPtr = stage(0, key);
-    const valuePtr = stage(1, value);
+    const keyPtr = stageText(0, changetype<usize>(key));
+    const valuePtr = stageText(1, changetype<usize>(value));
     return host.addHeaderMapValue(this.type, keyPtr, stagedLength(0), valuePtr, stagedLength(1));
   }
 
   /** add() with a raw-bytes value. */
   addBytes(key: string, value: ArrayBuffer): WasmResult {
-    const keyPtr = stage(0, key);
+    const keyPtr = stageText(0, changetype<usize>(key));
     return host.addHeaderMapValue(this.type, keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
   }
 
   /** Sets `key` to exactly this value, adding it if absent. */
   replace(key: string, value: string): WasmResult {
-    const keyPtr = stage(0, key);
-    const valuePtr = stage(1, value);
+    const keyPtr = stageText(0, changetype<usize>(key));
+    const valuePtr = stageText(1, changetype<usize>(value));
     return host.replaceHeaderMapValue(this.type, keyPtr, stagedLength(0), valuePtr, stagedLength(1));
   }
 
   /** replace() with a raw-bytes value. */
   replaceBytes(key: string, value: ArrayBuffer): WasmResult {
-    const keyPtr = stage(0, key);
+    const keyPtr = stageText(0, changetype<usize>(key));
     return host.replaceHeaderMapValue(this.type, keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
   }
 
   /** Removes every entry of `key`; Ok also when it was absent. */
   remove(key: string): WasmResult {
-    const keyPtr = stage(0, key);
+    const keyPtr = stageText(0, changetype<usize>(key));
     return host.removeHeaderMapValue(this.type, keyPtr, stagedLength(0));
   }
 

@@ -1,7 +1,7 @@
 // Time, effective context and foreign functions.
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U64, stage, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
+import { OUT_U64, stageText, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
 
 /** Wall-clock time in nanoseconds since the Unix epoch (advances within a callback); 0 on
  * failure. */
@@ -19,7 +19,7 @@ export function setEffectiveContext(contextId: u32): WasmResult {
  * declare_property, set_envoy_filter_state, ...). Returns its output (empty if it produced
  * none), or null on failure (lastResult(): NotFound for an unknown name, else its own code). */
 export function callForeignFunction(name: string, args: ArrayBuffer | null = null): ArrayBuffer | null {
-  const namePtr = stage(0, name);
+  const namePtr = stageText(0, changetype<usize>(name));
   if (host.callForeignFunction(namePtr, stagedLength(0), changetype<usize>(args), bufferLength(args)) != WasmResult.Ok) {
     dropResult();
     return null;

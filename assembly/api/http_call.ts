@@ -1,6 +1,6 @@
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { OUT_U32, stageText, stagedLength, bufferLength } from "../runtime/memory";
 import { Header, serializePairs } from "../runtime/pairs";
 import { Context } from "./context";
 import { rememberCallout } from "./callouts";
@@ -24,7 +24,7 @@ export function httpCall(
   const headerPairs = serializePairs(headers);
   let trailerPairs: ArrayBuffer | null = null;
   if (trailers !== null) trailerPairs = serializePairs(trailers);
-  const clusterPtr = stage(0, cluster);
+  const clusterPtr = stageText(0, changetype<usize>(cluster));
   const status = host.httpCall(clusterPtr, stagedLength(0), changetype<usize>(headerPairs), headerPairs.byteLength,
     changetype<usize>(body), bufferLength(body), changetype<usize>(trailerPairs), bufferLength(trailerPairs), timeoutMs);
   if (status != WasmResult.Ok) return 0;

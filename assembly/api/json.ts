@@ -6,8 +6,9 @@ import { readCodePoint, utf8Bytes, utf8Decode } from "../runtime/utf8";
 // place, strings are decoded only when read, and numbers are converted only by asNumber /
 // getNumber, so a filter links only the accessors it calls.
 //
-// Every scanning helper works on plain addresses and offsets (no managed references): with the
-// incremental runtime, each managed local that lives across a call costs shadow-stack code.
+// Everything below works on plain addresses (usize), never on managed references: with the
+// incremental runtime each managed value that lives across a call, or is passed to one, costs
+// shadow-stack code. Address 0 means "invalid" (no heap block starts there).
 
 /** The kind of a JsonValue, from the first byte of its text. */
 export const enum JsonKind {
@@ -19,99 +20,91 @@ export const enum JsonKind {
   Object = 5,
 }
 
-// The byte at `at`, or -1 at or past `end`.
-function byteAt(base: usize, at: i32, end: i32): i32 {
-  return at < end ? <i32>load<u8>(base + at) : -1;
+// The byte at `at`, or 0 at or past `end` (0 is never valid outside a string).
+function byteAt(at: usize, end: usize): u32 {
+  return at < end ? <u32>load<u8>(at) : 0;
 }
 
-function skipSpace(base: usize, at: i32, end: i32): i32 {
-  for (let c = byteAt(base, at, end); c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; c = byteAt(base, ++at, end)) {}
+function skipSpace(at: usize, end: usize): usize {
+  for (let c = byteAt(at, end); c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; c = byteAt(++at, end)) {}
   return at;
 }
 
-function isDigit(c: i32): bool {
-  return <u32>(c - 0x30) < 10;
+function isDigit(c: u32): bool {
+  return c - 0x30 < 10;
 }
 
-// End of the run of digits at `at`, or -1 if there is none.
-function skipDigits(base: usize, at: i32, end: i32): i32 {
+// End of the run of digits at `at`, or 0 if there is none.
+function skipDigits(at: usize, end: usize): usize {
   const start = at;
-  while (isDigit(byteAt(base, at, end))) at++;
-  return at > start ? at : -1;
+  while (isDigit(byteAt(at, end))) at++;
+  return at > start ? at : 0;
 }
 
-// End of the string whose quote is at `at`, or -1. Escapes are validated here so that
-// decoding later cannot fail.
-function skipString(base: usize, at: i32, end: i32): i32 {
-  for (;;) {
-    const c = byteAt(base, ++at, end);
-    if (c < 0x20) return -1; // end of input or a raw control character
-    if (c == 0x22) return at + 1;
-    if (c == 0x5c) {
-      const e = byteAt(base, ++at, end);
-      if (e == 0x75) {
-        for (let i = 0; i < 4; i++) {
-          const h = byteAt(base, ++at, end) | 0x20; // lower case; digits keep their value
-          if (!isDigit(h) && <u32>(h - 0x61) >= 6) return -1;
+// End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64).
+// Validates string escapes too, so decoding later cannot fail. One function for every kind
+// keeps the code small; parseJson runs it once over the whole text, the accessors use it to
+// step over values they already know are valid.
+function skipValue(at: usize, end: usize, depth: i32): usize {
+  if (at == 0 || depth > 64) return 0;
+  const c = byteAt(at, end);
+  if (c == 0x22) {
+    for (;;) {
+      let b = byteAt(++at, end);
+      if (b < 0x20) return 0; // end of input or a raw control character
+      if (b == 0x22) return at + 1;
+      if (b == 0x5c) {
+        b = byteAt(++at, end);
+        if (b == 0x75) {
+          for (let i = 0; i < 4; i++) {
+            const h = byteAt(++at, end) | 0x20; // lower case; digits keep their value
+            if (!isDigit(h) && h - 0x61 >= 6) return 0;
+          }
+        } else if (b != 0x22 && b != 0x5c && b != 0x2f && (b - 0x62 >= 19 || ((0x51011 >> (b - 0x62)) & 1) == 0)) {
+          return 0; // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
         }
-      } else if (e != 0x22 && e != 0x5c && e != 0x2f && e != 0x62 && e != 0x66 && e != 0x6e && e != 0x72 && e != 0x74) {
-        return -1;
       }
     }
   }
-  return -1; // not reached: the loop only ends by returning
-}
-
-// Past the key string at `at`, the spaces and the ':' after it, and the spaces after that;
-// -1 if that is not what follows.
-function skipKey(base: usize, at: i32, end: i32): i32 {
-  if (byteAt(base, at, end) != 0x22) return -1;
-  at = skipString(base, at, end);
-  if (at < 0) return -1;
-  at = skipSpace(base, at, end);
-  return byteAt(base, at, end) == 0x3a ? skipSpace(base, at + 1, end) : -1;
-}
-
-// End of the value starting at `at`, or -1 if it is not valid JSON (or nests deeper than 64).
-function skipValue(base: usize, at: i32, end: i32, depth: i32): i32 {
-  if (at < 0) return -1;
-  const c = byteAt(base, at, end);
-  if (c == 0x22) return skipString(base, at, end);
   if (c == 0x7b || c == 0x5b) {
-    if (depth > 64) return -1;
     const close = c + 2; // '}' or ']'
-    at = skipSpace(base, at + 1, end);
-    if (byteAt(base, at, end) == close) return at + 1;
+    at = skipSpace(at + 1, end);
+    if (byteAt(at, end) == close) return at + 1;
     for (;;) {
-      if (c == 0x7b) at = skipKey(base, at, end);
-      at = skipValue(base, at, end, depth + 1);
-      if (at < 0) return -1;
-      at = skipSpace(base, at, end);
-      const next = byteAt(base, at, end);
+      if (c == 0x7b) {
+        if (byteAt(at, end) != 0x22) return 0;
+        at = skipSpace(skipValue(at, end, depth), end);
+        if (byteAt(at, end) != 0x3a) return 0;
+        at = skipSpace(at + 1, end);
+      }
+      at = skipValue(at, end, depth + 1);
+      if (at == 0) return 0;
+      at = skipSpace(at, end);
+      const next = byteAt(at, end);
       if (next == close) return at + 1;
-      if (next != 0x2c) return -1;
-      at = skipSpace(base, at + 1, end);
+      if (next != 0x2c) return 0;
+      at = skipSpace(at + 1, end);
     }
   }
   // true, null and false: four bytes compared at once ("alse" after the 'f').
-  const word = c == 0x74 ? 0x65757274 : c == 0x6e ? 0x6c6c756e : c == 0x66 ? 0x65736c61 : 0;
+  const word: u32 = c == 0x74 ? 0x65757274 : c == 0x6e ? 0x6c6c756e : c == 0x66 ? 0x65736c61 : 0;
   if (word != 0) {
     if (c == 0x66) at++;
-    return at + 4 <= end && load<u32>(base + at) == <u32>word ? at + 4 : -1;
+    return at + 4 <= end && load<u32>(at) == word ? at + 4 : 0;
   }
   if (c == 0x2d) at++;
-  at = skipDigits(base, at, end);
-  if (at >= 0 && byteAt(base, at, end) == 0x2e) at = skipDigits(base, at + 1, end);
-  if (at >= 0 && (byteAt(base, at, end) | 0x20) == 0x65) {
-    const sign = byteAt(base, ++at, end);
+  at = skipDigits(at, end);
+  if (at != 0 && byteAt(at, end) == 0x2e) at = skipDigits(at + 1, end);
+  if (at != 0 && (byteAt(at, end) | 0x20) == 0x65) {
+    const sign = byteAt(++at, end);
     if (sign == 0x2b || sign == 0x2d) at++;
-    at = skipDigits(base, at, end);
+    at = skipDigits(at, end);
   }
   return at;
 }
 
-// Whether the JSON string text between `at` and `end` (no quotes, escapes allowed) is `text`
-// (a string's address and byte length), without decoding it into a new string.
+// Whether the JSON string text between `at` and `end` (no quotes, escapes allowed) is the
+// UTF-16 text between `text` and `textEnd`, without decoding it into a new string.
 function textEquals(at: usize, end: usize, text: usize, textEnd: usize): bool {
   while (at < end) {
     const decoded = readCodePoint(at, end, true);
@@ -128,30 +121,92 @@ function textEquals(at: usize, end: usize, text: usize, textEnd: usize): bool {
   return text == textEnd;
 }
 
-// In validated text: past the next structural byte after `at` ('{', '[', ',' or ':') and the
-// spaces around it, i.e. the start of the next member, item or value; `end - 1` (the closing
-// bracket) when there is none.
-function nextEntry(base: usize, at: i32, end: i32): i32 {
-  return skipSpace(base, skipSpace(base, at, end) + 1, end);
+// A JsonValue's fields, read and written through its address.
+// @ts-ignore: decorator
+@inline const BYTES = offsetof<JsonValue>("bytes");
+// @ts-ignore: decorator
+@inline const START = offsetof<JsonValue>("start");
+// @ts-ignore: decorator
+@inline const END = offsetof<JsonValue>("end");
+
+// A new JsonValue for the span [start, end) (addresses) of the text of the JsonValue at
+// `parent` (or, from parseJson, of the ArrayBuffer at `bytes`).
+function newValue(bytes: usize, start: usize, end: usize): usize {
+  const value = __new(offsetof<JsonValue>(), idof<JsonValue>());
+  store<usize>(value, bytes, BYTES);
+  __link(value, bytes, false);
+  store<u32>(value, <u32>(start - bytes), START);
+  store<u32>(value, <u32>(end - bytes), END);
+  return value;
+}
+
+// First byte of the value at `value`, its text's start and end addresses.
+function firstByte(value: usize): u32 {
+  return load<u8>(load<usize>(value, BYTES) + load<u32>(value, START));
+}
+function textStart(value: usize): usize {
+  return load<usize>(value, BYTES) + load<u32>(value, START);
+}
+function textEnd(value: usize): usize {
+  return load<usize>(value, BYTES) + load<u32>(value, END);
+}
+
+// In validated text: past the structural byte at or after `at` ('{', '[', ',' or ':') and
+// the spaces around it.
+function nextEntry(at: usize, end: usize): usize {
+  return skipSpace(skipSpace(at, end) + 1, end);
+}
+
+// Start address of member `key` (the last one if repeated) of the object at `value`, or 0.
+function memberOf(value: usize, text: usize, length: usize): usize {
+  if (firstByte(value) != 0x7b) return 0;
+  const end = textEnd(value);
+  let found: usize = 0;
+  for (let at = nextEntry(textStart(value), end); at < end - 1; ) {
+    const keyEnd = skipValue(at, end, 0);
+    const valueStart = nextEntry(keyEnd, end); // past ':'
+    if (textEquals(at + 1, keyEnd - 1, text, text + (length << 1))) found = valueStart;
+    at = nextEntry(skipValue(valueStart, end, 0), end); // past ',' (or the closing '}')
+  }
+  return found;
+}
+
+// Start address of item `index` of the array at `value` (0 if there is none), or with
+// index -1 the address just past its last item walk, counting into COUNT.
+function itemOf(value: usize, index: i32): usize {
+  if (firstByte(value) != 0x5b) return 0;
+  const end = textEnd(value);
+  let i = 0;
+  for (let at = nextEntry(textStart(value), end); at < end - 1; i++) {
+    if (i == index) return at;
+    at = nextEntry(skipValue(at, end, 0), end);
+  }
+  itemCount = i;
+  return 0;
+}
+let itemCount = 0;
+
+// A new JsonValue for the value starting at `at` inside the JsonValue at `parent`, or 0.
+function childOf(parent: usize, at: usize): usize {
+  if (at == 0) return 0;
+  return newValue(load<usize>(parent, BYTES), at, skipValue(at, textEnd(parent), 0));
 }
 
 /** One value inside a validated JSON text: a span of its bytes. Accessors return null / 0 /
  * false (or the given fallback) when the kind does not match. Valid as long as the filter
  * holds it (it keeps the bytes alive). */
 export class JsonValue {
+  // The SDK creates values with newValue, which writes these fields in this order (BYTES,
+  // START, END above): a raw write needs no shadow-stack code. Offsets are from `bytes`.
   constructor(
     private readonly bytes: ArrayBuffer,
     private readonly start: i32,
     private readonly end: i32,
   ) {}
 
-  private first(): i32 {
-    return <i32>load<u8>(changetype<usize>(this.bytes) + this.start);
-  }
-
   /** The kind of this value. */
   get kind(): JsonKind {
-    const c = this.first();
+    const c = firstByte(changetype<usize>(this));
     if (c == 0x22) return JsonKind.String;
     if (c == 0x7b) return JsonKind.Object;
     if (c == 0x5b) return JsonKind.Array;
@@ -162,34 +217,36 @@ export class JsonValue {
 
   /** The exact JSON text of this value, as in the source (spaces inside kept). */
   toJson(): string {
-    return utf8Decode(changetype<usize>(this.bytes) + this.start, this.end - this.start);
+    const self = changetype<usize>(this);
+    return utf8Decode(textStart(self), textEnd(self) - textStart(self));
   }
 
   /** The string with escapes decoded (invalid UTF-8 inside becomes U+FFFD), or null if this
    * is not a string. */
   asString(): string | null {
-    if (this.first() != 0x22) return null;
-    return utf8Decode(changetype<usize>(this.bytes) + this.start + 1, this.end - this.start - 2, true);
+    const self = changetype<usize>(this);
+    if (firstByte(self) != 0x22) return null;
+    return utf8Decode(textStart(self) + 1, textEnd(self) - textStart(self) - 2, true);
   }
 
   /** The number (f64, computed digit by digit: exact for integers up to 2^53), or 0 if this
    * is not a number. */
   asNumber(): f64 {
-    const base = changetype<usize>(this.bytes);
-    const end = this.end;
-    let at = this.start;
-    const negative = this.first() == 0x2d;
+    const self = changetype<usize>(this);
+    const end = textEnd(self);
+    let at = textStart(self);
+    const negative = firstByte(self) == 0x2d;
     if (negative) at++;
-    if (!isDigit(byteAt(base, at, end))) return 0;
+    if (!isDigit(byteAt(at, end))) return 0;
     let value: f64 = 0;
     let scale: f64 = 1;
     let exponent: i32 = 0;
     let exponentSign: i32 = 1;
     let part = 0; // 0 integer, 1 fraction, 2 exponent
     for (; at < end; at++) {
-      const c = <i32>load<u8>(base + at);
+      const c = <u32>load<u8>(at);
       if (isDigit(c)) {
-        if (part == 2) exponent = min(exponent * 10 + c - 0x30, 400);
+        if (part == 2) exponent = min(exponent * 10 + <i32>c - 0x30, 400);
         else {
           value = value * 10 + <f64>(c - 0x30);
           if (part == 1) scale *= 10;
@@ -205,56 +262,34 @@ export class JsonValue {
 
   /** True only for `true`; false for `false` and for every other kind. */
   asBool(): bool {
-    return this.first() == 0x74;
+    return firstByte(changetype<usize>(this)) == 0x74;
   }
 
   /** True only for `null`. */
   get isNull(): bool {
-    return this.first() == 0x6e;
+    return firstByte(changetype<usize>(this)) == 0x6e;
   }
 
   /** Object member `key` (the last one if repeated), or null if absent or this is not an
    * object. Scans the members each call. */
   get(key: string): JsonValue | null {
-    if (this.first() != 0x7b) return null;
-    const base = changetype<usize>(this.bytes);
-    const end = this.end;
-    const text = changetype<usize>(key);
-    const textEnd = text + (<usize>key.length << 1);
-    let foundStart = -1;
-    let foundEnd = 0;
-    for (let at = nextEntry(base, this.start, end); at < end - 1; ) {
-      const keyEnd = skipString(base, at, end);
-      const matches = textEquals(base + at + 1, base + keyEnd - 1, text, textEnd);
-      at = nextEntry(base, keyEnd, end); // past ':'
-      const valueEnd = skipValue(base, at, end, 0);
-      if (matches) {
-        foundStart = at;
-        foundEnd = valueEnd;
-      }
-      at = nextEntry(base, valueEnd, end); // past ','
-    }
-    return foundStart < 0 ? null : new JsonValue(this.bytes, foundStart, foundEnd);
+    const self = changetype<usize>(this);
+    return changetype<JsonValue | null>(childOf(self, memberOf(self, changetype<usize>(key), <usize>key.length)));
   }
 
   /** Array item `index` (from 0), or null if out of range or this is not an array. */
   at(index: i32): JsonValue | null {
-    if (this.first() != 0x5b) return null;
-    const base = changetype<usize>(this.bytes);
-    const end = this.end;
-    for (let at = nextEntry(base, this.start, end), i = 0; at < end - 1; i++) {
-      const valueEnd = skipValue(base, at, end, 0);
-      if (i == index) return new JsonValue(this.bytes, at, valueEnd);
-      at = nextEntry(base, valueEnd, end);
-    }
-    return null;
+    const self = changetype<usize>(this);
+    return changetype<JsonValue | null>(index < 0 ? <usize>0 : childOf(self, itemOf(self, index)));
   }
 
   /** Object member `key` as a string, or null if absent, not a string, or this is not an
    * object. */
   getString(key: string): string | null {
-    const value = this.get(key);
-    return value === null ? null : value.asString();
+    const self = changetype<usize>(this);
+    const at = memberOf(self, changetype<usize>(key), <usize>key.length);
+    if (at == 0 || load<u8>(at) != 0x22) return null;
+    return utf8Decode(at + 1, skipValue(at, textEnd(self), 0) - at - 2, true);
   }
 
   /** Object member `key` as a number, or `fallback` if absent, not a number, or this is not
@@ -273,14 +308,9 @@ export class JsonValue {
 
   /** Number of array items; 0 if this is not an array. Walks the array once. */
   get length(): i32 {
-    if (this.first() != 0x5b) return 0;
-    const base = changetype<usize>(this.bytes);
-    const end = this.end;
-    let count = 0;
-    for (let at = nextEntry(base, this.start, end); at < end - 1; count++) {
-      at = nextEntry(base, skipValue(base, at, end, 0), end);
-    }
-    return count;
+    itemCount = 0;
+    itemOf(changetype<usize>(this), -1);
+    return itemCount;
   }
 }
 
@@ -289,11 +319,11 @@ export class JsonValue {
  * bytes are not valid JSON. The bytes are not copied: do not change them afterwards. */
 export function parseJson(bytes: ArrayBuffer): JsonValue | null {
   const base = changetype<usize>(bytes);
-  const end = bytes.byteLength;
-  const start = skipSpace(base, 0, end);
-  const valueEnd = skipValue(base, start, end, 0);
-  if (valueEnd < 0 || skipSpace(base, valueEnd, end) != end) return null;
-  return new JsonValue(bytes, start, valueEnd);
+  const end = base + <usize>bytes.byteLength;
+  const start = skipSpace(base, end);
+  const valueEnd = skipValue(start, end, 0);
+  if (valueEnd == 0 || skipSpace(valueEnd, end) != end) return null;
+  return changetype<JsonValue>(newValue(base, start, valueEnd));
 }
 
 /** parseJson for a string (encoded as UTF-8 first); null if it is not valid JSON. */

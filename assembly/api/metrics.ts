@@ -1,6 +1,6 @@
 import { MetricType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, OUT_U64, stage, stagedLength } from "../runtime/memory";
+import { OUT_U32, OUT_U64, stageText, stagedLength } from "../runtime/memory";
 
 /**
  * A counter, gauge or histogram. Create it once (e.g. a field of the root context, or a
@@ -27,7 +27,7 @@ export class Metric {
   /** The host's id, defining the metric on first use; 0 if the host refused. */
   get metricId(): u32 {
     if (this.id == 0) {
-      const namePtr = stage(0, this.name);
+      const namePtr = stageText(0, changetype<usize>(this.name));
       if (host.defineMetric(this.type, namePtr, stagedLength(0)) == WasmResult.Ok) this.id = load<u32>(OUT_U32);
     }
     return this.id;

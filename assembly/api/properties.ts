@@ -4,7 +4,7 @@
 // timestamp/duration 8 bytes little-endian, bool 1 byte, maps and lists as pairs.
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_DATA, OUT_SIZE, takeBytes, takeString, dropResult, stage, stagedLength, bufferLength } from "../runtime/memory";
+import { OUT_DATA, OUT_SIZE, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength } from "../runtime/memory";
 import { Header, deserializePairs } from "../runtime/pairs";
 import { utf8Encode, utf8Length } from "../runtime/utf8";
 
@@ -83,14 +83,14 @@ export function getPropertyMap(path: Array<string>): Array<Header> | null {
  * getProperty([name])). NotFound in root contexts, BadArgument if a declared prototype
  * rejects it. */
 export function setProperty(name: string, value: ArrayBuffer): WasmResult {
-  const namePtr = stage(0, name);
+  const namePtr = stageText(0, changetype<usize>(name));
   return host.setProperty(namePtr, stagedLength(0), changetype<usize>(value), bufferLength(value));
 }
 
 /** setProperty with a UTF-8 value. */
 export function setPropertyString(name: string, value: string): WasmResult {
-  const namePtr = stage(0, name);
-  const valuePtr = stage(1, value);
+  const namePtr = stageText(0, changetype<usize>(name));
+  const valuePtr = stageText(1, changetype<usize>(value));
   return host.setProperty(namePtr, stagedLength(0), valuePtr, stagedLength(1));
 }
 

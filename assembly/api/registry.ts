@@ -1,5 +1,7 @@
-// Root registrations and the live contexts, as linked lists: a VM serves a handful of roots
-// and the streams in flight, and lists need no generic Array/Map code in every filter.
+// Root registrations and the live contexts. A VM serves a handful of roots and the streams in
+// flight. The live contexts sit in one raw table of (id, address) pairs: lookups walk plain
+// memory (no managed locals, so no shadow-stack code with the incremental runtime), and each
+// context is pinned while it is live, which is what keeps it from being collected.
 import { Context, ContextKind } from "./context";
 import { RootContext } from "./root_context";
 import { HttpContext } from "./http_context";
@@ -9,7 +11,7 @@ import * as host from "../runtime/hostcalls";
 import { fail } from "../runtime/abort";
 import { beginCallback } from "./log";
 import { WasmResult } from "../abi/enums";
-import { stage, stagedLength, takeString, dropResult } from "../runtime/memory";
+import { stageText, stagedLength, takeString, dropResult } from "../runtime/memory";
 
 /** Creates the root context for a plugin; gets the host's context id. */
 export type RootFactory = (contextId: u32) => RootContext;
@@ -27,13 +29,14 @@ class Registration {
   ) {}
 }
 
+// registerDefaultRoot only sets this global: a single-plugin filter builds no registration
+// object at start.
+let defaultFactory: RootFactory | null = null;
 let registrations: Registration | null = null;
-// How proxy_on_context_create picks a registration for a new root. registerRoot installs the
+// How proxy_on_context_create picks the factory of a new root. registerRoot installs the
 // lookup by root id; a filter that only uses registerDefaultRoot never links that code.
-let pickRegistration: () => Registration = pickOnly;
-let live: Context | null = null;
-let lastFound: Context | null = null;
-let creating: Registration | null = null;
+let pickFactory: () => RootFactory = pickDefault;
+let creatingHttp: HttpFactory | null = null;
 
 /**
  * Registers the root context factory for plugins whose `root_id` is `rootId`. If only one
@@ -42,15 +45,16 @@ let creating: Registration | null = null;
  */
 export function registerRoot(rootId: string, factory: RootFactory): void {
   registrations = new Registration(rootId, factory, null, registrations);
-  pickRegistration = pickByRootId;
+  pickFactory = pickByRootId;
 }
 
 /**
  * Registers the one root context factory of this module: it serves every plugin, whatever its
- * root_id. The smallest choice for a single-plugin filter (see registerRoot for several).
+ * root_id. The smallest choice for a single-plugin filter (see registerRoot for several; when
+ * both are used, this one serves the root ids no registerRoot claims).
  */
 export function registerDefaultRoot(factory: RootFactory): void {
-  registrations = new Registration("", factory, null, registrations);
+  defaultFactory = factory;
 }
 
 class HttpFilterRoot extends RootContext {
@@ -63,46 +67,84 @@ class HttpFilterRoot extends RootContext {
 }
 
 function createHttpFilterRoot(contextId: u32): RootContext {
-  return new HttpFilterRoot(contextId, changetype<HttpFactory>(changetype<Registration>(creating).httpFactory));
+  return new HttpFilterRoot(contextId, changetype<HttpFactory>(creatingHttp));
 }
 
 /** Shortcut for a stateless HTTP filter: registers a root (see registerRoot) whose only job is
  * to create an HTTP context per stream with `factory`. */
 export function registerHttpFilter(rootId: string, factory: HttpFactory): void {
   registrations = new Registration(rootId, createHttpFilterRoot, factory, registrations);
-  pickRegistration = pickByRootId;
+  pickFactory = pickByRootId;
 }
 
-function pickOnly(): Registration {
-  const only = registrations;
-  if (only === null) fail("no root context registered", "proxy-wasm-as createContext");
-  return changetype<Registration>(only);
+function pickDefault(): RootFactory {
+  const factory = defaultFactory;
+  if (factory === null) fail("no root registered", "proxy-wasm-as createContext");
+  return changetype<RootFactory>(factory);
 }
 
-function pickByRootId(): Registration {
+function chosen(entry: Registration): RootFactory {
+  creatingHttp = entry.httpFactory;
+  return entry.factory;
+}
+
+function pickByRootId(): RootFactory {
   const first = changetype<Registration>(registrations);
-  if (first.next === null) return first;
+  if (first.next === null && defaultFactory === null) return chosen(first);
   // Several roots: ask the host which one this plugin is (never during module start).
-  const namePtr = stage(0, "plugin_root_id");
+  const namePtr = stageText(0, changetype<usize>("plugin_root_id"));
   let wanted = "";
   if (host.getProperty(namePtr, stagedLength(0)) == WasmResult.Ok) wanted = takeString();
   else dropResult();
-  let chosen: Registration | null = null;
+  let fallback: Registration | null = null;
   for (let entry: Registration | null = registrations; entry !== null; entry = changetype<Registration>(entry).next) {
-    if (entry.rootId == wanted) return entry;
-    if (entry.rootId.length == 0) chosen = entry;
+    if (entry.rootId == wanted) return chosen(entry);
+    if (entry.rootId.length == 0) fallback = entry;
   }
-  if (chosen === null) fail("no root context for root_id", "proxy-wasm-as createContext");
-  return changetype<Registration>(chosen);
+  if (fallback !== null) return chosen(changetype<Registration>(fallback));
+  return pickDefault();
+}
+
+// The live contexts: `liveCount` entries of (id: u32, address: u32) at `table`, in a raw
+// block of `capacity` entries that doubles when full.
+let table: usize = 0;
+let liveCount: u32 = 0;
+let capacity: u32 = 0;
+// One-entry cache of the last lookup: the callbacks of one stream arrive back to back.
+let lastId: u32 = 0;
+let lastAddress: usize = 0;
+
+function keepLive(id: u32, address: usize): void {
+  __pin(address);
+  if (liveCount == capacity) {
+    capacity = capacity * 2 + 8;
+    const grown = heap.alloc(<usize>capacity << 3);
+    memory.copy(grown, table, <usize>liveCount << 3);
+    heap.free(table);
+    table = grown;
+  }
+  const entry = table + (<usize>liveCount << 3);
+  liveCount++;
+  store<u32>(entry, id);
+  store<u32>(entry, <u32>address, 4);
+  lastId = id;
+  lastAddress = address;
+}
+
+// Address of the table entry for `id`, or 0.
+function entryOf(id: u32): usize {
+  const end = table + (<usize>liveCount << 3);
+  for (let entry = table; entry < end; entry += 8) {
+    if (load<u32>(entry) == id) return entry;
+  }
+  return 0;
 }
 
 /** @internal proxy_on_context_create. */
 export function createContext(contextId: u32, parentId: u32): void {
   let context: Context;
   if (parentId == 0) {
-    const registration = pickRegistration();
-    creating = registration;
-    context = registration.factory(contextId);
+    context = pickFactory()(contextId);
   } else {
     const root = changetype<RootContext>(getContext(parentId, ContextKind.Root));
     const http = root.createHttpContext(contextId);
@@ -114,24 +156,20 @@ export function createContext(contextId: u32, parentId: u32): void {
       context = changetype<TcpContext>(tcp);
     }
   }
-  context.nextLive = live;
-  live = context;
-  lastFound = context;
+  keepLive(contextId, changetype<usize>(context));
 }
 
 /** @internal The live context with this id, or null. Called once at the start of every
  * callback, so it also resets the per-callback log level cache. */
 export function findContext(id: u32): Context | null {
   beginCallback();
-  const cached = lastFound;
-  if (cached !== null && cached.id == id) return cached;
-  for (let context: Context | null = live; context !== null; context = changetype<Context>(context).nextLive) {
-    if (context.id == id) {
-      lastFound = context;
-      return context;
-    }
+  if (lastAddress == 0 || lastId != id) {
+    const entry = entryOf(id);
+    if (entry == 0) return null;
+    lastId = id;
+    lastAddress = <usize>load<u32>(entry, 4);
   }
-  return null;
+  return changetype<Context>(lastAddress);
 }
 
 /** @internal The live context with this id and kind; stops the module if the host names an unknown
@@ -144,23 +182,18 @@ export function getContext(id: u32, kind: ContextKind): Context {
 
 /** @internal proxy_on_delete: forgets the context and its pending callouts. */
 export function deleteContext(id: u32): void {
-  let previous: Context | null = null;
-  for (let context: Context | null = live; context !== null; context = changetype<Context>(context).nextLive) {
-    if (context.id == id) {
-      if (previous === null) live = context.nextLive;
-      else previous.nextLive = context.nextLive;
-      context.nextLive = null;
-      break;
-    }
-    previous = context;
+  const entry = entryOf(id);
+  if (entry != 0) {
+    __unpin(<usize>load<u32>(entry, 4));
+    // The last entry fills the hole: the order of the table does not matter.
+    liveCount--;
+    store<u64>(entry, load<u64>(table + (<usize>liveCount << 3)));
   }
-  lastFound = null;
+  lastAddress = 0;
   forgetCalloutsOfContext(id);
 }
 
 /** Number of live contexts (for tests and diagnostics). */
 export function liveContextCount(): i32 {
-  let count = 0;
-  for (let context: Context | null = live; context !== null; context = changetype<Context>(context).nextLive) count++;
-  return count;
+  return <i32>liveCount;
 }

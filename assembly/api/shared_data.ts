@@ -3,7 +3,7 @@
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
 import { utf8Decode } from "../runtime/utf8";
-import { OUT_U32, stage, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
+import { OUT_U32, stageText, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
 
 /** A shared-data value and the CAS that guards the next write. */
 export class SharedData {
@@ -23,7 +23,7 @@ export class SharedData {
 
 /** The value under `key`, or null if absent (lastResult() NotFound). */
 export function getSharedData(key: string): SharedData | null {
-  const keyPtr = stage(0, key);
+  const keyPtr = stageText(0, changetype<usize>(key));
   if (host.getSharedData(keyPtr, stagedLength(0)) != WasmResult.Ok) {
     dropResult();
     return null;
@@ -35,28 +35,28 @@ export function getSharedData(key: string): SharedData | null {
 /** Writes `value` under `key`. `cas` 0 writes unconditionally; otherwise CasMismatch if the
  * key changed since the read that returned `cas`. */
 export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResult {
-  const keyPtr = stage(0, key);
+  const keyPtr = stageText(0, changetype<usize>(key));
   return host.setSharedData(keyPtr, stagedLength(0), changetype<usize>(value), bufferLength(value), cas);
 }
 
 /** setSharedData with a UTF-8 value. */
 export function setSharedDataText(key: string, value: string, cas: u32 = 0): WasmResult {
-  const keyPtr = stage(0, key);
-  const valuePtr = stage(1, value);
+  const keyPtr = stageText(0, changetype<usize>(key));
+  const valuePtr = stageText(1, changetype<usize>(value));
   return host.setSharedData(keyPtr, stagedLength(0), valuePtr, stagedLength(1), cas);
 }
 
 /** Registers (or re-registers) queue `name` of this VM id; the calling plugin's root context
  * then gets onQueueReady for it. Returns the queue id (never 0 in Envoy), or 0 on failure. */
 export function registerSharedQueue(name: string): u32 {
-  const namePtr = stage(0, name);
+  const namePtr = stageText(0, changetype<usize>(name));
   return host.registerSharedQueue(namePtr, stagedLength(0)) == WasmResult.Ok ? load<u32>(OUT_U32) : 0;
 }
 
 /** The id of queue `name` registered by VM `vmId` ("" = this VM's id), or 0 (NotFound). */
 export function resolveSharedQueue(vmId: string, name: string): u32 {
-  const vmIdPtr = stage(0, vmId);
-  const namePtr = stage(1, name);
+  const vmIdPtr = stageText(0, changetype<usize>(vmId));
+  const namePtr = stageText(1, changetype<usize>(name));
   return host.resolveSharedQueue(vmIdPtr, stagedLength(0), namePtr, stagedLength(1)) == WasmResult.Ok ? load<u32>(OUT_U32) : 0;
 }
 
@@ -67,7 +67,7 @@ export function enqueueSharedQueue(queueId: u32, data: ArrayBuffer): WasmResult 
 
 /** enqueueSharedQueue with UTF-8 text. */
 export function enqueueSharedQueueText(queueId: u32, text: string): WasmResult {
-  const ptr = stage(0, text);
+  const ptr = stageText(0, changetype<usize>(text));
   return host.enqueueSharedQueue(queueId, ptr, stagedLength(0));
 }
 

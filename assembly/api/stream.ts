@@ -1,7 +1,7 @@
 // Stream control for the current (or effective) context: resume, reset, local responses.
 import { StreamType, WasmResult, GrpcStatus } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { stage, stagedLength, bufferLength } from "../runtime/memory";
+import { stageText, stagedLength, bufferLength } from "../runtime/memory";
 import { Header, serializePairs } from "../runtime/pairs";
 
 /** Resumes a request paused by a non-Continue return (Envoy: after the current callback
@@ -41,8 +41,8 @@ export function sendLocalResponse(
   grpcStatus: GrpcStatus = GrpcStatus.InvalidCode,
 ): WasmResult {
   const pairs = serializePairs(headers === null ? new Array<Header>() : headers);
-  const bodyPtr = stage(0, body);
-  const detailsPtr = stage(1, details);
+  const bodyPtr = stageText(0, changetype<usize>(body));
+  const detailsPtr = stageText(1, changetype<usize>(details));
   return host.sendLocalResponse(statusCode, detailsPtr, stagedLength(1), bodyPtr, stagedLength(0),
     changetype<usize>(pairs), pairs.byteLength, grpcStatus);
 }
@@ -56,7 +56,7 @@ export function sendLocalResponseBytes(
   grpcStatus: GrpcStatus = GrpcStatus.InvalidCode,
 ): WasmResult {
   const pairs = serializePairs(headers === null ? new Array<Header>() : headers);
-  const detailsPtr = stage(1, details);
+  const detailsPtr = stageText(1, changetype<usize>(details));
   return host.sendLocalResponse(statusCode, detailsPtr, stagedLength(1), changetype<usize>(body), bufferLength(body),
     changetype<usize>(pairs), pairs.byteLength, grpcStatus);
 }

@@ -6,24 +6,26 @@ import { proxy_log } from "../abi/imports";
 // Written into a raw heap block, not GC strings: an abort can come from a full heap or from
 // inside the allocator, where creating managed objects is unsafe. Characters above 0x7F
 // become '?': messages and file names are ASCII, and this avoids linking a UTF-8 encoder.
-function appendText(at: usize, text: string | null): usize {
-  if (text === null) return at;
-  for (let i = 0, n = text.length; i < n; i++) {
-    const c = load<u16>(changetype<usize>(text) + (<usize>i << 1));
-    store<u8>(at++, c < 0x80 ? <u8>c : 0x3f);
+// Strings travel as addresses (0 = null): no shadow-stack code in the abort path.
+function appendText(at: usize, text: usize): usize {
+  if (text != 0) {
+    const end = text + <usize>changetype<string>(text).length * 2;
+    for (; text < end; text += 2) {
+      const c = load<u16>(text);
+      store<u8>(at++, c < 0x80 ? <u8>c : 0x3f);
+    }
   }
   return at;
 }
 
 function appendDecimal(at: usize, value: u32): usize {
-  let digits: usize = 1;
-  for (let v = value; v >= 10; v /= 10) digits++;
-  const end = at + digits;
-  do {
-    store<u8>(--at + digits, <u8>(48 + value % 10));
-    value /= 10;
-  } while (value != 0);
-  return end;
+  if (value >= 10) at = appendDecimal(at, value / 10);
+  store<u8>(at, <u8>(48 + value % 10));
+  return at + 1;
+}
+
+function textLength(text: usize): usize {
+  return text == 0 ? 0 : <usize>changetype<string>(text).length;
 }
 
 /**
@@ -34,14 +36,16 @@ function appendDecimal(at: usize, value: u32): usize {
  * calls `proxy_log`.
  */
 export function sdkAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  let capacity: usize = 40;
-  if (message !== null) capacity += <usize>message.length;
-  if (fileName !== null) capacity += <usize>fileName.length;
-  const start = heap.alloc(capacity);
-  let at = appendText(start, "abort: ");
-  at = appendText(at, message);
-  at = appendText(at, " at ");
-  at = appendText(at, fileName);
+  abortWith(changetype<usize>(message), changetype<usize>(fileName), line, column);
+}
+
+// sdkAbort with the strings as addresses (0 = null).
+function abortWith(messageText: usize, fileText: usize, line: u32, column: u32): void {
+  const start = heap.alloc(40 + textLength(messageText) + textLength(fileText));
+  let at = appendText(start, changetype<usize>("abort: "));
+  at = appendText(at, messageText);
+  at = appendText(at, changetype<usize>(" at "));
+  at = appendText(at, fileText);
   if ((line | column) != 0) {
     store<u8>(at++, 0x3a);
     at = appendDecimal(at, line);
@@ -60,5 +64,5 @@ export function sdkAbort(message: string | null, fileName: string | null, line: 
  * `throw new Error(...)`, which costs an object and a file name per call site.
  */
 export function fail(message: string, where: string): void {
-  sdkAbort(message, where, 0, 0);
+  abortWith(changetype<usize>(message), changetype<usize>(where), 0, 0);
 }

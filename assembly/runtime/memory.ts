@@ -38,13 +38,14 @@ export function outSize(): usize {
 export function takeBytes(): ArrayBuffer {
   const ptr = <usize>load<u32>(OUT_DATA);
   const size = <usize>load<u32>(OUT_SIZE);
-  const result = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
+  // An address, not an ArrayBuffer, until the return: no shadow-stack slot for it.
+  const result = __new(size, idof<ArrayBuffer>());
   if (ptr != 0) {
-    memory.copy(changetype<usize>(result), ptr, size);
+    memory.copy(result, ptr, size);
     heap.free(ptr);
   }
   store<u64>(OUT, 0);
-  return result;
+  return changetype<ArrayBuffer>(result);
 }
 
 /** Decodes the returned block as UTF-8 (invalid sequences become U+FFFD) and frees it. */
@@ -72,8 +73,14 @@ const STAGE_LEN: usize = memory.data(12, 4);
 
 /** Encodes `text` as UTF-8 into staging slot `slot` (0..2) and returns its address. */
 export function stage(slot: i32, text: string): usize {
+  return stageText(slot, changetype<usize>(text));
+}
+
+/** stage() for the string at address `text`: SDK code passes strings as addresses, which
+ * costs no shadow-stack code. */
+export function stageText(slot: i32, text: usize): usize {
   const offset = <usize>slot << 2;
-  const length = utf8Length(text);
+  const length = utf8Length(changetype<string>(text));
   let ptr = <usize>load<u32>(STAGE_PTR + offset);
   if (length > <usize>load<u32>(STAGE_CAP + offset) || ptr == 0) {
     if (ptr != 0) heap.free(ptr);
@@ -81,7 +88,7 @@ export function stage(slot: i32, text: string): usize {
     store<u32>(STAGE_PTR + offset, <u32>ptr);
     store<u32>(STAGE_CAP + offset, <u32>length);
   }
-  utf8Encode(text, ptr);
+  utf8Encode(changetype<string>(text), ptr);
   store<u32>(STAGE_LEN + offset, <u32>length);
   return ptr;
 }

@@ -5,9 +5,8 @@
 
 // Walks `text` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
 // for both measuring and writing keeps the code small). Returns the end address.
-function utf8Walk(text: string, out: usize, write: bool): usize {
-  const start = changetype<usize>(text);
-  const end = start + (<usize>text.length << 1);
+function utf8Walk(start: usize, out: usize, write: bool): usize {
+  const end = start + <usize>changetype<string>(start).length * 2;
   for (let at = start; at < end; at += 2) {
     let c = <u32>load<u16>(at);
     let length: u32 = 1;
@@ -37,19 +36,20 @@ function utf8Walk(text: string, out: usize, write: bool): usize {
 
 /** Number of UTF-8 bytes `text` encodes to. */
 export function utf8Length(text: string): usize {
-  return utf8Walk(text, 0, false);
+  return utf8Walk(changetype<usize>(text), 0, false);
 }
 
 /** Writes `text` as UTF-8 at `out` (which must hold utf8Length(text) bytes); returns the end. */
 export function utf8Encode(text: string, out: usize): usize {
-  return utf8Walk(text, out, true);
+  return utf8Walk(changetype<usize>(text), out, true);
 }
 
 /** `text` as a new ArrayBuffer of UTF-8 bytes. */
 export function utf8Bytes(text: string): ArrayBuffer {
-  const bytes = changetype<ArrayBuffer>(__new(utf8Length(text), idof<ArrayBuffer>()));
-  utf8Encode(text, changetype<usize>(bytes));
-  return bytes;
+  const start = changetype<usize>(text);
+  const bytes = __new(utf8Walk(start, 0, false), idof<ArrayBuffer>());
+  utf8Walk(start, bytes, true);
+  return changetype<ArrayBuffer>(bytes);
 }
 
 // Bit 31 of readCodePoint's answer: the bytes were not valid UTF-8 (the code point is U+FFFD).
