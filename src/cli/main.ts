@@ -1,6 +1,9 @@
 import { pathToFileURL } from "node:url";
 import { buildCommand, BUILD_USAGE } from "./commands/build";
+import { deployCommand, DEPLOY_USAGE } from "./commands/deploy";
 import { initCommand, INIT_USAGE } from "./commands/init";
+import { packageCommand, PACKAGE_USAGE } from "./commands/package";
+import { pushCommand, PUSH_USAGE } from "./commands/push";
 import { runCommand, RUN_USAGE } from "./commands/run";
 import { testCommand, TEST_USAGE } from "./commands/test";
 import { processIo, UsageError, type CliIo } from "./cli-io";
@@ -13,6 +16,9 @@ Commands:
   build        compile the filter and check it loads in Envoy
   test         run the project's tests (as-pect specs and Node tests)
   run          start the dev proxy with the filter in front of an upstream
+  package      build the compat OCI image of a .wasm (layout dir or tar)
+  push         push the image to a registry and print its oci://…@sha256: URL
+  deploy       print the Envoy / Istio / Envoy Gateway config that deploys it
 
 Run \`proxy-wasm-as <command> --help\` for a command's options.
 `;
@@ -24,6 +30,9 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   build: { run: buildCommand, usage: BUILD_USAGE },
   test: { run: testCommand, usage: TEST_USAGE },
   run: { run: runCommand, usage: RUN_USAGE },
+  package: { run: packageCommand, usage: PACKAGE_USAGE },
+  push: { run: pushCommand, usage: PUSH_USAGE },
+  deploy: { run: deployCommand, usage: DEPLOY_USAGE },
 };
 
 /**

@@ -1,0 +1,11 @@
+export { DeployConfigError } from "./deploy-error";
+export { buildEnvoyBootstrap, BACKEND_CLUSTER, type CalloutCluster, type EnvoyBootstrap, type EnvoyBootstrapOptions, type HostPort, type WasmPluginConfig } from "./envoy-bootstrap";
+export { buildEnvoyExtensionPolicy, type EnvoyExtensionPolicy, type EnvoyExtensionPolicyOptions, type EnvoyGatewayWasm } from "./envoy-extension-policy";
+export { FAILURE_POLICIES, istioFailStrategy, parseFailurePolicyName, type FailurePolicy, type IstioFailStrategy } from "./failure-policy";
+export { ISTIO_PHASES, resolveIstioPlugin, type IstioPhase, type IstioPluginOptions, type IstioPullPolicy, type IstioTrafficMode, type IstioTrafficSelector, type KubernetesMetadata } from "./istio-common";
+export { buildIstioTrafficExtension, type IstioTrafficExtension } from "./istio-traffic-extension";
+export { buildIstioWasmPlugin, type IstioWasmPlugin } from "./istio-wasm-plugin";
+export { pinImage, type PinnedImage } from "./pinned-image";
+export { configurationJson, configurationObject, type PluginConfiguration } from "./plugin-configuration";
+export { ENVOY_GATEWAY_TARGET_KINDS, ISTIO_TARGET_KINDS, parseTargetRefs, type PolicyTargetReference } from "./target-refs";
+export { toYaml } from "./to-yaml";

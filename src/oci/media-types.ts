@@ -1,0 +1,16 @@
+/** Media types of the "compat" Wasm image (deployment doc §4.1a): an ordinary OCI image. */
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+export const OCI_LAYER_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+export const DOCKER_LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+/** Layer types a compat puller (Istio agent, Envoy Gateway) accepts as the last layer. */
+export const COMPAT_LAYER_TYPES: readonly string[] = [OCI_LAYER_TAR_GZIP, DOCKER_LAYER_TAR_GZIP];
+
+/** Marks the compat variant; pullers do not check it, but it tells humans what the image is. */
+export const COMPAT_VARIANT_ANNOTATION = "module.wasm.image/variant";
+
+/** The file name inside the layer that pullers look for (matched by basename). */
+export const PLUGIN_FILE_NAME = "plugin.wasm";

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { main } from "../../src/cli/main";
+import { buildCompatImage, sha256Hex } from "../../src/oci";
+import { startFakeRegistry } from "../oci/fake-registry";
+import { NO_ABI_MARKER, TINY_FILTER } from "../oci/fixture-wasm";
+import { captureIo } from "./cli-test-io";
+
+const project = mkdtempSync(join(tmpdir(), "pwas-ppd-"));
+after(() => rmSync(project, { recursive: true, force: true }));
+writeFileSync(join(project, "tiny.wasm"), TINY_FILTER);
+writeFileSync(join(project, "broken.wasm"), NO_ABI_MARKER);
+
+describe("proxy-wasm-as package / push / deploy", () => {
+  it("package writes a layout and prints the manifest digest next to the module sha256", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["package", "tiny.wasm", "--tag", "acme/tiny:1.0", "-o", "out/layout"], cli.io), 0, cli.out.stderr);
+    const image = buildCompatImage(TINY_FILTER, { annotations: { "org.opencontainers.image.title": "tiny", "org.opencontainers.image.version": "1.0" } });
+    assert.equal(
+      cli.out.stdout,
+      `✓ tiny.wasm → out/layout (OCI image layout, compat)\n` +
+        `  manifest ${image.manifestDigest}  (pin @sha256:, Istio sha256, Envoy Gateway image.sha256)\n` +
+        `  wasm     sha256 ${sha256Hex(TINY_FILTER)}  (http/file code sources)\n`,
+    );
+    assert.deepEqual(readFileSync(join(project, "out/layout/blobs/sha256", image.manifestDigest.slice(7))), image.manifestBytes);
+  });
+
+  it("package refuses a module Envoy would refuse, with cpp-host's message", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["package", "broken.wasm"], cli.io), 1);
+    assert.match(cli.out.stderr, /^✗ broken\.wasm would not load in Envoy:\n {2}Missing or unknown Proxy-Wasm ABI version\n/);
+    assert.equal(cli.out.stdout, "");
+  });
+
+  it("package: bad --annotation and --tag are usage errors", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["package", "tiny.wasm", "--annotation", "novalue"], cli.io), 2);
+    assert.match(cli.out.stderr, /^error: --annotation: expected key=value, got "novalue"\n\nUsage: proxy-wasm-as package/);
+  });
+
+  it("push packages a .wasm, pushes it and prints the pinned URL; credentials come from the env", async () => {
+    const registry = await startFakeRegistry({ auth: { kind: "basic", username: "ci", password: "pw" } });
+    try {
+      const cli = captureIo(project);
+      cli.io.env = { PWAS_REGISTRY_USERNAME: "ci", PWAS_REGISTRY_PASSWORD: "pw" };
+      assert.equal(await main(["push", "tiny.wasm", `${registry.host}/acme/filter:1.0`, "--insecure"], cli.io), 0, cli.out.stderr);
+      const digest = buildCompatImage(TINY_FILTER, { annotations: { "org.opencontainers.image.title": "filter", "org.opencontainers.image.version": "1.0" } }).manifestDigest;
+      assert.equal(cli.out.stdout, `oci://${registry.host}/acme/filter:1.0@${digest}\n`);
+      assert.match(cli.out.stderr, new RegExp(`^pushing tiny\\.wasm to ${registry.host}/acme/filter:1\\.0 as ci \\(env\\)\n`));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("push of a layout directory uses ~/.docker/config.json auths and reports a 415", async () => {
+    const registry = await startFakeRegistry({ auth: { kind: "basic", username: "d", password: "cfg" }, refuseManifests: true });
+    try {
+      const home = join(project, "home");
+      mkdirSync(join(home, ".docker"), { recursive: true });
+      writeFileSync(join(home, ".docker/config.json"), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from("d:cfg").toString("base64") } } }));
+      const cli = captureIo(project);
+      cli.io.env = { HOME: home };
+      assert.equal(await main(["push", "out/layout", `${registry.host}/acme/filter:1.0`, "--insecure"], cli.io), 1);
+      assert.equal(cli.out.stdout, "");
+      assert.match(cli.out.stderr, /as d \(docker-config\)\n/);
+      assert.match(cli.out.stderr, /✗ push failed: push manifest 1\.0: HTTP 415 \(the registry refused the media type\): MANIFEST_INVALID: manifest invalid: media type not allowed\n/);
+      assert.equal(registry.blobs.size, 2);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("push: a reference without a tag is a usage error", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["push", "tiny.wasm", "127.0.0.1:5000/acme/filter"], cli.io), 2);
+    assert.match(cli.out.stderr, /^error: give a tag and no digest: registry\/repo:tag \(got "127\.0\.0\.1:5000\/acme\/filter"\)\n/);
+  });
+
+  it("deploy prints the golden WasmPlugin, and writes the Envoy bootstrap with -o", async () => {
+    const image = "oci://ghcr.io/acme/add-header:1.0.0@sha256:3f1b9ee4b6a5b2c8d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+    const config = '{"header":"x-hello","value":"world"}';
+    let cli = captureIo(project);
+    const args = ["deploy", "--target", "istio-wasmplugin", "--name", "add-header", "--namespace", "istio-system", "--image", image, "--root-id", "add_header", "--config", config];
+    const more = ["--failure-policy", "FAIL_RELOAD", "--phase", "STATS", "--priority", "10", "--selector", "istio=ingressgateway", "--match-mode", "SERVER", "--match-port", "8080"];
+    assert.equal(await main([...args, ...more], cli.io), 0, cli.out.stderr);
+    assert.equal(cli.out.stdout, readFileSync(new URL("../deploy/golden/istio-wasmplugin.yaml", import.meta.url), "utf8"));
+    assert.equal(cli.out.stderr, "logs: istioctl proxy-config log <pod> --level wasm:debug (Istio's default level hides info)\n");
+
+    cli = captureIo(project);
+    const envoy = ["deploy", "--target", "envoy", "--name", "add-header", "--root-id", "add_header", "--wasm", "build/add-header.wasm", "--config", config];
+    assert.equal(await main([...envoy, "--cluster", "auth=https://auth.example.com", "--cluster", "grpc_backend=grpc://127.0.0.1:50051", "-o", "envoy.yaml"], cli.io), 0, cli.out.stderr);
+    assert.equal(cli.out.stdout, "✓ wrote envoy.yaml (envoy)\n  run: envoy -c envoy.yaml --concurrency 1 --component-log-level wasm:debug\n");
+    assert.equal(readFileSync(join(project, "envoy.yaml"), "utf8"), readFileSync(new URL("../deploy/golden/envoy.yaml", import.meta.url), "utf8"));
+  });
+
+  it("deploy refuses an unpinned image (exit 1) and an unknown target (exit 2)", async () => {
+    let cli = captureIo(project);
+    assert.equal(await main(["deploy", "--target", "envoy-gateway", "--image", "ghcr.io/a/b:1", "--target-ref", "HTTPRoute/r"], cli.io), 1);
+    assert.equal(cli.out.stderr, '✗ image "ghcr.io/a/b:1" is not pinned: use the oci://…@sha256:… URL printed by `push`, or --sha256 (or --allow-unpinned)\n');
+    cli = captureIo(project);
+    assert.equal(await main(["deploy", "--target", "kong"], cli.io), 2);
+    assert.match(cli.out.stderr, /^error: --target: unknown target "kong" \(envoy, istio-wasmplugin, istio-trafficextension, envoy-gateway\)\n/);
+  });
+});
