@@ -14,7 +14,7 @@ export default [
     input: present,
     output: { dir: "dist", format: "es", entryFileNames: "[name].mjs", chunkFileNames: "chunks/[name]-[hash].mjs", sourcemap: true },
     external,
-    plugins: [typescript({ tsconfig: "./tsconfig.json", noEmit: false, declaration: false, outDir: "dist", rootDir: "src", include: ["src/**/*.ts"] })],
+    plugins: [typescript({ tsconfig: "./tsconfig.json", noEmit: false, declaration: false, outDir: "dist", rootDir: "src" })],
   },
   ...Object.entries(present)
     .filter(([name]) => name !== "cli")

@@ -1,0 +1,45 @@
+// The package as npm publishes it: `npm pack` (dist/ built by rollup), then a filter project made
+// by `proxy-wasm-as init`, installed from the tarball, must pass its own `npm test` at once. This
+// is the one test that installs from the npm registry (assemblyscript, as-pect, tsx), as a user does.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", npm_config_audit: "false", npm_config_fund: "false" } });
+  assert.equal(result.status, 0, `${command} ${args.join(" ")} failed in ${cwd}:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+test("npm pack, then init + npm install + npm test in a new project passes", { timeout: 600_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), "pwas-published-"));
+  try {
+    // Build dist/ in a copy of the tracked files, so the checkout's bin keeps running src/.
+    const pkgDir = join(work, "package");
+    const tracked = run("git", ["ls-files", "-z"], repoRoot).stdout.split("\0").filter((f) => f && existsSync(join(repoRoot, f)));
+    for (const file of tracked) cpSync(join(repoRoot, file), join(pkgDir, file), { recursive: true });
+    symlinkSync(join(repoRoot, "node_modules"), join(pkgDir, "node_modules"), "dir");
+    run(npm, ["run", "build:lib"], pkgDir);
+    run(npm, ["pack", "--ignore-scripts", "--pack-destination", work], pkgDir);
+    const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
+    assert.ok(tarball, "npm pack wrote a tarball");
+
+    const cli = join(pkgDir, "bin", "proxy-wasm-as.js");
+    const init = run(process.execPath, [cli, "init", "myfilter"], work);
+    assert.match(init.stdout, /npm test/);
+    const project = join(work, "myfilter");
+    run(npm, ["install", "--no-audit", "--no-fund", join(work, tarball)], project);
+    const tested = run(npm, ["test"], project);
+    assert.match(tested.stdout, /✓ build\/myfilter\.wasm/);
+    assert.match(tested.stdout, /# fail 0/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
