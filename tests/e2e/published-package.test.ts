@@ -6,14 +6,18 @@ import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
+// Under `npm test`, node_modules/.bin leads PATH, and as-pect's dependencies put an old `npm`
+// there: the user's npm is the one on PATH without it.
+const userPath = (process.env.PATH ?? "").split(delimiter).filter((dir) => !dir.includes(join("node_modules", ".bin"))).join(delimiter);
+
 function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", npm_config_audit: "false", npm_config_fund: "false" } });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, PATH: userPath, FORCE_COLOR: "0", npm_config_audit: "false", npm_config_fund: "false" } });
   assert.equal(result.status, 0, `${command} ${args.join(" ")} failed in ${cwd}:\n${result.stdout}\n${result.stderr}`);
   return result;
 }
