@@ -62,4 +62,11 @@ export interface CalloutUpstream {
   dispatch(callout: Callout): void;
   /** The plugin cancelled the callout (gRPC cancel/close, or its root context went away). */
   cancelled?(callout: Callout): void;
+  /**
+   * Stream only: the plugin sent one more message (`proxy_grpc_send`); `endStream` half-closes.
+   * Called after the message was appended to `callout.messages`, never for a unary call.
+   */
+  sent?(callout: GrpcCallout, message: Uint8Array, endStream: boolean): void;
+  /** Stream only: the plugin half-closed without a message (`proxy_grpc_close` on a stream). */
+  closedLocally?(callout: GrpcCallout): void;
 }

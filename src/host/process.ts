@@ -23,11 +23,15 @@ export interface ProxyProcessOptions {
   clusters?: Iterable<string>;
   /** Where callouts go; without one, accepted callouts simply stay pending. */
   upstream?: CalloutUpstream;
+  /** Shared data store; default a fresh in-process one. The dev proxy's workers pass one backed by the main thread. */
+  sharedData?: SharedDataStore;
+  /** Shared queues; default a fresh in-process registry. The dev proxy's workers pass one backed by the main thread. */
+  queues?: SharedQueueRegistry;
 }
 
 export class ProxyProcess {
   readonly scheduler: Scheduler;
-  readonly sharedData = new SharedDataStore();
+  readonly sharedData: SharedDataStore;
   readonly queues: SharedQueueRegistry;
   readonly foreignFunctions = new ForeignFunctionRegistry();
   readonly metrics = new MetricStore();
@@ -38,7 +42,8 @@ export class ProxyProcess {
 
   constructor(options: ProxyProcessOptions = {}) {
     this.scheduler = options.scheduler ?? new ManualScheduler();
-    this.queues = new SharedQueueRegistry((task) => this.scheduler.post(task));
+    this.sharedData = options.sharedData ?? new SharedDataStore();
+    this.queues = options.queues ?? new SharedQueueRegistry((task) => this.scheduler.post(task));
     this.logLevel = options.logLevel ?? "info";
     if (options.logSink !== undefined) this.sinks.push(options.logSink);
     this.clusters = new Set(options.clusters ?? []);

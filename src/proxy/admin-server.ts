@@ -47,10 +47,13 @@ export async function startAdminServer(
             return send(400, `Invalid re2 regex: ${filterText}\n`);
           }
         }
-        return send(200, stats.renderText(filter));
+        const rendered = filter;
+        void stats.refresh().then(() => send(200, stats.renderText(rendered)));
+        return;
       }
       case "/stats/prometheus":
-        return send(200, stats.renderPrometheus(), "text/plain; version=0.0.4");
+        void stats.refresh().then(() => send(200, stats.renderPrometheus(), "text/plain; version=0.0.4"));
+        return;
       case "/logging": {
         const requested = url.searchParams.get("level") ?? url.searchParams.get("wasm") ?? levelFromPaths(url.searchParams.get("paths"));
         if (requested === null) return send(200, activeLevels(logger.level));

@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import type { CalloutUpstream, Callout, HttpCallout } from "../host/callouts";
+import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
@@ -10,8 +10,8 @@ import type { ProxyLogger } from "./proxy-logger";
  * client does: `:method`, `:path`, `:authority` from the call's headers, body and trailers as
  * given. Like Envoy, a connection failure or a timeout still arrives as a *response* (503 / 504
  * with Envoy's text) rather than as a reset; a reset after the response started is a failure.
- * Unary gRPC calls go over real HTTP/2 (GrpcCalloutClient). gRPC *streams* are closed with
- * UNAVAILABLE and a warning: the host does not tell its upstream about later `proxy_grpc_send`s.
+ * gRPC calls and streams go over real HTTP/2 (GrpcCalloutClient); a stream's later sends and
+ * half-close arrive through `sent` / `closedLocally`.
  */
 export class ClusterCalloutUpstream implements CalloutUpstream {
   private readonly inFlight = new Map<Callout, () => void>();
@@ -24,18 +24,22 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
 
   dispatch(callout: Callout): void {
     const cluster = this.clusters.get(callout.cluster);
-    if (callout.kind === "grpc-stream") {
-      this.logger.log("wasm", "warning", `gRPC stream to cluster ${callout.cluster} (${callout.serviceName}/${callout.methodName}) is not supported by the dev proxy yet; closing it with UNAVAILABLE`);
-      setImmediate(() => callout.close(14, "gRPC streams are not supported by the dev proxy"));
-      return;
-    }
     if (cluster === undefined) {
       // The host only accepts calls to known cluster names, so this means the config changed.
       setImmediate(() => (callout.kind === "http" ? callout.fail() : callout.close(14, "unknown cluster")));
       return;
     }
     if (callout.kind === "http") this.sendHttp(callout, cluster);
-    else this.grpc.call(callout, cluster);
+    else if (callout.kind === "grpc-call") this.grpc.call(callout, cluster);
+    else this.grpc.stream(callout, cluster);
+  }
+
+  sent(callout: GrpcCallout, message: Uint8Array, endStream: boolean): void {
+    this.grpc.send(callout, message, endStream);
+  }
+
+  closedLocally(callout: GrpcCallout): void {
+    this.grpc.halfClose(callout);
   }
 
   cancelled(callout: Callout): void {

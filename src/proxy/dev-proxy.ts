@@ -65,13 +65,6 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
 
-  // Worker threads (one VM per worker) and the callback watchdog are not built yet: say so
-  // instead of running single-threaded while claiming otherwise.
-  if (config.concurrency > 1) throw new Error(`concurrency ${config.concurrency}: worker threads are not implemented yet; use 1`);
-  if (config.filters.length > 0) {
-    logger.log("main", "warning", `callback time limit (${config.callbackTimeLimitMs} ms) is not enforced yet: a filter that loops blocks the proxy`);
-  }
-
   try {
     let echo: EchoUpstream | null = null;
     const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));

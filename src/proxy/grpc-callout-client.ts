@@ -1,5 +1,6 @@
-import { connect, constants, type ClientHttp2Session } from "node:http2";
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
+import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 
 /** gRPC status codes the client produces itself. */
@@ -19,6 +20,7 @@ const INTERNAL = 13;
 export class GrpcCalloutClient {
   private readonly sessions = new Map<string, ClientHttp2Session>();
   private readonly inFlight = new Map<GrpcCallout, () => void>();
+  private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
 
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
     let settled = false;
@@ -87,6 +89,91 @@ export class GrpcCalloutClient {
     stream.end(frame(callout.messages[0] ?? new Uint8Array(0)));
   }
 
+  /**
+   * A gRPC stream (`proxy_grpc_stream`) over one HTTP/2 stream: messages the plugin sends later
+   * arrive through `send`, its half-close through `halfClose`. Response headers become
+   * `receiveInitialMetadata`, each complete length-prefixed message `receive`, trailers
+   * `receiveTrailingMetadata`, and the end `close(grpc-status, grpc-message)`; a trailers-only
+   * response closes at once, a non-200 HTTP status or a lost connection closes with UNAVAILABLE,
+   * a broken or compressed frame with INTERNAL.
+   */
+  stream(callout: GrpcCallout, cluster: ClusterConfig): void {
+    let settled = false;
+    const settle = (deliver: () => void): void => {
+      if (settled) return;
+      settled = true;
+      this.inFlight.delete(callout);
+      this.streams.delete(callout);
+      if (!callout.settled && !callout.cancelled) deliver();
+    };
+    const stream = this.sessionFor(cluster).request(requestHeaders(callout, cluster), { endStream: false });
+    this.streams.set(callout, stream);
+    this.inFlight.set(callout, () => {
+      settled = true;
+      this.inFlight.delete(callout);
+      this.streams.delete(callout);
+      stream.close(constants.NGHTTP2_CANCEL);
+    });
+    for (const message of callout.messages) stream.write(frame(message));
+    if (callout.localClosed) stream.end();
+
+    let httpStatus = 0;
+    let grpcStatus: string | undefined;
+    let grpcMessage: string | undefined;
+    let pending: Buffer = Buffer.alloc(0);
+    let broken = false;
+    stream.on("response", (response) => {
+      httpStatus = Number(response[constants.HTTP2_HEADER_STATUS] ?? 0);
+      grpcStatus = response["grpc-status"] as string | undefined;
+      grpcMessage = response["grpc-message"] as string | undefined;
+      // A trailers-only answer carries the status in the headers: nothing else follows.
+      if (httpStatus === 200 && grpcStatus === undefined) callout.receiveInitialMetadata(metadataOf(response));
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (broken || settled) return;
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5) {
+        const length = pending.readUInt32BE(1);
+        if (pending[0] !== 0) {
+          broken = true;
+          stream.close(constants.NGHTTP2_CANCEL);
+          return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
+        }
+        if (pending.length < 5 + length) break;
+        callout.receive(new Uint8Array(pending.subarray(5, 5 + length)));
+        pending = pending.subarray(5 + length);
+      }
+    });
+    stream.on("trailers", (trailers) => {
+      grpcStatus = (trailers["grpc-status"] as string | undefined) ?? grpcStatus;
+      grpcMessage = (trailers["grpc-message"] as string | undefined) ?? grpcMessage;
+      if (!settled) callout.receiveTrailingMetadata(metadataOf(trailers));
+    });
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("close", () => {
+      if (httpStatus !== 200) {
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+      }
+      if (pending.length > 0) return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
+      const status = grpcStatus === undefined ? INTERNAL : Number(grpcStatus);
+      settle(() => callout.close(status, decodeMessage(grpcMessage)));
+    });
+  }
+
+  /** One more message on a stream opened by `stream`; `endStream` half-closes. Ignored once the stream is over. */
+  send(callout: GrpcCallout, message: Uint8Array, endStream: boolean): void {
+    const stream = this.streams.get(callout);
+    if (stream === undefined || stream.writableEnded) return;
+    if (endStream) stream.end(frame(message));
+    else stream.write(frame(message));
+  }
+
+  /** The plugin half-closed a stream (END_STREAM without a message). */
+  halfClose(callout: GrpcCallout): void {
+    const stream = this.streams.get(callout);
+    if (stream !== undefined && !stream.writableEnded) stream.end();
+  }
+
   cancel(callout: GrpcCallout): void {
     this.inFlight.get(callout)?.();
   }
@@ -136,4 +223,33 @@ function decodeMessage(text: string | undefined): string {
   } catch {
     return text;
   }
+}
+
+/** The request headers of a call or stream: Envoy's async gRPC client sends these. */
+function requestHeaders(callout: GrpcCallout, cluster: ClusterConfig): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {
+    [constants.HTTP2_HEADER_METHOD]: "POST",
+    [constants.HTTP2_HEADER_PATH]: `/${callout.serviceName}/${callout.methodName}`,
+    [constants.HTTP2_HEADER_AUTHORITY]: cluster.name,
+    [constants.HTTP2_HEADER_SCHEME]: "http",
+    "content-type": "application/grpc",
+    te: "trailers",
+  };
+  for (const [name, value] of callout.initialMetadata.toArray()) {
+    if (name.startsWith(":")) continue;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : [...[previous].flat(), value];
+  }
+  if (callout.timeoutMs > 0) headers["grpc-timeout"] = `${callout.timeoutMs}m`;
+  return headers;
+}
+
+/** Response headers or trailers as metadata: pseudo-headers left out, repeated names kept. */
+function metadataOf(headers: IncomingHttpHeaders): HeaderMap {
+  const metadata = new HeaderMap();
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) metadata.add(name, String(one));
+  }
+  return metadata;
 }

@@ -28,6 +28,7 @@ export class ProxyStats {
   private readonly counters = new Map<string, number>();
   private readonly gauges = new Map<string, number>();
   private readonly sources: MetricSource[] = [];
+  private readonly refreshers: Array<() => Promise<void>> = [];
 
   /** `httpStatPrefix` is the HCM `stat_prefix` (Envoy's examples use `ingress_http`). */
   constructor(readonly httpStatPrefix = "ingress_http") {}
@@ -52,6 +53,23 @@ export class ProxyStats {
       const index = this.sources.indexOf(source);
       if (index >= 0) this.sources.splice(index, 1);
     };
+  }
+
+  /**
+   * Registers work that brings sources up to date (worker threads report their metrics on
+   * request); `refresh` runs it before stats are rendered. The returned function unregisters it.
+   */
+  addRefresher(refresh: () => Promise<void>): () => void {
+    this.refreshers.push(refresh);
+    return () => {
+      const index = this.refreshers.indexOf(refresh);
+      if (index >= 0) this.refreshers.splice(index, 1);
+    };
+  }
+
+  /** Resolves once every registered refresher finished. */
+  async refresh(): Promise<void> {
+    await Promise.all(this.refreshers.map((refresh) => refresh()));
   }
 
   /** Every metric, proxy and filter alike, merged by name (several VMs of one plugin add up). */

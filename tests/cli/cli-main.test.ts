@@ -26,8 +26,8 @@ describe("proxy-wasm-as main", () => {
 
   it("rejects an unknown command with exit code 2", async () => {
     const io = captureIo();
-    assert.equal(await main(["deploy"], io.io), 2);
-    assert.match(io.out.stderr, /^error: unknown command "deploy"/);
+    assert.equal(await main(["frobnicate"], io.io), 2);
+    assert.match(io.out.stderr, /^error: unknown command "frobnicate"/);
   });
 
   it("rejects an unknown option with the command's usage and exit code 2", async () => {
@@ -90,9 +90,20 @@ describe("proxy-wasm-as run", () => {
     assert.match(order.out.stderr, /^error: --name must follow the --wasm it configures/);
   });
 
-  it("refuses --concurrency above 1 instead of pretending", async () => {
+  it("--concurrency 2 serves through two workers; --concurrency 0 is a usage error", async () => {
+    const wasm = join(dir, "hello2.wasm");
+    writeFileSync(wasm, HELLO_FILTER);
+    const refused = captureIo();
+    assert.equal(await main(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--concurrency", "0"], refused.io), 2);
+    assert.match(refused.out.stderr, /--concurrency must be at least 1/);
     const cli = captureIo();
-    assert.equal(await main(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--concurrency", "2"], cli.io), 1);
-    assert.equal(cli.out.stderr, "error: the dev proxy did not start: concurrency 2: worker threads are not implemented yet; use 1\n");
+    const exit = main(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--wasm", "hello2.wasm", "--concurrency", "2", "--callback-time-limit", "2000"], cli.io);
+    try {
+      await Promise.race([cli.ready, exit.then((code) => assert.fail(`run exited early with ${code}: ${cli.out.stderr}`))]);
+      for (let i = 0; i < 2; i++) assert.equal((await http1Request(`${cli.info().url as string}/`)).headers.hello, "world!");
+    } finally {
+      cli.stop();
+      assert.equal(await exit, 0);
+    }
   });
 });

@@ -146,3 +146,58 @@ export const GRPC_FILTER = compileWat(`(module
     (drop (call $reply (i32.const 403) (i32.const 0) (i32.const 0) (i32.const 140) (i32.const 6)
       (i32.const 0) (i32.const 0) (i32.const -1))))
 )`);
+
+/**
+ * Loops forever in `proxy_on_request_headers` when the path's second byte is `l` (`/loop`),
+ * passes every other request unchanged: a filter callback that never returns.
+ */
+export const LOOP_FILTER = compileWat(`(module
+  (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  ${COMMON}
+  (data (i32.const 100) ":path")
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $get (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 200) (i32.const 204)))
+    (if (i32.eq (i32.load8_u (i32.add (i32.load (i32.const 200)) (i32.const 1))) (i32.const 108))
+      (then (loop $forever (br $forever))))
+    (i32.const 0))
+)`);
+
+/**
+ * Opens a gRPC stream to cluster `grpc` (`pkg.Chat/Talk`) from the request headers, sends `a`,
+ * then `bc` with end_stream, and pauses. Logs `initial`, each received message, and `trailing`;
+ * on close answers the request locally with HTTP status 200 + the gRPC status.
+ */
+export const GRPC_STREAM_FILTER = compileWat(`(module
+  (import "env" "proxy_grpc_stream" (func $open (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_grpc_send" (func $send (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_buffer_bytes" (func $bytes (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  ${COMMON}
+  (data (i32.const 100) "grpc")
+  (data (i32.const 110) "pkg.Chat")
+  (data (i32.const 120) "Talk")
+  (data (i32.const 130) "abc")
+  (data (i32.const 140) "initial")
+  (data (i32.const 150) "trailing")
+  (global $stream (mut i32) (i32.const 0))
+  (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+    (global.set $stream (local.get $id))
+    (drop (call $open (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8) (i32.const 120) (i32.const 4)
+      (i32.const 0) (i32.const 0) (i32.const 300)))
+    (drop (call $send (i32.load (i32.const 300)) (i32.const 130) (i32.const 1) (i32.const 0)))
+    (drop (call $send (i32.load (i32.const 300)) (i32.const 131) (i32.const 2) (i32.const 1)))
+    (i32.const 1))
+  (func (export "proxy_on_grpc_receive_initial_metadata") (param i32 i32 i32)
+    (drop (call $log (i32.const 2) (i32.const 140) (i32.const 7))))
+  (func (export "proxy_on_grpc_receive") (param i32 i32) (param $size i32)
+    (drop (call $bytes (i32.const 5) (i32.const 0) (local.get $size) (i32.const 400) (i32.const 404)))
+    (drop (call $log (i32.const 2) (i32.load (i32.const 400)) (i32.load (i32.const 404)))))
+  (func (export "proxy_on_grpc_receive_trailing_metadata") (param i32 i32 i32)
+    (drop (call $log (i32.const 2) (i32.const 150) (i32.const 8))))
+  (func (export "proxy_on_grpc_close") (param i32 i32) (param $status i32)
+    (drop (call $effective (global.get $stream)))
+    (drop (call $reply (i32.add (i32.const 200) (local.get $status)) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const -1))))
+)`);

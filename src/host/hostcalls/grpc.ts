@@ -145,8 +145,11 @@ export function grpcHostcalls(vm: Vm): HostcallTable {
         if ((token & 3) !== 2) return Result.BadArgument;
         const state = live.get(token >>> 0);
         if (state === undefined) return Result.NotFound;
+        const wasClosed = state.localClosed;
         state.messages.push(message);
         if (endStream !== 0) state.localClosed = true;
+        // Nothing can follow a half-close on the wire, so later sends stay local.
+        if (!wasClosed) vm.process.upstream?.sent?.(state.callout, message, endStream !== 0);
         return Result.Ok;
       } catch (error) {
         return vm.hostcallError(error);
@@ -174,8 +177,10 @@ export function grpcHostcalls(vm: Vm): HostcallTable {
         live.delete(token >>> 0);
         vm.process.upstream?.cancelled?.(state.callout);
       } else {
+        const wasClosed = state.localClosed;
         state.localClosed = true;
         if (state.remoteClosed) live.delete(token >>> 0);
+        else if (!wasClosed) vm.process.upstream?.closedLocally?.(state.callout);
       }
       return Result.Ok;
     },

@@ -7,7 +7,12 @@ import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
-import type { FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
+import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
+import type { SharedDataStore } from "../../host/shared-data";
+import type { SharedQueueRegistry } from "../../host/shared-queues";
+import type { ProxyLogger } from "../proxy-logger";
+import { FilterWorkerPool } from "../workers/filter-worker-pool";
+import { GuardedScheduler, guardedUpstream } from "../workers/guarded-host";
 import type { FilterBuildEnv, FilterChainHandle } from "../dev-proxy";
 import type { HeaderList } from "../header-list";
 import type { LogLevelName } from "../proxy-logger";
@@ -15,23 +20,58 @@ import type { ProxyStats } from "../proxy-stats";
 import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "./http-filter";
 
 /**
- * Builds the Wasm HTTP filters of `env.config.filters` on the host core: one ProxyProcess (shared
- * data, queues, metrics, clusters, the real clock) for the proxy, one PluginHost (VM + plugin)
- * per filter, and every stream played through the host's HttpStream driver, the one the test
- * kit uses. With `hotReload`, a changed .wasm gets a new PluginHost for new streams while
- * streams in flight finish on the old one, which is shut down when its last stream ends.
+ * Builds the Wasm HTTP filters of `env.config.filters` for the dev proxy: a pool of
+ * `config.concurrency` worker threads, each with its own VM per filter (as Envoy runs one VM per
+ * worker), with shared data and queues kept process-wide in the main thread, and a watchdog that
+ * terminates a worker whose callback runs past `config.callbackTimeLimitMs` (see
+ * docs/dev-proxy.md). Resolves once every worker started its plugins.
+ *
+ * @throws Error with the loader's message when a module would not load or start in Envoy.
+ */
+export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
+  if (env.config.filters.length === 0) return { current: () => [], close: async () => {} };
+  return FilterWorkerPool.start(env);
+}
+
+/** What the in-thread builder needs (a worker passes its own logger and stats). */
+export interface InProcessFilterEnv {
+  filters: readonly WasmFilterConfig[];
+  hotReload: boolean;
+  clusters: ReadonlyMap<string, ClusterConfig>;
+  logger: ProxyLogger;
+  stats: ProxyStats;
+}
+
+/** How a worker plugs the main thread's shared state and its callback guard into the host. */
+export interface InProcessFilterOptions {
+  sharedData?: SharedDataStore;
+  queues?: SharedQueueRegistry;
+  /** Every entry into Wasm that does not come from a stream event runs through it. */
+  guard?: <T>(work: () => T) => T;
+}
+
+/**
+ * Builds the filters on the host core in the calling thread: one ProxyProcess (shared data,
+ * queues, metrics, clusters, the real clock) for the proxy, one PluginHost (VM + plugin) per
+ * filter, and every stream played through the host's HttpStream driver, the one the test kit
+ * uses. With `hotReload`, a changed .wasm gets a new PluginHost for new streams while streams in
+ * flight finish on the old one, which is shut down when its last stream ends.
  *
  * @throws ModuleLoadError / PluginStartError when a module would not load or start in Envoy.
  */
-export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
-  const { config, clusters, logger, stats } = env;
+export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options: InProcessFilterOptions = {}): Promise<FilterChainHandle> {
+  const { clusters, logger, stats } = env;
+  const config = { filters: env.filters, hotReload: env.hotReload };
   if (config.filters.length === 0) return { current: () => [], close: async () => {} };
+  const guard = options.guard ?? (<T>(work: () => T): T => work());
   const callouts = new ClusterCalloutUpstream(clusters, logger);
   const process = new ProxyProcess({
-    scheduler: new RealScheduler(),
+    scheduler: options.guard ? new GuardedScheduler(new RealScheduler(), guard) : new RealScheduler(),
     logLevel: hostLevel(logger.level),
     clusters: clusters.keys(),
-    upstream: callouts,
+    upstream: options.guard ? guardedUpstream(callouts, guard) : callouts,
+    sharedData: options.sharedData,
+    queues: options.queues,
     logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
   });
   const removeSource = stats.addSource(() =>
@@ -47,7 +87,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
   // write racing with start-up is not missed (fs.watchFile would take its own, later baseline).
   let poller: NodeJS.Timeout | undefined;
   if (config.hotReload) {
-    poller = setInterval(() => {
+    poller = setInterval(() => guard(() => {
       for (const filter of filters) {
         if (!filter.changedOnDisk()) continue;
         try {
@@ -57,7 +97,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
           logger.log("main", "error", `hot reload of ${filter.config.wasmPath} rejected, keeping the running VM: ${(error as Error).message}`);
         }
       }
-    }, 250);
+    }), 250);
     poller.unref();
   }
   return {

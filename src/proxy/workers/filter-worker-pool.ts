@@ -1,0 +1,242 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { FailurePolicy } from "../config/dev-proxy-config";
+import type { FilterBuildEnv, FilterChainHandle } from "../dev-proxy";
+import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "../filters/http-filter";
+import type { LogLevelName } from "../proxy-logger";
+import type { MetricSample } from "../proxy-stats";
+import { CallbackWatch, GUARD_SLOTS } from "./callback-guard";
+import { SharedStateService } from "./shared-state-service";
+import { Op, Outbox, type FilterWorkerInit, type WorkerMessage } from "./worker-protocol";
+import { WorkerFilterStream } from "./worker-filter-stream";
+
+/**
+ * The dev proxy's filter workers, as Envoy's worker threads: `config.concurrency` threads, each
+ * running every configured filter on VMs of its own. The listener stays in the main thread
+ * (Node cannot hand a socket to a worker thread), which assigns each new stream to the next
+ * worker in turn and relays its events. Shared data and queues live here (SharedStateService).
+ *
+ * A watchdog checks the workers' callback guards; a worker inside one callback for longer than
+ * `callbackTimeLimitMs` is terminated, its streams get the failure policy, and a new worker with
+ * fresh VMs takes its place.
+ */
+export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
+  readonly name: string;
+  private readonly slots: WorkerSlot[] = [];
+  private readonly shared = new SharedStateService();
+  private readonly policy: FailurePolicy;
+  private next = 0;
+  private nextStreamId = 1;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** False until every first worker is ready: before that a dying worker fails the start instead of being replaced. */
+  private started = false;
+  private readonly removeStatsSource: () => void;
+  /** Metrics of replaced workers: Envoy's stats outlive a VM, so their counts still add up. */
+  private retiredStats: MetricSample[] = [];
+  private readonly removeRefresher: () => void;
+
+  private constructor(private readonly env: FilterBuildEnv) {
+    this.name = env.config.filters.map((filter) => filter.name).join(",");
+    // One chain runs on one VM set; it passes traffic on a failure only if every filter would.
+    this.policy = env.config.filters.every((filter) => filter.failurePolicy === "FAIL_OPEN") ? "FAIL_OPEN" : "FAIL_CLOSED";
+    this.removeStatsSource = env.stats.addSource(() => [...this.retiredStats, ...this.slots.flatMap((slot) => slot.stats)]);
+    this.removeRefresher = env.stats.addRefresher(() => this.refreshStats());
+  }
+
+  /** Starts the workers and resolves once all of them started their plugins; rejects (with nothing left running) otherwise. */
+  static async start(env: FilterBuildEnv): Promise<FilterWorkerPool> {
+    const pool = new FilterWorkerPool(env);
+    try {
+      for (let i = 0; i < Math.max(1, env.config.concurrency); i++) pool.slots.push(pool.spawn(i));
+      await Promise.all(pool.slots.map((slot) => slot.ready));
+      pool.started = true;
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    const limit = env.config.callbackTimeLimitMs;
+    if (limit > 0) {
+      pool.watchdog = setInterval(() => pool.checkCallbacks(), Math.max(5, Math.min(250, Math.floor(limit / 4))));
+      pool.watchdog.unref();
+    }
+    return pool;
+  }
+
+  current(): readonly HttpFilterFactory[] {
+    return [this];
+  }
+
+  createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
+    const slot = this.slots[this.next];
+    this.next = (this.next + 1) % this.slots.length;
+    const stream = new WorkerFilterStream(this.nextStreamId++, sink, info, (message) => slot.outbox.send(message), (done) => slot.streams.delete(done.id));
+    if (slot.dead) {
+      // The worker could not be replaced: every stream meets the failure policy at once.
+      queueMicrotask(() => stream.fail(this.policy));
+    }
+    slot.streams.set(stream.id, stream);
+    return stream;
+  }
+
+  setLogLevel(level: LogLevelName): void {
+    for (const slot of this.slots) slot.outbox.send([Op.SetLogLevel, 0, level]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.removeStatsSource();
+    this.removeRefresher();
+    await Promise.all(this.slots.map((slot) => slot.stop()));
+    this.shared.close();
+  }
+
+  /** Asks every live worker for its metrics, so `/stats` shows the sum as of now. */
+  private async refreshStats(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => slot.refreshStats()));
+  }
+
+  private checkCallbacks(): void {
+    const now = performance.now();
+    for (const [index, slot] of this.slots.entries()) {
+      if (slot.dead || !slot.watch.check(now)) continue;
+      this.replace(index, `a filter callback ran longer than the callback time limit (${this.env.config.callbackTimeLimitMs} ms)`);
+    }
+  }
+
+  /** Terminates the worker in `index` (if still running), fails its streams, starts a fresh one. */
+  private replace(index: number, reason: string): void {
+    const slot = this.slots[index];
+    if (this.closed || this.slots[index] !== slot || slot.replaced) return;
+    slot.replaced = true;
+    void slot.stop();
+    this.retiredStats.push(...slot.stats.filter((sample) => sample.kind !== "gauge"));
+    const outcomes = new Map<string, number>();
+    for (const stream of [...slot.streams.values()]) {
+      const outcome = stream.fail(this.policy);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    const summary = [...outcomes].map(([outcome, count]) => `${count} ${outcome}`).join(", ") || "none";
+    this.env.logger.log(
+      "wasm",
+      "error",
+      `worker ${slot.threadId}: ${reason}; worker terminated, failure policy ${this.policy} applied to its streams (${summary}${this.policy === "FAIL_CLOSED" ? ", 503 wasm_fail_stream" : ""}); starting a new worker with fresh VMs`,
+    );
+    this.env.stats.increment("wasm.worker_replaced");
+    const fresh = this.spawn(index);
+    this.slots[index] = fresh;
+    fresh.ready.catch((error: Error) => {
+      fresh.dead = true;
+      this.env.logger.log("wasm", "critical", `replacement worker failed to start: ${error.message}; streams on it get the failure policy`);
+    });
+  }
+
+  private spawn(index: number): WorkerSlot {
+    const { config, clusters, logger } = this.env;
+    const stateChannel = new MessageChannel();
+    const stateFlag = new SharedArrayBuffer(4);
+    const guardCells = new SharedArrayBuffer(4 * GUARD_SLOTS);
+    const init: FilterWorkerInit & { entry: string } = {
+      entry: workerEntry(),
+      filters: config.filters,
+      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
+      hotReload: config.hotReload,
+      logLevel: logger.level,
+      colour: logger.colour,
+      statePort: stateChannel.port2,
+      stateFlag,
+      guardCells,
+    };
+    const worker = new Worker(fileURLToPath(new URL("./filter-worker-bootstrap.mjs", import.meta.url)), {
+      workerData: init,
+      transferList: [stateChannel.port2],
+    });
+    const slot = new WorkerSlot(worker, new CallbackWatch(new Int32Array(guardCells), config.callbackTimeLimitMs));
+    const stopServing = this.shared.serve(stateChannel.port1, new Int32Array(stateFlag), (targetId, token) => slot.outbox.send([Op.QueueReady, targetId, token]));
+    slot.onStop = stopServing;
+    slot.onMessage = (message) => {
+      if (message[0] === Op.Log) logger.output.write(message[2] as string);
+    };
+    worker.on("exit", () => {
+      stopServing();
+      if (this.started && !slot.replaced && !this.closed) this.replace(this.slots.indexOf(slot), "the worker exited");
+    });
+    worker.on("error", (error) => logger.log("wasm", "error", `worker ${slot.threadId} failed: ${error.stack ?? error.message}`));
+    void index;
+    return slot;
+  }
+}
+
+/** The worker module: TypeScript in a source checkout, the bundled file next to this one otherwise. */
+function workerEntry(): string {
+  const source = new URL("./filter-worker.ts", import.meta.url);
+  if (existsSync(fileURLToPath(source))) return source.href;
+  return new URL("./filter-worker.mjs", import.meta.url).href;
+}
+
+/** One worker thread and the streams it serves. */
+class WorkerSlot {
+  readonly streams = new Map<number, WorkerFilterStream>();
+  readonly outbox: Outbox;
+  readonly ready: Promise<void>;
+  readonly threadId: number;
+  /** The worker's metrics as last reported. */
+  stats: MetricSample[] = [];
+  /** Replaced after the watchdog fired or the thread died; its successor is in the pool. */
+  replaced = false;
+  /** Could not start: streams given to it fail at once. */
+  dead = false;
+  onStop: () => void = () => {};
+  onMessage: (message: WorkerMessage) => void = () => {};
+  private readonly statsWaiters = new Map<number, () => void>();
+  private nextStatsRequest = 1;
+  private stopped: Promise<void> | null = null;
+
+  constructor(
+    readonly worker: Worker,
+    readonly watch: CallbackWatch,
+  ) {
+    this.threadId = worker.threadId;
+    this.outbox = new Outbox((batch) => worker.postMessage(batch));
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    this.ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // A rejection nobody awaits yet must not crash the process.
+    this.ready.catch(() => {});
+    worker.on("exit", (code) => settle.reject(new Error(`filter worker exited with code ${code} before it was ready`)));
+    worker.on("message", (batch: WorkerMessage[]) => {
+      for (const message of batch) {
+        const [op, id = 0] = message;
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(message);
+        else if (op === Op.Ready) settle.resolve();
+        else if (op === Op.BootFailed) settle.reject(new Error(message[2] as string));
+        else if (op === Op.Stats) {
+          this.stats = message[2] as MetricSample[];
+          this.statsWaiters.get(id)?.();
+          this.statsWaiters.delete(id);
+        } else this.onMessage(message);
+      }
+    });
+  }
+
+  refreshStats(): Promise<void> {
+    if (this.replaced || this.dead || this.stopped !== null) return Promise.resolve();
+    const id = this.nextStatsRequest++;
+    return new Promise<void>((resolve) => {
+      this.statsWaiters.set(id, resolve);
+      this.outbox.send([Op.StatsRequest, id]);
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const resolve of this.statsWaiters.values()) resolve();
+      this.statsWaiters.clear();
+      await this.worker.terminate();
+      this.onStop();
+    })();
+    return this.stopped;
+  }
+}
