@@ -3,7 +3,9 @@
 // is the one test that installs from the npm registry (assemblyscript, as-pect, tsx), as a user does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -22,7 +24,7 @@ function run(command: string, args: string[], cwd: string): SpawnSyncReturns<str
   return result;
 }
 
-test("npm pack, then init + npm install + npm test in a new project passes", { timeout: 600_000 }, () => {
+test("npm pack, then init + npm install + npm test in a new project passes, and its proxy serves the filter", { timeout: 600_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), "pwas-published-"));
   try {
     // Build dist/ in a copy of the tracked files, so the checkout's bin keeps running src/.
@@ -43,7 +45,46 @@ test("npm pack, then init + npm install + npm test in a new project passes", { t
     const tested = run(npm, ["test"], project);
     assert.match(tested.stdout, /✓ build\/myfilter\.wasm/);
     assert.match(tested.stdout, /# fail 0/);
+
+    // The installed CLI (bundled dist/, filters in a worker thread) serves the filter on real HTTP.
+    const port = await freePort();
+    const proxy = spawn(process.execPath, [join(project, "node_modules", "proxy-wasm-as", "bin", "proxy-wasm-as.js"), "run", "--wasm", "build/myfilter.wasm", "--listen", `127.0.0.1:${port}`, "--admin", "off"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    proxy.stdout.on("data", (chunk) => (output += chunk));
+    proxy.stderr.on("data", (chunk) => (output += chunk));
+    try {
+      const response = await fetchWhenUp(`http://127.0.0.1:${port}/hello`, () => output);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-greeting"), "hello from myfilter");
+    } finally {
+      proxy.kill("SIGTERM");
+      await once(proxy, "close");
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Polls until the proxy answers (it compiles the module first), at most 60 s. */
+async function fetchWhenUp(url: string, output: () => string): Promise<Response> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the proxy did not answer at ${url}:\n${output()}`, { cause: error });
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    }
+  }
+}
