@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -51,6 +51,32 @@ describe("proxy-wasm-as build", () => {
     assert.equal(code, 1);
     assert.match(cli.out.stderr, /ERROR TS2304: Cannot find name 'nope'\./);
     assert.match(cli.out.stderr, /✗ build failed: 1 compile error\(s\)\n$/);
+  });
+
+  it("compiles only the entry given, not the asconfig's own entries as well", async () => {
+    const withEntries = mkdtempSync(join(tmpdir(), "pwas-build-entries-"));
+    try {
+      mkdirSync(join(withEntries, "assembly"));
+      writeFileSync(
+        join(withEntries, "asconfig.json"),
+        JSON.stringify({
+          entries: ["assembly/index.ts"],
+          targets: { release: { optimizeLevel: 1, noAssert: true } },
+          options: { runtime: "stub", exportStart: "_initialize", use: ["abort="] },
+        }),
+      );
+      const marker = "export function proxy_abi_version_0_2_1(): void {}\nexport function malloc(size: usize): usize { return heap.alloc(size); }\n";
+      writeFileSync(join(withEntries, "assembly/index.ts"), `${marker}export function from_index(): void {}\n`);
+      writeFileSync(join(withEntries, "assembly/other.ts"), `${marker}export function from_other(): void {}\n`);
+      const cli = captureIo(withEntries);
+      assert.equal(await main(["build", "assembly/other.ts", "-o", "build/other.wasm"], cli.io), 0, cli.out.stderr);
+      const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(withEntries, "build/other.wasm")))).map((e) => e.name);
+      assert.ok(exports.includes("from_other"), exports.join(", "));
+      assert.ok(!exports.includes("from_index"), exports.join(", "));
+      assert.deepEqual(readdirSync(withEntries).filter((name) => name.startsWith(".asconfig")), [], "the temporary config is removed");
+    } finally {
+      rmSync(withEntries, { recursive: true, force: true });
+    }
   });
 
   it("exits 1 when the entry does not exist", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeModule, loadCheckedModule, ModuleLoadError } from "../../host/module";
@@ -83,17 +83,37 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
 
   // asc is loaded lazily: it is large, and `run`/`init` never need it.
   const asc = (await import("assemblyscript/asc")).default;
-  // Paths are relative to --baseDir, which is also where asc looks for node_modules.
-  const ascArgs = [relative(cwd, entry), "--config", relative(cwd, config), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
-  const { error } = await asc.main(ascArgs, {
-    stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
-    stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
-  } as never);
-  if (error) {
-    io.stderr.write(`✗ build failed: ${error.message}\n`);
-    return null;
+  // asc adds a config's `entries` to the entry given on the command line; the entry asked for must
+  // be the only one, so compile against a copy of the config without them.
+  const effectiveConfig = withoutEntries(config);
+  try {
+    // Paths are relative to --baseDir, which is also where asc looks for node_modules.
+    const ascArgs = [relative(cwd, entry), "--config", relative(cwd, effectiveConfig.path), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
+    const { error } = await asc.main(ascArgs, {
+      stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
+      stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+    } as never);
+    if (error) {
+      io.stderr.write(`✗ build failed: ${error.message}\n`);
+      return null;
+    }
+  } finally {
+    effectiveConfig.dispose();
   }
   return checkBuiltModule(io, outFile);
+}
+
+/**
+ * `config` itself when it lists no `entries`; otherwise a temporary copy without them, written
+ * beside it so that its relative `extends` and output paths keep their meaning.
+ */
+function withoutEntries(config: string): { path: string; dispose(): void } {
+  const parsed = JSON.parse(readFileSync(config, "utf8")) as { entries?: unknown };
+  if (parsed.entries === undefined) return { path: config, dispose: () => undefined };
+  delete parsed.entries;
+  const copy = join(dirname(config), `.asconfig.build-${process.pid}-${Date.now()}.json`);
+  writeFileSync(copy, JSON.stringify(parsed));
+  return { path: copy, dispose: () => rmSync(copy, { force: true }) };
 }
 
 /** Runs the host's load checks on a built module and prints size, sha256 and ABI version. */
