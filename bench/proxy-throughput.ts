@@ -3,26 +3,32 @@
  * with no filter, and through a plain Node reverse proxy, measured in one run with autocannon on
  * keep-alive connections against one tiny upstream. The filter's cost is the throughput it takes
  * from the proxy: (1 - rps(add_header) / rps(no filter)) * 100.
+ *
+ * Every proxy under test and the upstream run in their own child process, so none of them shares
+ * an event loop with the load generator (autocannon, in this process) or with each other. The
+ * three targets are measured back to back in each round, every round starts with a warm-up of
+ * each target, and the median of the rounds is reported.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { Agent, createServer, request, type IncomingMessage, type Server } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
+import { cpus } from "node:os";
 import { join } from "node:path";
-import { defaultConfig, type DevProxyConfig } from "../src/proxy/config/dev-proxy-config";
-import { clusterFromUrl } from "../src/proxy/config/load-config-file";
-import { startDevProxy } from "../src/proxy/dev-proxy";
-import { buildWasmFilters } from "../src/proxy/filters/wasm-filters";
-import { ProxyLogger } from "../src/proxy/proxy-logger";
 
 export interface ProxyThroughput {
-  /** (1 - withAddHeader / withoutFilter) * 100. */
+  /** (1 - withAddHeader / withoutFilter) * 100, from the median rps. */
   filterCostPercent: number;
+  /** Median requests per second over the rounds. */
   rps: { withAddHeader: number; withoutFilter: number; plainNodeProxy: number };
   /** withAddHeader / withoutFilter, and withoutFilter / plainNodeProxy. */
   ratios: { addHeaderToNoFilter: number; noFilterToPlainNode: number };
+  /** Every round's rps, in measurement order. */
+  roundsRps: Array<{ withAddHeader: number; withoutFilter: number; plainNodeProxy: number }>;
   seconds: number;
+  warmupSeconds: number;
+  rounds: number;
   connections: number;
+  pipelining: number;
   note: string;
   [key: string]: unknown;
 }
@@ -31,118 +37,176 @@ interface AutocannonResult {
   requests: { average: number };
   non2xx: number;
   errors: number;
+  timeouts: number;
 }
 type Autocannon = (options: { url: string; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>;
 
 const CONNECTIONS = 10;
+const PIPELINING = 1;
 
+/** The upstream: answers every request `200 ok`, keep-alive. Prints its URL on stdout. */
+const UPSTREAM_SCRIPT = `
+import { createServer } from "node:http";
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+    res.end("ok");
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+`;
+
+/** The baseline: a reverse proxy in plain node:http with a keep-alive agent, no filter machinery. */
+const PLAIN_PROXY_SCRIPT = `
+import { Agent, createServer, request } from "node:http";
+const target = new URL(process.argv[1]);
+const agent = new Agent({ keepAlive: true });
+const server = createServer((req, res) => {
+  const upstreamRequest = request(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+    (upstreamResponse) => {
+      res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+      upstreamResponse.pipe(res);
+    },
+  );
+  upstreamRequest.on("error", () => { res.writeHead(502); res.end(); });
+  req.pipe(upstreamRequest);
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+`;
+
+/** A child process serving HTTP, and the URL it printed once listening. */
+interface ServingChild {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `args` with node and waits for its first `listening on http://…` line. Rejects with the
+ * child's stderr when it exits first or does not print it within 60 s.
+ */
+function startServingChild(label: string, args: string[], cwd: string): Promise<ServingChild> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error(`${label}: no "listening on" line within 60 s\n${stderr}`)), 60_000);
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(error);
+    };
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/[0-9.]+:\d+)/.exec(stdout);
+      if (match === null || settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        url: match[1],
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+            // A child that ignores SIGTERM is not allowed to hang the bench.
+            setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+          }),
+      });
+    });
+    child.once("exit", (code, signal) => fail(new Error(`${label} exited (${code ?? signal}) before listening\n${stderr}`)));
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/**
+ * Measures the three targets. Returns null when the add_header example is not built.
+ * `BENCH_PROXY_SECONDS` (default 5) per measurement, `BENCH_PROXY_ROUNDS` (default 3) rounds,
+ * `BENCH_PROXY_WARMUP_SECONDS` (default 2) per target and round; `BENCH_PROXY_CPU_PROF=<dir>`
+ * runs the add_header proxy (and its worker) under `--cpu-prof` writing there.
+ * Throws when a target answers anything but 2xx or errors under load.
+ */
 export async function measureProxyThroughput(root: string): Promise<ProxyThroughput | null> {
   const wasmPath = join(root, "examples", "add_header", "build", "add_header.wasm");
   if (!existsSync(wasmPath)) return null;
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
   const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 5));
-  const quiet = new ProxyLogger({ level: "error", output: { write: () => true } });
+  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 3)));
+  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 2));
+  const profileDir = process.env.BENCH_PROXY_CPU_PROF;
+  const cli = join(root, "bin", "proxy-wasm-as.js");
 
-  const closers: Array<() => Promise<void>> = [];
+  const children: ServingChild[] = [];
   try {
-    const upstream = await listen(
-      createServer((_req, res) => {
-        res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
-        res.end("ok");
-      }),
-    );
-    closers.push(upstream.close);
-
-    const devProxy = async (withFilter: boolean) => {
-      const config: DevProxyConfig = defaultConfig();
-      config.listener.port = 0;
-      config.admin = null;
-      config.echoUpstream = false;
-      config.logLevel = "error";
-      config.clusters.push(clusterFromUrl("upstream", upstream.url, "bench"));
-      if (withFilter) {
-        config.filters = [
-          {
-            name: "add_header",
-            rootId: "",
-            vmId: "",
-            wasmPath,
-            pluginConfiguration: Buffer.from(JSON.stringify({ name: "x-bench", value: "yes" })),
-            vmConfiguration: Buffer.alloc(0),
-            failurePolicy: "FAIL_CLOSED",
-            allowOnHeadersStopIteration: false,
-          },
-        ];
-      }
-      const proxy = await startDevProxy(config, { logger: quiet, buildFilters: buildWasmFilters });
-      closers.push(() => proxy.close());
-      return proxy.url;
+    const upstream = await startServingChild("upstream", ["--input-type=module", "-e", UPSTREAM_SCRIPT], root);
+    children.push(upstream);
+    const devProxyArgs = ["run", "--listen", "127.0.0.1:0", "--admin", "off", "--log-level", "error", "--upstream", upstream.url];
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    const targets = {
+      withAddHeader: await startServingChild(
+        "dev proxy with add_header",
+        [...profile, cli, ...devProxyArgs, "--wasm", wasmPath, "--name", "add_header", "--plugin-config", JSON.stringify({ name: "x-bench", value: "yes" })],
+        root,
+      ),
+      withoutFilter: await startServingChild("dev proxy without filter", [cli, ...devProxyArgs], root),
+      plainNodeProxy: await startServingChild("plain node proxy", ["--input-type=module", "-e", PLAIN_PROXY_SCRIPT, upstream.url], root),
     };
-    const withAddHeaderUrl = await devProxy(true);
-    const withoutFilterUrl = await devProxy(false);
-    const plain = await startPlainNodeProxy(upstream.url);
-    closers.push(plain.close);
+    children.push(...Object.values(targets));
 
-    const measure = async (url: string): Promise<number> => {
-      // A short warm-up so JIT tiers and connection pools are in place before measuring.
-      await autocannon({ url, connections: CONNECTIONS, duration: 1, pipelining: 1 });
-      const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+    const run = async (url: string, duration: number): Promise<number> => {
+      const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: PIPELINING });
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+        throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts under load`);
+      }
       return result.requests.average;
     };
-    const withAddHeader = await measure(withAddHeaderUrl);
-    const withoutFilter = await measure(withoutFilterUrl);
-    const plainNodeProxy = await measure(plain.url);
+    const names = Object.keys(targets) as Array<keyof typeof targets>;
+    const roundsRps: ProxyThroughput["roundsRps"] = [];
+    for (let round = 0; round < rounds; round++) {
+      const rps = { withAddHeader: 0, withoutFilter: 0, plainNodeProxy: 0 };
+      for (const name of names) {
+        // JIT tiers, the worker's VM and the upstream connection pools settle before measuring.
+        await run(targets[name].url, warmupSeconds);
+        rps[name] = await run(targets[name].url, seconds);
+      }
+      roundsRps.push(rps);
+    }
+
     const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+    const withAddHeader = median(roundsRps.map((r) => r.withAddHeader));
+    const withoutFilter = median(roundsRps.map((r) => r.withoutFilter));
+    const plainNodeProxy = median(roundsRps.map((r) => r.plainNodeProxy));
     return {
       filterCostPercent: round((1 - withAddHeader / withoutFilter) * 100),
       rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
       ratios: { addHeaderToNoFilter: round(withAddHeader / withoutFilter, 3), noFilterToPlainNode: round(withoutFilter / plainNodeProxy, 3) },
+      roundsRps: roundsRps.map((r) => ({ withAddHeader: round(r.withAddHeader), withoutFilter: round(r.withoutFilter), plainNodeProxy: round(r.plainNodeProxy) })),
       seconds,
+      warmupSeconds,
+      rounds,
       connections: CONNECTIONS,
-      note: "autocannon, keep-alive, one after the other in this process; the dev proxy runs the filter on one worker thread (--concurrency 1)",
+      pipelining: PIPELINING,
+      note:
+        `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
+        `child process; the three targets back to back per round, each warmed up first; median of ${rounds} rounds. ` +
+        `The dev proxy runs the filter on one worker thread (--concurrency 1). Machine: ${cpus().length} cores shared by the load ` +
+        `generator, the upstream and the proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
     };
   } finally {
-    for (const close of closers.reverse()) await close();
+    for (const child of children.reverse()) await child.stop();
   }
-}
-
-/** The baseline: a reverse proxy in plain node:http with a keep-alive agent, no filter machinery. */
-async function startPlainNodeProxy(upstreamUrl: string): Promise<{ url: string; close(): Promise<void> }> {
-  const target = new URL(upstreamUrl);
-  const agent = new Agent({ keepAlive: true });
-  const server = createServer((req, res) => {
-    const upstreamRequest = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
-      (upstreamResponse: IncomingMessage) => {
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        upstreamResponse.pipe(res);
-      },
-    );
-    upstreamRequest.on("error", () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstreamRequest);
-  });
-  const listening = await listen(server);
-  return {
-    url: listening.url,
-    close: async () => {
-      await listening.close();
-      agent.destroy();
-    },
-  };
-}
-
-async function listen(server: Server): Promise<{ url: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -68,7 +68,13 @@ export class PluginHost {
   /** A new HTTP stream on the current VM (reloading first if due). */
   httpStream(sink: HttpStreamSink, options: Omit<HttpStreamOptions, "failurePolicy"> = {}): HttpStream {
     this.maybeReload();
-    return new HttpStream(this.plugin, sink, { ...options, failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed" });
+    // Named fields rather than a spread: this runs for every request.
+    return new HttpStream(this.plugin, sink, {
+      properties: options.properties,
+      connectionId: options.connectionId,
+      protocol: options.protocol,
+      failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed",
+    });
   }
 
   /** A new TCP connection on the current VM (reloading first if due). */

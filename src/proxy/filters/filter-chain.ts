@@ -22,57 +22,133 @@ export function buildFilterChain(
   ends: HttpFilterSink,
   info: HttpStreamInfo,
 ): HttpFilterStream {
-  const filters: HttpFilterStream[] = new Array(factories.length);
-  let closed = false;
+  // No filter: the chain's entry is the ends themselves (finish has nothing to do).
+  if (factories.length === 0) return new EmptyChain(ends);
+  return new FilterChain(factories, ends, info);
+}
 
-  // The request-side target of filter i is filter i+1 (or the upstream); the response-side
-  // target is filter i-1 (or the downstream).
-  const sinkFor = (index: number): HttpFilterSink => {
-    const next = (): HttpFilterStream | HttpFilterSink => (index + 1 < filters.length ? filters[index + 1] : ends);
-    const previous = (): HttpFilterStream | HttpFilterSink => (index > 0 ? filters[index - 1] : ends);
-    return {
-      requestHeaders: (h, end) => !closed && next().requestHeaders(h, end),
-      requestBody: (c, end) => !closed && next().requestBody(c, end),
-      requestTrailers: (t) => !closed && next().requestTrailers(t),
-      responseHeaders: (h, end) => !closed && previous().responseHeaders(h, end),
-      responseBody: (c, end) => !closed && previous().responseBody(c, end),
-      responseTrailers: (t) => !closed && previous().responseTrailers(t),
-      localReply: (reply) => !closed && encodeLocalReply(index, reply),
-      reset: (reason) => !closed && ends.reset(reason),
-    };
-  };
+/** A chain without filters. */
+class EmptyChain implements HttpFilterStream {
+  constructor(private readonly ends: HttpFilterSink) {}
+  requestHeaders(h: HeaderList, end: boolean): void {
+    this.ends.requestHeaders(h, end);
+  }
+  requestBody(c: Buffer, end: boolean): void {
+    this.ends.requestBody(c, end);
+  }
+  requestTrailers(t: HeaderList): void {
+    this.ends.requestTrailers(t);
+  }
+  responseHeaders(h: HeaderList, end: boolean): void {
+    this.ends.responseHeaders(h, end);
+  }
+  responseBody(c: Buffer, end: boolean): void {
+    this.ends.responseBody(c, end);
+  }
+  responseTrailers(t: HeaderList): void {
+    this.ends.responseTrailers(t);
+  }
+  finish(): void {}
+}
 
-  // Every filter from `from` down to 0 sees the reply as response events.
-  const encodeLocalReply = (from: number, reply: LocalReply): void => {
-    const target = filters[from] as HttpFilterStream | undefined;
+/**
+ * A chain of one or more filters. Classes rather than closures: a stream is built for every
+ * request, and a link object per filter is all it allocates besides the filters themselves.
+ */
+class FilterChain implements HttpFilterStream {
+  readonly filters: HttpFilterStream[];
+  closed = false;
+
+  constructor(
+    factories: readonly HttpFilterFactory[],
+    readonly ends: HttpFilterSink,
+    info: HttpStreamInfo,
+  ) {
+    this.filters = new Array(factories.length);
+    for (let i = 0; i < factories.length; i++) this.filters[i] = factories[i].createStream(new ChainLink(this, i), info);
+  }
+
+  requestHeaders(h: HeaderList, end: boolean): void {
+    this.filters[0].requestHeaders(h, end);
+  }
+  requestBody(c: Buffer, end: boolean): void {
+    this.filters[0].requestBody(c, end);
+  }
+  requestTrailers(t: HeaderList): void {
+    this.filters[0].requestTrailers(t);
+  }
+  responseHeaders(h: HeaderList, end: boolean): void {
+    this.filters[this.filters.length - 1].responseHeaders(h, end);
+  }
+  responseBody(c: Buffer, end: boolean): void {
+    this.filters[this.filters.length - 1].responseBody(c, end);
+  }
+  responseTrailers(t: HeaderList): void {
+    this.filters[this.filters.length - 1].responseTrailers(t);
+  }
+  finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Envoy destroys filters in chain order.
+    for (const filter of this.filters) filter.finish();
+  }
+
+  /** Every filter from `from` down to 0 sees the reply as response events. */
+  encodeLocalReply(from: number, reply: LocalReply): void {
+    const target = this.filters[from] as HttpFilterStream | undefined;
     if (target === undefined) {
-      ends.localReply(reply);
+      this.ends.localReply(reply);
       return;
     }
     const headers = localReplyHeaders(reply);
     const hasBody = reply.body.length > 0;
     target.responseHeaders(headers, !hasBody);
     if (hasBody) target.responseBody(reply.body, true);
-  };
+  }
+}
 
-  for (let i = 0; i < factories.length; i++) filters[i] = factories[i].createStream(sinkFor(i), info);
-  const first = (): HttpFilterStream | HttpFilterSink => (filters.length > 0 ? filters[0] : ends);
-  const last = (): HttpFilterStream | HttpFilterSink => (filters.length > 0 ? filters[filters.length - 1] : ends);
+/**
+ * The sink of filter `index`: its request-side target is filter index+1 (or the upstream), its
+ * response-side target filter index-1 (or the downstream). Nothing passes once the chain closed.
+ */
+class ChainLink implements HttpFilterSink {
+  constructor(
+    private readonly chain: FilterChain,
+    private readonly index: number,
+  ) {}
 
-  return {
-    requestHeaders: (h, end) => first().requestHeaders(h, end),
-    requestBody: (c, end) => first().requestBody(c, end),
-    requestTrailers: (t) => first().requestTrailers(t),
-    responseHeaders: (h, end) => last().responseHeaders(h, end),
-    responseBody: (c, end) => last().responseBody(c, end),
-    responseTrailers: (t) => last().responseTrailers(t),
-    finish: () => {
-      if (closed) return;
-      closed = true;
-      // Envoy destroys filters in chain order.
-      for (const filter of filters) filter.finish();
-    },
-  };
+  private next(): HttpFilterStream | HttpFilterSink {
+    return this.index + 1 < this.chain.filters.length ? this.chain.filters[this.index + 1] : this.chain.ends;
+  }
+
+  private previous(): HttpFilterStream | HttpFilterSink {
+    return this.index > 0 ? this.chain.filters[this.index - 1] : this.chain.ends;
+  }
+
+  requestHeaders(h: HeaderList, end: boolean): void {
+    if (!this.chain.closed) this.next().requestHeaders(h, end);
+  }
+  requestBody(c: Buffer, end: boolean): void {
+    if (!this.chain.closed) this.next().requestBody(c, end);
+  }
+  requestTrailers(t: HeaderList): void {
+    if (!this.chain.closed) this.next().requestTrailers(t);
+  }
+  responseHeaders(h: HeaderList, end: boolean): void {
+    if (!this.chain.closed) this.previous().responseHeaders(h, end);
+  }
+  responseBody(c: Buffer, end: boolean): void {
+    if (!this.chain.closed) this.previous().responseBody(c, end);
+  }
+  responseTrailers(t: HeaderList): void {
+    if (!this.chain.closed) this.previous().responseTrailers(t);
+  }
+  localReply(reply: LocalReply): void {
+    if (!this.chain.closed) this.chain.encodeLocalReply(this.index, reply);
+  }
+  reset(reason: string): void {
+    if (!this.chain.closed) this.chain.ends.reset(reason);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import type { HttpStreamSink } from "../../host/drivers/http-stream";
+import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import { HeaderMap } from "../../host/header-map";
 import { loadCheckedModule } from "../../host/module";
@@ -156,30 +156,14 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
     const host = this.host;
     this.liveStreams.set(host, (this.liveStreams.get(host) ?? 0) + 1);
-    const stream = host.httpStream(driverSink(sink), {
-      protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
-      properties: {
-        source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
-        destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
-      },
-    });
-    let finished = false;
-    return {
-      requestHeaders: (headers, endOfStream) => void stream.requestHeaders(toHeaderMap(headers), endOfStream),
-      requestBody: (chunk, endOfStream) => void stream.requestBody(chunk, endOfStream),
-      requestTrailers: (trailers) => void stream.requestTrailers(toHeaderMap(trailers)),
-      responseHeaders: (headers, endOfStream) => void stream.responseHeaders(toHeaderMap(headers), endOfStream),
-      responseBody: (chunk, endOfStream) => void stream.responseBody(chunk, endOfStream),
-      responseTrailers: (trailers) => void stream.responseTrailers(toHeaderMap(trailers)),
-      finish: () => {
-        if (finished) return;
-        finished = true;
-        stream.complete();
-        const left = (this.liveStreams.get(host) ?? 1) - 1;
-        this.liveStreams.set(host, left);
-        if (left === 0 && host !== this.host) this.retire(host);
-      },
-    };
+    return new WasmFilterStream(this, host, sink, info);
+  }
+
+  /** A stream on `host` finished: a host that is no longer current retires with its last stream. */
+  streamFinished(host: PluginHost): void {
+    const left = (this.liveStreams.get(host) ?? 1) - 1;
+    this.liveStreams.set(host, left);
+    if (left === 0 && host !== this.host) this.retire(host);
   }
 
   private boot(): PluginHost {
@@ -209,28 +193,121 @@ function fileIdentity(path: string): string {
   return `${stat.mtimeMs}:${stat.size}`;
 }
 
-/** Adapts the driver's sink (HeaderMap, Uint8Array) to the proxy's chain sink (pairs, Buffer). */
-function driverSink(sink: HttpFilterSink): HttpStreamSink {
-  return {
-    upstreamHeaders: (headers, endOfStream) => sink.requestHeaders(toHeaderList(headers), endOfStream),
-    upstreamData: (data, endOfStream) => sink.requestBody(asBuffer(data), endOfStream),
-    upstreamTrailers: (trailers) => sink.requestTrailers(toHeaderList(trailers)),
-    downstreamHeaders: (headers, endOfStream) => sink.responseHeaders(toHeaderList(headers), endOfStream),
-    downstreamData: (data, endOfStream) => sink.responseBody(asBuffer(data), endOfStream),
-    downstreamTrailers: (trailers) => sink.responseTrailers(toHeaderList(trailers)),
-    reset: (details) => sink.reset(details),
-  };
+/**
+ * One stream of a Wasm filter: the chain's events go into the host's HttpStream driver, and what
+ * the driver lets through goes to the chain's sink, converted between the proxy's header pairs
+ * (strings, Buffers) and the host's HeaderMap (bytes). One object per stream serves as both
+ * ends, so a stream costs no closures.
+ */
+class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
+  private readonly stream: HttpStream;
+  private finished = false;
+
+  constructor(
+    private readonly filter: ReloadableWasmFilter,
+    private readonly host: PluginHost,
+    private readonly sink: HttpFilterSink,
+    info: HttpStreamInfo,
+  ) {
+    this.stream = host.httpStream(this, {
+      protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
+      properties: {
+        source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
+        destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
+      },
+    });
+  }
+
+  // The chain's side (HttpFilterStream).
+  requestHeaders(headers: HeaderList, endOfStream: boolean): void {
+    this.stream.requestHeaders(toHeaderMap(headers), endOfStream);
+  }
+  requestBody(chunk: Buffer, endOfStream: boolean): void {
+    this.stream.requestBody(chunk, endOfStream);
+  }
+  requestTrailers(trailers: HeaderList): void {
+    this.stream.requestTrailers(toHeaderMap(trailers));
+  }
+  responseHeaders(headers: HeaderList, endOfStream: boolean): void {
+    this.stream.responseHeaders(toHeaderMap(headers), endOfStream);
+  }
+  responseBody(chunk: Buffer, endOfStream: boolean): void {
+    this.stream.responseBody(chunk, endOfStream);
+  }
+  responseTrailers(trailers: HeaderList): void {
+    this.stream.responseTrailers(toHeaderMap(trailers));
+  }
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stream.complete();
+    this.filter.streamFinished(this.host);
+  }
+
+  // The driver's side (HttpStreamSink).
+  upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
+    this.sink.requestHeaders(toHeaderList(headers), endOfStream);
+  }
+  upstreamData(data: Uint8Array, endOfStream: boolean): void {
+    this.sink.requestBody(asBuffer(data), endOfStream);
+  }
+  upstreamTrailers(trailers: HeaderMap): void {
+    this.sink.requestTrailers(toHeaderList(trailers));
+  }
+  downstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
+    this.sink.responseHeaders(toHeaderList(headers), endOfStream);
+  }
+  downstreamData(data: Uint8Array, endOfStream: boolean): void {
+    this.sink.responseBody(asBuffer(data), endOfStream);
+  }
+  downstreamTrailers(trailers: HeaderMap): void {
+    this.sink.responseTrailers(toHeaderList(trailers));
+  }
+  reset(details: string): void {
+    this.sink.reset(details);
+  }
+}
+
+// Header names repeat on every request; their bytes are shared (HeaderMap never writes into the
+// arrays it holds, clone() already shares them), so each name is encoded once. Bounded, so a
+// client sending ever new names cannot grow it without limit.
+const NAME_BYTES_LIMIT = 512;
+const nameBytes = new Map<string, Uint8Array>();
+
+function headerNameBytes(name: string): Uint8Array {
+  let bytes = nameBytes.get(name);
+  if (bytes === undefined) {
+    bytes = latin1Bytes(name);
+    if (nameBytes.size < NAME_BYTES_LIMIT) nameBytes.set(name, bytes);
+  }
+  return bytes;
 }
 
 // Node hands header text over as latin1 (one char per byte), so latin1 keeps non-UTF-8 bytes intact.
+function latin1Bytes(text: string): Uint8Array {
+  if (text.length > 64) return Buffer.from(text, "latin1");
+  // A short string is cheaper to copy by hand than through Buffer.from (pool slice + FastBuffer).
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function latin1String(bytes: Uint8Array): string {
+  if (bytes.length > 64) return asBuffer(bytes).toString("latin1");
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 function toHeaderMap(headers: HeaderList): HeaderMap {
   const map = new HeaderMap();
-  for (const [name, value] of headers) map.add(Buffer.from(name, "latin1"), Buffer.from(value, "latin1"));
+  for (let i = 0; i < headers.length; i++) map.add(headerNameBytes(headers[i][0]), latin1Bytes(headers[i][1]));
   return map;
 }
 
 function toHeaderList(headers: HeaderMap): HeaderList {
-  return headers.pairs().map(([name, value]) => [asBuffer(name).toString("latin1"), asBuffer(value).toString("latin1")]);
+  const pairs = headers.pairs();
+  const list: HeaderList = new Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) list[i] = [latin1String(pairs[i][0]), latin1String(pairs[i][1])];
+  return list;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

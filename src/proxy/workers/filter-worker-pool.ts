@@ -8,7 +8,7 @@ import type { LogLevelName } from "../proxy-logger";
 import type { MetricSample } from "../proxy-stats";
 import { CallbackWatch, GUARD_SLOTS } from "./callback-guard";
 import { SharedStateService } from "./shared-state-service";
-import { Op, Outbox, type FilterWorkerInit, type WorkerMessage } from "./worker-protocol";
+import { Op, Outbox, RECORD_SIZE, type FilterWorkerInit, type WorkerBatch } from "./worker-protocol";
 import { WorkerFilterStream } from "./worker-filter-stream";
 
 /**
@@ -71,7 +71,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
     const slot = this.slots[this.next];
     this.next = (this.next + 1) % this.slots.length;
-    const stream = new WorkerFilterStream(this.nextStreamId++, sink, info, (message) => slot.outbox.send(message), (done) => slot.streams.delete(done.id));
+    const stream = new WorkerFilterStream(this.nextStreamId++, sink, info, slot.send, slot.forget);
     if (slot.dead) {
       // The worker could not be replaced: every stream meets the failure policy at once.
       queueMicrotask(() => stream.fail(this.policy));
@@ -81,7 +81,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   }
 
   setLogLevel(level: LogLevelName): void {
-    for (const slot of this.slots) slot.outbox.send([Op.SetLogLevel, 0, level]);
+    for (const slot of this.slots) slot.outbox.send(Op.SetLogLevel, 0, level);
   }
 
   async close(): Promise<void> {
@@ -155,10 +155,10 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       transferList: [stateChannel.port2],
     });
     const slot = new WorkerSlot(worker, new CallbackWatch(new Int32Array(guardCells), config.callbackTimeLimitMs));
-    const stopServing = this.shared.serve(stateChannel.port1, new Int32Array(stateFlag), (targetId, token) => slot.outbox.send([Op.QueueReady, targetId, token]));
+    const stopServing = this.shared.serve(stateChannel.port1, new Int32Array(stateFlag), (targetId, token) => slot.outbox.send(Op.QueueReady, targetId, token));
     slot.onStop = stopServing;
-    slot.onMessage = (message) => {
-      if (message[0] === Op.Log) logger.output.write(message[2] as string);
+    slot.onMessage = (op, _id, a) => {
+      if (op === Op.Log) logger.output.write(a as string);
     };
     worker.on("exit", () => {
       stopServing();
@@ -190,7 +190,12 @@ class WorkerSlot {
   /** Could not start: streams given to it fail at once. */
   dead = false;
   onStop: () => void = () => {};
-  onMessage: (message: WorkerMessage) => void = () => {};
+  onMessage: (op: number, id: number, a: unknown) => void = () => {};
+  /** How this slot's streams send to the worker (one shared function, not one closure per stream). */
+  readonly send = (op: number, id: number, a?: unknown, b?: unknown): void => this.outbox.send(op, id, a, b);
+  readonly forget = (stream: WorkerFilterStream): void => {
+    this.streams.delete(stream.id);
+  };
   private readonly statsWaiters = new Map<number, () => void>();
   private nextStatsRequest = 1;
   private stopped: Promise<void> | null = null;
@@ -206,17 +211,19 @@ class WorkerSlot {
     // A rejection nobody awaits yet must not crash the process.
     this.ready.catch(() => {});
     worker.on("exit", (code) => settle.reject(new Error(`filter worker exited with code ${code} before it was ready`)));
-    worker.on("message", (batch: WorkerMessage[]) => {
-      for (const message of batch) {
-        const [op, id = 0] = message;
-        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(message);
+    worker.on("message", (batch: WorkerBatch) => {
+      for (let i = 0; i < batch.length; i += RECORD_SIZE) {
+        const op = batch[i] as number;
+        const id = batch[i + 1] as number;
+        const a = batch[i + 2];
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
         else if (op === Op.Ready) settle.resolve();
-        else if (op === Op.BootFailed) settle.reject(new Error(message[2] as string));
+        else if (op === Op.BootFailed) settle.reject(new Error(a as string));
         else if (op === Op.Stats) {
-          this.stats = message[2] as MetricSample[];
+          this.stats = a as MetricSample[];
           this.statsWaiters.get(id)?.();
           this.statsWaiters.delete(id);
-        } else this.onMessage(message);
+        } else this.onMessage(op, id, a);
       }
     });
   }
@@ -226,7 +233,7 @@ class WorkerSlot {
     const id = this.nextStatsRequest++;
     return new Promise<void>((resolve) => {
       this.statsWaiters.set(id, resolve);
-      this.outbox.send([Op.StatsRequest, id]);
+      this.outbox.send(Op.StatsRequest, id);
     });
   }
 

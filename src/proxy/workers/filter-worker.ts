@@ -7,14 +7,27 @@ import { parentPort, threadId, workerData } from "node:worker_threads";
 import type { ClusterConfig } from "../config/dev-proxy-config";
 import type { FilterChainHandle } from "../dev-proxy";
 import { buildFilterChain } from "../filters/filter-chain";
-import type { HttpFilterSink, HttpFilterStream, HttpStreamInfo, LocalReply } from "../filters/http-filter";
+import type { HttpFilterSink, HttpFilterStream, LocalReply } from "../filters/http-filter";
 import { buildInProcessWasmFilters } from "../filters/wasm-filters";
 import type { HeaderList } from "../header-list";
 import { ProxyLogger, type LogLevelName } from "../proxy-logger";
 import { ProxyStats } from "../proxy-stats";
 import { CallbackGuard } from "./callback-guard";
 import { RemoteQueueRegistry, RemoteSharedDataStore, SharedStateLine } from "./shared-state-client";
-import { asBuffer, Op, Outbox, transferable, type FilterWorkerInit, type WorkerMessage } from "./worker-protocol";
+import {
+  asBuffer,
+  flattenHeaders,
+  Op,
+  Outbox,
+  RECORD_SIZE,
+  transferable,
+  unflattenHeaders,
+  unflattenStreamInfo,
+  type FilterWorkerInit,
+  type FlatHeaders,
+  type FlatStreamInfo,
+  type WorkerBatch,
+} from "./worker-protocol";
 
 const port = parentPort!;
 const init = workerData as FilterWorkerInit;
@@ -24,7 +37,7 @@ const logger = new ProxyLogger({
   level: init.logLevel,
   colour: init.colour,
   thread: String(threadId),
-  output: { write: (text: string) => outbox.send([Op.Log, 0, text]) },
+  output: { write: (text: string) => outbox.send(Op.Log, 0, text) },
 });
 const stats = new ProxyStats();
 const line = new SharedStateLine(init.statePort, new Int32Array(init.stateFlag));
@@ -32,9 +45,9 @@ const queues = new RemoteQueueRegistry(line);
 const streams = new Map<number, HttpFilterStream>();
 let filters: FilterChainHandle | null = null;
 // Messages that arrive while the VMs are still starting wait here.
-const early: WorkerMessage[][] = [];
+const early: WorkerBatch[] = [];
 
-port.on("message", (batch: WorkerMessage[]) => {
+port.on("message", (batch: WorkerBatch) => {
   if (filters === null) early.push(batch);
   else guard.run(() => handleBatch(batch));
 });
@@ -57,41 +70,41 @@ try {
     },
     { sharedData: new RemoteSharedDataStore(line), queues, guard: (work) => guard.run(work) },
   );
-  outbox.send([Op.Ready]);
+  outbox.send(Op.Ready);
   for (const batch of early.splice(0)) guard.run(() => handleBatch(batch));
 } catch (error) {
-  outbox.send([Op.BootFailed, 0, (error as Error).message]);
+  outbox.send(Op.BootFailed, 0, (error as Error).message);
 }
 
-function handleBatch(batch: WorkerMessage[]): void {
-  for (const message of batch) {
+function handleBatch(batch: WorkerBatch): void {
+  for (let i = 0; i < batch.length; i += RECORD_SIZE) {
     try {
-      handle(message);
+      handle(batch[i] as number, batch[i + 1] as number, batch[i + 2], batch[i + 3]);
     } catch (error) {
-      logger.log("main", "error", `worker failed on a message (op ${message[0]}): ${(error as Error).stack ?? error}`);
+      logger.log("main", "error", `worker failed on a message (op ${batch[i]}): ${(error as Error).stack ?? error}`);
     }
   }
 }
 
-function handle([op, id = 0, a, b]: WorkerMessage): void {
+function handle(op: number, id: number, a: unknown, b: unknown): void {
   if (op === Op.Open) {
-    streams.set(id, buildFilterChain(filters!.current(), sinkToMain(id), a as HttpStreamInfo));
+    streams.set(id, buildFilterChain(filters!.current(), new SinkToMain(id), unflattenStreamInfo(a as FlatStreamInfo)));
     return;
   }
   const stream = streams.get(id);
   switch (op) {
     case Op.RequestHeaders:
-      return stream?.requestHeaders(a as HeaderList, b as boolean);
+      return stream?.requestHeaders(unflattenHeaders(a as FlatHeaders), b as boolean);
     case Op.RequestBody:
       return stream?.requestBody(asBuffer(a as Uint8Array), b as boolean);
     case Op.RequestTrailers:
-      return stream?.requestTrailers(a as HeaderList);
+      return stream?.requestTrailers(unflattenHeaders(a as FlatHeaders));
     case Op.ResponseHeaders:
-      return stream?.responseHeaders(a as HeaderList, b as boolean);
+      return stream?.responseHeaders(unflattenHeaders(a as FlatHeaders), b as boolean);
     case Op.ResponseBody:
       return stream?.responseBody(asBuffer(a as Uint8Array), b as boolean);
     case Op.ResponseTrailers:
-      return stream?.responseTrailers(a as HeaderList);
+      return stream?.responseTrailers(unflattenHeaders(a as FlatHeaders));
     case Op.Finish:
       streams.delete(id);
       return stream?.finish();
@@ -101,20 +114,35 @@ function handle([op, id = 0, a, b]: WorkerMessage): void {
       logger.level = a as LogLevelName;
       return filters!.setLogLevel?.(a as LogLevelName);
     case Op.StatsRequest:
-      return outbox.send([Op.Stats, id, stats.snapshot()]);
+      return outbox.send(Op.Stats, id, stats.snapshot());
   }
 }
 
-/** Where this worker's chain sends what it lets through: back to the main thread. */
-function sinkToMain(id: number): HttpFilterSink {
-  return {
-    requestHeaders: (headers, endOfStream) => outbox.send([Op.RequestHeaders, id, headers, endOfStream]),
-    requestBody: (chunk, endOfStream) => outbox.send([Op.RequestBody, id, transferable(chunk), endOfStream]),
-    requestTrailers: (trailers) => outbox.send([Op.RequestTrailers, id, trailers]),
-    responseHeaders: (headers, endOfStream) => outbox.send([Op.ResponseHeaders, id, headers, endOfStream]),
-    responseBody: (chunk, endOfStream) => outbox.send([Op.ResponseBody, id, transferable(chunk), endOfStream]),
-    responseTrailers: (trailers) => outbox.send([Op.ResponseTrailers, id, trailers]),
-    localReply: (reply: LocalReply) => outbox.send([Op.LocalReply, id, { ...reply, body: transferable(reply.body) }]),
-    reset: (reason) => outbox.send([Op.Reset, id, reason]),
-  };
+/** Where this worker's chain sends what it lets through for stream `id`: back to the main thread. */
+class SinkToMain implements HttpFilterSink {
+  constructor(private readonly id: number) {}
+  requestHeaders(headers: HeaderList, endOfStream: boolean): void {
+    outbox.send(Op.RequestHeaders, this.id, flattenHeaders(headers), endOfStream);
+  }
+  requestBody(chunk: Buffer, endOfStream: boolean): void {
+    outbox.send(Op.RequestBody, this.id, transferable(chunk), endOfStream);
+  }
+  requestTrailers(trailers: HeaderList): void {
+    outbox.send(Op.RequestTrailers, this.id, flattenHeaders(trailers));
+  }
+  responseHeaders(headers: HeaderList, endOfStream: boolean): void {
+    outbox.send(Op.ResponseHeaders, this.id, flattenHeaders(headers), endOfStream);
+  }
+  responseBody(chunk: Buffer, endOfStream: boolean): void {
+    outbox.send(Op.ResponseBody, this.id, transferable(chunk), endOfStream);
+  }
+  responseTrailers(trailers: HeaderList): void {
+    outbox.send(Op.ResponseTrailers, this.id, flattenHeaders(trailers));
+  }
+  localReply(reply: LocalReply): void {
+    outbox.send(Op.LocalReply, this.id, { ...reply, body: transferable(reply.body) });
+  }
+  reset(reason: string): void {
+    outbox.send(Op.Reset, this.id, reason);
+  }
 }

@@ -2,9 +2,7 @@ import type { FailurePolicy } from "../config/dev-proxy-config";
 import { localReplyHeaders } from "../filters/filter-chain";
 import type { HttpFilterSink, HttpFilterStream, HttpStreamInfo, LocalReply } from "../filters/http-filter";
 import type { HeaderList } from "../header-list";
-import { asBuffer, Op, transferable, type WorkerMessage } from "./worker-protocol";
-
-type Event = (sink: HttpFilterSink) => void;
+import { asBuffer, flattenHeaders, flattenStreamInfo, Op, transferable, unflattenHeaders, type FlatHeaders } from "./worker-protocol";
 
 /**
  * The main thread's end of one stream that a worker filters. Events go to the worker as
@@ -18,9 +16,10 @@ export class WorkerFilterStream implements HttpFilterStream {
   private finished = false;
   /** After a failure: "bypass" passes events straight on, "dead" drops them. */
   private mode: "worker" | "bypass" | "dead" = "worker";
-  // What the worker has not passed on yet, replayed by a fail-open bypass.
-  private unforwardedRequest: Event[] | null = [];
-  private unforwardedResponse: Event[] | null = [];
+  // What the worker has not passed on yet, replayed by a fail-open bypass: flat `op, payload,
+  // endOfStream` triples (no closure per event), null once the worker passed that side's headers.
+  private unforwardedRequest: unknown[] | null = [];
+  private unforwardedResponse: unknown[] | null = [];
   private requestEndedAtWorker = false;
   private responseSentToWorker = false;
 
@@ -28,65 +27,65 @@ export class WorkerFilterStream implements HttpFilterStream {
     readonly id: number,
     private readonly sink: HttpFilterSink,
     private readonly info: HttpStreamInfo,
-    private readonly send: (message: WorkerMessage) => void,
+    private readonly send: (op: number, id: number, a?: unknown, b?: unknown) => void,
     private readonly onFinish: (stream: WorkerFilterStream) => void,
   ) {}
 
   requestHeaders(headers: HeaderList, endOfStream: boolean): void {
-    this.forward([Op.RequestHeaders, this.id, headers, endOfStream], (sink) => sink.requestHeaders(headers, endOfStream), "request");
+    this.forward(Op.RequestHeaders, headers, endOfStream, this.unforwardedRequest);
   }
 
   requestBody(chunk: Buffer, endOfStream: boolean): void {
-    this.forward([Op.RequestBody, this.id, transferable(chunk), endOfStream], (sink) => sink.requestBody(chunk, endOfStream), "request");
+    this.forward(Op.RequestBody, chunk, endOfStream, this.unforwardedRequest);
   }
 
   requestTrailers(trailers: HeaderList): void {
-    this.forward([Op.RequestTrailers, this.id, trailers], (sink) => sink.requestTrailers(trailers), "request");
+    this.forward(Op.RequestTrailers, trailers, undefined, this.unforwardedRequest);
   }
 
   responseHeaders(headers: HeaderList, endOfStream: boolean): void {
     this.responseSentToWorker = true;
-    this.forward([Op.ResponseHeaders, this.id, headers, endOfStream], (sink) => sink.responseHeaders(headers, endOfStream), "response");
+    this.forward(Op.ResponseHeaders, headers, endOfStream, this.unforwardedResponse);
   }
 
   responseBody(chunk: Buffer, endOfStream: boolean): void {
     this.responseSentToWorker = true;
-    this.forward([Op.ResponseBody, this.id, transferable(chunk), endOfStream], (sink) => sink.responseBody(chunk, endOfStream), "response");
+    this.forward(Op.ResponseBody, chunk, endOfStream, this.unforwardedResponse);
   }
 
   responseTrailers(trailers: HeaderList): void {
     this.responseSentToWorker = true;
-    this.forward([Op.ResponseTrailers, this.id, trailers], (sink) => sink.responseTrailers(trailers), "response");
+    this.forward(Op.ResponseTrailers, trailers, undefined, this.unforwardedResponse);
   }
 
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.mode === "worker" && this.opened) this.send([Op.Finish, this.id]);
+    if (this.mode === "worker" && this.opened) this.send(Op.Finish, this.id);
     this.onFinish(this);
   }
 
-  /** A message from the worker's chain for this stream. */
-  deliver([op, , a, b]: WorkerMessage): void {
+  /** A record `op, a, b` from the worker's chain for this stream. */
+  deliver(op: number, a: unknown, b: unknown): void {
     if (this.mode !== "worker" || this.finished) return;
     switch (op) {
       case Op.RequestHeaders:
         this.unforwardedRequest = null;
         this.requestEndedAtWorker = b as boolean;
-        return this.sink.requestHeaders(a as HeaderList, b as boolean);
+        return this.sink.requestHeaders(unflattenHeaders(a as FlatHeaders), b as boolean);
       case Op.RequestBody:
         this.requestEndedAtWorker = b as boolean;
         return this.sink.requestBody(asBuffer(a as Uint8Array), b as boolean);
       case Op.RequestTrailers:
         this.requestEndedAtWorker = true;
-        return this.sink.requestTrailers(a as HeaderList);
+        return this.sink.requestTrailers(unflattenHeaders(a as FlatHeaders));
       case Op.ResponseHeaders:
         this.unforwardedResponse = null;
-        return this.sink.responseHeaders(a as HeaderList, b as boolean);
+        return this.sink.responseHeaders(unflattenHeaders(a as FlatHeaders), b as boolean);
       case Op.ResponseBody:
         return this.sink.responseBody(asBuffer(a as Uint8Array), b as boolean);
       case Op.ResponseTrailers:
-        return this.sink.responseTrailers(a as HeaderList);
+        return this.sink.responseTrailers(unflattenHeaders(a as FlatHeaders));
       case Op.LocalReply: {
         const reply = a as LocalReply;
         return this.sink.localReply({ ...reply, body: asBuffer(reply.body) });
@@ -105,12 +104,12 @@ export class WorkerFilterStream implements HttpFilterStream {
     if (policy === "FAIL_OPEN") {
       if (this.unforwardedRequest !== null) {
         this.mode = "bypass";
-        for (const event of this.unforwardedRequest) event(this.sink);
+        this.replay(this.unforwardedRequest);
         return "bypass";
       }
       if (this.requestEndedAtWorker && (!this.responseSentToWorker || this.unforwardedResponse !== null)) {
         this.mode = "bypass";
-        for (const event of this.unforwardedResponse ?? []) event(this.sink);
+        if (this.unforwardedResponse !== null) this.replay(this.unforwardedResponse);
         return "bypass";
       }
     } else if (this.unforwardedResponse !== null) {
@@ -125,16 +124,38 @@ export class WorkerFilterStream implements HttpFilterStream {
     return "reset";
   }
 
-  private forward(message: WorkerMessage, event: Event, side: "request" | "response"): void {
+  private forward(op: number, payload: HeaderList | Buffer, endOfStream: boolean | undefined, unforwarded: unknown[] | null): void {
     if (this.finished) return;
-    if (this.mode === "bypass") return event(this.sink);
+    if (this.mode === "bypass") return this.emit(op, payload, endOfStream);
     if (this.mode === "dead") return;
-    const unforwarded = side === "request" ? this.unforwardedRequest : this.unforwardedResponse;
-    unforwarded?.push(event);
+    unforwarded?.push(op, payload, endOfStream);
     if (!this.opened) {
       this.opened = true;
-      this.send([Op.Open, this.id, this.info]);
+      this.send(Op.Open, this.id, flattenStreamInfo(this.info));
     }
-    this.send(message);
+    const wire = op === Op.RequestBody || op === Op.ResponseBody ? transferable(payload as Buffer) : flattenHeaders(payload as HeaderList);
+    this.send(op, this.id, wire, endOfStream);
+  }
+
+  private replay(events: unknown[]): void {
+    for (let i = 0; i < events.length; i += 3) this.emit(events[i] as number, events[i + 1] as HeaderList | Buffer, events[i + 2] as boolean);
+  }
+
+  /** Passes one event straight to the sink (bypass). */
+  private emit(op: number, payload: HeaderList | Buffer, endOfStream: boolean | undefined): void {
+    switch (op) {
+      case Op.RequestHeaders:
+        return this.sink.requestHeaders(payload as HeaderList, endOfStream as boolean);
+      case Op.RequestBody:
+        return this.sink.requestBody(payload as Buffer, endOfStream as boolean);
+      case Op.RequestTrailers:
+        return this.sink.requestTrailers(payload as HeaderList);
+      case Op.ResponseHeaders:
+        return this.sink.responseHeaders(payload as HeaderList, endOfStream as boolean);
+      case Op.ResponseBody:
+        return this.sink.responseBody(payload as Buffer, endOfStream as boolean);
+      case Op.ResponseTrailers:
+        return this.sink.responseTrailers(payload as HeaderList);
+    }
   }
 }
