@@ -33,21 +33,7 @@ export class GrpcCalloutClient {
       if (!callout.settled && !callout.cancelled) deliver();
     };
     const session = this.sessionFor(cluster);
-    const headers: Record<string, string | string[]> = {
-      [constants.HTTP2_HEADER_METHOD]: "POST",
-      [constants.HTTP2_HEADER_PATH]: `/${callout.serviceName}/${callout.methodName}`,
-      [constants.HTTP2_HEADER_AUTHORITY]: cluster.name,
-      [constants.HTTP2_HEADER_SCHEME]: "http",
-      "content-type": "application/grpc",
-      te: "trailers",
-    };
-    for (const [name, value] of callout.initialMetadata.toArray()) {
-      if (name.startsWith(":")) continue;
-      const previous = headers[name];
-      headers[name] = previous === undefined ? value : [...[previous].flat(), value];
-    }
-    if (callout.timeoutMs > 0) headers["grpc-timeout"] = `${callout.timeoutMs}m`;
-    const stream = session.request(headers);
+    const stream = session.request(requestHeaders(callout, cluster));
     this.inFlight.set(callout, () => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
