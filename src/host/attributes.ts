@@ -92,7 +92,7 @@ export function topLevelAttribute(context: Context, name: string): PropertyValue
       return info === null ? undefined : info.connectionId;
   }
   if (info !== null) {
-    const stored = info.filterState.get(name);
+    const stored = info.filterState?.get(name);
     if (stored !== undefined) return stored;
     if (Object.prototype.hasOwnProperty.call(info.overrides, name)) return info.overrides[name];
   }

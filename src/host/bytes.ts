@@ -11,13 +11,32 @@ export const EMPTY_BYTES = new Uint8Array(0);
 /** Anything the public APIs accept where bytes are meant. Strings are encoded as UTF-8. */
 export type BytesLike = string | Uint8Array;
 
+// Header names and values are short ASCII almost always; below this length a hand-written loop
+// beats TextEncoder/TextDecoder (which cross into C++ and allocate twice), and it gives the same
+// result for ASCII. Anything else goes through the real codec.
+const SHORT_TEXT = 128;
+
 export function toBytes(value: BytesLike): Uint8Array {
-  return typeof value === "string" ? encoder.encode(value) : value;
+  if (typeof value !== "string") return value;
+  const length = value.length;
+  if (length === 0) return new Uint8Array(0);
+  if (length > SHORT_TEXT) return encoder.encode(value);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x80) return encoder.encode(value);
+    out[i] = code;
+  }
+  return out;
 }
 
 /** Decodes UTF-8; invalid sequences become U+FFFD, which is fine for display and matching. */
 export function bytesToString(bytes: Uint8Array): string {
-  return bytes.length === 0 ? "" : decoder.decode(bytes);
+  const length = bytes.length;
+  if (length === 0) return "";
+  if (length > SHORT_TEXT) return decoder.decode(bytes);
+  for (let i = 0; i < length; i++) if (bytes[i] >= 0x80) return decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** Lower-cases ASCII letters only, as Envoy's `LowerCaseString` does; other bytes are kept. */

@@ -1,6 +1,11 @@
 /**
  * An ordered, multi-valued header (or metadata) map with Envoy's semantics (reference §5.5):
  * keys are lower-cased on every operation, duplicates are kept in insertion order.
+ *
+ * Maps are built and read for every request, so this class avoids per-call allocations: names
+ * given as strings are encoded and lower-cased once and the bytes shared (see `nameBytes`), and
+ * `clone()` shares the entry list until either side changes it. The byte arrays a map holds are
+ * never written to, by this class or by the host; callers must not write into them either.
  */
 import { asciiLower, bytesEqual, bytesToString, toBytes, type BytesLike } from "./bytes";
 import type { BytePair } from "./pairs";
@@ -10,23 +15,42 @@ export type HeadersInit =
   | ReadonlyArray<readonly [BytesLike, BytesLike]>
   | Readonly<Record<string, BytesLike | readonly BytesLike[]>>;
 
+// Lower-cased name bytes by the name as given. Bounded, so ever new names (a client making them
+// up) cannot grow it without limit; past the bound names are encoded per call as before.
+const NAME_CACHE_LIMIT = 1024;
+const nameCache = new Map<string, Uint8Array>();
+
+/** `key` as lower-cased bytes; string keys come from the cache, so the result must not be written to. */
+function nameBytes(key: BytesLike): Uint8Array {
+  if (typeof key !== "string") return asciiLower(key);
+  let bytes = nameCache.get(key);
+  if (bytes === undefined) {
+    bytes = asciiLower(toBytes(key));
+    if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(key, bytes);
+  }
+  return bytes;
+}
+
 export class HeaderMap {
   private entries: [Uint8Array, Uint8Array][] = [];
+  /** True while `entries` may be seen by another map (after `clone`): copy before changing it. */
+  private shared = false;
 
   /** Builds a map from pairs or an object, lower-casing keys. */
   static from(init: HeadersInit | HeaderMap | undefined): HeaderMap {
+    if (init === undefined) return new HeaderMap();
+    if (init instanceof HeaderMap) return init.clone();
     const map = new HeaderMap();
-    if (init === undefined) return map;
-    if (init instanceof HeaderMap) {
-      map.entries = init.entries.map(([k, v]) => [k, v]);
-      return map;
-    }
     if (Array.isArray(init)) {
-      for (const [k, v] of init as ReadonlyArray<readonly [BytesLike, BytesLike]>) map.add(toBytes(k), toBytes(v));
+      const list = init as ReadonlyArray<readonly [BytesLike, BytesLike]>;
+      for (let i = 0; i < list.length; i++) map.add(list[i][0], list[i][1]);
     } else {
-      for (const [k, v] of Object.entries(init as Record<string, BytesLike | readonly BytesLike[]>)) {
-        if (Array.isArray(v)) for (const each of v as readonly BytesLike[]) map.add(toBytes(k), toBytes(each));
-        else map.add(toBytes(k), toBytes(v as BytesLike));
+      const record = init as Record<string, BytesLike | readonly BytesLike[]>;
+      for (const k in record) {
+        if (!Object.prototype.hasOwnProperty.call(record, k)) continue;
+        const v = record[k];
+        if (Array.isArray(v)) for (const each of v as readonly BytesLike[]) map.add(k, each);
+        else map.add(k, v as BytesLike);
       }
     }
     return map;
@@ -34,7 +58,7 @@ export class HeaderMap {
 
   static fromPairs(pairs: readonly BytePair[]): HeaderMap {
     const map = new HeaderMap();
-    for (const [k, v] of pairs) map.add(k, v);
+    for (let i = 0; i < pairs.length; i++) map.add(pairs[i][0], pairs[i][1]);
     return map;
   }
 
@@ -44,56 +68,72 @@ export class HeaderMap {
 
   /** Envoy's `byteSize()`: the sum of key and value lengths (what `proxy_get_header_map_size` returns). */
   get byteSize(): number {
+    const entries = this.entries;
     let total = 0;
-    for (const [k, v] of this.entries) total += k.length + v.length;
+    for (let i = 0; i < entries.length; i++) total += entries[i][0].length + entries[i][1].length;
     return total;
   }
 
   /** The first value stored under `key`, or undefined. */
   get(key: BytesLike): Uint8Array | undefined {
-    const wanted = asciiLower(toBytes(key));
-    for (const [k, v] of this.entries) if (bytesEqual(k, wanted)) return v;
+    const wanted = nameBytes(key);
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (bytesEqual(entries[i][0], wanted)) return entries[i][1];
     return undefined;
   }
 
   /** Every value stored under `key`, in order. */
   getAll(key: BytesLike): Uint8Array[] {
-    const wanted = asciiLower(toBytes(key));
-    return this.entries.filter(([k]) => bytesEqual(k, wanted)).map(([, v]) => v);
+    const wanted = nameBytes(key);
+    const values: Uint8Array[] = [];
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (bytesEqual(entries[i][0], wanted)) values.push(entries[i][1]);
+    return values;
   }
 
   add(key: BytesLike, value: BytesLike): void {
-    this.entries.push([asciiLower(toBytes(key)), toBytes(value)]);
+    this.own().push([nameBytes(key), toBytes(value)]);
   }
 
   /** Sets `key` to exactly this value: the first occurrence keeps its position, others go. */
   replace(key: BytesLike, value: BytesLike): void {
-    const wanted = asciiLower(toBytes(key));
-    const index = this.entries.findIndex(([k]) => bytesEqual(k, wanted));
-    if (index < 0) {
-      this.entries.push([wanted, toBytes(value)]);
+    const wanted = nameBytes(key);
+    const entries = this.own();
+    let index = 0;
+    while (index < entries.length && !bytesEqual(entries[index][0], wanted)) index++;
+    if (index === entries.length) {
+      entries.push([wanted, toBytes(value)]);
       return;
     }
-    this.entries[index] = [wanted, toBytes(value)];
-    this.entries = this.entries.filter(([k], i) => i === index || !bytesEqual(k, wanted));
+    entries[index] = [wanted, toBytes(value)];
+    removeFrom(entries, wanted, index + 1);
   }
 
   remove(key: BytesLike): void {
-    const wanted = asciiLower(toBytes(key));
-    this.entries = this.entries.filter(([k]) => !bytesEqual(k, wanted));
+    const wanted = nameBytes(key);
+    const entries = this.entries;
+    let first = 0;
+    while (first < entries.length && !bytesEqual(entries[first][0], wanted)) first++;
+    if (first === entries.length) return;
+    removeFrom(this.own(), wanted, first);
   }
 
   clear(): void {
     this.entries = [];
+    this.shared = false;
   }
 
+  /** The entries in order; valid until the map is next changed. */
   pairs(): readonly BytePair[] {
     return this.entries;
   }
 
   /** The map as [name, value] strings (UTF-8 decoded), for assertions and display. */
   toArray(): [string, string][] {
-    return this.entries.map(([k, v]) => [bytesToString(k), bytesToString(v)]);
+    const entries = this.entries;
+    const out: [string, string][] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) out[i] = [bytesToString(entries[i][0]), bytesToString(entries[i][1])];
+    return out;
   }
 
   /** First value of `key` decoded as UTF-8, or undefined. */
@@ -102,7 +142,31 @@ export class HeaderMap {
     return value === undefined ? undefined : bytesToString(value);
   }
 
+  /** An independent copy; O(1) until one of the two maps is changed. */
   clone(): HeaderMap {
-    return HeaderMap.from(this);
+    const copy = new HeaderMap();
+    copy.entries = this.entries;
+    copy.shared = true;
+    this.shared = true;
+    return copy;
   }
+
+  /** The entry list, made private to this map first if a clone shares it. */
+  private own(): [Uint8Array, Uint8Array][] {
+    if (this.shared) {
+      this.entries = this.entries.slice();
+      this.shared = false;
+    }
+    return this.entries;
+  }
+}
+
+/** Removes, in place and keeping order, every entry named `name` at or after `from`. */
+function removeFrom(entries: [Uint8Array, Uint8Array][], name: Uint8Array, from: number): void {
+  let kept = from;
+  for (let i = from; i < entries.length; i++) {
+    if (bytesEqual(entries[i][0], name)) continue;
+    entries[kept++] = entries[i];
+  }
+  entries.length = kept;
 }

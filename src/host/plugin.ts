@@ -82,7 +82,7 @@ export class Plugin {
     const vm = this.vm;
     const context = new Context(vm.allocateContextId(), kind, this.info, this.root);
     vm.addContext(context);
-    vm.invoke("proxy_on_context_create", vm.callback("proxy_on_context_create"), context, context.id, this.root.id);
+    vm.invoke("proxy_on_context_create", vm.streamCallbacks.contextCreate, context, context.id, this.root.id);
     return context;
   }
 

@@ -12,6 +12,12 @@ export interface TimerHandle {
 export interface Scheduler {
   /** Wall-clock time in nanoseconds since the Unix epoch. */
   nowNanos(): bigint;
+  /**
+   * Optional: the same time as `nowNanos` in whole milliseconds, `Number(nowNanos() / 1_000_000n)`
+   * exactly, for clocks that can give it without BigInt arithmetic (the stream drivers read the
+   * clock on every request). When absent, callers compute it from `nowNanos`.
+   */
+  nowMillis?(): number;
   /** Monotonic time in nanoseconds (arbitrary origin). */
   monotonicNanos(): bigint;
   /** Runs `fire` once after `delayMs`. */
@@ -19,6 +25,11 @@ export interface Scheduler {
   cancelTimer(handle: TimerHandle): void;
   /** Runs `task` soon, never inside the current call stack. */
   post(task: () => void): void;
+}
+
+/** Wall-clock milliseconds of `scheduler`, as `Number(nowNanos() / 1_000_000n)`. */
+export function wallClockMs(scheduler: Scheduler): number {
+  return scheduler.nowMillis !== undefined ? scheduler.nowMillis() : Number(scheduler.nowNanos() / 1_000_000n);
 }
 
 interface PendingTimer {
@@ -122,6 +133,10 @@ export class RealScheduler implements Scheduler {
 
   nowNanos(): bigint {
     return BigInt(Date.now()) * 1_000_000n;
+  }
+
+  nowMillis(): number {
+    return Date.now();
   }
 
   monotonicNanos(): bigint {

@@ -23,8 +23,11 @@ export interface StreamInfo {
   destinationAddress: string;
   /** `response.code_details`. */
   responseCodeDetails: string;
-  /** Values set with `proxy_set_property`, keyed by the path bytes (decoded) Envoy stores as `wasm.<path>`. */
-  readonly filterState: Map<string, Uint8Array>;
+  /**
+   * Values set with `proxy_set_property`, keyed by the path bytes (decoded) Envoy stores as
+   * `wasm.<path>`; null until the first one is set (most streams never set any).
+   */
+  filterState: Map<string, Uint8Array> | null;
   /** Per-stream property overrides supplied by the test or proxy. */
   overrides: PropertyTree;
 }
@@ -43,7 +46,7 @@ export function newStreamInfo(startTimeMs: number, connectionId: number, overrid
     sourceAddress: "127.0.0.1:40000",
     destinationAddress: "127.0.0.1:10000",
     responseCodeDetails: "",
-    filterState: new Map(),
+    filterState: null,
     overrides,
   };
 }

@@ -48,6 +48,23 @@ export interface StrictViolation {
 
 type Export = (...args: number[]) => number | undefined;
 
+/**
+ * The exports every HTTP stream calls, looked up once per VM so a request reads fields instead
+ * of looking names up; undefined where the module does not export one.
+ */
+export interface StreamCallbackExports {
+  readonly contextCreate: Export | undefined;
+  readonly requestHeaders: Export | undefined;
+  readonly requestBody: Export | undefined;
+  readonly requestTrailers: Export | undefined;
+  readonly responseHeaders: Export | undefined;
+  readonly responseBody: Export | undefined;
+  readonly responseTrailers: Export | undefined;
+  readonly log: Export | undefined;
+  readonly done: Export | undefined;
+  readonly delete: Export | undefined;
+}
+
 /** Where hostcalls may be made from. */
 const enum Restriction {
   None = 0,
@@ -66,6 +83,9 @@ export class Vm {
   readonly onCallback: CallbackObserver | undefined;
   readonly strictViolations: StrictViolation[] = [];
   readonly functionNames: ReadonlyMap<number, string>;
+
+  /** The per-stream callbacks, resolved at instantiation. */
+  readonly streamCallbacks: StreamCallbackExports;
 
   /** Live contexts by id (the VM context 0 is not in here). */
   readonly contexts = new Map<number, Context>();
@@ -93,7 +113,8 @@ export class Vm {
   private u8: Uint8Array;
   private view: DataView;
   private readonly allocator: Export;
-  private readonly exportsByName: Record<string, Export | undefined>;
+  /** The module's function exports by name (a Map: the exports object is slow to index by name). */
+  private readonly functionExports = new Map<string, Export>();
   private nextContextId = 1;
   private current: Context;
   private effective: Context | null = null;
@@ -139,7 +160,22 @@ export class Vm {
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
-    this.exportsByName = exported as Record<string, Export | undefined>;
+    for (const name of Object.keys(exported)) {
+      const value = exported[name];
+      if (typeof value === "function") this.functionExports.set(name, value as Export);
+    }
+    this.streamCallbacks = {
+      contextCreate: this.callback("proxy_on_context_create"),
+      requestHeaders: this.callback("proxy_on_request_headers"),
+      requestBody: this.callback("proxy_on_request_body"),
+      requestTrailers: this.callback("proxy_on_request_trailers"),
+      responseHeaders: this.callback("proxy_on_response_headers"),
+      responseBody: this.callback("proxy_on_response_body"),
+      responseTrailers: this.callback("proxy_on_response_trailers"),
+      log: this.callback("proxy_on_log"),
+      done: this.callback("proxy_on_done"),
+      delete: this.callback("proxy_on_delete"),
+    };
     const allocator = (exported.malloc ?? exported.proxy_on_memory_allocate) as Export | undefined;
     if (typeof allocator !== "function") throw new Error("Wasm module is missing malloc function.");
     this.allocator = allocator;
@@ -147,8 +183,7 @@ export class Vm {
 
   /** A callback export by name, or undefined when the module does not export it. */
   callback(name: string): Export | undefined {
-    const fn = this.exportsByName[name];
-    return typeof fn === "function" ? fn : undefined;
+    return this.functionExports.get(name);
   }
 
   get failed(): boolean {
@@ -218,7 +253,7 @@ export class Vm {
    */
   deleteContext(context: Context): void {
     if (context.deleted) return;
-    this.invoke("proxy_on_delete", this.callback("proxy_on_delete"), context, context.id);
+    this.invoke("proxy_on_delete", this.streamCallbacks.delete, context, context.id);
     context.deleted = true;
     if (context.tickTimer !== null) this.process.scheduler.cancelTimer(context.tickTimer);
     context.tickTimer = null;
@@ -351,17 +386,24 @@ export class Vm {
 
   // ---------------------------------------------------------------- memory
 
-  private bytesView(): Uint8Array {
-    // Growing memory detaches the old buffer, which makes its views empty.
-    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) {
-      this.u8 = new Uint8Array(this.memory.buffer);
-      this.view = new DataView(this.memory.buffer);
-    }
-    return this.u8;
+  /**
+   * Makes `u8`/`view` cover the whole current memory. Reading `memory.buffer` costs a call into
+   * V8 each time, so this runs only when a view looks stale: growing a (non-shared) memory
+   * detaches the old buffer, which empties its views, and an access past the view's end may
+   * just mean the memory grew.
+   */
+  private refreshViews(): void {
+    const buffer = this.memory.buffer;
+    if (this.u8.buffer === buffer && this.u8.byteLength === buffer.byteLength) return;
+    this.u8 = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
   }
 
   private checkRange(pointer: number, size: number): void {
-    if (pointer + size > this.bytesView().length) throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+    if (this.u8.byteLength === 0 || pointer + size > this.u8.length) {
+      this.refreshViews();
+      if (pointer + size > this.u8.length) throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+    }
   }
 
   /** A copy of `[pointer, pointer + size)`; (0, 0) is the empty value. Throws MemoryAccessError. */
@@ -370,7 +412,12 @@ export class Vm {
     size >>>= 0;
     if (size === 0) return EMPTY_BYTES;
     this.checkRange(pointer, size);
-    return this.u8.slice(pointer, pointer + size);
+    const u8 = this.u8;
+    // Header names and values are short; a plain loop copies them faster than slice().
+    if (size > 64) return u8.slice(pointer, pointer + size);
+    const copy = new Uint8Array(size);
+    for (let i = 0; i < size; i++) copy[i] = u8[pointer + i];
+    return copy;
   }
 
   /** The range decoded as UTF-8. Throws MemoryAccessError. */

@@ -29,6 +29,46 @@ export class SideRecord {
   }
 }
 
+/** Records what the driver lets through into the two sides (one object per stream, no closures). */
+class RecordingSink implements HttpStreamSink {
+  constructor(
+    private readonly up: SideRecord,
+    private readonly down: SideRecord,
+  ) {}
+
+  upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
+    this.up.headers = headers.toArray();
+    this.up.ended = endOfStream;
+  }
+
+  upstreamData(data: Uint8Array, endOfStream: boolean): void {
+    this.up.bodyBytes = concatBytes(this.up.bodyBytes, data);
+    this.up.ended = endOfStream;
+  }
+
+  upstreamTrailers(trailers: HeaderMap): void {
+    this.up.trailers = trailers.toArray();
+    this.up.ended = true;
+  }
+
+  downstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
+    this.down.headers = headers.toArray();
+    this.down.ended = endOfStream;
+  }
+
+  downstreamData(data: Uint8Array, endOfStream: boolean): void {
+    this.down.bodyBytes = concatBytes(this.down.bodyBytes, data);
+    this.down.ended = endOfStream;
+  }
+
+  downstreamTrailers(trailers: HeaderMap): void {
+    this.down.trailers = trailers.toArray();
+    this.down.ended = true;
+  }
+
+  reset(): void {}
+}
+
 export interface FrameOptions {
   readonly endOfStream?: boolean;
 }
@@ -41,36 +81,7 @@ export class HttpStreamHandle {
   readonly stream: HttpStream;
 
   constructor(create: (sink: HttpStreamSink) => HttpStream, private readonly afterEach: () => void) {
-    const up = this.upstream;
-    const down = this.downstream;
-    const sink: HttpStreamSink = {
-      upstreamHeaders: (h, eos) => {
-        up.headers = h.toArray();
-        up.ended = eos;
-      },
-      upstreamData: (d, eos) => {
-        up.bodyBytes = concatBytes(up.bodyBytes, d);
-        up.ended = eos;
-      },
-      upstreamTrailers: (t) => {
-        up.trailers = t.toArray();
-        up.ended = true;
-      },
-      downstreamHeaders: (h, eos) => {
-        down.headers = h.toArray();
-        down.ended = eos;
-      },
-      downstreamData: (d, eos) => {
-        down.bodyBytes = concatBytes(down.bodyBytes, d);
-        down.ended = eos;
-      },
-      downstreamTrailers: (t) => {
-        down.trailers = t.toArray();
-        down.ended = true;
-      },
-      reset: () => undefined,
-    };
-    this.stream = create(sink);
+    this.stream = create(new RecordingSink(this.upstream, this.downstream));
   }
 
   private after<T>(value: T): T {

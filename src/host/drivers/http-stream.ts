@@ -13,8 +13,12 @@ import { HeaderMap } from "../header-map";
 import type { Plugin } from "../plugin";
 import { newStreamInfo, type StreamInfo } from "../stream-info";
 import type { PropertyTree } from "../plugin-info";
+import { wallClockMs } from "../scheduler";
 import { CLOSE_STREAM_DETAILS, FAIL_STREAM_DETAILS, type FailurePolicy } from "../failure-policy";
 import { dataStatus, headersStatus, trailersStatus, type DataStatus, type HeadersStatus, type TrailersStatus } from "./filter-status";
+
+/** Overrides of a stream that has none; shared, as nothing writes into a stream's overrides. */
+const EMPTY_PROPERTIES: PropertyTree = Object.freeze({});
 
 /** Where the driver sends traffic. Every method is called synchronously from a driver call. */
 export interface HttpStreamSink {
@@ -82,7 +86,7 @@ export class HttpStream implements PendingActionHandler {
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
     this.failurePolicy = options.failurePolicy ?? "fail_closed";
-    this.streamInfo = newStreamInfo(Number(plugin.vm.process.scheduler.nowNanos() / 1_000_000n), options.connectionId ?? 1, options.properties ?? {});
+    this.streamInfo = newStreamInfo(wallClockMs(plugin.vm.process.scheduler), options.connectionId ?? 1, options.properties ?? EMPTY_PROPERTIES);
     if (options.protocol !== undefined) this.streamInfo.protocol = options.protocol;
   }
 
@@ -142,7 +146,7 @@ export class HttpStream implements PendingActionHandler {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    this.streamInfo.endTimeMs = Number(this.vm.process.scheduler.nowNanos() / 1_000_000n);
+    this.streamInfo.endTimeMs = wallClockMs(this.vm.process.scheduler);
     const context = this.context;
     if (context === null || context.deleted) return;
     const vm = this.vm;
@@ -153,9 +157,9 @@ export class HttpStream implements PendingActionHandler {
       context.headerMaps[MapType.ResponseHeaders] = this.response.headers;
       context.headerMaps[MapType.ResponseTrailers] = this.response.trailers;
       context.inLogPhase = true;
-      vm.invoke("proxy_on_log", vm.callback("proxy_on_log"), context, context.id);
+      vm.invoke("proxy_on_log", vm.streamCallbacks.log, context, context.id);
       context.clearAvailability();
-      vm.invoke("proxy_on_done", vm.callback("proxy_on_done"), context, context.id);
+      vm.invoke("proxy_on_done", vm.streamCallbacks.done, context, context.id);
     }
     vm.deleteContext(context);
     context.driver = null;
@@ -216,8 +220,10 @@ export class HttpStream implements PendingActionHandler {
     const headers = direction.headers!;
     context.headerMaps[direction.headersMap] = headers;
     context.writableMaps |= 1 << direction.headersMap;
-    const name = direction.isRequest ? "proxy_on_request_headers" : "proxy_on_response_headers";
-    const result = vm.invoke(name, vm.callback(name), context, context.id, headers.size, direction.ended ? 1 : 0);
+    const callbacks = vm.streamCallbacks;
+    const result = direction.isRequest
+      ? vm.invoke("proxy_on_request_headers", callbacks.requestHeaders, context, context.id, headers.size, direction.ended ? 1 : 0)
+      : vm.invoke("proxy_on_response_headers", callbacks.responseHeaders, context, context.id, headers.size, direction.ended ? 1 : 0);
     if (this.precheck()) return this.suppressed ? "StopAllIterationAndWatermark" : this.passOn(direction, "Continue");
     let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
     if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";
@@ -262,8 +268,10 @@ export class HttpStream implements PendingActionHandler {
       context.headerMaps[direction.trailersMap] = addedTrailers;
       context.writableMaps |= 1 << direction.trailersMap;
     }
-    const name = direction.isRequest ? "proxy_on_request_body" : "proxy_on_response_body";
-    const result = vm.invoke(name, vm.callback(name), context, context.id, view.length, endOfStream ? 1 : 0);
+    const callbacks = vm.streamCallbacks;
+    const result = direction.isRequest
+      ? vm.invoke("proxy_on_request_body", callbacks.requestBody, context, context.id, view.length, endOfStream ? 1 : 0)
+      : vm.invoke("proxy_on_response_body", callbacks.responseBody, context, context.id, view.length, endOfStream ? 1 : 0);
     context.headerMaps[direction.trailersMap] = null;
     context.writableMaps &= ~(1 << direction.trailersMap);
     if (addedTrailers !== null && addedTrailers.size > 0) direction.trailers = addedTrailers;
@@ -316,8 +324,10 @@ export class HttpStream implements PendingActionHandler {
     const trailers = direction.trailers!;
     context.headerMaps[direction.trailersMap] = trailers;
     context.writableMaps |= 1 << direction.trailersMap;
-    const name = direction.isRequest ? "proxy_on_request_trailers" : "proxy_on_response_trailers";
-    const result = vm.invoke(name, vm.callback(name), context, context.id, trailers.size);
+    const callbacks = vm.streamCallbacks;
+    const result = direction.isRequest
+      ? vm.invoke("proxy_on_request_trailers", callbacks.requestTrailers, context, context.id, trailers.size)
+      : vm.invoke("proxy_on_response_trailers", callbacks.responseTrailers, context, context.id, trailers.size);
     if (this.precheck()) {
       if (!this.suppressed) this.passOn(direction, "Continue");
       return this.suppressed ? "StopIteration" : "Continue";

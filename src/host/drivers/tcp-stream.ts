@@ -21,6 +21,7 @@ import type { Context, PendingActionHandler } from "../context";
 import type { Plugin } from "../plugin";
 import type { PropertyTree } from "../plugin-info";
 import { newStreamInfo } from "../stream-info";
+import { wallClockMs } from "../scheduler";
 import type { FailurePolicy } from "../failure-policy";
 
 export interface TcpStreamSink {
@@ -94,7 +95,7 @@ export class TcpStream implements PendingActionHandler {
     if (this.failed()) return this.closed ? "StopIteration" : "Continue";
     const context = this.plugin.createStreamContext("tcp");
     context.driver = this;
-    context.streamInfo = newStreamInfo(Number(this.vm.process.scheduler.nowNanos() / 1_000_000n), context.id, this.properties);
+    context.streamInfo = newStreamInfo(wallClockMs(this.vm.process.scheduler), context.id, this.properties);
     this.context = context;
     const result = this.vm.invoke("proxy_on_new_connection", this.vm.callback("proxy_on_new_connection"), context, context.id);
     if (this.failed()) return this.closed ? "StopIteration" : "Continue";

@@ -39,7 +39,7 @@ export function propertyHostcalls(vm: Vm): HostcallTable {
         const value = vm.readBytes(valuePointer, valueSize);
         const info = vm.activeContext().streamInfo;
         if (info === null) return Result.NotFound;
-        info.filterState.set(path, value);
+        (info.filterState ??= new Map()).set(path, value);
         return Result.Ok;
       } catch (error) {
         return vm.hostcallError(error);

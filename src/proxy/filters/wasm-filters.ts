@@ -1,7 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
 import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
+import { asciiLower } from "../../host/bytes";
 import { HeaderMap } from "../../host/header-map";
+import type { BytePair } from "../../host/pairs";
 import { loadCheckedModule } from "../../host/module";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
@@ -202,6 +204,9 @@ function fileIdentity(path: string): string {
 class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   private readonly stream: HttpStream;
   private finished = false;
+  /** The last request/response headers converted for the driver, to convert them back cheaply. */
+  private requestIn: ConvertedHeaders | null = null;
+  private responseIn: ConvertedHeaders | null = null;
 
   constructor(
     private readonly filter: ReloadableWasmFilter,
@@ -220,22 +225,26 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
 
   // The chain's side (HttpFilterStream).
   requestHeaders(headers: HeaderList, endOfStream: boolean): void {
-    this.stream.requestHeaders(toHeaderMap(headers), endOfStream);
+    const converted = new ConvertedHeaders(headers);
+    this.requestIn = converted;
+    this.stream.requestHeaders(converted.map, endOfStream);
   }
   requestBody(chunk: Buffer, endOfStream: boolean): void {
     this.stream.requestBody(chunk, endOfStream);
   }
   requestTrailers(trailers: HeaderList): void {
-    this.stream.requestTrailers(toHeaderMap(trailers));
+    this.stream.requestTrailers(new ConvertedHeaders(trailers).map);
   }
   responseHeaders(headers: HeaderList, endOfStream: boolean): void {
-    this.stream.responseHeaders(toHeaderMap(headers), endOfStream);
+    const converted = new ConvertedHeaders(headers);
+    this.responseIn = converted;
+    this.stream.responseHeaders(converted.map, endOfStream);
   }
   responseBody(chunk: Buffer, endOfStream: boolean): void {
     this.stream.responseBody(chunk, endOfStream);
   }
   responseTrailers(trailers: HeaderList): void {
-    this.stream.responseTrailers(toHeaderMap(trailers));
+    this.stream.responseTrailers(new ConvertedHeaders(trailers).map);
   }
   finish(): void {
     if (this.finished) return;
@@ -246,7 +255,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
 
   // The driver's side (HttpStreamSink).
   upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
-    this.sink.requestHeaders(toHeaderList(headers), endOfStream);
+    this.sink.requestHeaders(this.requestIn !== null ? this.requestIn.toList(headers) : toHeaderList(headers), endOfStream);
   }
   upstreamData(data: Uint8Array, endOfStream: boolean): void {
     this.sink.requestBody(asBuffer(data), endOfStream);
@@ -255,7 +264,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     this.sink.requestTrailers(toHeaderList(trailers));
   }
   downstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
-    this.sink.responseHeaders(toHeaderList(headers), endOfStream);
+    this.sink.responseHeaders(this.responseIn !== null ? this.responseIn.toList(headers) : toHeaderList(headers), endOfStream);
   }
   downstreamData(data: Uint8Array, endOfStream: boolean): void {
     this.sink.responseBody(asBuffer(data), endOfStream);
@@ -268,19 +277,31 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   }
 }
 
-// Header names repeat on every request; their bytes are shared (HeaderMap never writes into the
-// arrays it holds, clone() already shares them), so each name is encoded once. Bounded, so a
-// client sending ever new names cannot grow it without limit.
-const NAME_BYTES_LIMIT = 512;
+// Header names repeat on every request, so each is encoded once and its bytes shared (HeaderMap
+// never writes into the arrays it holds, and lower-cases names itself, so caching the lower-cased
+// bytes changes nothing). The lower-cased string is kept by the bytes' identity, so names the
+// plugin did not add convert back without decoding. Bounded, so a client sending ever new names
+// cannot grow it without limit.
+const NAME_CACHE_LIMIT = 512;
 const nameBytes = new Map<string, Uint8Array>();
+const nameStrings = new Map<Uint8Array, string>();
 
 function headerNameBytes(name: string): Uint8Array {
   let bytes = nameBytes.get(name);
   if (bytes === undefined) {
-    bytes = latin1Bytes(name);
-    if (nameBytes.size < NAME_BYTES_LIMIT) nameBytes.set(name, bytes);
+    bytes = asciiLower(latin1Bytes(name));
+    if (nameBytes.size < NAME_CACHE_LIMIT && !hasWideChar(name)) {
+      nameBytes.set(name, bytes);
+      nameStrings.set(bytes, latin1String(bytes));
+    }
   }
   return bytes;
+}
+
+/** True when `text` has a character that latin1 cannot carry (so a round trip through bytes would change it). */
+function hasWideChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return true;
+  return false;
 }
 
 // Node hands header text over as latin1 (one char per byte), so latin1 keeps non-UTF-8 bytes intact.
@@ -297,16 +318,55 @@ function latin1String(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
-function toHeaderMap(headers: HeaderList): HeaderMap {
-  const map = new HeaderMap();
-  for (let i = 0; i < headers.length; i++) map.add(headerNameBytes(headers[i][0]), latin1Bytes(headers[i][1]));
-  return map;
+/**
+ * A header list converted into a HeaderMap, remembered so the map converts back cheaply: entries
+ * the plugin left alone keep their original value strings instead of being decoded again.
+ */
+class ConvertedHeaders {
+  /** The map handed to the driver (the plugin may change it). */
+  readonly map: HeaderMap;
+  /** The entries as converted, shared with `map` until the plugin changes it (copy on write). */
+  private readonly original: readonly BytePair[] | null;
+
+  constructor(private readonly list: HeaderList) {
+    const map = new HeaderMap();
+    let exact = true;
+    for (let i = 0; i < list.length; i++) {
+      const value = list[i][1];
+      if (exact && hasWideChar(value)) exact = false;
+      map.add(headerNameBytes(list[i][0]), latin1Bytes(value));
+    }
+    this.map = map;
+    // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
+    this.original = exact ? map.clone().pairs() : null;
+  }
+
+  /** `headers` (this map or any other) as a header list; unchanged values reuse the original strings. */
+  toList(headers: HeaderMap): HeaderList {
+    const pairs = headers.pairs();
+    const list: HeaderList = new Array(pairs.length);
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
+      list[i] = [nameStrings.get(pair[0]) ?? latin1String(pair[0]), this.originalValue(pair, i) ?? latin1String(pair[1])];
+    }
+    return list;
+  }
+
+  private originalValue(pair: BytePair, index: number): string | undefined {
+    const original = this.original;
+    if (original === null) return undefined;
+    // Entries are replaced, never changed in place, so an entry identical to an original one has its value.
+    if (index < original.length && original[index] === pair) return this.list[index][1];
+    if (original.length > 64) return undefined;
+    for (let j = 0; j < original.length; j++) if (original[j] === pair) return this.list[j][1];
+    return undefined;
+  }
 }
 
 function toHeaderList(headers: HeaderMap): HeaderList {
   const pairs = headers.pairs();
   const list: HeaderList = new Array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) list[i] = [latin1String(pairs[i][0]), latin1String(pairs[i][1])];
+  for (let i = 0; i < pairs.length; i++) list[i] = [nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])];
   return list;
 }
 

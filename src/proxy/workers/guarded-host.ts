@@ -1,5 +1,5 @@
 import type { Callout, CalloutUpstream, GrpcCallout, HttpCallout } from "../../host/callouts";
-import type { Scheduler, TimerHandle } from "../../host/scheduler";
+import { wallClockMs, type Scheduler, type TimerHandle } from "../../host/scheduler";
 
 type Guard = <T>(work: () => T) => T;
 
@@ -16,6 +16,10 @@ export class GuardedScheduler implements Scheduler {
 
   nowNanos(): bigint {
     return this.inner.nowNanos();
+  }
+
+  nowMillis(): number {
+    return wallClockMs(this.inner);
   }
 
   monotonicNanos(): bigint {
