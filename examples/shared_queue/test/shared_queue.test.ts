@@ -1,39 +1,26 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createTestHost, HttpStreamHandle, TcpConnectionHandle, type TestHost } from "proxy-wasm-as/testing";
-import { HttpStream, Plugin, Result, TcpStream, type PluginOptions } from "proxy-wasm-as";
+import { createTestHost, type TestHost } from "proxy-wasm-as/testing";
+import { Result } from "proxy-wasm-as";
 
 const wasm = new URL("../build/shared_queue.wasm", import.meta.url);
 
 const QUEUES = ["http_request_headers", "http_response_headers", "tcp_data_hashes"] as const;
-
-/**
- * Starts another plugin on the VM of `host` (Envoy: several filter configs with the same vm_id
- * and code share one VM), with stream handles like the test kit's.
- */
-function addPlugin(host: TestHost, options: PluginOptions) {
-  const plugin = new Plugin(host.vm, options);
-  plugin.start();
-  return {
-    plugin,
-    http: () => new HttpStreamHandle((sink) => new HttpStream(plugin, sink, { failurePolicy: "fail_closed" }), () => undefined),
-    tcp: () => new TcpConnectionHandle((sink) => new TcpStream(plugin, sink, "fail_closed"), () => undefined),
-  };
-}
 
 /** The receiver VM: one plugin per queue, as in the README's Envoy config. */
 function startReceiver(shareProcessWith?: TestHost): TestHost {
   const receiver = createTestHost({
     wasm, vmId: "receiver", rootId: "receiver", pluginName: QUEUES[0], pluginConfig: QUEUES[0], shareProcessWith,
   });
-  for (const queue of QUEUES.slice(1)) addPlugin(receiver, { name: queue, rootId: "receiver", configuration: queue });
+  // Envoy: several filter configs with the same vm_id and code share one VM.
+  for (const queue of QUEUES.slice(1)) receiver.addPlugin({ name: queue, rootId: "receiver", pluginConfig: queue });
   return receiver;
 }
 
 /** The sender VM: an HTTP plugin (root 1) and a TCP plugin (root 2). */
 function startSender(receiver: TestHost) {
   const sender = createTestHost({ wasm, vmId: "sender", rootId: "sender", pluginName: "http", pluginConfig: "http", shareProcessWith: receiver });
-  const tcp = addPlugin(sender, { name: "tcp", rootId: "sender", configuration: "tcp" });
+  const tcp = sender.addPlugin({ name: "tcp", rootId: "sender", pluginConfig: "tcp" });
   return { sender, tcp };
 }
 
