@@ -1,6 +1,7 @@
 // One HTTP stream through the filter: the spec plays the client and the upstream frame by
 // frame, and reads what the filter returned and what reached each side.
 
+import { bytesToWire, wireToBytes } from "./bytes";
 import { check } from "./errors";
 import { Headers } from "./headers";
 import * as host from "./imports";
@@ -39,6 +40,13 @@ export class StreamSide {
     const body = host.side_body(this.stream, this.side);
     check();
     return body;
+  }
+
+  /** The body that reached this side as bytes, all chunks joined. */
+  get bodyBytes(): ArrayBuffer {
+    const wire = host.side_body_bytes(this.stream, this.side);
+    check();
+    return wireToBytes(wire);
   }
 
   /** The trailers that reached this side; empty when none did. */
@@ -133,6 +141,13 @@ export class HttpStream {
     return action;
   }
 
+  /** Delivers a request body chunk of raw bytes; returns the Action. */
+  requestBodyBytes(chunk: ArrayBuffer, endOfStream: bool = false): string {
+    const action = host.stream_body_bytes(this.handle, REQUEST, bytesToWire(chunk), endOfStream);
+    check();
+    return action;
+  }
+
   /** Delivers the request trailers (end of the request); returns the Action. */
   requestTrailers(trailers: Headers): string {
     const action = host.stream_trailers(this.handle, REQUEST, trailers.encode());
@@ -150,6 +165,13 @@ export class HttpStream {
   /** Delivers a response body chunk (`proxy_on_response_body`); returns the Action. */
   responseBody(chunk: string, endOfStream: bool = false): string {
     const action = host.stream_body(this.handle, RESPONSE, chunk, endOfStream);
+    check();
+    return action;
+  }
+
+  /** Delivers a response body chunk of raw bytes; returns the Action. */
+  responseBodyBytes(chunk: ArrayBuffer, endOfStream: bool = false): string {
+    const action = host.stream_body_bytes(this.handle, RESPONSE, bytesToWire(chunk), endOfStream);
     check();
     return action;
   }

@@ -8,3 +8,7 @@ export { Headers } from "./headers";
 export { Logs } from "./logs";
 export { HttpCallout } from "./http_callout";
 export { Action } from "./action";
+export { TcpConnection, TcpStatus } from "./tcp_connection";
+export { GrpcCall } from "./grpc_call";
+export { Plugin } from "./plugin";
+export { Properties } from "./properties";

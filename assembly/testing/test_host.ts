@@ -6,9 +6,14 @@
 import { check } from "./errors";
 import { decodeFields, encodeFields } from "./field_list";
 import { HttpCallout } from "./http_callout";
+import { Headers } from "./headers";
 import { HttpStream } from "./http_stream";
 import * as host from "./imports";
+import { GrpcCall } from "./grpc_call";
 import { Logs } from "./logs";
+import { Plugin } from "./plugin";
+import { Properties } from "./properties";
+import { TcpConnection } from "./tcp_connection";
 
 export class TestHost {
   private settings: string[] = [];
@@ -48,6 +53,10 @@ export class TestHost {
   strict(on: bool = true): TestHost { return this.set("strict", on ? "true" : "false"); }
   /** Envoy >= 1.35 knob: let StopIteration from a headers callback mean StopIteration. */
   allowOnHeadersStopIteration(on: bool = true): TestHost { return this.set("allowOnHeadersStopIteration", on ? "true" : "false"); }
+  /** Property values for every stream and connection (per-stream ones are layered on top). */
+  properties(values: Properties): TestHost { return this.set("properties", values.encode()); }
+  /** Record every call across the ABI in cpp-host's trace format; read with `traceLines()`. */
+  trace(on: bool = true): TestHost { return this.set("trace", on ? "true" : "false"); }
   /** A WASI environment variable for the module. */
   environment(name: string, value: string): TestHost { return this.set("env:" + name, value); }
 
@@ -87,11 +96,69 @@ export class TestHost {
     return new Logs(this.id);
   }
 
-  /** A new HTTP stream. Aborts when the plugin did not start. */
-  http(): HttpStream {
-    const stream = host.stream_new(this.id);
+  /** A new HTTP stream; `properties` apply to it only. Aborts when the plugin did not start. */
+  http(properties: Properties = new Properties()): HttpStream {
+    const stream = host.stream_new(this.id, properties.encode());
     check();
     return new HttpStream(stream);
+  }
+
+  /** A new TCP connection (call `newConnection()` first); `properties` apply to it only. */
+  tcp(properties: Properties = new Properties()): TcpConnection {
+    const connection = host.tcp_new(this.id, properties.encode());
+    check();
+    return new TcpConnection(connection);
+  }
+
+  /**
+   * Starts another plugin configuration on this host's VM (root context 2, 3, ...). Aborts with
+   * the start error when the plugin rejects its configuration, or when the VM has failed.
+   */
+  addPlugin(name: string = "", rootId: string = "", pluginConfig: string = "", properties: Properties = new Properties()): Plugin {
+    const plugin = host.plugin_add(this.id, name, rootId, pluginConfig, properties.encode());
+    check();
+    return new Plugin(plugin);
+  }
+
+  /** The root context id of the first plugin (1). */
+  get rootContextId(): u32 {
+    const id = host.host_root_context_id(this.id);
+    check();
+    return id;
+  }
+
+  /**
+   * Plays one request `iterations` times (after 3 warm-up rounds): `request` headers (and body),
+   * the upstream's `response` if the request reaches it, then completion. Aborts when stream
+   * contexts stay alive or linear memory grew by more than 64 KiB; returns the growth in bytes.
+   */
+  leakCheck(iterations: i32, request: Headers, requestBody: string = "", response: Headers = Headers.of([[":status", "200"]]), responseBody: string = ""): i64 {
+    const growth = host.host_leak_check(this.id, iterations, request.encode(), requestBody, response.encode(), responseBody);
+    check();
+    return growth;
+  }
+
+  /** The trace lines so far (start-up included); aborts unless the host was set up with `trace()`. */
+  traceLines(): string[] {
+    const text = host.host_trace_lines(this.id);
+    check();
+    return decodeFields(text);
+  }
+
+  /** Forgets the trace lines so far (e.g. those of start-up); aborts like `traceLines`. */
+  clearTrace(): void {
+    host.host_clear_trace(this.id);
+    check();
+  }
+
+  /** gRPC calls and streams not settled yet, oldest first. */
+  pendingGrpcCalls(): GrpcCall[] {
+    const text = host.grpc_pending_tokens(this.id);
+    check();
+    const tokens = decodeFields(text);
+    const calls = new Array<GrpcCall>();
+    for (let i = 0; i < tokens.length; i++) calls.push(new GrpcCall(this.id, U32.parseInt(tokens[i])));
+    return calls;
   }
 
   /** Moves the fake clock forward, firing the ticks that fall due. */

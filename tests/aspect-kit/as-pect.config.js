@@ -15,6 +15,12 @@ export default withProxyWasmHost({
   filters: {
     http_auth_random: new URL("../../examples/http_auth_random/build/http_auth_random.wasm", import.meta.url),
     metrics: new URL("../../examples/metrics/build/metrics.wasm", import.meta.url),
+    network: new URL("../../examples/network/build/network.wasm", import.meta.url),
+    envoy_tcp_routing: new URL("../../examples/envoy_tcp_routing/build/envoy_tcp_routing.wasm", import.meta.url),
+    grpc_auth_random: new URL("../../examples/grpc_auth_random/build/grpc_auth_random.wasm", import.meta.url),
+    http_body: new URL("../../examples/http_body/build/http_body.wasm", import.meta.url),
+    properties: new URL("../../examples/properties/build/properties.wasm", import.meta.url),
+    dispatch_call_on_tick: new URL("../../examples/dispatch_call_on_tick/build/dispatch_call_on_tick.wasm", import.meta.url),
   },
   entries: ["tests/aspect-kit/*.spec.ts"],
   include: [],

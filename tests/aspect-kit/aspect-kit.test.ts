@@ -33,7 +33,7 @@ const passing = runAspect("tests/aspect-kit/as-pect.config.js");
 const failing = runAspect("tests/aspect-kit/failing/as-pect.config.js");
 
 test("the example filters the demo uses are built (npm run build)", () => {
-  for (const name of ["add_header", "http_auth_random", "metrics"]) {
+  for (const name of ["add_header", "http_auth_random", "metrics", "network", "envoy_tcp_routing", "grpc_auth_random", "http_body", "properties", "dispatch_call_on_tick"]) {
     const path = fileURLToPath(new URL(`../../examples/${name}/build/${name}.wasm`, import.meta.url));
     assert.ok(existsSync(path), `missing ${path}: run npm run build first`);
   }
@@ -44,7 +44,10 @@ test("the demo specs drive add_header through the host and pass", async () => {
   assert.equal(run.code, 0, run.output);
   assert.match(run.output, /✔ tests\/aspect-kit\/add_header\.spec\.ts Pass: 5 \/ 5 /);
   assert.match(run.output, /✔ tests\/aspect-kit\/named_filters\.spec\.ts Pass: 6 \/ 6 /);
-  assert.match(run.output, /\[Tests\]: 11 \/ 11\n/);
+  assert.match(run.output, /✔ tests\/aspect-kit\/tcp\.spec\.ts Pass: 7 \/ 7 /);
+  assert.match(run.output, /✔ tests\/aspect-kit\/grpc\.spec\.ts Pass: 5 \/ 5 /);
+  assert.match(run.output, /✔ tests\/aspect-kit\/bodies_properties_plugins\.spec\.ts Pass: 8 \/ 8 /);
+  assert.match(run.output, /\[Tests\]: 31 \/ 31\n/);
   assert.match(run.output, /\[Result\]: ✔ Pass!/);
   assert.doesNotMatch(run.output, /❌/);
 });

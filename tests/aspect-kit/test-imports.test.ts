@@ -54,7 +54,7 @@ test("host settings: every key, and bad keys or values named in the error", () =
   assert.deepEqual(settings, {
     filterName: "auth", pluginConfig: "{}", vmConfig: "v", vmId: "id", pluginName: "p", rootId: "r", logLevel: "warn",
     clusters: ["a", "b"], clockStartMs: 1000, failurePolicy: "fail_open", strict: true, allowOnHeadersStopIteration: false,
-    environment: { HOME: "/x" },
+    environment: { HOME: "/x" }, trace: false,
   });
   assert.throws(() => parseHostSettings([["colour", "red"]]), { message: 'TestHost: unknown setting "colour"' });
   assert.throws(() => parseHostSettings([["env:", "x"]]), { message: 'TestHost: unknown setting "env:"' });
@@ -77,7 +77,7 @@ test("imports: a whole add_header stream, with strings and pair lists crossing t
   const host = imports.host_start(s(encodePairList([["pluginConfig", '{"name": "x-a", "value": "1"}']])));
   assert.equal(error(), "");
   assert.equal(read(imports.host_start_error(host)), "");
-  const stream = imports.stream_new(host);
+  const stream = imports.stream_new(host, s(""));
   const request = encodePairList([[":method", "GET"], [":path", "/"], [":authority", "a"]]);
   assert.equal(read(imports.stream_headers(stream, 0, s(request), 1)), "Continue");
   assert.equal(imports.side_reached(stream, 0), 1);
@@ -98,7 +98,7 @@ test("imports: failures are stored, never thrown, and reported once", () => {
   assert.equal(imports.host_start(s(encodePairList([["filter", "nope"]]))), 0);
   assert.equal(error(), 'no filter named "nope" in the as-pect config (known filters: (default))');
   assert.equal(error(), "", "taking the error clears it");
-  assert.equal(imports.stream_new(99), 0);
+  assert.equal(imports.stream_new(99, s("")), 0);
   assert.equal(error(), "no TestHost with handle 99");
   assert.equal(read(imports.stream_headers(42, 0, s(""), 0)), "");
   assert.equal(error(), "no HttpStream with handle 42");
@@ -114,7 +114,7 @@ test("imports: failures are stored, never thrown, and reported once", () => {
   assert.equal(error(), 'no metric named "missing"');
   imports.callout_fail(good, 7);
   assert.equal(error(), "no pending HTTP callout with token 7");
-  const stream = imports.stream_new(good);
+  const stream = imports.stream_new(good, s(""));
   assert.equal(imports.side_reached(stream, 2), 0);
   assert.equal(error(), "stream side must be 0 (upstream) or 1 (downstream), got 2");
 });
@@ -126,7 +126,7 @@ test("imports: a plugin that fails to start keeps its logs; operations needing i
   assert.equal(read(imports.host_start_error(host)), "PluginStartError: Failed to configure Wasm plugin in proxy_on_configure");
   assert.deepEqual(decodeFields(read(imports.logs_messages(host, s("error")))), ['add_header: configuration must be {"name": "<header>", "value": "<value>"}']);
   assert.deepEqual(decodeFields(read(imports.logs_messages(host, s("info")))), []);
-  assert.equal(imports.stream_new(host), 0);
+  assert.equal(imports.stream_new(host, s("")), 0);
   assert.equal(error(), "the plugin did not start: PluginStartError: Failed to configure Wasm plugin in proxy_on_configure");
 });
 
@@ -150,4 +150,41 @@ test("withProxyWasmHost: defaults, and the reserved import module is refused", a
   assert.equal(seen.env.memory, memory);
   assert.equal(typeof seen.env.seed, "function");
   assert.equal(typeof seen.proxy_wasm_test.host_start, "function");
+});
+
+test("imports: gRPC, TCP, plugin and property failures are stored with their messages", () => {
+  const { imports, s, read, error } = setup();
+  const host = imports.host_start(s(""));
+  imports.grpc_close(host, 5, 0, s(""));
+  assert.equal(error(), "no pending gRPC call with token 5");
+  assert.equal(read(imports.grpc_field(host, 5, s("kind"))), "");
+  assert.equal(error(), "no pending gRPC call with token 5");
+  assert.equal(read(imports.tcp_new_connection(77)), "");
+  assert.equal(error(), "no TcpConnection with handle 77");
+  assert.equal(imports.plugin_root_context_id(78), 0);
+  assert.equal(error(), "no Plugin with handle 78");
+  assert.equal(imports.stream_new(host, s("1:x3:1:a0:")), 0);
+  assert.equal(error(), 'property a: unknown kind "x" (expected s, b, i, t, f or n)');
+  assert.equal(imports.tcp_new(host, s("1:i3:1:a1:z")), 0);
+  assert.equal(error(), 'property a: "z" is not an integer');
+  assert.equal(read(imports.host_trace_lines(host)), "");
+  assert.equal(error(), "traceLines: create the test host with { trace: true } or { trace: (line) => ... }");
+  const tcp = imports.tcp_new(host, s(""));
+  assert.equal(read(imports.tcp_data(tcp, 2, s(""), 0)), "");
+  assert.equal(error(), "TCP data must come from 0 (downstream) or 1 (upstream), got 2");
+  assert.equal(read(imports.stream_body_bytes(imports.stream_new(host, s("")), 0, s("\u0100"), 0)), "");
+  assert.equal(error(), "malformed byte string at offset 0: code unit 256 is not a byte");
+});
+
+test("imports: headers cross as byte strings, so values that are not UTF-8 survive", () => {
+  const { imports, s, read, error } = setup();
+  const host = imports.host_start(s(encodePairList([["pluginConfig", '{"name": "x-a", "value": "1"}']])));
+  const stream = imports.stream_new(host, s(""));
+  const raw = String.fromCharCode(0xc3, 0x28, 0xff);
+  imports.stream_headers(stream, 0, s(encodePairList([[":path", "/"], ["x-raw", raw]])), 0);
+  assert.equal(error(), "");
+  assert.deepEqual(decodePairList(read(imports.side_headers(stream, 0))), [[":path", "/"], ["x-raw", raw]]);
+  imports.stream_body_bytes(stream, 0, s(raw), 1);
+  assert.equal(error(), "");
+  assert.equal(read(imports.side_body_bytes(stream, 0)), raw);
 });

@@ -45,6 +45,9 @@ export class HostSession {
         strict: settings.strict,
         allowOnHeadersStopIteration: settings.allowOnHeadersStopIteration,
         environment: settings.environment,
+        properties: settings.properties,
+        // A sink that prints nothing: the lines are kept in `traceLines` for the spec to read.
+        trace: settings.trace ? () => {} : undefined,
         // TestHost only reads these four fields of the host it shares a process with; sharing
         // with our shell is what keeps the logs of a failed start.
         shareProcessWith: shell as unknown as TestHost,

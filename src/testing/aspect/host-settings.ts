@@ -4,7 +4,8 @@
  * typo in a spec fails loudly instead of being ignored.
  */
 import { LOG_LEVEL_NAMES } from "../../host/constants";
-import type { FailurePolicy, LogLevelName } from "../../host";
+import type { FailurePolicy, LogLevelName, PropertyTree } from "../../host";
+import { decodePropertyList } from "./property-list";
 
 export interface HostSettings {
   /** The filter's name in the config helper's `filters` ("" for the default `filter`). */
@@ -21,6 +22,10 @@ export interface HostSettings {
   strict: boolean;
   allowOnHeadersStopIteration: boolean;
   environment: Record<string, string>;
+  /** Property values for every stream (see property-list.ts). */
+  properties?: PropertyTree;
+  /** Keep a call trace (cpp-host's format) for `traceLines`. */
+  trace: boolean;
 }
 
 const FAILURE_POLICIES: readonly FailurePolicy[] = ["fail_closed", "fail_open", "fail_reload"];
@@ -33,7 +38,7 @@ function parseBoolean(key: string, value: string): boolean {
 
 /** Builds settings from the spec's pairs; throws an Error naming the bad key or value. */
 export function parseHostSettings(pairs: readonly [string, string][]): HostSettings {
-  const settings: HostSettings = { filterName: "", logLevel: "trace", clusters: [], strict: false, allowOnHeadersStopIteration: false, environment: {} };
+  const settings: HostSettings = { filterName: "", logLevel: "trace", clusters: [], strict: false, allowOnHeadersStopIteration: false, environment: {}, trace: false };
   for (const [key, value] of pairs) {
     switch (key) {
       case "filter":
@@ -76,6 +81,12 @@ export function parseHostSettings(pairs: readonly [string, string][]): HostSetti
         break;
       case "allowOnHeadersStopIteration":
         settings.allowOnHeadersStopIteration = parseBoolean(key, value);
+        break;
+      case "properties":
+        settings.properties = decodePropertyList(value);
+        break;
+      case "trace":
+        settings.trace = parseBoolean(key, value);
         break;
       default:
         if (key.startsWith("env:") && key.length > 4) {
