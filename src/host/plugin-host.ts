@@ -10,6 +10,7 @@ import type { FailurePolicy } from "./failure-policy";
 import { Plugin, PluginStartError, type PluginOptions } from "./plugin";
 import type { ProxyProcess } from "./process";
 import { Vm, type VmOptions } from "./vm";
+import type { VmFailure } from "./vm-failure";
 
 export interface PluginHostOptions extends PluginOptions {
   readonly module: CheckedModule;
@@ -18,6 +19,8 @@ export interface PluginHostOptions extends PluginOptions {
   readonly failurePolicy?: FailurePolicy;
   /** Base back-off before a failed VM is reloaded (`fail_reload`); Envoy's default is 1 s. */
   readonly reloadBackoffMs?: number;
+  /** Told when a VM of this host fails (once per VM), after the VM logged its report. */
+  readonly onVmFailure?: (failure: VmFailure) => void;
 }
 
 export class PluginHost {
@@ -39,8 +42,9 @@ export class PluginHost {
     if (!vm.start()) throw new PluginStartError("Failed to initialize Wasm code", "module_start", vm.failure?.report);
     const plugin = new Plugin(vm, this.options);
     plugin.start();
-    vm.failureListeners.push(() => {
+    vm.failureListeners.push((failure) => {
       this.failedAtMs = Number(this.options.process.scheduler.monotonicNanos() / 1_000_000n);
+      this.options.onVmFailure?.(failure);
     });
     this.vm = vm;
     this.plugin = plugin;

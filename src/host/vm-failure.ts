@@ -17,13 +17,19 @@ export interface VmFailure {
   readonly report: string;
   /** The original error. */
   readonly cause: unknown;
+  /** True when the host stopped the call because it ran past its time limit (VmOptions.callbackTimeLimitMs). */
+  readonly timedOut: boolean;
 }
 
 const FRAME = /wasm-function\[(\d+)\]:(0x[0-9a-f]+)/i;
 
-export function describeFailure(callback: string, error: unknown, abortMessage: string | undefined, names: ReadonlyMap<number, string>): VmFailure {
+/**
+ * `stopReason`, when the host itself stopped the call (time limit), replaces the trap's own
+ * message, which would only say `unreachable`.
+ */
+export function describeFailure(callback: string, error: unknown, abortMessage: string | undefined, names: ReadonlyMap<number, string>, stopReason?: string): VmFailure {
   const err = error as { name?: string; message?: string; stack?: string };
-  const trap = `Uncaught ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
+  const trap = stopReason ?? `Uncaught ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
   const backtrace: string[] = [];
   for (const line of (err?.stack ?? "").split("\n")) {
     const match = FRAME.exec(line);
@@ -34,5 +40,5 @@ export function describeFailure(callback: string, error: unknown, abortMessage: 
   const lines = [`Function: ${callback} failed: ${trap}`];
   if (abortMessage !== undefined) lines.push(abortMessage);
   if (backtrace.length > 0) lines.push("Proxy-Wasm plugin in-VM backtrace:", ...backtrace);
-  return { callback, trap, abortMessage, backtrace, report: lines.join("\n"), cause: error };
+  return { callback, trap, abortMessage, backtrace, report: lines.join("\n"), cause: error, timedOut: stopReason !== undefined };
 }

@@ -14,6 +14,7 @@ import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
 import { describeFailure, type VmFailure } from "./vm-failure";
+import { CallbackDeadline } from "./module/interrupt-deadline";
 
 export interface VmOptions {
   readonly process: ProxyProcess;
@@ -29,6 +30,14 @@ export interface VmOptions {
   readonly onHostcall?: HostcallObserver;
   /** Called before every call into the module (callbacks, start functions, the allocator); none by default. */
   readonly onCallback?: CallbackObserver;
+  /**
+   * Stops a call into the module (a callback, a start function, the allocator, with everything it
+   * calls back into) that runs longer than this many milliseconds: the VM then fails as if the
+   * module had trapped, with a report that names the limit. Envoy has no such limit; the dev
+   * proxy and tests use it so a looping filter cannot hang them. 0 or absent: no limit. Needs a
+   * module loaded with `loadCheckedModule(bytes, { interruptible: true })`.
+   */
+  readonly callbackTimeLimitMs?: number;
 }
 
 /**
@@ -124,6 +133,8 @@ export class Vm {
   private lastAbortMessage: string | undefined;
   private readonly dirty: Context[] = [];
   private readonly idleTasks: (() => void)[] = [];
+  private readonly deadline: CallbackDeadline | null = null;
+  private readonly callbackTimeLimitMs: number;
 
   /**
    * Instantiates a module that passed `loadCheckedModule` (which reports a missing marker,
@@ -141,6 +152,10 @@ export class Vm {
     this.onHostcall = options.onHostcall;
     this.onCallback = options.onCallback;
     this.functionNames = checked.info.functionNames;
+    this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
+    if (this.callbackTimeLimitMs > 0 && checked.interruptible !== true) {
+      throw new Error("callbackTimeLimitMs needs a module loaded with { interruptible: true }");
+    }
     const vmPlugin: PluginInfo = {
       name: "",
       rootId: "",
@@ -160,6 +175,10 @@ export class Vm {
     this.memory = memory;
     this.u8 = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
+    if (this.callbackTimeLimitMs > 0) {
+      this.deadline = new CallbackDeadline();
+      this.deadline.attach(exported);
+    }
     for (const name of Object.keys(exported)) {
       const value = exported[name];
       if (typeof value === "function") this.functionExports.set(name, value as Export);
@@ -304,6 +323,8 @@ export class Vm {
     this.callbackName = name;
     if (this.depth === 0) this.lastAbortMessage = undefined;
     const onResult = this.onCallback === undefined ? undefined : this.onCallback(name, [a, b, c, d, e].slice(0, fn.length));
+    // The limit covers the outermost call with everything nested in it (allocator, effective-context calls).
+    if (this.depth === 0 && this.deadline !== null) this.deadline.arm(this.callbackTimeLimitMs);
     this.depth++;
     let result: number | undefined;
     let trapped = false;
@@ -314,7 +335,7 @@ export class Vm {
       this.fail(name, error);
       result = undefined;
     } finally {
-      this.depth--;
+      if (--this.depth === 0 && this.deadline !== null) this.deadline.disarm();
       this.current = savedCurrent;
       this.effective = savedEffective;
       this.callbackName = savedCallback;
@@ -337,7 +358,9 @@ export class Vm {
     if (this.failure !== null) return;
     const isTrap = error instanceof wasmApi.RuntimeError || error instanceof RestrictedCallError || error instanceof RangeError;
     if (!isTrap) throw error;
-    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames);
+    const timedOut = this.deadline !== null && this.deadline.interrupted;
+    const reason = timedOut ? `callback time limit (${this.callbackTimeLimitMs} ms) exceeded` : undefined;
+    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason);
     this.hostLog("error", this.failure.report);
     for (const listener of this.failureListeners) listener(this.failure);
   }

@@ -64,6 +64,13 @@ export interface TestHostOptions {
    * are kept in `traceLines`. Off by default, and then free.
    */
   readonly trace?: TraceOption;
+  /**
+   * Stops a call into the module that runs longer than this many milliseconds of real time (the
+   * fake clock does not count) and fails the VM with `Function: <callback> failed: callback time
+   * limit (<ms> ms) exceeded`, so a filter stuck in a loop fails its test instead of hanging it.
+   * Envoy has no such limit. Off (0) by default; the module is then compiled as it is.
+   */
+  readonly callbackTimeLimitMs?: number;
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -110,9 +117,10 @@ export class TestHost {
     this.strict = options.strict ?? false;
     this.callTrace = CallTrace.from(options.trace);
     this.host = new PluginHost({
-      module: loadCheckedModule(readWasm(options.wasm)),
+      module: loadCheckedModule(readWasm(options.wasm), { interruptible: (options.callbackTimeLimitMs ?? 0) > 0 }),
       process: this.process,
       vm: {
+        callbackTimeLimitMs: options.callbackTimeLimitMs,
         vmId: options.vmId ?? "",
         vmConfiguration: configBytes(options.vmConfig),
         environment: options.environment,

@@ -89,10 +89,10 @@ describe("--concurrency: one VM per filter per worker thread", () => {
   });
 });
 
-describe("callback time limit", () => {
+describe("callback time limit with worker threads (--concurrency 2)", () => {
   it("FAIL_CLOSED: a looping callback gets 503 wasm_fail_stream, a fresh worker serves the next request", async () => {
     const { proxy, logs } = await startProxy((config) => {
-      config.concurrency = 1;
+      config.concurrency = 2;
       config.callbackTimeLimitMs = 1000;
       config.filters = [filter("looper", write("loop.wasm", LOOP_FILTER))];
     });
@@ -129,6 +129,70 @@ describe("callback time limit", () => {
       assert.equal(stuck.status, 200);
       assert.equal((JSON.parse(stuck.body) as { path: string }).path, "/loop-open");
       for (let i = 0; i < 2; i++) assert.equal((await http1Request(`${proxy.url}/fine`)).status, 200);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("callback time limit on the listener's thread (--concurrency 1)", () => {
+  it("FAIL_CLOSED: the looping callback is stopped inside the VM, 503 wasm_fail_stream, a fresh VM serves the next request", async () => {
+    const { proxy, logs } = await startProxy((config) => {
+      config.concurrency = 1;
+      config.callbackTimeLimitMs = 1000;
+      config.filters = [filter("looper", write("loop-in-thread.wasm", LOOP_FILTER))];
+    });
+    try {
+      assert.equal((await http1Request(`${proxy.url}/before`)).status, 200);
+      const stuck = await http1Request(`${proxy.url}/loop`);
+      assert.equal(stuck.status, 503);
+      assert.equal(stuck.body, "");
+      assert.equal(stuck.headers.server, "envoy");
+      // The VM's own failure report (Envoy's format), then the proxy's line naming the policy.
+      assert.ok(
+        logs.lines.some((line) => /\[error\]\[wasm\].*Function: proxy_on_request_headers failed: callback time limit \(1000 ms\) exceeded/.test(line)),
+        logs.lines.join("\n"),
+      );
+      const report = logs.lines.find((line) => line.includes("ran longer than the callback time limit (1000 ms)"));
+      assert.ok(report, logs.lines.join("\n"));
+      assert.match(report, /\[error\]\[wasm\].*looper: a filter callback \(proxy_on_request_headers\) ran longer than the callback time limit \(1000 ms\); VM stopped, failure policy FAIL_CLOSED applied to its streams; new streams get a fresh VM$/);
+      // No worker thread was involved: the filter runs on the listener's thread.
+      assert.ok(!logs.lines.some((line) => line.includes("worker")), logs.lines.join("\n"));
+
+      const next = await http1Request(`${proxy.url}/after`);
+      assert.equal(next.status, 200);
+      assert.equal((JSON.parse(next.body) as { path: string }).path, "/after");
+      assert.equal((await fetch(`${proxy.adminUrl}/ready`)).status, 200);
+      const stats = (await (await fetch(`${proxy.adminUrl}/stats`)).text()).split("\n");
+      assert.ok(stats.includes("wasm.looper.vm_replaced: 1"), stats.join("\n"));
+      assert.ok(stats.includes("http.ingress_http.downstream_rq_5xx: 1"), stats.join("\n"));
+      // A second stop gets a second fresh VM.
+      assert.equal((await http1Request(`${proxy.url}/loop`)).status, 503);
+      assert.equal((await http1Request(`${proxy.url}/again`)).status, 200);
+      const after = (await (await fetch(`${proxy.adminUrl}/stats`)).text()).split("\n");
+      assert.ok(after.includes("wasm.looper.vm_replaced: 2"), after.join("\n"));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("FAIL_OPEN: the stopped request passes through unfiltered, the filter keeps working for the next ones", async () => {
+    const { proxy } = await startProxy((config) => {
+      config.concurrency = 1;
+      config.callbackTimeLimitMs = 1000;
+      config.filters = [filter("looper", write("loop-open-in-thread.wasm", LOOP_FILTER), "FAIL_OPEN"), filter("hello", write("hello-in-thread.wasm", HELLO_FILTER))];
+    });
+    try {
+      const stuck = await http1Request(`${proxy.url}/loop-open`);
+      assert.equal(stuck.status, 200);
+      assert.equal((JSON.parse(stuck.body) as { path: string }).path, "/loop-open");
+      // Only the looping filter failed: the next filter in the chain still ran on this stream.
+      assert.equal(stuck.headers.hello, "world!");
+      for (let i = 0; i < 2; i++) {
+        const fine = await http1Request(`${proxy.url}/fine`);
+        assert.equal(fine.status, 200);
+        assert.equal(fine.headers.hello, "world!");
+      }
     } finally {
       await proxy.close();
     }

@@ -37,9 +37,10 @@ Options:
       --admin <host:port|off>  admin endpoint (default 127.0.0.1:9901)
       --route-timeout <ms>     route timeout (default 15000, 0 = none)
       --log-level <level>      trace, debug, info (default), warning, error, critical, off
-      --concurrency <n>        worker threads, one VM per filter per worker (default 1)
+      --concurrency <n>        1 (default): filters on the listener's thread; n > 1: n worker
+                               threads, one VM per filter per worker
       --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish
-      --callback-time-limit <ms>  longest a filter callback may run (default 5000)
+      --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
   -h, --help                   this help
 `;
 

@@ -23,5 +23,8 @@ export {
   type ExtraHostFunction,
 } from "./check-module";
 export { ModuleLoadError } from "./module-load-error";
-export { loadCheckedModule, type CheckedModule, type CompiledWasmModule } from "./load-checked-module";
+export { loadCheckedModule, type CheckedModule, type CompiledWasmModule, type LoadModuleOptions } from "./load-checked-module";
+export { InterruptInstrumentationError } from "./interrupt-instrumentation-error";
+export { addInterruptChecks } from "./interrupt-instrumentation";
+export { CallbackDeadline } from "./interrupt-deadline";
 export { describeModule, formatModuleSummary, type ModuleSummary } from "./describe-module";

@@ -3,6 +3,7 @@ import { ModuleLoadError } from "./module-load-error";
 import { inspectModule, type ModuleInfo } from "./module-info";
 import type { ModuleProblem } from "./module-problem";
 import { WasmParseError } from "./wasm-parse-error";
+import { addInterruptChecks } from "./interrupt-instrumentation";
 
 /**
  * A compiled `WebAssembly.Module`. Typed loosely because neither lib ES2022 nor @types/node 20
@@ -20,6 +21,19 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmCompiler }).WebAssembl
 export interface CheckedModule {
   readonly info: ModuleInfo;
   readonly module: CompiledWasmModule;
+  /**
+   * True when the compiled code checks a deadline in every loop and function entry (`interruptible` load option), so
+   * a Vm can stop a callback that runs past a time limit (VmOptions.callbackTimeLimitMs).
+   */
+  readonly interruptible?: boolean;
+}
+
+export interface LoadModuleOptions extends CheckModuleOptions {
+  /**
+   * Compile the module with a deadline check in every loop and function entry (see interrupt-instrumentation.ts).
+   * The load checks still run on the bytes as given, so what Envoy would refuse is refused the same.
+   */
+  readonly interruptible?: boolean;
 }
 
 /**
@@ -28,8 +42,10 @@ export interface CheckedModule {
  *
  * @throws ModuleLoadError listing every problem found (bad binary, ABI marker, imports, memory,
  *   allocator, export signatures, V8 compile errors).
+ * @throws InterruptInstrumentationError with `interruptible` when the module uses an instruction
+ *   the instrumentation does not know (the module itself may be fine: load it without the option).
  */
-export function loadCheckedModule(bytes: Uint8Array, options?: CheckModuleOptions): CheckedModule {
+export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions): CheckedModule {
   let info: ModuleInfo;
   try {
     info = inspectModule(bytes);
@@ -39,9 +55,12 @@ export function loadCheckedModule(bytes: Uint8Array, options?: CheckModuleOption
   }
 
   const problems = checkModule(info, options);
+  const interruptible = options?.interruptible === true;
+  // Only a module that passed the checks is rewritten: a refused module keeps its own compile error.
+  const compiled = interruptible && problems.length === 0 ? addInterruptChecks(bytes) : bytes;
   let module: CompiledWasmModule | undefined;
   try {
-    module = new wasm.Module(bytes);
+    module = new wasm.Module(compiled);
   } catch (error) {
     const compileProblem: ModuleProblem = {
       code: "bytecode-rejected",
@@ -54,5 +73,5 @@ export function loadCheckedModule(bytes: Uint8Array, options?: CheckModuleOption
     problems.splice(0, problems.length, ...abiProblems, compileProblem, ...rest);
   }
   if (problems.length > 0 || !module) throw new ModuleLoadError(problems);
-  return { info, module };
+  return interruptible ? { info, module, interruptible } : { info, module };
 }

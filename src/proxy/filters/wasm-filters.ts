@@ -4,7 +4,8 @@ import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-poli
 import { asciiLower } from "../../host/bytes";
 import { HeaderMap } from "../../host/header-map";
 import type { BytePair } from "../../host/pairs";
-import { loadCheckedModule } from "../../host/module";
+import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
+import type { VmFailure } from "../../host/vm-failure";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
@@ -22,16 +23,36 @@ import type { ProxyStats } from "../proxy-stats";
 import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "./http-filter";
 
 /**
- * Builds the Wasm HTTP filters of `env.config.filters` for the dev proxy: a pool of
- * `config.concurrency` worker threads, each with its own VM per filter (as Envoy runs one VM per
- * worker), with shared data and queues kept process-wide in the main thread, and a watchdog that
- * terminates a worker whose callback runs past `config.callbackTimeLimitMs` (see
- * docs/dev-proxy.md). Resolves once every worker started its plugins.
+ * Builds the Wasm HTTP filters of `env.config.filters` for the dev proxy (see docs/dev-proxy.md).
+ *
+ * With `config.concurrency` 1, as on Envoy's single worker thread, the VMs run on the thread that
+ * owns the sockets, so a stream costs no relay to another thread; the modules are compiled with a
+ * deadline check in their loops, which stops a callback that runs past
+ * `config.callbackTimeLimitMs`. If a module uses an instruction that instrumentation does not
+ * know, a warning says so and one worker thread is used instead.
+ *
+ * Otherwise: a pool of `config.concurrency` worker threads, each with its own VM per filter (as
+ * Envoy runs one VM per worker), with shared data and queues kept process-wide in the main
+ * thread, and a watchdog that terminates a worker whose callback runs past the limit.
+ *
+ * Resolves once every plugin started.
  *
  * @throws Error with the loader's message when a module would not load or start in Envoy.
  */
 export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
-  if (env.config.filters.length === 0) return { current: () => [], close: async () => {} };
+  const { config, clusters, logger, stats } = env;
+  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
+  if (config.concurrency <= 1) {
+    try {
+      return await buildInProcessWasmFilters(
+        { filters: config.filters, hotReload: config.hotReload, clusters, logger, stats },
+        { callbackTimeLimitMs: config.callbackTimeLimitMs },
+      );
+    } catch (error) {
+      if (!(error instanceof InterruptInstrumentationError)) throw error;
+      logger.log("main", "warning", `filters run in a worker thread, not on the listener's thread: the callback time limit cannot be added to the module (${error.message})`);
+    }
+  }
   return FilterWorkerPool.start(env);
 }
 
@@ -50,6 +71,11 @@ export interface InProcessFilterOptions {
   queues?: SharedQueueRegistry;
   /** Every entry into Wasm that does not come from a stream event runs through it. */
   guard?: <T>(work: () => T) => T;
+  /**
+   * Stops a callback that runs longer than this (milliseconds; 0: no limit) in the VM itself: its
+   * streams get the filter's failure policy and new streams get a fresh VM.
+   */
+  callbackTimeLimitMs?: number;
 }
 
 /**
@@ -84,7 +110,8 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
       samples: metric.samples.map(Number),
     })),
   );
-  const filters = config.filters.map((filter) => new ReloadableWasmFilter(filter, process, stats));
+  const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger };
+  const filters = config.filters.map((filter) => new ReloadableWasmFilter(filter, process, stats, timeLimit));
   // Polls the files (a stat every 250 ms) against the stat taken when each module was read, so a
   // write racing with start-up is not missed (fs.watchFile would take its own, later baseline).
   let poller: NodeJS.Timeout | undefined;
@@ -116,6 +143,12 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   };
 }
 
+/** The callback time limit kept inside the VMs (in-thread filters); `limitMs` 0 means none. */
+interface InVmTimeLimit {
+  limitMs: number;
+  logger: ProxyLogger;
+}
+
 /** One configured filter: the PluginHost new streams use, and the older ones still draining. */
 class ReloadableWasmFilter implements HttpFilterFactory {
   readonly name: string;
@@ -123,11 +156,14 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   private readonly liveStreams = new Map<PluginHost, number>();
   /** Identity of the file as last read (mtime and size), to notice a rebuild. */
   private loaded = "";
+  /** The module of the current host, for a fresh VM after a callback was stopped. */
+  private module!: CheckedModule;
 
   constructor(
     readonly config: WasmFilterConfig,
     private readonly process: ProxyProcess,
     private readonly stats: ProxyStats,
+    private readonly timeLimit: InVmTimeLimit,
   ) {
     this.name = config.name;
     this.host = this.boot();
@@ -156,6 +192,8 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   }
 
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
+    // A VM stopped by the time limit is left to its streams; new ones get a fresh VM.
+    if (this.host.vm.failure !== null && this.host.vm.failure.timedOut) this.replaceStopped();
     const host = this.host;
     this.liveStreams.set(host, (this.liveStreams.get(host) ?? 0) + 1);
     return new WasmFilterStream(this, host, sink, info);
@@ -171,17 +209,47 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   private boot(): PluginHost {
     // Recorded before reading, and even if loading fails, so one bad write is reported once.
     this.loaded = fileIdentity(this.config.wasmPath);
-    const module = loadCheckedModule(readFileSync(this.config.wasmPath));
+    const module = loadCheckedModule(readFileSync(this.config.wasmPath), { interruptible: this.timeLimit.limitMs > 0 });
+    const host = this.start(module);
+    this.module = module;
+    return host;
+  }
+
+  private start(module: CheckedModule): PluginHost {
     return new PluginHost({
       module,
       process: this.process,
-      vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration },
+      vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration, callbackTimeLimitMs: this.timeLimit.limitMs },
+      onVmFailure: (failure) => this.vmFailed(failure),
       name: this.config.name,
       rootId: this.config.rootId,
       configuration: this.config.pluginConfiguration,
       allowOnHeadersStopIteration: this.config.allowOnHeadersStopIteration,
       failurePolicy: hostPolicy(this.config.failurePolicy),
     });
+  }
+
+  private vmFailed(failure: VmFailure): void {
+    if (!failure.timedOut) return;
+    this.stats.increment(`wasm.${this.config.name}.vm_replaced`);
+    this.timeLimit.logger.log(
+      "wasm",
+      "error",
+      `${this.config.name}: a filter callback (${failure.callback}) ran longer than the callback time limit (${this.timeLimit.limitMs} ms); VM stopped, failure policy ${this.config.failurePolicy} applied to its streams; new streams get a fresh VM`,
+    );
+  }
+
+  /** Makes a fresh VM from the current module current; the stopped one retires with its last stream. */
+  private replaceStopped(): void {
+    const stopped = this.host;
+    try {
+      this.host = this.start(this.module);
+    } catch (error) {
+      // Plugin start failed on the fresh VM: keep the stopped one (its streams get the failure policy).
+      this.timeLimit.logger.log("wasm", "critical", `${this.config.name}: a fresh VM failed to start: ${(error as Error).message}`);
+      return;
+    }
+    if ((this.liveStreams.get(stopped) ?? 0) === 0) this.retire(stopped);
   }
 
   private retire(host: PluginHost): void {
