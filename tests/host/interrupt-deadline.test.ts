@@ -75,7 +75,7 @@ test("with a fake clock the stop comes at the first clock read at or past the de
   const exports = instrumentedRunaway();
   let time = 1000;
   const reads: number[] = [];
-  // Each clock read advances 1 ms; armed at 1000 with 5 ms, reads 1001..1005 pass, 1005 stops.
+  // Each clock read advances 1 ms; the first read (1000) starts the 5 ms, 1001..1004 pass, 1005 stops.
   const deadline = new CallbackDeadline({ budgetRefill: 3, now: () => (reads.push(time), time++) });
   deadline.attach(exports);
   assertStopped(runArmed(deadline, 5, () => exports.spin!()), deadline);
@@ -90,14 +90,14 @@ test("budgetRefill 0 calls the host at every check: one per function entry and p
   const deadline = new CallbackDeadline({ budgetRefill: 0, now: () => (reads++, 0) });
   deadline.attach(exports);
   runArmed(deadline, 1, () => assert.equal(exports.count!(10), 10));
-  // 1 read at arm + 1 function entry + 10 loop iterations.
-  assert.equal(reads, 12);
+  // Arming reads no clock: 1 function entry + 10 loop iterations.
+  assert.equal(reads, 11);
   const withoutEntry = instrumentedRunaway(undefined, { checkFunctionEntry: false });
   reads = 0;
   const second = new CallbackDeadline({ budgetRefill: 0, now: () => (reads++, 0) });
   second.attach(withoutEntry);
   runArmed(second, 1, () => withoutEntry.count!(10));
-  assert.equal(reads, 11);
+  assert.equal(reads, 10);
 });
 
 test("not armed, the check only refills: nothing is stopped and the clock is never read", () => {

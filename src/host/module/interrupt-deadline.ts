@@ -82,7 +82,9 @@ export class CallbackDeadline {
   private readonly now: () => number;
   private budget: BudgetGlobal | undefined;
   private depth = 0;
-  private deadline = Infinity;
+  /** When the running call must stop; NaN until the call's first clock read. */
+  private deadline = NaN;
+  private limitMs = 0;
   private stopped = false;
 
   constructor(options: CallbackDeadlineOptions = {}) {
@@ -114,16 +116,23 @@ export class CallbackDeadline {
   }
 
   /**
-   * Starts the time limit for the outermost call: the module stops at the first check after
-   * `limitMs` milliseconds. Nested calls only count the depth. Clears `interrupted`.
+   * Starts the time limit for the outermost call: the module stops at the first check at least
+   * `limitMs` milliseconds after the call's first clock read. Nested calls only count the depth.
+   * Clears `interrupted`.
+   *
+   * Arming reads no clock and touches no wasm global, because the host arms every callback (each
+   * request makes several): the clock starts at the first check instead, so a stop comes late by
+   * at most the time the module takes for one budget of checks (microseconds for a plain loop).
    */
   arm(limitMs: number): void {
-    if (!(limitMs >= 0)) throw new RangeError(`time limit must be a non-negative number of ms, got ${limitMs}`);
     if (this.depth++ > 0) return;
+    if (!(limitMs >= 0)) {
+      this.depth--;
+      throw new RangeError(`time limit must be a non-negative number of ms, got ${limitMs}`);
+    }
     this.stopped = false;
-    this.deadline = this.now() + limitMs;
-    // A full budget per callback, so the first clock read comes as late as the refill allows.
-    if (this.budget) this.budget.value = this.budgetRefill;
+    this.limitMs = limitMs;
+    this.deadline = NaN;
   }
 
   /**
@@ -134,7 +143,7 @@ export class CallbackDeadline {
    */
   disarm(): void {
     if (this.depth === 0) throw new Error("CallbackDeadline.disarm() without arm()");
-    if (--this.depth === 0) this.deadline = Infinity;
+    --this.depth;
   }
 
   /** True while between an outermost arm and its disarm. */
@@ -149,9 +158,13 @@ export class CallbackDeadline {
 
   /** Called by the module when its budget is spent: 1 = stop (the module traps), 0 = go on. */
   private readonly check = (): number => {
-    if (this.depth > 0 && this.now() >= this.deadline) {
-      this.stopped = true;
-      return 1;
+    if (this.depth > 0) {
+      const now = this.now();
+      if (Number.isNaN(this.deadline)) this.deadline = now + this.limitMs;
+      else if (now >= this.deadline) {
+        this.stopped = true;
+        return 1;
+      }
     }
     this.budget!.value = this.budgetRefill;
     return 0;
