@@ -1,17 +1,21 @@
 // The Proxy-Wasm 0.2.1 callbacks (proxy-wasm-abi.md §1.4), the ABI marker and the allocator.
-// A filter re-exports all of this: `export * from "proxy-wasm-as/assembly/exports";`.
+// A filter re-exports all of this: `export * from "proxy-wasm-as/assembly/exports";`. The SDK's
+// export transform (transform/proxy-wasm-exports.mjs) then drops the callbacks the filter does
+// not implement; keep its tables in step when a callback here starts doing SDK work.
 // Parameters and results are plain i32 so the wasm signatures match what the host checks.
-// Every callback starts by looking its context up (registry.findContext), which also tells
-// the logger that a new callback began.
+// Every callback starts by looking its context up (registry.findContextAddress), which also
+// tells the logger that a new callback began. Contexts are held as addresses and turned into
+// references only for the call: no managed local (the registry keeps them alive).
 import { PeerType } from "./abi/enums";
 import { allocate } from "./runtime/memory";
 import { beginCallback } from "./api/log";
-import { ContextKind } from "./api/context";
+import { Context, ContextKind } from "./api/context";
 import { RootContext } from "./api/root_context";
 import { HttpContext } from "./api/http_context";
 import { TcpContext } from "./api/tcp_context";
-import { CalloutEvent, dispatchCallout } from "./api/callouts";
-import { createContext, deleteContext, findContext, getContext } from "./api/registry";
+import { CalloutEvent } from "./api/callouts";
+import { routeCallout } from "./api/callout_routing";
+import { createContext, deleteContext, findContextAddress, getContextAddress } from "./api/registry";
 import "./runtime/abort";
 
 /** ABI marker: never called. */
@@ -29,8 +33,7 @@ export { malloc as proxy_on_memory_allocate };
 const enum RootEvent { VmStart, Configure, Tick, QueueReady, ForeignFunction }
 
 function onRoot(event: RootEvent, id: u32, a: u32, b: u32): u32 {
-  // An address rather than a reference: no shadow-stack slot (the registry keeps it alive).
-  const context = changetype<usize>(getContext(id, ContextKind.Root));
+  const context = getContextAddress(id, ContextKind.Root);
   switch (event) {
     case RootEvent.VmStart: return changetype<RootContext>(context).onVmStart(a) ? 1 : 0;
     case RootEvent.Configure: return changetype<RootContext>(context).onConfigure(a) ? 1 : 0;
@@ -47,17 +50,17 @@ const enum HttpEvent {
 }
 
 function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
-  const context = changetype<HttpContext>(getContext(id, ContextKind.Http));
+  const context = getContextAddress(id, ContextKind.Http);
   const end = endOfStream != 0;
   switch (event) {
-    case HttpEvent.RequestHeaders: return context.onRequestHeaders(a, end);
-    case HttpEvent.RequestBody: return context.onRequestBody(a, end);
-    case HttpEvent.RequestTrailers: return context.onRequestTrailers(a);
-    case HttpEvent.RequestMetadata: context.onRequestMetadata(a); break;
-    case HttpEvent.ResponseHeaders: return context.onResponseHeaders(a, end);
-    case HttpEvent.ResponseBody: return context.onResponseBody(a, end);
-    case HttpEvent.ResponseTrailers: return context.onResponseTrailers(a);
-    default: context.onResponseMetadata(a);
+    case HttpEvent.RequestHeaders: return changetype<HttpContext>(context).onRequestHeaders(a, end);
+    case HttpEvent.RequestBody: return changetype<HttpContext>(context).onRequestBody(a, end);
+    case HttpEvent.RequestTrailers: return changetype<HttpContext>(context).onRequestTrailers(a);
+    case HttpEvent.RequestMetadata: changetype<HttpContext>(context).onRequestMetadata(a); break;
+    case HttpEvent.ResponseHeaders: return changetype<HttpContext>(context).onResponseHeaders(a, end);
+    case HttpEvent.ResponseBody: return changetype<HttpContext>(context).onResponseBody(a, end);
+    case HttpEvent.ResponseTrailers: return changetype<HttpContext>(context).onResponseTrailers(a);
+    default: changetype<HttpContext>(context).onResponseMetadata(a);
   }
   return 0; // metadata: Envoy ignores the value
 }
@@ -65,13 +68,13 @@ function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
 const enum TcpEvent { NewConnection, DownstreamData, UpstreamData, DownstreamClose, UpstreamClose }
 
 function onTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
-  const context = changetype<TcpContext>(getContext(id, ContextKind.Tcp));
+  const context = getContextAddress(id, ContextKind.Tcp);
   switch (event) {
-    case TcpEvent.NewConnection: return context.onNewConnection();
-    case TcpEvent.DownstreamData: return context.onDownstreamData(a, b != 0);
-    case TcpEvent.UpstreamData: return context.onUpstreamData(a, b != 0);
-    case TcpEvent.DownstreamClose: context.onDownstreamConnectionClose(<PeerType>a); break;
-    default: context.onUpstreamConnectionClose(<PeerType>a);
+    case TcpEvent.NewConnection: return changetype<TcpContext>(context).onNewConnection();
+    case TcpEvent.DownstreamData: return changetype<TcpContext>(context).onDownstreamData(a, b != 0);
+    case TcpEvent.UpstreamData: return changetype<TcpContext>(context).onUpstreamData(a, b != 0);
+    case TcpEvent.DownstreamClose: changetype<TcpContext>(context).onDownstreamConnectionClose(<PeerType>a); break;
+    default: changetype<TcpContext>(context).onUpstreamConnectionClose(<PeerType>a);
   }
   return 0;
 }
@@ -110,18 +113,18 @@ export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, a
 
 // done/log/delete for an id the SDK does not know are ignored: nothing to finish.
 export function proxy_on_done(contextId: u32): u32 {
-  const context = findContext(contextId);
-  return context === null || context.onDone() ? 1 : 0;
+  const context = findContextAddress(contextId);
+  return context == 0 || changetype<Context>(context).onDone() ? 1 : 0;
 }
 
 export function proxy_on_log(contextId: u32): void {
-  const context = findContext(contextId);
-  if (context !== null) context.onLog();
+  const context = findContextAddress(contextId);
+  if (context != 0) changetype<Context>(context).onLog();
 }
 
 export function proxy_on_delete(contextId: u32): void {
-  const context = findContext(contextId);
-  if (context !== null) context.onDelete();
+  const context = findContextAddress(contextId);
+  if (context != 0) changetype<Context>(context).onDelete();
   deleteContext(contextId);
 }
 
@@ -182,24 +185,24 @@ export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32
 }
 
 // ---- callouts: delivered to the root id, routed to the context that made the call ----
-// (api/callout_routing.ts; linked only into filters that make callouts)
+// (api/callout_routing.ts; the export transform keeps these only in filters that make callouts)
 
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
-  dispatchCallout(CalloutEvent.HttpResponse, rootContextId, token, headerCount, bodySize, trailerCount);
+  routeCallout(CalloutEvent.HttpResponse, rootContextId, token, headerCount, bodySize, trailerCount);
 }
 
 export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, headerCount: u32): void {
-  dispatchCallout(CalloutEvent.GrpcInitialMetadata, rootContextId, token, headerCount, 0, 0);
+  routeCallout(CalloutEvent.GrpcInitialMetadata, rootContextId, token, headerCount, 0, 0);
 }
 
 export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
-  dispatchCallout(CalloutEvent.GrpcMessage, rootContextId, token, messageSize, 0, 0);
+  routeCallout(CalloutEvent.GrpcMessage, rootContextId, token, messageSize, 0, 0);
 }
 
 export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, trailerCount: u32): void {
-  dispatchCallout(CalloutEvent.GrpcTrailingMetadata, rootContextId, token, trailerCount, 0, 0);
+  routeCallout(CalloutEvent.GrpcTrailingMetadata, rootContextId, token, trailerCount, 0, 0);
 }
 
 export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
-  dispatchCallout(CalloutEvent.GrpcClose, rootContextId, token, statusCode, 0, 0);
+  routeCallout(CalloutEvent.GrpcClose, rootContextId, token, statusCode, 0, 0);
 }

@@ -64,10 +64,18 @@ describe("abort", () => {
     expect(mock.lastLog()).toBe("5:abort:  at :0:7");
   });
 
-  it("names the SDK function for SDK failures, without a position", () => {
+  it("logs SDK failures as the package name and the message, without file or position", () => {
     mock.reset();
-    expect(() => { fail("bad context id or kind", "proxy-wasm-as getContext"); }).toThrow();
-    expect(mock.lastLog()).toBe("5:abort: bad context id or kind at proxy-wasm-as getContext");
+    expect(() => { fail("bad context id or kind"); }).toThrow();
+    expect(mock.lastLog()).toBe("5:abort: proxy-wasm-as: bad context id or kind");
+  });
+
+  it("cuts a message that does not fit its line but keeps the position", () => {
+    mock.reset();
+    expect(() => { sdkAbort("m".repeat(1100), "assembly/long.ts", 4294967295, 4294967295); }).toThrow();
+    const line = mock.lastLog();
+    // A 1024-byte line with 32 bytes kept for " at " and ":<line>:<column>": text stops at 992.
+    expect(line).toBe("5:abort: " + "m".repeat(992 - 7) + " at :4294967295:4294967295");
   });
 });
 

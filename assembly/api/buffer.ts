@@ -8,10 +8,8 @@ const WHOLE: u32 = 0xFFFFFFFF;
 
 /** @internal Bytes of buffer `type` (see Buffer.bytes), without needing a Buffer object. */
 export function readBufferBytes(type: BufferType, start: u32, length: u32): ArrayBuffer {
-  if (host.getBufferBytes(type, start, length) != WasmResult.Ok) {
-    dropResult();
-    return changetype<ArrayBuffer>(__new(0, idof<ArrayBuffer>()));
-  }
+  // After an error the dropped result is an empty block, which takes as an empty buffer.
+  if (host.getBufferBytes(type, start, length) != WasmResult.Ok) dropResult();
   return takeBytes();
 }
 

@@ -3,9 +3,10 @@
 // callers that are gone are dropped. A singly linked list: outstanding callouts are few, and
 // it needs no generic Array/Map code in every filter.
 //
-// The ABI exports reach the routing code only through the two function slots below, which
+// The callout exports call the routing (callout_routing.ts) directly: the SDK's export
+// transform removes those exports from a filter that makes no callout, and the routing goes
+// with them. Deleting a context reaches the list only through the function slot below, which
 // rememberCallout fills: a filter that never makes a callout links none of it.
-import { routeCallout } from "./callout_routing";
 
 /** Which callback an answer arrived on (see routeCallout). */
 export const enum CalloutEvent {
@@ -16,13 +17,8 @@ export const enum CalloutEvent {
   GrpcClose = 4,
 }
 
-export type CalloutDispatch = (event: CalloutEvent, rootId: u32, token: u32, a: u32, b: u32, c: u32) => void;
-
-function dropAnswer(event: CalloutEvent, rootId: u32, token: u32, a: u32, b: u32, c: u32): void {}
 function keepNothing(contextId: u32): void {}
 
-/** @internal Called by the callout exports. */
-export let dispatchCallout: CalloutDispatch = dropAnswer;
 /** @internal Called when a context is deleted. */
 export let forgetCalloutsOfContext: (contextId: u32) => void = keepNothing;
 
@@ -40,7 +36,6 @@ let pending: PendingCallout | null = null;
 /** Records that context `ownerId` waits for `token`. A gRPC stream stays registered until it
  * closes; anything else is forgotten at its first answer. */
 export function rememberCallout(token: u32, ownerId: u32, isStream: bool): void {
-  dispatchCallout = routeCallout;
   forgetCalloutsOfContext = forgetCalloutsOf;
   pending = new PendingCallout(token, ownerId, isStream, pending);
 }

@@ -13,7 +13,8 @@ export const enum ContextKind {
 /** What root, HTTP and TCP contexts share: the host's context id and the callbacks every
  * context receives. Filters extend RootContext, HttpContext or TcpContext, never this. */
 export class Context {
-  constructor(
+  // @ts-ignore: decorator
+  @inline constructor(
     /** The host's context id (root contexts: the plugin's id; streams: one per stream). */
     public readonly id: u32,
     /** @internal set by the subclass constructors. */

@@ -110,35 +110,38 @@ export class HeaderMap {
   }
 }
 
+// Each map below is a static block holding its type, not an object built at module start
+// (HeaderMap is unmanaged: its only field is the type).
+
 /** The request headers; available only in onRequestHeaders (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const requestHeaders = new HeaderMap(MapType.RequestHeaders);
+@lazy export const requestHeaders: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.RequestHeaders]));
 /** The request trailers; available only in onRequestTrailers (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const requestTrailers = new HeaderMap(MapType.RequestTrailers);
+@lazy export const requestTrailers: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.RequestTrailers]));
 /** The response headers; available only in onResponseHeaders (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const responseHeaders = new HeaderMap(MapType.ResponseHeaders);
+@lazy export const responseHeaders: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.ResponseHeaders]));
 /** The response trailers; available only in onResponseTrailers (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const responseTrailers = new HeaderMap(MapType.ResponseTrailers);
+@lazy export const responseTrailers: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.ResponseTrailers]));
 /** The initial metadata of a gRPC stream or call answer; available only in onGrpcReceiveInitialMetadata (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const grpcInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
+@lazy export const grpcInitialMetadata: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.GrpcReceiveInitialMetadata]));
 /** The trailing metadata of a gRPC stream or call answer; available only in onGrpcReceiveTrailingMetadata (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const grpcTrailingMetadata = new HeaderMap(MapType.GrpcReceiveTrailingMetadata);
+@lazy export const grpcTrailingMetadata: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.GrpcReceiveTrailingMetadata]));
 /** The headers of an httpCall answer; available only in onHttpCallResponse (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
+@lazy export const httpCallResponseHeaders: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.HttpCallResponseHeaders]));
 /** The trailers of an httpCall answer; available only in onHttpCallResponse (elsewhere calls give null / empty and lastResult()
  * says why). */
 // @ts-ignore: decorator
-@lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);
+@lazy export const httpCallResponseTrailers: HeaderMap = changetype<HeaderMap>(memory.data<u32>([MapType.HttpCallResponseTrailers]));

@@ -9,7 +9,8 @@ import { Buffer, requestBody, responseBody } from "./buffer";
  * defaults to Continue. Created by RootContext.createHttpContext.
  */
 export class HttpContext extends Context {
-  constructor(
+  // @ts-ignore: decorator
+  @inline constructor(
     id: u32,
     /** The root context that created this stream (its plugin's configuration and state). */
     public readonly root: RootContext,

@@ -1,4 +1,4 @@
-import { readCodePoint, utf8Bytes, utf8Decode } from "../runtime/utf8";
+import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
 // hands over. parseJson validates everything in one pass and builds nothing: a JsonValue is a
@@ -103,24 +103,6 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
   return at;
 }
 
-// Whether the JSON string text between `at` and `end` (no quotes, escapes allowed) is the
-// UTF-16 text between `text` and `textEnd`, without decoding it into a new string.
-function textEquals(at: usize, end: usize, text: usize, textEnd: usize): bool {
-  while (at < end) {
-    const decoded = readCodePoint(at, end, true);
-    at += (decoded >> 24) & 0xf;
-    let c = decoded & 0x1fffff;
-    if (c >= 0x10000) {
-      if (text >= textEnd || <u32>load<u16>(text) != 0xd800 + ((c - 0x10000) >> 10)) return false;
-      text += 2;
-      c = 0xdc00 + ((c - 0x10000) & 0x3ff);
-    }
-    if (text >= textEnd || <u32>load<u16>(text) != c) return false;
-    text += 2;
-  }
-  return text == textEnd;
-}
-
 // A JsonValue's fields, read and written through its address.
 // @ts-ignore: decorator
 @inline const BYTES = offsetof<JsonValue>("bytes");
@@ -157,7 +139,8 @@ function nextEntry(at: usize, end: usize): usize {
   return skipSpace(skipSpace(at, end) + 1, end);
 }
 
-// Start address of member `key` (the last one if repeated) of the object at `value`, or 0.
+// Start address of member `key` (the last one if repeated) of the object at `value`, or 0;
+// the member's end address goes to memberEnd.
 function memberOf(value: usize, text: usize, length: usize): usize {
   if (firstByte(value) != 0x7b) return 0;
   const end = textEnd(value);
@@ -165,11 +148,16 @@ function memberOf(value: usize, text: usize, length: usize): usize {
   for (let at = nextEntry(textStart(value), end); at < end - 1; ) {
     const keyEnd = skipValue(at, end, 0);
     const valueStart = nextEntry(keyEnd, end); // past ':'
-    if (textEquals(at + 1, keyEnd - 1, text, text + (length << 1))) found = valueStart;
-    at = nextEntry(skipValue(valueStart, end, 0), end); // past ',' (or the closing '}')
+    const valueEnd = skipValue(valueStart, end, 0);
+    if (jsonTextEquals(at + 1, keyEnd - 1, text, text + (length << 1))) {
+      found = valueStart;
+      memberEnd = valueEnd;
+    }
+    at = nextEntry(valueEnd, end); // past ',' (or the closing '}')
   }
   return found;
 }
+let memberEnd: usize = 0;
 
 // Start address of item `index` of the array at `value` (0 if there is none), or with
 // index -1 the address just past its last item walk, counting into COUNT.
@@ -274,7 +262,8 @@ export class JsonValue {
    * object. Scans the members each call. */
   get(key: string): JsonValue | null {
     const self = changetype<usize>(this);
-    return changetype<JsonValue | null>(childOf(self, memberOf(self, changetype<usize>(key), <usize>key.length)));
+    const text = changetype<usize>(key);
+    return changetype<JsonValue | null>(childOf(self, memberOf(self, text, stringByteLength(text) >> 1)));
   }
 
   /** Array item `index` (from 0), or null if out of range or this is not an array. */
@@ -287,9 +276,10 @@ export class JsonValue {
    * object. */
   getString(key: string): string | null {
     const self = changetype<usize>(this);
-    const at = memberOf(self, changetype<usize>(key), <usize>key.length);
+    const text = changetype<usize>(key);
+    const at = memberOf(self, text, stringByteLength(text) >> 1);
     if (at == 0 || load<u8>(at) != 0x22) return null;
-    return utf8Decode(at + 1, skipValue(at, textEnd(self), 0) - at - 2, true);
+    return utf8Decode(at + 1, memberEnd - at - 2, true);
   }
 
   /** Object member `key` as a number, or `fallback` if absent, not a number, or this is not

@@ -35,7 +35,8 @@ let defaultFactory: RootFactory | null = null;
 let registrations: Registration | null = null;
 // How proxy_on_context_create picks the factory of a new root. registerRoot installs the
 // lookup by root id; a filter that only uses registerDefaultRoot never links that code.
-let pickFactory: () => RootFactory = pickDefault;
+// It answers the factory's address: a returned reference would take a shadow-stack slot.
+let pickFactory: () => usize = pickDefault;
 let creatingHttp: HttpFactory | null = null;
 
 /**
@@ -77,10 +78,9 @@ export function registerHttpFilter(rootId: string, factory: HttpFactory): void {
   pickFactory = pickByRootId;
 }
 
-function pickDefault(): RootFactory {
-  const factory = defaultFactory;
-  if (factory === null) fail("no root registered", "proxy-wasm-as createContext");
-  return changetype<RootFactory>(factory);
+function pickDefault(): usize {
+  if (defaultFactory === null) fail("no root registered");
+  return changetype<usize>(defaultFactory);
 }
 
 function chosen(entry: Registration): RootFactory {
@@ -88,7 +88,11 @@ function chosen(entry: Registration): RootFactory {
   return entry.factory;
 }
 
-function pickByRootId(): RootFactory {
+function pickByRootId(): usize {
+  return changetype<usize>(factoryForRootId());
+}
+
+function factoryForRootId(): RootFactory {
   const first = changetype<Registration>(registrations);
   if (first.next === null && defaultFactory === null) return chosen(first);
   // Several roots: ask the host which one this plugin is (never during module start).
@@ -102,92 +106,117 @@ function pickByRootId(): RootFactory {
     if (entry.rootId.length == 0) fallback = entry;
   }
   if (fallback !== null) return chosen(changetype<Registration>(fallback));
-  return pickDefault();
+  return changetype<RootFactory>(pickDefault());
 }
 
-// The live contexts: `liveCount` entries of (id: u32, address: u32) at `table`, in a raw
-// block of `capacity` entries that doubles when full.
-let table: usize = 0;
+// The live contexts: `liveCount` addresses at the start of `liveTable`, a managed array of
+// `capacity` slots that doubles when full. Being a managed array reachable from a global is
+// what keeps each live context from being collected (cheaper than pinning: no pin-list code
+// and no runtime error texts); lookups walk it as plain memory (no managed locals, so no
+// shadow-stack code) and read each context's id from the context itself.
+let liveTable: StaticArray<Context> | null = null;
 let liveCount: u32 = 0;
 let capacity: u32 = 0;
-// One-entry cache of the last lookup: the callbacks of one stream arrive back to back.
-let lastId: u32 = 0;
+// One-entry cache of the last lookup (0 = none; the id is read from the context itself): the
+// callbacks of one stream arrive back to back.
 let lastAddress: usize = 0;
 
-function keepLive(id: u32, address: usize): void {
-  __pin(address);
+// Makes room for one more entry. Called before the context exists: growing allocates, and
+// an allocation may run the collector, which must not find the new context unreferenced.
+function reserveEntry(): void {
   if (liveCount == capacity) {
     capacity = capacity * 2 + 8;
-    const grown = heap.alloc(<usize>capacity << 3);
-    memory.copy(grown, table, <usize>liveCount << 3);
-    heap.free(table);
-    table = grown;
+    const grown = __new(<usize>capacity << alignof<usize>(), idof<StaticArray<Context>>());
+    memory.copy(grown, changetype<usize>(liveTable), <usize>liveCount << alignof<usize>());
+    // A global is a root the collector rescans before it sweeps: the copied references stay
+    // reachable without a write barrier each.
+    liveTable = changetype<StaticArray<Context>>(grown);
   }
-  const entry = table + (<usize>liveCount << 3);
+}
+
+function keepLive(address: usize): void {
+  const table = changetype<usize>(liveTable);
+  store<usize>(table + (<usize>liveCount << alignof<usize>()), address);
   liveCount++;
-  store<u32>(entry, id);
-  store<u32>(entry, <u32>address, 4);
-  lastId = id;
+  __link(table, address, false);
   lastAddress = address;
 }
 
-// Address of the table entry for `id`, or 0.
-function entryOf(id: u32): usize {
-  const end = table + (<usize>liveCount << 3);
-  for (let entry = table; entry < end; entry += 8) {
-    if (load<u32>(entry) == id) return entry;
+// Fields read through the address: a reference made by changetype would take a frame slot.
+// @ts-ignore: decorator
+@inline function idAt(context: usize): u32 {
+  return load<u32>(context, offsetof<Context>("id"));
+}
+
+// Address of the table slot holding the context `id`, or 0.
+function slotOf(id: u32): usize {
+  const table = changetype<usize>(liveTable);
+  const end = table + (<usize>liveCount << alignof<usize>());
+  for (let slot = table; slot < end; slot += sizeof<usize>()) {
+    if (idAt(load<usize>(slot)) == id) return slot;
   }
   return 0;
 }
 
 /** @internal proxy_on_context_create. */
 export function createContext(contextId: u32, parentId: u32): void {
-  let context: Context;
+  reserveEntry();
+  // Addresses, not references: the new context is not held by any frame until keepLive
+  // links it, and nothing in between allocates except the context itself.
+  let context: usize;
   if (parentId == 0) {
-    context = pickFactory()(contextId);
+    context = changetype<usize>(changetype<RootFactory>(pickFactory())(contextId));
   } else {
-    const root = changetype<RootContext>(getContext(parentId, ContextKind.Root));
-    const http = root.createHttpContext(contextId);
-    if (http !== null) {
-      context = http;
-    } else {
-      const tcp = root.createTcpContext(contextId);
-      if (tcp === null) fail("root made no stream context", "proxy-wasm-as createContext");
-      context = changetype<TcpContext>(tcp);
+    const root = getContextAddress(parentId, ContextKind.Root);
+    context = changetype<usize>(changetype<RootContext>(root).createHttpContext(contextId));
+    if (context == 0) {
+      context = changetype<usize>(changetype<RootContext>(root).createTcpContext(contextId));
+      if (context == 0) fail("root made no stream context");
     }
   }
-  keepLive(contextId, changetype<usize>(context));
+  keepLive(context);
 }
 
-/** @internal The live context with this id, or null. Called once at the start of every
- * callback, so it also resets the per-callback log level cache. */
-export function findContext(id: u32): Context | null {
+/** @internal Address of the live context with this id, or 0. Called once at the start of
+ * every callback, so it also resets the per-callback log level cache. */
+export function findContextAddress(id: u32): usize {
   beginCallback();
-  if (lastAddress == 0 || lastId != id) {
-    const entry = entryOf(id);
-    if (entry == 0) return null;
-    lastId = id;
-    lastAddress = <usize>load<u32>(entry, 4);
+  if (lastAddress == 0 || idAt(lastAddress) != id) {
+    const slot = slotOf(id);
+    if (slot == 0) return 0;
+    lastAddress = load<usize>(slot);
   }
-  return changetype<Context>(lastAddress);
+  return lastAddress;
 }
 
-/** @internal The live context with this id and kind; stops the module if the host names an unknown
- * context or sends a callback of another kind (a broken host contract). */
+/** @internal The live context with this id, or null (see findContextAddress). */
+export function findContext(id: u32): Context | null {
+  return changetype<Context | null>(findContextAddress(id));
+}
+
+/** @internal Address of the live context with this id and kind; stops the module if the host
+ * names an unknown context or sends a callback of another kind (a broken host contract). */
+export function getContextAddress(id: u32, kind: ContextKind): usize {
+  const context = findContextAddress(id);
+  if (context == 0 || load<i32>(context, offsetof<Context>("kind")) != kind) fail("bad context id or kind");
+  return context;
+}
+
+/** @internal The live context with this id and kind (see getContextAddress). */
 export function getContext(id: u32, kind: ContextKind): Context {
-  const context = findContext(id);
-  if (context === null || context.kind != kind) fail("bad context id or kind", "proxy-wasm-as getContext");
-  return changetype<Context>(context);
+  return changetype<Context>(getContextAddress(id, kind));
 }
 
 /** @internal proxy_on_delete: forgets the context and its pending callouts. */
 export function deleteContext(id: u32): void {
-  const entry = entryOf(id);
-  if (entry != 0) {
-    __unpin(<usize>load<u32>(entry, 4));
-    // The last entry fills the hole: the order of the table does not matter.
+  const slot = slotOf(id);
+  if (slot != 0) {
+    // The last entry fills the hole (the order does not matter); the vacated slot is cleared so
+    // the table no longer keeps the deleted context alive.
     liveCount--;
-    store<u64>(entry, load<u64>(table + (<usize>liveCount << 3)));
+    const last = changetype<usize>(liveTable) + (<usize>liveCount << alignof<usize>());
+    store<usize>(slot, load<usize>(last));
+    store<usize>(last, 0);
   }
   lastAddress = 0;
   forgetCalloutsOfContext(id);

@@ -10,7 +10,8 @@ import { readBufferBytes, readBufferText } from "./buffer";
  * override what the plugin needs and register a factory with registerRoot.
  */
 export class RootContext extends Context {
-  constructor(id: u32) {
+  // @ts-ignore: decorator
+  @inline constructor(id: u32) {
     super(id, ContextKind.Root);
   }
 

@@ -9,7 +9,8 @@ import { Buffer, downstreamData, upstreamData } from "./buffer";
  * Envoy order at the end: onDownstreamConnectionClose, then onDone, onLog, onDelete.
  */
 export class TcpContext extends Context {
-  constructor(
+  // @ts-ignore: decorator
+  @inline constructor(
     id: u32,
     /** The root context that created this connection (its plugin's configuration and state). */
     public readonly root: RootContext,

@@ -2,15 +2,25 @@
 // bounds check, `throw`, assert) here through `--use abort=...sdkAbort`, because Envoy
 // provides no `env.abort` import.
 import { proxy_log } from "../abi/imports";
+import { stringByteLength } from "./utf8";
 
-// Written into a raw heap block, not GC strings: an abort can come from a full heap or from
-// inside the allocator, where creating managed objects is unsafe. Characters above 0x7F
-// become '?': messages and file names are ASCII, and this avoids linking a UTF-8 encoder.
-// Strings travel as addresses (0 = null): no shadow-stack code in the abort path.
+// The line is written into a static block, not a heap block or GC strings: an abort can come
+// from a full heap or from inside the allocator, where allocating is unsafe (and the block
+// costs nothing in the module: static zeros are not stored). Text past its end is cut.
+// Characters above 0x7F become '?': messages and file names are ASCII, and this avoids
+// linking a UTF-8 encoder. Strings travel as addresses (0 = null): no shadow-stack code in
+// the abort path.
+// @ts-ignore: decorator
+@inline const LINE_CAPACITY: usize = 1024;
+const LINE: usize = memory.data(<i32>LINE_CAPACITY);
+// Where text stops: room is left for " at " and ":<line>:<column>" (two u32 in decimal).
+// @ts-ignore: decorator
+@inline const TEXT_END: usize = LINE + LINE_CAPACITY - 32;
+
 function appendText(at: usize, text: usize): usize {
   if (text != 0) {
-    const end = text + <usize>changetype<string>(text).length * 2;
-    for (; text < end; text += 2) {
+    const end = text + stringByteLength(text);
+    for (; text < end && at < TEXT_END; text += 2) {
       const c = load<u16>(text);
       store<u8>(at++, c < 0x80 ? <u8>c : 0x3f);
     }
@@ -24,45 +34,52 @@ function appendDecimal(at: usize, value: u32): usize {
   return at + 1;
 }
 
-function textLength(text: usize): usize {
-  return text == 0 ? 0 : <usize>changetype<string>(text).length;
-}
-
 /**
  * Logs `abort: <message> at <file>:<line>:<column>` at critical level (5), then traps; when
- * line and column are both 0 (an SDK failure, see fail) the position is left out:
- * `abort: <message> at <file>`.
- * Never returns. Legal anywhere, including module start and the allocator, because it only
- * calls `proxy_log`.
+ * line and column are both 0 the position is left out (`abort: <message> at <file>`), and
+ * without a file name either so is the rest (`abort: <message>`).
+ * Message and file name together are cut at about 1,000 characters. Never returns. Legal
+ * anywhere, including module start and the allocator, because it only calls `proxy_log`.
  */
 export function sdkAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   abortWith(changetype<usize>(message), changetype<usize>(fileName), line, column);
 }
 
-// sdkAbort with the strings as addresses (0 = null).
-function abortWith(messageText: usize, fileText: usize, line: u32, column: u32): void {
-  const start = heap.alloc(40 + textLength(messageText) + textLength(fileText));
-  let at = appendText(start, changetype<usize>("abort: "));
+// sdkAbort with the strings as addresses (0 = null); `fromSdk` puts "proxy-wasm-as: " before
+// the message (see fail).
+function abortWith(messageText: usize, fileText: usize, line: u32, column: u32, fromSdk: bool = false): void {
+  // The fixed words are stored as little-endian ASCII constants, not string literals: each
+  // literal costs its UTF-16 text, an object header and a data segment. A constant's bytes
+  // past its word are overwritten by what follows.
+  store<u64>(LINE, 0x203a74726f6261); // "abort: "
+  let at = LINE + 7;
+  if (fromSdk) {
+    store<u64>(at, 0x61772d79786f7270); // "proxy-wa"
+    store<u64>(at + 8, 0x203a73612d6d73); // "sm-as: "
+    at += 15;
+  }
   at = appendText(at, messageText);
-  at = appendText(at, changetype<usize>(" at "));
-  at = appendText(at, fileText);
+  if ((fileText | line | column) != 0) {
+    store<u32>(at, 0x20746120); // " at "
+    at = appendText(at + 4, fileText);
+  }
   if ((line | column) != 0) {
     store<u8>(at++, 0x3a);
     at = appendDecimal(at, line);
     store<u8>(at++, 0x3a);
     at = appendDecimal(at, column);
   }
-  proxy_log(5, start, at - start);
+  proxy_log(5, LINE, at - LINE);
   unreachable();
 }
 
 /**
  * Stops the module for a programming error the SDK detects (a broken host contract or a
- * misuse of the API): logs `abort: <message> at <where>` at critical level and traps.
- * `message` says what went wrong; `where` names the SDK function that found it, after the
- * package name (e.g. "proxy-wasm-as getContext"). Never returns. Cheaper than
- * `throw new Error(...)`, which costs an object and a file name per call site.
+ * misuse of the API): logs `abort: proxy-wasm-as: <message>` at critical level and traps.
+ * Never returns. Cheaper than `throw new Error(...)`, which costs an object and a file name
+ * per call site; the package name is added here rather than written in each message because
+ * every string literal is stored as UTF-16.
  */
-export function fail(message: string, where: string): void {
-  abortWith(changetype<usize>(message), changetype<usize>(where), 0, 0);
+export function fail(message: string): void {
+  abortWith(changetype<usize>(message), 0, 0, 0, true);
 }

@@ -1,4 +1,4 @@
-import { utf8Decode, utf8Encode, utf8Length } from "./utf8";
+import { utf8Decode, utf8Walk } from "./utf8";
 
 // Memory shared between the SDK and the host: the allocator the host calls, the out-slots
 // hostcalls write their results to, and reusable staging blocks for outgoing arguments.
@@ -24,9 +24,7 @@ export const OUT_U64: usize = OUT + 16;
 
 /** Clears the out-slots before a hostcall: Envoy leaves them untouched on errors. */
 export function clearOut(): void {
-  store<u64>(OUT, 0);
-  store<u64>(OUT + 8, 0);
-  store<u64>(OUT + 16, 0);
+  memory.fill(OUT, 0, 24);
 }
 
 /** Size in bytes of the block the last hostcall returned (0 = empty). */
@@ -80,7 +78,7 @@ export function stage(slot: i32, text: string): usize {
  * costs no shadow-stack code. */
 export function stageText(slot: i32, text: usize): usize {
   const offset = <usize>slot << 2;
-  const length = utf8Length(changetype<string>(text));
+  const length = utf8Walk(text, 0, false);
   let ptr = <usize>load<u32>(STAGE_PTR + offset);
   if (length > <usize>load<u32>(STAGE_CAP + offset) || ptr == 0) {
     if (ptr != 0) heap.free(ptr);
@@ -88,7 +86,7 @@ export function stageText(slot: i32, text: usize): usize {
     store<u32>(STAGE_PTR + offset, <u32>ptr);
     store<u32>(STAGE_CAP + offset, <u32>length);
   }
-  utf8Encode(changetype<string>(text), ptr);
+  utf8Walk(text, ptr, true);
   store<u32>(STAGE_LEN + offset, <u32>length);
   return ptr;
 }

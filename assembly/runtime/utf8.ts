@@ -3,33 +3,38 @@
 // invalid or truncated sequences decode to U+FFFD, lone surrogates encode as WTF-8 (3 bytes),
 // matching what String.UTF8 does for them.
 
-// Walks `text` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
-// for both measuring and writing keeps the code small). Returns the end address.
-function utf8Walk(start: usize, out: usize, write: bool): usize {
-  const end = start + <usize>changetype<string>(start).length * 2;
+/** Byte length of the UTF-16 string at address `text`, read from its object header: a
+ * `.length` call on a reference would cost a shadow-stack slot. */
+// @ts-ignore: decorator
+@inline export function stringByteLength(text: usize): usize {
+  return <usize>load<u32>(text - 4);
+}
+
+// Walks the string at address `start` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
+// for both measuring and writing keeps the code small). Returns the end address. Internal
+// callers pass addresses: no shadow-stack code.
+export function utf8Walk(start: usize, out: usize, write: bool): usize {
+  const end = start + stringByteLength(start);
   for (let at = start; at < end; at += 2) {
     let c = <u32>load<u16>(at);
-    let length: u32 = 1;
-    let lead = c;
-    if (c >= 0x80) {
-      if (c < 0x800) {
-        length = 2;
-        lead = 0xc0 | (c >> 6);
-      } else if ((c & 0xfc00) == 0xd800 && at + 2 < end && (<u32>load<u16>(at + 2) & 0xfc00) == 0xdc00) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (<u32>load<u16>(at + 2) - 0xdc00);
+    if ((c & 0xfc00) == 0xd800 && at + 2 < end) {
+      const low = <u32>load<u16>(at + 2);
+      if ((low & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
         at += 2;
-        length = 4;
-        lead = 0xf0 | (c >> 18);
-      } else {
-        length = 3; // lone surrogates too: WTF-8
-        lead = 0xe0 | (c >> 12);
       }
     }
+    // Continuation bytes: lone surrogates take 3 bytes in all (WTF-8).
+    const extra: u32 = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
     if (write) {
-      store<u8>(out, <u8>lead);
-      for (let i: u32 = 1; i < length; i++) store<u8>(out + i, <u8>(0x80 | ((c >> (6 * (length - 1 - i))) & 0x3f)));
+      for (let i = extra; i > 0; i--) {
+        store<u8>(out + i, <u8>(0x80 | (c & 0x3f)));
+        c >>= 6;
+      }
+      // The lead byte's marker: 0xc0, 0xe0 or 0xf0 for 1, 2 or 3 continuation bytes.
+      store<u8>(out, <u8>(extra == 0 ? c : (0xff00 >> (extra + 1)) | c));
     }
-    out += length;
+    out += extra + 1;
   }
   return out;
 }
@@ -99,6 +104,45 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
   return c | (2 << 24);
 }
 
+// Reads the text [at, end) as readCodePoint does and walks its UTF-16 units from `out`: stores
+// them, only counts their bytes (`out` 0), or (with `compare`) checks them against the units
+// already at `out`, which end at `outEnd`. Returns the address after the last unit (from 0:
+// the byte length), or 0 at the first difference. One walk for measuring, decoding and the
+// JSON key comparison keeps all three small and reading text alike.
+function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes: bool, compare: bool): usize {
+  while (at < end) {
+    const decoded = readCodePoint(at, end, jsonEscapes);
+    at += (decoded >> 24) & 0xf;
+    let units = decoded & 0x1fffff;
+    let width: usize = 2;
+    if (units >= 0x10000) {
+      // A surrogate pair, the high unit first in memory.
+      units -= 0x10000;
+      units = (0xd800 + (units >> 10)) | ((0xdc00 + (units & 0x3ff)) << 16);
+      width = 4;
+    }
+    if (compare) {
+      if (out + width > outEnd || (width == 4 ? load<u32>(out) : <u32>load<u16>(out)) != units) return 0;
+    } else if (out == 0) {
+      // measuring
+    } else if (width == 4) {
+      store<u32>(out, units);
+    } else {
+      store<u16>(out, <u16>units);
+    }
+    out += width;
+  }
+  return out;
+}
+
+/**
+ * True if the UTF-8 text [at, end), with JSON escapes decoded, is exactly the UTF-16 text
+ * [text, textEnd), compared without decoding it into a new string.
+ */
+export function jsonTextEquals(at: usize, end: usize, text: usize, textEnd: usize): bool {
+  return utf16Walk(at, end, text, textEnd, true, true) == textEnd;
+}
+
 /**
  * Decodes `length` UTF-8 bytes at `ptr` into a string. Never fails: each invalid, overlong or
  * truncated sequence becomes U+FFFD (use isValidUtf8 first to tell). With `jsonEscapes`,
@@ -106,23 +150,10 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
  * validated); sharing this loop keeps JSON support small.
  */
 export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false): string {
-  const end = ptr + length;
-  // Each byte yields at most one UTF-16 unit (4-byte sequences give 2 units for 4 bytes).
-  const result = __new(length << 1, idof<string>());
-  let out = result;
-  for (let at = ptr; at < end; ) {
-    const decoded = readCodePoint(at, end, jsonEscapes);
-    at += (decoded >> 24) & 0xf;
-    let c = decoded & 0x1fffff;
-    if (c >= 0x10000) {
-      store<u16>(out, <u16>(0xd800 + ((c - 0x10000) >> 10)));
-      out += 2;
-      c = 0xdc00 + ((c - 0x10000) & 0x3ff);
-    }
-    store<u16>(out, <u16>c);
-    out += 2;
-  }
-  return changetype<string>(__renew(result, out - result));
+  // Measured first, so the string is allocated once at its exact size.
+  const result = __new(utf16Walk(ptr, ptr + length, 0, 0, jsonEscapes, false), idof<string>());
+  utf16Walk(ptr, ptr + length, result, 0, jsonEscapes, false);
+  return changetype<string>(result);
 }
 
 /**

@@ -40,7 +40,8 @@ describe("proxy-wasm-as build", () => {
     const sha = createHash("sha256").update(bytes).digest("hex");
     assert.equal(
       cli.out.stdout,
-      `✓ build/tiny-filter.wasm  ${bytes.length} bytes  sha256 ${sha}\n  ABI 0.2.1, allocator malloc, 0 imports, 5 exports\n`,
+      `✓ build/tiny-filter.wasm  ${bytes.length} bytes  sha256 ${sha}\n  ABI 0.2.1, allocator malloc, 0 imports, 5 exports\n` +
+        "  callbacks: proxy_on_context_create\n",
     );
   });
 

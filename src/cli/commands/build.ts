@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { describeModule, loadCheckedModule, ModuleLoadError } from "../../host/module";
+import { describeModule, loadCheckedModule, ModuleLoadError, type ModuleExport } from "../../host/module";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 
@@ -126,12 +126,24 @@ export function checkBuiltModule(io: CliIo, outFile: string): BuildResult | null
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     io.stdout.write(`✓ ${shown}  ${bytes.length} bytes  sha256 ${sha256}\n`);
     io.stdout.write(`  ABI ${summary.abiVersion}, allocator ${summary.allocator}, ${summary.imports.length} imports, ${summary.exports.length} exports\n`);
+    io.stdout.write(`  callbacks: ${exportedCallbacks(info.exports).join(", ") || "none"}\n`);
     return { outFile, sizeBytes: bytes.length, sha256, abiVersion: summary.abiVersion };
   } catch (error) {
     if (!(error instanceof ModuleLoadError)) throw error;
     io.stderr.write(`✗ ${shown} would not load in Envoy:\n${indent(error.report)}\n`);
     return null;
   }
+}
+
+/**
+ * The Proxy-Wasm callbacks a module exports, in export order. The SDK's asconfig drops the
+ * callbacks a filter does not implement (transform/proxy-wasm-exports.mjs), so this line tells
+ * the author which callbacks the host will call.
+ */
+function exportedCallbacks(exports: readonly ModuleExport[]): string[] {
+  return exports
+    .filter((entry) => entry.kind === "function" && /^proxy_(on|validate)_/.test(entry.name) && entry.name !== "proxy_on_memory_allocate")
+    .map((entry) => entry.name);
 }
 
 /** `build/<package name>.wasm`, or `build/filter.wasm` without a package.json name. */

@@ -1,0 +1,149 @@
+// AssemblyScript transform (listed in the SDK's asconfig.json): keeps only the Proxy-Wasm callback
+// exports whose callback the filter implements.
+//
+// Why: `export * from "proxy-wasm-as/assembly/exports"` exports all 28 callbacks, and every
+// export keeps its dispatcher and the SDK's default methods alive. cpp-host treats every callback
+// as optional (proxy-wasm-abi.md §1.4) and a missing one behaves exactly as the SDK default would
+// (vm_start/configure succeed, stream callbacks Continue, done is "done", the rest do nothing), so
+// an export whose callback no class overrides is pure weight. Removing the exports in
+// afterCompile, which asc runs before it optimises, lets the optimiser drop that code.
+//
+// What is decided from what: asc compiles only reachable code, so the module holds a function
+// `<Class>#<method>` for each override of an SDK callback method that a live class declares, at
+// any depth of subclassing. An override is any such function outside the SDK's four base classes
+// (of any class: a same-named method elsewhere can only keep an export, never drop one).
+//
+// Opt-out (every callback stays exported): environment variable PROXY_WASM_AS_EXPORT_ALL=1, or
+// `--use PROXY_WASM_AS_EXPORT_ALL=1` (asconfig: "options": {"use": ["PROXY_WASM_AS_EXPORT_ALL=1"]}).
+// Modules that do not export the SDK's ABI marker (as-pect specs, other programs) are left alone.
+
+/** The switch that keeps every callback export. */
+export const EXPORT_ALL_SWITCH = "PROXY_WASM_AS_EXPORT_ALL";
+
+const MARKER = "proxy_abi_version_0_2_1";
+
+/** Exports the SDK always keeps: the host needs them, or the SDK does bookkeeping in them. */
+export const ALWAYS_EXPORTED = [
+  MARKER,
+  "malloc",
+  "proxy_on_memory_allocate",
+  "proxy_on_context_create", // creates and registers every context
+  "proxy_on_delete", // unregisters the context and forgets its callouts
+];
+
+const GRPC_CALLBACK_METHODS = ["onGrpcReceiveInitialMetadata", "onGrpcReceive", "onGrpcReceiveTrailingMetadata", "onGrpcClose"];
+
+// Each optional callback export and the context methods whose override makes it needed.
+const CALLBACK_METHODS = {
+  proxy_on_vm_start: ["onVmStart"],
+  proxy_on_configure: ["onConfigure"],
+  proxy_on_tick: ["onTick"],
+  proxy_on_queue_ready: ["onQueueReady"],
+  proxy_on_foreign_function: ["onForeignFunction"],
+  proxy_on_done: ["onDone"],
+  proxy_on_log: ["onLog"],
+  proxy_on_request_headers: ["onRequestHeaders"],
+  proxy_on_request_body: ["onRequestBody"],
+  proxy_on_request_trailers: ["onRequestTrailers"],
+  proxy_on_request_metadata: ["onRequestMetadata"],
+  proxy_on_response_headers: ["onResponseHeaders"],
+  proxy_on_response_body: ["onResponseBody"],
+  proxy_on_response_trailers: ["onResponseTrailers"],
+  proxy_on_response_metadata: ["onResponseMetadata"],
+  proxy_on_new_connection: ["onNewConnection"],
+  proxy_on_downstream_data: ["onDownstreamData"],
+  proxy_on_upstream_data: ["onUpstreamData"],
+  proxy_on_downstream_connection_close: ["onDownstreamConnectionClose"],
+  proxy_on_upstream_connection_close: ["onUpstreamConnectionClose"],
+  proxy_on_http_call_response: ["onHttpCallResponse"],
+  // The four gRPC exports go together: each answer can be the one that ends a stream, and the
+  // SDK forgets the token only when it sees that answer.
+  proxy_on_grpc_receive_initial_metadata: GRPC_CALLBACK_METHODS,
+  proxy_on_grpc_receive: GRPC_CALLBACK_METHODS,
+  proxy_on_grpc_receive_trailing_metadata: GRPC_CALLBACK_METHODS,
+  proxy_on_grpc_close: GRPC_CALLBACK_METHODS,
+  // Never called by Envoy; the SDK's version accepts everything, as a missing one does.
+  proxy_validate_configuration: [],
+};
+
+// SDK functions whose presence means the filter can start callouts: the answers must then reach
+// the SDK, which hands them to the caller or drops them and forgets the token.
+const HTTP_CALL_STARTERS = ["api/http_call/httpCall"];
+const GRPC_STARTERS = ["api/grpc/grpcCall", "api/grpc/grpcStream"];
+const HTTP_CALL_EXPORTS = ["proxy_on_http_call_response"];
+const GRPC_EXPORTS = [
+  "proxy_on_grpc_receive_initial_metadata",
+  "proxy_on_grpc_receive",
+  "proxy_on_grpc_receive_trailing_metadata",
+  "proxy_on_grpc_close",
+];
+
+// A function only the SDK's registry defines (relative to its assembly/ folder).
+const SDK_FINGERPRINT = "api/registry/createContext";
+
+// The SDK classes whose methods are the defaults, relative to the SDK's assembly/ folder.
+const BASE_CLASSES = ["api/context/Context", "api/root_context/RootContext", "api/http_context/HttpContext", "api/tcp_context/TcpContext"];
+
+/**
+ * Which SDK callback exports a module needs, from the internal names of its compiled functions.
+ * `sdkPrefix` is the internal path of the SDK's assembly/ folder (e.g.
+ * `~lib/proxy-wasm-as/assembly`). Returns the names of the optional callback exports to keep;
+ * the ALWAYS_EXPORTED ones are not included.
+ */
+export function neededCallbackExports(functionNames, sdkPrefix) {
+  const baseClasses = new Set(BASE_CLASSES.map((name) => `${sdkPrefix}/${name}`));
+  const functions = new Set(functionNames);
+  const overridden = new Set();
+  for (const name of functionNames) {
+    const hash = name.lastIndexOf("#");
+    if (hash < 0) continue;
+    const method = name.slice(hash + 1);
+    // `@override`/`@virtual` stubs and accessors (`get:x`) are not declarations of the method.
+    if (method.includes("@") || method.includes(":")) continue;
+    if (!baseClasses.has(name.slice(0, hash))) overridden.add(method);
+  }
+  const starts = (paths) => paths.some((path) => functions.has(`${sdkPrefix}/${path}`));
+  const needed = new Set();
+  for (const [exportName, methods] of Object.entries(CALLBACK_METHODS)) {
+    if (methods.some((method) => overridden.has(method))) needed.add(exportName);
+  }
+  if (starts(HTTP_CALL_STARTERS)) HTTP_CALL_EXPORTS.forEach((name) => needed.add(name));
+  if (starts(GRPC_STARTERS)) GRPC_EXPORTS.forEach((name) => needed.add(name));
+  return Object.keys(CALLBACK_METHODS).filter((name) => needed.has(name));
+}
+
+/** True when the switch asks for every callback export (environment or `--use` alias). */
+export function exportAllRequested(environment, globalAliases) {
+  const enabled = (value) => value !== undefined && value !== null && value !== "" && value !== "0" && value !== "false";
+  return enabled(environment[EXPORT_ALL_SWITCH]) || enabled(globalAliases?.get?.(EXPORT_ALL_SWITCH));
+}
+
+export default class ProxyWasmExports {
+  afterCompile(module) {
+    const binaryen = this.binaryen;
+    const exports = [];
+    for (let i = 0, n = module.getNumExports(); i < n; i++) {
+      const info = binaryen.getExportInfo(module.getExportByIndex(i));
+      if (info.kind === binaryen.ExternalFunction) exports.push(info);
+    }
+    const marker = exports.find((info) => info.name === MARKER);
+    const markerSuffix = `/exports/${MARKER}`;
+    // Not a module built on the SDK's exports file: nothing to decide.
+    if (marker === undefined || !marker.value.endsWith(markerSuffix)) return;
+    const sdkPrefix = marker.value.slice(0, -markerSuffix.length);
+    const functionNames = [];
+    for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+      functionNames.push(binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name);
+    }
+    // A filter's own file could also be called exports.ts: only the SDK has this registry.
+    if (!functionNames.includes(`${sdkPrefix}/${SDK_FINGERPRINT}`)) return;
+    if (exportAllRequested(process.env, this.program?.options?.globalAliases)) return;
+    const keep = new Set(neededCallbackExports(functionNames, sdkPrefix));
+    for (const info of exports) {
+      // Only the SDK's own callback exports: a filter's hand-written export stays.
+      if (!(info.name in CALLBACK_METHODS) || keep.has(info.name)) continue;
+      if (info.value !== `${sdkPrefix}/exports/${info.name}`) continue;
+      module.removeExport(info.name);
+    }
+  }
+}
