@@ -5,6 +5,7 @@
 import { EMPTY_BYTES, bytesToString } from "./bytes";
 import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type ResultCode } from "./constants";
 import { Context } from "./context";
+import { ContextTable } from "./context-table";
 import { MemoryAccessError, RestrictedCallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
@@ -97,7 +98,7 @@ export class Vm {
   readonly streamCallbacks: StreamCallbackExports;
 
   /** Live contexts by id (the VM context 0 is not in here). */
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new ContextTable();
   /** The context the VM's own calls (start, allocator) run on. */
   readonly vmContext: Context;
 
