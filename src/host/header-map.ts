@@ -35,6 +35,26 @@ export class HeaderMap {
   private entries: [Uint8Array, Uint8Array][] = [];
   /** True while `entries` may be seen by another map (after `clone`): copy before changing it. */
   private shared = false;
+  /** Builds `entries` on first use (see `lazy`); null once they exist. */
+  private source: (() => [Uint8Array, Uint8Array][]) | null = null;
+
+  /**
+   * A map whose entries `build` makes on first use, so headers nobody reads are never converted
+   * (the dev proxy hands every request's headers to the host; most filters read only some). The
+   * list `build` returns is treated as shared: the map copies it before changing it, so the caller
+   * may keep and compare it. `build` may be called again for a clone that is read on its own, so
+   * it must return the same list each time.
+   */
+  static lazy(build: () => [Uint8Array, Uint8Array][]): HeaderMap {
+    const map = new HeaderMap();
+    map.source = build;
+    return map;
+  }
+
+  /** False while a `lazy` map's entries have not been built yet. */
+  get built(): boolean {
+    return this.source === null;
+  }
 
   /** Builds a map from pairs or an object, lower-casing keys. */
   static from(init: HeadersInit | HeaderMap | undefined): HeaderMap {
@@ -63,12 +83,12 @@ export class HeaderMap {
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.rows().length;
   }
 
   /** Envoy's `byteSize()`: the sum of key and value lengths (what `proxy_get_header_map_size` returns). */
   get byteSize(): number {
-    const entries = this.entries;
+    const entries = this.rows();
     let total = 0;
     for (let i = 0; i < entries.length; i++) total += entries[i][0].length + entries[i][1].length;
     return total;
@@ -77,7 +97,7 @@ export class HeaderMap {
   /** The first value stored under `key`, or undefined. */
   get(key: BytesLike): Uint8Array | undefined {
     const wanted = nameBytes(key);
-    const entries = this.entries;
+    const entries = this.rows();
     for (let i = 0; i < entries.length; i++) if (bytesEqual(entries[i][0], wanted)) return entries[i][1];
     return undefined;
   }
@@ -86,7 +106,7 @@ export class HeaderMap {
   getAll(key: BytesLike): Uint8Array[] {
     const wanted = nameBytes(key);
     const values: Uint8Array[] = [];
-    const entries = this.entries;
+    const entries = this.rows();
     for (let i = 0; i < entries.length; i++) if (bytesEqual(entries[i][0], wanted)) values.push(entries[i][1]);
     return values;
   }
@@ -111,7 +131,7 @@ export class HeaderMap {
 
   remove(key: BytesLike): void {
     const wanted = nameBytes(key);
-    const entries = this.entries;
+    const entries = this.rows();
     let first = 0;
     while (first < entries.length && !bytesEqual(entries[first][0], wanted)) first++;
     if (first === entries.length) return;
@@ -121,16 +141,17 @@ export class HeaderMap {
   clear(): void {
     this.entries = [];
     this.shared = false;
+    this.source = null;
   }
 
   /** The entries in order; valid until the map is next changed. */
   pairs(): readonly BytePair[] {
-    return this.entries;
+    return this.rows();
   }
 
   /** The map as [name, value] strings (UTF-8 decoded), for assertions and display. */
   toArray(): [string, string][] {
-    const entries = this.entries;
+    const entries = this.rows();
     const out: [string, string][] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) out[i] = [bytesToString(entries[i][0]), bytesToString(entries[i][1])];
     return out;
@@ -145,14 +166,30 @@ export class HeaderMap {
   /** An independent copy; O(1) until one of the two maps is changed. */
   clone(): HeaderMap {
     const copy = new HeaderMap();
+    if (this.source !== null) {
+      copy.source = this.source;
+      return copy;
+    }
     copy.entries = this.entries;
     copy.shared = true;
     this.shared = true;
     return copy;
   }
 
+  /** The entry list, built first if this is a `lazy` map that was not read yet. */
+  private rows(): [Uint8Array, Uint8Array][] {
+    const source = this.source;
+    if (source !== null) {
+      this.source = null;
+      this.entries = source();
+      this.shared = true;
+    }
+    return this.entries;
+  }
+
   /** The entry list, made private to this map first if a clone shares it. */
   private own(): [Uint8Array, Uint8Array][] {
+    this.rows();
     if (this.shared) {
       this.entries = this.entries.slice();
       this.shared = false;

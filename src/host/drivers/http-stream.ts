@@ -221,9 +221,11 @@ export class HttpStream implements PendingActionHandler {
     context.headerMaps[direction.headersMap] = headers;
     context.writableMaps |= 1 << direction.headersMap;
     const callbacks = vm.streamCallbacks;
-    const result = direction.isRequest
-      ? vm.invoke("proxy_on_request_headers", callbacks.requestHeaders, context, context.id, headers.size, direction.ended ? 1 : 0)
-      : vm.invoke("proxy_on_response_headers", callbacks.responseHeaders, context, context.id, headers.size, direction.ended ? 1 : 0);
+    const callback = direction.isRequest ? callbacks.requestHeaders : callbacks.responseHeaders;
+    // Without the export nothing reads the map: its size is not asked for (a lazy map stays unbuilt).
+    const result = callback === undefined
+      ? undefined
+      : vm.invoke(direction.isRequest ? "proxy_on_request_headers" : "proxy_on_response_headers", callback, context, context.id, headers.size, direction.ended ? 1 : 0);
     if (this.precheck()) return this.suppressed ? "StopAllIterationAndWatermark" : this.passOn(direction, "Continue");
     let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
     if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";

@@ -387,30 +387,25 @@ function latin1String(bytes: Uint8Array): string {
 }
 
 /**
- * A header list converted into a HeaderMap, remembered so the map converts back cheaply: entries
+ * A header list handed to the host as a HeaderMap, remembered so the map converts back cheaply.
+ * The map is built only when something reads it (a callback, a property): a filter that never
+ * looks at these headers costs no conversion at all, and they go on as the same list. Entries
  * the plugin left alone keep their original value strings instead of being decoded again.
  */
 class ConvertedHeaders {
   /** The map handed to the driver (the plugin may change it). */
   readonly map: HeaderMap;
-  /** The entries as converted, shared with `map` until the plugin changes it (copy on write). */
-  private readonly original: readonly BytePair[] | null;
+  /** The entries as built, shared with `map` until the plugin changes it (copy on write). */
+  private original: readonly BytePair[] | null = null;
+  private built: [Uint8Array, Uint8Array][] | null = null;
 
   constructor(private readonly list: HeaderList) {
-    const map = new HeaderMap();
-    let exact = true;
-    for (let i = 0; i < list.length; i++) {
-      const value = list[i][1];
-      if (exact && hasWideChar(value)) exact = false;
-      map.add(headerNameBytes(list[i][0]), latin1Bytes(value));
-    }
-    this.map = map;
-    // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
-    this.original = exact ? map.clone().pairs() : null;
+    this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
   }
 
   /** `headers` (this map or any other) as a header list; unchanged values reuse the original strings. */
   toList(headers: HeaderMap): HeaderList {
+    if (headers === this.map && !headers.built) return this.list;
     const pairs = headers.pairs();
     const list: HeaderList = new Array(pairs.length);
     for (let i = 0; i < pairs.length; i++) {
@@ -418,6 +413,20 @@ class ConvertedHeaders {
       list[i] = [nameStrings.get(pair[0]) ?? latin1String(pair[0]), this.originalValue(pair, i) ?? latin1String(pair[1])];
     }
     return list;
+  }
+
+  private build(): [Uint8Array, Uint8Array][] {
+    const list = this.list;
+    const entries: [Uint8Array, Uint8Array][] = new Array(list.length);
+    let exact = true;
+    for (let i = 0; i < list.length; i++) {
+      const value = list[i][1];
+      if (exact && hasWideChar(value)) exact = false;
+      entries[i] = [headerNameBytes(list[i][0]), latin1Bytes(value)];
+    }
+    // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
+    this.original = exact ? entries : null;
+    return entries;
   }
 
   private originalValue(pair: BytePair, index: number): string | undefined {

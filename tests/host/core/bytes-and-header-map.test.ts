@@ -57,3 +57,30 @@ test("names are matched case-insensitively and stored lower-case, also when the 
   assert.equal(first.getString("content-TYPE"), "text/plain");
   assert.deepEqual(first.getAll("CONTENT-type").map((v) => bytesToString(v)), ["text/plain"]);
 });
+
+test("HeaderMap.lazy: built on first read only, clones share the builder, writes never touch the built list", async () => {
+  const { HeaderMap } = await import("../../../src/host/header-map");
+  const list: [Uint8Array, Uint8Array][] = [[new TextEncoder().encode("a"), new TextEncoder().encode("1")]];
+  let builds = 0;
+  const map = HeaderMap.lazy(() => {
+    builds++;
+    return list;
+  });
+  const copy = map.clone();
+  assert.equal(builds, 0);
+  assert.equal(map.built, false);
+  assert.equal(map.size, 1);
+  assert.equal(builds, 1);
+  assert.equal(map.built, true);
+  assert.equal(copy.built, false, "a clone taken before the build is built on its own read");
+  map.add("b", "2");
+  assert.equal(list.length, 1, "the built list is copied before the first write");
+  assert.deepEqual(map.toArray(), [["a", "1"], ["b", "2"]]);
+  assert.deepEqual(copy.toArray(), [["a", "1"]]);
+  const cleared = HeaderMap.lazy(() => {
+    throw new Error("never built");
+  });
+  cleared.clear();
+  assert.equal(cleared.size, 0);
+  assert.equal(cleared.built, true);
+});
