@@ -5,9 +5,9 @@
  * from the proxy: (1 - rps(add_header) / rps(no filter)) * 100.
  *
  * Every proxy under test and the upstream run in their own child process, so none of them shares
- * an event loop with the load generator (autocannon, in this process) or with each other. The
- * three targets are measured back to back in each round, every round starts with a warm-up of
- * each target, and the median of the rounds is reported.
+ * an event loop with the load generator (autocannon, in this process) or with each other. Each
+ * target is warmed up once; then every round measures the three back to back, and the median of
+ * the rounds' costs is reported.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,8 +16,10 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 
 export interface ProxyThroughput {
-  /** (1 - withAddHeader / withoutFilter) * 100, from the median rps. */
+  /** Median over the rounds of (1 - withAddHeader / withoutFilter) * 100. */
   filterCostPercent: number;
+  /** Every round's cost, in measurement order. */
+  roundCostsPercent: number[];
   /** Median requests per second over the rounds. */
   rps: { withAddHeader: number; withoutFilter: number; plainNodeProxy: number };
   /** withAddHeader / withoutFilter, and withoutFilter / plainNodeProxy. */
@@ -135,18 +137,18 @@ const median = (values: number[]): number => {
 
 /**
  * Measures the three targets. Returns null when the add_header example is not built.
- * `BENCH_PROXY_SECONDS` (default 5) per measurement, `BENCH_PROXY_ROUNDS` (default 3) rounds,
- * `BENCH_PROXY_WARMUP_SECONDS` (default 2) per target and round; `BENCH_PROXY_CPU_PROF=<dir>`
- * runs the add_header proxy (and its worker) under `--cpu-prof` writing there.
+ * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_ROUNDS` (default 7) rounds,
+ * `BENCH_PROXY_WARMUP_SECONDS` (default 5) per target, once; `BENCH_PROXY_CPU_PROF=<dir>`
+ * runs the add_header proxy under `--cpu-prof` writing there.
  * Throws when a target answers anything but 2xx or errors under load.
  */
 export async function measureProxyThroughput(root: string): Promise<ProxyThroughput | null> {
   const wasmPath = join(root, "examples", "add_header", "build", "add_header.wasm");
   if (!existsSync(wasmPath)) return null;
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
-  const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 5));
-  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 3)));
-  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 2));
+  const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 3));
+  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 7)));
+  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 5));
   const profileDir = process.env.BENCH_PROXY_CPU_PROF;
   const cli = join(root, "bin", "proxy-wasm-as.js");
 
@@ -175,12 +177,16 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
       return result.requests.average;
     };
     const names = Object.keys(targets) as Array<keyof typeof targets>;
+    // JIT tiers, the VM and the upstream connection pools settle before anything is measured.
+    for (const name of names) await run(targets[name].url, warmupSeconds);
+    // Short slices, the three targets back to back and in a rotated order each round: load from
+    // elsewhere on a shared machine drifts over seconds, so targets measured side by side see the
+    // same machine, and no target is always first or last.
     const roundsRps: ProxyThroughput["roundsRps"] = [];
     for (let round = 0; round < rounds; round++) {
       const rps = { withAddHeader: 0, withoutFilter: 0, plainNodeProxy: 0 };
-      for (const name of names) {
-        // JIT tiers, the worker's VM and the upstream connection pools settle before measuring.
-        await run(targets[name].url, warmupSeconds);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + round) % names.length];
         rps[name] = await run(targets[name].url, seconds);
       }
       roundsRps.push(rps);
@@ -190,8 +196,11 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
     const withAddHeader = median(roundsRps.map((r) => r.withAddHeader));
     const withoutFilter = median(roundsRps.map((r) => r.withoutFilter));
     const plainNodeProxy = median(roundsRps.map((r) => r.plainNodeProxy));
+    // Each round's cost compares two targets measured seconds apart; the median round is the result.
+    const roundCosts = roundsRps.map((r) => (1 - r.withAddHeader / r.withoutFilter) * 100);
     return {
-      filterCostPercent: round((1 - withAddHeader / withoutFilter) * 100),
+      filterCostPercent: round(median(roundCosts)),
+      roundCostsPercent: roundCosts.map((cost) => round(cost)),
       rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
       ratios: { addHeaderToNoFilter: round(withAddHeader / withoutFilter, 3), noFilterToPlainNode: round(withoutFilter / plainNodeProxy, 3) },
       roundsRps: roundsRps.map((r) => ({ withAddHeader: round(r.withAddHeader), withoutFilter: round(r.withoutFilter), plainNodeProxy: round(r.plainNodeProxy) })),
@@ -202,8 +211,9 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
       pipelining: PIPELINING,
       note:
         `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
-        `child process; the three targets back to back per round, each warmed up first; median of ${rounds} rounds. ` +
-        `The dev proxy runs the filter on one worker thread (--concurrency 1). Machine: ${cpus().length} cores shared by the load ` +
+        `child process; every target warmed up once, then ${rounds} rounds of ${seconds} s per target, back to back in a rotated order; ` +
+        `filterCostPercent is the median of the rounds' costs (1 - add_header / no filter, measured side by side). ` +
+        `The dev proxy runs the filter on the listener's thread (--concurrency 1, the default) with the callback time limit on. Machine: ${cpus().length} cores shared by the load ` +
         `generator, the upstream and the proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
     };
   } finally {
