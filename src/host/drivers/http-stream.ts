@@ -254,6 +254,17 @@ export class HttpStream implements PendingActionHandler {
   private callBody(direction: Direction, data: Uint8Array): DataStatus {
     const context = this.context!;
     const vm = this.vm;
+    const callback = direction.isRequest ? vm.streamCallbacks.requestBody : vm.streamCallbacks.responseBody;
+    // No body callback (Envoy: Continue) and nothing held back: the chunk goes straight on.
+    if (callback === undefined && direction.phase === "open" && direction.headersForwarded && direction.held.length === 0 && direction.trailers === null) {
+      if (direction.isRequest) this.sink.upstreamData(data, direction.ended);
+      else {
+        this.sink.downstreamData(data, direction.ended);
+        this.streamInfo.responseBodySize += data.length;
+      }
+      if (direction.ended) direction.phase = "done";
+      return "Continue";
+    }
     let view: BodyBuffer;
     if (direction.bufferingForPlugin) {
       direction.held.append(data);

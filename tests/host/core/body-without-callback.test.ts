@@ -1,0 +1,56 @@
+// A module without body callbacks: Envoy treats the missing export as Continue, so every chunk,
+// the end of stream and the trailers go on unchanged and in order (the driver's direct path).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createTestHost } from "../../../src/testing";
+import { compileWat } from "./wat";
+
+const HEADERS_ONLY = compileWat(`(module
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+)`);
+
+test("no body callback: chunks, end of stream and trailers pass in order, sizes are counted", () => {
+  const host = createTestHost({ wasm: HEADERS_ONLY });
+  const stream = host.http();
+  assert.equal(stream.requestHeaders({ ":method": "POST", ":path": "/", ":authority": "a" }), "Continue");
+  assert.equal(stream.requestBody("ab"), "Continue");
+  assert.equal(stream.requestBody("cd"), "Continue");
+  assert.equal(stream.upstream.body, "abcd");
+  assert.equal(stream.upstream.ended, false);
+  assert.equal(stream.requestTrailers({ "x-checksum": "1" }), "Continue");
+  assert.deepEqual(stream.upstream.trailers, [["x-checksum", "1"]]);
+  assert.equal(stream.upstream.ended, true);
+
+  assert.equal(stream.responseHeaders({ ":status": "200" }), "Continue");
+  assert.equal(stream.responseBody("hello "), "Continue");
+  assert.equal(stream.downstream.ended, false);
+  assert.equal(stream.responseBody("world", { endOfStream: true }), "Continue");
+  assert.equal(stream.downstream.body, "hello world");
+  assert.equal(stream.downstream.ended, true);
+  assert.equal(stream.stream.streamInfo.responseBodySize, 11);
+  assert.equal(stream.stream.streamInfo.requestBodySize, 4);
+  // Data after the end of stream is refused, as with a callback.
+  assert.equal(stream.responseBody("late"), "StopIterationNoBuffer");
+  assert.equal(stream.downstream.body, "hello world");
+  assert.equal(host.failure, null);
+});
+
+test("no body callback, headers paused by the filter: the body is held until the stream continues", () => {
+  const pausing = compileWat(`(module
+    (memory (export "memory") 1)
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))
+  )`);
+  const host = createTestHost({ wasm: pausing });
+  const stream = host.http();
+  // Envoy turns StopIteration from headers into StopAllIterationAndWatermark by default.
+  assert.equal(stream.requestHeaders({ ":method": "POST", ":path": "/", ":authority": "a" }), "StopAllIterationAndWatermark");
+  assert.equal(stream.requestBody("held", { endOfStream: true }), "StopAllIterationAndWatermark");
+  assert.equal(stream.upstream.headers, null);
+  assert.equal(stream.upstream.body, "");
+});
