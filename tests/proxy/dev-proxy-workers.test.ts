@@ -198,3 +198,25 @@ describe("callback time limit on the listener's thread (--concurrency 1)", () =>
     }
   });
 });
+
+describe("--concurrency 1 with a module the time-limit checks cannot be added to", () => {
+  it("warns and runs the filters in one worker thread instead; traffic is filtered as usual", async () => {
+    // A module that already carries the checks' exports is refused by the instrumentation.
+    const { addInterruptChecks } = await import("../../src/host/module");
+    const { proxy, logs } = await startProxy((config) => {
+      config.concurrency = 1;
+      config.callbackTimeLimitMs = 1000;
+      config.filters = [filter("hello", write("hello-preinstrumented.wasm", addInterruptChecks(HELLO_FILTER)))];
+    });
+    try {
+      const warning = logs.lines.find((line) => line.includes("filters run in a worker thread, not on the listener's thread"));
+      assert.ok(warning, logs.lines.join("\n"));
+      assert.match(warning, /\[warning\]\[main\].*the callback time limit cannot be added to the module \(.*instrumented.*\)$/);
+      const response = await http1Request(`${proxy.url}/x`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.hello, "world!");
+    } finally {
+      await proxy.close();
+    }
+  });
+});
