@@ -40,14 +40,16 @@ export class ContextTable {
     const ids = this.ids;
     for (let i = ids.length - 1; i >= 0; i--) {
       if (ids[i] !== id) continue;
+      const entries = this.entries;
       const last = ids.length - 1;
       // Keeps the order of the others: roots (oldest) stay at the front.
       for (let j = i; j < last; j++) {
         ids[j] = ids[j + 1];
-        this.entries[j] = this.entries[j + 1];
+        entries[j] = entries[j + 1];
       }
-      ids.length = last;
-      this.entries.length = last;
+      // pop() rather than a length assignment: the latter is a slow path in V8.
+      ids.pop();
+      entries.pop();
       return true;
     }
     return false;

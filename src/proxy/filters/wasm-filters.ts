@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
-import { asciiLower } from "../../host/bytes";
+import { asciiLower, bytesEqual } from "../../host/bytes";
 import { HeaderMap } from "../../host/header-map";
 import type { BytePair } from "../../host/pairs";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
@@ -386,6 +386,26 @@ function latin1String(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
+// Text a plugin writes into headers repeats on every request (`hello`, `world!`, a configured
+// name), but arrives as new bytes each time. A small direct-mapped cache of short texts, checked
+// by content, turns them back into the same strings without decoding; a miss costs one compare.
+const RECENT_TEXT_SLOTS = 128;
+const RECENT_TEXT_MAX = 32;
+const recentBytes: (Uint8Array | undefined)[] = new Array(RECENT_TEXT_SLOTS).fill(undefined);
+const recentStrings: string[] = new Array(RECENT_TEXT_SLOTS).fill("");
+
+function pluginText(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length === 0 || length > RECENT_TEXT_MAX) return latin1String(bytes);
+  const slot = (length * 31 + bytes[0] * 7 + bytes[length - 1] * 3 + bytes[length >> 1]) & (RECENT_TEXT_SLOTS - 1);
+  const cached = recentBytes[slot];
+  if (cached !== undefined && bytesEqual(cached, bytes)) return recentStrings[slot];
+  const text = latin1String(bytes);
+  recentBytes[slot] = bytes;
+  recentStrings[slot] = text;
+  return text;
+}
+
 /**
  * A header list handed to the host as a HeaderMap, remembered so the map converts back cheaply.
  * The map is built only when something reads it (a callback, a property): a filter that never
@@ -410,7 +430,7 @@ class ConvertedHeaders {
     const list: HeaderList = new Array(pairs.length);
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i];
-      list[i] = [nameStrings.get(pair[0]) ?? latin1String(pair[0]), this.originalValue(pair, i) ?? latin1String(pair[1])];
+      list[i] = [nameStrings.get(pair[0]) ?? pluginText(pair[0]), this.originalValue(pair, i) ?? pluginText(pair[1])];
     }
     return list;
   }
