@@ -137,7 +137,7 @@ const median = (values: number[]): number => {
 
 /**
  * Measures the three targets. Returns null when the add_header example is not built.
- * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_ROUNDS` (default 7) rounds,
+ * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_ROUNDS` (default 15) rounds,
  * `BENCH_PROXY_WARMUP_SECONDS` (default 5) per target, once; `BENCH_PROXY_CPU_PROF=<dir>`
  * runs the add_header proxy under `--cpu-prof` writing there.
  * Throws when a target answers anything but 2xx or errors under load.
@@ -147,7 +147,7 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
   if (!existsSync(wasmPath)) return null;
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
   const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 3));
-  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 7)));
+  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 15)));
   const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 5));
   const profileDir = process.env.BENCH_PROXY_CPU_PROF;
   const cli = join(root, "bin", "proxy-wasm-as.js");
