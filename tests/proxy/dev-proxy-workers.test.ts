@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { defaultConfig, type DevProxyConfig, type FailurePolicy, type WasmFilterConfig } from "../../src/proxy/config/dev-proxy-config";
 import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
-import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
+import { addInterruptChecks, InterruptInstrumentationError } from "../../src/host/module";
+import { buildInProcessWasmFilters, buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
+import { ProxyStats } from "../../src/proxy/proxy-stats";
 import { http1Request, LogCapture, until } from "./proxy-test-helpers";
 import { HELLO_FILTER, LOOP_FILTER } from "./wat-filters";
 
@@ -202,7 +204,6 @@ describe("callback time limit on the listener's thread (--concurrency 1)", () =>
 describe("--concurrency 1 with a module the time-limit checks cannot be added to", () => {
   it("warns and runs the filters in one worker thread instead; traffic is filtered as usual", async () => {
     // A module that already carries the checks' exports is refused by the instrumentation.
-    const { addInterruptChecks } = await import("../../src/host/module");
     const { proxy, logs } = await startProxy((config) => {
       config.concurrency = 1;
       config.callbackTimeLimitMs = 1000;
@@ -218,5 +219,26 @@ describe("--concurrency 1 with a module the time-limit checks cannot be added to
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe("a filter chain that fails to start on the listener's thread", () => {
+  it("leaves nothing behind: no VM's metrics stay in the proxy's stats", async () => {
+    const stats = new ProxyStats();
+    await assert.rejects(
+      buildInProcessWasmFilters(
+        {
+          // The first filter starts (and defines its `requests` counter); the second cannot be instrumented.
+          filters: [filter("hello", write("hello-first.wasm", HELLO_FILTER)), filter("again", write("hello-again.wasm", addInterruptChecks(HELLO_FILTER)))],
+          hotReload: false,
+          clusters: new Map(),
+          logger: new ProxyLogger({ level: "off", output: new LogCapture(), colour: false }),
+          stats,
+        },
+        { callbackTimeLimitMs: 1000 },
+      ),
+      InterruptInstrumentationError,
+    );
+    assert.equal(stats.renderText(), "");
   });
 });

@@ -102,6 +102,16 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
     queues: options.queues,
     logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
   });
+  const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger };
+  const filters: ReloadableWasmFilter[] = [];
+  try {
+    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit));
+  } catch (error) {
+    // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
+    for (const filter of filters) filter.shutdown();
+    callouts.close();
+    throw error;
+  }
   const removeSource = stats.addSource(() =>
     process.metrics.all().map((metric) => ({
       name: metric.name,
@@ -110,8 +120,6 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
       samples: metric.samples.map(Number),
     })),
   );
-  const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger };
-  const filters = config.filters.map((filter) => new ReloadableWasmFilter(filter, process, stats, timeLimit));
   // Polls the files (a stat every 250 ms) against the stat taken when each module was read, so a
   // write racing with start-up is not missed (fs.watchFile would take its own, later baseline).
   let poller: NodeJS.Timeout | undefined;
