@@ -54,12 +54,4 @@ export class ContextTable {
     }
     return false;
   }
-
-  values(): IterableIterator<Context> {
-    return this.entries.slice().values();
-  }
-
-  [Symbol.iterator](): IterableIterator<[number, Context]> {
-    return this.ids.map((id, i): [number, Context] => [id, this.entries[i]]).values();
-  }
 }
