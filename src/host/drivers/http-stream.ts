@@ -113,7 +113,7 @@ export class HttpStream implements PendingActionHandler {
   /** A request body chunk arrived. Returns the filter's status (the standing stop when not delivered). */
   requestBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
     this.streamInfo.requestBodySize += data.length;
-    return this.onData(this.request, data.slice(), endOfStream);
+    return this.onData(this.request, data, endOfStream);
   }
 
   requestTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
@@ -130,7 +130,7 @@ export class HttpStream implements PendingActionHandler {
 
   responseBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
     if (this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
-    return this.onData(this.response, data.slice(), endOfStream);
+    return this.onData(this.response, data, endOfStream);
   }
 
   responseTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
@@ -235,23 +235,29 @@ export class HttpStream implements PendingActionHandler {
     return status;
   }
 
+  /**
+   * `data` is the caller's chunk: it is copied before the host keeps it or hands it to the
+   * plugin, so a caller that reuses its array changes nothing here. A chunk that only passes
+   * through is forwarded as it came.
+   */
   private onData(direction: Direction, data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
     if (direction.phase === "done" || this.resetDetails !== null) return "StopIterationNoBuffer";
     direction.ended = endOfStream;
     if (this.precheck()) {
       if (this.suppressed || this.localReply !== null) return "StopIterationNoBuffer";
-      direction.held.append(data);
+      direction.held.append(data.slice());
       this.passOn(direction, "Continue");
       return "Continue";
     }
     if (direction.phase === "headers-stop-all") {
-      direction.held.append(data);
+      direction.held.append(data.slice());
       return "StopAllIterationAndWatermark";
     }
-    return this.callBody(direction, data);
+    return this.callBody(direction, data, true);
   }
 
-  private callBody(direction: Direction, data: Uint8Array): DataStatus {
+  /** `callerOwned`: `data` is the caller's chunk (copied before it is kept), not bytes the host held. */
+  private callBody(direction: Direction, data: Uint8Array, callerOwned: boolean): DataStatus {
     const context = this.context!;
     const vm = this.vm;
     const callback = direction.isRequest ? vm.streamCallbacks.requestBody : vm.streamCallbacks.responseBody;
@@ -265,6 +271,7 @@ export class HttpStream implements PendingActionHandler {
       if (direction.ended) direction.phase = "done";
       return "Continue";
     }
+    if (callerOwned) data = data.slice();
     let view: BodyBuffer;
     if (direction.bufferingForPlugin) {
       direction.held.append(data);
@@ -411,7 +418,7 @@ export class HttpStream implements PendingActionHandler {
         this.forwardHeaders(direction);
         if (hasBody) {
           direction.held = new BodyBuffer();
-          this.callBody(direction, data);
+          this.callBody(direction, data, false);
         }
         if (direction.phase === "open" && direction.trailers !== null && !direction.trailersForwarded) this.callTrailers(direction);
         break;

@@ -1,9 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
-import { asciiLower, bytesEqual } from "../../host/bytes";
-import { HeaderMap } from "../../host/header-map";
-import type { BytePair } from "../../host/pairs";
+import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
 import type { VmFailure } from "../../host/vm-failure";
 import { PluginHost } from "../../host/plugin-host";
@@ -21,6 +19,7 @@ import type { HeaderList } from "../header-list";
 import type { LogLevelName } from "../proxy-logger";
 import type { ProxyStats } from "../proxy-stats";
 import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "./http-filter";
+import { ConvertedHeaders, toHeaderList } from "./header-conversion";
 
 /**
  * Builds the Wasm HTTP filters of `env.config.filters` for the dev proxy (see docs/dev-proxy.md).
@@ -157,11 +156,19 @@ interface InVmTimeLimit {
   logger: ProxyLogger;
 }
 
+/** A PluginHost and how many streams run on it. */
+interface LiveHost {
+  readonly host: PluginHost;
+  streams: number;
+}
+
 /** One configured filter: the PluginHost new streams use, and the older ones still draining. */
 class ReloadableWasmFilter implements HttpFilterFactory {
   readonly name: string;
-  private host: PluginHost;
-  private readonly liveStreams = new Map<PluginHost, number>();
+  /** The host new streams use. */
+  private current: LiveHost;
+  /** Hosts replaced while streams still ran on them; each shuts down with its last stream. */
+  private readonly draining = new Set<LiveHost>();
   /** Identity of the file as last read (mtime and size), to notice a rebuild. */
   private loaded = "";
   /** The module of the current host, for a fresh VM after a callback was stopped. */
@@ -174,7 +181,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
     private readonly timeLimit: InVmTimeLimit,
   ) {
     this.name = config.name;
-    this.host = this.boot();
+    this.current = { host: this.boot(), streams: 0 };
   }
 
   /** True when the .wasm on disk differs from the one last read (a missing file is no change). */
@@ -188,30 +195,31 @@ class ReloadableWasmFilter implements HttpFilterFactory {
 
   /** Loads the module from disk again and makes it current; throws (keeping the old one) if it fails. */
   reload(): void {
-    const previous = this.host;
-    this.host = this.boot();
+    const previous = this.current;
+    this.current = { host: this.boot(), streams: 0 };
     this.stats.increment(`wasm.${this.config.name}.hot_reload`);
-    if ((this.liveStreams.get(previous) ?? 0) === 0) this.retire(previous);
+    this.retireWhenIdle(previous);
   }
 
   shutdown(): void {
-    for (const host of this.liveStreams.keys()) if (host !== this.host) host.shutdown();
-    this.host.shutdown();
+    for (const live of this.draining) live.host.shutdown();
+    this.draining.clear();
+    this.current.host.shutdown();
   }
 
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
     // A VM stopped by the time limit is left to its streams; new ones get a fresh VM.
-    if (this.host.vm.failure !== null && this.host.vm.failure.timedOut) this.replaceStopped();
-    const host = this.host;
-    this.liveStreams.set(host, (this.liveStreams.get(host) ?? 0) + 1);
-    return new WasmFilterStream(this, host, sink, info);
+    const failure = this.current.host.vm.failure;
+    if (failure !== null && failure.timedOut) this.replaceStopped();
+    const live = this.current;
+    live.streams++;
+    return new WasmFilterStream(this, live, sink, info);
   }
 
-  /** A stream on `host` finished: a host that is no longer current retires with its last stream. */
-  streamFinished(host: PluginHost): void {
-    const left = (this.liveStreams.get(host) ?? 1) - 1;
-    this.liveStreams.set(host, left);
-    if (left === 0 && host !== this.host) this.retire(host);
+  /** A stream on `live` finished: a host that is no longer current retires with its last stream. */
+  streamFinished(live: LiveHost): void {
+    live.streams--;
+    if (live.streams === 0 && live !== this.current && this.draining.delete(live)) live.host.shutdown();
   }
 
   private boot(): PluginHost {
@@ -249,20 +257,21 @@ class ReloadableWasmFilter implements HttpFilterFactory {
 
   /** Makes a fresh VM from the current module current; the stopped one retires with its last stream. */
   private replaceStopped(): void {
-    const stopped = this.host;
+    const stopped = this.current;
     try {
-      this.host = this.start(this.module);
+      this.current = { host: this.start(this.module), streams: 0 };
     } catch (error) {
       // Plugin start failed on the fresh VM: keep the stopped one (its streams get the failure policy).
       this.timeLimit.logger.log("wasm", "critical", `${this.config.name}: a fresh VM failed to start: ${(error as Error).message}`);
       return;
     }
-    if ((this.liveStreams.get(stopped) ?? 0) === 0) this.retire(stopped);
+    this.retireWhenIdle(stopped);
   }
 
-  private retire(host: PluginHost): void {
-    this.liveStreams.delete(host);
-    host.shutdown();
+  /** Shuts down a host that is no longer current now, or with its last stream. */
+  private retireWhenIdle(live: LiveHost): void {
+    if (live.streams === 0) live.host.shutdown();
+    else this.draining.add(live);
   }
 }
 
@@ -286,11 +295,11 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
 
   constructor(
     private readonly filter: ReloadableWasmFilter,
-    private readonly host: PluginHost,
+    private readonly live: LiveHost,
     private readonly sink: HttpFilterSink,
     info: HttpStreamInfo,
   ) {
-    this.stream = host.httpStream(this, {
+    this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
       properties: {
         source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
@@ -326,7 +335,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     if (this.finished) return;
     this.finished = true;
     this.stream.complete();
-    this.filter.streamFinished(this.host);
+    this.filter.streamFinished(this.live);
   }
 
   // The driver's side (HttpStreamSink).
@@ -353,130 +362,9 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   }
 }
 
-// Header names repeat on every request, so each is encoded once and its bytes shared (HeaderMap
-// never writes into the arrays it holds, and lower-cases names itself, so caching the lower-cased
-// bytes changes nothing). The lower-cased string is kept by the bytes' identity, so names the
-// plugin did not add convert back without decoding. Bounded, so a client sending ever new names
-// cannot grow it without limit.
-const NAME_CACHE_LIMIT = 512;
-const nameBytes = new Map<string, Uint8Array>();
-const nameStrings = new Map<Uint8Array, string>();
-
-function headerNameBytes(name: string): Uint8Array {
-  let bytes = nameBytes.get(name);
-  if (bytes === undefined) {
-    bytes = asciiLower(latin1Bytes(name));
-    if (nameBytes.size < NAME_CACHE_LIMIT && !hasWideChar(name)) {
-      nameBytes.set(name, bytes);
-      nameStrings.set(bytes, latin1String(bytes));
-    }
-  }
-  return bytes;
-}
-
-/** True when `text` has a character that latin1 cannot carry (so a round trip through bytes would change it). */
-function hasWideChar(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return true;
-  return false;
-}
-
-// Node hands header text over as latin1 (one char per byte), so latin1 keeps non-UTF-8 bytes intact.
-function latin1Bytes(text: string): Uint8Array {
-  if (text.length > 64) return Buffer.from(text, "latin1");
-  // A short string is cheaper to copy by hand than through Buffer.from (pool slice + FastBuffer).
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-function latin1String(bytes: Uint8Array): string {
-  if (bytes.length > 64) return asBuffer(bytes).toString("latin1");
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
-// Text a plugin writes into headers repeats on every request (`hello`, `world!`, a configured
-// name), but arrives as new bytes each time. A small direct-mapped cache of short texts, checked
-// by content, turns them back into the same strings without decoding; a miss costs one compare.
-const RECENT_TEXT_SLOTS = 128;
-const RECENT_TEXT_MAX = 32;
-const recentBytes: (Uint8Array | undefined)[] = new Array(RECENT_TEXT_SLOTS).fill(undefined);
-const recentStrings: string[] = new Array(RECENT_TEXT_SLOTS).fill("");
-
-function pluginText(bytes: Uint8Array): string {
-  const length = bytes.length;
-  if (length === 0 || length > RECENT_TEXT_MAX) return latin1String(bytes);
-  const slot = (length * 31 + bytes[0] * 7 + bytes[length - 1] * 3 + bytes[length >> 1]) & (RECENT_TEXT_SLOTS - 1);
-  const cached = recentBytes[slot];
-  if (cached !== undefined && bytesEqual(cached, bytes)) return recentStrings[slot];
-  const text = latin1String(bytes);
-  recentBytes[slot] = bytes;
-  recentStrings[slot] = text;
-  return text;
-}
-
-/**
- * A header list handed to the host as a HeaderMap, remembered so the map converts back cheaply.
- * The map is built only when something reads it (a callback, a property): a filter that never
- * looks at these headers costs no conversion at all, and they go on as the same list. Entries
- * the plugin left alone keep their original value strings instead of being decoded again.
- */
-class ConvertedHeaders {
-  /** The map handed to the driver (the plugin may change it). */
-  readonly map: HeaderMap;
-  /** The entries as built, shared with `map` until the plugin changes it (copy on write). */
-  private original: readonly BytePair[] | null = null;
-  private built: [Uint8Array, Uint8Array][] | null = null;
-
-  constructor(private readonly list: HeaderList) {
-    this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
-  }
-
-  /** `headers` (this map or any other) as a header list; unchanged values reuse the original strings. */
-  toList(headers: HeaderMap): HeaderList {
-    if (headers === this.map && !headers.built) return this.list;
-    const pairs = headers.pairs();
-    const list: HeaderList = new Array(pairs.length);
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i];
-      list[i] = [nameStrings.get(pair[0]) ?? pluginText(pair[0]), this.originalValue(pair, i) ?? pluginText(pair[1])];
-    }
-    return list;
-  }
-
-  private build(): [Uint8Array, Uint8Array][] {
-    const list = this.list;
-    const entries: [Uint8Array, Uint8Array][] = new Array(list.length);
-    let exact = true;
-    for (let i = 0; i < list.length; i++) {
-      const value = list[i][1];
-      if (exact && hasWideChar(value)) exact = false;
-      entries[i] = [headerNameBytes(list[i][0]), latin1Bytes(value)];
-    }
-    // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
-    this.original = exact ? entries : null;
-    return entries;
-  }
-
-  private originalValue(pair: BytePair, index: number): string | undefined {
-    const original = this.original;
-    if (original === null) return undefined;
-    // Entries are replaced, never changed in place, so an entry identical to an original one has its value.
-    if (index < original.length && original[index] === pair) return this.list[index][1];
-    if (original.length > 64) return undefined;
-    for (let j = 0; j < original.length; j++) if (original[j] === pair) return this.list[j][1];
-    return undefined;
-  }
-}
-
-function toHeaderList(headers: HeaderMap): HeaderList {
-  const pairs = headers.pairs();
-  const list: HeaderList = new Array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) list[i] = [nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])];
-  return list;
-}
-
+/** `bytes` as a Buffer: the same object when it is one (a chunk that passed through untouched). */
 function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function hostPolicy(policy: FailurePolicy): HostFailurePolicy {

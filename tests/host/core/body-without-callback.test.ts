@@ -3,6 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createTestHost } from "../../../src/testing";
+import type { HttpStreamSink } from "../../../src/host/drivers/http-stream";
+import { HeaderMap } from "../../../src/host/header-map";
 import { compileWat } from "./wat";
 
 const HEADERS_ONLY = compileWat(`(module
@@ -53,4 +55,54 @@ test("no body callback, headers paused by the filter: the body is held until the
   assert.equal(stream.requestBody("held", { endOfStream: true }), "StopAllIterationAndWatermark");
   assert.equal(stream.upstream.headers, null);
   assert.equal(stream.upstream.body, "");
+});
+
+/** A sink that keeps the chunks it is handed, as they are. */
+function chunkSink() {
+  const upstream: Uint8Array[] = [];
+  const downstream: Uint8Array[] = [];
+  const sink: HttpStreamSink = {
+    upstreamHeaders: () => {},
+    upstreamData: (data) => void upstream.push(data),
+    upstreamTrailers: () => {},
+    downstreamHeaders: () => {},
+    downstreamData: (data) => void downstream.push(data),
+    downstreamTrailers: () => {},
+    reset: () => {},
+  };
+  return { sink, upstream, downstream };
+}
+
+test("no body callback: a chunk that only passes through is forwarded as the caller's own array", () => {
+  const host = createTestHost({ wasm: HEADERS_ONLY });
+  const { sink, upstream, downstream } = chunkSink();
+  const stream = host.host.httpStream(sink);
+  stream.requestHeaders(HeaderMap.from({ ":method": "POST", ":path": "/", ":authority": "a" }), false);
+  const requestChunk = new Uint8Array([1, 2, 3]);
+  assert.equal(stream.requestBody(requestChunk, true), "Continue");
+  stream.responseHeaders(HeaderMap.from({ ":status": "200" }), false);
+  const responseChunk = Buffer.from("ok");
+  assert.equal(stream.responseBody(responseChunk, true), "Continue");
+  assert.equal(upstream.length, 1);
+  assert.equal(upstream[0], requestChunk);
+  assert.equal(downstream.length, 1);
+  assert.equal(downstream[0], responseChunk);
+});
+
+test("a chunk the host holds is a copy: the caller reusing its array afterwards changes nothing", () => {
+  const pausing = compileWat(`(module
+    (memory (export "memory") 1)
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))
+  )`);
+  const host = createTestHost({ wasm: pausing });
+  const { sink, upstream } = chunkSink();
+  const stream = host.host.httpStream(sink);
+  stream.requestHeaders(HeaderMap.from({ ":method": "POST", ":path": "/", ":authority": "a" }), false);
+  const chunk = new Uint8Array([104, 101, 108, 100]);
+  assert.equal(stream.requestBody(chunk, true), "StopAllIterationAndWatermark");
+  chunk.fill(0);
+  assert.deepEqual([...stream.heldBody("request")], [104, 101, 108, 100]);
+  assert.equal(upstream.length, 0);
 });

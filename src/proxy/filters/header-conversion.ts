@@ -1,0 +1,157 @@
+/**
+ * Conversion between the dev proxy's header lists (strings, as node:http hands them over) and the
+ * host's HeaderMap (bytes), done for every request a Wasm filter sees, in both directions. Header
+ * text travels as latin1, one char per byte, so bytes that are not UTF-8 survive the round trip.
+ *
+ * Names, values and the text a plugin writes repeat from request to request, so each has a cache
+ * that turns repeated text into the bytes (or string) made last time instead of new ones.
+ */
+import { EMPTY_BYTES, asciiLower, bytesEqual } from "../../host/bytes";
+import { HeaderMap } from "../../host/header-map";
+import type { BytePair } from "../../host/pairs";
+import type { HeaderList } from "../header-list";
+
+// Header names repeat on every request, so each is encoded once and its bytes shared (HeaderMap
+// never writes into the arrays it holds, and lower-cases names itself, so caching the lower-cased
+// bytes changes nothing). The lower-cased string is kept by the bytes' identity, so names the
+// plugin did not add convert back without decoding. Bounded, so a client sending ever new names
+// cannot grow it without limit.
+const NAME_CACHE_LIMIT = 512;
+const nameBytes = new Map<string, Uint8Array>();
+const nameStrings = new Map<Uint8Array, string>();
+
+/** `name` as lower-cased latin1 bytes, shared with every other caller: never write into them. */
+export function headerNameBytes(name: string): Uint8Array {
+  let bytes = nameBytes.get(name);
+  if (bytes === undefined) {
+    bytes = asciiLower(latin1Bytes(name));
+    if (nameBytes.size < NAME_CACHE_LIMIT && !hasWideChar(name)) {
+      nameBytes.set(name, bytes);
+      nameStrings.set(bytes, latin1String(bytes));
+    }
+  }
+  return bytes;
+}
+
+/** True when `text` has a character that latin1 cannot carry (so a round trip through bytes would change it). */
+function hasWideChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return true;
+  return false;
+}
+
+// Node hands header text over as latin1 (one char per byte), so latin1 keeps non-UTF-8 bytes intact.
+function latin1Bytes(text: string): Uint8Array {
+  if (text.length > 64) return Buffer.from(text, "latin1");
+  // A short string is cheaper to copy by hand than through Buffer.from (pool slice + FastBuffer).
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** `bytes` as a string of one char per byte. */
+export function latin1String(bytes: Uint8Array): string {
+  if (bytes.length > 64) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+// Header values repeat too (`content-type`, `content-length`, `:status`, `:method`), but arrive
+// as new strings on every request. A direct-mapped cache checked by content gives the bytes
+// encoded last time for an equal string: a hit costs one string compare instead of an array.
+const VALUE_SLOTS = 256;
+const VALUE_MAX = 64;
+const cachedValueStrings: string[] = new Array(VALUE_SLOTS).fill("");
+const cachedValueBytes: Uint8Array[] = new Array(VALUE_SLOTS).fill(EMPTY_BYTES);
+
+/** `value` as latin1 bytes, possibly shared with an earlier caller: never write into them. */
+export function headerValueBytes(value: string): Uint8Array {
+  const length = value.length;
+  if (length === 0 || length > VALUE_MAX) return latin1Bytes(value);
+  const slot = (length * 31 + value.charCodeAt(0) * 7 + value.charCodeAt(length - 1) * 3 + value.charCodeAt(length >> 1)) & (VALUE_SLOTS - 1);
+  if (cachedValueStrings[slot] === value) return cachedValueBytes[slot];
+  const bytes = latin1Bytes(value);
+  cachedValueStrings[slot] = value;
+  cachedValueBytes[slot] = bytes;
+  return bytes;
+}
+
+// Text a plugin writes into headers repeats on every request (`hello`, `world!`, a configured
+// name), but arrives as new bytes each time. A small direct-mapped cache of short texts, checked
+// by content, turns them back into the same strings without decoding; a miss costs one compare.
+const RECENT_TEXT_SLOTS = 128;
+const RECENT_TEXT_MAX = 32;
+const recentBytes: (Uint8Array | undefined)[] = new Array(RECENT_TEXT_SLOTS).fill(undefined);
+const recentStrings: string[] = new Array(RECENT_TEXT_SLOTS).fill("");
+
+/** `bytes` (which the cache may keep: never write into them afterwards) as a latin1 string. */
+export function pluginText(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length === 0 || length > RECENT_TEXT_MAX) return latin1String(bytes);
+  const slot = (length * 31 + bytes[0] * 7 + bytes[length - 1] * 3 + bytes[length >> 1]) & (RECENT_TEXT_SLOTS - 1);
+  const cached = recentBytes[slot];
+  if (cached !== undefined && bytesEqual(cached, bytes)) return recentStrings[slot];
+  const text = latin1String(bytes);
+  recentBytes[slot] = bytes;
+  recentStrings[slot] = text;
+  return text;
+}
+
+/**
+ * A header list handed to the host as a HeaderMap, remembered so the map converts back cheaply.
+ * The map is built only when something reads it (a callback, a property): a filter that never
+ * looks at these headers costs no conversion at all, and they go on as the same list. Entries
+ * the plugin left alone keep their original value strings instead of being decoded again.
+ */
+export class ConvertedHeaders {
+  /** The map handed to the driver (the plugin may change it). */
+  readonly map: HeaderMap;
+  /** The entries as built, shared with `map` until the plugin changes it (copy on write). */
+  private original: readonly BytePair[] | null = null;
+  private built: [Uint8Array, Uint8Array][] | null = null;
+
+  constructor(private readonly list: HeaderList) {
+    this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
+  }
+
+  /** `headers` (this map or any other) as a header list; unchanged values reuse the original strings. */
+  toList(headers: HeaderMap): HeaderList {
+    if (headers === this.map && !headers.built) return this.list;
+    const pairs = headers.pairs();
+    const list: HeaderList = new Array(pairs.length);
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
+      list[i] = [nameStrings.get(pair[0]) ?? pluginText(pair[0]), this.originalValue(pair, i) ?? pluginText(pair[1])];
+    }
+    return list;
+  }
+
+  private build(): [Uint8Array, Uint8Array][] {
+    const list = this.list;
+    const entries: [Uint8Array, Uint8Array][] = new Array(list.length);
+    let exact = true;
+    for (let i = 0; i < list.length; i++) {
+      const value = list[i][1];
+      if (exact && hasWideChar(value)) exact = false;
+      entries[i] = [headerNameBytes(list[i][0]), headerValueBytes(value)];
+    }
+    // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
+    this.original = exact ? entries : null;
+    return entries;
+  }
+
+  private originalValue(pair: BytePair, index: number): string | undefined {
+    const original = this.original;
+    if (original === null) return undefined;
+    // Entries are replaced, never changed in place, so an entry identical to an original one has its value.
+    if (index < original.length && original[index] === pair) return this.list[index][1];
+    if (original.length > 64) return undefined;
+    for (let j = 0; j < original.length; j++) if (original[j] === pair) return this.list[j][1];
+    return undefined;
+  }
+}
+
+export function toHeaderList(headers: HeaderMap): HeaderList {
+  const pairs = headers.pairs();
+  const list: HeaderList = new Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) list[i] = [nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])];
+  return list;
+}
