@@ -5,9 +5,9 @@
  * from the proxy: (1 - rps(add_header) / rps(no filter)) * 100.
  *
  * Every proxy under test and the upstream run in their own child process, so none of them shares
- * an event loop with the load generator (autocannon, in this process) or with each other. Each
- * target is warmed up once; then every round measures the three back to back, and the median of
- * the rounds' costs is reported.
+ * an event loop with the load generator (autocannon, in this process) or with each other. The
+ * proxies are started afresh for each of several forks; each fork warms them up, then every
+ * round measures the three back to back, and the median of all rounds' costs is reported.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,6 +20,8 @@ export interface ProxyThroughput {
   filterCostPercent: number;
   /** Every round's cost, in measurement order. */
   roundCostsPercent: number[];
+  /** Each fork's median cost. */
+  forkCostsPercent: number[];
   /** Median requests per second over the rounds. */
   rps: { withAddHeader: number; withoutFilter: number; plainNodeProxy: number };
   /** withAddHeader / withoutFilter, and withoutFilter / plainNodeProxy. */
@@ -28,6 +30,8 @@ export interface ProxyThroughput {
   roundsRps: Array<{ withAddHeader: number; withoutFilter: number; plainNodeProxy: number }>;
   seconds: number;
   warmupSeconds: number;
+  forks: number;
+  /** Rounds per fork. */
   rounds: number;
   connections: number;
   pipelining: number;
@@ -137,86 +141,121 @@ const median = (values: number[]): number => {
 
 /**
  * Measures the three targets. Returns null when the add_header example is not built.
- * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_ROUNDS` (default 15) rounds,
- * `BENCH_PROXY_WARMUP_SECONDS` (default 5) per target, once; `BENCH_PROXY_CPU_PROF=<dir>`
- * runs the add_header proxy under `--cpu-prof` writing there.
+ *
+ * Like a JVM benchmark harness, the run is split into forks: every fork starts each proxy afresh,
+ * because how V8 happens to optimise a process (which call sites end up megamorphic, for one)
+ * differs from process to process and moves its throughput by several percent for its whole
+ * life. A fork warms each target up, then measures `rounds` rounds; the result is the median of
+ * all rounds of all forks.
+ *
+ * `BENCH_PROXY_FORKS` (default 3) forks, `BENCH_PROXY_ROUNDS` (default 5) rounds per fork,
+ * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_WARMUP_SECONDS` (default 3)
+ * per target and fork; `BENCH_PROXY_CPU_PROF=<dir>` runs the add_header proxies under
+ * `--cpu-prof` writing there.
  * Throws when a target answers anything but 2xx or errors under load.
  */
 export async function measureProxyThroughput(root: string): Promise<ProxyThroughput | null> {
   const wasmPath = join(root, "examples", "add_header", "build", "add_header.wasm");
   if (!existsSync(wasmPath)) return null;
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+  const count = (name: string, fallback: number): number => Math.max(1, Math.floor(Number(process.env[name] ?? fallback)));
   const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 3));
-  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 15)));
-  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 5));
+  const forks = count("BENCH_PROXY_FORKS", 3);
+  const rounds = count("BENCH_PROXY_ROUNDS", 5);
+  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 3));
   const profileDir = process.env.BENCH_PROXY_CPU_PROF;
   const cli = join(root, "bin", "proxy-wasm-as.js");
 
-  const children: ServingChild[] = [];
-  try {
-    const upstream = await startServingChild("upstream", ["--input-type=module", "-e", UPSTREAM_SCRIPT], root);
-    children.push(upstream);
-    const devProxyArgs = ["run", "--listen", "127.0.0.1:0", "--admin", "off", "--log-level", "error", "--upstream", upstream.url];
-    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-    const targets = {
-      withAddHeader: await startServingChild(
-        "dev proxy with add_header",
-        [...profile, cli, ...devProxyArgs, "--wasm", wasmPath, "--name", "add_header", "--plugin-config", JSON.stringify({ name: "x-bench", value: "yes" })],
-        root,
-      ),
-      withoutFilter: await startServingChild("dev proxy without filter", [cli, ...devProxyArgs], root),
-      plainNodeProxy: await startServingChild("plain node proxy", ["--input-type=module", "-e", PLAIN_PROXY_SCRIPT, upstream.url], root),
-    };
-    children.push(...Object.values(targets));
-
-    const run = async (url: string, duration: number): Promise<number> => {
-      const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: PIPELINING });
-      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-        throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts under load`);
-      }
-      return result.requests.average;
-    };
-    const names = Object.keys(targets) as Array<keyof typeof targets>;
-    // JIT tiers, the VM and the upstream connection pools settle before anything is measured.
-    for (const name of names) await run(targets[name].url, warmupSeconds);
-    // Short slices, the three targets back to back and in a rotated order each round: load from
-    // elsewhere on a shared machine drifts over seconds, so targets measured side by side see the
-    // same machine, and no target is always first or last.
-    const roundsRps: ProxyThroughput["roundsRps"] = [];
-    for (let round = 0; round < rounds; round++) {
-      const rps = { withAddHeader: 0, withoutFilter: 0, plainNodeProxy: 0 };
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(i + round) % names.length];
-        rps[name] = await run(targets[name].url, seconds);
-      }
-      roundsRps.push(rps);
+  const run = async (url: string, duration: number): Promise<number> => {
+    const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: PIPELINING });
+    if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+      throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts under load`);
     }
+    return result.requests.average;
+  };
 
-    const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
-    const withAddHeader = median(roundsRps.map((r) => r.withAddHeader));
-    const withoutFilter = median(roundsRps.map((r) => r.withoutFilter));
-    const plainNodeProxy = median(roundsRps.map((r) => r.plainNodeProxy));
-    // Each round's cost compares two targets measured seconds apart; the median round is the result.
-    const roundCosts = roundsRps.map((r) => (1 - r.withAddHeader / r.withoutFilter) * 100);
-    return {
-      filterCostPercent: round(median(roundCosts)),
-      roundCostsPercent: roundCosts.map((cost) => round(cost)),
-      rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
-      ratios: { addHeaderToNoFilter: round(withAddHeader / withoutFilter, 3), noFilterToPlainNode: round(withoutFilter / plainNodeProxy, 3) },
-      roundsRps: roundsRps.map((r) => ({ withAddHeader: round(r.withAddHeader), withoutFilter: round(r.withoutFilter), plainNodeProxy: round(r.plainNodeProxy) })),
-      seconds,
-      warmupSeconds,
-      rounds,
-      connections: CONNECTIONS,
-      pipelining: PIPELINING,
-      note:
-        `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
-        `child process; every target warmed up once, then ${rounds} rounds of ${seconds} s per target, back to back in a rotated order; ` +
-        `filterCostPercent is the median of the rounds' costs (1 - add_header / no filter, measured side by side). ` +
-        `The dev proxy runs the filter on the listener's thread (--concurrency 1, the default) with the callback time limit on. Machine: ${cpus().length} cores shared by the load ` +
-        `generator, the upstream and the proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
-    };
+  const upstream = await startServingChild("upstream", ["--input-type=module", "-e", UPSTREAM_SCRIPT], root);
+  const roundsRps: ProxyThroughput["roundsRps"] = [];
+  const forkCosts: number[] = [];
+  try {
+    for (let fork = 0; fork < forks; fork++) {
+      const forkRounds = await measureFork(fork);
+      roundsRps.push(...forkRounds);
+      forkCosts.push(median(forkRounds.map(costOf)));
+    }
   } finally {
-    for (const child of children.reverse()) await child.stop();
+    await upstream.stop();
   }
+
+  /** One fork: fresh proxies, a warm-up per target, then `rounds` rounds. */
+  async function measureFork(fork: number): Promise<ProxyThroughput["roundsRps"]> {
+    const children: ServingChild[] = [];
+    try {
+      const devProxyArgs = ["run", "--listen", "127.0.0.1:0", "--admin", "off", "--log-level", "error", "--upstream", upstream.url];
+      const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+      const start = async (label: string, args: string[]): Promise<ServingChild> => {
+        const child = await startServingChild(label, args, root);
+        children.push(child);
+        return child;
+      };
+      const targets = {
+        withAddHeader: await start("dev proxy with add_header", [
+          ...profile, cli, ...devProxyArgs, "--wasm", wasmPath, "--name", "add_header", "--plugin-config", JSON.stringify({ name: "x-bench", value: "yes" }),
+        ]),
+        withoutFilter: await start("dev proxy without filter", [cli, ...devProxyArgs]),
+        plainNodeProxy: await start("plain node proxy", ["--input-type=module", "-e", PLAIN_PROXY_SCRIPT, upstream.url]),
+      };
+      const names = Object.keys(targets) as Array<keyof typeof targets>;
+      // JIT tiers, the VM and the upstream connection pools settle before anything is measured.
+      for (const name of names) await run(targets[name].url, warmupSeconds);
+      // Short slices, the three targets back to back and in a rotated order each round: load from
+      // elsewhere on a shared machine drifts over seconds, so targets measured side by side see the
+      // same machine, and no target is always first or last.
+      const measured: ProxyThroughput["roundsRps"] = [];
+      for (let round = 0; round < rounds; round++) {
+        const rps = { withAddHeader: 0, withoutFilter: 0, plainNodeProxy: 0 };
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(i + round + fork) % names.length];
+          rps[name] = await run(targets[name].url, seconds);
+        }
+        measured.push(rps);
+      }
+      return measured;
+    } finally {
+      for (const child of children.reverse()) await child.stop();
+    }
+  }
+
+  const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+  const withAddHeader = median(roundsRps.map((r) => r.withAddHeader));
+  const withoutFilter = median(roundsRps.map((r) => r.withoutFilter));
+  const plainNodeProxy = median(roundsRps.map((r) => r.plainNodeProxy));
+  // Each round's cost compares two targets measured seconds apart; the median round is the result.
+  const roundCosts = roundsRps.map(costOf);
+  return {
+    filterCostPercent: round(median(roundCosts)),
+    forkCostsPercent: forkCosts.map((cost) => round(cost)),
+    roundCostsPercent: roundCosts.map((cost) => round(cost)),
+    rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
+    ratios: { addHeaderToNoFilter: round(withAddHeader / withoutFilter, 3), noFilterToPlainNode: round(withoutFilter / plainNodeProxy, 3) },
+    roundsRps: roundsRps.map((r) => ({ withAddHeader: round(r.withAddHeader), withoutFilter: round(r.withoutFilter), plainNodeProxy: round(r.plainNodeProxy) })),
+    seconds,
+    warmupSeconds,
+    forks,
+    rounds,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    note:
+      `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
+      `child process; ${forks} forks, each starting every proxy afresh, warming each up for ${warmupSeconds} s, then ${rounds} rounds of ${seconds} s ` +
+      `per target, back to back in a rotated order; filterCostPercent is the median of all rounds' costs (1 - add_header / no filter, ` +
+      `measured side by side), forkCostsPercent each fork's median. The dev proxy runs the filter on the listener's thread (--concurrency 1, ` +
+      `the default) with the callback time limit on. Machine: ${cpus().length} cores shared by the load generator, the upstream and the ` +
+      `proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
+  };
+}
+
+/** A round's filter cost in percent: the throughput add_header takes from the same proxy without it. */
+function costOf(rps: { withAddHeader: number; withoutFilter: number }): number {
+  return (1 - rps.withAddHeader / rps.withoutFilter) * 100;
 }

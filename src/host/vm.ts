@@ -15,6 +15,7 @@ import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
 import { describeFailure, type VmFailure } from "./vm-failure";
+import { RecentBytes, RECENT_BYTES_MAX } from "./recent-bytes";
 import { CallbackDeadline } from "./module/interrupt-deadline";
 
 export interface VmOptions {
@@ -121,6 +122,7 @@ export class Vm {
   private readonly instance: WasmInstance;
   private readonly memory: WasmMemory;
   private u8: Uint8Array;
+  private readonly recentBytes = new RecentBytes();
   private view: DataView;
   private readonly allocator: Export;
   /** The module's function exports by name (a Map: the exports object is slow to index by name). */
@@ -442,6 +444,20 @@ export class Vm {
     const copy = new Uint8Array(size);
     for (let i = 0; i < size; i++) copy[i] = u8[pointer + i];
     return copy;
+  }
+
+  /**
+   * The bytes of `[pointer, pointer + size)`, possibly the very array an earlier read of equal
+   * bytes returned (see RecentBytes): never write into it. For header names and values, which a
+   * module passes again on every request. Throws MemoryAccessError.
+   */
+  readSharedBytes(pointer: number, size: number): Uint8Array {
+    pointer >>>= 0;
+    size >>>= 0;
+    if (size === 0) return EMPTY_BYTES;
+    this.checkRange(pointer, size);
+    if (size > RECENT_BYTES_MAX) return this.u8.slice(pointer, pointer + size);
+    return this.recentBytes.read(this.u8, pointer, size);
   }
 
   /** The range decoded as UTF-8. Throws MemoryAccessError. */

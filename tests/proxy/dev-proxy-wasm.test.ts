@@ -9,7 +9,8 @@ import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
 import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
 import { http1Request, LogCapture, startUpstream, until } from "./proxy-test-helpers";
-import { CALLOUT_FILTER, GRPC_FILTER, HELLO_FILTER, TRAP_FILTER } from "./wat-filters";
+import { ADDRESS_FILTER, CALLOUT_FILTER, GRPC_FILTER, HELLO_FILTER, TRAP_FILTER } from "./wat-filters";
+import { Agent, request as httpRequest } from "node:http";
 import { createServer as createH2cServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 
@@ -49,6 +50,43 @@ async function startWasmProxy(
   });
   return { proxy, logs };
 }
+
+/** A GET through `agent`; the response's `x-source`/`x-destination` and the client socket's local port. */
+function addressesThrough(agent: Agent, url: string): Promise<{ source: unknown; destination: unknown; clientPort: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent }, (res) => {
+      // The keep-alive agent takes the socket back at the end of the response: read it first.
+      const clientPort = res.socket.localPort ?? 0;
+      res.resume();
+      res.on("end", () => resolve({ source: res.headers["x-source"], destination: res.headers["x-destination"], clientPort }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("dev proxy: a stream's source and destination properties", () => {
+  it("are its own connection's addresses, for every stream of each keep-alive connection", async () => {
+    const { proxy } = await startWasmProxy(write("address.wasm", ADDRESS_FILTER));
+    const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
+    try {
+      const proxyPort = Number(new URL(proxy.url).port);
+      const seen = new Set<number>();
+      for (let round = 0; round < 3; round++) {
+        for (const agent of agents) {
+          const { source, destination, clientPort } = await addressesThrough(agent, `${proxy.url}/`);
+          seen.add(clientPort);
+          assert.equal(source, `127.0.0.1:${clientPort}`);
+          assert.equal(destination, `127.0.0.1:${proxyPort}`);
+        }
+      }
+      assert.equal(seen.size, 2);
+    } finally {
+      for (const agent of agents) agent.destroy();
+      await proxy.close();
+    }
+  });
+});
 
 describe("dev proxy running Wasm filters through the host's stream driver", () => {
   let hello: { proxy: DevProxy; logs: LogCapture };

@@ -201,3 +201,24 @@ export const GRPC_STREAM_FILTER = compileWat(`(module
     (drop (call $reply (i32.add (i32.const 200) (local.get $status)) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
       (i32.const 0) (i32.const 0) (i32.const -1))))
 )`);
+
+/**
+ * Puts the stream's `source.address` and `destination.address` properties into the response
+ * headers `x-source` and `x-destination`.
+ */
+export const ADDRESS_FILTER = compileWat(`(module
+  (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  ${COMMON}
+  (data (i32.const 100) "source\\00address")
+  (data (i32.const 120) "destination\\00address")
+  (data (i32.const 150) "x-source")
+  (data (i32.const 160) "x-destination")
+  (func $copy (param $path i32) (param $pathSize i32) (param $name i32) (param $nameSize i32)
+    (drop (call $get (local.get $path) (local.get $pathSize) (i32.const 200) (i32.const 204)))
+    (drop (call $add (i32.const 2) (local.get $name) (local.get $nameSize) (i32.load (i32.const 200)) (i32.load (i32.const 204)))))
+  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+    (call $copy (i32.const 100) (i32.const 14) (i32.const 150) (i32.const 8))
+    (call $copy (i32.const 120) (i32.const 19) (i32.const 160) (i32.const 13))
+    (i32.const 0))
+)`);

@@ -40,7 +40,7 @@ export function headerHostcalls(vm: Vm): HostcallTable {
       try {
         vm.checkUnrestricted("proxy_get_header_map_value");
         if (type >>> 0 > MAX_MAP_TYPE) return Result.BadArgument;
-        const key = vm.readBytes(keyPointer, keySize);
+        const key = vm.readSharedBytes(keyPointer, keySize);
         const context = vm.activeContext();
         const map = readableMap(context, type);
         if (map === null) {
@@ -92,8 +92,8 @@ export function headerHostcalls(vm: Vm): HostcallTable {
       try {
         vm.checkUnrestricted("proxy_add_header_map_value");
         if (type >>> 0 > MAX_MAP_TYPE) return Result.BadArgument;
-        const key = vm.readBytes(keyPointer, keySize);
-        const value = vm.readBytes(valuePointer, valueSize);
+        const key = vm.readSharedBytes(keyPointer, keySize);
+        const value = vm.readSharedBytes(valuePointer, valueSize);
         const map = writeTarget("proxy_add_header_map_value", type);
         if (map === null) return Result.BadArgument;
         map.add(key, value);
@@ -107,8 +107,8 @@ export function headerHostcalls(vm: Vm): HostcallTable {
       try {
         vm.checkUnrestricted("proxy_replace_header_map_value");
         if (type >>> 0 > MAX_MAP_TYPE) return Result.BadArgument;
-        const key = vm.readBytes(keyPointer, keySize);
-        const value = vm.readBytes(valuePointer, valueSize);
+        const key = vm.readSharedBytes(keyPointer, keySize);
+        const value = vm.readSharedBytes(valuePointer, valueSize);
         const map = writeTarget("proxy_replace_header_map_value", type);
         if (map === null) return Result.BadArgument;
         map.replace(key, value);
@@ -122,7 +122,7 @@ export function headerHostcalls(vm: Vm): HostcallTable {
       try {
         vm.checkUnrestricted("proxy_remove_header_map_value");
         if (type >>> 0 > MAX_MAP_TYPE) return Result.BadArgument;
-        const key = vm.readBytes(keyPointer, keySize);
+        const key = vm.readSharedBytes(keyPointer, keySize);
         const map = writeTarget("proxy_remove_header_map_value", type);
         if (map === null) return Result.BadArgument;
         map.remove(key);

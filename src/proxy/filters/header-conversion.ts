@@ -88,7 +88,8 @@ export function pluginText(bytes: Uint8Array): string {
   if (length === 0 || length > RECENT_TEXT_MAX) return latin1String(bytes);
   const slot = (length * 31 + bytes[0] * 7 + bytes[length - 1] * 3 + bytes[length >> 1]) & (RECENT_TEXT_SLOTS - 1);
   const cached = recentBytes[slot];
-  if (cached !== undefined && bytesEqual(cached, bytes)) return recentStrings[slot];
+  // The host hands over the same array for bytes it read before (RecentBytes), so identity comes first.
+  if (cached !== undefined && (cached === bytes || bytesEqual(cached, bytes))) return recentStrings[slot];
   const text = latin1String(bytes);
   recentBytes[slot] = bytes;
   recentStrings[slot] = text;
@@ -112,14 +113,18 @@ export class ConvertedHeaders {
     this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
   }
 
-  /** `headers` (this map or any other) as a header list; unchanged values reuse the original strings. */
+  /**
+   * `headers` (this map or any other) as a header list. Entries the plugin left alone are the
+   * original list's own pairs (the list's names are lower-case already, as a HeaderList's are).
+   */
   toList(headers: HeaderMap): HeaderList {
     if (headers === this.map && !headers.built) return this.list;
     const pairs = headers.pairs();
     const list: HeaderList = new Array(pairs.length);
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i];
-      list[i] = [nameStrings.get(pair[0]) ?? pluginText(pair[0]), this.originalValue(pair, i) ?? pluginText(pair[1])];
+      const index = this.originalIndex(pair, i);
+      list[i] = index >= 0 ? this.list[index] : [nameStrings.get(pair[0]) ?? pluginText(pair[0]), pluginText(pair[1])];
     }
     return list;
   }
@@ -138,17 +143,19 @@ export class ConvertedHeaders {
     return entries;
   }
 
-  private originalValue(pair: BytePair, index: number): string | undefined {
+  /** Where `pair` (found at `index` now) was in the original list, or -1 for an entry the plugin made. */
+  private originalIndex(pair: BytePair, index: number): number {
     const original = this.original;
-    if (original === null) return undefined;
-    // Entries are replaced, never changed in place, so an entry identical to an original one has its value.
-    if (index < original.length && original[index] === pair) return this.list[index][1];
-    if (original.length > 64) return undefined;
-    for (let j = 0; j < original.length; j++) if (original[j] === pair) return this.list[j][1];
-    return undefined;
+    if (original === null) return -1;
+    // Entries are replaced, never changed in place, so an entry identical to an original one is it.
+    if (index < original.length && original[index] === pair) return index;
+    if (original.length > 64) return -1;
+    for (let j = 0; j < original.length; j++) if (original[j] === pair) return j;
+    return -1;
   }
 }
 
+/** A map that came from no converted list (trailers, a local reply's headers) as a header list. */
 export function toHeaderList(headers: HeaderMap): HeaderList {
   const pairs = headers.pairs();
   const list: HeaderList = new Array(pairs.length);

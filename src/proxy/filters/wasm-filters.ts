@@ -10,6 +10,7 @@ import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { SharedDataStore } from "../../host/shared-data";
+import type { PropertyTree } from "../../host/plugin-info";
 import type { SharedQueueRegistry } from "../../host/shared-queues";
 import type { ProxyLogger } from "../proxy-logger";
 import { FilterWorkerPool } from "../workers/filter-worker-pool";
@@ -301,10 +302,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   ) {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
-      properties: {
-        source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
-        destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
-      },
+      properties: connectionProperties(info),
     });
   }
 
@@ -360,6 +358,46 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   reset(details: string): void {
     this.sink.reset(details);
   }
+}
+
+// Every stream of a keep-alive connection has the same `source.*` and `destination.*`, so the
+// tree made for a connection's last stream serves the next one (the host never writes into a
+// stream's overrides). One slot per remote port, checked against all four address fields.
+const ADDRESS_SLOTS = 64;
+interface ConnectionAddresses {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly properties: PropertyTree;
+}
+const recentAddresses: (ConnectionAddresses | undefined)[] = new Array(ADDRESS_SLOTS).fill(undefined);
+
+/** The `source` and `destination` properties of the stream's connection. */
+function connectionProperties(info: HttpStreamInfo): PropertyTree {
+  const slot = info.downstreamRemotePort & (ADDRESS_SLOTS - 1);
+  const cached = recentAddresses[slot];
+  if (
+    cached !== undefined &&
+    cached.remotePort === info.downstreamRemotePort &&
+    cached.remoteAddress === info.downstreamRemoteAddress &&
+    cached.localPort === info.downstreamLocalPort &&
+    cached.localAddress === info.downstreamLocalAddress
+  ) {
+    return cached.properties;
+  }
+  const properties: PropertyTree = {
+    source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
+    destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
+  };
+  recentAddresses[slot] = {
+    remoteAddress: info.downstreamRemoteAddress,
+    remotePort: info.downstreamRemotePort,
+    localAddress: info.downstreamLocalAddress,
+    localPort: info.downstreamLocalPort,
+    properties,
+  };
+  return properties;
 }
 
 /** `bytes` as a Buffer: the same object when it is one (a chunk that passed through untouched). */
