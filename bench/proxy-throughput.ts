@@ -7,7 +7,7 @@
  * Every proxy under test and the upstream run in their own child process, so none of them shares
  * an event loop with the load generator (autocannon, in this process) or with each other. The
  * proxies are started afresh for each of several forks; each fork warms them up, then every
- * round measures the three back to back, and the median of all rounds' costs is reported.
+ * round measures the three back to back, and the median of the forks' median costs is reported.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,7 +16,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 
 export interface ProxyThroughput {
-  /** Median over the rounds of (1 - withAddHeader / withoutFilter) * 100. */
+  /** Median over the forks of each fork's median (1 - withAddHeader / withoutFilter) * 100. */
   filterCostPercent: number;
   /** Every round's cost, in measurement order. */
   roundCostsPercent: number[];
@@ -146,10 +146,10 @@ const median = (values: number[]): number => {
  * because how V8 happens to optimise a process (which call sites end up megamorphic, for one)
  * differs from process to process and moves its throughput by several percent for its whole
  * life. A fork warms each target up, then measures `rounds` rounds; the result is the median of
- * all rounds of all forks.
+ * the forks' median costs.
  *
- * `BENCH_PROXY_FORKS` (default 3) forks, `BENCH_PROXY_ROUNDS` (default 5) rounds per fork,
- * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_WARMUP_SECONDS` (default 3)
+ * `BENCH_PROXY_FORKS` (default 10) forks, `BENCH_PROXY_ROUNDS` (default 2) rounds per fork,
+ * `BENCH_PROXY_SECONDS` (default 3) per measurement, `BENCH_PROXY_WARMUP_SECONDS` (default 2)
  * per target and fork; `BENCH_PROXY_CPU_PROF=<dir>` runs the add_header proxies under
  * `--cpu-prof` writing there.
  * Throws when a target answers anything but 2xx or errors under load.
@@ -160,9 +160,9 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
   const count = (name: string, fallback: number): number => Math.max(1, Math.floor(Number(process.env[name] ?? fallback)));
   const seconds = Math.max(1, Number(process.env.BENCH_PROXY_SECONDS ?? 3));
-  const forks = count("BENCH_PROXY_FORKS", 3);
-  const rounds = count("BENCH_PROXY_ROUNDS", 5);
-  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 3));
+  const forks = count("BENCH_PROXY_FORKS", 10);
+  const rounds = count("BENCH_PROXY_ROUNDS", 2);
+  const warmupSeconds = Math.max(1, Number(process.env.BENCH_PROXY_WARMUP_SECONDS ?? 2));
   const profileDir = process.env.BENCH_PROXY_CPU_PROF;
   const cli = join(root, "bin", "proxy-wasm-as.js");
 
@@ -230,10 +230,11 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
   const withAddHeader = median(roundsRps.map((r) => r.withAddHeader));
   const withoutFilter = median(roundsRps.map((r) => r.withoutFilter));
   const plainNodeProxy = median(roundsRps.map((r) => r.plainNodeProxy));
-  // Each round's cost compares two targets measured seconds apart; the median round is the result.
+  // The forks are the independent trials (rounds within a fork share its processes' JIT state),
+  // so the result is the median of the forks' medians.
   const roundCosts = roundsRps.map(costOf);
   return {
-    filterCostPercent: round(median(roundCosts)),
+    filterCostPercent: round(median(forkCosts)),
     forkCostsPercent: forkCosts.map((cost) => round(cost)),
     roundCostsPercent: roundCosts.map((cost) => round(cost)),
     rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
@@ -248,8 +249,8 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
     note:
       `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
       `child process; ${forks} forks, each starting every proxy afresh, warming each up for ${warmupSeconds} s, then ${rounds} rounds of ${seconds} s ` +
-      `per target, back to back in a rotated order; filterCostPercent is the median of all rounds' costs (1 - add_header / no filter, ` +
-      `measured side by side), forkCostsPercent each fork's median. The dev proxy runs the filter on the listener's thread (--concurrency 1, ` +
+      `per target, back to back in a rotated order; a round's cost is 1 - add_header / no filter (measured side by side), ` +
+      `forkCostsPercent each fork's median round, and filterCostPercent the median of the forks. The dev proxy runs the filter on the listener's thread (--concurrency 1, ` +
       `the default) with the callback time limit on. Machine: ${cpus().length} cores shared by the load generator, the upstream and the ` +
       `proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
   };
