@@ -15,6 +15,14 @@ const HEADERS_ONLY = compileWat(`(module
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
 )`);
 
+/** Stops iteration at the request headers and has no body callback. */
+const PAUSING = compileWat(`(module
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))
+)`);
+
 test("no body callback: chunks, end of stream and trailers pass in order, sizes are counted", () => {
   const host = createTestHost({ wasm: HEADERS_ONLY });
   const stream = host.http();
@@ -42,13 +50,7 @@ test("no body callback: chunks, end of stream and trailers pass in order, sizes 
 });
 
 test("no body callback, headers paused by the filter: the body is held until the stream continues", () => {
-  const pausing = compileWat(`(module
-    (memory (export "memory") 1)
-    (func (export "proxy_abi_version_0_2_1"))
-    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))
-  )`);
-  const host = createTestHost({ wasm: pausing });
+  const host = createTestHost({ wasm: PAUSING });
   const stream = host.http();
   // Envoy turns StopIteration from headers into StopAllIterationAndWatermark by default.
   assert.equal(stream.requestHeaders({ ":method": "POST", ":path": "/", ":authority": "a" }), "StopAllIterationAndWatermark");
@@ -90,13 +92,7 @@ test("no body callback: a chunk that only passes through is forwarded as the cal
 });
 
 test("a chunk the host holds is a copy: the caller reusing its array afterwards changes nothing", () => {
-  const pausing = compileWat(`(module
-    (memory (export "memory") 1)
-    (func (export "proxy_abi_version_0_2_1"))
-    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))
-  )`);
-  const host = createTestHost({ wasm: pausing });
+  const host = createTestHost({ wasm: PAUSING });
   const { sink, upstream } = chunkSink();
   const stream = host.host.httpStream(sink);
   stream.requestHeaders(HeaderMap.from({ ":method": "POST", ":path": "/", ":authority": "a" }), false);
