@@ -454,9 +454,8 @@ export class Vm {
   readSharedBytes(pointer: number, size: number): Uint8Array {
     pointer >>>= 0;
     size >>>= 0;
-    if (size === 0) return EMPTY_BYTES;
+    if (size === 0 || size > RECENT_BYTES_MAX) return this.readBytes(pointer, size);
     this.checkRange(pointer, size);
-    if (size > RECENT_BYTES_MAX) return this.u8.slice(pointer, pointer + size);
     return this.recentBytes.read(this.u8, pointer, size);
   }
 

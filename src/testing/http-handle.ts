@@ -29,6 +29,14 @@ export class SideRecord {
   }
 }
 
+/**
+ * `body` with `data` after it, never `data` itself: a chunk that passed through the driver is the
+ * caller's own array, which the caller may reuse.
+ */
+function appended(body: Uint8Array, data: Uint8Array): Uint8Array {
+  return body.length === 0 ? data.slice() : concatBytes(body, data);
+}
+
 /** Records what the driver lets through into the two sides (one object per stream, no closures). */
 class RecordingSink implements HttpStreamSink {
   constructor(
@@ -42,7 +50,7 @@ class RecordingSink implements HttpStreamSink {
   }
 
   upstreamData(data: Uint8Array, endOfStream: boolean): void {
-    this.up.bodyBytes = concatBytes(this.up.bodyBytes, data);
+    this.up.bodyBytes = appended(this.up.bodyBytes, data);
     this.up.ended = endOfStream;
   }
 
@@ -57,7 +65,7 @@ class RecordingSink implements HttpStreamSink {
   }
 
   downstreamData(data: Uint8Array, endOfStream: boolean): void {
-    this.down.bodyBytes = concatBytes(this.down.bodyBytes, data);
+    this.down.bodyBytes = appended(this.down.bodyBytes, data);
     this.down.ended = endOfStream;
   }
 

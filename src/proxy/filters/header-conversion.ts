@@ -106,8 +106,9 @@ export class ConvertedHeaders {
   /** The map handed to the driver (the plugin may change it). */
   readonly map: HeaderMap;
   /** The entries as built, shared with `map` until the plugin changes it (copy on write). */
-  private original: readonly BytePair[] | null = null;
   private built: [Uint8Array, Uint8Array][] | null = null;
+  /** Every value survived the trip to bytes (none has a character above 0xff). */
+  private exact = false;
 
   constructor(private readonly list: HeaderList) {
     this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
@@ -139,14 +140,14 @@ export class ConvertedHeaders {
       entries[i] = [headerNameBytes(list[i][0]), headerValueBytes(value)];
     }
     // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
-    this.original = exact ? entries : null;
+    this.exact = exact;
     return entries;
   }
 
   /** Where `pair` (found at `index` now) was in the original list, or -1 for an entry the plugin made. */
   private originalIndex(pair: BytePair, index: number): number {
-    const original = this.original;
-    if (original === null) return -1;
+    const original = this.built;
+    if (original === null || !this.exact) return -1;
     // Entries are replaced, never changed in place, so an entry identical to an original one is it.
     if (index < original.length && original[index] === pair) return index;
     if (original.length > 64) return -1;

@@ -102,3 +102,18 @@ test("a chunk the host holds is a copy: the caller reusing its array afterwards 
   assert.deepEqual([...stream.heldBody("request")], [104, 101, 108, 100]);
   assert.equal(upstream.length, 0);
 });
+
+test("the test kit records a passed-through chunk as a copy: reusing the array afterwards changes nothing", () => {
+  const host = createTestHost({ wasm: HEADERS_ONLY });
+  const stream = host.http();
+  stream.requestHeaders({ ":method": "POST", ":path": "/", ":authority": "a" });
+  const chunk = Uint8Array.from(Buffer.from("abc"));
+  assert.equal(stream.requestBody(chunk), "Continue");
+  chunk.fill(0x7a);
+  assert.equal(stream.upstream.body, "abc");
+  stream.responseHeaders({ ":status": "200" });
+  const reply = Uint8Array.from(Buffer.from("ok"));
+  assert.equal(stream.responseBody(reply, { endOfStream: true }), "Continue");
+  reply.fill(0x7a);
+  assert.equal(stream.downstream.body, "ok");
+});
