@@ -1,4 +1,5 @@
 import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
+import { stage, stagedLength } from "../runtime/memory";
 import { isValidUtf8 } from "../api/utf8";
 import { bytesOf, hexOf } from "./host";
 
@@ -57,5 +58,34 @@ describe("isValidUtf8", () => {
     // The last code points before the surrogates and before the end are fine.
     expect(isValidUtf8(bytesOf([0xed, 0x9f, 0xbf]))).toBe(true);
     expect(isValidUtf8(bytesOf([0xf4, 0x8f, 0xbf, 0xbf]))).toBe(true);
+  });
+});
+
+/** The bytes `stage` leaves in `slot` for `text`, as hex. */
+function staged(slot: i32, text: string): string {
+  const ptr = stage(slot, text);
+  const length = stagedLength(slot);
+  const copy = new ArrayBuffer(<i32>length);
+  memory.copy(changetype<usize>(copy), ptr, length);
+  return hexOf(copy);
+}
+
+describe("staging outgoing strings", () => {
+  it("stages every sequence length exactly, in one slot growing and shrinking", () => {
+    expect(staged(1, "ab")).toBe("61 62");
+    expect(staged(1, "\u{1F600}\u2713")).toBe("f0 9f 98 80 e2 9c 93");
+    expect(staged(1, String.fromCharCode(0xdc00))).toBe("ed b0 80");
+    expect(staged(1, "")).toBe("");
+    // Three-byte characters fill the worst case the block is sized for.
+    expect(staged(1, "\u2713\u2713\u2713\u2713")).toBe("e2 9c 93 e2 9c 93 e2 9c 93 e2 9c 93");
+    expect(staged(1, "\u00e9")).toBe("c3 a9");
+  });
+
+  it("keeps the slots apart", () => {
+    const key = stage(0, "location");
+    const value = stage(1, "envoy-wasm");
+    expect(key).not.toBe(value);
+    expect(String.UTF8.decodeUnsafe(key, stagedLength(0))).toBe("location");
+    expect(String.UTF8.decodeUnsafe(value, stagedLength(1))).toBe("envoy-wasm");
   });
 });

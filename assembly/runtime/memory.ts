@@ -1,4 +1,4 @@
-import { utf8Decode, utf8Walk } from "./utf8";
+import { stringByteLength, utf8Decode, utf8Walk } from "./utf8";
 
 // Memory shared between the SDK and the host: the allocator the host calls, the out-slots
 // hostcalls write their results to, and reusable staging blocks for outgoing arguments.
@@ -65,6 +65,8 @@ export function dropResult(): void {
 
 // Staging blocks for outgoing strings: three reusable raw blocks (key, value, extra) that
 // grow to the largest argument ever sent, so passing a string to the host allocates nothing.
+// A block is sized for the worst case (3 UTF-8 bytes per UTF-16 unit), so a string is encoded
+// in one walk instead of a measuring walk and a writing walk.
 const STAGE_PTR: usize = memory.data(12, 4);
 const STAGE_CAP: usize = memory.data(12, 4);
 const STAGE_LEN: usize = memory.data(12, 4);
@@ -78,16 +80,16 @@ export function stage(slot: i32, text: string): usize {
  * costs no shadow-stack code. */
 export function stageText(slot: i32, text: usize): usize {
   const offset = <usize>slot << 2;
-  const length = utf8Walk(text, 0, false);
+  const utf16Bytes = stringByteLength(text);
+  const worst = utf16Bytes + (utf16Bytes >> 1);
   let ptr = <usize>load<u32>(STAGE_PTR + offset);
-  if (length > <usize>load<u32>(STAGE_CAP + offset) || ptr == 0) {
+  if (worst > <usize>load<u32>(STAGE_CAP + offset) || ptr == 0) {
     if (ptr != 0) heap.free(ptr);
-    ptr = heap.alloc(length);
+    ptr = heap.alloc(worst);
     store<u32>(STAGE_PTR + offset, <u32>ptr);
-    store<u32>(STAGE_CAP + offset, <u32>length);
+    store<u32>(STAGE_CAP + offset, <u32>worst);
   }
-  utf8Walk(text, ptr, true);
-  store<u32>(STAGE_LEN + offset, <u32>length);
+  store<u32>(STAGE_LEN + offset, <u32>(utf8Walk(text, ptr, true) - ptr));
   return ptr;
 }
 

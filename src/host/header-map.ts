@@ -31,10 +31,13 @@ function nameBytes(key: BytesLike): Uint8Array {
   return bytes;
 }
 
+/** The entries of every empty map until it gets its own (maps are made per request, most stay empty or lazy). */
+const NO_ENTRIES: [Uint8Array, Uint8Array][] = [];
+
 export class HeaderMap {
-  private entries: [Uint8Array, Uint8Array][] = [];
-  /** True while `entries` may be seen by another map (after `clone`): copy before changing it. */
-  private shared = false;
+  private entries: [Uint8Array, Uint8Array][] = NO_ENTRIES;
+  /** True while `entries` may be seen by another map (after `clone`, or `NO_ENTRIES`): copy before changing it. */
+  private shared = true;
   /** Builds `entries` on first use (see `lazy`); null once they exist. */
   private source: (() => [Uint8Array, Uint8Array][]) | null = null;
 
@@ -139,8 +142,8 @@ export class HeaderMap {
   }
 
   clear(): void {
-    this.entries = [];
-    this.shared = false;
+    this.entries = NO_ENTRIES;
+    this.shared = true;
     this.source = null;
   }
 

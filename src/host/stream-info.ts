@@ -13,7 +13,10 @@ export interface StreamInfo {
   /** Bytes of request body received and response body sent. */
   requestBodySize: number;
   responseBodySize: number;
-  /** Time the first request byte arrived, ms since epoch. */
+  /**
+   * Time the first request byte arrived, ms since epoch. The HTTP driver leaves it 0 (and `endTimeMs`
+   * undefined) when the module does not import `proxy_get_property`, as nothing can read them then.
+   */
   startTimeMs: number;
   /** Time the stream completed, or undefined while it runs. */
   endTimeMs: number | undefined;

@@ -97,6 +97,11 @@ export class Vm {
 
   /** The per-stream callbacks, resolved at instantiation. */
   readonly streamCallbacks: StreamCallbackExports;
+  /**
+   * True when the module imports `proxy_get_property`, the only way it can see a stream's times
+   * (`request.time`, `request.duration`): drivers read the clock for a stream only then.
+   */
+  readonly readsProperties: boolean;
 
   /** Live contexts by id (the VM context 0 is not in here). */
   readonly contexts = new ContextTable();
@@ -155,6 +160,7 @@ export class Vm {
     this.onHostcall = options.onHostcall;
     this.onCallback = options.onCallback;
     this.functionNames = checked.info.functionNames;
+    this.readsProperties = checked.info.imports.some((entry) => entry.module === "env" && entry.name === "proxy_get_property");
     this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
     if (this.callbackTimeLimitMs > 0 && checked.interruptible !== true) {
       throw new Error("callbackTimeLimitMs needs a module loaded with { interruptible: true }");

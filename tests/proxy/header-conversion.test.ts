@@ -2,7 +2,7 @@
 // whatever the caches hold, every text comes back as exactly its own bytes and vice versa.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConvertedHeaders, headerNameBytes, headerValueBytes, pluginText } from "../../src/proxy/filters/header-conversion";
+import { ConvertedHeaders, headerNameBytes, headerValueBytes, pluginText, recentValueBytes } from "../../src/proxy/filters/header-conversion";
 import { HeaderMap } from "../../src/host/header-map";
 
 const latin1 = (text: string): number[] => [...Buffer.from(text, "latin1")];
@@ -87,4 +87,27 @@ test("converted headers: an unread map goes back as the same list; edits come ba
   assert.notEqual(back[2], list[2]);
   // Any other map converts on its own.
   assert.deepEqual(edited.toList(HeaderMap.from({ a: "b" })), [["a", "b"]]);
+});
+
+test("recent values: only a value made before, and carried exactly, is found", () => {
+  const bytes = headerValueBytes("max-age=3600");
+  assert.equal(recentValueBytes("max-age=" + "3600"), bytes);
+  assert.equal(recentValueBytes("max-age=3601"), undefined);
+  assert.equal(recentValueBytes(""), undefined);
+  // A character above 0xff has no latin1 byte: such a value is converted, but never kept.
+  assert.deepEqual([...headerValueBytes("price \u20ac1")], [...latin1("price \u20ac1")]);
+  assert.equal(recentValueBytes("price \u20ac1"), undefined);
+});
+
+test("converted headers: with a value bytes cannot carry, an edited map comes back entirely from its bytes", () => {
+  // Built twice: the second build finds its values in the cache and must still see the wide one.
+  for (let round = 0; round < 2; round++) {
+    const list: [string, string][] = [[":status", "200"], ["x-note", "5 \u20ac"], ["content-type", "text/plain"]];
+    const edited = new ConvertedHeaders(list);
+    edited.map.add("hello", "world!");
+    const back = edited.toList(edited.map);
+    // What the plugin saw (one byte per char, 0xac for the euro sign) is what goes on.
+    assert.deepEqual(back, [[":status", "200"], ["x-note", "5 \u00ac"], ["content-type", "text/plain"], ["hello", "world!"]]);
+    assert.notEqual(back[0], list[0], `round ${round}: no pair is the original one`);
+  }
 });

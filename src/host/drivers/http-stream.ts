@@ -86,7 +86,9 @@ export class HttpStream implements PendingActionHandler {
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
     this.failurePolicy = options.failurePolicy ?? "fail_closed";
-    this.streamInfo = newStreamInfo(wallClockMs(plugin.vm.process.scheduler), options.connectionId ?? 1, options.properties ?? EMPTY_PROPERTIES);
+    // A clock read costs as much as a hostcall; a module that cannot read properties never sees the times.
+    const startTimeMs = plugin.vm.readsProperties ? wallClockMs(plugin.vm.process.scheduler) : 0;
+    this.streamInfo = newStreamInfo(startTimeMs, options.connectionId ?? 1, options.properties ?? EMPTY_PROPERTIES);
     if (options.protocol !== undefined) this.streamInfo.protocol = options.protocol;
   }
 
@@ -146,7 +148,7 @@ export class HttpStream implements PendingActionHandler {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    this.streamInfo.endTimeMs = wallClockMs(this.vm.process.scheduler);
+    if (this.vm.readsProperties) this.streamInfo.endTimeMs = wallClockMs(this.vm.process.scheduler);
     const context = this.context;
     if (context === null || context.deleted) return;
     const vm = this.vm;

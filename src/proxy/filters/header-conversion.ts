@@ -62,13 +62,30 @@ const VALUE_MAX = 64;
 const cachedValueStrings: string[] = new Array(VALUE_SLOTS).fill("");
 const cachedValueBytes: Uint8Array[] = new Array(VALUE_SLOTS).fill(EMPTY_BYTES);
 
+function valueSlot(value: string): number {
+  const length = value.length;
+  return (length * 31 + value.charCodeAt(0) * 7 + value.charCodeAt(length - 1) * 3 + value.charCodeAt(length >> 1)) & (VALUE_SLOTS - 1);
+}
+
+/**
+ * The bytes `headerValueBytes` made for a value equal to `value`, or undefined. Only values without
+ * a character above 0xff are kept, so a hit also tells that the bytes carry `value` exactly.
+ */
+export function recentValueBytes(value: string): Uint8Array | undefined {
+  const length = value.length;
+  if (length === 0 || length > VALUE_MAX) return undefined;
+  const slot = valueSlot(value);
+  return cachedValueStrings[slot] === value ? cachedValueBytes[slot] : undefined;
+}
+
 /** `value` as latin1 bytes, possibly shared with an earlier caller: never write into them. */
 export function headerValueBytes(value: string): Uint8Array {
   const length = value.length;
   if (length === 0 || length > VALUE_MAX) return latin1Bytes(value);
-  const slot = (length * 31 + value.charCodeAt(0) * 7 + value.charCodeAt(length - 1) * 3 + value.charCodeAt(length >> 1)) & (VALUE_SLOTS - 1);
+  const slot = valueSlot(value);
   if (cachedValueStrings[slot] === value) return cachedValueBytes[slot];
   const bytes = latin1Bytes(value);
+  if (hasWideChar(value)) return bytes;
   cachedValueStrings[slot] = value;
   cachedValueBytes[slot] = bytes;
   return bytes;
@@ -121,23 +138,28 @@ export class ConvertedHeaders {
   toList(headers: HeaderMap): HeaderList {
     if (headers === this.map && !headers.built) return this.list;
     const pairs = headers.pairs();
-    const list: HeaderList = new Array(pairs.length);
+    const list: HeaderList = [];
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i];
       const index = this.originalIndex(pair, i);
-      list[i] = index >= 0 ? this.list[index] : [nameStrings.get(pair[0]) ?? pluginText(pair[0]), pluginText(pair[1])];
+      list.push(index >= 0 ? this.list[index] : [pluginText(pair[0]), pluginText(pair[1])]);
     }
     return list;
   }
 
   private build(): [Uint8Array, Uint8Array][] {
     const list = this.list;
-    const entries: [Uint8Array, Uint8Array][] = new Array(list.length);
+    const entries: [Uint8Array, Uint8Array][] = [];
     let exact = true;
     for (let i = 0; i < list.length; i++) {
       const value = list[i][1];
-      if (exact && hasWideChar(value)) exact = false;
-      entries[i] = [headerNameBytes(list[i][0]), headerValueBytes(value)];
+      // Values repeat from request to request; a cached one is known to be exact without a scan.
+      let bytes = recentValueBytes(value);
+      if (bytes === undefined) {
+        if (exact && hasWideChar(value)) exact = false;
+        bytes = headerValueBytes(value);
+      }
+      entries.push([headerNameBytes(list[i][0]), bytes]);
     }
     // A value with a character above 0xff does not survive the trip to bytes; decode every value then.
     this.exact = exact;
@@ -159,7 +181,7 @@ export class ConvertedHeaders {
 /** A map that came from no converted list (trailers, a local reply's headers) as a header list. */
 export function toHeaderList(headers: HeaderMap): HeaderList {
   const pairs = headers.pairs();
-  const list: HeaderList = new Array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) list[i] = [nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])];
+  const list: HeaderList = [];
+  for (let i = 0; i < pairs.length; i++) list.push([nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])]);
   return list;
 }

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createTestHost } from "../../../src/testing";
 import { conformanceModule, OUT, type WatText } from "./conformance-module";
+import { compileWat } from "../core/wat";
 
 const GET = (w: WatText, path: string) => `(call $proxy_get_property ${w.str(path)} (i32.const ${OUT.ptr}) (i32.const ${OUT.size}))`;
 /** Logs the code, then the value as text. */
@@ -167,4 +168,43 @@ test("§3.5: per-stream property overrides apply only to the stream they were gi
   host.http().requestHeaders({ ":path": "/" });
   const messages = host.logs.messages;
   assert.equal(messages[messages.indexOf("response_before=1") + 1], "override=1");
+});
+
+/** Counts the reads of `host`'s clock from now on. */
+function countClockReads(host: ReturnType<typeof createTestHost>): () => number {
+  let reads = 0;
+  const clock = host.clock;
+  const nanos = clock.nowNanos.bind(clock);
+  clock.nowNanos = () => (reads++, nanos());
+  const millis = clock.nowMillis?.bind(clock);
+  if (millis !== undefined) clock.nowMillis = () => (reads++, millis());
+  return () => reads;
+}
+
+test("§3.5: a stream reads the clock for request.time only when the module can read properties", () => {
+  const reader = propertiesHost();
+  const readerReads = countClockReads(reader);
+  const read = reader.http();
+  read.requestHeaders({ ":path": "/" });
+  read.responseHeaders({ ":status": "200" });
+  read.complete();
+  // The stream's start (request.time) and its end (request.duration).
+  assert.equal(readerReads(), 2);
+
+  // Nothing without proxy_get_property can see a stream's times: they cost no clock read.
+  const blind = createTestHost({
+    wasm: compileWat(`(module
+      (memory (export "memory") 1)
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+      (func (export "proxy_on_log") (param i32)))`),
+  });
+  const blindReads = countClockReads(blind);
+  const stream = blind.http();
+  stream.requestHeaders({ ":path": "/" });
+  stream.responseHeaders({ ":status": "200" });
+  stream.complete();
+  assert.equal(blindReads(), 0);
 });
