@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import { median, medianInterval } from "./median-interval";
 
 export interface ProxyThroughput {
   /** Median over the forks of each fork's median (1 - withAddHeader / withoutFilter) * 100. */
@@ -22,6 +23,8 @@ export interface ProxyThroughput {
   roundCostsPercent: number[];
   /** Each fork's median cost. */
   forkCostsPercent: number[];
+  /** 95 % bootstrap interval of `filterCostPercent` (from the fork costs). */
+  filterCostInterval95Percent: [number, number];
   /** Median requests per second over the rounds. */
   rps: { withAddHeader: number; withoutFilter: number; plainNodeProxy: number };
   /** withAddHeader / withoutFilter, and withoutFilter / plainNodeProxy. */
@@ -133,11 +136,7 @@ function startServingChild(label: string, args: string[], cwd: string): Promise<
   });
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
+
 
 /**
  * Measures the three targets. Returns null when the add_header example is not built.
@@ -236,6 +235,7 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
   return {
     filterCostPercent: round(median(forkCosts)),
     forkCostsPercent: forkCosts.map((cost) => round(cost)),
+    filterCostInterval95Percent: medianInterval(forkCosts).map((bound) => round(bound)) as [number, number],
     roundCostsPercent: roundCosts.map((cost) => round(cost)),
     rps: { withAddHeader: round(withAddHeader), withoutFilter: round(withoutFilter), plainNodeProxy: round(plainNodeProxy) },
     ratios: { addHeaderToNoFilter: round(withAddHeader / withoutFilter, 3), noFilterToPlainNode: round(withoutFilter / plainNodeProxy, 3) },
@@ -250,7 +250,8 @@ export async function measureProxyThroughput(root: string): Promise<ProxyThrough
       `autocannon (${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}) in the bench process; each proxy and the upstream in its own ` +
       `child process; ${forks} forks, each starting every proxy afresh, warming each up for ${warmupSeconds} s, then ${rounds} rounds of ${seconds} s ` +
       `per target, back to back in a rotated order; a round's cost is 1 - add_header / no filter (measured side by side), ` +
-      `forkCostsPercent each fork's median round, and filterCostPercent the median of the forks. The dev proxy runs the filter on the listener's thread (--concurrency 1, ` +
+      `forkCostsPercent each fork's median round, filterCostPercent the median of the forks and filterCostInterval95Percent ` +
+      `its 95 % bootstrap interval over the forks. The dev proxy runs the filter on the listener's thread (--concurrency 1, ` +
       `the default) with the callback time limit on. Machine: ${cpus().length} cores shared by the load generator, the upstream and the ` +
       `proxy under test (and other users), so absolute rps are low and noisy; the ratios are the result.`,
   };

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createTestHost } from "../../../src/testing";
 import { conformanceModule, OUT, type WatText } from "./conformance-module";
 import { compileWat } from "../core/wat";
+import type { Scheduler } from "../../../src/host/scheduler";
 
 const GET = (w: WatText, path: string) => `(call $proxy_get_property ${w.str(path)} (i32.const ${OUT.ptr}) (i32.const ${OUT.size}))`;
 /** Logs the code, then the value as text. */
@@ -173,7 +174,8 @@ test("§3.5: per-stream property overrides apply only to the stream they were gi
 /** Counts the reads of `host`'s clock from now on. */
 function countClockReads(host: ReturnType<typeof createTestHost>): () => number {
   let reads = 0;
-  const clock = host.clock;
+  // Through the interface: a scheduler may also have the optional millisecond clock.
+  const clock: Scheduler = host.clock;
   const nanos = clock.nowNanos.bind(clock);
   clock.nowNanos = () => (reads++, nanos());
   const millis = clock.nowMillis?.bind(clock);
