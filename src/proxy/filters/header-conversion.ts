@@ -78,7 +78,10 @@ export function recentValueBytes(value: string): Uint8Array | undefined {
   return cachedValueStrings[slot] === value ? cachedValueBytes[slot] : undefined;
 }
 
-/** `value` as latin1 bytes, possibly shared with an earlier caller: never write into them. */
+/**
+ * `value` as latin1 bytes, possibly shared with an earlier caller: never write into them. A value
+ * with a character above 0xff keeps only each character's low byte, and is never cached.
+ */
 export function headerValueBytes(value: string): Uint8Array {
   const length = value.length;
   if (length === 0 || length > VALUE_MAX) return latin1Bytes(value);
