@@ -13,22 +13,16 @@ import type { HeaderList } from "../header-list";
 
 // Header names repeat on every request, so each is encoded once and its bytes shared (HeaderMap
 // never writes into the arrays it holds, and lower-cases names itself, so caching the lower-cased
-// bytes changes nothing). The lower-cased string is kept by the bytes' identity, so names the
-// plugin did not add convert back without decoding. Bounded, so a client sending ever new names
-// cannot grow it without limit.
+// bytes changes nothing). Bounded, so a client sending ever new names cannot grow it without limit.
 const NAME_CACHE_LIMIT = 512;
 const nameBytes = new Map<string, Uint8Array>();
-const nameStrings = new Map<Uint8Array, string>();
 
 /** `name` as lower-cased latin1 bytes, shared with every other caller: never write into them. */
 export function headerNameBytes(name: string): Uint8Array {
   let bytes = nameBytes.get(name);
   if (bytes === undefined) {
     bytes = asciiLower(latin1Bytes(name));
-    if (nameBytes.size < NAME_CACHE_LIMIT && !hasWideChar(name)) {
-      nameBytes.set(name, bytes);
-      nameStrings.set(bytes, latin1String(bytes));
-    }
+    if (nameBytes.size < NAME_CACHE_LIMIT && !hasWideChar(name)) nameBytes.set(name, bytes);
   }
   return bytes;
 }
@@ -185,6 +179,6 @@ export class ConvertedHeaders {
 export function toHeaderList(headers: HeaderMap): HeaderList {
   const pairs = headers.pairs();
   const list: HeaderList = [];
-  for (let i = 0; i < pairs.length; i++) list.push([nameStrings.get(pairs[i][0]) ?? latin1String(pairs[i][0]), latin1String(pairs[i][1])]);
+  for (let i = 0; i < pairs.length; i++) list.push([pluginText(pairs[i][0]), latin1String(pairs[i][1])]);
   return list;
 }
