@@ -31,6 +31,12 @@ function nameBytes(key: BytesLike): Uint8Array {
   return bytes;
 }
 
+/** What a `HeaderMap.lazy` map is built from when it is first read. */
+export interface LazyHeaderEntries {
+  /** The entries, the same list every time it is asked. */
+  headerEntries(): [Uint8Array, Uint8Array][];
+}
+
 /** The entries of every empty map until it gets its own (maps are made per request, most stay empty or lazy). */
 const NO_ENTRIES: [Uint8Array, Uint8Array][] = [];
 
@@ -39,18 +45,19 @@ export class HeaderMap {
   /** True while `entries` may be seen by another map (after `clone`, or `NO_ENTRIES`): copy before changing it. */
   private shared = true;
   /** Builds `entries` on first use (see `lazy`); null once they exist. */
-  private source: (() => [Uint8Array, Uint8Array][]) | null = null;
+  private source: LazyHeaderEntries | null = null;
 
   /**
-   * A map whose entries `build` makes on first use, so headers nobody reads are never converted
-   * (the dev proxy hands every request's headers to the host; most filters read only some). The
-   * list `build` returns is treated as shared: the map copies it before changing it, so the caller
-   * may keep and compare it. `build` may be called again for a clone that is read on its own, so
-   * it must return the same list each time.
+   * A map whose entries `source.headerEntries()` makes on first use, so headers nobody reads are
+   * never converted (the dev proxy hands every request's headers to the host; most filters read
+   * only some). The list it returns is treated as shared: the map copies it before changing it, so
+   * the source may keep and compare it. It may be asked again for a clone that is read on its own,
+   * so it must return the same list each time. A source object rather than a closure: this runs
+   * for every request, and the object making the entries can be the source itself.
    */
-  static lazy(build: () => [Uint8Array, Uint8Array][]): HeaderMap {
+  static lazy(source: LazyHeaderEntries): HeaderMap {
     const map = new HeaderMap();
-    map.source = build;
+    map.source = source;
     return map;
   }
 
@@ -184,7 +191,7 @@ export class HeaderMap {
     const source = this.source;
     if (source !== null) {
       this.source = null;
-      this.entries = source();
+      this.entries = source.headerEntries();
       this.shared = true;
     }
     return this.entries;

@@ -7,7 +7,7 @@
  * that turns repeated text into the bytes (or string) made last time instead of new ones.
  */
 import { EMPTY_BYTES, asciiLower, bytesEqual } from "../../host/bytes";
-import { HeaderMap } from "../../host/header-map";
+import { HeaderMap, type LazyHeaderEntries } from "../../host/header-map";
 import type { BytePair } from "../../host/pairs";
 import type { HeaderList } from "../header-list";
 
@@ -116,7 +116,7 @@ export function pluginText(bytes: Uint8Array): string {
  * looks at these headers costs no conversion at all, and they go on as the same list. Entries
  * the plugin left alone keep their original value strings instead of being decoded again.
  */
-export class ConvertedHeaders {
+export class ConvertedHeaders implements LazyHeaderEntries {
   /** The map handed to the driver (the plugin may change it). */
   readonly map: HeaderMap;
   /** The entries as built, shared with `map` until the plugin changes it (copy on write). */
@@ -125,7 +125,12 @@ export class ConvertedHeaders {
   private exact = false;
 
   constructor(private readonly list: HeaderList) {
-    this.map = HeaderMap.lazy(() => (this.built ??= this.build()));
+    this.map = HeaderMap.lazy(this);
+  }
+
+  /** The entries of `map`, built on its first read (LazyHeaderEntries). */
+  headerEntries(): [Uint8Array, Uint8Array][] {
+    return (this.built ??= this.build());
   }
 
   /**

@@ -402,7 +402,7 @@ function connectionProperties(info: HttpStreamInfo): PropertyTree {
 
 /** `bytes` as a Buffer: the same object when it is one (a chunk that passed through untouched). */
 function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function hostPolicy(policy: FailurePolicy): HostFailurePolicy {

@@ -192,3 +192,25 @@ test("§4.8: with allow_on_headers_stop_iteration the headers are held but body 
   assert.deepEqual(stream.upstream.headers, [[":path", "/"]], "a body Continue releases the held headers with it");
   assert.equal(stream.upstream.body, "abc");
 });
+
+/** Holds the request headers (StopIteration), then reads them from proxy_on_delete; `withLog` adds proxy_on_log. */
+const READ_IN_DELETE = (withLog: boolean) =>
+  conformanceModule((w) => `
+  (func (export "proxy_on_request_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+    ${w.log("headers", `(call $proxy_get_header_map_size (i32.const 0) (i32.const ${OUT.ptr}))`)}
+    (i32.const 1))
+  ${withLog ? `(func (export "proxy_on_log") (param $id i32) ${w.say("log")})` : ""}
+  (func (export "proxy_on_delete") (param $id i32)
+    ${w.log("delete_headers", `(call $proxy_get_header_map_size (i32.const 0) (i32.const ${OUT.ptr}))`)})
+`);
+
+test("§4.5: proxy_on_delete sees no header map, whether or not the module has a log phase", () => {
+  for (const withLog of [true, false]) {
+    const host = createTestHost({ wasm: READ_IN_DELETE(withLog) });
+    host.logs.clear();
+    const stream = host.http();
+    assert.equal(stream.requestHeaders({ ":path": "/" }), "StopAllIterationAndWatermark");
+    stream.complete();
+    assert.deepEqual(host.logs.messages, ["headers=0", ...(withLog ? ["log"] : []), "delete_headers=2"], `with proxy_on_log: ${withLog}`);
+  }
+});

@@ -62,9 +62,11 @@ test("HeaderMap.lazy: built on first read only, clones share the builder, writes
   const { HeaderMap } = await import("../../../src/host/header-map");
   const list: [Uint8Array, Uint8Array][] = [[new TextEncoder().encode("a"), new TextEncoder().encode("1")]];
   let builds = 0;
-  const map = HeaderMap.lazy(() => {
-    builds++;
-    return list;
+  const map = HeaderMap.lazy({
+    headerEntries: () => {
+      builds++;
+      return list;
+    },
   });
   const copy = map.clone();
   assert.equal(builds, 0);
@@ -77,8 +79,10 @@ test("HeaderMap.lazy: built on first read only, clones share the builder, writes
   assert.equal(list.length, 1, "the built list is copied before the first write");
   assert.deepEqual(map.toArray(), [["a", "1"], ["b", "2"]]);
   assert.deepEqual(copy.toArray(), [["a", "1"]]);
-  const cleared = HeaderMap.lazy(() => {
-    throw new Error("never built");
+  const cleared = HeaderMap.lazy({
+    headerEntries: () => {
+      throw new Error("never built");
+    },
   });
   cleared.clear();
   assert.equal(cleared.size, 0);
