@@ -136,8 +136,6 @@ function startServingChild(label: string, args: string[], cwd: string): Promise<
   });
 }
 
-
-
 /**
  * Measures the three targets. Returns null when the add_header example is not built.
  *

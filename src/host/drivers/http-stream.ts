@@ -152,20 +152,16 @@ export class HttpStream implements PendingActionHandler {
     const context = this.context;
     if (context === null || context.deleted) return;
     const vm = this.vm;
-    const callbacks = vm.streamCallbacks;
     if (!vm.failed) {
       context.clearAvailability();
-      // Without either export there is no log phase to make the maps available to.
-      if (callbacks.log !== undefined || callbacks.done !== undefined) {
-        // The access-log phase sees request/response headers and response trailers, read-only.
-        context.headerMaps[MapType.RequestHeaders] = this.request.headers;
-        context.headerMaps[MapType.ResponseHeaders] = this.response.headers;
-        context.headerMaps[MapType.ResponseTrailers] = this.response.trailers;
-        context.inLogPhase = true;
-        vm.invoke("proxy_on_log", callbacks.log, context, context.id);
-        context.clearAvailability();
-        vm.invoke("proxy_on_done", callbacks.done, context, context.id);
-      }
+      // The access-log phase sees request/response headers and response trailers, read-only.
+      context.headerMaps[MapType.RequestHeaders] = this.request.headers;
+      context.headerMaps[MapType.ResponseHeaders] = this.response.headers;
+      context.headerMaps[MapType.ResponseTrailers] = this.response.trailers;
+      context.inLogPhase = true;
+      vm.invoke("proxy_on_log", vm.streamCallbacks.log, context, context.id);
+      context.clearAvailability();
+      vm.invoke("proxy_on_done", vm.streamCallbacks.done, context, context.id);
     }
     vm.deleteContext(context);
     context.driver = null;

@@ -77,12 +77,16 @@ export function recentValueBytes(value: string): Uint8Array | undefined {
  * with a character above 0xff keeps only each character's low byte, and is never cached.
  */
 export function headerValueBytes(value: string): Uint8Array {
-  const length = value.length;
-  if (length === 0 || length > VALUE_MAX) return latin1Bytes(value);
-  const slot = valueSlot(value);
-  if (cachedValueStrings[slot] === value) return cachedValueBytes[slot];
+  const cached = recentValueBytes(value);
+  if (cached !== undefined) return cached;
+  return encodeValue(value, value.length > VALUE_MAX || hasWideChar(value));
+}
+
+/** `value`, found in no cache slot, encoded; kept for the next equal value unless `uncacheable`. */
+function encodeValue(value: string, uncacheable: boolean): Uint8Array {
   const bytes = latin1Bytes(value);
-  if (hasWideChar(value)) return bytes;
+  if (uncacheable || value.length === 0) return bytes;
+  const slot = valueSlot(value);
   cachedValueStrings[slot] = value;
   cachedValueBytes[slot] = bytes;
   return bytes;
@@ -158,8 +162,9 @@ export class ConvertedHeaders implements LazyHeaderEntries {
       // Values repeat from request to request; a cached one is known to be exact without a scan.
       let bytes = recentValueBytes(value);
       if (bytes === undefined) {
-        if (exact && hasWideChar(value)) exact = false;
-        bytes = headerValueBytes(value);
+        const wide = hasWideChar(value);
+        if (wide) exact = false;
+        bytes = encodeValue(value, wide || value.length > VALUE_MAX);
       }
       entries.push([headerNameBytes(list[i][0]), bytes]);
     }
