@@ -1,11 +1,13 @@
 import { parseAuthChallenge } from "./auth-challenge";
 import type { Descriptor, ImageManifest } from "./compat-image";
 import { wasmFromCompatLayer } from "./compat-layer-check";
+import { refuseTokenRealm } from "./credential-scope";
 import { sha256Digest } from "./digest";
 import { formatReference, registryApiHost, type ImageReference } from "./image-reference";
 import { COMPAT_LAYER_TYPES, DOCKER_MANIFEST, OCI_MANIFEST } from "./media-types";
 import type { RegistryCredentials } from "./registry-credentials";
 import { parseRegistryErrors, RegistryError } from "./registry-error";
+import { exchange, type Exchange } from "./registry-http";
 
 /** What `pushImage` needs: the manifest's exact bytes and every blob it references. */
 export interface PushableImage {
@@ -20,7 +22,13 @@ export interface PushOptions {
   reference: ImageReference;
   /** Talk plain HTTP instead of HTTPS (loopback or lab registries). */
   insecure?: boolean;
+  /** Sent only to the registry's origin and to a token realm `credential-scope.ts` allows. */
   credentials?: RegistryCredentials;
+  /**
+   * Token realm origins (`https://auth.example`) that may receive the credentials although they are
+   * not on the registry's site; each is compared with the realm's WHATWG origin.
+   */
+  trustedRealmOrigins?: readonly string[];
   /** One line per step (`blob sha256:… uploaded`); silent when absent. */
   log?: (line: string) => void;
 }
@@ -45,7 +53,7 @@ export interface PushResult {
 export async function pushImage(image: PushableImage, options: PushOptions): Promise<PushResult> {
   const { reference } = options;
   if (reference.tag === undefined) throw new Error(`push needs a tag: ${formatReference(reference)}:<tag>`);
-  const session = new RegistrySession(reference, options.insecure ?? false, options.credentials);
+  const session = new RegistrySession(reference, options.insecure ?? false, options.credentials, options.trustedRealmOrigins ?? []);
   const log = options.log ?? (() => {});
   await session.authenticate();
 
@@ -68,17 +76,22 @@ export async function pushImage(image: PushableImage, options: PushOptions): Pro
   return { manifestDigest: image.manifestDigest, pinnedUrl: `oci://${formatReference(reference)}@${image.manifestDigest}`, uploaded, skipped };
 }
 
-/** One push's connection state: base URL, repository and the Authorization header once known. */
+/**
+ * One push's connection state: base URL, repository and the Authorization header once known. That
+ * header (Basic credentials or the bearer token) is bound to the registry's origin: `send` attaches
+ * it only to requests, and redirect hops, on that origin.
+ */
 class RegistrySession {
-  private readonly base: string;
+  private readonly base: URL;
   private authorization: string | undefined;
 
   constructor(
     private readonly reference: ImageReference,
     insecure: boolean,
     private readonly credentials: RegistryCredentials | undefined,
+    private readonly trustedRealmOrigins: readonly string[],
   ) {
-    this.base = `${insecure ? "http" : "https"}://${registryApiHost(reference.registry)}`;
+    this.base = new URL(`${insecure ? "http" : "https"}://${registryApiHost(reference.registry)}`);
   }
 
   private get repo(): string {
@@ -86,9 +99,15 @@ class RegistrySession {
   }
 
   async authenticate(): Promise<void> {
-    const response = await this.send("GET", "/v2/", "check registry (GET /v2/)", { authorize: false });
+    const step = "check registry (GET /v2/)";
+    const { response, url } = await this.exchange("GET", "/v2/", step, { authorize: false });
     if (response.status === 200) return;
-    if (response.status !== 401) throw await refusal("check registry (GET /v2/)", response);
+    if (response.status !== 401) throw await refusal(step, response);
+    // A challenge from another origin (where /v2/ redirected) would choose where the credentials go.
+    if (url.origin !== this.base.origin) {
+      await response.arrayBuffer();
+      throw new Error(`${step}: the 401 came from ${url.origin}, not from the registry ${this.base.origin}; push sends credentials only where the registry itself asks`);
+    }
     const challenge = parseAuthChallenge(response.headers.get("www-authenticate"));
     await response.arrayBuffer();
     if (challenge?.scheme === "basic") {
@@ -104,13 +123,20 @@ class RegistrySession {
   }
 
   private async fetchToken(params: Record<string, string>): Promise<string> {
-    const url = new URL(params.realm);
+    let url: URL;
+    try {
+      url = new URL(params.realm);
+    } catch {
+      throw new Error(`${this.reference.registry} named a token realm that is not a URL: ${params.realm}`);
+    }
+    const refused = refuseTokenRealm(url, this.base, this.credentials !== undefined, this.trustedRealmOrigins);
+    if (refused !== undefined) throw new Error(`get token: ${refused}`);
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", `repository:${this.repo}:pull,push`);
-    const headers: Record<string, string> = {};
-    if (this.credentials) headers.authorization = `Basic ${basic(this.credentials)}`;
-    const response = await fetch(url, { headers });
-    if (response.status !== 200) throw await refusal(`get token (${url.origin}${url.pathname})`, response);
+    const step = `get token (${url.origin}${url.pathname})`;
+    const authorization = this.credentials ? { header: `Basic ${basic(this.credentials)}`, origin: url.origin } : undefined;
+    const { response } = await exchange("GET", url, step, { authorization });
+    if (response.status !== 200) throw await refusal(step, response);
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new Error(`token endpoint ${url.origin}${url.pathname} returned no token`);
@@ -131,7 +157,8 @@ class RegistrySession {
     await start.arrayBuffer();
     const location = start.headers.get("location");
     if (!location) throw new Error(`start upload of ${digest}: the registry sent no Location header`);
-    // Location may be relative and may already carry a query (the upload state).
+    // Location may be relative and may already carry a query (the upload state). On another
+    // origin the PUT goes without Authorization, as containerd's pusher does.
     const target = new URL(location, this.base);
     target.searchParams.append("digest", digest);
     const step = `upload blob ${digest}`;
@@ -168,7 +195,7 @@ class RegistrySession {
     const last = manifest.layers[manifest.layers.length - 1];
     if (!last || !COMPAT_LAYER_TYPES.includes(last.mediaType)) throw new Error(`${step}: last layer type ${last?.mediaType ?? "(none)"} is not a tar+gzip layer Istio can pull`);
     const layerStep = `read back layer ${last.digest}`;
-    // A 307 to blob storage is normal; fetch follows it.
+    // A 307 to blob storage is normal; the hop there carries no Authorization.
     const layer = await this.send("GET", `/v2/${this.repo}/blobs/${last.digest}`, layerStep);
     if (layer.status !== 200) throw await refusal(layerStep, layer);
     const layerBytes = Buffer.from(await layer.arrayBuffer());
@@ -186,15 +213,17 @@ class RegistrySession {
     step: string,
     init: { headers?: Record<string, string>; body?: Buffer; authorize?: boolean } = {},
   ): Promise<Response> {
-    const url = new URL(pathOrUrl, this.base);
-    const headers: Record<string, string> = { ...init.headers };
-    if (init.authorize !== false && this.authorization) headers.authorization = this.authorization;
-    try {
-      return await fetch(url, { method, headers, body: init.body === undefined ? undefined : new Uint8Array(init.body) });
-    } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(`${step}: cannot reach ${url.origin}: ${cause ?? (error as Error).message}`);
-    }
+    return (await this.exchange(method, pathOrUrl, step, init)).response;
+  }
+
+  private exchange(
+    method: string,
+    pathOrUrl: string,
+    step: string,
+    init: { headers?: Record<string, string>; body?: Buffer; authorize?: boolean } = {},
+  ): Promise<Exchange> {
+    const authorization = init.authorize !== false && this.authorization ? { header: this.authorization, origin: this.base.origin } : undefined;
+    return exchange(method, new URL(pathOrUrl, this.base), step, { headers: init.headers, body: init.body, authorization });
   }
 }
 
