@@ -7,6 +7,7 @@ import { main } from "../../src/cli/main";
 import { buildCompatImage, sha256Hex } from "../../src/oci";
 import { startFakeRegistry } from "../oci/fake-registry";
 import { NO_ABI_MARKER, TINY_FILTER } from "../oci/fixture-wasm";
+import { routeOriginsToLoopback } from "../oci/loopback-routes";
 import { captureIo } from "./cli-test-io";
 
 const project = mkdtempSync(join(tmpdir(), "pwas-ppd-"));
@@ -77,6 +78,39 @@ describe("proxy-wasm-as package / push / deploy", () => {
     const cli = captureIo(project);
     assert.equal(await main(["push", "tiny.wasm", "127.0.0.1:5000/acme/filter"], cli.io), 2);
     assert.match(cli.out.stderr, /^error: give a tag and no digest: registry\/repo:tag \(got "127\.0\.0\.1:5000\/acme\/filter"\)\n/);
+  });
+
+  it("push refuses an off-site token realm (exit 1, the realm gets nothing); --trust-realm lets it through; a bad --trust-realm is a usage error", async () => {
+    // The rule and its sources: tests/oci/credential-scope.test.ts.
+    const registry = await startFakeRegistry({ auth: { kind: "bearer", username: "ci", password: "pw" } });
+    const restore = routeOriginsToLoopback({ [`http://${registry.host}`]: `http://${registry.host}`, "https://auth.evil.test": `http://${registry.otherHost}` });
+    try {
+      registry.divert.realm = "https://auth.evil.test/token";
+      const push = ["push", "tiny.wasm", `${registry.host}/acme/filter:1.0`, "--insecure", "--username", "ci", "--password", "pw"];
+      let cli = captureIo(project);
+      assert.equal(await main(push, cli.io), 1);
+      assert.equal(cli.out.stdout, "");
+      assert.equal(
+        cli.out.stderr,
+        `pushing tiny.wasm to ${registry.host}/acme/filter:1.0 as ci (flags)\n` +
+          `✗ push failed: get token: the token realm https://auth.evil.test is not on 127.0.0.1's site, so push does not send it the credentials given for http://${registry.host} (pass --trust-realm https://auth.evil.test to allow it)\n`,
+      );
+      assert.deepEqual(registry.requests.map((r) => r.origin), ["registry"]);
+
+      cli = captureIo(project);
+      assert.equal(await main([...push, "--trust-realm", "https://auth.evil.test/any/path"], cli.io), 0, cli.out.stderr);
+      assert.deepEqual(
+        registry.requests.filter((r) => r.origin === "other").map((r) => `${r.url} ${r.authorization}`),
+        [`/token?service=fake-registry&scope=repository%3Aacme%2Ffilter%3Apull%2Cpush Basic ${Buffer.from("ci:pw").toString("base64")}`],
+      );
+
+      cli = captureIo(project);
+      assert.equal(await main([...push, "--trust-realm", "auth.evil.test"], cli.io), 2);
+      assert.match(cli.out.stderr, /^error: --trust-realm: not a URL: "auth\.evil\.test" \(expected an origin such as https:\/\/auth\.example\.com\)\n/);
+    } finally {
+      restore();
+      await registry.close();
+    }
   });
 
   it("deploy prints the golden WasmPlugin, and writes the Envoy bootstrap with -o", async () => {

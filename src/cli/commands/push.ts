@@ -25,7 +25,13 @@ Options:
   --username <name>       registry user (with --password); otherwise
   --password <secret>     PWAS_REGISTRY_USERNAME / PWAS_REGISTRY_PASSWORD, otherwise the
                           "auths" of $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  --trust-realm <origin>  also send the credentials to this token realm (https://auth.example)
+                          when it is not on the registry's site; repeatable
   -h, --help              this help
+
+Credentials go to the registry's own origin and to a token realm on its site (auth.docker.io
+for registry-1.docker.io), never to a plain-HTTP realm of an HTTPS registry, an upload
+Location or a redirect elsewhere. docs/deploy.md, "Where credentials go", has the rule.
 `;
 
 /**
@@ -40,6 +46,7 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
       insecure: { type: "boolean", default: false },
       username: { type: "string" },
       password: { type: "string" },
+      "trust-realm": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -52,6 +59,7 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
   if (reference === undefined) throw new UsageError(`not an image reference: "${positionals[1]}" (expected registry/repo:tag)`);
   if (reference.tag === undefined || reference.digest !== undefined) throw new UsageError(`give a tag and no digest: registry/repo:tag (got "${positionals[1]}")`);
   if ((values.username === undefined) !== (values.password === undefined)) throw new UsageError("give both --username and --password");
+  const trustedRealmOrigins = values["trust-realm"].map(realmOrigin);
 
   const source = resolve(io.cwd, positionals[0]);
   let image: PushableImage;
@@ -82,6 +90,7 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
       reference,
       insecure: values.insecure,
       credentials: lookup.credentials,
+      trustedRealmOrigins,
       log: (line) => io.stderr.write(`  ${line}\n`),
     });
     io.stdout.write(`${result.pinnedUrl}\n`);
@@ -93,4 +102,16 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     if (error instanceof RegistryError && error.status === 415) io.stderr.write("  note: the image uses standard OCI media types; check the registry allows OCI images\n");
     return 1;
   }
+}
+
+/** `--trust-realm`: an http(s) origin, given with or without a path (the path is ignored). */
+function realmOrigin(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--trust-realm: not a URL: "${text}" (expected an origin such as https://auth.example.com)`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new UsageError(`--trust-realm: not an http(s) URL: "${text}"`);
+  return url.origin;
 }
