@@ -78,7 +78,7 @@ export async function pushImage(image: PushableImage, options: PushOptions): Pro
 
 /**
  * One push's connection state: base URL, repository and the Authorization header once known. That
- * header (Basic credentials or the bearer token) is bound to the registry's origin: `send` attaches
+ * header (Basic credentials or the bearer token) is bound to the registry's origin: `exchange` attaches
  * it only to requests, and redirect hops, on that origin.
  */
 class RegistrySession {

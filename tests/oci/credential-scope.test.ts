@@ -94,6 +94,20 @@ describe("push credentials go only to the registry origin they were given for", 
     }
   });
 
+  it("a redirect loop ends after 10 hops with an error naming the step", async () => {
+    const registry = await startFakeRegistry();
+    try {
+      registry.divert.blobRedirectOrigin = `http://${registry.host}`;
+      const blobUrl = `http://${registry.host}/v2/acme/filter/blobs/${layer}`;
+      await assert.rejects(pushImage(image, { reference: parseImageReference(`${registry.host}/acme/filter:1`)!, insecure: true }), {
+        message: `read back layer ${layer}: more than 10 redirects (last to ${blobUrl})`,
+      });
+      assert.equal(registry.requests.filter((r) => r.method === "GET" && r.url === `/v2/acme/filter/blobs/${layer}`).length, 11);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it("a 401 challenge from another origin (where /v2/ redirected) is refused before any token request", async () => {
     const registry = await startFakeRegistry({ auth: { kind: "bearer", ...credentials } });
     try {
