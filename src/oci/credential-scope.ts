@@ -1,26 +1,19 @@
 /**
  * Where push may send the user's registry credentials, and the bearer token they buy.
  *
- * The rule, as docker, containerd and oras-go apply it (docs/deploy.md, "Where credentials go"):
+ * The rule (docs/deploy.md, "Where credentials go", has it with sources). Docker, containerd and
+ * oras-go bind Authorization to the registry origin as we do; for the token realm we are stricter
+ * than they are, as go-containerregistry's proposed fix is (realm bound to the registry's domain):
  * - The credentials are for one origin: the scheme, host and port of the registry the user named.
  *   Only requests to that origin carry `Authorization` (Basic credentials or the bearer token).
- *   An upload `Location` or a redirect to any other origin gets no `Authorization` at all.
+ *   An upload `Location` or a redirect to any other origin gets no `Authorization` at all
+ *   (`registry-http.ts` enforces this on every hop).
  * - The only other place Basic credentials go is the token realm named in the registry's own
  *   `GET /v2/` challenge, and only when that realm is on the registry's site (see `isOnRegistrySite`)
  *   or an origin the user trusted explicitly, and never over plain HTTP when the registry is HTTPS.
  * - The bearer token the realm returns is sent to the registry origin only, never back to the realm
  *   nor anywhere else.
  */
-
-/** `scheme://host[:port]` of a URL, with the scheme's default port left out (WHATWG `origin`). */
-export function originOf(url: URL | string): string {
-  return new URL(url).origin;
-}
-
-/** True when a request to `url` may carry the registry's `Authorization` header. */
-export function mayCarryRegistryAuthorization(url: URL, registryOrigin: string): boolean {
-  return url.origin === registryOrigin;
-}
 
 /**
  * True when `host` belongs to the registry host's site: the same host, or (for a DNS name of three
@@ -46,9 +39,6 @@ function isIpOrSingleLabel(host: string): boolean {
   return !host.includes(".") || host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Why a token realm is not used, or `undefined` when push may ask it for a token. */
-export type RealmRefusal = string | undefined;
-
 /**
  * Decides whether push may ask `realm` for a token, sending the user's Basic credentials when it has
  * some. Checked before any request reaches the realm.
@@ -59,7 +49,7 @@ export type RealmRefusal = string | undefined;
  * @param trustedRealmOrigins origins the user allowed explicitly (`--trust-realm`).
  * @returns undefined when allowed; otherwise the reason, for the error message.
  */
-export function refuseTokenRealm(realm: URL, registryUrl: URL, withCredentials: boolean, trustedRealmOrigins: readonly string[] = []): RealmRefusal {
+export function refuseTokenRealm(realm: URL, registryUrl: URL, withCredentials: boolean, trustedRealmOrigins: readonly string[] = []): string | undefined {
   if (realm.protocol !== "https:" && realm.protocol !== "http:") return `the token realm ${realm.href} is not an http(s) URL`;
   if (trustedRealmOrigins.includes(realm.origin)) return undefined;
   if (registryUrl.protocol === "https:" && realm.protocol === "http:") {

@@ -94,6 +94,20 @@ describe("push credentials go only to the registry origin they were given for", 
     }
   });
 
+  it("a token realm redirecting to another origin: that hop carries no credentials", async () => {
+    // Passed before this change as well (Node's fetch drops Authorization across origins).
+    const registry = await startFakeRegistry({ auth: { kind: "bearer", ...credentials } });
+    try {
+      registry.divert.tokenRedirectOrigin = `http://${registry.otherHost}`;
+      await assert.rejects(pushImage(image, { reference: parseImageReference(`${registry.host}/acme/filter:1`)!, insecure: true, credentials }), {
+        message: `get token (http://${registry.host}/token): HTTP 401: UNAUTHORIZED: bad credentials`,
+      });
+      assert.deepEqual(lines(registry.requests), ["registry GET /v2/ -", `registry GET /token?${TOKEN_QUERY} ${BASIC}`, `other GET /token?${TOKEN_QUERY} -`]);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it("a redirect loop ends after 10 hops with an error naming the step", async () => {
     const registry = await startFakeRegistry();
     try {

@@ -27,6 +27,8 @@ export interface Diversions {
   uploadPutRedirectOrigin?: string;
   /** Blob `GET` answers 307 to the same path on this origin (blob storage). */
   blobRedirectOrigin?: string;
+  /** The registry's own `/token` answers 307 to the same path on this origin. */
+  tokenRedirectOrigin?: string;
   /** `GET /v2/` answers 307 to this origin's `/v2/`, which challenges with its own `/token`. */
   v2RedirectOrigin?: string;
 }
@@ -59,6 +61,7 @@ export async function startFakeRegistry(options: { auth?: FakeAuth; refuseManife
     };
     const error = (status: number, code: string, message: string) => send(status, { "content-type": "application/json" }, JSON.stringify({ errors: [{ code, message }] }));
 
+    if (url.pathname === "/token" && origin === "registry" && divert.tokenRedirectOrigin) return send(307, { location: `${divert.tokenRedirectOrigin}${req.url}` });
     if (url.pathname === "/token") {
       const expected = `Basic ${Buffer.from(`${(auth as { username: string }).username}:${(auth as { password: string }).password}`).toString("base64")}`;
       if (req.headers.authorization !== expected) return error(401, "UNAUTHORIZED", "bad credentials");
