@@ -444,6 +444,21 @@ export class HttpStream implements PendingActionHandler {
     }
   }
 
+  /**
+   * The VM failed in a callback other than this stream's own (PendingActionHandler): if a
+   * direction is paused in the filter, the failure policy answers it now. Fail closed: the 503
+   * local reply (a reset once the response started); fail open: what is held goes on unfiltered.
+   * A stream not paused gets the policy at its next event, as in Envoy.
+   */
+  vmFailed(): void {
+    if (this.completed || this.passthrough) return;
+    if (!isPaused(this.request) && !isPaused(this.response)) return;
+    this.precheck();
+    if (this.suppressed || this.localReply !== null || this.resetDetails !== null) return;
+    this.passOn(this.request, undefined);
+    this.passOn(this.response, undefined);
+  }
+
   /** Applies continue/close/local reply recorded during a callback (PendingActionHandler). */
   applyPendingActions(): void {
     const context = this.context;
@@ -518,6 +533,11 @@ export class HttpStream implements PendingActionHandler {
     if (body.length > 0) response.held.append(body);
     this.forwardAll(response);
   }
+}
+
+/** The direction waits on the filter: stopped in a callback, holding what arrived meanwhile. */
+function isPaused(direction: Direction): boolean {
+  return direction.phase === "headers-stop-all" || direction.phase === "headers-stop" || direction.phase === "body-stop" || direction.phase === "trailers-stop";
 }
 
 /**

@@ -185,6 +185,22 @@ export class TcpStream implements PendingActionHandler {
     this.close("local");
   }
 
+  /**
+   * The VM failed in a callback other than this connection's own (PendingActionHandler): data the
+   * plugin held back gets the failure policy now (fail closed: the connection is closed; fail
+   * open: it goes on). A connection holding nothing gets the policy at its next event, as in Envoy.
+   */
+  vmFailed(): void {
+    if (this.finished || this.passthrough || this.context === null) return;
+    const downstreamWaits = this.downstreamHeld.length > 0;
+    const upstreamWaits = this.upstreamHeld.length > 0;
+    if (!downstreamWaits && !upstreamWaits) return;
+    this.failed();
+    if (this.closed) return;
+    if (downstreamWaits) this.flush(true);
+    if (upstreamWaits) this.flush(false);
+  }
+
   /** Applies `proxy_continue_stream`/`proxy_close_stream` requested for this connection. */
   applyPendingActions(): void {
     const context = this.context;
