@@ -98,8 +98,12 @@ export class HttpStream implements PendingActionHandler {
 
   // ---------------------------------------------------------------- inputs from downstream
 
-  /** Request headers arrived from downstream. Returns the filter's status for them. */
+  /**
+   * Request headers arrived from downstream. Returns the filter's status for them. Like every
+   * input below, legal until `complete()`; afterwards it reaches no callback and returns a stop.
+   */
   requestHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    if (this.completed) return "StopAllIterationAndWatermark";
     this.streamInfo.requestHeaders = headers.clone();
     if (this.precheck()) return this.onFailedHeaders(this.request, headers, endOfStream);
     if (this.context === null) {
@@ -114,36 +118,40 @@ export class HttpStream implements PendingActionHandler {
 
   /** A request body chunk arrived. Returns the filter's status (the standing stop when not delivered). */
   requestBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
+    if (this.completed) return "StopIterationNoBuffer";
     this.streamInfo.requestBodySize += data.length;
     return this.onData(this.request, data, endOfStream);
   }
 
   requestTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
+    if (this.completed) return "StopIteration";
     return this.onTrailers(this.request, trailers);
   }
 
   // ---------------------------------------------------------------- inputs from upstream
 
   responseHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopAllIterationAndWatermark";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopAllIterationAndWatermark";
     this.streamInfo.responseHeaders = headers;
     return this.onHeaders(this.response, headers, endOfStream);
   }
 
   responseBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
     return this.onData(this.response, data, endOfStream);
   }
 
   responseTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopIteration";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopIteration";
     this.streamInfo.responseTrailers = trailers;
     return this.onTrailers(this.response, trailers);
   }
 
   /**
    * The stream is over (response sent or stream reset): `proxy_on_log`, `proxy_on_done`,
-   * `proxy_on_delete`, in Envoy's HTTP order. Legal once; later calls do nothing.
+   * `proxy_on_delete`, in Envoy's HTTP order. Legal once; later calls do nothing. Frames that
+   * still arrive afterwards (a slow client's request body after the router's 504) reach no
+   * callback: Envoy destroys the filters when the stream ends (`ConnectionManagerImpl::doEndStream`).
    */
   complete(): void {
     if (this.completed) return;
