@@ -247,3 +247,52 @@ describe("a root callback failing while a TCP connection holds data back", () =>
     });
   }
 });
+
+/**
+ * The first stream pauses in its request headers and traps in its body callback. Every later
+ * stream passes its headers and holds its first body chunk (StopIterationAndWatermark); with its
+ * last chunk it continues the first stream (effective context) and goes on itself.
+ */
+const CROSS_STREAM = compileWat(`(module
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 32768))
+  (global $first (mut i32) (i32.const 0))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $size) (i32.const 8))))
+    (local.get $at))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param $id i32) (param $parent i32)
+    (if (i32.and (i32.ne (local.get $parent) (i32.const 0)) (i32.eqz (global.get $first)))
+      (then (global.set $first (local.get $id)))))
+  (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+    (i32.eq (local.get $id) (global.get $first)))
+  (func (export "proxy_on_request_body") (param $id i32) (param i32) (param $end i32) (result i32)
+    (if (i32.eq (local.get $id) (global.get $first)) (then unreachable))
+    (if (i32.eqz (local.get $end)) (then (return (i32.const 2))))
+    (drop (call $effective (global.get $first)))
+    (drop (call $continue (i32.const 0)))
+    (i32.const 0))
+)`, "cross-stream.wat");
+
+describe("the VM failing in another stream's callback while a stream's own callback runs", () => {
+  it("fail_open: the running stream loses nothing (it applies the policy itself when its call returns)", () => {
+    const host = createTestHost({ wasm: CROSS_STREAM, failurePolicy: "fail_open" });
+    const first = host.http();
+    first.requestHeaders({ ":path": "/first", ":method": "POST" });
+    assert.equal(first.requestBody("held", { endOfStream: true }), "StopAllIterationAndWatermark");
+    const second = host.http();
+    assert.equal(second.requestHeaders({ ":path": "/second", ":method": "POST" }), "Continue");
+    assert.equal(second.requestBody("one,"), "StopIterationAndWatermark");
+    // Its last chunk continues the first stream, whose body callback then traps.
+    second.requestBody("two", { endOfStream: true });
+    assert.equal(host.vm.failure?.callback, "proxy_on_request_body");
+    assert.equal(second.upstream.body, "one,two");
+    assert.equal(second.upstream.ended, true);
+    assert.equal(first.upstream.body, "held");
+    assert.equal(first.upstream.ended, true);
+  });
+});

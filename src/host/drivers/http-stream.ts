@@ -82,6 +82,12 @@ export class HttpStream implements PendingActionHandler {
   private passthrough = false;
   private suppressed = false;
   private completed = false;
+  /**
+   * Callbacks of this stream in progress. The VM can fail inside one through another context (a
+   * continue it requested resumed a stream whose callback trapped); the driver then applies the
+   * policy itself once its call returned, and `vmFailed` must not forward half-delivered data.
+   */
+  private ownCalls = 0;
   private readonly failurePolicy: FailurePolicy;
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
@@ -233,9 +239,11 @@ export class HttpStream implements PendingActionHandler {
     const callbacks = vm.streamCallbacks;
     const callback = direction.isRequest ? callbacks.requestHeaders : callbacks.responseHeaders;
     // Without the export nothing reads the map: its size is not asked for (a lazy map stays unbuilt).
+    this.ownCalls++;
     const result = callback === undefined
       ? undefined
       : vm.invoke(direction.isRequest ? "proxy_on_request_headers" : "proxy_on_response_headers", callback, context, context.id, headers.size, direction.ended ? 1 : 0);
+    this.ownCalls--;
     if (this.precheck()) return this.suppressed ? "StopAllIterationAndWatermark" : this.passOn(direction, "Continue");
     let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
     if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";
@@ -299,9 +307,11 @@ export class HttpStream implements PendingActionHandler {
       context.writableMaps |= 1 << direction.trailersMap;
     }
     const callbacks = vm.streamCallbacks;
+    this.ownCalls++;
     const result = direction.isRequest
       ? vm.invoke("proxy_on_request_body", callbacks.requestBody, context, context.id, view.length, endOfStream ? 1 : 0)
       : vm.invoke("proxy_on_response_body", callbacks.responseBody, context, context.id, view.length, endOfStream ? 1 : 0);
+    this.ownCalls--;
     context.headerMaps[direction.trailersMap] = null;
     context.writableMaps &= ~(1 << direction.trailersMap);
     if (addedTrailers !== null && addedTrailers.size > 0) direction.trailers = addedTrailers;
@@ -355,9 +365,11 @@ export class HttpStream implements PendingActionHandler {
     context.headerMaps[direction.trailersMap] = trailers;
     context.writableMaps |= 1 << direction.trailersMap;
     const callbacks = vm.streamCallbacks;
+    this.ownCalls++;
     const result = direction.isRequest
       ? vm.invoke("proxy_on_request_trailers", callbacks.requestTrailers, context, context.id, trailers.size)
       : vm.invoke("proxy_on_response_trailers", callbacks.responseTrailers, context, context.id, trailers.size);
+    this.ownCalls--;
     if (this.precheck()) {
       if (!this.suppressed) this.passOn(direction, "Continue");
       return this.suppressed ? "StopIteration" : "Continue";
@@ -459,7 +471,7 @@ export class HttpStream implements PendingActionHandler {
    * A stream not paused gets the policy at its next event, as in Envoy.
    */
   vmFailed(): void {
-    if (this.completed || this.passthrough) return;
+    if (this.completed || this.passthrough || this.ownCalls > 0) return;
     if (!isPaused(this.request) && !isPaused(this.response)) return;
     this.precheck();
     if (this.suppressed || this.localReply !== null || this.resetDetails !== null) return;
