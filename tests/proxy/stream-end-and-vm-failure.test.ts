@@ -92,6 +92,25 @@ function failingCalloutFilter(how: "trap" | "loop"): Uint8Array {
   )`);
 }
 
+/**
+ * Pauses every request in its headers; the tick (every 100 ms from VM start) then traps, but only
+ * once a request is waiting, so the VM is healthy until then.
+ */
+const FAILING_TICK = compileWat(`(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick_period (param i32) (result i32)))
+  ${COMMON}
+  (global $waiting (mut i32) (i32.const 0))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (drop (call $tick_period (i32.const 100)))
+    (i32.const 1))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (global.set $waiting (i32.const 1))
+    (i32.const 1))
+  (func (export "proxy_on_tick") (param i32)
+    (if (global.get $waiting) (then unreachable)))
+)`);
+
 async function startWasmProxy(
   name: string,
   wasm: Uint8Array,
@@ -146,51 +165,54 @@ function readUntil(socket: Socket, received: { text: string }, text: string): Pr
 }
 
 describe("dev proxy: no filter callback after a stream ended", () => {
-  it("a request body that arrives after the router's 504 reaches no callback; the VM stays healthy and the next request is filtered", async () => {
-    const upstream = await startUpstream((req, res) => {
-      // `/slow` is never answered; anything else is.
-      if (req.url === "/slow") return;
-      req.resume();
-      req.on("end", () => res.end("ok"));
-    });
-    const { proxy, logs } = await startWasmProxy("checking", CONTEXT_CHECKING, "FAIL_CLOSED", (config) => {
-      config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
-      config.echoUpstream = false;
-      config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
-    });
-    const { port } = new URL(proxy.url);
-    const socket = connect(Number(port), "127.0.0.1");
-    const received = { text: "" };
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (received.text += chunk));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once("connect", resolve);
-        socket.once("error", reject);
+  for (const concurrency of [1, 2]) {
+    it(`--concurrency ${concurrency}: a request body that arrives after the router's 504 reaches no callback; the VM stays healthy and the next request is filtered`, async () => {
+      const upstream = await startUpstream((req, res) => {
+        // `/slow` is never answered; anything else is.
+        if (req.url === "/slow") return;
+        req.resume();
+        req.on("end", () => res.end("ok"));
       });
-      // A slow client: the body's first half, then nothing until the route timeout answered.
-      socket.write("POST /slow HTTP/1.1\r\nhost: proxy\r\ncontent-length: 10\r\n\r\nearly");
-      await readUntil(socket, received, "upstream request timeout");
-      assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
-      assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
-      // The rest of the body, then a second request on the same connection: HTTP/1.1 parses it
-      // only after the late body, so its answer shows what the late body did.
-      received.text = "";
-      socket.write("late!GET /next HTTP/1.1\r\nhost: proxy\r\n\r\n");
-      await readUntil(socket, received, "\r\n\r\nok");
-      assert.match(received.text, /^HTTP\/1\.1 200 OK\r\n/);
-      assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
-      assert.deepEqual(logs.lines.filter((line) => line.includes("failed")), []);
-      // And on a fresh connection too.
-      const next = await http1Request(`${proxy.url}/again`);
-      assert.equal(next.status, 200);
-      assert.equal(next.headers["x-filtered"], "yes");
-    } finally {
-      socket.destroy();
-      await proxy.close();
-      await upstream.close();
-    }
-  });
+      const { proxy, logs } = await startWasmProxy("checking", CONTEXT_CHECKING, "FAIL_CLOSED", (config) => {
+        config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+        config.echoUpstream = false;
+        config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
+        config.concurrency = concurrency;
+      });
+      const { port } = new URL(proxy.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      const received = { text: "" };
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => (received.text += chunk));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once("connect", resolve);
+          socket.once("error", reject);
+        });
+        // A slow client: the body's first half, then nothing until the route timeout answered.
+        socket.write("POST /slow HTTP/1.1\r\nhost: proxy\r\ncontent-length: 10\r\n\r\nearly");
+        await readUntil(socket, received, "upstream request timeout");
+        assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+        assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
+        // The rest of the body, then a second request on the same connection: HTTP/1.1 parses it
+        // only after the late body, so its answer shows what the late body did.
+        received.text = "";
+        socket.write("late!GET /next HTTP/1.1\r\nhost: proxy\r\n\r\n");
+        await readUntil(socket, received, "\r\n\r\nok");
+        assert.match(received.text, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
+        assert.deepEqual(logs.lines.filter((line) => line.includes("failed")), []);
+        // And on a fresh connection too.
+        const next = await http1Request(`${proxy.url}/again`);
+        assert.equal(next.status, 200);
+        assert.equal(next.headers["x-filtered"], "yes");
+      } finally {
+        socket.destroy();
+        await proxy.close();
+        await upstream.close();
+      }
+    });
+  }
 });
 
 describe("dev proxy: a VM failing in proxy_on_http_call_response answers the paused request at once", () => {
@@ -201,6 +223,10 @@ describe("dev proxy: a VM failing in proxy_on_http_call_response answers the pau
     { how: "loop", policy: "FAIL_OPEN", concurrency: 1 },
     { how: "trap", policy: "FAIL_CLOSED", concurrency: 2 },
     { how: "trap", policy: "FAIL_OPEN", concurrency: 2 },
+    // With workers, the watchdog ends a looping callback by replacing the worker (its streams get
+    // the policy through WorkerFilterStream.fail).
+    { how: "loop", policy: "FAIL_CLOSED", concurrency: 2 },
+    { how: "loop", policy: "FAIL_OPEN", concurrency: 2 },
   ];
   for (const { how, policy, concurrency } of cases) {
     const what = how === "trap" ? "a trap" : "the callback time limit";
@@ -230,12 +256,38 @@ describe("dev proxy: a VM failing in proxy_on_http_call_response answers the pau
           assert.equal(response.status, 200);
           assert.equal(response.body, "upstream saw GET /resource");
         }
-        const report = how === "trap" ? "Function: proxy_on_http_call_response failed: Uncaught RuntimeError: unreachable" : "Function: proxy_on_http_call_response failed: callback time limit (1000 ms) exceeded";
+        const report =
+          how === "trap"
+            ? "Function: proxy_on_http_call_response failed: Uncaught RuntimeError: unreachable"
+            : concurrency === 1
+              ? "Function: proxy_on_http_call_response failed: callback time limit (1000 ms) exceeded"
+              : "a filter callback ran longer than the callback time limit (1000 ms)";
         assert.ok(logs.lines.some((line) => line.includes(report)), logs.lines.join("\n"));
       } finally {
         await proxy.close();
         await auth.close();
         await upstream.close();
+      }
+    });
+  }
+});
+
+describe("dev proxy: a VM failing in proxy_on_tick answers the paused request at once", () => {
+  for (const concurrency of [1, 2]) {
+    it(`--concurrency ${concurrency}: FAIL_CLOSED answers 503`, async () => {
+      const { proxy, logs } = await startWasmProxy("tick", FAILING_TICK, "FAIL_CLOSED", (config) => {
+        config.concurrency = concurrency;
+      });
+      try {
+        const response = await Promise.race([
+          http1Request(`${proxy.url}/waits`),
+          new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error("the paused request was never answered")), 30_000).unref()),
+        ]);
+        assert.equal(response.status, 503);
+        assert.equal(response.body, "");
+        assert.ok(logs.lines.some((line) => line.includes("Function: proxy_on_tick failed: Uncaught RuntimeError: unreachable")), logs.lines.join("\n"));
+      } finally {
+        await proxy.close();
       }
     });
   }
