@@ -475,8 +475,8 @@ export class HttpStream implements PendingActionHandler {
     if (!isPaused(this.request) && !isPaused(this.response)) return;
     this.precheck();
     if (this.suppressed || this.localReply !== null || this.resetDetails !== null) return;
-    this.passOn(this.request, undefined);
-    this.passOn(this.response, undefined);
+    if (this.request.headers !== null) this.forwardAll(this.request);
+    if (this.response.headers !== null) this.forwardAll(this.response);
   }
 
   /** Applies continue/close/local reply recorded during a callback (PendingActionHandler). */
