@@ -5,7 +5,7 @@
  * deliberate difference).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -213,6 +213,45 @@ describe("dev proxy: no filter callback after a stream ended", () => {
       }
     });
   }
+});
+
+describe("dev proxy: no SDK callback after a stream ended", () => {
+  it("http_body_chunk (AssemblyScript SDK): a body chunk after the router's 504 does not abort the SDK (`bad context id or kind`); the next request's body is scanned", async () => {
+    const wasm = new Uint8Array(readFileSync(new URL("../../examples/http_body_chunk/build/http_body_chunk.wasm", import.meta.url)));
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === "/slow") return;
+      req.resume();
+      req.on("end", () => res.end("ok"));
+    });
+    const { proxy, logs } = await startWasmProxy("http_body_chunk", wasm, "FAIL_CLOSED", (config) => {
+      config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+      config.echoUpstream = false;
+      config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
+    });
+    const socket = connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    const received = { text: "" };
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received.text += chunk));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      });
+      socket.write("POST /slow HTTP/1.1\r\nhost: proxy\r\ncontent-length: 10\r\n\r\nearly");
+      await readUntil(socket, received, "upstream request timeout");
+      assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+      received.text = "";
+      socket.write("late!POST /next HTTP/1.1\r\nhost: proxy\r\ncontent-length: 5\r\n\r\nclean");
+      await readUntil(socket, received, "\r\n\r\nok");
+      assert.match(received.text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.deepEqual(logs.lines.filter((line) => line.includes("bad context id") || line.includes("failed")), []);
+      assert.ok(logs.lines.some((line) => line.endsWith("pattern not found")), logs.lines.join("\n"));
+    } finally {
+      socket.destroy();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
 });
 
 describe("dev proxy: a VM failing in proxy_on_http_call_response answers the paused request at once", () => {
