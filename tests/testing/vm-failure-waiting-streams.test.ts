@@ -278,7 +278,41 @@ const CROSS_STREAM = compileWat(`(module
     (i32.const 0))
 )`, "cross-stream.wat");
 
-describe("the VM failing in another stream's callback while a stream's own callback runs", () => {
+describe("the VM failing in another stream's callback", () => {
+  // Pauses a request with more than one header; traps in the request headers of one with a single header.
+  const TRAP_ON_ONE_HEADER = compileWat(`(module
+    (memory (export "memory") 1)
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_request_headers") (param i32) (param $headers i32) (param i32) (result i32)
+      (if (i32.eq (local.get $headers) (i32.const 1)) (then unreachable))
+      (i32.const 1))
+  )`, "trap-on-one-header.wat");
+
+  for (const policy of ["fail_closed", "fail_open"] as const) {
+    it(`${policy}: a stream paused in the filter is answered at once, not only the one that trapped`, () => {
+      const host = createTestHost({ wasm: TRAP_ON_ONE_HEADER, failurePolicy: policy });
+      const waiting = host.http();
+      assert.equal(waiting.requestHeaders({ ":path": "/waiting", ":method": "POST" }), "StopAllIterationAndWatermark");
+      assert.equal(waiting.requestBody("held"), "StopAllIterationAndWatermark");
+      const trapping = host.http();
+      trapping.requestHeaders({ ":path": "/boom" }, { endOfStream: true });
+      assert.equal(host.vm.failure?.callback, "proxy_on_request_headers");
+      if (policy === "fail_closed") {
+        assert.equal(trapping.downstream.status, 503);
+        assert.equal(waiting.downstream.status, 503);
+        assert.equal(waiting.localResponse?.details, "wasm_fail_stream");
+        assert.equal(waiting.upstream.headers, null);
+      } else {
+        assert.equal(trapping.upstream.ended, true);
+        assert.deepEqual(waiting.upstream.headers, [[":path", "/waiting"], [":method", "POST"]]);
+        assert.equal(waiting.upstream.body, "held");
+        assert.equal(waiting.upstream.ended, false);
+      }
+    });
+  }
+
   it("fail_open: the running stream loses nothing (it applies the policy itself when its call returns)", () => {
     const host = createTestHost({ wasm: CROSS_STREAM, failurePolicy: "fail_open" });
     const first = host.http();
