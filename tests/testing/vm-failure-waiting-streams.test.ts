@@ -330,3 +330,45 @@ describe("the VM failing in another stream's callback", () => {
     assert.equal(first.upstream.ended, true);
   });
 });
+
+/** Buffers the response body (StopIterationAndBuffer) after passing the response headers; its tick (every second) traps. */
+const BUFFERING_RESPONSE = compileWat(`(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick_period (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (drop (call $tick_period (i32.const 1000)))
+    (i32.const 1))
+  (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_tick") (param i32) unreachable)
+)`, "buffering-response.wat");
+
+describe("a root callback failing while a started response is paused in the filter", () => {
+  for (const policy of ["fail_closed", "fail_open"] as const) {
+    it(`${policy}: ${policy === "fail_closed" ? "the stream is reset (a 503 can no longer be sent)" : "the held body goes on"}`, () => {
+      const host = createTestHost({ wasm: BUFFERING_RESPONSE, failurePolicy: policy });
+      const stream = host.http();
+      stream.requestHeaders({ ":path": "/" }, { endOfStream: true });
+      stream.responseHeaders({ ":status": "200" });
+      assert.equal(stream.responseBody("part"), "StopIterationAndBuffer");
+      assert.deepEqual(stream.downstream.headers, [[":status", "200"]]);
+      host.advanceTime(1000);
+      assert.equal(host.vm.failure?.callback, "proxy_on_tick");
+      if (policy === "fail_closed") {
+        // Envoy's failStream(Response) calls sendLocalReply after the headers went out: a reset.
+        assert.equal(stream.resetDetails, "wasm_fail_stream");
+        assert.equal(stream.downstream.body, "");
+        assert.equal(stream.downstream.ended, false);
+      } else {
+        assert.equal(stream.resetDetails, null);
+        assert.equal(stream.downstream.body, "part");
+        assert.equal(stream.downstream.ended, false);
+        stream.responseBody("rest", { endOfStream: true });
+        assert.equal(stream.downstream.body, "partrest");
+        assert.equal(stream.downstream.ended, true);
+      }
+    });
+  }
+});
