@@ -40,10 +40,9 @@ const CALL_HEADERS = pairsData([
  * A request pauses in its headers after starting an HTTP callout to `auth` and a gRPC call to
  * `grpc` (`pkg.Auth/Check`); a request with a `pause-response` header goes on at once, and its
  * response pauses in its headers instead. A TCP connection holds back everything the client sends.
- * Every root
- * callback (callout response, gRPC receive/metadata/close, tick, queue ready) fails: `unreachable`,
- * or a loop that never ends when the plugin configuration starts with `l`. The tick period (1 s)
- * and the queue `q` are set up at VM start.
+ * Every root callback (callout response, gRPC receive/metadata/close, tick, queue ready) fails:
+ * `unreachable`, or a loop that never ends when the plugin configuration starts with `l`. The tick
+ * period (1 s) and the queue `q` are set up at VM start.
  */
 const PAUSING = compileWat(`(module
   (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
@@ -110,7 +109,7 @@ function hostFor(policy: Policy, how: How): TestHost {
     clusters: ["auth", "grpc"],
     failurePolicy: policy,
     pluginConfig: how === "time limit" ? "loop" : "",
-    // Generous: only the looping callback ever reaches it.
+    // The module reads the clock only after 10,000 loop or call checks: only the loop reaches it.
     callbackTimeLimitMs: how === "time limit" ? 200 : undefined,
   });
 }
