@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createTestHost, type TestHost } from "../../src/testing";
+import { HeaderMap, type GrpcCallout } from "../../src/host";
 import { compileWat } from "../host/core/wat";
 
 /** Proxy-Wasm pairs bytes as a WAT data string. */
@@ -37,8 +38,8 @@ const CALL_HEADERS = pairsData([
 ]);
 
 /**
- * A request pauses in its headers after starting an HTTP callout to `auth` and a gRPC call to
- * `grpc` (`pkg.Auth/Check`); a request with a `pause-response` header goes on at once, and its
+ * A request pauses in its headers after starting an HTTP callout to `auth`, a gRPC call and a gRPC
+ * stream to `grpc` (`pkg.Auth/Check`); a request with a `pause-response` header goes on at once, and its
  * response pauses in its headers instead. A TCP connection holds back everything the client sends.
  * Every root callback (callout response, gRPC receive/metadata/close, tick, queue ready) fails:
  * `unreachable`, or a loop that never ends when the plugin configuration starts with `l`. The tick
@@ -47,6 +48,7 @@ const CALL_HEADERS = pairsData([
 const PAUSING = compileWat(`(module
   (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_grpc_call" (func $grpc_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_grpc_stream" (func $grpc_stream (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_set_tick_period_milliseconds" (func $tick_period (param i32) (result i32)))
   (import "env" "proxy_register_shared_queue" (func $register (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_buffer_bytes" (func $buffer (param i32 i32 i32 i32 i32) (result i32)))
@@ -89,12 +91,15 @@ const PAUSING = compileWat(`(module
       (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 400)))
     (drop (call $grpc_call (i32.const 110) (i32.const 4) (i32.const 120) (i32.const 8) (i32.const 130) (i32.const 5)
       (i32.const 0) (i32.const 0) (i32.const 140) (i32.const 4) (i32.const 5000) (i32.const 404)))
+    (drop (call $grpc_stream (i32.const 110) (i32.const 4) (i32.const 120) (i32.const 8) (i32.const 130) (i32.const 5)
+      (i32.const 0) (i32.const 0) (i32.const 408)))
     (i32.const 1))
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_downstream_data") (param i32 i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32) (call $fail))
   (func (export "proxy_on_grpc_receive") (param i32 i32 i32) (call $fail))
   (func (export "proxy_on_grpc_receive_initial_metadata") (param i32 i32 i32) (call $fail))
+  (func (export "proxy_on_grpc_receive_trailing_metadata") (param i32 i32 i32) (call $fail))
   (func (export "proxy_on_grpc_close") (param i32 i32 i32) (call $fail))
   (func (export "proxy_on_tick") (param i32) (call $fail))
   (func (export "proxy_on_queue_ready") (param i32 i32) (call $fail))
@@ -114,11 +119,20 @@ function hostFor(policy: Policy, how: How): TestHost {
   });
 }
 
+/** The one pending gRPC call or stream the paused request started. */
+function grpc(host: TestHost, kind: "grpc-call" | "grpc-stream"): GrpcCallout {
+  const found = host.callouts.pendingGrpc.filter((callout) => callout.kind === kind);
+  assert.equal(found.length, 1);
+  return found[0];
+}
+
 /** The root callbacks, each made to run once (and fail) while the stream waits. */
 const ROOT_CALLBACKS: { name: string; run: (host: TestHost) => void }[] = [
   { name: "proxy_on_http_call_response", run: (host) => host.callouts.pendingHttp[0].respond({ body: "ok" }) },
-  { name: "proxy_on_grpc_receive", run: (host) => host.callouts.pendingGrpc[0].receive(new TextEncoder().encode("pong")) },
-  { name: "proxy_on_grpc_close", run: (host) => host.callouts.pendingGrpc[0].close(14, "unavailable") },
+  { name: "proxy_on_grpc_receive", run: (host) => grpc(host, "grpc-call").receive(new TextEncoder().encode("pong")) },
+  { name: "proxy_on_grpc_close", run: (host) => grpc(host, "grpc-call").close(14, "unavailable") },
+  { name: "proxy_on_grpc_receive_initial_metadata", run: (host) => grpc(host, "grpc-stream").receiveInitialMetadata(HeaderMap.from({ "x-md": "1" })) },
+  { name: "proxy_on_grpc_receive_trailing_metadata", run: (host) => grpc(host, "grpc-stream").receiveTrailingMetadata(HeaderMap.from({ "grpc-status": "0" })) },
   { name: "proxy_on_tick", run: (host) => host.advanceTime(1000) },
   {
     name: "proxy_on_queue_ready",
