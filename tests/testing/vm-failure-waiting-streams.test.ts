@@ -385,3 +385,50 @@ describe("a root callback failing while a started response is paused in the filt
     });
   }
 });
+
+const RESUME_THEN_TRAP_HEADERS = pairsData([
+  [":method", "GET"],
+  [":path", "/check"],
+  [":authority", "auth"],
+]);
+
+/** Pauses each request on a callout; the callout response continues the request, then traps. */
+const RESUME_THEN_TRAP = compileWat(`(module
+  (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $stream (mut i32) (i32.const 0))
+  (data (i32.const 100) "auth")
+  (data (i32.const 1024) "${RESUME_THEN_TRAP_HEADERS.data}")
+  (func (export "malloc") (param i32) (result i32) (i32.const 8192))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+    (global.set $stream (local.get $id))
+    (drop (call $http_call (i32.const 100) (i32.const 4) (i32.const 1024) (i32.const ${RESUME_THEN_TRAP_HEADERS.size})
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 400)))
+    (i32.const 1))
+  (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32)
+    (drop (call $effective (global.get $stream)))
+    (drop (call $continue (i32.const 0)))
+    unreachable)
+)`, "resume-then-trap.wat");
+
+describe("a root callback that resumes the stream and then fails", () => {
+  // cpp-host runs the deferred actions after the call whatever happened in it
+  // (src/context.cc `DeferAfterCallActions::~DeferAfterCallActions`): the continue is applied, and
+  // the stream, no longer paused, meets the policy at its next event (`CHECK_FAIL_HTTP`).
+  it("fail_closed: the request goes on upstream; the response is replaced by the 503", () => {
+    const host = createTestHost({ wasm: RESUME_THEN_TRAP, clusters: ["auth"], failurePolicy: "fail_closed" });
+    const stream = host.http();
+    assert.equal(stream.requestHeaders({ ":path": "/" }, { endOfStream: true }), "StopAllIterationAndWatermark");
+    host.callouts.pendingHttp[0].respond({ body: "ok" });
+    assert.equal(host.vm.failure?.callback, "proxy_on_http_call_response");
+    assert.equal(stream.upstream.ended, true);
+    assert.equal(stream.downstream.headers, null);
+    assert.equal(stream.responseHeaders({ ":status": "200" }, { endOfStream: true }), "StopAllIterationAndWatermark");
+    assert.deepEqual(stream.downstream.headers, [[":status", "503"]]);
+    assert.equal(stream.localResponse?.details, "wasm_fail_stream");
+  });
+});
