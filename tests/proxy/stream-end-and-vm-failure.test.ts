@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect as http2Connect, type ClientHttp2Stream } from "node:http2";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +165,31 @@ function readUntil(socket: Socket, received: { text: string }, text: string): Pr
   });
 }
 
+/** Status, `x-filtered` and body of an h2 response; rejects after 30 s so a hang fails the test. */
+function readH2Response(stream: ClientHttp2Stream): Promise<{ status: number; filtered: unknown; body: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no h2 response")), 30_000);
+    let status = 0;
+    let filtered: unknown;
+    let body = "";
+    stream.on("response", (headers) => {
+      status = Number(headers[":status"]);
+      filtered = headers["x-filtered"];
+    });
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => (body += chunk));
+    // The response's end (the request side may still be open: a slow client).
+    stream.on("end", () => {
+      clearTimeout(timer);
+      resolve({ status, filtered, body });
+    });
+    stream.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
 describe("dev proxy: no filter callback after a stream ended", () => {
   for (const concurrency of [1, 2]) {
     it(`--concurrency ${concurrency}: a request body that arrives after the router's 504 reaches no callback; the VM stays healthy and the next request is filtered`, async () => {
@@ -213,6 +239,43 @@ describe("dev proxy: no filter callback after a stream ended", () => {
       }
     });
   }
+});
+
+describe("dev proxy: no filter callback after a stream ended (h2c)", () => {
+  it("a DATA frame that arrives after the router's 504 reaches no callback; the next stream on the connection is filtered", async () => {
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === "/slow") return;
+      req.resume();
+      req.on("end", () => res.end("ok"));
+    });
+    const { proxy, logs } = await startWasmProxy("checking-h2", CONTEXT_CHECKING, "FAIL_CLOSED", (config) => {
+      config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+      config.echoUpstream = false;
+      config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
+    });
+    const session = http2Connect(proxy.url);
+    try {
+      const slow = session.request({ ":method": "POST", ":path": "/slow", "content-length": "10" });
+      slow.write("early");
+      const first = await readH2Response(slow);
+      assert.equal(first.status, 504);
+      assert.equal(first.filtered, "yes");
+      assert.equal(first.body, "upstream request timeout");
+      // The rest of the body on the answered stream, then a PING: the proxy acknowledges it only
+      // after it has processed the DATA frame before it.
+      slow.end("late!");
+      await new Promise<void>((resolve, reject) => session.ping((error) => (error ? reject(error) : resolve())));
+      const next = await readH2Response(session.request({ ":method": "GET", ":path": "/next" }, { endStream: true }));
+      assert.equal(next.status, 200);
+      assert.equal(next.filtered, "yes");
+      assert.equal(next.body, "ok");
+      assert.deepEqual(logs.lines.filter((line) => line.includes("failed")), []);
+    } finally {
+      session.destroy();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
 });
 
 describe("dev proxy: no SDK callback after a stream ended", () => {
