@@ -35,6 +35,11 @@ export class ContextTable {
     this.entries.push(context);
   }
 
+  /** The live contexts, oldest first, as a copy (callers may delete contexts while walking it). */
+  snapshot(): Context[] {
+    return this.entries.slice();
+  }
+
   /** Forgets `id`; true when it was there. */
   delete(id: number): boolean {
     const ids = this.ids;

@@ -27,6 +27,13 @@ export interface LocalReply {
 export interface PendingActionHandler {
   /** Applies continue/close/local reply requested for this context; called after the callback returns. */
   applyPendingActions(): void;
+  /**
+   * The VM failed in a callback that was not this stream's own (a callout response, gRPC event,
+   * tick, queue notification, or another stream's callback): a stream paused in the filter gets
+   * its failure policy now instead of waiting for an event that may never come. Called once per
+   * live stream context, after the failing callback returned; a stream not paused does nothing.
+   */
+  vmFailed(): void;
 }
 
 export class Context {

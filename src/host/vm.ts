@@ -137,6 +137,8 @@ export class Vm {
   private effective: Context | null = null;
   private callbackName = "";
   private depth = 0;
+  /** Set once the live streams were told the VM failed (see tellStreamsOfFailure). */
+  private streamsToldOfFailure = false;
   private restriction = Restriction.None;
   private lastAbortMessage: string | undefined;
   private readonly dirty: Context[] = [];
@@ -359,7 +361,23 @@ export class Vm {
       const context = this.dirty.shift()!;
       if (context !== target && !context.deleted) context.driver?.applyPendingActions();
     }
+    if (this.failure !== null && !this.streamsToldOfFailure) this.tellStreamsOfFailure(target);
     while (this.idleTasks.length > 0 && this.depth === 0) this.idleTasks.shift()!();
+  }
+
+  /**
+   * Once, after the callback that failed the VM returned: every live stream but the one that
+   * callback was delivered to (its driver checks the VM itself when the call returns) hears of the
+   * failure, so a stream paused in the filter is answered by its failure policy now. Envoy has no
+   * such step (cpp-host checks `isFailed()` only when the next stream event arrives, which a
+   * paused stream may never see); the isolation issue asks that no stream wait on a dead VM.
+   */
+  private tellStreamsOfFailure(target: Context): void {
+    this.streamsToldOfFailure = true;
+    for (const context of this.contexts.snapshot()) {
+      if (context === target || context.deleted) continue;
+      context.driver?.vmFailed();
+    }
   }
 
   /** Marks the VM failed with a report built from `error`, logs it and tells the listeners. */

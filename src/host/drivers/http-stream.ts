@@ -82,6 +82,12 @@ export class HttpStream implements PendingActionHandler {
   private passthrough = false;
   private suppressed = false;
   private completed = false;
+  /**
+   * Callbacks of this stream in progress. The VM can fail inside one through another context (a
+   * continue it requested resumed a stream whose callback trapped); the driver then applies the
+   * policy itself once its call returned, and `vmFailed` must not forward half-delivered data.
+   */
+  private ownCalls = 0;
   private readonly failurePolicy: FailurePolicy;
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
@@ -98,8 +104,12 @@ export class HttpStream implements PendingActionHandler {
 
   // ---------------------------------------------------------------- inputs from downstream
 
-  /** Request headers arrived from downstream. Returns the filter's status for them. */
+  /**
+   * Request headers arrived from downstream. Returns the filter's status for them. Like every
+   * input below, legal until `complete()`; afterwards it reaches no callback and returns a stop.
+   */
   requestHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
+    if (this.completed) return "StopAllIterationAndWatermark";
     this.streamInfo.requestHeaders = headers.clone();
     if (this.precheck()) return this.onFailedHeaders(this.request, headers, endOfStream);
     if (this.context === null) {
@@ -114,36 +124,40 @@ export class HttpStream implements PendingActionHandler {
 
   /** A request body chunk arrived. Returns the filter's status (the standing stop when not delivered). */
   requestBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
+    if (this.completed) return "StopIterationNoBuffer";
     this.streamInfo.requestBodySize += data.length;
     return this.onData(this.request, data, endOfStream);
   }
 
   requestTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
+    if (this.completed) return "StopIteration";
     return this.onTrailers(this.request, trailers);
   }
 
   // ---------------------------------------------------------------- inputs from upstream
 
   responseHeaders(headers: HeaderMap, endOfStream: boolean): HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopAllIterationAndWatermark";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopAllIterationAndWatermark";
     this.streamInfo.responseHeaders = headers;
     return this.onHeaders(this.response, headers, endOfStream);
   }
 
   responseBody(data: Uint8Array, endOfStream: boolean): DataStatus | HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopIterationNoBuffer";
     return this.onData(this.response, data, endOfStream);
   }
 
   responseTrailers(trailers: HeaderMap): TrailersStatus | HeadersStatus {
-    if (this.localReply !== null || this.resetDetails !== null) return "StopIteration";
+    if (this.completed || this.localReply !== null || this.resetDetails !== null) return "StopIteration";
     this.streamInfo.responseTrailers = trailers;
     return this.onTrailers(this.response, trailers);
   }
 
   /**
    * The stream is over (response sent or stream reset): `proxy_on_log`, `proxy_on_done`,
-   * `proxy_on_delete`, in Envoy's HTTP order. Legal once; later calls do nothing.
+   * `proxy_on_delete`, in Envoy's HTTP order. Legal once; later calls do nothing. Frames that
+   * still arrive afterwards (a slow client's request body after the router's 504) reach no
+   * callback: Envoy destroys the filters when the stream ends (`ConnectionManagerImpl::doEndStream`).
    */
   complete(): void {
     if (this.completed) return;
@@ -225,9 +239,11 @@ export class HttpStream implements PendingActionHandler {
     const callbacks = vm.streamCallbacks;
     const callback = direction.isRequest ? callbacks.requestHeaders : callbacks.responseHeaders;
     // Without the export nothing reads the map: its size is not asked for (a lazy map stays unbuilt).
+    this.ownCalls++;
     const result = callback === undefined
       ? undefined
       : vm.invoke(direction.isRequest ? "proxy_on_request_headers" : "proxy_on_response_headers", callback, context, context.id, headers.size, direction.ended ? 1 : 0);
+    this.ownCalls--;
     if (this.precheck()) return this.suppressed ? "StopAllIterationAndWatermark" : this.passOn(direction, "Continue");
     let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
     if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";
@@ -291,9 +307,11 @@ export class HttpStream implements PendingActionHandler {
       context.writableMaps |= 1 << direction.trailersMap;
     }
     const callbacks = vm.streamCallbacks;
+    this.ownCalls++;
     const result = direction.isRequest
       ? vm.invoke("proxy_on_request_body", callbacks.requestBody, context, context.id, view.length, endOfStream ? 1 : 0)
       : vm.invoke("proxy_on_response_body", callbacks.responseBody, context, context.id, view.length, endOfStream ? 1 : 0);
+    this.ownCalls--;
     context.headerMaps[direction.trailersMap] = null;
     context.writableMaps &= ~(1 << direction.trailersMap);
     if (addedTrailers !== null && addedTrailers.size > 0) direction.trailers = addedTrailers;
@@ -347,9 +365,11 @@ export class HttpStream implements PendingActionHandler {
     context.headerMaps[direction.trailersMap] = trailers;
     context.writableMaps |= 1 << direction.trailersMap;
     const callbacks = vm.streamCallbacks;
+    this.ownCalls++;
     const result = direction.isRequest
       ? vm.invoke("proxy_on_request_trailers", callbacks.requestTrailers, context, context.id, trailers.size)
       : vm.invoke("proxy_on_response_trailers", callbacks.responseTrailers, context, context.id, trailers.size);
+    this.ownCalls--;
     if (this.precheck()) {
       if (!this.suppressed) this.passOn(direction, "Continue");
       return this.suppressed ? "StopIteration" : "Continue";
@@ -444,6 +464,21 @@ export class HttpStream implements PendingActionHandler {
     }
   }
 
+  /**
+   * The VM failed in a callback other than this stream's own (PendingActionHandler): if a
+   * direction is paused in the filter, the failure policy answers it now. Fail closed: the 503
+   * local reply (a reset once the response started); fail open: what is held goes on unfiltered.
+   * A stream not paused gets the policy at its next event, as in Envoy.
+   */
+  vmFailed(): void {
+    if (this.completed || this.passthrough || this.ownCalls > 0) return;
+    if (!isPaused(this.request) && !isPaused(this.response)) return;
+    this.precheck();
+    if (this.suppressed || this.localReply !== null || this.resetDetails !== null) return;
+    if (this.request.headers !== null) this.forwardAll(this.request);
+    if (this.response.headers !== null) this.forwardAll(this.response);
+  }
+
   /** Applies continue/close/local reply recorded during a callback (PendingActionHandler). */
   applyPendingActions(): void {
     const context = this.context;
@@ -518,6 +553,11 @@ export class HttpStream implements PendingActionHandler {
     if (body.length > 0) response.held.append(body);
     this.forwardAll(response);
   }
+}
+
+/** The direction waits on the filter: stopped in a callback, holding what arrived meanwhile. */
+function isPaused(direction: Direction): boolean {
+  return direction.phase === "headers-stop-all" || direction.phase === "headers-stop" || direction.phase === "body-stop" || direction.phase === "trailers-stop";
 }
 
 /**

@@ -55,6 +55,8 @@ export class TcpStream implements PendingActionHandler {
   private upstreamEnded = false;
   private passthrough = false;
   private finished = false;
+  /** A data callback of this connection is in progress: it applies the policy itself on return. */
+  private ownCall = false;
   private readonly failurePolicy: FailurePolicy;
   private readonly properties: PropertyTree;
 
@@ -138,7 +140,9 @@ export class TcpStream implements PendingActionHandler {
     const type = fromDownstream ? BufferType.DownstreamData : BufferType.UpstreamData;
     context.buffers[type] = held;
     const name = fromDownstream ? "proxy_on_downstream_data" : "proxy_on_upstream_data";
+    this.ownCall = true;
     const result = this.vm.invoke(name, this.vm.callback(name), context, context.id, held.length, endOfStream ? 1 : 0);
+    this.ownCall = false;
     if (this.failed()) {
       if (!this.closed) this.flush(fromDownstream);
       return this.closed ? "StopIteration" : "Continue";
@@ -183,6 +187,22 @@ export class TcpStream implements PendingActionHandler {
     this.closed = true;
     this.sink.close();
     this.close("local");
+  }
+
+  /**
+   * The VM failed in a callback other than this connection's own (PendingActionHandler): data the
+   * plugin held back gets the failure policy now (fail closed: the connection is closed; fail
+   * open: it goes on). A connection holding nothing gets the policy at its next event, as in Envoy.
+   */
+  vmFailed(): void {
+    if (this.finished || this.passthrough || this.ownCall || this.context === null) return;
+    const downstreamWaits = this.downstreamHeld.length > 0;
+    const upstreamWaits = this.upstreamHeld.length > 0;
+    if (!downstreamWaits && !upstreamWaits) return;
+    this.failed();
+    if (this.closed) return;
+    if (downstreamWaits) this.flush(true);
+    if (upstreamWaits) this.flush(false);
   }
 
   /** Applies `proxy_continue_stream`/`proxy_close_stream` requested for this connection. */

@@ -68,23 +68,25 @@ class FilterChain implements HttpFilterStream {
     for (let i = 0; i < factories.length; i++) this.filters[i] = factories[i].createStream(new ChainLink(this, i), info);
   }
 
+  // Once finished, events (a slow client's request body after the router's 504) reach no filter:
+  // Envoy destroys a stream's filters when it ends (conn_manager_impl.cc `doEndStream`).
   requestHeaders(h: HeaderList, end: boolean): void {
-    this.filters[0].requestHeaders(h, end);
+    if (!this.closed) this.filters[0].requestHeaders(h, end);
   }
   requestBody(c: Buffer, end: boolean): void {
-    this.filters[0].requestBody(c, end);
+    if (!this.closed) this.filters[0].requestBody(c, end);
   }
   requestTrailers(t: HeaderList): void {
-    this.filters[0].requestTrailers(t);
+    if (!this.closed) this.filters[0].requestTrailers(t);
   }
   responseHeaders(h: HeaderList, end: boolean): void {
-    this.filters[this.filters.length - 1].responseHeaders(h, end);
+    if (!this.closed) this.filters[this.filters.length - 1].responseHeaders(h, end);
   }
   responseBody(c: Buffer, end: boolean): void {
-    this.filters[this.filters.length - 1].responseBody(c, end);
+    if (!this.closed) this.filters[this.filters.length - 1].responseBody(c, end);
   }
   responseTrailers(t: HeaderList): void {
-    this.filters[this.filters.length - 1].responseTrailers(t);
+    if (!this.closed) this.filters[this.filters.length - 1].responseTrailers(t);
   }
   finish(): void {
     if (this.closed) return;
