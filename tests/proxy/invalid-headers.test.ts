@@ -31,6 +31,7 @@ import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
 import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { codecRejectionReply, requestHeadersProblem } from "../../src/proxy/header-validation";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
+import { createTestHost } from "../../src/testing";
 import { http1Request, LogCapture, startUpstream, until } from "./proxy-test-helpers";
 import { compileWat } from "./wat-filters";
 
@@ -404,7 +405,82 @@ describe("a filter writes an invalid trailer", () => {
   });
 });
 
+describe("a filter writes an invalid response trailer, h2c downstream", () => {
+  it("the stream ends with its body and without the trailers; the next stream is served", async () => {
+    const upstream = await startUpstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/plain", trailer: "x-good" });
+      res.write("body");
+      res.addTrailers({ "x-good": "1" });
+      res.end();
+    });
+    const { proxy, logs } = await startWasmProxy(headerWriter("proxy_on_response_trailers", "x bad", "1", "add"), {
+      adjust: (config) => {
+        config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+        config.echoUpstream = false;
+      },
+    });
+    const session = h2connect(proxy.url);
+    try {
+      const exchange = (path: string): Promise<{ status?: number; body: string; trailers: Record<string, unknown>; code?: number }> =>
+        new Promise((resolve) => {
+          const stream = session.request({ ":path": path });
+          let status: number | undefined;
+          let trailers: Record<string, unknown> = {};
+          const chunks: Buffer[] = [];
+          stream.on("response", (headers) => (status = Number(headers[":status"])));
+          stream.on("trailers", (received) => (trailers = { ...received }));
+          stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+          stream.on("error", () => {});
+          stream.on("close", () => resolve({ status, body: Buffer.concat(chunks).toString(), trailers, code: stream.rstCode }));
+          stream.end();
+        });
+      const dropped = await exchange("/bad");
+      assert.equal(dropped.status, 200);
+      assert.equal(dropped.body, "body");
+      assert.deepEqual(dropped.trailers, {});
+      assert.equal(dropped.code, 0);
+      assert.ok(logs.lines.some((line) => line.endsWith("response trailers dropped: invalid header name: x bad")), logs.lines.join("\n"));
+      const next = await exchange("/next");
+      assert.equal(next.status, 200);
+      assert.equal(next.trailers["x-good"], "1");
+    } finally {
+      session.close();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe("a filter writes an invalid response header", () => {
+  it("in its local reply (proxy_send_local_response): the stream is reset, the next request served", async () => {
+    const headers = watPairs([["x-bad", "a\r\nb"]]);
+    const filter = compileWat(`(module
+      (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      ${COMMON}
+      (data (i32.const 100) ":path")
+      (data (i32.const 1024) "${headers.data}")
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $get (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 200) (i32.const 204)))
+        (if (i32.eq (i32.load8_u (i32.add (i32.load (i32.const 200)) (i32.const 1))) (i32.const 98))
+          (then (drop (call $reply (i32.const 403) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+            (i32.const 1024) (i32.const ${headers.size}) (i32.const -1)))))
+        (i32.const 0))
+    )`);
+    const { proxy, logs } = await startWasmProxy(filter);
+    try {
+      const outcome = await getOutcome(`${proxy.url}/bad`);
+      assert.ok("error" in outcome, JSON.stringify(outcome));
+      assert.ok(logs.lines.some((line) => line.includes("invalid response headers:")), logs.lines.join("\n"));
+      const next = await http1Request(`${proxy.url}/next`);
+      assert.equal(next.status, 200);
+      assert.equal(echoedPath(next.body), "/next");
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("HTTP/1.1: the stream is reset, the error logged, and the next request served", async () => {
     const { proxy, logs } = await startWasmProxy(headerWriter("proxy_on_response_headers", "x-bad", "a\r\nb", "add"));
     try {
@@ -554,6 +630,20 @@ describe("proxy_http_call with invalid headers or trailers", () => {
       }
     });
   }
+});
+
+describe("the test kit agrees with Envoy's proxy_http_call", () => {
+  it("accepts a call whose header values are invalid (Envoy checks only :method, :path, :authority there)", () => {
+    const host = createTestHost({
+      wasm: calloutWith([[":method", "GET"], [":path", "/check"], [":authority", "auth"], ["x-bad", "a\r\nb"]]),
+      clusters: ["auth"],
+    });
+    const stream = host.http();
+    assert.equal(stream.requestHeaders([[":path", "/"], [":method", "GET"], [":authority", "h"]]), "StopAllIterationAndWatermark");
+    const [callout] = host.callouts.pendingHttp;
+    assert.deepEqual(callout.headers, [[":method", "GET"], [":path", "/check"], [":authority", "auth"], ["x-bad", "a\r\nb"]]);
+    assert.equal(callout.token, 4);
+  });
 });
 
 describe("proxy_grpc_call with invalid initial metadata", () => {
