@@ -60,8 +60,11 @@ export function requestHeadersProblem(headers: HeaderList): string | undefined {
     else if (name === ":path" && path === undefined) path = value;
   }
   if (method === undefined) return "missing required header: :method";
-  // CONNECT is not proxied by the dev proxy's HTTP/1.1 upstreams; every other method needs a path.
-  if (path === undefined && method !== "CONNECT") return "missing required header: :path";
+  if (method === "CONNECT") {
+    if (!headers.some(([name]) => name === ":authority")) return "missing required header: :authority";
+  } else if (path === undefined) {
+    return "missing required header: :path";
+  }
   const invalid = firstInvalidEntry(headers);
   if (invalid !== undefined) return invalid;
   if (!TOKEN.test(method)) return invalidValueMessage(":method");

@@ -254,6 +254,10 @@ describe("requestHeadersProblem: Envoy's checks of an upstream request head", ()
       requestHeadersProblem([...base.filter(([name]) => name !== ":path"), ["x-bad", "\n"]]),
       "missing required header: :path",
     );
+    assert.equal(
+      requestHeadersProblem([[":method", "CONNECT"], ["x-a", "1"]]),
+      "missing required header: :authority",
+    );
   });
 
   it("the local reply: 503, the message as body, Envoy's details with whitespace as _", () => {
