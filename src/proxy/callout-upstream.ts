@@ -60,6 +60,10 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     // Envoy checks only the presence of :method, :path and :authority in `proxy_http_call`
     // (source/extensions/common/wasm/context.cc `Context::httpCall`); the upstream codec refuses the
     // rest later, and the call gets that local reply as its response (upstream_codec_filter.cc).
+    // That is Envoy's path when the cluster has no idle connection. With one, the refusal happens
+    // inside `AsyncClientImpl::send`, which then returns null: `proxy_http_call` returns
+    // InternalFailure and no callback follows. The dev proxy always takes the first path, so the
+    // filter learns why.
     const problem = requestHeadersProblem(headerList);
     if (problem !== undefined) {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} refused: ${problem}`);
