@@ -650,45 +650,62 @@ describe("the test kit agrees with Envoy's proxy_http_call", () => {
   });
 });
 
+/** Calls `pkg.Auth/Check` on cluster `grpc` with `metadata`; on close replies 200+status with the status message as body. */
+function grpcCallWith(metadata: [string, string][]): Uint8Array {
+  const pairs = watPairs(metadata);
+  return compileWat(`(module
+    (import "env" "proxy_grpc_call" (func $call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+    (import "env" "proxy_get_status" (func $status (param i32 i32 i32) (result i32)))
+    (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    ${COMMON}
+    (data (i32.const 100) "grpc")
+    (data (i32.const 110) "pkg.Auth")
+    (data (i32.const 120) "Check")
+    (data (i32.const 130) "ping")
+    (data (i32.const 1024) "${pairs.data}")
+    (global $stream (mut i32) (i32.const 0))
+    (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+      (global.set $stream (local.get $id))
+      (drop (call $call (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8) (i32.const 120) (i32.const 5)
+        (i32.const 1024) (i32.const ${pairs.size}) (i32.const 130) (i32.const 4) (i32.const 5000) (i32.const 300)))
+      (i32.const 1))
+    (func (export "proxy_on_grpc_close") (param i32 i32) (param $code i32)
+      (drop (call $effective (global.get $stream)))
+      (drop (call $status (i32.const 400) (i32.const 404) (i32.const 408)))
+      (drop (call $reply (i32.add (i32.const 200) (local.get $code)) (i32.const 0) (i32.const 0)
+        (i32.load (i32.const 404)) (i32.load (i32.const 408)) (i32.const 0) (i32.const 0) (i32.const -1))))
+  )`);
+}
+
+/** A gRPC cluster nobody listens on: these calls end before a connection is made. */
+function unreachableGrpcCluster(config: DevProxyConfig): void {
+  const cluster = clusterFromUrl("grpc", "http://127.0.0.1:9", "test");
+  cluster.http2 = true;
+  config.clusters.push(cluster);
+}
+
 describe("proxy_grpc_call with invalid initial metadata", () => {
   it("closes with UNAVAILABLE (14) and the codec's message; the proxy keeps serving", async () => {
-    const metadata = watPairs([["x-bad", "a\r\nb"]]);
-    const filter = compileWat(`(module
-      (import "env" "proxy_grpc_call" (func $call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
-      (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
-      (import "env" "proxy_get_status" (func $status (param i32 i32 i32) (result i32)))
-      (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
-      ${COMMON}
-      (data (i32.const 100) "grpc")
-      (data (i32.const 110) "pkg.Auth")
-      (data (i32.const 120) "Check")
-      (data (i32.const 130) "ping")
-      (data (i32.const 1024) "${metadata.data}")
-      (global $stream (mut i32) (i32.const 0))
-      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
-        (global.set $stream (local.get $id))
-        (drop (call $call (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8) (i32.const 120) (i32.const 5)
-          (i32.const 1024) (i32.const ${metadata.size}) (i32.const 130) (i32.const 4) (i32.const 5000) (i32.const 300)))
-        (i32.const 1))
-      (func (export "proxy_on_grpc_close") (param i32 i32) (param $code i32)
-        (drop (call $effective (global.get $stream)))
-        (drop (call $status (i32.const 400) (i32.const 404) (i32.const 408)))
-        (drop (call $reply (i32.add (i32.const 200) (local.get $code)) (i32.const 0) (i32.const 0)
-          (i32.load (i32.const 404)) (i32.load (i32.const 408)) (i32.const 0) (i32.const 0) (i32.const -1))))
-    )`);
-    const { proxy } = await startWasmProxy(filter, {
-      adjust: (config) => {
-        // Never reached: the metadata is refused before a connection is made.
-        const cluster = clusterFromUrl("grpc", "http://127.0.0.1:9", "test");
-        cluster.http2 = true;
-        config.clusters.push(cluster);
-      },
-    });
+    const { proxy } = await startWasmProxy(grpcCallWith([["x-bad", "a\r\nb"]]), { adjust: unreachableGrpcCluster });
     try {
       for (let i = 0; i < 2; i++) {
         const response = await http1Request(`${proxy.url}/guarded`);
         assert.equal(response.status, 214);
         assert.equal(response.body, "invalid header value for: x-bad");
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("metadata node:http2 refuses otherwise (a single-value header twice) closes that call with UNAVAILABLE too", async () => {
+    const { proxy } = await startWasmProxy(grpcCallWith([["authorization", "a"], ["authorization", "b"]]), { adjust: unreachableGrpcCluster });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await http1Request(`${proxy.url}/guarded`);
+        assert.equal(response.status, 214);
+        assert.match(response.body, /authorization/);
       }
     } finally {
       await proxy.close();
