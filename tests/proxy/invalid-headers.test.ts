@@ -603,7 +603,8 @@ describe("proxy_http_call with invalid headers or trailers", () => {
         { headers: [[":method", "GET"], [":path", "/check"], [":authority", "a\r\nb"]], message: "invalid header value for: :authority" },
         { headers: [[":method", "GET"], [":path", "/check"], [":authority", "auth"], ["x bad", "1"]], message: "invalid header name: x bad" },
       ];
-      for (const { headers, message } of cases) {
+      // Worker threads make each proxy slow to start: two cases there, the codec path is the same.
+      for (const { headers, message } of concurrency === 1 ? cases : cases.slice(0, 2)) {
         const { proxy } = await startWasmProxy(calloutWith(headers), {
           concurrency,
           adjust: (config) => config.clusters.push(clusterFromUrl("auth", auth.url, "test")),
