@@ -527,7 +527,7 @@ describe("a filter writes an invalid response header", () => {
   });
 });
 
-describe("content-length a filter adds beside the upstream's (fault 7)", () => {
+describe("content-length a filter sets (fault 7)", () => {
   it("response: one Content-Length line with both values joined by `,`, as Envoy's inline header", async () => {
     const upstream = await startUpstream((req, res) => {
       req.resume();
@@ -546,6 +546,32 @@ describe("content-length a filter adds beside the upstream's (fault 7)", () => {
       assert.deepEqual(
         head.filter((line) => /^content-length:/i.test(line)),
         ["content-length: 10,3"],
+      );
+      assert.equal(response.slice(response.indexOf("\r\n\r\n") + 4), "0123456789");
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
+  it("response: a replaced content-length that contradicts the body goes out as set, the body as it is (Envoy's HTTP/1 codec)", async () => {
+    const upstream = await startUpstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-length": "10" });
+      res.end("0123456789");
+    });
+    const { proxy } = await startWasmProxy(headerWriter("proxy_on_response_headers", "content-length", "3"), {
+      adjust: (config) => {
+        config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+        config.echoUpstream = false;
+      },
+    });
+    try {
+      const response = await rawExchange(proxy.url, "GET /bad HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      const head = response.slice(0, response.indexOf("\r\n\r\n")).split("\r\n");
+      assert.deepEqual(
+        head.filter((line) => /^(content-length|transfer-encoding):/i.test(line)),
+        ["content-length: 3"],
       );
       assert.equal(response.slice(response.indexOf("\r\n\r\n") + 4), "0123456789");
     } finally {
