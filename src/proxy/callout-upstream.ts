@@ -1,8 +1,9 @@
-import { request } from "node:http";
+import { request, type ClientRequest } from "node:http";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
+import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 
 /**
@@ -54,16 +55,40 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
   }
 
   private sendHttp(callout: HttpCallout, cluster: ClusterConfig): void {
+    // Header bytes go to the wire as they are (latin1, one char per byte), as Envoy's codec sends them.
+    const headerList = latin1List(callout.headers);
+    // Envoy checks only the presence of :method, :path and :authority in `proxy_http_call`
+    // (source/extensions/common/wasm/context.cc `Context::httpCall`); the upstream codec refuses the
+    // rest later, and the call gets that local reply as its response (upstream_codec_filter.cc).
+    // That is Envoy's path when the cluster has no idle connection. With one, the refusal happens
+    // inside `AsyncClientImpl::send`, which then returns null: `proxy_http_call` returns
+    // InternalFailure and no callback follows. The dev proxy always takes the first path, so the
+    // filter learns why.
+    const problem = requestHeadersProblem(headerList);
+    if (problem !== undefined) {
+      this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} refused: ${problem}`);
+      setImmediate(() => {
+        if (!callout.settled) callout.respond(envoyReply(503, problem));
+      });
+      return;
+    }
     const headers: Record<string, string | string[]> = {};
     let method = "GET";
     let path = "/";
-    for (const [name, value] of callout.headers.toArray()) {
+    for (const [name, value] of headerList) {
       if (name === ":method") method = value;
       else if (name === ":path") path = value;
       else if (name === ":authority") headers.host = value;
+      else if (name === "content-length" && name in headers) headers[name] = `${String(headers[name])},${value}`;
       else if (!name.startsWith(":")) headers[name] = name in headers ? [...[headers[name]].flat(), value] : value;
     }
-    const hasTrailers = callout.trailers.size > 0;
+    const trailerList = latin1List(callout.trailers);
+    const trailerProblem = firstInvalidEntry(trailerList);
+    if (trailerProblem !== undefined) {
+      // As for a stream's request trailers: Envoy's HTTP/1 codec sends none by default.
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name}: trailers dropped: ${trailerProblem}`);
+    }
+    const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
     let timer: NodeJS.Timeout | undefined;
     const settle = (deliver: () => void): void => {
@@ -71,14 +96,23 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
-    const req = request({
-      host: cluster.url.hostname,
-      port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
-      method,
-      path,
-      headers,
-      setHost: false,
-    });
+    let req: ClientRequest;
+    try {
+      req = request({
+        host: cluster.url.hostname,
+        port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
+        method,
+        path,
+        headers,
+        setHost: false,
+      });
+    } catch (error) {
+      // A head node:http refuses that the check above let through: still only this call fails.
+      const message = (error as Error).message;
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
+      setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
+      return;
+    }
     this.inFlight.set(callout, () => {
       if (timer !== undefined) clearTimeout(timer);
       this.inFlight.delete(callout);
@@ -110,7 +144,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
     });
     if (callout.body.length > 0) req.write(callout.body);
-    if (hasTrailers) req.addTrailers(Object.fromEntries(callout.trailers.toArray()));
+    if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));
     req.end();
   }
 }

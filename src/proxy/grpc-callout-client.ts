@@ -2,6 +2,7 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { firstInvalidEntry, latin1List } from "./header-validation";
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -23,6 +24,7 @@ export class GrpcCalloutClient {
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
 
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
+    if (refuseMetadata(callout)) return;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const settle = (deliver: () => void): void => {
@@ -32,8 +34,8 @@ export class GrpcCalloutClient {
       this.inFlight.delete(callout);
       if (!callout.settled && !callout.cancelled) deliver();
     };
-    const session = this.sessionFor(cluster);
-    const stream = session.request(requestHeaders(callout, cluster));
+    const stream = this.open(callout, cluster, true);
+    if (stream === undefined) return;
     this.inFlight.set(callout, () => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -84,6 +86,7 @@ export class GrpcCalloutClient {
    * a broken or compressed frame with INTERNAL.
    */
   stream(callout: GrpcCallout, cluster: ClusterConfig): void {
+    if (refuseMetadata(callout)) return;
     let settled = false;
     const settle = (deliver: () => void): void => {
       if (settled) return;
@@ -92,7 +95,8 @@ export class GrpcCalloutClient {
       this.streams.delete(callout);
       if (!callout.settled && !callout.cancelled) deliver();
     };
-    const stream = this.sessionFor(cluster).request(requestHeaders(callout, cluster), { endStream: false });
+    const stream = this.open(callout, cluster, false);
+    if (stream === undefined) return;
     this.streams.set(callout, stream);
     this.inFlight.set(callout, () => {
       settled = true;
@@ -170,6 +174,19 @@ export class GrpcCalloutClient {
     this.sessions.clear();
   }
 
+  /**
+   * The call's HTTP/2 stream, or undefined (the call closed with UNAVAILABLE, later) when
+   * node:http2 refuses its head: one call fails, never the process.
+   */
+  private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
+    try {
+      return this.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+    } catch (error) {
+      closeLater(callout, UNAVAILABLE, (error as Error).message);
+      return undefined;
+    }
+  }
+
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
@@ -209,6 +226,26 @@ function decodeMessage(text: string | undefined): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * True (and the call closed later) when the plugin's initial metadata has an entry Envoy's codec
+ * refuses: Envoy answers with the upstream codec filter's local reply (503, the message as body,
+ * source/common/router/upstream_codec_filter.cc), which a gRPC client sees as UNAVAILABLE with
+ * that message (`proxy_on_grpc_close(token, 14)`).
+ */
+function refuseMetadata(callout: GrpcCallout): boolean {
+  const problem = firstInvalidEntry(latin1List(callout.initialMetadata));
+  if (problem === undefined) return false;
+  closeLater(callout, UNAVAILABLE, problem);
+  return true;
+}
+
+/** Closes `callout` after the hostcall that made it returned, unless it ended meanwhile. */
+function closeLater(callout: GrpcCallout, status: number, message: string): void {
+  setImmediate(() => {
+    if (!callout.settled && !callout.cancelled) callout.close(status, message);
+  });
 }
 
 /** The request headers of a call or stream: Envoy's async gRPC client sends these. */

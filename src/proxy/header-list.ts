@@ -78,7 +78,10 @@ export function fromHeaderObject(headers: IncomingHttpHeaders | NodeJS.Dict<stri
 /**
  * Converts pairs into the object form node:http and node:http2 accept when sending, skipping
  * pseudo-headers (they travel as the request line / status line) and hop-by-hop headers.
- * Repeated names become arrays, which Node writes as repeated header lines.
+ * Repeated names become arrays, which Node writes as repeated header lines, except
+ * `content-length`: Envoy keeps it as one inline entry and appends a second value to the first
+ * with `,` (`HeaderMapImpl::insertByKey` / `appendToHeader`, source/common/http/header_map_impl.cc),
+ * so a filter that adds one more never puts two `Content-Length` lines on the wire.
  */
 export function toOutgoingHeaders(headers: HeaderList): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -86,6 +89,7 @@ export function toOutgoingHeaders(headers: HeaderList): OutgoingHttpHeaders {
     if (name.startsWith(":") || isHopByHop(name)) continue;
     const previous = out[name];
     if (previous === undefined) out[name] = value;
+    else if (name === "content-length") out[name] = `${String(previous)},${value}`;
     else if (Array.isArray(previous)) previous.push(value);
     else out[name] = [String(previous), value];
   }

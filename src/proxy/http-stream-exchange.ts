@@ -5,6 +5,7 @@ import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
+import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
@@ -111,7 +112,20 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const cluster = context.upstreams.cluster(target.cluster);
     if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
     const outgoing = upstreamRequestHeaders(headers, target);
-    const request = context.upstreams.open(cluster, outgoing, !endOfStream);
+    // Envoy's upstream codec refuses what a filter broke, before anything reaches the wire.
+    const problem = requestHeadersProblem(outgoing);
+    if (problem !== undefined) {
+      context.logger.log("router", "debug", `upstream request headers refused: ${problem}`);
+      return routerReply(codecRejectionReply(problem));
+    }
+    let request: ClientRequest;
+    try {
+      request = context.upstreams.open(cluster, outgoing, !endOfStream);
+    } catch (error) {
+      // A head node:http refuses that the check above let through: still this stream's end only.
+      context.logger.log("router", "error", `upstream request headers refused: ${(error as Error).message}`);
+      return routerReply(codecRejectionReply((error as Error).message));
+    }
     upstreamRequest = request;
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
     if (target.timeoutMs > 0) {
@@ -168,7 +182,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     },
     requestTrailers: (trailers) => {
       if (upstreamRequest === undefined) return;
-      upstreamRequest.addTrailers(toTrailerObject(trailers));
+      if (sendableTrailers(trailers, "request", context)) upstreamRequest.addTrailers(toTrailerObject(trailers));
       upstreamRequest.end();
     },
     responseHeaders: (headers, endOfStream) => {
@@ -207,7 +221,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     },
     responseTrailers: (trailers) => {
       if (!responseStarted || finished) return;
-      res.addTrailers(toTrailerObject(trailers));
+      if (sendableTrailers(trailers, "response", context)) res.addTrailers(toTrailerObject(trailers));
       res.end();
       finish();
     },
@@ -250,6 +264,19 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (trailers.length > 0) chain.requestTrailers(trailers);
     else chain.requestBody(Buffer.alloc(0), true);
   });
+}
+
+/**
+ * False (and an error logged) when a filter left a trailer no codec may send. The message then
+ * ends without its trailer block: Envoy's HTTP/1 codecs send trailers only with `enable_trailers`
+ * (off by default; `StreamEncoderImpl::encodeTrailersBase`, source/common/http/http1/codec_impl.cc),
+ * and after the body the stream can no longer be answered otherwise.
+ */
+function sendableTrailers(trailers: HeaderList, side: "request" | "response", context: ExchangeContext): boolean {
+  const problem = firstInvalidEntry(trailers);
+  if (problem === undefined) return true;
+  context.logger.log("http", "error", `${side} trailers dropped: ${problem}`);
+  return false;
 }
 
 /** Intercepts a filter's local reply so the upstream request (if any) is abandoned first. */
