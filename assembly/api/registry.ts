@@ -7,6 +7,7 @@ import { RootContext } from "./root_context";
 import { HttpContext } from "./http_context";
 import { TcpContext } from "./tcp_context";
 import { forgetCalloutsOfContext } from "./callouts";
+import { passThroughContext } from "./pass_through";
 import * as host from "../runtime/hostcalls";
 import { fail } from "../runtime/abort";
 import { beginCallback } from "./log";
@@ -171,7 +172,7 @@ export function createContext(contextId: u32, parentId: u32): void {
     context = changetype<usize>(changetype<RootContext>(root).createHttpContext(contextId));
     if (context == 0) {
       context = changetype<usize>(changetype<RootContext>(root).createTcpContext(contextId));
-      if (context == 0) fail("root made no stream context");
+      if (context == 0) context = passThroughContext(contextId, root);
     }
   }
   keepLive(context);
@@ -194,12 +195,18 @@ export function findContext(id: u32): Context | null {
   return changetype<Context | null>(findContextAddress(id));
 }
 
-/** @internal Address of the live context with this id and kind; stops the module if the host
- * names an unknown context or sends a callback of another kind (a broken host contract). */
+/** @internal Address of the live context with this id and kind, or 0 for a stream callback on a
+ * stream that passes through (see pass_through.ts); stops the module if the host names an unknown
+ * context or sends a callback of another kind (a broken host contract). */
 export function getContextAddress(id: u32, kind: ContextKind): usize {
   const context = findContextAddress(id);
-  if (context == 0 || load<i32>(context, offsetof<Context>("kind")) != kind) fail("bad context id or kind");
-  return context;
+  if (context != 0) {
+    const found = load<i32>(context, offsetof<Context>("kind"));
+    if (found == kind) return context;
+    if (found == ContextKind.PassThrough && kind != ContextKind.Root) return 0;
+  }
+  fail("bad context id or kind");
+  return 0;
 }
 
 /** @internal The live context with this id and kind (see getContextAddress). */

@@ -10,6 +10,9 @@ import { readBufferBytes, readBufferText } from "./buffer";
  * override what the plugin needs and register a factory with registerRoot.
  */
 export class RootContext extends Context {
+  /** @internal Set once the SDK warned that this plugin makes no stream context. */
+  passThroughWarned: bool;
+
   // @ts-ignore: decorator
   @inline constructor(id: u32) {
     super(id, ContextKind.Root);
@@ -38,6 +41,9 @@ export class RootContext extends Context {
   /**
    * Creates the context for a new HTTP stream, or null if this plugin handles no HTTP.
    * Called from proxy_on_context_create; createTcpContext is tried when this returns null.
+   * When both return null (a root-only plugin deployed as a filter, as an Istio WasmPlugin
+   * always is), the stream passes through untouched and the SDK logs one warning for the
+   * plugin: `plugin "<plugin_name>" makes no stream context; its streams pass through untouched`.
    */
   createHttpContext(contextId: u32): HttpContext | null {
     return null;
