@@ -33,7 +33,10 @@ export namespace log {
   /** Sends `message` at `level` if the host keeps that level. Legal everywhere, including
    * module start. Returns the status of proxy_log, or Ok when the message was filtered. */
   export function write(level: LogLevel, message: string): WasmResult {
-    return writeText(level, changetype<usize>(message)); // an address: no shadow-stack slot
+    const text = changetype<usize>(message); // an address: no shadow-stack slot
+    if (!enabled(level)) return WasmResult.Ok;
+    const ptr = stageText(0, text);
+    return host.log(level, ptr, stagedLength(0));
   }
 
   /** write() at Trace level. */
@@ -48,12 +51,4 @@ export namespace log {
   export function error(message: string): WasmResult { return write(LogLevel.Error, message); }
   /** write() at Critical level. */
   export function critical(message: string): WasmResult { return write(LogLevel.Critical, message); }
-}
-
-/** @internal log.write for the string at address `text`: SDK callers pass literals this way,
- * which keeps them out of their shadow-stack frame. */
-export function writeText(level: LogLevel, text: usize): WasmResult {
-  if (!log.enabled(level)) return WasmResult.Ok;
-  const ptr = stageText(0, text);
-  return host.log(level, ptr, stagedLength(0));
 }

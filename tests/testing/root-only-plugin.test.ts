@@ -117,3 +117,12 @@ test("root-only plugins: one warning per plugin of a VM, each naming its plugin,
   assert.equal(host.failure, null);
   assert.equal(host.vm.contexts.size, 2, "the two root contexts are left");
 });
+
+test("root-only plugin without a name: the warning names it by its root id, in Envoy's wasm log line", () => {
+  const host = createTestHost({ strict: true, wasm: example("foreign_call_on_tick"), rootId: "compressor" });
+  host.logs.clear();
+  assertFlowsPassUntouched((input) => host.flow(input), 2);
+  const records = host.logs.records.filter((r) => r.level === "warn");
+  assert.deepEqual(records.map((r) => r.line), ['wasm log compressor: plugin "compressor" makes no stream context; its streams pass through untouched']);
+  assert.equal(host.failure, null);
+});
