@@ -52,7 +52,8 @@ export abstract class RootContext extends Context {
     return null;
   }
 
-  /** Creates the context for a new TCP connection, or null if this plugin handles no TCP. */
+  /** Creates the context for a new TCP connection, or null if this plugin handles no TCP
+   * (see createHttpContext for a stream that gets neither). */
   createTcpContext(contextId: u32): TcpContext | null {
     return null;
   }

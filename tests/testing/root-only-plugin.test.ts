@@ -126,3 +126,12 @@ test("root-only plugin without a name: the warning names it by its root id, in E
   assert.deepEqual(records.map((r) => r.line), ['wasm log compressor: plugin "compressor" makes no stream context; its streams pass through untouched']);
   assert.equal(host.failure, null);
 });
+
+test("root-only plugin with a very long name: the warning carries its first 419 bytes, the streams still pass", () => {
+  const name = "n".repeat(600);
+  const host = createTestHost({ strict: true, wasm: example("foreign_call_on_tick"), pluginName: name });
+  host.logs.clear();
+  assertFlowsPassUntouched((input) => host.flow(input), 1);
+  assert.deepEqual(warnings(host).map((w) => w.message), [warning(name.slice(0, 419))]);
+  assert.equal(host.failure, null);
+});
