@@ -8,8 +8,6 @@ export const enum ContextKind {
   Root = 0,
   Http = 1,
   Tcp = 2,
-  /** A stream whose root made no stream context: every stream callback continues. */
-  PassThrough = 3,
 }
 
 /** What root, HTTP and TCP contexts share: the host's context id and the callbacks every

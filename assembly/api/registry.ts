@@ -210,9 +210,10 @@ export function getContextAddress(id: u32, kind: ContextKind): usize {
   return 0;
 }
 
-/** @internal The live context with this id and kind (see getContextAddress). */
-export function getContext(id: u32, kind: ContextKind): Context {
-  return changetype<Context>(getContextAddress(id, kind));
+/** @internal The live context with this id and kind, or null for a stream that passes through
+ * (see getContextAddress). */
+export function getContext(id: u32, kind: ContextKind): Context | null {
+  return changetype<Context | null>(getContextAddress(id, kind));
 }
 
 /** @internal proxy_on_delete: forgets the context and its pending callouts. */

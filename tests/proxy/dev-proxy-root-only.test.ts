@@ -2,7 +2,8 @@
 // filters (as an Istio WasmPlugin always deploys a plugin). Envoy creates a stream context under
 // the filter's root for every request (source/extensions/common/wasm/context.cc, Context::onCreate);
 // an SDK that traps there fails the VM, and then every request fails by the failure policy
-// (FAIL_CLOSED: 503). With this SDK the requests pass through untouched and the plugin says so once.
+// (fail closed: 503 with details `wasm_fail_stream`, Context::failStream in the same file). With
+// this SDK the requests pass through untouched and the plugin says so once.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { defaultConfig, type WasmFilterConfig } from "../../src/proxy/config/dev-proxy-config";
