@@ -6,7 +6,8 @@
 //
 // Only ids are kept (no object per stream). The three functions the registry calls are the
 // only ways in: the SDK's build transform (transform/pass-through.mjs) replaces their bodies
-// when no root of the module can make no stream context, and everything below goes with them.
+// when every root of the module always makes a stream context, and everything below goes with
+// them.
 // For the same reason the fixed texts are ASCII words in the code, not string literals: a
 // literal would stay in the module's data even when its code is gone.
 import { LogLevel, WasmResult } from "../abi/enums";
@@ -15,21 +16,22 @@ import { OUT_DATA, OUT_SIZE, dropResult } from "../runtime/memory";
 import { idSetAdd, idSetHas, idSetRemove } from "../runtime/id_set";
 import { log } from "./log";
 
-// The streams passing through, and the root contexts that have warned.
+// The streams passing through, and the root contexts (by context id) that have warned.
 const STREAMS: usize = memory.data(12, 4);
 const WARNED_ROOTS: usize = memory.data(12, 4);
 
 /**
- * @internal proxy_on_context_create of a stream that the root `rootId` made no context for (its
- * createHttpContext and createTcpContext both gave null): from now on the stream's callbacks
- * continue (see passesThrough) until endPassThrough. The first such stream of each root logs
- * `plugin "<plugin_name>" makes no stream context; its streams pass through untouched` at warn
- * level (the plugin's root id when it has no name).
+ * @internal proxy_on_context_create of a stream that the root context `rootContextId` made no
+ * context for (its createHttpContext and createTcpContext both gave null): from now on the
+ * stream's callbacks continue (see passesThrough) until endPassThrough. The first such stream
+ * of each root logs, at warn level,
+ * `plugin "<plugin_name>" makes no stream context; its streams pass through untouched`
+ * (the plugin's root id when it has no name).
  */
-export function passThrough(contextId: u32, rootId: u32): void {
+export function passThrough(contextId: u32, rootContextId: u32): void {
   idSetAdd(STREAMS, contextId);
-  if (idSetHas(WARNED_ROOTS, rootId)) return;
-  idSetAdd(WARNED_ROOTS, rootId);
+  if (idSetHas(WARNED_ROOTS, rootContextId)) return;
+  idSetAdd(WARNED_ROOTS, rootContextId);
   if (log.enabled(LogLevel.Warn)) warnPassThrough();
 }
 
