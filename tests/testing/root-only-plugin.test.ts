@@ -135,3 +135,25 @@ test("root-only plugin with a very long name: the warning carries its first 419 
   assert.deepEqual(warnings(host).map((w) => w.message), [warning(name.slice(0, 419))]);
   assert.equal(host.failure, null);
 });
+
+test("root-only shared_queue (receiver): 20 streams open at once all pass through, ended in any order, and the next still passes", () => {
+  // The SDK keeps the ids of passing streams in a set that starts at 8 entries and doubles.
+  const host = createTestHost({ strict: true, wasm: example("shared_queue"), vmId: "receiver", rootId: "receiver", pluginName: "q", pluginConfig: "http_request_headers" });
+  host.logs.clear();
+  const streams = Array.from({ length: 20 }, (_, n) => {
+    const stream = host.http();
+    assert.equal(stream.requestHeaders({ ":method": "GET", ":path": `/s${n}`, ":authority": "x" }, { endOfStream: true }), "Continue");
+    return stream;
+  });
+  const order = [...streams.keys()].sort((a, b) => (a % 3) - (b % 3) || b - a);
+  for (const n of order) {
+    assert.equal(streams[n].responseHeaders({ ":status": "200", "x-n": String(n) }, { endOfStream: true }), "Continue");
+    streams[n].complete();
+    assert.equal(streams[n].downstream.header("x-n"), String(n));
+    assert.deepEqual(streams[n].upstream.headers, [[":method", "GET"], [":path", `/s${n}`], [":authority", "x"]]);
+  }
+  assertFlowsPassUntouched((input) => host.flow(input), 2);
+  assert.deepEqual(warnings(host), [{ pluginName: "q", message: warning("q") }]);
+  assert.equal(host.failure, null);
+  assert.equal(host.vm.contexts.size, 1);
+});
