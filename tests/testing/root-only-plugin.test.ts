@@ -157,3 +157,14 @@ test("root-only shared_queue (receiver): 20 streams open at once all pass throug
   assert.equal(host.failure, null);
   assert.equal(host.vm.contexts.size, 1);
 });
+
+test("root-only shared_queue (receiver): linear memory stays flat over 20,000 pass-through streams", () => {
+  // No object per passing stream: the SDK keeps only its id, in a block that is reused.
+  const host = createTestHost({ wasm: example("shared_queue"), vmId: "receiver", rootId: "receiver", pluginName: "q", pluginConfig: "http_request_headers" });
+  const request = { headers: [[":method", "GET"], [":path", "/"], [":authority", "x"]] as [string, string][] };
+  for (let n = 0; n < 200; n++) host.flow({ request });
+  const afterWarmUp = host.vm.memoryBytes;
+  for (let n = 0; n < 20_000; n++) host.flow({ request });
+  assert.equal(host.vm.memoryBytes, afterWarmUp);
+  assert.equal(host.failure, null);
+});
