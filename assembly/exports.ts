@@ -51,6 +51,7 @@ const enum HttpEvent {
 
 function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
   const context = getContextAddress(id, ContextKind.Http);
+  if (context == 0) return 0; // passes through: Continue
   const end = endOfStream != 0;
   switch (event) {
     case HttpEvent.RequestHeaders: return changetype<HttpContext>(context).onRequestHeaders(a, end);
@@ -69,6 +70,7 @@ const enum TcpEvent { NewConnection, DownstreamData, UpstreamData, DownstreamClo
 
 function onTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
   const context = getContextAddress(id, ContextKind.Tcp);
+  if (context == 0) return 0; // passes through: Continue
   switch (event) {
     case TcpEvent.NewConnection: return changetype<TcpContext>(context).onNewConnection();
     case TcpEvent.DownstreamData: return changetype<TcpContext>(context).onDownstreamData(a, b != 0);

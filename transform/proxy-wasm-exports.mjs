@@ -17,6 +17,8 @@
 // `--use PROXY_WASM_AS_EXPORT_ALL=1` (asconfig: "options": {"use": ["PROXY_WASM_AS_EXPORT_ALL=1"]}).
 // Modules that do not export the SDK's ABI marker (as-pect specs, other programs) are left alone.
 
+import { dropUnreachablePassThrough } from "./pass-through.mjs";
+
 /** The switch that keeps every callback export. */
 export const EXPORT_ALL_SWITCH = "PROXY_WASM_AS_EXPORT_ALL";
 
@@ -137,6 +139,7 @@ export default class ProxyWasmExports {
     }
     // A filter's own file could also be called exports.ts: only the SDK has this registry.
     if (!functionNames.includes(`${sdkPrefix}/${SDK_FINGERPRINT}`)) return;
+    dropUnreachablePassThrough(module, binaryen, this.program, sdkPrefix);
     if (exportAllRequested(process.env, this.program?.options?.globalAliases)) return;
     const keep = new Set(neededCallbackExports(functionNames, sdkPrefix));
     for (const info of exports) {

@@ -7,6 +7,7 @@ import { RootContext } from "./root_context";
 import { HttpContext } from "./http_context";
 import { TcpContext } from "./tcp_context";
 import { forgetCalloutsOfContext } from "./callouts";
+import { passThrough, passesThrough, endPassThrough } from "./pass_through";
 import * as host from "../runtime/hostcalls";
 import { fail } from "../runtime/abort";
 import { beginCallback } from "./log";
@@ -62,7 +63,8 @@ class HttpFilterRoot extends RootContext {
   constructor(id: u32, private readonly factory: HttpFactory) {
     super(id);
   }
-  createHttpContext(contextId: u32): HttpContext | null {
+  // Not nullable: the build transform then knows this root always makes a stream context.
+  createHttpContext(contextId: u32): HttpContext {
     return this.factory(contextId, this);
   }
 }
@@ -171,7 +173,10 @@ export function createContext(contextId: u32, parentId: u32): void {
     context = changetype<usize>(changetype<RootContext>(root).createHttpContext(contextId));
     if (context == 0) {
       context = changetype<usize>(changetype<RootContext>(root).createTcpContext(contextId));
-      if (context == 0) fail("root made no stream context");
+      if (context == 0) {
+        passThrough(contextId, parentId);
+        return;
+      }
     }
   }
   keepLive(context);
@@ -194,17 +199,21 @@ export function findContext(id: u32): Context | null {
   return changetype<Context | null>(findContextAddress(id));
 }
 
-/** @internal Address of the live context with this id and kind; stops the module if the host
- * names an unknown context or sends a callback of another kind (a broken host contract). */
+/** @internal Address of the live context with this id and kind, or 0 for a stream callback on a
+ * stream that passes through (see pass_through.ts); stops the module if the host names an unknown
+ * context or sends a callback of another kind (a broken host contract). */
 export function getContextAddress(id: u32, kind: ContextKind): usize {
   const context = findContextAddress(id);
-  if (context == 0 || load<i32>(context, offsetof<Context>("kind")) != kind) fail("bad context id or kind");
-  return context;
+  if (context != 0 && load<i32>(context, offsetof<Context>("kind")) == kind) return context;
+  if (context == 0 && kind != ContextKind.Root && passesThrough(id)) return 0;
+  fail("bad context id or kind");
+  return 0;
 }
 
-/** @internal The live context with this id and kind (see getContextAddress). */
-export function getContext(id: u32, kind: ContextKind): Context {
-  return changetype<Context>(getContextAddress(id, kind));
+/** @internal The live context with this id and kind, or null for a stream that passes through
+ * (see getContextAddress). */
+export function getContext(id: u32, kind: ContextKind): Context | null {
+  return changetype<Context | null>(getContextAddress(id, kind));
 }
 
 /** @internal proxy_on_delete: forgets the context and its pending callouts. */
@@ -217,6 +226,8 @@ export function deleteContext(id: u32): void {
     const last = changetype<usize>(liveTable) + (<usize>liveCount << alignof<usize>());
     store<usize>(slot, load<usize>(last));
     store<usize>(last, 0);
+  } else {
+    endPassThrough(id);
   }
   lastAddress = 0;
   forgetCalloutsOfContext(id);

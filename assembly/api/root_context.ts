@@ -7,9 +7,10 @@ import { readBufferBytes, readBufferText } from "./buffer";
 
 /**
  * The plugin (root) context: one per plugin configuration bound to the VM. Subclass it,
- * override what the plugin needs and register a factory with registerRoot.
+ * override what the plugin needs and register a factory with registerRoot. (Abstract: only
+ * subclasses are instantiated, which lets the SDK's build transform see every root class.)
  */
-export class RootContext extends Context {
+export abstract class RootContext extends Context {
   // @ts-ignore: decorator
   @inline constructor(id: u32) {
     super(id, ContextKind.Root);
@@ -38,12 +39,21 @@ export class RootContext extends Context {
   /**
    * Creates the context for a new HTTP stream, or null if this plugin handles no HTTP.
    * Called from proxy_on_context_create; createTcpContext is tried when this returns null.
+   * When both return null (a root-only plugin deployed as a filter, as an Istio WasmPlugin
+   * always is), the stream passes through untouched: every stream callback continues. The SDK
+   * then logs once per plugin, at warn level,
+   * `plugin "<plugin_name>" makes no stream context; its streams pass through untouched`
+   * (the root id stands in for an empty name).
+   * Declaring the override's result as `HttpContext` (not nullable) tells the SDK's build
+   * transform that this root always makes one: when every root class of the module does so
+   * (here or in createTcpContext), the pass-through code is left out of the module.
    */
   createHttpContext(contextId: u32): HttpContext | null {
     return null;
   }
 
-  /** Creates the context for a new TCP connection, or null if this plugin handles no TCP. */
+  /** Creates the context for a new TCP connection, or null if this plugin handles no TCP
+   * (see createHttpContext for a stream that gets neither). */
   createTcpContext(contextId: u32): TcpContext | null {
     return null;
   }

@@ -28,7 +28,7 @@ class AddHeaderRoot extends RootContext {
     return false;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new AddHeader(contextId, this);
   }
 }

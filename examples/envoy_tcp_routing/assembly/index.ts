@@ -19,7 +19,7 @@ class TcpRoutingRoot extends RootContext {
     return true;
   }
 
-  createTcpContext(contextId: u32): TcpContext | null {
+  createTcpContext(contextId: u32): TcpContext {
     return new SourceRouter(contextId, this);
   }
 }

@@ -67,7 +67,7 @@ class HelloWorld extends RootContext {
   }
 
   // Envoy creates a context per HTTP stream even for a plugin that only ticks: let them pass.
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new HttpContext(contextId, this);
   }
 }

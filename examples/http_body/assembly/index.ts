@@ -19,7 +19,7 @@ class BodyRoot extends RootContext {
     return true;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     if (this.echo) return new EchoBody(contextId, this);
     return new SetBody(contextId, this);
   }

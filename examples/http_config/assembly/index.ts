@@ -21,7 +21,7 @@ class HeaderConfigRoot extends RootContext {
     return true;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new HeaderConfigFilter(contextId, this);
   }
 }

@@ -32,7 +32,7 @@ class HeadersRoot extends RootContext {
     return false;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new HeadersFilter(contextId, this);
   }
 }

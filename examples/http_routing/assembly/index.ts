@@ -34,7 +34,7 @@ class RoutingRoot extends RootContext {
     return this.hasDiceOverride ? this.diceOverride : <u32>scramble(currentTimeNanoseconds());
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new CanaryRouter(contextId, this);
   }
 }

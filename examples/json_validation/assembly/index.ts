@@ -41,7 +41,7 @@ class ValidationRoot extends RootContext {
     return true;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new JsonValidator(contextId, this);
   }
 }

@@ -27,7 +27,7 @@ class MetricsRoot extends RootContext {
     return counter;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new HeaderValueCounter(contextId, this);
   }
 }

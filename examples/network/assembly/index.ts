@@ -24,7 +24,7 @@ class NetworkRoot extends RootContext {
     return true;
   }
 
-  createTcpContext(contextId: u32): TcpContext | null {
+  createTcpContext(contextId: u32): TcpContext {
     return new ConnectionLogger(contextId, this);
   }
 }

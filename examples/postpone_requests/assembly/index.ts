@@ -32,7 +32,7 @@ class PostponeRoot extends RootContext {
     this.postponed = new Array<u32>();
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new PostponedRequest(contextId, this);
   }
 }

@@ -19,7 +19,7 @@ class SharedDataRoot extends RootContext {
     return true;
   }
 
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new RequestCounter(contextId, this);
   }
 }

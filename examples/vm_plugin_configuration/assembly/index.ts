@@ -19,7 +19,7 @@ class ConfigurationLogger extends RootContext {
 
   // The filter only logs configuration, but Envoy still creates a context per HTTP stream:
   // hand it one that lets every stream through untouched.
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new HttpContext(contextId, this);
   }
 }

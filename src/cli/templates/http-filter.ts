@@ -8,7 +8,7 @@ import { greeting } from "./greeting";
 export * from "proxy-wasm-as/assembly/exports";
 
 class Root extends RootContext {
-  createHttpContext(contextId: u32): HttpContext | null {
+  createHttpContext(contextId: u32): HttpContext {
     return new Filter(contextId, this);
   }
 }

@@ -8,7 +8,7 @@ import { greeting } from "./greeting";
 export * from "proxy-wasm-as/assembly/exports";
 
 class Root extends RootContext {
-  createTcpContext(contextId: u32): TcpContext | null {
+  createTcpContext(contextId: u32): TcpContext {
     return new Connection(contextId, this);
   }
 }
