@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createTestHost, type TestHost } from "../../src/testing";
 import { compileWat } from "../host/core/wat";
 
-const LIMIT_MS = 100;
+const LIMIT_MS = 250;
 const GET = { ":method": "GET", ":path": "/", ":authority": "h" };
 
 /** Serialized header pairs (§3.2) for an HTTP callout: :method, :path, :authority. */

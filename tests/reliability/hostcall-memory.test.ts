@@ -190,11 +190,11 @@ test("allocator that may log (its restricted set allows proxy_log): the block is
 
 test("allocator that never returns: the callback time limit stops it, the VM fails and the stream gets 503", () => {
   const reads = headerReads();
-  const host = createTestHost({ onHostcall: reads.onHostcall, wasm: allocatorModule("(call $spin) (i32.const 4096)"), callbackTimeLimitMs: 100 });
+  const host = createTestHost({ onHostcall: reads.onHostcall, wasm: allocatorModule("(call $spin) (i32.const 4096)"), callbackTimeLimitMs: 250 });
   const stream = host.http();
   stream.requestHeaders({ ...GET, a: "value" }, { endOfStream: true });
   assert.equal(host.vm.failure?.timedOut, true);
-  assert.match(host.failure ?? "", /^Function: malloc failed: callback time limit \(100 ms\) exceeded\n/);
+  assert.match(host.failure ?? "", /^Function: malloc failed: callback time limit \(250 ms\) exceeded\n/);
   assert.equal(stream.localResponse?.status, 503);
   assert.equal(stream.localResponse?.details, "wasm_fail_stream");
 });
