@@ -54,7 +54,7 @@ const CONNECTIONS = 10;
 const PIPELINING = 1;
 
 /** The upstream: answers every request `200 ok`, keep-alive. Prints its URL on stdout. */
-const UPSTREAM_SCRIPT = `
+export const UPSTREAM_SCRIPT = `
 import { createServer } from "node:http";
 const server = createServer((req, res) => {
   req.resume();
@@ -88,8 +88,10 @@ server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:"
 `;
 
 /** A child process serving HTTP, and the URL it printed once listening. */
-interface ServingChild {
+export interface ServingChild {
   url: string;
+  /** The child's process id (its resident set is what the soak samples). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -97,7 +99,7 @@ interface ServingChild {
  * Starts `args` with node and waits for its first `listening on http://…` line. Rejects with the
  * child's stderr when it exits first or does not print it within 60 s.
  */
-function startServingChild(label: string, args: string[], cwd: string): Promise<ServingChild> {
+export function startServingChild(label: string, args: string[], cwd: string): Promise<ServingChild> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -122,6 +124,7 @@ function startServingChild(label: string, args: string[], cwd: string): Promise<
       clearTimeout(timer);
       resolve({
         url: match[1],
+        pid: child.pid ?? 0,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();

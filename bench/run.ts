@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createTestHost } from "../src/testing";
 import { loadCheckedModule, PluginHost, ProxyProcess } from "../src/host";
 import { initWat, watToWasm } from "../tests/helpers/wat";
+import { measureProxySoak, soakTargets } from "./proxy-soak";
 import { measureProxyThroughput } from "./proxy-throughput";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -115,6 +116,8 @@ async function main() {
   console.log("vm start:", start);
   const proxy = await measureProxyThroughput(root);
   if (proxy) console.log("proxy:", proxy);
+  const soak = await measureProxySoak(root);
+  if (soak) console.log("soak:", { requests: soak.requests, errors: soak.errors, rssMB: soak.rssMB });
 
   const everyExampleUnder32KiB = Object.values(sizes).every((size) => size < 32 * 1024);
   const results = {
@@ -128,12 +131,14 @@ async function main() {
     },
     memory,
     proxy: proxy ?? { skipped: "the dev proxy is not available in this build" },
+    soak: soak ? { measuredAt: new Date().toISOString(), ...soak } : { skipped: "examples/add_header is not built" },
     targets: {
       addHeaderSize: target(sizes.add_header ?? NaN, 8 * 1024, "bytes"),
       everyExampleUnder32KiB: { value: Math.max(...Object.values(sizes)), target: 32 * 1024, unit: "bytes (largest)", met: everyExampleUnder32KiB },
       memoryFlat: target(Math.max(memory.add_header.growthBytes, memory.http_headers.growthBytes), 0, "bytes of growth after warm-up (add_header, http_headers)"),
       hostcallsOnlyForHeaderOperations: target(sdkCalls.total, floorCalls.total, "hostcalls per request (floor: the same work on the raw ABI)"),
       ...(proxy ? { filterThroughputCost: target(proxy.filterCostPercent, 10, "% of the proxy's throughput") } : {}),
+      ...(soak ? soakTargets(soak) : {}),
     },
   };
   writeFileSync(join(root, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
