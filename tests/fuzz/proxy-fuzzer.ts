@@ -136,7 +136,7 @@ class ProxyChild {
   }
 
   private inspect(line: string): void {
-    if (this.problems.length >= 50) return;
+    if (this.problems.length >= 500) return;
     if (/Function: \S+ failed:/.test(line)) this.problems.push({ kind: "disabled filter", line });
     else if (/TypeError|RangeError|ReferenceError|Uncaught|unhandled|ERR_[A-Z_]+/.test(line) && !/wasm log/.test(line)) this.problems.push({ kind: "host exception", line });
   }
@@ -229,9 +229,14 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
         const index = next++;
         if (proxy.exited !== null) return;
         const rng = new Rng(sessionSeed(options.seed, index));
-        const { outcome, step } = await oneRequest(proxy.url, rng, index, deadline);
+        const problemsBefore = proxy.problems.length;
+        const { outcome, step, seen } = await oneRequest(proxy.url, rng, index, deadline);
         totals.streams++;
-        if (outcome === "hang") record("hang", index, step, `no answer and no reset within ${deadline} ms`);
+        if (outcome === "hang") {
+          // With requests in flight at once, a problem logged meanwhile may belong to another one.
+          const meanwhile = proxy.problems.slice(problemsBefore).map((p) => `logged meanwhile: ${p.line.slice(0, 300)}`);
+          record("hang", index, step, [`no answer and no reset within ${deadline} ms; the client ${seen.slice(0, 6).join(", ")}`, ...meanwhile].join("\n"));
+        }
         if (proxy.exited !== null) return;
         proxy.lastStep = { index, step };
         if (index % 10 === 9) {
@@ -307,14 +312,16 @@ function clientHeaders(rng: Rng): Record<string, string> {
   return headers;
 }
 
-async function oneRequest(url: string, rng: Rng, index: number, deadline: number): Promise<{ outcome: Outcome; step: string }> {
+/** One random request; `seen` says what the client sent and got (for the report of a hang). */
+export async function oneRequest(url: string, rng: Rng, index: number, deadline: number): Promise<{ outcome: Outcome; step: string; seen: string[] }> {
   const r = rng.below(100);
-  if (r < 60) return { outcome: await http1Request(url, rng, index, deadline), step: `request ${index}: HTTP/1.1` };
-  if (r < 85) return { outcome: await h2cRequest(url, rng, index, deadline), step: `request ${index}: h2c` };
-  return { outcome: await rawSocket(url, rng, index, deadline), step: `request ${index}: raw socket` };
+  const seen: string[] = [];
+  if (r < 60) return { outcome: await http1Request(url, rng, index, deadline, seen), step: `request ${index}: HTTP/1.1`, seen };
+  if (r < 85) return { outcome: await h2cRequest(url, rng, index, deadline, seen), step: `request ${index}: h2c`, seen };
+  return { outcome: await rawSocket(url, rng, index, deadline, seen), step: `request ${index}: raw socket`, seen };
 }
 
-function http1Request(url: string, rng: Rng, index: number, deadline: number): Promise<Outcome> {
+function http1Request(url: string, rng: Rng, index: number, deadline: number, seen: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (outcome: Outcome) => {
@@ -335,8 +342,11 @@ function http1Request(url: string, rng: Rng, index: number, deadline: number): P
     const abortAt = rng.chance(0.15) ? rng.below(chunks + 2) : -1;
     let req: ReturnType<typeof request>;
     try {
-      req = request(`${url}${randomPath(rng, index)}`, { method: rng.pick(METHODS), headers, agent: false }, (res: IncomingMessage) => {
-        res.on("data", () => {});
+      const method = rng.pick(METHODS);
+      seen.push(`sent ${method}, ${chunks} body chunks (${chunked ? "chunked" : "sized"})${abortAt >= 0 ? `, abort before chunk ${abortAt}` : ""}`);
+      req = request(`${url}${randomPath(rng, index)}`, { method, headers, agent: false }, (res: IncomingMessage) => {
+        seen.push(`got status ${res.statusCode}`);
+        res.on("data", (chunk: Buffer) => seen.push(`got ${chunk.length} body bytes`));
         res.on("end", () => done("answered"));
         res.on("error", () => done("reset"));
         res.on("aborted", () => done("reset"));
@@ -346,7 +356,8 @@ function http1Request(url: string, rng: Rng, index: number, deadline: number): P
       resolve("aborted by client");
       return;
     }
-    req.on("error", () => done(settled ? "reset" : "reset"));
+    req.on("information", (info) => seen.push(`got informational ${info.statusCode}`));
+    req.on("error", () => done("reset"));
     req.on("close", () => setImmediate(() => done("reset")));
     let i = 0;
     const writeNext = () => {
@@ -365,7 +376,7 @@ function http1Request(url: string, rng: Rng, index: number, deadline: number): P
   });
 }
 
-function h2cRequest(url: string, rng: Rng, index: number, deadline: number): Promise<Outcome> {
+function h2cRequest(url: string, rng: Rng, index: number, deadline: number, seen: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
     const session = http2Connect(url);
@@ -389,9 +400,11 @@ function h2cRequest(url: string, rng: Rng, index: number, deadline: number): Pro
       done("aborted by client");
       return;
     }
-    stream.on("response", () => {});
+    seen.push(`sent ${headers[":method"]} end_stream=${endStream} trailers=${trailers}`);
+    stream.on("response", (response) => seen.push(`got status ${response[":status"]}`));
+    stream.on("headers", (info) => seen.push(`got informational ${info[":status"]}`));
     stream.on("wantTrailers", () => stream.sendTrailers({ "x-client-trailer": clientValue(rng, 20) || "t" }));
-    stream.on("data", () => {});
+    stream.on("data", (chunk: Buffer) => seen.push(`got ${chunk.length} body bytes`));
     stream.on("end", () => done("answered"));
     stream.on("error", () => done("reset"));
     stream.on("close", () => setImmediate(() => done(stream.rstCode === h2.NGHTTP2_NO_ERROR ? "answered" : "reset")));
@@ -416,7 +429,7 @@ function h2cRequest(url: string, rng: Rng, index: number, deadline: number): Pro
 }
 
 /** Raw bytes: a request with hostile bytes, a partial request, garbage, h2 preface garbage; then end or reset. */
-function rawSocket(url: string, rng: Rng, index: number, deadline: number): Promise<Outcome> {
+function rawSocket(url: string, rng: Rng, index: number, deadline: number, seen: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     const { hostname, port } = new URL(url);
     const socket = netConnect(Number(port), hostname);
@@ -444,10 +457,12 @@ function rawSocket(url: string, rng: Rng, index: number, deadline: number): Prom
     const endMode = kind === 0 || kind === 5 ? rng.below(3) : rng.below(2);
     socket.on("error", () => done(settled ? "reset" : "reset"));
     socket.on("close", () => done("answered"));
-    socket.on("data", () => {
+    socket.on("data", (chunk: Buffer) => {
+      seen.push(`got ${JSON.stringify(chunk.subarray(0, 40).toString("latin1"))}`);
       if (endMode === 2) done("answered");
     });
     socket.on("connect", () => {
+      seen.push(`sent ${JSON.stringify(texts[kind].slice(0, 60))} then ${["half-close", "reset", "wait"][endMode]}`);
       socket.write(texts[kind], "latin1");
       if (endMode === 1) {
         socket.resetAndDestroy();
