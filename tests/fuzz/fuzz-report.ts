@@ -15,7 +15,7 @@ export interface FuzzFinding {
   readonly step: string;
   /** The error, the VM failure report or the hang's description. */
   readonly detail: string;
-  /** The callback that was running and the filter's last hostcall with its arguments, when known. */
+  /** The callback that was running and the filter's last hostcalls with their arguments (newest first), when known. */
   readonly callback?: string;
   readonly lastHostcall?: string;
 }
@@ -68,7 +68,7 @@ export class FuzzTotals {
           `  step: ${f.step}`,
         ];
         if (f.callback !== undefined) lines.push(`  callback: ${f.callback}`);
-        if (f.lastHostcall !== undefined) lines.push(`  last hostcall: ${f.lastHostcall}`);
+        if (f.lastHostcall !== undefined) lines.push(`  last hostcalls: ${f.lastHostcall}`);
         lines.push(...f.detail.split("\n").slice(0, 12).map((line) => `  | ${line}`));
         return lines.join("\n");
       })

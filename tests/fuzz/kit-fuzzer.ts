@@ -9,8 +9,10 @@
  * - host exception: a JS error thrown out of a test-kit call (the filter never traps, so nothing
  *   the host does may throw);
  * - disabled filter: the VM failed (any VM failure: the filter cannot trap by itself);
- * - hang: a stream or connection whose context is still alive after the stream ended, or a single
- *   step that did not return within the step limit.
+ * - hang: a stream or connection whose context is still alive after the stream ended; in a fair
+ *   session (the filter returns only Continue) a stream whose request and response were played
+ *   whole but whose client got neither a complete answer nor a reset; or a single step that did
+ *   not return within the step limit.
  */
 import { createTestHost, type HttpStreamHandle, type PluginHandle, type TestHost } from "../../src/testing";
 import type { FailurePolicy, GrpcCallout, HeadersInit } from "../../src/host";
@@ -54,12 +56,15 @@ class KitSession {
   private readonly rng: Rng;
   private host!: TestHost;
   private readonly plugins: PluginHandle[] = [];
-  private lastHostcall = "";
+  /** The filter's last few hostcalls, newest last. */
+  private readonly lastHostcalls: string[] = [];
   private lastCallback = "";
   private step = "create the test host";
   private streamCount = 0;
   private readonly stepLimitMs: number;
   private readonly hostile: boolean;
+  /** The filter returns only Continue, so every stream played whole must be answered. */
+  private readonly fair: boolean;
   private readonly policy: FailurePolicy;
 
   constructor(
@@ -71,11 +76,12 @@ class KitSession {
     this.rng = new Rng(sessionSeed(options.seed, session));
     this.stepLimitMs = options.stepLimitMs ?? 30_000;
     this.hostile = this.rng.chance(0.35);
+    this.fair = this.rng.chance(0.3);
     this.policy = this.rng.pick(["fail_closed", "fail_open", "fail_reload"] as const);
   }
 
   private config(): string {
-    return `${this.rng.below(1e9)}${this.hostile ? "h" : ""}c${this.options.callsPerCallback ?? 8}`;
+    return `${this.rng.below(1e9)}${this.hostile ? "h" : ""}${this.fair ? "f" : ""}c${this.options.callsPerCallback ?? 8}`;
   }
 
   run(): void {
@@ -91,7 +97,8 @@ class KitSession {
           reloadBackoffMs: 10,
           onHostcall: (module, name, args) => {
             this.totals.hostcalls++;
-            this.lastHostcall = `${module}.${name}(${args.map((a) => (typeof a === "bigint" ? BigInt.asUintN(64, a) : Number(a) >>> 0)).join(", ")})`;
+            if (this.lastHostcalls.length === 4) this.lastHostcalls.shift();
+            this.lastHostcalls.push(`${module}.${name}(${args.map((a) => (typeof a === "bigint" ? BigInt.asUintN(64, a) : Number(a) >>> 0)).join(", ")})`);
             this.lastCallback = this.host?.vm.currentCallback ?? "(start)";
           },
         });
@@ -118,7 +125,7 @@ class KitSession {
       step: this.step,
       detail,
       callback: this.lastCallback || undefined,
-      lastHostcall: this.lastHostcall || undefined,
+      lastHostcall: this.lastHostcalls.length > 0 ? [...this.lastHostcalls].reverse().join(" <- ") : undefined,
     });
     throw new SessionEnded();
   }
@@ -213,6 +220,10 @@ class KitSession {
         go = play(`response body ${chunk.length} bytes end_of_stream=${end ? 1 : 0}`, () => stream.responseBody(chunk, { endOfStream: end }));
       }
       if (go && responseTrailers) play("response trailers", () => stream.responseTrailers(this.headers("trailers")));
+    }
+    if (this.fair && endEarly < 0 && !stream.downstream.ended && stream.resetDetails === null) {
+      const reply = stream.localResponse;
+      this.finding("hang", `the client got ${stream.downstream.headers === null ? "no response headers" : "an unfinished response"} and no reset, though the filter only continued${reply ? ` (local reply ${reply.status} "${reply.details}" pending)` : ""}`);
     }
     // Callouts, ticks and queues may land while the stream is still open.
     if (this.rng.chance(0.3)) this.answerCallouts(index);
