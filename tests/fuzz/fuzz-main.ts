@@ -17,7 +17,8 @@ const USAGE = `Usage: npm run fuzz -- [options]
   --session <n>             replay one session (kit) or request index (proxy) of the seed
   --calls-per-callback <n>  about n hostcalls per callback (default 8)
   --requests <n>            proxy mode: stop after n requests too
-  --concurrency <n>         proxy mode: requests in flight (default 8; 1 to replay deterministically)
+  --concurrency <n>         proxy mode: requests in flight (default 8; 1 to follow one request at a time)
+  --workers <n>             proxy mode: the dev proxy's --concurrency (default 1; 2+ runs the filter in worker threads)
 `;
 
 function whole(text: string | undefined, flag: string, fallback: number): number {
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
         "calls-per-callback": { type: "string" },
         requests: { type: "string" },
         concurrency: { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -55,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--mode: expected kit, proxy or both, got "${mode}"\n${USAGE}`);
     return 2;
   }
-  let seed: number, hostcalls: number, session: number | undefined, callsPerCallback: number, requests: number | undefined, concurrency: number;
+  let seed: number, hostcalls: number, session: number | undefined, callsPerCallback: number, requests: number | undefined, concurrency: number, workers: number;
   try {
     seed = whole(values.seed, "--seed", Math.floor(Math.random() * 2 ** 31));
     hostcalls = whole(values.hostcalls, "--hostcalls", 1_000_000);
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
     callsPerCallback = whole(values["calls-per-callback"], "--calls-per-callback", 8);
     requests = values.requests === undefined ? undefined : whole(values.requests, "--requests", 0);
     concurrency = whole(values.concurrency, "--concurrency", 8);
+    workers = whole(values.workers, "--workers", 1);
+    if (concurrency < 1 || workers < 1) throw new Error("--concurrency and --workers must be at least 1");
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -76,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     total.add(kit);
   }
   if (mode !== "kit") {
-    const proxy = await fuzzProxy({ seed, hostcalls, session, callsPerCallback, requests, concurrency, log });
+    const proxy = await fuzzProxy({ seed, hostcalls, session, callsPerCallback, requests, concurrency, workers, log });
     process.stdout.write(`proxy ${proxy.summary()}\n`);
     total.add(proxy);
   }

@@ -37,6 +37,8 @@ export interface ProxyFuzzOptions {
   /** A request neither answered nor reset after this long is a hang (default 15 s). */
   readonly requestDeadlineMs?: number;
   readonly callsPerCallback?: number;
+  /** The dev proxy's `--concurrency`: 1 runs the filter on the listener's thread, more in worker threads. */
+  readonly workers?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -105,7 +107,7 @@ class ProxyChild {
   /** Error-level lines that report a failed VM or a host error. */
   readonly problems: { kind: FindingKind; line: string }[] = [];
 
-  constructor(wasmPath: string, config: string, upstreams: Upstreams) {
+  constructor(wasmPath: string, config: string, upstreams: Upstreams, workers: number) {
     this.child = spawn(
       process.execPath,
       [
@@ -120,6 +122,7 @@ class ProxyChild {
         "--cluster", `grpc=h2c+${upstreams.grpcUrl}`,
         "--route-timeout", "5000",
         "--log-level", "error",
+        "--concurrency", String(workers),
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -211,11 +214,12 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
   writeFileSync(wasmPath, await fuzzFilterWasm());
   const upstreams = await startUpstreams();
   const configRng = new Rng(sessionSeed(options.seed, -1));
-  const config = `${configRng.below(1e9)}fc${options.callsPerCallback ?? 8}`;
+  // Fair always (see the header); the hostile allocator for every other seed.
+  const config = `${configRng.below(1e9)}f${options.seed % 2 === 1 ? "h" : ""}c${options.callsPerCallback ?? 8}`;
   const deadline = options.requestDeadlineMs ?? 15_000;
   const concurrency = options.concurrency ?? 8;
   const maxRequests = options.requests ?? Number.MAX_SAFE_INTEGER;
-  let proxy = new ProxyChild(wasmPath, config, upstreams);
+  let proxy = new ProxyChild(wasmPath, config, upstreams, options.workers ?? 1);
   let lastGauge = 0;
   let gaugeBase = 0;
   const record = (kind: FindingKind, session: number, step: string, detail: string) =>
@@ -265,7 +269,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
       if (totals.processDeaths >= 3 || next > last || totals.hostcalls >= options.hostcalls) break;
       gaugeBase += lastGauge;
       lastGauge = 0;
-      proxy = new ProxyChild(wasmPath, config, upstreams);
+      proxy = new ProxyChild(wasmPath, config, upstreams, options.workers ?? 1);
       await proxy.ready();
     }
     if (proxy.exited === null) {
@@ -274,7 +278,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
       const answer = await simpleGet(`${proxy.url}/clean-check`, deadline);
       const after = await hostcallGauge(proxy.adminUrl);
       totals.hostcalls = gaugeBase + after;
-      if (answer === null) record("hang", -1, "clean request at the end", "the clean request got no answer");
+      if (answer === null) record("hang", -1, "clean request at the end", `the clean request got no answer within ${deadline} ms\n${proxy.tail}`);
       else if (after <= before) record("disabled filter", -1, "clean request at the end", `the filter did not run (gauge ${before} -> ${after}); answer ${answer.status}\n${proxy.tail}`);
     }
     judge(proxy);
