@@ -12,7 +12,8 @@
  * - disabled filter: the proxy logged a VM failure (`Function: ... failed:`), or a clean request at
  *   the end did not run the filter (its hostcall gauge did not move) or was not answered;
  * - host exception: anything else the proxy wrote at error level about a host-side error
- *   (`TypeError`, `RangeError`, uncaught exceptions).
+ *   (`TypeError`, `RangeError`, uncaught exceptions), and Node's process warnings
+ *   (`TimeoutOverflowWarning`: a timer that fires every millisecond instead of never).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -104,8 +105,9 @@ class ProxyChild {
   /** The last request sent through this child, for the report. */
   lastStep = { index: -1, step: "start" };
   judged = false;
-  /** Error-level lines that report a failed VM or a host error. */
-  readonly problems: { kind: FindingKind; line: string }[] = [];
+  /** Error-level lines that report a failed VM or a host error, each kind of line once, with the last request sent when it came. */
+  readonly problems: { kind: FindingKind; line: string; step: { index: number; step: string } }[] = [];
+  private readonly seenProblems = new Set<string>();
 
   constructor(wasmPath: string, config: string, upstreams: Upstreams, workers: number) {
     this.child = spawn(
@@ -139,9 +141,18 @@ class ProxyChild {
   }
 
   private inspect(line: string): void {
-    if (this.problems.length >= 500) return;
-    if (/Function: \S+ failed:/.test(line)) this.problems.push({ kind: "disabled filter", line });
-    else if (/TypeError|RangeError|ReferenceError|Uncaught|unhandled|ERR_[A-Z_]+/.test(line) && !/wasm log/.test(line)) this.problems.push({ kind: "host exception", line });
+    let kind: FindingKind | null = null;
+    if (/Function: \S+ failed:/.test(line)) kind = "disabled filter";
+    else if (/TypeError|RangeError|ReferenceError|Uncaught|unhandled|ERR_[A-Z_]+/.test(line) && !/wasm log/.test(line)) kind = "host exception";
+    // Node's own warnings are host bugs too: e.g. a TimeoutOverflowWarning is a timer that fires
+    // every millisecond instead of (nearly) never.
+    else if (/^\(node:\d+\) \w+Warning/.test(line)) kind = "host exception";
+    if (kind === null || this.problems.length >= 500) return;
+    // The same fault logs the same line again and again (with other numbers, times, bytes): count it once.
+    const key = line.replace(/^\[[^\]]*\]/, "").replace(/\[".*"\]/, "").replace(/\d+/g, "#");
+    if (this.seenProblems.has(key)) return;
+    this.seenProblems.add(key);
+    this.problems.push({ kind, line, step: this.lastStep });
   }
 
   get tail(): string {
@@ -234,6 +245,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
         if (proxy.exited !== null) return;
         const rng = new Rng(sessionSeed(options.seed, index));
         const problemsBefore = proxy.problems.length;
+        proxy.lastStep = { index, step: `request ${index}` };
         const { outcome, step, seen } = await oneRequest(proxy.url, rng, index, deadline);
         totals.streams++;
         if (outcome === "hang") {
@@ -260,7 +272,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
         record("process death", index, `${step} (or another request in flight)`, `the dev proxy exited (${JSON.stringify(child.exited)}):\n${child.problems[0]?.line ?? ""}\n${child.tail}`);
         return;
       }
-      for (const problem of child.problems) record(problem.kind, index, `${step} (or another request in flight)`, `${problem.line}\n${child.tail}`);
+      for (const problem of child.problems) record(problem.kind, problem.step.index, `${problem.step.step} (or another request in flight)`, problem.line);
     };
     while (true) {
       await Promise.all(Array.from({ length: concurrency }, worker));
