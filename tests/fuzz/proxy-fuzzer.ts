@@ -155,6 +155,15 @@ class ProxyChild {
     this.problems.push({ kind, line, step: this.lastStep });
   }
 
+  /** The end of stderr without the filter's own log lines and Node's warning boilerplate: the crash itself. */
+  get crashLines(): string {
+    return this.stderrTail
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !/wasm log|Warning|Timeout duration was set|--trace-warnings|^\s*\^?\s*$/.test(line) && /[ -~]{8}/.test(line))
+      .slice(-20)
+      .join("\n");
+  }
+
   get tail(): string {
     return this.stderrTail.split("\n").slice(-25).join("\n");
   }
@@ -269,7 +278,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
       child.judged = true;
       const { index, step } = child.lastStep;
       if (child.exited !== null) {
-        record("process death", index, `${step} (or another request in flight)`, `the dev proxy exited (${JSON.stringify(child.exited)}):\n${child.problems[0]?.line ?? ""}\n${child.tail}`);
+        record("process death", index, `${step} (or another request in flight)`, `the dev proxy exited (${JSON.stringify(child.exited)}):\n${child.crashLines}`);
         return;
       }
       for (const problem of child.problems) record(problem.kind, problem.step.index, `${problem.step.step} (or another request in flight)`, problem.line);
