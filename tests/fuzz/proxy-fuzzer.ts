@@ -201,10 +201,14 @@ class ProxyChild {
   }
 }
 
-/** The hostcall gauge the fuzz filter keeps (0 when the admin does not show it yet). */
-async function hostcallGauge(adminUrl: string): Promise<number> {
+/**
+ * The hostcall gauge the fuzz filter keeps: 0 when the admin does not show it yet, null when the
+ * admin did not answer (the proxy is gone).
+ */
+async function hostcallGauge(adminUrl: string): Promise<number | null> {
   const response = await simpleGet(`${adminUrl}/stats?filter=fuzz_hostcalls`, 10_000);
-  const match = /fuzz_hostcalls: (\d+)/.exec(response?.body ?? "");
+  if (response === null) return null;
+  const match = /fuzz_hostcalls: (\d+)/.exec(response.body);
   return match ? Number(match[1]) : 0;
 }
 
@@ -265,7 +269,7 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
         if (proxy.exited !== null) return;
         proxy.lastStep = { index, step };
         if (index % 10 === 9) {
-          lastGauge = await hostcallGauge(proxy.adminUrl);
+          lastGauge = Math.max(lastGauge, (await hostcallGauge(proxy.adminUrl)) ?? 0);
           totals.hostcalls = gaugeBase + lastGauge;
           if (index % 500 === 499) options.log?.(totals.summary());
         }
@@ -295,14 +299,15 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
     }
     if (proxy.exited === null) {
       // The filter must still run: a clean request is answered and moves the hostcall gauge.
-      const before = await hostcallGauge(proxy.adminUrl);
+      const before = (await hostcallGauge(proxy.adminUrl)) ?? 0;
       const answer = await simpleGet(`${proxy.url}/clean-check`, deadline);
-      const after = await hostcallGauge(proxy.adminUrl);
-      totals.hostcalls = gaugeBase + after;
+      const after = (await hostcallGauge(proxy.adminUrl)) ?? 0;
+      lastGauge = Math.max(lastGauge, after);
       if (answer === null) record("hang", -1, "clean request at the end", `the clean request got no answer within ${deadline} ms\n${proxy.tail}`);
       else if (after <= before) record("disabled filter", -1, "clean request at the end", `the filter did not run (gauge ${before} -> ${after}); answer ${answer.status}\n${proxy.tail}`);
     }
     judge(proxy);
+    totals.hostcalls = gaugeBase + lastGauge;
   } finally {
     await proxy.stop();
     await upstreams.close();
