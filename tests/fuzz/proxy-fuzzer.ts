@@ -254,8 +254,8 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
     const last = options.session ?? maxRequests - 1;
     const worker = async () => {
       while (next <= last && totals.hostcalls < options.hostcalls) {
-        const index = next++;
         if (proxy.exited !== null) return;
+        const index = next++;
         const rng = new Rng(sessionSeed(options.seed, index));
         const problemsBefore = proxy.problems.length;
         proxy.lastStep = { index, step: `request ${index}` };
