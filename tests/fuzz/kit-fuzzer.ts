@@ -95,6 +95,9 @@ class KitSession {
           logLevel: this.rng.pick(["trace", "info", "critical"] as const),
           failurePolicy: this.policy,
           reloadBackoffMs: 10,
+          // A quarter of the sessions run the module instrumented for the callback time limit, as
+          // the dev proxy does; no callback of the filter comes near it.
+          callbackTimeLimitMs: this.rng.chance(0.25) ? 10_000 : 0,
           onHostcall: (module, name, args) => {
             this.totals.hostcalls++;
             if (this.lastHostcalls.length === 4) this.lastHostcalls.shift();
