@@ -4,8 +4,9 @@
  * HTTP and gRPC callouts answered, failed or left pending, ticks, queue pushes, TCP connections,
  * further plugins on the same VM and plugin shutdown.
  *
- * Every session is one test host whose seeds derive from (run seed, session index), so a finding
- * replays with `--seed S --session N`. A session ends at its first finding:
+ * Every session is one test host (in some sessions with a second VM sharing its process, to cross
+ * shared data and queues between VMs) whose seeds derive from (run seed, session index), so a
+ * finding replays with `--seed S --session N`. A session ends at its first finding:
  * - host exception: a JS error thrown out of a test-kit call (the filter never traps, so nothing
  *   the host does may throw);
  * - disabled filter: the VM failed (any VM failure: the filter cannot trap by itself);
@@ -14,8 +15,8 @@
  *   whole but whose client got neither a complete answer nor a reset; or a single step that did
  *   not return within the step limit.
  */
-import { createTestHost, type HttpStreamHandle, type PluginHandle, type TestHost } from "../../src/testing";
-import type { FailurePolicy, GrpcCallout, HeadersInit } from "../../src/host";
+import { createTestHost, type HttpStreamHandle, type PluginHandle, type TcpConnectionHandle, type TestHost } from "../../src/testing";
+import type { FailurePolicy, GrpcCallout, HeadersInit, Vm } from "../../src/host";
 import { HeaderMap } from "../../src/host";
 import { fuzzFilterWasm } from "./fuzz-filter";
 import { FuzzTotals, Rng, sessionSeed, type FindingKind } from "./fuzz-report";
@@ -39,6 +40,14 @@ const STEPS_PER_SESSION = 40;
 
 class SessionEnded extends Error {}
 
+/** Where a stream or connection is opened: the session's host, a host sharing its process, or a further plugin on its VM. */
+interface StreamTarget {
+  readonly label: string;
+  readonly vm: Vm;
+  http(): HttpStreamHandle;
+  tcp(): TcpConnectionHandle;
+}
+
 /** Runs test-kit sessions until the hostcall budget is spent; returns the totals. */
 export async function fuzzKit(options: KitFuzzOptions): Promise<FuzzTotals> {
   const wasm = await fuzzFilterWasm();
@@ -55,6 +64,8 @@ export async function fuzzKit(options: KitFuzzOptions): Promise<FuzzTotals> {
 class KitSession {
   private readonly rng: Rng;
   private host!: TestHost;
+  /** A second VM in the same process (shared data, queues, clock and callouts), in some sessions. */
+  private peer: TestHost | null = null;
   private readonly plugins: PluginHandle[] = [];
   /** The filter's last few hostcalls, newest last. */
   private readonly lastHostcalls: string[] = [];
@@ -84,32 +95,43 @@ class KitSession {
     return `${this.rng.below(1e9)}${this.hostile ? "h" : ""}${this.fair ? "f" : ""}c${this.options.callsPerCallback ?? 8}`;
   }
 
+  private createHost(shareProcessWith: TestHost | undefined, vmId: string): TestHost {
+    let created: TestHost | undefined;
+    created = createTestHost({
+      wasm: this.wasm,
+      pluginConfig: this.config(),
+      vmConfig: this.rng.chance(0.5) ? "" : this.rng.hostileBytes(this.rng.below(64)),
+      vmId,
+      clusters: ["callout", "grpc", "upstream"],
+      logLevel: this.rng.pick(["trace", "info", "critical"] as const),
+      failurePolicy: this.policy,
+      reloadBackoffMs: 10,
+      shareProcessWith,
+      // A quarter of the sessions run the module instrumented for the callback time limit, as
+      // the dev proxy does; no callback of the filter comes near it.
+      callbackTimeLimitMs: this.rng.chance(0.25) ? 10_000 : 0,
+      onHostcall: (module, name, args) => {
+        this.totals.hostcalls++;
+        if (this.lastHostcalls.length === 4) this.lastHostcalls.shift();
+        this.lastHostcalls.push(`${module}.${name}(${args.map((a) => (typeof a === "bigint" ? BigInt.asUintN(64, a) : Number(a) >>> 0)).join(", ")})`);
+        this.lastCallback = `${created?.vm.currentCallback ?? "(start)"}${created === this.peer && created !== null ? " (peer VM)" : ""}`;
+      },
+    });
+    return created;
+  }
+
   run(): void {
     try {
-      this.guard(() => {
-        this.host = createTestHost({
-          wasm: this.wasm,
-          pluginConfig: this.config(),
-          vmConfig: this.rng.chance(0.5) ? "" : this.rng.hostileBytes(this.rng.below(64)),
-          clusters: ["callout", "grpc", "upstream"],
-          logLevel: this.rng.pick(["trace", "info", "critical"] as const),
-          failurePolicy: this.policy,
-          reloadBackoffMs: 10,
-          // A quarter of the sessions run the module instrumented for the callback time limit, as
-          // the dev proxy does; no callback of the filter comes near it.
-          callbackTimeLimitMs: this.rng.chance(0.25) ? 10_000 : 0,
-          onHostcall: (module, name, args) => {
-            this.totals.hostcalls++;
-            if (this.lastHostcalls.length === 4) this.lastHostcalls.shift();
-            this.lastHostcalls.push(`${module}.${name}(${args.map((a) => (typeof a === "bigint" ? BigInt.asUintN(64, a) : Number(a) >>> 0)).join(", ")})`);
-            this.lastCallback = this.host?.vm.currentCallback ?? "(start)";
-          },
-        });
-      });
+      this.guard(() => (this.host = this.createHost(undefined, "")));
+      if (this.rng.chance(0.2)) {
+        // Same vm_id: the two VMs share data and queues; another vm_id: each its own partition.
+        this.guard(() => ((this.step = "create a peer host"), (this.peer = this.createHost(this.host, this.rng.chance(0.5) ? "" : "peer"))));
+      }
       for (let i = 0; i < STEPS_PER_SESSION; i++) this.randomStep(i);
       this.guard(() => {
         this.step = "shut the plugins down";
         for (const plugin of this.plugins) plugin.shutdown();
+        this.peer?.shutdown();
         this.host.shutdown();
         this.host.advanceTime(1000);
         this.host.flushQueues();
@@ -141,11 +163,12 @@ class KitSession {
       result = action();
     } catch (error) {
       if (error instanceof SessionEnded) throw error;
-      const failure = this.host?.failure;
+      const failure = this.host?.failure ?? this.peer?.failure;
       if (failure != null) this.finding("disabled filter", failure);
       this.finding("host exception", (error as Error)?.stack ?? String(error));
     }
     if (this.host?.failure != null) this.finding("disabled filter", this.host.failure);
+    if (this.peer?.failure != null) this.finding("disabled filter", `(peer VM) ${this.peer.failure}`);
     if (Date.now() - started > this.stepLimitMs) this.finding("hang", `one step ran ${Date.now() - started} ms`);
     return result;
   }
@@ -188,12 +211,22 @@ class KitSession {
     return this.rng.hostileBytes(size);
   }
 
+  /** The session's host most of the time, else a further plugin or the peer host. */
+  private target(): StreamTarget {
+    const others: StreamTarget[] = this.plugins.map((plugin) => ({ label: ` of plugin ${plugin.rootContextId}`, vm: this.host.vm, http: () => plugin.http(), tcp: () => plugin.tcp() }));
+    const peer = this.peer;
+    if (peer !== null) others.push({ label: " of the peer VM", vm: peer.vm, http: () => peer.http(), tcp: () => peer.tcp() });
+    if (others.length > 0 && this.rng.chance(0.35)) return this.rng.pick(others);
+    const host = this.host;
+    return { label: "", vm: host.vm, http: () => host.http(), tcp: () => host.tcp() };
+  }
+
   private httpStream(index: number): void {
-    const target = this.plugins.length > 0 && this.rng.chance(0.3) ? this.rng.pick(this.plugins) : null;
-    const label = `step ${index}: http stream #${this.streamCount}${target ? ` of plugin ${target.rootContextId}` : ""}`;
+    const target = this.target();
+    const label = `step ${index}: http stream #${this.streamCount}${target.label}`;
     this.streamCount++;
     this.totals.streams++;
-    const stream: HttpStreamHandle = this.guard(() => ((this.step = `${label}: create`), target ? target.http() : this.host.http()));
+    const stream: HttpStreamHandle = this.guard(() => ((this.step = `${label}: create`), target.http()));
     const over = () => stream.localResponse !== null || stream.resetDetails !== null;
     const requestBodies = this.rng.below(4);
     const requestTrailers = this.rng.chance(0.2);
@@ -232,17 +265,17 @@ class KitSession {
     if (this.rng.chance(0.3)) this.answerCallouts(index);
     this.guard(() => ((this.step = `${label}: complete`), stream.complete()));
     const id = stream.contextId;
-    if (id !== 0 && this.host.vm.contexts.has(id)) this.finding("hang", `stream context ${id} is still alive after the stream completed`);
+    if (id !== 0 && target.vm.contexts.has(id)) this.finding("hang", `stream context ${id} is still alive after the stream completed`);
   }
 
   // ---------------------------------------------------------------- TCP
 
   private tcpConnection(index: number): void {
-    const target = this.plugins.length > 0 && this.rng.chance(0.3) ? this.rng.pick(this.plugins) : null;
-    const label = `step ${index}: tcp connection #${this.streamCount}`;
+    const target = this.target();
+    const label = `step ${index}: tcp connection #${this.streamCount}${target.label}`;
     this.streamCount++;
     this.totals.streams++;
-    const connection = this.guard(() => ((this.step = `${label}: create`), target ? target.tcp() : this.host.tcp()));
+    const connection = this.guard(() => ((this.step = `${label}: create`), target.tcp()));
     this.guard(() => ((this.step = `${label}: new connection`), connection.newConnection()));
     const frames = this.rng.below(5);
     for (let i = 0; i < frames && !connection.finished; i++) {
@@ -254,7 +287,7 @@ class KitSession {
     const peer = this.rng.chance(0.5) ? "local" : "remote";
     this.guard(() => ((this.step = `${label}: close (${peer})`), connection.close(peer)));
     const id = connection.contextId;
-    if (id !== 0 && this.host.vm.contexts.has(id)) this.finding("hang", `connection context ${id} is still alive after the connection closed`);
+    if (id !== 0 && target.vm.contexts.has(id)) this.finding("hang", `connection context ${id} is still alive after the connection closed`);
   }
 
   // ---------------------------------------------------------------- callouts, queues, plugins
@@ -289,9 +322,11 @@ class KitSession {
     this.guard(() => {
       this.step = `step ${index}: enqueue from the host`;
       const queues = this.host.process.queues;
-      for (const name of ["q", "queue"]) {
-        const token = queues.resolve(this.host.vm.vmId, name);
-        if (token !== undefined) queues.enqueue(token, this.rng.hostileBytes(this.rng.below(100)));
+      for (const vmId of new Set([this.host.vm.vmId, this.peer?.vm.vmId ?? ""])) {
+        for (const name of ["q", "queue"]) {
+          const token = queues.resolve(vmId, name);
+          if (token !== undefined) queues.enqueue(token, this.rng.hostileBytes(this.rng.below(100)));
+        }
       }
     });
   }
