@@ -223,7 +223,6 @@ function dispatcher(): string {
   return `
   (func $hostcall (local $k i32)
     (local.set $k (call $below (i32.const ${n})))
-    (global.set $which (local.get $k))
     (global.set $sane (call $below (i32.const 2)))
     (global.set $calls (i64.add (global.get $calls) (i64.const 1)))
     (block $exit
@@ -266,8 +265,6 @@ export function fuzzFilterWat(): string {
   ${dataSegments()}
   (global $rng (mut i32) (i32.const 0x2545f491))
   (global $calls (export "fuzz_hostcalls") (mut i64) (i64.const 0))
-  (global $which (export "fuzz_last_hostcall") (mut i32) (i32.const -1))
-  (global $callback (export "fuzz_last_callback") (mut i32) (i32.const -1))
   (global $result (mut i32) (i32.const 0))
   (global $len (mut i32) (i32.const 0))
   (global $heap (mut i32) (i32.const ${HEAP}))
@@ -339,7 +336,6 @@ export function fuzzFilterWat(): string {
 
   (func $enter (param $id i32) (param $ctx i32) (param $a1 i32) (param $a2 i32)
     (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
-    (global.set $callback (local.get $id))
     (global.set $ctx (local.get $ctx))
     (global.set $arg1 (local.get $a1))
     (global.set $arg2 (local.get $a2))
@@ -653,9 +649,6 @@ export function fuzzFilterWat(): string {
   ${callbackExports()}
 )`;
 }
-
-/** Callback names by the id the filter keeps in `fuzz_last_callback`. */
-export const FUZZ_CALLBACK_NAMES: readonly string[] = [...CALLBACKS.map(([name]) => name), "proxy_on_configure"];
 
 let compiled: Uint8Array | undefined;
 
