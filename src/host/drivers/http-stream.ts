@@ -522,14 +522,19 @@ export class HttpStream implements PendingActionHandler {
   /**
    * Sends a local reply. From the request path it is encoded through the plugin's response
    * callbacks like any response [~ reference §4.5]; once response headers went downstream Envoy
-   * can only reset the stream.
+   * can only reset the stream. A reply while an earlier one is still held in the plugin's response
+   * callbacks goes straight to the client, past the plugin (Envoy's `sendDirectLocalReply`, envoy
+   * source/common/http/filter_manager.cc); ignoring it would leave the client with no answer.
+   * Nothing happens once the stream was reset or an earlier reply was delivered whole.
    */
   private sendLocalReply(reply: LocalReply, throughResponseCallbacks: boolean): void {
-    if (this.localReply !== null || this.resetDetails !== null) return;
+    if (this.resetDetails !== null) return;
+    if (this.localReply !== null && this.response.phase === "done") return;
     if (this.response.headersForwarded) {
       this.resetStream(reply.details);
       return;
     }
+    if (this.localReply !== null) throughResponseCallbacks = false;
     this.localReply = reply;
     this.streamInfo.responseCodeDetails = reply.details;
     this.request.phase = "done";
