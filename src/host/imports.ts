@@ -3,7 +3,8 @@
  * for the module's ABI version, plus the WASI functions under both WASI module names. WASI calls
  * outside the restricted set trap during module start and inside the allocator.
  */
-import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, hostImportsFor, importKey } from "./abi";
+import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, START_SECTION_SAFE_HOSTCALLS, hostImportsFor, importKey } from "./abi";
+import { StartSectionHostcallError } from "./errors";
 import { bufferHostcalls } from "./hostcalls/buffers";
 import { contextHostcalls } from "./hostcalls/context";
 import { foreignHostcalls } from "./hostcalls/foreign";
@@ -32,8 +33,10 @@ export interface ImportMemory {
 /**
  * Imports for `vm`: only the functions its ABI version registers. Functions this host does not
  * implement are left out, so instantiation of a module importing them fails loudly.
+ * `guardStartSection` (for a module whose start section the VM runs, see `Vm.inStartSection`)
+ * makes every hostcall that needs a context trap while the start section runs.
  */
-export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
+export function buildImports(vm: Vm, memory: ImportMemory, guardStartSection = false): WasmImports {
   const proxyCalls: HostcallTable = Object.assign(
     {},
     logHostcalls(vm),
@@ -82,8 +85,26 @@ export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
     };
   }
   const imports = { env, ...wasiByModule } as Record<string, Record<string, HostcallTable[string]>>;
+  if (guardStartSection) guardAgainstStartSection(imports, vm);
   if (vm.onHostcall !== undefined) observeHostcalls(imports, vm.onHostcall);
   return imports as WasmImports;
+}
+
+/**
+ * Wraps every hostcall that needs a context with a check that traps while the start section runs.
+ * Only modules with a start section get the wrappers, so the others pay nothing.
+ */
+function guardAgainstStartSection(imports: Record<string, Record<string, HostcallTable[string]>>, vm: Vm): void {
+  for (const [module, functions] of Object.entries(imports)) {
+    for (const [name, implementation] of Object.entries(functions)) {
+      const key = importKey(module, name);
+      if (START_SECTION_SAFE_HOSTCALLS.has(key)) continue;
+      functions[name] = (...args: unknown[]) => {
+        if (vm.inStartSection) throw new StartSectionHostcallError(key);
+        return (implementation as (...a: unknown[]) => number | void)(...args);
+      };
+    }
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ export type WasmImports = Record<string, Record<string, unknown>>;
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object, imports: WasmImports) => WasmInstance;
-  readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   readonly RuntimeError: new (message?: string) => Error;
 }
 

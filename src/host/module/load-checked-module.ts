@@ -4,6 +4,7 @@ import { inspectModule, type ModuleInfo } from "./module-info";
 import type { ModuleProblem } from "./module-problem";
 import { WasmParseError } from "./wasm-parse-error";
 import { addInterruptChecks } from "./interrupt-instrumentation";
+import { takeHostControl } from "./host-controlled-module";
 
 /**
  * A compiled `WebAssembly.Module`. Typed loosely because neither lib ES2022 nor @types/node 20
@@ -26,6 +27,13 @@ export interface CheckedModule {
    * a Vm can stop a callback that runs past a time limit (VmOptions.callbackTimeLimitMs).
    */
   readonly interruptible?: boolean;
+  /**
+   * True when the module's start section was turned into an export (`START_FUNCTION_EXPORT`), so
+   * the Vm runs it after instantiating, under the time limit (see host-controlled-module.ts).
+   */
+  readonly startExported?: boolean;
+  /** Subtract from a backtrace's code offset to get the offset in the bytes as given (0 when unchanged). */
+  readonly codeOffsetShift?: number;
 }
 
 export interface LoadModuleOptions extends CheckModuleOptions {
@@ -57,7 +65,8 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
   const problems = checkModule(info, options);
   const interruptible = options?.interruptible === true;
   // Only a module that passed the checks is rewritten: a refused module keeps its own compile error.
-  const compiled = interruptible && problems.length === 0 ? addInterruptChecks(bytes) : bytes;
+  const controlled = problems.length === 0 ? takeHostControl(bytes) : { bytes, startExported: false, codeOffsetShift: 0 };
+  const compiled = interruptible && problems.length === 0 ? addInterruptChecks(controlled.bytes) : controlled.bytes;
   let module: CompiledWasmModule | undefined;
   try {
     module = new wasm.Module(compiled);
@@ -73,5 +82,6 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
     problems.splice(0, problems.length, ...abiProblems, compileProblem, ...rest);
   }
   if (problems.length > 0 || !module) throw new ModuleLoadError(problems);
-  return interruptible ? { info, module, interruptible } : { info, module };
+  const { startExported, codeOffsetShift } = controlled;
+  return interruptible ? { info, module, interruptible, startExported, codeOffsetShift } : { info, module, startExported, codeOffsetShift };
 }
