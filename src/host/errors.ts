@@ -17,6 +17,21 @@ export class RestrictedCallError extends Error {
 }
 
 /**
+ * A hostcall needed the module's linear memory, but the module exports (or imports) none.
+ * cpp-host loads such a module and dereferences its null memory at this point (Envoy crashes);
+ * here it is a trap that fails the VM.
+ */
+export class MissingMemoryError extends Error {
+  override name = "MissingMemoryError";
+  constructor(readonly hostcall: string) {
+    super(
+      `${hostcall} needs the module's linear memory, but the module exports none ` +
+        '(Envoy dereferences a null memory here and crashes); export the memory as "memory"',
+    );
+  }
+}
+
+/**
  * A hostcall made from the module's wasm start section. cpp-host runs the start section while
  * linking, when no context is current, and its hostcalls dereference that null context (Envoy
  * crashes); here it is a trap that fails the instantiation.

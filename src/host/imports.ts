@@ -30,13 +30,22 @@ export interface ImportMemory {
   memory: WasmMemory | null;
 }
 
+/** Wrappers only some modules need (so the others pay nothing for them). */
+export interface ImportOptions {
+  /**
+   * For a module whose start section the VM runs (see `Vm.inStartSection`): every hostcall that
+   * needs a context traps while the start section runs.
+   */
+  readonly guardStartSection?: boolean;
+  /** For a module without memory: each hostcall names itself (`Vm.hostcallName`) for the trap report. */
+  readonly nameHostcalls?: boolean;
+}
+
 /**
  * Imports for `vm`: only the functions its ABI version registers. Functions this host does not
  * implement are left out, so instantiation of a module importing them fails loudly.
- * `guardStartSection` (for a module whose start section the VM runs, see `Vm.inStartSection`)
- * makes every hostcall that needs a context trap while the start section runs.
  */
-export function buildImports(vm: Vm, memory: ImportMemory, guardStartSection = false): WasmImports {
+export function buildImports(vm: Vm, memory: ImportMemory, options: ImportOptions = {}): WasmImports {
   const proxyCalls: HostcallTable = Object.assign(
     {},
     logHostcalls(vm),
@@ -85,7 +94,8 @@ export function buildImports(vm: Vm, memory: ImportMemory, guardStartSection = f
     };
   }
   const imports = { env, ...wasiByModule } as Record<string, Record<string, HostcallTable[string]>>;
-  if (guardStartSection) guardAgainstStartSection(imports, vm);
+  if (options.guardStartSection === true) guardAgainstStartSection(imports, vm);
+  if (options.nameHostcalls === true) nameHostcalls(imports, vm);
   if (vm.onHostcall !== undefined) observeHostcalls(imports, vm.onHostcall);
   return imports as WasmImports;
 }
@@ -102,6 +112,24 @@ function guardAgainstStartSection(imports: Record<string, Record<string, Hostcal
       functions[name] = (...args: unknown[]) => {
         if (vm.inStartSection) throw new StartSectionHostcallError(key);
         return (implementation as (...a: unknown[]) => number | void)(...args);
+      };
+    }
+  }
+}
+
+/** Wraps every hostcall so the VM knows which one is running (`Vm.hostcallName`). */
+function nameHostcalls(imports: Record<string, Record<string, HostcallTable[string]>>, vm: Vm): void {
+  for (const [module, functions] of Object.entries(imports)) {
+    for (const [name, implementation] of Object.entries(functions)) {
+      const key = importKey(module, name);
+      functions[name] = (...args: unknown[]) => {
+        const outer = vm.hostcallName;
+        vm.hostcallName = key;
+        try {
+          return (implementation as (...a: unknown[]) => number | void)(...args);
+        } finally {
+          vm.hostcallName = outer;
+        }
       };
     }
   }

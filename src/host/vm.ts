@@ -6,7 +6,7 @@ import { EMPTY_BYTES, bytesToString } from "./bytes";
 import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type ResultCode } from "./constants";
 import { Context } from "./context";
 import { ContextTable } from "./context-table";
-import { MemoryAccessError, RestrictedCallError, StartSectionHostcallError } from "./errors";
+import { MemoryAccessError, MissingMemoryError, RestrictedCallError, StartSectionHostcallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
 import { wasmLogPrefix } from "./log";
@@ -162,6 +162,10 @@ export class Vm {
   private readonly deadline: CallbackDeadline | null = null;
   private readonly callbackTimeLimitMs: number;
   private readonly codeOffsetShift: number;
+  /** False for a module that exports and imports no memory (cpp-host loads it; see checkRange). */
+  private readonly hasMemory: boolean;
+  /** The running hostcall as `module.name`; only kept for a module without memory (imports.ts). */
+  hostcallName = "";
   private savedStackTraceLimit = 0;
 
   /**
@@ -202,8 +206,8 @@ export class Vm {
     this.vmContext = new Context(0, "root", vmPlugin, null);
     this.current = this.vmContext;
     const importMemory: ImportMemory = { memory: null };
-    const imports = buildImports(this, importMemory, checked.startExported === true);
     const declared = checked.info.memory;
+    const imports = buildImports(this, importMemory, { guardStartSection: checked.startExported === true, nameHostcalls: declared === null });
     if (declared !== null && declared.limits.min > MAX_WASM_MEMORY_PAGES) {
       throw this.instantiationFailed(
         `the module's memory starts at ${declared.limits.min} pages (${declared.limits.min * WASM_PAGE_BYTES} bytes), ` +
@@ -218,11 +222,12 @@ export class Vm {
     }
     const exported = this.instance.exports as Record<string, unknown>;
     const memory = importedMemory ?? (Object.values(exported).find((e) => e instanceof (wasmApi.Memory as unknown as typeof Object)) as WasmMemory | undefined);
-    if (memory === undefined) throw new Error("Wasm module has no memory");
-    importMemory.memory = memory;
-    this.memory = memory;
-    this.u8 = new Uint8Array(memory.buffer);
-    this.view = new DataView(memory.buffer);
+    this.hasMemory = memory !== undefined;
+    // Without one, an empty stand-in: every access misses it, and checkRange then traps.
+    importMemory.memory = memory ?? new wasmApi.Memory({ initial: 0, maximum: 0 });
+    this.memory = importMemory.memory;
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.view = new DataView(this.memory.buffer);
     if (this.callbackTimeLimitMs > 0) {
       this.deadline = new CallbackDeadline();
       this.deadline.attach(exported);
@@ -460,6 +465,7 @@ export class Vm {
       error instanceof wasmApi.RuntimeError ||
       error instanceof RestrictedCallError ||
       error instanceof StartSectionHostcallError ||
+      error instanceof MissingMemoryError ||
       error instanceof RangeError;
     if (!isTrap) throw error;
     const timedOut = this.deadline !== null && this.deadline.interrupted;
@@ -531,7 +537,10 @@ export class Vm {
   private checkRange(pointer: number, size: number): void {
     if (this.u8.byteLength === 0 || pointer + size > this.u8.length) {
       this.refreshViews();
-      if (pointer + size > this.u8.length) throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+      if (pointer + size > this.u8.length) {
+        if (!this.hasMemory) throw new MissingMemoryError(this.hostcallName);
+        throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+      }
     }
   }
 
