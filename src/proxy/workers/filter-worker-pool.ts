@@ -48,6 +48,13 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   /** Starts the workers and resolves once all of them started their plugins; rejects (with nothing left running) otherwise. */
   static async start(env: FilterBuildEnv): Promise<FilterWorkerPool> {
     const pool = new FilterWorkerPool(env);
+    // Watching from the first worker on: a VM's start (a wasm start section, _initialize,
+    // proxy_on_vm_start, proxy_on_configure) that never returns must not hang the proxy's start.
+    const limit = env.config.callbackTimeLimitMs;
+    if (limit > 0) {
+      pool.watchdog = setInterval(() => pool.checkCallbacks(), Math.max(5, Math.min(250, Math.floor(limit / 4))));
+      pool.watchdog.unref();
+    }
     try {
       for (let i = 0; i < Math.max(1, env.config.concurrency); i++) pool.slots.push(pool.spawn(i));
       await Promise.all(pool.slots.map((slot) => slot.ready));
@@ -55,11 +62,6 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     } catch (error) {
       await pool.close();
       throw error;
-    }
-    const limit = env.config.callbackTimeLimitMs;
-    if (limit > 0) {
-      pool.watchdog = setInterval(() => pool.checkCallbacks(), Math.max(5, Math.min(250, Math.floor(limit / 4))));
-      pool.watchdog.unref();
     }
     return pool;
   }
@@ -101,9 +103,20 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
 
   private checkCallbacks(): void {
     const now = performance.now();
+    const limit = this.env.config.callbackTimeLimitMs;
     for (const [index, slot] of this.slots.entries()) {
       if (slot.dead || !slot.watch.check(now)) continue;
-      this.replace(index, `a filter callback ran longer than the callback time limit (${this.env.config.callbackTimeLimitMs} ms)`);
+      if (!slot.isReady) {
+        // Its `ready` rejects: the proxy's start fails, or a replacement worker stays dead
+        // (another one would only loop in the same start).
+        slot.dead = true;
+        slot.abortStart(
+          `Failed to initialize Wasm code: starting the VMs in worker ${slot.threadId} ran longer than the callback time limit (${limit} ms) ` +
+            "(a wasm start section, _initialize, proxy_on_vm_start or proxy_on_configure that does not return?); worker terminated",
+        );
+        continue;
+      }
+      this.replace(index, `a filter callback ran longer than the callback time limit (${limit} ms)`);
     }
   }
 
@@ -162,7 +175,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     };
     worker.on("exit", () => {
       stopServing();
-      if (this.started && !slot.replaced && !this.closed) this.replace(this.slots.indexOf(slot), "the worker exited");
+      if (this.started && !slot.replaced && !slot.dead && !this.closed) this.replace(this.slots.indexOf(slot), "the worker exited");
     });
     worker.on("error", (error) => logger.log("wasm", "error", `worker ${slot.threadId} failed: ${error.stack ?? error.message}`));
     void index;
@@ -189,6 +202,8 @@ class WorkerSlot {
   replaced = false;
   /** Could not start: streams given to it fail at once. */
   dead = false;
+  /** True once the worker reported that every plugin started. */
+  isReady = false;
   onStop: () => void = () => {};
   onMessage: (op: number, id: number, a: unknown) => void = () => {};
   /** How this slot's streams send to the worker (one shared function, not one closure per stream). */
@@ -199,6 +214,7 @@ class WorkerSlot {
   private readonly statsWaiters = new Map<number, () => void>();
   private nextStatsRequest = 1;
   private stopped: Promise<void> | null = null;
+  private readonly settle: { resolve: () => void; reject: (error: Error) => void };
 
   constructor(
     readonly worker: Worker,
@@ -208,6 +224,7 @@ class WorkerSlot {
     this.outbox = new Outbox((batch) => worker.postMessage(batch));
     let settle!: { resolve: () => void; reject: (error: Error) => void };
     this.ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    this.settle = settle;
     // A rejection nobody awaits yet must not crash the process.
     this.ready.catch(() => {});
     worker.on("exit", (code) => settle.reject(new Error(`filter worker exited with code ${code} before it was ready`)));
@@ -217,7 +234,10 @@ class WorkerSlot {
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
         if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
-        else if (op === Op.Ready) settle.resolve();
+        else if (op === Op.Ready) {
+          this.isReady = true;
+          settle.resolve();
+        }
         else if (op === Op.BootFailed) settle.reject(new Error(a as string));
         else if (op === Op.Stats) {
           this.stats = a as MetricSample[];
@@ -226,6 +246,12 @@ class WorkerSlot {
         } else this.onMessage(op, id, a);
       }
     });
+  }
+
+  /** Fails a start that is stuck: `ready` rejects with `message` and the thread is terminated. */
+  abortStart(message: string): void {
+    this.settle.reject(new Error(message));
+    void this.stop();
   }
 
   refreshStats(): Promise<void> {
