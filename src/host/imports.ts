@@ -4,7 +4,7 @@
  * outside the restricted set trap during module start and inside the allocator.
  */
 import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, START_SECTION_SAFE_HOSTCALLS, hostImportsFor, importKey } from "./abi";
-import { StartSectionHostcallError } from "./errors";
+import { MissingMemoryError, StartSectionHostcallError } from "./errors";
 import { bufferHostcalls } from "./hostcalls/buffers";
 import { contextHostcalls } from "./hostcalls/context";
 import { foreignHostcalls } from "./hostcalls/foreign";
@@ -25,7 +25,10 @@ import type { Vm } from "./vm";
 import { randomBytes } from "node:crypto";
 import type { WasmImports, WasmMemory } from "./wasm-api";
 
-/** The memory of the instance being built; set by the VM right after instantiation. */
+/**
+ * The memory of the instance being built; set by the VM right after instantiation, and left null
+ * for a module without memory (WASI calls then trap with MissingMemoryError).
+ */
 export interface ImportMemory {
   memory: WasmMemory | null;
 }
@@ -64,7 +67,10 @@ export function buildImports(vm: Vm, memory: ImportMemory, options: ImportOption
     foreignHostcalls(vm),
   );
   const wasi = createWasiImports({
-    memory: () => memory.memory!,
+    memory: () => {
+      if (memory.memory === null) throw new MissingMemoryError(vm.hostcallName);
+      return memory.memory;
+    },
     log: (level, message) => vm.wasmLog(level, message),
     hostLog: (level, message) => vm.hostLog((["trace", "debug", "info", "warn", "error", "critical"] as const)[level] ?? "error", message),
     environment: Object.entries(vm.environment),

@@ -223,9 +223,10 @@ export class Vm {
     const exported = this.instance.exports as Record<string, unknown>;
     const memory = importedMemory ?? (Object.values(exported).find((e) => e instanceof (wasmApi.Memory as unknown as typeof Object)) as WasmMemory | undefined);
     this.hasMemory = memory !== undefined;
-    // Without one, an empty stand-in: every access misses it, and checkRange then traps.
-    importMemory.memory = memory ?? new wasmApi.Memory({ initial: 0, maximum: 0 });
-    this.memory = importMemory.memory;
+    // Without one, WASI's accessor traps (imports.ts), and the VM's views cover an empty stand-in:
+    // every access misses it, and checkRange then traps.
+    importMemory.memory = memory ?? null;
+    this.memory = memory ?? new wasmApi.Memory({ initial: 0, maximum: 0 });
     this.u8 = new Uint8Array(this.memory.buffer);
     this.view = new DataView(this.memory.buffer);
     if (this.callbackTimeLimitMs > 0) {

@@ -52,3 +52,21 @@ test("the host's first access to the memory it does not have fails the VM (Envoy
   assert.equal(stream.localResponse?.status, 503);
   assert.equal(stream.localResponse?.details, "wasm_fail_stream");
 });
+
+test("a WASI call that needs the memory fails the VM the same way", () => {
+  const host = createTestHost({
+    wasm: watToWasm(`(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (i32.const 0)))`),
+  });
+  host.http().requestHeaders({ ":path": "/" }, { endOfStream: true });
+  assert.equal(
+    host.failure,
+    "Function: proxy_on_request_headers failed: Uncaught MissingMemoryError: wasi_snapshot_preview1.fd_write needs the module's linear memory, " +
+      "but the module exports none (Envoy dereferences a null memory here and crashes); export the memory as \"memory\"",
+  );
+});
