@@ -4,7 +4,9 @@
  * `--wasm_max_mem_pages=16384` (src/v8/v8.cc `engine()`). Under that flag (checked with
  * `node --wasm-max-mem-pages=16384`): `memory.grow` past 16384 pages returns -1 whatever maximum
  * the module declares, and a memory whose minimum is above it cannot be instantiated, which
- * cpp-host reports as "Failed to create new Wasm instance" (src/v8/v8.cc `V8::link`).
+ * cpp-host reports as "Failed to create new Wasm instance" (src/v8/v8.cc `V8::link`). In V8's
+ * source: src/wasm/wasm-objects.cc `WasmMemoryObject::New` returns nothing when the initial size
+ * is above `max_mem32_pages()` (the flag), and `WasmMemoryObject::Grow` returns -1 past it.
  * Growing reserves address space only; the pages stay untouched.
  */
 import assert from "node:assert/strict";
