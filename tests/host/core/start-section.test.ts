@@ -106,3 +106,12 @@ test("a start section that completes leaves its effects for the start functions 
   assert.equal(host.http().requestHeaders({ ":path": "/" }, { endOfStream: true }), "Continue");
   assert.equal(host.failure, null);
 });
+
+test("an instance V8 refuses (a data segment past the memory) fails with cpp-host's message and V8's reason", () => {
+  const wasm = compileWat(`(module ${BODY} (data (i32.const 65535) "xy"))`);
+  const error = startFailure(wasm);
+  const lines = error.message.split("\n");
+  assert.deepEqual(lines.slice(0, 2), ["Failed to initialize Wasm code", "Failed to create new Wasm instance"]);
+  assert.match(lines[2]!, /^V8 refused the instance: WebAssembly\.Instance\(\): data segment (\d+ )?is out of bounds$/);
+  assert.equal(lines.length, 3);
+});
