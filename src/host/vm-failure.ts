@@ -27,8 +27,9 @@ const MAX_FRAMES = 20;
 
 /**
  * `stopReason`, when the host itself stopped the call (time limit), replaces the trap's own
- * message, which would only say `unreachable`. `codeOffsetShift` is what the host's rewrites
- * (host-controlled-module.ts) added to code offsets; frames show offsets in the module as given.
+ * message, which would only say `unreachable`. `originalCodeOffset` maps offsets of a module the
+ * host rewrote (start section, memory cap, interrupt checks) back, so frames show offsets in the
+ * module as given, as Envoy would.
  *
  * The backtrace is formatted as cpp-host's `V8::getFailMessage` (src/v8/v8.cc) writes it: at most
  * 20 frames, the frame number right-aligned in 3 columns, the offset in hex, the function's name
@@ -41,7 +42,7 @@ export function describeFailure(
   abortMessage: string | undefined,
   names: ReadonlyMap<number, string>,
   stopReason?: string,
-  codeOffsetShift = 0,
+  originalCodeOffset?: (offset: number) => number,
 ): VmFailure {
   const err = error as { name?: string; message?: string; stack?: string };
   const trap = stopReason ?? `Uncaught ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
@@ -50,7 +51,8 @@ export function describeFailure(
     const match = FRAME.exec(line);
     if (match === null) continue;
     const index = Number(match[1]);
-    const offset = Math.max(0, Number.parseInt(match[2]!, 16) - codeOffsetShift);
+    const compiledOffset = Number.parseInt(match[2]!, 16);
+    const offset = originalCodeOffset === undefined ? compiledOffset : originalCodeOffset(compiledOffset);
     backtrace.push(`${String(backtrace.length).padStart(3)}:  0x${offset.toString(16)} - ${names.get(index) ?? `unknown(function index:${index})`}`);
     if (backtrace.length === MAX_FRAMES) break;
   }

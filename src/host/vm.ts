@@ -161,7 +161,7 @@ export class Vm {
   private readonly idleTasks: (() => void)[] = [];
   private readonly deadline: CallbackDeadline | null = null;
   private readonly callbackTimeLimitMs: number;
-  private readonly codeOffsetShift: number;
+  private readonly originalCodeOffset: ((offset: number) => number) | undefined;
   /** False for a module that exports and imports no memory (cpp-host loads it; see checkRange). */
   private readonly hasMemory: boolean;
   /** The running hostcall as `module.name`; only kept for a module without memory (imports.ts). */
@@ -191,7 +191,7 @@ export class Vm {
     this.functionNames = checked.info.functionNames;
     this.readsProperties = checked.info.imports.some((entry) => entry.module === "env" && entry.name === "proxy_get_property");
     this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
-    this.codeOffsetShift = checked.codeOffsetShift ?? 0;
+    this.originalCodeOffset = checked.originalCodeOffset;
     if (this.callbackTimeLimitMs > 0 && checked.interruptible !== true) {
       throw new Error("callbackTimeLimitMs needs a module loaded with { interruptible: true }");
     }
@@ -471,7 +471,7 @@ export class Vm {
     if (!isTrap) throw error;
     const timedOut = this.deadline !== null && this.deadline.interrupted;
     const reason = timedOut ? `callback time limit (${this.callbackTimeLimitMs} ms) exceeded` : undefined;
-    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason, this.codeOffsetShift);
+    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason, this.originalCodeOffset);
     // A start section's failure is logged once, as the instantiation failure it is.
     if (this.restriction === Restriction.StartSection) return;
     this.hostLog("error", this.failure.report);

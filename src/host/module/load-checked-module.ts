@@ -3,7 +3,7 @@ import { ModuleLoadError } from "./module-load-error";
 import { inspectModule, type ModuleInfo } from "./module-info";
 import type { ModuleProblem } from "./module-problem";
 import { WasmParseError } from "./wasm-parse-error";
-import { addInterruptChecks } from "./interrupt-instrumentation";
+import { addInterruptChecksMapped } from "./interrupt-instrumentation";
 import { takeHostControl } from "./host-controlled-module";
 
 /**
@@ -32,8 +32,11 @@ export interface CheckedModule {
    * the Vm runs it after instantiating, under the time limit (see host-controlled-module.ts).
    */
   readonly startExported?: boolean;
-  /** Subtract from a backtrace's code offset to get the offset in the bytes as given (0 when unchanged). */
-  readonly codeOffsetShift?: number;
+  /**
+   * The offset in the bytes as given for a code offset of the compiled module (a backtrace
+   * frame's), when the host rewrote the module; absent when it compiled the bytes as given.
+   */
+  readonly originalCodeOffset?: (offset: number) => number;
 }
 
 export interface LoadModuleOptions extends CheckModuleOptions {
@@ -66,7 +69,8 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
   const interruptible = options?.interruptible === true;
   // Only a module that passed the checks is rewritten: a refused module keeps its own compile error.
   const controlled = problems.length === 0 ? takeHostControl(bytes) : { bytes, startExported: false, codeOffsetShift: 0 };
-  const compiled = interruptible && problems.length === 0 ? addInterruptChecks(controlled.bytes) : controlled.bytes;
+  const instrumented = interruptible && problems.length === 0 ? addInterruptChecksMapped(controlled.bytes) : undefined;
+  const compiled = instrumented?.bytes ?? controlled.bytes;
   let module: CompiledWasmModule | undefined;
   try {
     module = new wasm.Module(compiled);
@@ -83,5 +87,11 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
   }
   if (problems.length > 0 || !module) throw new ModuleLoadError(problems);
   const { startExported, codeOffsetShift } = controlled;
-  return interruptible ? { info, module, interruptible, startExported, codeOffsetShift } : { info, module, startExported, codeOffsetShift };
+  const originalCodeOffset =
+    instrumented !== undefined
+      ? (offset: number) => instrumented.originalOffset(offset) - codeOffsetShift
+      : codeOffsetShift !== 0
+        ? (offset: number) => offset - codeOffsetShift
+        : undefined;
+  return interruptible ? { info, module, interruptible, startExported, originalCodeOffset } : { info, module, startExported, originalCodeOffset };
 }

@@ -61,7 +61,7 @@ test("a module without function names gets no backtrace, as in cpp-host", () => 
   assert.equal(report, "Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable");
 });
 
-test("frame offsets are offsets in the module as given, also when the host rewrote it (start section, memory cap)", () => {
+test("frame offsets are offsets in the module as given, also when the host rewrote it (start section, memory cap, interrupt checks)", () => {
   // i32.const 0x12345; drop; unreachable: a byte pattern found once, to locate `unreachable`.
   const wat = (extra: string, memory: string) => `(module
     ${memory}
@@ -80,9 +80,26 @@ test("frame offsets are offsets in the module as given, also when the host rewro
     const pattern = [0x41, 0xc5, 0xc6, 0x04, 0x1a, 0x00];
     const at = bytes.findIndex((_, i) => pattern.every((b, j) => bytes[i + j] === b));
     assert.ok(at > 0);
-    const host = createTestHost({ wasm: bytes });
-    host.http().requestHeaders({ ":path": "/" }, { endOfStream: true });
-    const frame = host.failure!.split("\n")[2]!;
-    assert.equal(frame, `  0:  0x${(at + 5).toString(16)} - boom`, `${extra} ${memory}`);
+    // With a time limit the module is also compiled with interrupt checks (interrupt-instrumentation.ts).
+    for (const callbackTimeLimitMs of [undefined, 1000]) {
+      const host = createTestHost({ wasm: bytes, callbackTimeLimitMs });
+      host.http().requestHeaders({ ":path": "/" }, { endOfStream: true });
+      const frame = host.failure!.split("\n")[2]!;
+      assert.equal(frame, `  0:  0x${(at + 5).toString(16)} - boom`, `${extra} ${memory} ${callbackTimeLimitMs}`);
+    }
   }
+});
+
+test("a callback stopped by the time limit points at an instruction of its loop in the module as given", () => {
+  // i32.const 0x12345; drop: the loop's first instruction, found once in the binary.
+  const bytes = watToWasm(`(module ${COMMON}
+    (func $spin (loop $forever (drop (i32.const 0x12345)) (br $forever)))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $spin) (i32.const 0)))`, { debugNames: true });
+  const pattern = [0x41, 0xc5, 0xc6, 0x04, 0x1a];
+  const at = bytes.findIndex((_, i) => pattern.every((b, j) => bytes[i + j] === b));
+  const host = createTestHost({ wasm: bytes, callbackTimeLimitMs: 50 });
+  host.http().requestHeaders({ ":path": "/" }, { endOfStream: true });
+  const lines = host.failure!.split("\n");
+  assert.equal(lines[0], "Function: proxy_on_request_headers failed: callback time limit (50 ms) exceeded");
+  assert.equal(lines[2], `  0:  0x${at.toString(16)} - spin`);
 });
