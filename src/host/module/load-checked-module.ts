@@ -49,10 +49,13 @@ export interface LoadModuleOptions extends CheckModuleOptions {
 
 /**
  * Parses, checks and compiles a module the way cpp-host loads it, so that anything Envoy would
- * refuse is refused here too, with the same first message.
+ * refuse is refused here too, with the same first message. A module that passes is compiled with
+ * the host's own changes (host-controlled-module.ts): its start section becomes an export the Vm
+ * runs under the time limit, and its memory's maximum is capped at 1 GiB.
  *
- * @throws ModuleLoadError listing every problem found (bad binary, ABI marker, imports, memory,
- *   allocator, export signatures, V8 compile errors).
+ * @throws ModuleLoadError listing every problem found (bad binary, ABI marker, imports,
+ *   allocator, export signatures, V8 compile errors). A module without memory loads, as in
+ *   cpp-host; the Vm traps at the host's first access to it.
  * @throws InterruptInstrumentationError with `interruptible` when the module uses an instruction
  *   the instrumentation does not know (the module itself may be fine: load it without the option).
  */
