@@ -14,7 +14,7 @@ import { defaultConfig, type DevProxyConfig, type WasmFilterConfig } from "../..
 import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
 import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
-import { http1Request, LogCapture } from "./proxy-test-helpers";
+import { http1Request, LogCapture, until } from "./proxy-test-helpers";
 import { compileWat, HELLO_FILTER } from "./wat-filters";
 
 const START_LOOP_FILTER = compileWat(`(module
@@ -97,3 +97,27 @@ for (const concurrency of [2, 1]) {
     });
   });
 }
+
+describe("a hot reload to a module whose start section loops (--concurrency 1)", () => {
+  it("is rejected within the time limit and the running module keeps serving", async () => {
+    const path = write("reload.wasm", HELLO_FILTER);
+    const { proxy, logs } = await startProxy((config) => {
+      config.concurrency = 1;
+      config.hotReload = true;
+      config.callbackTimeLimitMs = 500;
+      config.filters = [filter("hello", path)];
+    });
+    try {
+      writeFileSync(path, START_LOOP_FILTER);
+      const rejected = (): string | undefined => logs.lines.find((line) => line.includes(`hot reload of ${path} rejected, keeping the running VM`));
+      await until(() => rejected() !== undefined, "the rejected reload");
+      assert.match(rejected()!, /rejected, keeping the running VM: Failed to initialize Wasm code$/);
+      assert.ok(logs.lines.includes("Failed to create new Wasm instance"), logs.lines.join("\n"));
+      const response = await http1Request(`${proxy.url}/still`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.hello, "world!");
+    } finally {
+      await proxy.close();
+    }
+  });
+});
