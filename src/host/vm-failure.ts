@@ -22,8 +22,11 @@ export interface VmFailure {
 }
 
 const FRAME = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/i;
-/** cpp-host's V8 `--stack-trace-limit` (`PROXY_WASM_HOST_MAX_BACKTRACE_FRAMES_COUNT`, include/proxy-wasm/limits.h). */
-const MAX_FRAMES = 20;
+/**
+ * Frames a failure report keeps: cpp-host runs V8 with `--stack-trace-limit` set to
+ * `PROXY_WASM_HOST_MAX_BACKTRACE_FRAMES_COUNT`, 20 (include/proxy-wasm/limits.h, src/v8/v8.cc).
+ */
+export const MAX_BACKTRACE_FRAMES = 20;
 
 /**
  * `stopReason`, when the host itself stopped the call (time limit), replaces the trap's own
@@ -54,7 +57,7 @@ export function describeFailure(
     const compiledOffset = Number.parseInt(match[2]!, 16);
     const offset = originalCodeOffset === undefined ? compiledOffset : originalCodeOffset(compiledOffset);
     backtrace.push(`${String(backtrace.length).padStart(3)}:  0x${offset.toString(16)} - ${names.get(index) ?? `unknown(function index:${index})`}`);
-    if (backtrace.length === MAX_FRAMES) break;
+    if (backtrace.length === MAX_BACKTRACE_FRAMES) break;
   }
   const lines = [`Function: ${callback} failed: ${trap}`];
   if (abortMessage !== undefined) lines.push(abortMessage);

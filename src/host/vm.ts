@@ -14,7 +14,7 @@ import type { CheckedModule } from "./module";
 import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
-import { describeFailure, InstantiationError, type VmFailure } from "./vm-failure";
+import { describeFailure, InstantiationError, MAX_BACKTRACE_FRAMES, type VmFailure } from "./vm-failure";
 import { RecentBytes, RECENT_BYTES_MAX } from "./recent-bytes";
 import { CallbackDeadline } from "./module/interrupt-deadline";
 import { MAX_WASM_MEMORY_BYTES, MAX_WASM_MEMORY_PAGES, START_FUNCTION_EXPORT, WASM_PAGE_BYTES } from "./module/host-controlled-module";
@@ -22,11 +22,6 @@ import { MAX_WASM_MEMORY_BYTES, MAX_WASM_MEMORY_PAGES, START_FUNCTION_EXPORT, WA
 /** The name failure reports give the function of a module's wasm start section. */
 export const START_SECTION_CALLBACK = "wasm start section";
 
-/**
- * Frames a failure report keeps: cpp-host runs V8 with `--stack-trace-limit` set to
- * `PROXY_WASM_HOST_MAX_BACKTRACE_FRAMES_COUNT`, 20 (include/proxy-wasm/limits.h, src/v8/v8.cc).
- */
-export const MAX_BACKTRACE_FRAMES = 20;
 /**
  * `Error.stackTraceLimit` while the module runs: the 20 wasm frames may be interleaved with the
  * host's own JS frames (a trap in the allocator called from a hostcall), which count too.
@@ -539,7 +534,7 @@ export class Vm {
     if (this.u8.byteLength === 0 || pointer + size > this.u8.length) {
       this.refreshViews();
       if (pointer + size > this.u8.length) {
-        if (!this.hasMemory) throw new MissingMemoryError(this.hostcallName);
+        if (!this.hasMemory) throw new MissingMemoryError(this.hostcallName || "the host");
         throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
       }
     }
