@@ -121,3 +121,30 @@ describe("a hot reload to a module whose start section loops (--concurrency 1)",
     }
   });
 });
+
+describe("a hot reload to a module whose start section loops (--concurrency 2)", () => {
+  it("no stream waits forever: each stuck worker is replaced, a replacement that cannot start fails its streams by the policy", async () => {
+    const path = write("reload-workers.wasm", HELLO_FILTER);
+    const { proxy, logs } = await startProxy((config) => {
+      config.concurrency = 2;
+      config.hotReload = true;
+      config.callbackTimeLimitMs = 500;
+      config.filters = [filter("hello", path)];
+    });
+    try {
+      assert.equal((await http1Request(`${proxy.url}/before`)).headers.hello, "world!");
+      writeFileSync(path, START_LOOP_FILTER);
+      await until(() => logs.lines.some((line) => line.includes("ran longer than the callback time limit (500 ms); worker terminated")), "a stuck worker replaced");
+      // Sent while replacements start: each stream ends (the policy: 503), none hangs.
+      const during = await Promise.all([1, 2, 3, 4].map((i) => http1Request(`${proxy.url}/during-${i}`)));
+      for (const response of during) assert.equal(response.status, 503);
+      const failed = () => logs.lines.filter((line) => line.includes("replacement worker failed to start: Failed to initialize Wasm code: starting the VMs in worker"));
+      await until(() => failed().length === 2, "both replacements given up");
+      const after = await http1Request(`${proxy.url}/after`);
+      assert.equal(after.status, 503);
+      assert.equal((await fetch(`${proxy.adminUrl}/ready`)).status, 200);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

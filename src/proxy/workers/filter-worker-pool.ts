@@ -143,6 +143,8 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     this.slots[index] = fresh;
     fresh.ready.catch((error: Error) => {
       fresh.dead = true;
+      // Streams given to it while it was starting would otherwise wait for it forever.
+      for (const stream of [...fresh.streams.values()]) stream.fail(this.policy);
       this.env.logger.log("wasm", "critical", `replacement worker failed to start: ${error.message}; streams on it get the failure policy`);
     });
   }
