@@ -11,6 +11,10 @@ import { SharedStateService } from "./shared-state-service";
 import { Op, Outbox, RECORD_SIZE, type FilterWorkerInit, type WorkerBatch } from "./worker-protocol";
 import { WorkerFilterStream } from "./worker-filter-stream";
 
+/** Wait before a worker that failed to start is started again (on the next stream); doubles each time. */
+const RESTART_BACKOFF_MS = 1000;
+const MAX_RESTART_BACKOFF_MS = 60_000;
+
 /**
  * The dev proxy's filter workers, as Envoy's worker threads: `config.concurrency` threads, each
  * running every configured filter on VMs of its own. The listener stays in the main thread
@@ -71,8 +75,11 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   }
 
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
-    const slot = this.slots[this.next];
+    const index = this.next;
+    let slot = this.slots[index];
     this.next = (this.next + 1) % this.slots.length;
+    // A worker that could not start is tried again after its back-off: the module may be fixed by now.
+    if (slot.dead && !this.closed && performance.now() >= slot.retryAtMs) slot = this.startReplacement(index, slot.backoffMs);
     const stream = new WorkerFilterStream(this.nextStreamId++, sink, info, slot.send, slot.forget);
     if (slot.dead) {
       // The worker could not be replaced: every stream meets the failure policy at once.
@@ -139,14 +146,36 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       `worker ${slot.threadId}: ${reason}; worker terminated, failure policy ${this.policy} applied to its streams (${summary}${this.policy === "FAIL_CLOSED" ? ", 503 wasm_fail_stream" : ""}); starting a new worker with fresh VMs`,
     );
     this.env.stats.increment("wasm.worker_replaced");
+    this.startReplacement(index, RESTART_BACKOFF_MS);
+  }
+
+  /**
+   * Starts a new worker in `index`. If it cannot start, it is marked dead: the streams it was
+   * given and those it gets meet the failure policy, until it is tried again `backoffMs` later.
+   */
+  private startReplacement(index: number, backoffMs: number): WorkerSlot {
     const fresh = this.spawn(index);
     this.slots[index] = fresh;
-    fresh.ready.catch((error: Error) => {
-      fresh.dead = true;
-      // Streams given to it while it was starting would otherwise wait for it forever.
-      for (const stream of [...fresh.streams.values()]) stream.fail(this.policy);
-      this.env.logger.log("wasm", "critical", `replacement worker failed to start: ${error.message}; streams on it get the failure policy`);
-    });
+    const retried = backoffMs > RESTART_BACKOFF_MS;
+    fresh.ready.then(
+      () => {
+        if (retried) this.env.logger.log("wasm", "info", `worker ${fresh.threadId} started; it serves streams again`);
+      },
+      (error: Error) => {
+        fresh.dead = true;
+        void fresh.stop(); // a worker whose start failed may still be alive, idle
+        fresh.retryAtMs = performance.now() + backoffMs;
+        fresh.backoffMs = Math.min(backoffMs * 2, MAX_RESTART_BACKOFF_MS);
+        // Streams given to it while it was starting would otherwise wait for it forever.
+        for (const stream of [...fresh.streams.values()]) stream.fail(this.policy);
+        this.env.logger.log(
+          "wasm",
+          "critical",
+          `replacement worker failed to start: ${error.message}; streams on it get the failure policy; trying again on a stream after ${backoffMs} ms`,
+        );
+      },
+    );
+    return fresh;
   }
 
   private spawn(index: number): WorkerSlot {
@@ -206,6 +235,9 @@ class WorkerSlot {
   dead = false;
   /** True once the worker reported that every plugin started. */
   isReady = false;
+  /** When dead: from when (performance.now()) a new stream starts a new worker, and its back-off. */
+  retryAtMs = 0;
+  backoffMs = RESTART_BACKOFF_MS;
   onStop: () => void = () => {};
   onMessage: (op: number, id: number, a: unknown) => void = () => {};
   /** How this slot's streams send to the worker (one shared function, not one closure per stream). */
