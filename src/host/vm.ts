@@ -210,6 +210,12 @@ export class Vm {
       );
     }
     const importedMemory = declared?.source === "imported" ? this.importMemory(imports, declared.name, declared.limits) : undefined;
+    for (const entry of checked.info.imports) {
+      if (entry.kind !== "table") continue;
+      // As cpp-host's `V8::link` does: a table of the import's element type and limits.
+      const element = entry.element === "externref" ? "externref" : "anyfunc";
+      (imports[entry.module] ??= {})[entry.name] = new wasmApi.Table({ element, initial: entry.limits!.min, ...(entry.limits!.max === undefined ? {} : { maximum: entry.limits!.max }) });
+    }
     try {
       this.instance = new wasmApi.Instance(checked.module, imports);
     } catch (error) {
