@@ -114,8 +114,8 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     for (const [index, slot] of this.slots.entries()) {
       if (slot.dead || !slot.watch.check(now)) continue;
       if (!slot.isReady) {
-        // Its `ready` rejects: the proxy's start fails, or a replacement worker stays dead
-        // (another one would only loop in the same start).
+        // Its `ready` rejects: the proxy's start fails, or the replacement is dead until a
+        // stream tries again after its back-off (startReplacement).
         slot.dead = true;
         slot.abortStart(
           `Failed to initialize Wasm code: starting the VMs in worker ${slot.threadId} ran longer than the callback time limit (${limit} ms) ` +
@@ -271,8 +271,7 @@ class WorkerSlot {
         else if (op === Op.Ready) {
           this.isReady = true;
           settle.resolve();
-        }
-        else if (op === Op.BootFailed) settle.reject(new Error(a as string));
+        } else if (op === Op.BootFailed) settle.reject(new Error(a as string));
         else if (op === Op.Stats) {
           this.stats = a as MetricSample[];
           this.statsWaiters.get(id)?.();
