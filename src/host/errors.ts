@@ -15,3 +15,33 @@ export class RestrictedCallError extends Error {
     super(`restricted_callback: ${hostcall} is not allowed during ${phase === "start" ? "module start" : "the allocator"}`);
   }
 }
+
+/**
+ * A hostcall needed the module's linear memory, but the module exports (or imports) none.
+ * cpp-host loads such a module and dereferences its null memory at this point (Envoy crashes);
+ * here it is a trap that fails the VM.
+ */
+export class MissingMemoryError extends Error {
+  override name = "MissingMemoryError";
+  constructor(readonly hostcall: string) {
+    super(
+      `${hostcall} needs the module's linear memory, but the module exports none ` +
+        '(Envoy dereferences a null memory here and crashes); export the memory as "memory"',
+    );
+  }
+}
+
+/**
+ * A hostcall made from the module's wasm start section. cpp-host runs the start section while
+ * linking, when no context is current, and its hostcalls dereference that null context (Envoy
+ * crashes); here it is a trap that fails the instantiation.
+ */
+export class StartSectionHostcallError extends Error {
+  override name = "StartSectionHostcallError";
+  constructor(readonly hostcall: string) {
+    super(
+      `${hostcall} called from the wasm start section, where no context is current ` +
+        "(Envoy dereferences a null context here and crashes); do this work in _initialize or proxy_on_vm_start",
+    );
+  }
+}

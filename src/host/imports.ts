@@ -3,7 +3,8 @@
  * for the module's ABI version, plus the WASI functions under both WASI module names. WASI calls
  * outside the restricted set trap during module start and inside the allocator.
  */
-import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, hostImportsFor, importKey } from "./abi";
+import { ALLOCATOR_ALLOWED_HOSTCALLS, START_ALLOWED_HOSTCALLS, START_SECTION_SAFE_HOSTCALLS, hostImportsFor, importKey } from "./abi";
+import { MissingMemoryError, StartSectionHostcallError } from "./errors";
 import { bufferHostcalls } from "./hostcalls/buffers";
 import { contextHostcalls } from "./hostcalls/context";
 import { foreignHostcalls } from "./hostcalls/foreign";
@@ -24,16 +25,30 @@ import type { Vm } from "./vm";
 import { randomBytes } from "node:crypto";
 import type { WasmImports, WasmMemory } from "./wasm-api";
 
-/** The memory of the instance being built; set by the VM right after instantiation. */
+/**
+ * The memory of the instance being built; set by the VM right after instantiation, and left null
+ * for a module without memory (WASI calls then trap with MissingMemoryError).
+ */
 export interface ImportMemory {
   memory: WasmMemory | null;
+}
+
+/** Wrappers only some modules need (so the others pay nothing for them). */
+export interface ImportOptions {
+  /**
+   * For a module whose start section the VM runs (see `Vm.inStartSection`): every hostcall that
+   * needs a context traps while the start section runs.
+   */
+  readonly guardStartSection?: boolean;
+  /** For a module without memory: each hostcall names itself (`Vm.hostcallName`) for the trap report. */
+  readonly nameHostcalls?: boolean;
 }
 
 /**
  * Imports for `vm`: only the functions its ABI version registers. Functions this host does not
  * implement are left out, so instantiation of a module importing them fails loudly.
  */
-export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
+export function buildImports(vm: Vm, memory: ImportMemory, options: ImportOptions = {}): WasmImports {
   const proxyCalls: HostcallTable = Object.assign(
     {},
     logHostcalls(vm),
@@ -52,7 +67,10 @@ export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
     foreignHostcalls(vm),
   );
   const wasi = createWasiImports({
-    memory: () => memory.memory!,
+    memory: () => {
+      if (memory.memory === null) throw new MissingMemoryError(vm.hostcallName);
+      return memory.memory;
+    },
     log: (level, message) => vm.wasmLog(level, message),
     hostLog: (level, message) => vm.hostLog((["trace", "debug", "info", "warn", "error", "critical"] as const)[level] ?? "error", message),
     environment: Object.entries(vm.environment),
@@ -82,8 +100,45 @@ export function buildImports(vm: Vm, memory: ImportMemory): WasmImports {
     };
   }
   const imports = { env, ...wasiByModule } as Record<string, Record<string, HostcallTable[string]>>;
+  if (options.guardStartSection === true) guardAgainstStartSection(imports, vm);
+  if (options.nameHostcalls === true) nameHostcalls(imports, vm);
   if (vm.onHostcall !== undefined) observeHostcalls(imports, vm.onHostcall);
   return imports as WasmImports;
+}
+
+/**
+ * Wraps every hostcall that needs a context with a check that traps while the start section runs.
+ * Only modules with a start section get the wrappers, so the others pay nothing.
+ */
+function guardAgainstStartSection(imports: Record<string, Record<string, HostcallTable[string]>>, vm: Vm): void {
+  for (const [module, functions] of Object.entries(imports)) {
+    for (const [name, implementation] of Object.entries(functions)) {
+      const key = importKey(module, name);
+      if (START_SECTION_SAFE_HOSTCALLS.has(key)) continue;
+      functions[name] = (...args: unknown[]) => {
+        if (vm.inStartSection) throw new StartSectionHostcallError(key);
+        return (implementation as (...a: unknown[]) => number | void)(...args);
+      };
+    }
+  }
+}
+
+/** Wraps every hostcall so the VM knows which one is running (`Vm.hostcallName`). */
+function nameHostcalls(imports: Record<string, Record<string, HostcallTable[string]>>, vm: Vm): void {
+  for (const [module, functions] of Object.entries(imports)) {
+    for (const [name, implementation] of Object.entries(functions)) {
+      const key = importKey(module, name);
+      functions[name] = (...args: unknown[]) => {
+        const outer = vm.hostcallName;
+        vm.hostcallName = key;
+        try {
+          return (implementation as (...a: unknown[]) => number | void)(...args);
+        } finally {
+          vm.hostcallName = outer;
+        }
+      };
+    }
+  }
 }
 
 /**

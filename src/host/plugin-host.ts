@@ -10,7 +10,7 @@ import type { FailurePolicy } from "./failure-policy";
 import { Plugin, PluginStartError, type PluginOptions } from "./plugin";
 import type { ProxyProcess } from "./process";
 import { Vm, type VmOptions } from "./vm";
-import type { VmFailure } from "./vm-failure";
+import { InstantiationError, type VmFailure } from "./vm-failure";
 
 export interface PluginHostOptions extends PluginOptions {
   readonly module: CheckedModule;
@@ -38,7 +38,14 @@ export class PluginHost {
   }
 
   private boot(): void {
-    const vm = new Vm(this.options.module, { ...this.options.vm, process: this.options.process });
+    let vm: Vm;
+    try {
+      vm = new Vm(this.options.module, { ...this.options.vm, process: this.options.process });
+    } catch (error) {
+      // Envoy: cpp-host's link failure, then "Failed to initialize Wasm code" (wasm.cc `initialize`).
+      if (error instanceof InstantiationError) throw new PluginStartError("Failed to initialize Wasm code", "module_start", error.report);
+      throw error;
+    }
     if (!vm.start()) throw new PluginStartError("Failed to initialize Wasm code", "module_start", vm.failure?.report);
     const plugin = new Plugin(vm, this.options);
     plugin.start();

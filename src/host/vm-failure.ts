@@ -11,7 +11,7 @@ export interface VmFailure {
   readonly trap: string;
   /** The SDK's `abort: <message> at <file>:<line>:<column>` line logged just before the trap, if any. */
   readonly abortMessage: string | undefined;
-  /** Frames, innermost first, formatted as Envoy prints them: ` N:  0x<offset> - <name>`. */
+  /** Frames, innermost first, formatted as Envoy prints them: `  N:  0x<offset> - <name>` (at most 20). */
   readonly backtrace: readonly string[];
   /** Everything above as one multi-line text, as logged at error level. */
   readonly report: string;
@@ -21,24 +21,65 @@ export interface VmFailure {
   readonly timedOut: boolean;
 }
 
-const FRAME = /wasm-function\[(\d+)\]:(0x[0-9a-f]+)/i;
+const FRAME = /wasm-function\[(\d+)\]:0x([0-9a-f]+)/i;
+/**
+ * Frames a failure report keeps: cpp-host runs V8 with `--stack-trace-limit` set to
+ * `PROXY_WASM_HOST_MAX_BACKTRACE_FRAMES_COUNT`, 20 (include/proxy-wasm/limits.h, src/v8/v8.cc).
+ */
+export const MAX_BACKTRACE_FRAMES = 20;
 
 /**
  * `stopReason`, when the host itself stopped the call (time limit), replaces the trap's own
- * message, which would only say `unreachable`.
+ * message, which would only say `unreachable`. `originalCodeOffset` maps offsets of a module the
+ * host rewrote (start section, memory cap, interrupt checks) back, so frames show offsets in the
+ * module as given, as Envoy would.
+ *
+ * The backtrace is formatted as cpp-host's `V8::getFailMessage` (src/v8/v8.cc) writes it: at most
+ * 20 frames, the frame number right-aligned in 3 columns, the offset in hex, the function's name
+ * from the `name` section or `unknown(function index:N)`; and no backtrace at all when the module
+ * has no function names.
  */
-export function describeFailure(callback: string, error: unknown, abortMessage: string | undefined, names: ReadonlyMap<number, string>, stopReason?: string): VmFailure {
+export function describeFailure(
+  callback: string,
+  error: unknown,
+  abortMessage: string | undefined,
+  names: ReadonlyMap<number, string>,
+  stopReason?: string,
+  originalCodeOffset?: (offset: number) => number,
+): VmFailure {
   const err = error as { name?: string; message?: string; stack?: string };
   const trap = stopReason ?? `Uncaught ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
   const backtrace: string[] = [];
-  for (const line of (err?.stack ?? "").split("\n")) {
+  for (const line of names.size === 0 ? [] : (err?.stack ?? "").split("\n")) {
     const match = FRAME.exec(line);
     if (match === null) continue;
     const index = Number(match[1]);
-    backtrace.push(` ${backtrace.length}:  ${match[2]} - ${names.get(index) ?? `wasm-function[${index}]`}`);
+    const compiledOffset = Number.parseInt(match[2]!, 16);
+    const offset = originalCodeOffset === undefined ? compiledOffset : originalCodeOffset(compiledOffset);
+    backtrace.push(`${String(backtrace.length).padStart(3)}:  0x${offset.toString(16)} - ${names.get(index) ?? `unknown(function index:${index})`}`);
+    if (backtrace.length === MAX_BACKTRACE_FRAMES) break;
   }
   const lines = [`Function: ${callback} failed: ${trap}`];
   if (abortMessage !== undefined) lines.push(abortMessage);
   if (backtrace.length > 0) lines.push("Proxy-Wasm plugin in-VM backtrace:", ...backtrace);
   return { callback, trap, abortMessage, backtrace, report: lines.join("\n"), cause: error, timedOut: stopReason !== undefined };
+}
+
+/** cpp-host's message when `wasm::Instance::make` fails (src/v8/v8.cc `V8::link`). */
+export const INSTANTIATION_FAILED_MESSAGE = "Failed to create new Wasm instance";
+
+/**
+ * Thrown by the Vm constructor when the module cannot be instantiated: its start section trapped,
+ * ran past the time limit or made a hostcall, or V8 refused the instance (memory over the cap, a
+ * data segment out of bounds). `message` is cpp-host's; `reason` says what happened, as cpp-host
+ * does not; `report` is both, as logged at error level.
+ */
+export class InstantiationError extends Error {
+  override readonly name = "InstantiationError";
+  readonly report: string;
+
+  constructor(readonly reason: string, readonly failure: VmFailure | undefined) {
+    super(INSTANTIATION_FAILED_MESSAGE);
+    this.report = `${INSTANTIATION_FAILED_MESSAGE}\n${reason}`;
+  }
 }

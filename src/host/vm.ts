@@ -6,7 +6,7 @@ import { EMPTY_BYTES, bytesToString } from "./bytes";
 import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type ResultCode } from "./constants";
 import { Context } from "./context";
 import { ContextTable } from "./context-table";
-import { MemoryAccessError, RestrictedCallError } from "./errors";
+import { MemoryAccessError, MissingMemoryError, RestrictedCallError, StartSectionHostcallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
 import { wasmLogPrefix } from "./log";
@@ -14,9 +14,20 @@ import type { CheckedModule } from "./module";
 import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
-import { describeFailure, type VmFailure } from "./vm-failure";
+import { describeFailure, InstantiationError, MAX_BACKTRACE_FRAMES, type VmFailure } from "./vm-failure";
 import { RecentBytes, RECENT_BYTES_MAX } from "./recent-bytes";
 import { CallbackDeadline } from "./module/interrupt-deadline";
+import { MAX_WASM_MEMORY_BYTES, MAX_WASM_MEMORY_PAGES, START_FUNCTION_EXPORT, WASM_PAGE_BYTES } from "./module/host-controlled-module";
+
+/** The name failure reports give the function of a module's wasm start section. */
+export const START_SECTION_CALLBACK = "wasm start section";
+
+/**
+ * `Error.stackTraceLimit` while the module runs: the 20 wasm frames may be interleaved with the
+ * host's own JS frames (a trap in the allocator called from a hostcall), which count too.
+ */
+const STACK_TRACE_CAPTURE_LIMIT = MAX_BACKTRACE_FRAMES + 30;
+const errorConstructor = Error as { stackTraceLimit: number };
 
 export interface VmOptions {
   readonly process: ProxyProcess;
@@ -81,6 +92,8 @@ const enum Restriction {
   None = 0,
   Start = 1,
   Allocator = 2,
+  /** The wasm start section: no hostcall that needs a context (imports.ts guards them). */
+  StartSection = 3,
 }
 
 export class Vm {
@@ -145,11 +158,22 @@ export class Vm {
   private readonly idleTasks: (() => void)[] = [];
   private readonly deadline: CallbackDeadline | null = null;
   private readonly callbackTimeLimitMs: number;
+  private readonly originalCodeOffset: ((offset: number) => number) | undefined;
+  /** False for a module that exports and imports no memory (cpp-host loads it; see checkRange). */
+  private readonly hasMemory: boolean;
+  /** The running hostcall as `module.name`; only kept for a module without memory (imports.ts). */
+  hostcallName = "";
+  private savedStackTraceLimit = 0;
 
   /**
    * Instantiates a module that passed `loadCheckedModule` (which reports a missing marker,
-   * allocator or memory and unknown imports with cpp-host's messages). Does not run the module's
-   * start functions: call `start()`.
+   * allocator and unknown imports with cpp-host's messages) and runs its wasm start section, if
+   * any, under the callback time limit. Does not run the module's start functions: call `start()`.
+   *
+   * @throws InstantiationError ("Failed to create new Wasm instance", logged at error level) when
+   *   the start section traps, runs past the time limit or makes a hostcall that needs a context,
+   *   or when the instance cannot be created (a memory minimum above 1 GiB, a data segment out of
+   *   bounds).
    */
   constructor(checked: CheckedModule, options: VmOptions) {
     if (checked.info.abiVersion === null) throw new Error("Missing or unknown Proxy-Wasm ABI version");
@@ -164,6 +188,7 @@ export class Vm {
     this.functionNames = checked.info.functionNames;
     this.readsProperties = checked.info.imports.some((entry) => entry.module === "env" && entry.name === "proxy_get_property");
     this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
+    this.originalCodeOffset = checked.originalCodeOffset;
     if (this.callbackTimeLimitMs > 0 && checked.interruptible !== true) {
       throw new Error("callbackTimeLimitMs needs a module loaded with { interruptible: true }");
     }
@@ -178,14 +203,35 @@ export class Vm {
     this.vmContext = new Context(0, "root", vmPlugin, null);
     this.current = this.vmContext;
     const importMemory: ImportMemory = { memory: null };
-    this.instance = new wasmApi.Instance(checked.module, buildImports(this, importMemory));
+    const declared = checked.info.memory;
+    const imports = buildImports(this, importMemory, { guardStartSection: checked.startExported === true, nameHostcalls: declared === null });
+    if (declared !== null && declared.limits.min > MAX_WASM_MEMORY_PAGES) {
+      throw this.instantiationFailed(
+        `the module's memory starts at ${declared.limits.min} pages (${declared.limits.min * WASM_PAGE_BYTES} bytes), ` +
+          `above the ${MAX_WASM_MEMORY_PAGES} pages (${MAX_WASM_MEMORY_BYTES} bytes) a Proxy-Wasm VM may have`,
+      );
+    }
+    const importedMemory = declared?.source === "imported" ? this.importMemory(imports, declared.name, declared.limits) : undefined;
+    for (const entry of checked.info.imports) {
+      if (entry.kind !== "table") continue;
+      // As cpp-host's `V8::link` does: a table of the import's element type and limits.
+      const element = entry.element === "externref" ? "externref" : "anyfunc";
+      (imports[entry.module] ??= {})[entry.name] = new wasmApi.Table({ element, initial: entry.limits!.min, ...(entry.limits!.max === undefined ? {} : { maximum: entry.limits!.max }) });
+    }
+    try {
+      this.instance = new wasmApi.Instance(checked.module, imports);
+    } catch (error) {
+      throw this.instantiationFailed(`V8 refused the instance: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const exported = this.instance.exports as Record<string, unknown>;
-    const memory = Object.values(exported).find((e) => e instanceof (wasmApi.Memory as unknown as typeof Object)) as WasmMemory | undefined;
-    if (memory === undefined) throw new Error("Wasm module has no memory");
-    importMemory.memory = memory;
-    this.memory = memory;
-    this.u8 = new Uint8Array(memory.buffer);
-    this.view = new DataView(memory.buffer);
+    const memory = importedMemory ?? (Object.values(exported).find((e) => e instanceof (wasmApi.Memory as unknown as typeof Object)) as WasmMemory | undefined);
+    this.hasMemory = memory !== undefined;
+    // Without one, WASI's accessor traps (imports.ts), and the VM's views cover an empty stand-in:
+    // every access misses it, and checkRange then traps.
+    importMemory.memory = memory ?? null;
+    this.memory = memory ?? new wasmApi.Memory({ initial: 0, maximum: 0 });
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.view = new DataView(this.memory.buffer);
     if (this.callbackTimeLimitMs > 0) {
       this.deadline = new CallbackDeadline();
       this.deadline.attach(exported);
@@ -209,6 +255,50 @@ export class Vm {
     const allocator = (exported.malloc ?? exported.proxy_on_memory_allocate) as Export | undefined;
     if (typeof allocator !== "function") throw new Error("Wasm module is missing malloc function.");
     this.allocator = allocator;
+    const startFunction = checked.startExported === true ? this.callback(START_FUNCTION_EXPORT) : undefined;
+    if (startFunction !== undefined) this.runStartSection(startFunction);
+  }
+
+  /**
+   * Runs the function the module's start section names, as V8 would during instantiation but
+   * under the callback time limit and with every context-needing hostcall trapping (there is no
+   * current context yet). A failure is logged as cpp-host's instantiation failure and thrown.
+   */
+  private runStartSection(fn: Export): void {
+    this.restriction = Restriction.StartSection;
+    try {
+      this.invoke(START_SECTION_CALLBACK, fn, this.vmContext);
+    } finally {
+      this.restriction = Restriction.None;
+    }
+    const failure = this.failure;
+    if (failure !== null) throw this.instantiationFailed(failure.report, failure);
+  }
+
+  /** Logs cpp-host's instantiation failure with `reason` at error level; returns the error to throw. */
+  private instantiationFailed(reason: string, failure?: VmFailure): InstantiationError {
+    const error = new InstantiationError(reason, failure);
+    this.hostLog("error", error.report);
+    return error;
+  }
+
+  /**
+   * Creates the memory a module imports, as cpp-host does (src/v8/v8.cc `V8::link`), with its
+   * maximum capped at 1 GiB like a defined memory's, and adds it to `imports`.
+   */
+  private importMemory(imports: Record<string, Record<string, unknown>>, key: string, limits: { min: number; max?: number; shared: boolean }): WasmMemory {
+    const dot = key.indexOf(".");
+    const module = key.slice(0, dot);
+    const name = key.slice(dot + 1);
+    const maximum = Math.min(limits.max ?? MAX_WASM_MEMORY_PAGES, MAX_WASM_MEMORY_PAGES);
+    const memory = new wasmApi.Memory({ initial: limits.min, maximum, ...(limits.shared ? { shared: true } : {}) });
+    (imports[module] ??= {})[name] = memory;
+    return memory;
+  }
+
+  /** True while the module's wasm start section runs (hostcalls needing a context trap then). */
+  get inStartSection(): boolean {
+    return this.restriction === Restriction.StartSection;
   }
 
   /** A callback export by name, or undefined when the module does not export it. */
@@ -334,8 +424,13 @@ export class Vm {
     this.callbackName = name;
     if (this.depth === 0) this.lastAbortMessage = undefined;
     const onResult = this.onCallback === undefined ? undefined : this.onCallback(name, [a, b, c, d, e].slice(0, fn.length));
-    // The limit covers the outermost call with everything nested in it (allocator, effective-context calls).
-    if (this.depth === 0 && this.deadline !== null) this.deadline.arm(this.callbackTimeLimitMs);
+    if (this.depth === 0) {
+      // The limit covers the outermost call with everything nested in it (allocator, effective-context calls).
+      if (this.deadline !== null) this.deadline.arm(this.callbackTimeLimitMs);
+      // A trap's backtrace is captured when it is thrown, so the limit must be up before the call.
+      this.savedStackTraceLimit = errorConstructor.stackTraceLimit;
+      if (!(this.savedStackTraceLimit >= STACK_TRACE_CAPTURE_LIMIT)) errorConstructor.stackTraceLimit = STACK_TRACE_CAPTURE_LIMIT;
+    }
     this.depth++;
     let result: number | undefined;
     let trapped = false;
@@ -346,7 +441,10 @@ export class Vm {
       this.fail(name, error);
       result = undefined;
     } finally {
-      if (--this.depth === 0 && this.deadline !== null) this.deadline.disarm();
+      if (--this.depth === 0) {
+        if (this.deadline !== null) this.deadline.disarm();
+        errorConstructor.stackTraceLimit = this.savedStackTraceLimit;
+      }
       this.current = savedCurrent;
       this.effective = savedEffective;
       this.callbackName = savedCallback;
@@ -383,11 +481,18 @@ export class Vm {
   /** Marks the VM failed with a report built from `error`, logs it and tells the listeners. */
   fail(callback: string, error: unknown): void {
     if (this.failure !== null) return;
-    const isTrap = error instanceof wasmApi.RuntimeError || error instanceof RestrictedCallError || error instanceof RangeError;
+    const isTrap =
+      error instanceof wasmApi.RuntimeError ||
+      error instanceof RestrictedCallError ||
+      error instanceof StartSectionHostcallError ||
+      error instanceof MissingMemoryError ||
+      error instanceof RangeError;
     if (!isTrap) throw error;
     const timedOut = this.deadline !== null && this.deadline.interrupted;
     const reason = timedOut ? `callback time limit (${this.callbackTimeLimitMs} ms) exceeded` : undefined;
-    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason);
+    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason, this.originalCodeOffset);
+    // A start section's failure is logged once, as the instantiation failure it is.
+    if (this.restriction === Restriction.StartSection) return;
     this.hostLog("error", this.failure.report);
     for (const listener of this.failureListeners) listener(this.failure);
   }
@@ -452,7 +557,10 @@ export class Vm {
   private checkRange(pointer: number, size: number): void {
     if (this.u8.byteLength === 0 || pointer + size > this.u8.length) {
       this.refreshViews();
-      if (pointer + size > this.u8.length) throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+      if (pointer + size > this.u8.length) {
+        if (!this.hasMemory) throw new MissingMemoryError(this.hostcallName || "the host");
+        throw new MemoryAccessError(`[${pointer}, +${size}) is outside linear memory`);
+      }
     }
   }
 

@@ -16,7 +16,8 @@ export type WasmImports = Record<string, Record<string, unknown>>;
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object, imports: WasmImports) => WasmInstance;
-  readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  readonly Table: new (descriptor: { element: "anyfunc" | "externref"; initial: number; maximum?: number }) => object;
   readonly RuntimeError: new (message?: string) => Error;
 }
 

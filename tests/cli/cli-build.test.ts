@@ -100,4 +100,19 @@ describe("proxy-wasm-as build", () => {
     assert.match(cli.out.stderr, /^✗ no-marker\.wasm would not load in Envoy:\n {2}Missing or unknown Proxy-Wasm ABI version\n/);
     assert.match(cli.out.stderr, /env\.abort/);
   });
+
+  it("warns about a module without memory, which Envoy loads and then crashes on", () => {
+    const path = join(project, "no-memory.wasm");
+    writeFileSync(
+      path,
+      compileWat(`(module (func (export "proxy_abi_version_0_2_1"))
+        (func (export "malloc") (param i32) (result i32) (i32.const 0)))`),
+    );
+    const cli = captureIo(project);
+    assert.notEqual(checkBuiltModule(cli.io, path), null);
+    assert.equal(
+      cli.out.stderr,
+      "  warning: Wasm module has no linear memory (it must export or import one); Envoy loads it, then crashes at the first hostcall that reads or writes memory\n",
+    );
+  });
 });

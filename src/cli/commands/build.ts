@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { describeModule, loadCheckedModule, ModuleLoadError, type ModuleExport } from "../../host/module";
+import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 
@@ -127,6 +127,9 @@ export function checkBuiltModule(io: CliIo, outFile: string): BuildResult | null
     io.stdout.write(`✓ ${shown}  ${bytes.length} bytes  sha256 ${sha256}\n`);
     io.stdout.write(`  ABI ${summary.abiVersion}, allocator ${summary.allocator}, ${summary.imports.length} imports, ${summary.exports.length} exports\n`);
     io.stdout.write(`  callbacks: ${exportedCallbacks(info.exports).join(", ") || "none"}\n`);
+    if (info.memory === null) {
+      io.stderr.write(`  warning: ${MISSING_MEMORY_MESSAGE}; Envoy loads it, then crashes at the first hostcall that reads or writes memory\n`);
+    }
     return { outFile, sizeBytes: bytes.length, sha256, abiVersion: summary.abiVersion };
   } catch (error) {
     if (!(error instanceof ModuleLoadError)) throw error;

@@ -68,3 +68,42 @@ export const ALLOCATOR_ALLOWED_HOSTCALLS: ReadonlySet<string> = new Set([
 
 /** The trap message cpp-host uses when a restricted hostcall is made. */
 export const RESTRICTED_CALLBACK_TRAP = "restricted_callback";
+
+/**
+ * Hostcalls (as `module.name`) that work from a wasm start section, where cpp-host has no current
+ * context: the ones whose cpp-host implementation never looks the context up (src/exports.cc: the
+ * WASI stubs that only return a constant, and the no-op `emscripten_notify_memory_growth`). Every
+ * other hostcall dereferences the null context there and crashes Envoy; the host makes it a trap
+ * that fails the instantiation.
+ */
+export const START_SECTION_SAFE_HOSTCALLS: ReadonlySet<string> = new Set([
+  "env.emscripten_notify_memory_growth",
+  ...underBothWasiModules([
+    "args_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_datasync",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_dir_name",
+    "fd_prestat_get",
+    "fd_read",
+    "fd_renumber",
+    "fd_sync",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "sched_yield",
+    "sock_shutdown",
+  ]),
+]);

@@ -26,6 +26,7 @@ export interface CheckModuleOptions {
 export const CORRUPT_MODULE_MESSAGE = "Failed to parse corrupted Wasm module";
 export const MISSING_ABI_VERSION_MESSAGE = "Missing or unknown Proxy-Wasm ABI version";
 export const MISSING_ALLOCATOR_MESSAGE = "Wasm module is missing malloc function.";
+/** Not a load failure (cpp-host loads such a module); the CLI's `build` warns with it. */
 export const MISSING_MEMORY_MESSAGE = "Wasm module has no linear memory (it must export or import one)";
 
 /** Hints for imports that toolchains add by default and Envoy does not provide. */
@@ -38,7 +39,7 @@ const KNOWN_IMPORT_HINTS: Readonly<Record<string, string>> = {
 
 /**
  * Every reason the module would fail to load in Envoy, in the order cpp-host would hit them
- * (ABI marker, imports in import order, memory, start functions, allocator, callbacks).
+ * (ABI marker, imports in import order, start functions, allocator, callbacks).
  * An empty array means the module links. A missing marker does not stop the other checks:
  * imports are then checked against the union of all versions, so the report stays complete.
  */
@@ -55,15 +56,8 @@ export function checkModule(info: ModuleInfo, options: CheckModuleOptions = {}):
     if (problem) problems.push(problem);
   }
 
-  if (info.memory === null) {
-    problems.push({
-      code: "missing-memory",
-      message: MISSING_MEMORY_MESSAGE,
-      hint: info.hasUnexportedMemory
-        ? "the module defines a memory but does not export it; export it as \"memory\""
-        : undefined,
-    });
-  }
+  // No memory is not a load failure: cpp-host's `V8::link` (src/v8/v8.cc) leaves it null and
+  // the module loads; the VM traps at the host's first access to it (MissingMemoryError).
 
   problems.push(...checkExports(info, version ?? "0.2.1"));
   return problems;

@@ -78,6 +78,26 @@ interface Section {
   readonly offset: number;
 }
 
+/** A run of the input's bytes copied unchanged into the code section being rebuilt. */
+interface CopiedRun {
+  /** Offset in the input module. */
+  readonly from: number;
+  /** Offset in the rebuilt code section's content. */
+  readonly to: number;
+  readonly length: number;
+}
+
+/** The rewritten module and how its code offsets map back (see {@link addInterruptChecksMapped}). */
+export interface InterruptCheckedModule {
+  readonly bytes: Uint8Array;
+  /**
+   * The input's offset for `offset` in the output, for backtrace frames: offsets inside a copied
+   * instruction map exactly; an offset inside an added check maps to the original instruction
+   * that follows it (the loop's first instruction, or the function's first).
+   */
+  originalOffset(offset: number): number;
+}
+
 /** What the added check refers to. */
 interface CheckTargets {
   readonly budgetGlobal: number;
@@ -119,6 +139,14 @@ interface CheckTargets {
  *   Run such a module without instrumentation.
  */
 export function addInterruptChecks(bytes: Uint8Array, options: InterruptCheckOptions = {}): Uint8Array {
+  return addInterruptChecksMapped(bytes, options).bytes;
+}
+
+/**
+ * {@link addInterruptChecks}, also returning how code offsets of the result map back to `bytes`,
+ * so a failure report can show the offsets cpp-host would (src/v8/v8.cc `getFailMessage`).
+ */
+export function addInterruptChecksMapped(bytes: Uint8Array, options: InterruptCheckOptions = {}): InterruptCheckedModule {
   const sections = readSections(bytes);
   const find = (id: number): Section | undefined => sections.find((section) => section.id === id);
 
@@ -136,14 +164,37 @@ export function addInterruptChecks(bytes: Uint8Array, options: InterruptCheckOpt
   if (bodies !== definedFunctions) {
     throw new WasmParseError(`code section has ${bodies} bodies for ${definedFunctions} functions`, code?.offset ?? bytes.length);
   }
+  const runs: CopiedRun[] = [];
   if (code) {
-    code.content = instrumentCode(bytes, code, { budgetGlobal, checkType, checkTable }, importCounts.functions, options.checkFunctionEntry ?? true);
+    code.content = instrumentCode(bytes, code, { budgetGlobal, checkType, checkTable }, importCounts.functions, options.checkFunctionEntry ?? true, runs);
   }
 
   const out = new InterruptByteWriter(bytes.length + 1024);
   out.bytes(MAGIC_AND_VERSION);
-  for (const section of sections) out.byte(section.id).u32(section.content.length).bytes(section.content);
-  return out.toBytes();
+  let codeStart = 0;
+  for (const section of sections) {
+    out.byte(section.id).u32(section.content.length);
+    if (section === code) codeStart = out.size;
+    out.bytes(section.content);
+  }
+  return { bytes: out.toBytes(), originalOffset: (offset) => originalOffset(runs, offset - codeStart) };
+}
+
+function originalOffset(runs: readonly CopiedRun[], inCode: number): number {
+  // The first run that ends after the offset: it holds the offset, or follows the added check.
+  let low = 0;
+  let high = runs.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (runs[middle]!.to + runs[middle]!.length <= inCode) low = middle + 1;
+    else high = middle;
+  }
+  const run = runs[low];
+  if (run === undefined) {
+    const last = runs[runs.length - 1];
+    return last === undefined ? inCode : last.from + last.length - 1;
+  }
+  return inCode >= run.to ? run.from + (inCode - run.to) : run.from;
 }
 
 function readSections(bytes: Uint8Array): Section[] {
@@ -326,13 +377,25 @@ function checkSequence(targets: CheckTargets): Uint8Array {
     .toBytes();
 }
 
-function instrumentCode(bytes: Uint8Array, section: Section, targets: CheckTargets, importedFunctions: number, checkEntry: boolean): Uint8Array {
+function instrumentCode(
+  bytes: Uint8Array,
+  section: Section,
+  targets: CheckTargets,
+  importedFunctions: number,
+  checkEntry: boolean,
+  runs: CopiedRun[],
+): Uint8Array {
   const check = checkSequence(targets);
   const reader = readerOf(bytes, section);
   const count = reader.u32("function body count");
   const out = new InterruptByteWriter(section.content.length + count * check.length + 1024);
   out.u32(count);
   const body = new InterruptByteWriter();
+  const bodyRuns: { from: number; to: number; length: number }[] = [];
+  const copy = (from: number, to: number): void => {
+    bodyRuns.push({ from, to: body.size, length: to - from });
+    body.bytes(bytes.subarray(from, to));
+  };
   for (let i = 0; i < count; i++) {
     const functionIndex = importedFunctions + i;
     const size = reader.u32("function body size");
@@ -344,20 +407,24 @@ function instrumentCode(bytes: Uint8Array, section: Section, targets: CheckTarge
       skipValueType(code, "local type");
     }
     body.reset();
-    body.bytes(bytes.subarray(start, code.offset));
+    bodyRuns.length = 0;
+    copy(start, code.offset);
     if (checkEntry) body.bytes(check);
     let copiedUpTo = code.offset;
     let lastOpcode = -1;
     while (!code.atEnd) {
       lastOpcode = skipInstruction(code, functionIndex);
       if (lastOpcode === OPCODE_LOOP) {
-        body.bytes(bytes.subarray(copiedUpTo, code.offset)).bytes(check);
+        copy(copiedUpTo, code.offset);
+        body.bytes(check);
         copiedUpTo = code.offset;
       }
     }
     if (lastOpcode !== 0x0b) code.fail(`body of function ${functionIndex} does not end with \`end\``);
-    body.bytes(bytes.subarray(copiedUpTo, code.end));
-    out.u32(body.size).bytes(body.view());
+    copy(copiedUpTo, code.end);
+    out.u32(body.size);
+    for (const run of bodyRuns) runs.push({ from: run.from, to: out.size + run.to, length: run.length });
+    out.bytes(body.view());
   }
   if (!reader.atEnd) reader.fail("trailing bytes in code section");
   return out.toBytes();

@@ -3,7 +3,8 @@ import { ModuleLoadError } from "./module-load-error";
 import { inspectModule, type ModuleInfo } from "./module-info";
 import type { ModuleProblem } from "./module-problem";
 import { WasmParseError } from "./wasm-parse-error";
-import { addInterruptChecks } from "./interrupt-instrumentation";
+import { addInterruptChecksMapped } from "./interrupt-instrumentation";
+import { takeHostControl } from "./host-controlled-module";
 
 /**
  * A compiled `WebAssembly.Module`. Typed loosely because neither lib ES2022 nor @types/node 20
@@ -26,6 +27,16 @@ export interface CheckedModule {
    * a Vm can stop a callback that runs past a time limit (VmOptions.callbackTimeLimitMs).
    */
   readonly interruptible?: boolean;
+  /**
+   * True when the module's start section was turned into an export (`START_FUNCTION_EXPORT`), so
+   * the Vm runs it after instantiating, under the time limit (see host-controlled-module.ts).
+   */
+  readonly startExported?: boolean;
+  /**
+   * The offset in the bytes as given for a code offset of the compiled module (a backtrace
+   * frame's), when the host rewrote the module; absent when it compiled the bytes as given.
+   */
+  readonly originalCodeOffset?: (offset: number) => number;
 }
 
 export interface LoadModuleOptions extends CheckModuleOptions {
@@ -38,10 +49,13 @@ export interface LoadModuleOptions extends CheckModuleOptions {
 
 /**
  * Parses, checks and compiles a module the way cpp-host loads it, so that anything Envoy would
- * refuse is refused here too, with the same first message.
+ * refuse is refused here too, with the same first message. A module that passes is compiled with
+ * the host's own changes (host-controlled-module.ts): its start section becomes an export the Vm
+ * runs under the time limit, and its memory's maximum is capped at 1 GiB.
  *
- * @throws ModuleLoadError listing every problem found (bad binary, ABI marker, imports, memory,
- *   allocator, export signatures, V8 compile errors).
+ * @throws ModuleLoadError listing every problem found (bad binary, ABI marker, imports,
+ *   allocator, export signatures, V8 compile errors). A module without memory loads, as in
+ *   cpp-host; the Vm traps at the host's first access to it.
  * @throws InterruptInstrumentationError with `interruptible` when the module uses an instruction
  *   the instrumentation does not know (the module itself may be fine: load it without the option).
  */
@@ -57,7 +71,9 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
   const problems = checkModule(info, options);
   const interruptible = options?.interruptible === true;
   // Only a module that passed the checks is rewritten: a refused module keeps its own compile error.
-  const compiled = interruptible && problems.length === 0 ? addInterruptChecks(bytes) : bytes;
+  const controlled = problems.length === 0 ? takeHostControl(bytes) : { bytes, startExported: false, codeOffsetShift: 0 };
+  const instrumented = interruptible && problems.length === 0 ? addInterruptChecksMapped(controlled.bytes) : undefined;
+  const compiled = instrumented?.bytes ?? controlled.bytes;
   let module: CompiledWasmModule | undefined;
   try {
     module = new wasm.Module(compiled);
@@ -73,5 +89,12 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
     problems.splice(0, problems.length, ...abiProblems, compileProblem, ...rest);
   }
   if (problems.length > 0 || !module) throw new ModuleLoadError(problems);
-  return interruptible ? { info, module, interruptible } : { info, module };
+  const { startExported, codeOffsetShift } = controlled;
+  const originalCodeOffset =
+    instrumented !== undefined
+      ? (offset: number) => instrumented.originalOffset(offset) - codeOffsetShift
+      : codeOffsetShift !== 0
+        ? (offset: number) => offset - codeOffsetShift
+        : undefined;
+  return interruptible ? { info, module, interruptible, startExported, originalCodeOffset } : { info, module, startExported, originalCodeOffset };
 }

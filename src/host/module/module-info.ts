@@ -1,15 +1,19 @@
 import { findCallback, type AllocatorExport, ALLOCATOR_EXPORTS } from "../abi/callbacks";
-import { sameSignature, type FuncSignature } from "../abi/signature";
+import { sameSignature, type FuncSignature, type ValType } from "../abi/signature";
 import { abiVersionOfMarker, type AbiVersion } from "../abi/versions";
 import { functionSignature, parseWasmBinary, type ExternalKind, type Limits, type WasmBinary } from "./wasm-binary";
 
-/** An import as the host sees it. `signature` is set for functions, `limits` for memories/tables. */
+/**
+ * An import as the host sees it. `signature` is set for functions, `limits` for memories/tables,
+ * `element` for tables.
+ */
 export interface ModuleImport {
   readonly module: string;
   readonly name: string;
   readonly kind: ExternalKind;
   readonly signature?: FuncSignature;
   readonly limits?: Limits;
+  readonly element?: ValType;
 }
 
 /** An export; `signature` is set for functions. */
@@ -71,6 +75,7 @@ function describeBinary(binary: WasmBinary, sizeBytes: number): ModuleInfo {
       kind: entry.kind,
       ...(entry.kind === "function" ? { signature: binary.types[entry.typeIndex!] } : {}),
       ...(entry.limits ? { limits: entry.limits } : {}),
+      ...(entry.element ? { element: entry.element } : {}),
     }),
   );
   const exports = binary.exports.map(

@@ -6,7 +6,6 @@ export type ModuleProblemCode =
   | "missing-import"
   | "import-type-mismatch"
   | "global-import"
-  | "missing-memory"
   | "bad-export-signature"
   | "missing-allocator";
 

@@ -20,6 +20,8 @@ export interface RawImport {
   /** For functions: index into {@link WasmBinary.types}. */
   readonly typeIndex?: number;
   readonly limits?: Limits;
+  /** For tables: the element type. */
+  readonly element?: ValType;
   readonly global?: { readonly type: ValType; readonly mutable: boolean };
 }
 
@@ -224,9 +226,10 @@ function readImport(reader: ByteReader): RawImport {
   switch (kind) {
     case "function":
       return { module, name, kind, typeIndex: reader.u32("import function type index") };
-    case "table":
-      readValType(reader, "table element type");
-      return { module, name, kind, limits: readLimits(reader, "table limits") };
+    case "table": {
+      const element = readValType(reader, "table element type");
+      return { module, name, kind, element, limits: readLimits(reader, "table limits") };
+    }
     case "memory":
       return { module, name, kind, limits: readLimits(reader, "memory limits") };
     case "global": {

@@ -102,7 +102,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
     queues: options.queues,
     logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
   });
-  const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger };
+  const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger, guard };
   const filters: ReloadableWasmFilter[] = [];
   try {
     for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit));
@@ -155,6 +155,11 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
 interface InVmTimeLimit {
   limitMs: number;
   logger: ProxyLogger;
+  /**
+   * Runs a VM's start (start section, start functions, plugin start): in a worker, under its
+   * callback guard, so the pool's watchdog also stops a start that never returns.
+   */
+  guard: <T>(work: () => T) => T;
 }
 
 /** A PluginHost and how many streams run on it. */
@@ -233,7 +238,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   }
 
   private start(module: CheckedModule): PluginHost {
-    return new PluginHost({
+    return this.timeLimit.guard(() => new PluginHost({
       module,
       process: this.process,
       vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration, callbackTimeLimitMs: this.timeLimit.limitMs },
@@ -243,7 +248,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
       configuration: this.config.pluginConfiguration,
       allowOnHeadersStopIteration: this.config.allowOnHeadersStopIteration,
       failurePolicy: hostPolicy(this.config.failurePolicy),
-    });
+    }));
   }
 
   private vmFailed(failure: VmFailure): void {

@@ -11,6 +11,10 @@ import { SharedStateService } from "./shared-state-service";
 import { Op, Outbox, RECORD_SIZE, type FilterWorkerInit, type WorkerBatch } from "./worker-protocol";
 import { WorkerFilterStream } from "./worker-filter-stream";
 
+/** Wait before a worker that failed to start is started again (on the next stream); doubles each time. */
+const RESTART_BACKOFF_MS = 1000;
+const MAX_RESTART_BACKOFF_MS = 60_000;
+
 /**
  * The dev proxy's filter workers, as Envoy's worker threads: `config.concurrency` threads, each
  * running every configured filter on VMs of its own. The listener stays in the main thread
@@ -48,6 +52,13 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   /** Starts the workers and resolves once all of them started their plugins; rejects (with nothing left running) otherwise. */
   static async start(env: FilterBuildEnv): Promise<FilterWorkerPool> {
     const pool = new FilterWorkerPool(env);
+    // Watching from the first worker on: a VM's start (a wasm start section, _initialize,
+    // proxy_on_vm_start, proxy_on_configure) that never returns must not hang the proxy's start.
+    const limit = env.config.callbackTimeLimitMs;
+    if (limit > 0) {
+      pool.watchdog = setInterval(() => pool.checkCallbacks(), Math.max(5, Math.min(250, Math.floor(limit / 4))));
+      pool.watchdog.unref();
+    }
     try {
       for (let i = 0; i < Math.max(1, env.config.concurrency); i++) pool.slots.push(pool.spawn(i));
       await Promise.all(pool.slots.map((slot) => slot.ready));
@@ -55,11 +66,6 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     } catch (error) {
       await pool.close();
       throw error;
-    }
-    const limit = env.config.callbackTimeLimitMs;
-    if (limit > 0) {
-      pool.watchdog = setInterval(() => pool.checkCallbacks(), Math.max(5, Math.min(250, Math.floor(limit / 4))));
-      pool.watchdog.unref();
     }
     return pool;
   }
@@ -69,8 +75,11 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   }
 
   createStream(sink: HttpFilterSink, info: HttpStreamInfo): HttpFilterStream {
-    const slot = this.slots[this.next];
+    const index = this.next;
+    let slot = this.slots[index];
     this.next = (this.next + 1) % this.slots.length;
+    // A worker that could not start is tried again after its back-off: the module may be fixed by now.
+    if (slot.dead && !this.closed && performance.now() >= slot.retryAtMs) slot = this.startReplacement(index, slot.backoffMs);
     const stream = new WorkerFilterStream(this.nextStreamId++, sink, info, slot.send, slot.forget);
     if (slot.dead) {
       // The worker could not be replaced: every stream meets the failure policy at once.
@@ -101,9 +110,20 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
 
   private checkCallbacks(): void {
     const now = performance.now();
+    const limit = this.env.config.callbackTimeLimitMs;
     for (const [index, slot] of this.slots.entries()) {
       if (slot.dead || !slot.watch.check(now)) continue;
-      this.replace(index, `a filter callback ran longer than the callback time limit (${this.env.config.callbackTimeLimitMs} ms)`);
+      if (!slot.isReady) {
+        // Its `ready` rejects: the proxy's start fails, or the replacement is dead until a
+        // stream tries again after its back-off (startReplacement).
+        slot.dead = true;
+        slot.abortStart(
+          `Failed to initialize Wasm code: starting the VMs in worker ${slot.threadId} ran longer than the callback time limit (${limit} ms) ` +
+            "(a wasm start section, _initialize, proxy_on_vm_start or proxy_on_configure that does not return?); worker terminated",
+        );
+        continue;
+      }
+      this.replace(index, `a filter callback ran longer than the callback time limit (${limit} ms)`);
     }
   }
 
@@ -126,12 +146,36 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       `worker ${slot.threadId}: ${reason}; worker terminated, failure policy ${this.policy} applied to its streams (${summary}${this.policy === "FAIL_CLOSED" ? ", 503 wasm_fail_stream" : ""}); starting a new worker with fresh VMs`,
     );
     this.env.stats.increment("wasm.worker_replaced");
+    this.startReplacement(index, RESTART_BACKOFF_MS);
+  }
+
+  /**
+   * Starts a new worker in `index`. If it cannot start, it is marked dead: the streams it was
+   * given and those it gets meet the failure policy, until it is tried again `backoffMs` later.
+   */
+  private startReplacement(index: number, backoffMs: number): WorkerSlot {
     const fresh = this.spawn(index);
     this.slots[index] = fresh;
-    fresh.ready.catch((error: Error) => {
-      fresh.dead = true;
-      this.env.logger.log("wasm", "critical", `replacement worker failed to start: ${error.message}; streams on it get the failure policy`);
-    });
+    const retried = backoffMs > RESTART_BACKOFF_MS;
+    fresh.ready.then(
+      () => {
+        if (retried) this.env.logger.log("wasm", "info", `worker ${fresh.threadId} started; it serves streams again`);
+      },
+      (error: Error) => {
+        fresh.dead = true;
+        void fresh.stop(); // a worker whose start failed may still be alive, idle
+        fresh.retryAtMs = performance.now() + backoffMs;
+        fresh.backoffMs = Math.min(backoffMs * 2, MAX_RESTART_BACKOFF_MS);
+        // Streams given to it while it was starting would otherwise wait for it forever.
+        for (const stream of [...fresh.streams.values()]) stream.fail(this.policy);
+        this.env.logger.log(
+          "wasm",
+          "critical",
+          `replacement worker failed to start: ${error.message}; streams on it get the failure policy; trying again on a stream after ${backoffMs} ms`,
+        );
+      },
+    );
+    return fresh;
   }
 
   private spawn(index: number): WorkerSlot {
@@ -162,7 +206,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     };
     worker.on("exit", () => {
       stopServing();
-      if (this.started && !slot.replaced && !this.closed) this.replace(this.slots.indexOf(slot), "the worker exited");
+      if (this.started && !slot.replaced && !slot.dead && !this.closed) this.replace(this.slots.indexOf(slot), "the worker exited");
     });
     worker.on("error", (error) => logger.log("wasm", "error", `worker ${slot.threadId} failed: ${error.stack ?? error.message}`));
     void index;
@@ -189,6 +233,11 @@ class WorkerSlot {
   replaced = false;
   /** Could not start: streams given to it fail at once. */
   dead = false;
+  /** True once the worker reported that every plugin started. */
+  isReady = false;
+  /** When dead: from when (performance.now()) a new stream starts a new worker, and its back-off. */
+  retryAtMs = 0;
+  backoffMs = RESTART_BACKOFF_MS;
   onStop: () => void = () => {};
   onMessage: (op: number, id: number, a: unknown) => void = () => {};
   /** How this slot's streams send to the worker (one shared function, not one closure per stream). */
@@ -199,6 +248,7 @@ class WorkerSlot {
   private readonly statsWaiters = new Map<number, () => void>();
   private nextStatsRequest = 1;
   private stopped: Promise<void> | null = null;
+  private readonly settle: { resolve: () => void; reject: (error: Error) => void };
 
   constructor(
     readonly worker: Worker,
@@ -208,6 +258,7 @@ class WorkerSlot {
     this.outbox = new Outbox((batch) => worker.postMessage(batch));
     let settle!: { resolve: () => void; reject: (error: Error) => void };
     this.ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    this.settle = settle;
     // A rejection nobody awaits yet must not crash the process.
     this.ready.catch(() => {});
     worker.on("exit", (code) => settle.reject(new Error(`filter worker exited with code ${code} before it was ready`)));
@@ -217,8 +268,10 @@ class WorkerSlot {
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
         if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
-        else if (op === Op.Ready) settle.resolve();
-        else if (op === Op.BootFailed) settle.reject(new Error(a as string));
+        else if (op === Op.Ready) {
+          this.isReady = true;
+          settle.resolve();
+        } else if (op === Op.BootFailed) settle.reject(new Error(a as string));
         else if (op === Op.Stats) {
           this.stats = a as MetricSample[];
           this.statsWaiters.get(id)?.();
@@ -226,6 +279,12 @@ class WorkerSlot {
         } else this.onMessage(op, id, a);
       }
     });
+  }
+
+  /** Fails a start that is stuck: `ready` rejects with `message` and the thread is terminated. */
+  abortStart(message: string): void {
+    this.settle.reject(new Error(message));
+    void this.stop();
   }
 
   refreshStats(): Promise<void> {

@@ -56,6 +56,7 @@ describe("inspectModule", () => {
       name: "table",
       kind: "table",
       limits: { min: 1, max: undefined, shared: false, memory64: false },
+      element: "funcref",
     });
     const malloc = info.exports.find((entry) => entry.name === "malloc");
     // 11 imported functions come first in the function index space.
