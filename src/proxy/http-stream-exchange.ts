@@ -4,7 +4,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
-import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
+import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
+import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
@@ -69,6 +70,8 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let upstreamResponded = false;
   let finished = false;
   let replying = false;
+  /** The whole request arrived (the downstream's end of stream was read). */
+  let requestComplete = false;
 
   const finish = (): void => {
     if (finished) return;
@@ -194,14 +197,18 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         abortUpstream();
       }
       const status = Number(headerValue(headers, ":status") ?? 502);
-      // Envoy's HCM overwrites `server` after the encoder filters ran (server_header_transformation OVERWRITE).
-      const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
-      if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
-        outgoing["transfer-encoding"] = "chunked";
+      // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
+      let head = withEnvoyResponseHeaders(headers);
+      if (httpVersion === 1 && !endOfStream && headerValue(head, "content-length") === undefined) {
+        head = [...head, ["transfer-encoding", "chunked"]];
       }
+      // A response that starts before the request ended: Envoy does not wait for the rest of the
+      // request on a connection that cannot multiplex; it says `connection: close` and closes
+      // once the response is out (conn_manager_impl.cc `encodeHeaders`, remote not complete).
+      if (!requestComplete) context.stats.http("downstream_rq_response_before_rq_complete");
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
-        res.writeHead(status, outgoing);
+        writeResponseHead(res, httpVersion, status, head, requestComplete ? "keep-alive" : "close");
       } catch (error) {
         context.logger.log("http", "error", `invalid response headers: ${(error as Error).message}`);
         return resetDownstream();
@@ -248,6 +255,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     httpVersion === 2
       ? (req as Http2ServerRequest).stream.endAfterHeaders
       : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
+  requestComplete = endAfterHeaders;
   chain.requestHeaders(requestHeaders, endAfterHeaders);
   if (endAfterHeaders) {
     req.resume();
@@ -256,9 +264,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let remaining = requestLength;
   req.on("data", (chunk: Buffer) => {
     if (remaining !== undefined) remaining -= chunk.length;
+    if (remaining === 0) requestComplete = true;
     chain.requestBody(chunk, remaining === 0);
   });
   req.on("end", () => {
+    requestComplete = true;
     if (remaining === 0) return;
     const trailers = rawPairs(req.rawTrailers);
     if (trailers.length > 0) chain.requestTrailers(trailers);

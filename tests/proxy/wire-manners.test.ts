@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { startTestProxy, startUpstream, useUpstream } from "./proxy-test-helpers";
+import { localReplyFilter } from "./test-filters";
+
+/** Envoy's date header value: IMF-fixdate. */
+const IMF_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/** What one raw exchange on a fresh connection gave back. */
+interface RawExchange {
+  /** Every byte the proxy sent, as latin1. */
+  text: string;
+  /** The proxy closed the connection (we never do first). */
+  closedByProxy: boolean;
+}
+
+function openSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * Writes `request` bytes and collects the answer until `done(text)` holds and then a short
+ * quiet time passes, or the proxy closes. Bounded: gives up after 30 s.
+ */
+async function rawExchange(url: string, request: string, done: (text: string) => boolean): Promise<RawExchange> {
+  const socket = await openSocket(url);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    let settleTimer: NodeJS.Timeout | undefined;
+    const giveUp = setTimeout(() => finish(false), 30_000);
+    const finish = (closedByProxy: boolean): void => {
+      clearTimeout(giveUp);
+      if (settleTimer !== undefined) clearTimeout(settleTimer);
+      socket.removeAllListeners();
+      socket.on("error", () => {});
+      socket.destroy();
+      resolve({ text, closedByProxy });
+    };
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      // Once the answer is whole, wait a moment: a proxy that closes does so right away.
+      if (done(text) && settleTimer === undefined) settleTimer = setTimeout(() => finish(false), 500);
+    });
+    socket.on("end", () => finish(true));
+    socket.on("error", reject);
+    socket.write(request);
+  });
+}
+
+/** The head lines (status line first) of the first response in `text`. */
+function headLines(text: string): string[] {
+  return text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+}
+
+function wholeResponse(text: string): boolean {
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text.slice(0, end + 2));
+  return length !== null && text.length >= end + 4 + Number(length[1]);
+}
+
+describe("dev proxy wire manners: HTTP/1.1 response heads as Envoy writes them", () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  before(async () => {
+    // An upstream that sends its own Date and Server, as most do.
+    upstream = await startUpstream((req, res) => {
+      req.resume();
+      res.setHeader("Server", "upstream/1.0");
+      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": "2" });
+      res.end("ok");
+    });
+    ({ proxy } = await startTestProxy([], useUpstream(upstream.url)));
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it("a proxied HTTP/1.1 response has lower-case names, the upstream's date, server: envoy, and no Connection or Keep-Alive", async () => {
+    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n", wholeResponse);
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 200 OK");
+    const names = lines.slice(1).map((line) => line.slice(0, line.indexOf(":")));
+    assert.deepEqual(names, ["server", "content-type", "content-length", "date"]);
+    assert.equal(lines[1], "server: envoy");
+    assert.match(lines[4].slice("date: ".length), IMF_DATE);
+    assert.ok(text.endsWith("\r\n\r\nok"));
+    assert.equal(closedByProxy, false, "the connection stays open (keep-alive without saying so)");
+  });
+
+  it("a request with `connection: close` gets `connection: close` and the connection ends", async () => {
+    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n", wholeResponse);
+    const lines = headLines(text);
+    assert.ok(lines.includes("connection: close"), lines.join("\n"));
+    assert.equal(lines.filter((line) => /^keep-alive:/i.test(line)).length, 0);
+    assert.equal(closedByProxy, true);
+  });
+
+  it("an HTTP/1.0 keep-alive request is told `connection: keep-alive`", async () => {
+    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.0\r\nhost: example.com\r\nconnection: keep-alive\r\n\r\n", wholeResponse);
+    const lines = headLines(text);
+    assert.ok(lines.includes("connection: keep-alive"), lines.join("\n"));
+    assert.equal(lines.filter((line) => /^keep-alive:/i.test(line)).length, 0);
+    assert.equal(closedByProxy, false);
+  });
+});
+
+describe("dev proxy wire manners: local replies", () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
+  before(async () => {
+    ({ proxy } = await startTestProxy([localReplyFilter({ status: 403, headers: [], body: Buffer.from("denied"), details: "test" })]));
+  });
+  after(() => proxy.close());
+
+  it("a local reply's head is Envoy's: date and server appended, lower-case", async () => {
+    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n", wholeResponse);
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 403 Forbidden");
+    assert.deepEqual(
+      lines.slice(1).map((line) => line.slice(0, line.indexOf(":"))),
+      ["content-type", "content-length", "date", "server"],
+    );
+    assert.equal(lines[1], "content-type: text/plain");
+    assert.equal(lines[2], "content-length: 6");
+    assert.match(lines[3].slice("date: ".length), IMF_DATE);
+    assert.equal(lines[4], "server: envoy");
+    assert.equal(closedByProxy, false);
+  });
+
+  it("a reply sent before the request body arrived says `connection: close` and closes the connection", async () => {
+    // The body's last 5 bytes never come: Envoy does not wait for them on HTTP/1.
+    const { text, closedByProxy } = await rawExchange(
+      proxy.url,
+      "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\nhello",
+      wholeResponse,
+    );
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 403 Forbidden");
+    assert.ok(lines.includes("connection: close"), lines.join("\n"));
+    assert.ok(text.endsWith("\r\n\r\ndenied"));
+    assert.equal(closedByProxy, true);
+    const stats = await (await fetch(`${proxy.adminUrl}/stats?filter=before_rq_complete`)).text();
+    assert.equal(stats, "http.ingress_http.downstream_rq_response_before_rq_complete: 1\n");
+  });
+});
+
+describe("dev proxy wire manners: the router's reply before the request ended", () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  before(async () => {
+    // Never answers: the route timeout does.
+    upstream = await startUpstream((req) => req.resume());
+    ({ proxy } = await startTestProxy([], (config) => {
+      useUpstream(upstream.url)(config);
+      config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
+    }));
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it("a route timeout's 504 while the request body is still coming says `connection: close` and closes", async () => {
+    const { text, closedByProxy } = await rawExchange(
+      proxy.url,
+      "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\nhello",
+      wholeResponse,
+    );
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 504 Gateway Timeout");
+    assert.ok(lines.includes("connection: close"), lines.join("\n"));
+    assert.ok(text.endsWith("\r\n\r\nupstream request timeout"));
+    assert.equal(closedByProxy, true);
+  });
+
+  it("a route timeout's 504 after the whole request keeps the connection", async () => {
+    const { text, closedByProxy } = await rawExchange(proxy.url, "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\n\r\nhello", wholeResponse);
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 504 Gateway Timeout");
+    assert.equal(lines.filter((line) => line.startsWith("connection:")).length, 0, lines.join("\n"));
+    assert.equal(closedByProxy, false);
+  });
+});
