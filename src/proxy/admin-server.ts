@@ -1,16 +1,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer } from "./echo-upstream";
-import { LOG_LEVELS, parseLogLevel, type ProxyLogger } from "./proxy-logger";
+import { handleLogging } from "./admin-logging";
+import type { LogLevelName, ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 
 /**
  * Envoy's admin endpoint, the parts filter authors use:
  * - `GET /ready`: 200 `LIVE` once the proxy serves traffic, 503 `PRE_INITIALIZING` before;
  * - `GET /stats` (optional `?filter=<regex>`) and `GET /stats/prometheus`;
- * - `POST /logging?level=<level>` (or `?wasm=<level>` / `?paths=wasm:<level>`) sets the log level
- *   and answers with the active levels; `GET`/`POST /logging` without a level lists them.
- * Anything else is 404. Envoy refuses state-changing GETs, so `/logging` with a level needs POST.
+ * - `POST /logging` lists the loggers' levels; `?level=<level>` sets them all, `?<name>=<level>`
+ *   or `?paths=<name>:<level>,...` the named ones (see admin-logging.ts); any other method is 405,
+ *   as Envoy refuses it for this state-changing path.
+ * Anything else is 404.
  */
 export interface AdminServer {
   readonly url: string;
@@ -25,7 +27,7 @@ export async function startAdminServer(
   port: number,
   stats: ProxyStats,
   logger: ProxyLogger,
-  onLevelChange: (level: (typeof LOG_LEVELS)[number]) => void = () => {},
+  onLevelChange: (wasmLevel: LogLevelName) => void = () => {},
 ): Promise<AdminServer> {
   let ready = false;
   const server: Server = createServer((req, res) => {
@@ -55,14 +57,9 @@ export async function startAdminServer(
         void stats.refresh().then(() => send(200, stats.renderPrometheus(), "text/plain; version=0.0.4"));
         return;
       case "/logging": {
-        const requested = url.searchParams.get("level") ?? url.searchParams.get("wasm") ?? levelFromPaths(url.searchParams.get("paths"));
-        if (requested === null) return send(200, activeLevels(logger.level));
-        if (req.method !== "POST") return send(405, "This endpoint requires POST\n");
-        const level = parseLogLevel(requested);
-        if (level === undefined) return send(400, `error: unknown logger level: ${requested}\nvalid levels: ${LOG_LEVELS.join(", ")}\n`);
-        logger.level = level;
-        onLevelChange(level);
-        return send(200, activeLevels(level));
+        if (req.method !== "POST") return send(405, `Method ${req.method} not allowed, POST required.`);
+        const answer = handleLogging(url.searchParams, logger, () => onLevelChange(logger.level));
+        return send(answer.status, answer.body);
       }
       default:
         return send(404, "invalid path. admin commands are: /ready /stats /stats/prometheus /logging\n");
@@ -81,15 +78,4 @@ export async function startAdminServer(
     },
     close: () => closeServer(server),
   };
-}
-
-/** `paths=wasm:debug` (Envoy's per-logger form); only the `wasm` logger exists here. */
-function levelFromPaths(paths: string | null): string | null {
-  if (paths === null) return null;
-  const match = /(?:^|,)wasm:([a-z]+)/.exec(paths);
-  return match ? match[1] : null;
-}
-
-function activeLevels(level: string): string {
-  return `active loggers:\n  admin: ${level}\n  http: ${level}\n  main: ${level}\n  router: ${level}\n  wasm: ${level}\n`;
 }

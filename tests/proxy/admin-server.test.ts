@@ -48,20 +48,62 @@ describe("admin endpoint", () => {
     assert.match(text, /^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="ingress_http"\} 1$/m);
   });
 
-  it("/logging changes the level on POST, refuses GET changes and unknown levels", async () => {
+  it("/logging needs POST, as Envoy's admin: any GET is 405 and changes nothing", async () => {
     const listed = await fetch(`${proxy.adminUrl}/logging`);
-    assert.equal(listed.status, 200);
-    assert.match(await listed.text(), /^ {2}wasm: info$/m);
+    assert.equal(listed.status, 405);
+    assert.equal(await listed.text(), "Method GET not allowed, POST required.");
     const viaGet = await fetch(`${proxy.adminUrl}/logging?level=debug`);
     assert.equal(viaGet.status, 405);
     assert.equal(proxy.logger.level, "info");
-    const bad = await fetch(`${proxy.adminUrl}/logging?level=loud`, { method: "POST" });
-    assert.equal(bad.status, 400);
-    assert.equal(proxy.logger.level, "info");
-    const changed = await fetch(`${proxy.adminUrl}/logging?paths=wasm:debug`, { method: "POST" });
-    assert.equal(changed.status, 200);
-    assert.match(await changed.text(), /^ {2}wasm: debug$/m);
-    assert.equal(proxy.logger.level, "debug");
+  });
+
+  it("/logging?<name>=<level> changes only that logger; ?level= changes all; ?paths= the listed ones", async () => {
+    try {
+      const one = await fetch(`${proxy.adminUrl}/logging?wasm=debug`, { method: "POST" });
+      assert.equal(one.status, 200);
+      assert.equal(
+        await one.text(),
+        "active loggers:\n  admin: info\n  config: info\n  http: info\n  main: info\n  router: info\n  upstream: info\n  wasm: debug\n\n",
+      );
+      assert.equal(proxy.logger.levelOf("wasm"), "debug");
+      assert.equal(proxy.logger.levelOf("http"), "info");
+
+      const paths = await fetch(`${proxy.adminUrl}/logging?paths=http:trace,router:error`, { method: "POST" });
+      assert.equal(paths.status, 200);
+      assert.deepEqual(
+        [proxy.logger.levelOf("http"), proxy.logger.levelOf("router"), proxy.logger.levelOf("wasm"), proxy.logger.levelOf("main")],
+        ["trace", "error", "debug", "info"],
+      );
+
+      const all = await fetch(`${proxy.adminUrl}/logging?level=warning`, { method: "POST" });
+      assert.equal(all.status, 200);
+      assert.match(await all.text(), /^active loggers:\n( {2}[a-z]+: warning\n){7}\n$/);
+    } finally {
+      await fetch(`${proxy.adminUrl}/logging?level=info`, { method: "POST" });
+    }
+  });
+
+  it("/logging answers 400 with Envoy's error and usage to an unknown logger, level or parameter, and changes nothing", async () => {
+    const usage =
+      "usage: /logging?<name>=<level> (change single level)\n" +
+      "usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\n" +
+      "usage: /logging?level=<level> (change all levels)\n" +
+      "levels: trace debug info warning error critical off \n";
+    const cases: Array<[string, string]> = [
+      ["level=loud", "unknown logger level"],
+      ["level=warn", "unknown logger level"],
+      ["nosuchlogger=debug", "unknown logger name"],
+      ["paths=wasm:debug,nosuch:debug", "unknown logger name"],
+      ["paths=wasm:", "empty logger name or empty logger level"],
+      ["wasm=debug&http=debug", "invalid number of parameters"],
+    ];
+    for (const [query, error] of cases) {
+      const response = await fetch(`${proxy.adminUrl}/logging?${query}`, { method: "POST" });
+      assert.equal(response.status, 400, query);
+      const text = await response.text();
+      assert.ok(text.startsWith(`error: ${error}\n\n${usage}active loggers:\n`), `${query}: ${text}`);
+      assert.equal(proxy.logger.levelOf("wasm"), "info", query);
+    }
   });
 
   it("answers 404 for unknown paths", async () => {
