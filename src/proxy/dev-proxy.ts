@@ -1,4 +1,5 @@
 import { startAdminServer, type AdminServer } from "./admin-server";
+import { ClusterStats } from "./cluster-stats";
 import {
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -88,7 +89,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
       throw new Error("no filter builder given for the configured filters");
     }
 
-    const upstreams = new UpstreamPool(clusters);
+    const upstreams = new UpstreamPool(clusters, new ClusterStats(stats));
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
       runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
+import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
@@ -130,28 +130,33 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       return routerReply(codecRejectionReply((error as Error).message));
     }
     upstreamRequest = request;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
+    const clusterStats = context.upstreams.stats;
+    const internal = headerValue(outgoing, "x-envoy-internal") === "true";
     if (target.timeoutMs > 0) {
       upstreamTimer = setTimeout(() => {
-        context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
+        clusterStats.timeout(cluster.name);
+        clusterStats.responseCode(cluster.name, UPSTREAM_TIMEOUT.status, internal);
         routerReply(UPSTREAM_TIMEOUT);
       }, target.timeoutMs);
     }
-    request.on("response", (response) => relayUpstreamResponse(cluster, response));
+    request.on("response", (response) => {
+      clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
+      relayUpstreamResponse(response);
+    });
     request.on("error", (error) => {
       if (upstreamRequest !== request) return;
       context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
-      context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+      clusterStats.connectFailed(cluster.name);
+      clusterStats.responseCode(cluster.name, CONNECT_FAILURE.status, internal);
       routerReply(CONNECT_FAILURE);
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (cluster: ClusterConfig, response: IncomingMessage): void => {
+  const relayUpstreamResponse = (response: IncomingMessage): void => {
     upstreamResponded = true;
     const status = response.statusCode ?? 502;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
     const headers = responseHeadersOf(response);
     const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);

@@ -1,6 +1,8 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import { ClusterStats } from "./cluster-stats";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { toOutgoingHeaders, type HeaderList } from "./header-list";
+import { ProxyStats } from "./proxy-stats";
 
 /**
  * Keep-alive HTTP/1.1 connection pools to the configured clusters (Envoy keeps one pool per
@@ -9,7 +11,11 @@ import { toOutgoingHeaders, type HeaderList } from "./header-list";
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
+  constructor(
+    private readonly clusters: ReadonlyMap<string, ClusterConfig>,
+    /** Where the routed traffic's cluster stats go (a throwaway set when none is given). */
+    readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {}
 
   /** The cluster named `name`, or undefined when no such cluster is configured. */
   cluster(name: string): ClusterConfig | undefined {
@@ -34,7 +40,7 @@ export class UpstreamPool {
     if (authority !== undefined) outgoing.host = authority;
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
-    return request({
+    const upstreamRequest = request({
       agent: this.agentFor(cluster),
       protocol: "http:",
       host: cluster.url.hostname,
@@ -45,6 +51,9 @@ export class UpstreamPool {
       // `host` comes from `:authority` above, which a filter may have rewritten.
       setHost: false,
     });
+    this.stats.watch(cluster.name, upstreamRequest);
+    this.stats.requestSent(cluster.name);
+    return upstreamRequest;
   }
 
   /** Closes every pooled connection. */

@@ -25,7 +25,14 @@ describe("admin endpoint", () => {
     assert.equal(
       text,
       [
+        "cluster.upstream.external.upstream_rq_200: 1",
+        "cluster.upstream.external.upstream_rq_2xx: 1",
+        "cluster.upstream.external.upstream_rq_completed: 1",
+        "cluster.upstream.upstream_cx_active: 1",
+        "cluster.upstream.upstream_cx_total: 1",
+        "cluster.upstream.upstream_rq_200: 1",
         "cluster.upstream.upstream_rq_2xx: 1",
+        "cluster.upstream.upstream_rq_completed: 1",
         "cluster.upstream.upstream_rq_total: 1",
         "http.ingress_http.downstream_rq_2xx: 1",
         "http.ingress_http.downstream_rq_total: 1",
@@ -46,6 +53,11 @@ describe("admin endpoint", () => {
     assert.match(text, /^# TYPE inflight gauge\ninflight\{\} 2$/m);
     assert.match(text, /^envoy_cluster_upstream_rq_total\{envoy_cluster_name="upstream"\} 1$/m);
     assert.match(text, /^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="ingress_http"\} 1$/m);
+    // Envoy's response code tag extractors.
+    assert.match(text, /^# TYPE envoy_cluster_upstream_rq counter\nenvoy_cluster_upstream_rq\{envoy_response_code="200",envoy_cluster_name="upstream"\} 1$/m);
+    assert.match(text, /^envoy_cluster_upstream_rq_xx\{envoy_response_code_class="2",envoy_cluster_name="upstream"\} 1$/m);
+    assert.match(text, /^envoy_cluster_external_upstream_rq\{envoy_response_code="200",envoy_cluster_name="upstream"\} 1$/m);
+    assert.match(text, /^envoy_http_downstream_rq_xx\{envoy_response_code_class="2",envoy_http_conn_manager_prefix="ingress_http"\} 1$/m);
   });
 
   it("/logging needs POST, as Envoy's admin: any GET is 405 and changes nothing", async () => {
