@@ -1,3 +1,4 @@
+import { AccessLogWriter, type AccessLogStreams } from "./access-log/access-log-writer";
 import { startAdminServer, type AdminServer } from "./admin-server";
 import { ClusterStats } from "./cluster-stats";
 import {
@@ -48,6 +49,8 @@ export interface FilterChainHandle {
 
 export interface StartDevProxyOptions {
   logger?: ProxyLogger;
+  /** Where access logs to `/dev/stdout` and `/dev/stderr` go (default: the process's streams). */
+  accessLogStreams?: AccessLogStreams;
   /** How the configured filters become stream filters; without it `config.filters` must be empty. */
   buildFilters?: FilterChainBuilder;
 }
@@ -90,9 +93,15 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     }
 
     const upstreams = new UpstreamPool(clusters, new ClusterStats(stats));
+    const accessLog = AccessLogWriter.open(
+      config.accessLogs,
+      options.accessLogStreams ?? { stdout: process.stdout, stderr: process.stderr },
+      (message) => logger.log("config", "warning", message),
+    );
+    if (accessLog !== null) cleanups.push(() => accessLog.close());
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
-      runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),
+      runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats, accessLog }),
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

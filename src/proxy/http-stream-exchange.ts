@@ -4,6 +4,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
+import type { AccessLogWriter } from "./access-log/access-log-writer";
+import { addressText, StreamLog } from "./access-log/stream-log";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
 import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
@@ -21,6 +23,8 @@ export interface ExchangeContext {
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
+  /** The HCM's access logs; null or absent when none is configured. */
+  accessLog?: AccessLogWriter | null;
 }
 
 /** Envoy's reply texts for router failures, so clients see what they would behind Envoy. */
@@ -63,6 +67,16 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     routeClusterName: route?.cluster ?? "",
   };
   context.stats.http("downstream_rq_total");
+  // Built only when an access log will read it.
+  const log = context.accessLog
+    ? new StreamLog(
+        requestHeaders,
+        httpVersion === 2 ? "HTTP/2" : `HTTP/1.${req.httpVersionMinor}`,
+        addressText(socket?.remoteAddress, socket?.remotePort),
+        addressText(socket?.localAddress, socket?.localPort),
+        route?.cluster ?? "",
+      )
+    : undefined;
 
   let upstreamRequest: ClientRequest | undefined;
   let upstreamTimer: NodeJS.Timeout | undefined;
@@ -78,6 +92,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     finished = true;
     if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
     chain.finish();
+    if (log !== undefined) context.accessLog?.record(log.entry());
   };
 
   const abortUpstream = (): void => {
@@ -94,6 +109,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     abortUpstream();
     replying = true;
+    log?.routerReply(reply.details);
     const headers = localReplyHeaders(reply);
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
@@ -130,6 +146,8 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       return routerReply(codecRejectionReply((error as Error).message));
     }
     upstreamRequest = request;
+    const upstreamStart = Date.now();
+    log?.routed(outgoing, cluster.name, `${cluster.url.hostname}:${cluster.url.port === "" ? 80 : cluster.url.port}`);
     const clusterStats = context.upstreams.stats;
     const internal = headerValue(outgoing, "x-envoy-internal") === "true";
     if (target.timeoutMs > 0) {
@@ -141,7 +159,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     request.on("response", (response) => {
       clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
-      relayUpstreamResponse(response);
+      relayUpstreamResponse(response, Date.now() - upstreamStart);
     });
     request.on("error", (error) => {
       if (upstreamRequest !== request) return;
@@ -154,10 +172,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (response: IncomingMessage): void => {
+  const relayUpstreamResponse = (response: IncomingMessage, serviceTimeMs: number): void => {
     upstreamResponded = true;
+    log?.upstreamResponded();
     const status = response.statusCode ?? 502;
-    const headers = responseHeadersOf(response);
+    // The router's own header on every upstream response (envoy source/common/router/router.cc
+    // `onUpstreamHeaders`, unless suppress_envoy_headers): the upstream's time to headers.
+    const headers: HeaderList = [...responseHeadersOf(response), ["x-envoy-upstream-service-time", String(serviceTimeMs)]];
     const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
@@ -211,6 +232,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       // request on a connection that cannot multiplex; it says `connection: close` and closes
       // once the response is out (conn_manager_impl.cc `encodeHeaders`, remote not complete).
       if (!requestComplete) context.stats.http("downstream_rq_response_before_rq_complete");
+      log?.responseHead(status, head);
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
         writeResponseHead(res, httpVersion, status, head, requestComplete ? "keep-alive" : "close");
@@ -225,6 +247,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     },
     responseBody: (chunk, endOfStream) => {
       if (!responseStarted || finished) return;
+      log?.sent(chunk.length);
       if (chunk.length > 0) (res as ServerResponse).write(chunk);
       if (endOfStream) {
         res.end();
@@ -243,13 +266,22 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (reply.body.length > 0) ends.responseBody(reply.body, true);
     },
     reset: () => resetDownstream(),
+    noteLocalReply: (reply) => log?.localReply(reply.details),
   };
 
-  const chain = buildFilterChain(context.filters, wrapLocalReplyAbort(ends, abortUpstream, () => (replying = true)), info);
+  const chain = buildFilterChain(
+    context.filters,
+    wrapLocalReplyAbort(ends, abortUpstream, (reply) => {
+      replying = true;
+      log?.localReply(reply.details);
+    }),
+    info,
+  );
 
   // The downstream went away before the response completed.
   res.on("close", () => {
     if (!finished) {
+      log?.flag("DC");
       abortUpstream();
       finish();
     }
@@ -269,6 +301,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let remaining = requestLength;
   req.on("data", (chunk: Buffer) => {
     if (remaining !== undefined) remaining -= chunk.length;
+    log?.received(chunk.length);
     if (remaining === 0) requestComplete = true;
     chain.requestBody(chunk, remaining === 0);
   });
@@ -295,11 +328,11 @@ function sendableTrailers(trailers: HeaderList, side: "request" | "response", co
 }
 
 /** Intercepts a filter's local reply so the upstream request (if any) is abandoned first. */
-function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: () => void): HttpFilterSink {
+function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: (reply: LocalReply) => void): HttpFilterSink {
   return {
     ...ends,
     localReply: (reply) => {
-      markReplying();
+      markReplying(reply);
       abortUpstream();
       ends.localReply(reply);
     },

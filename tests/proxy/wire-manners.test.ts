@@ -82,14 +82,16 @@ describe("dev proxy wire manners: HTTP/1.1 response heads as Envoy writes them",
     await upstream.close();
   });
 
-  it("a proxied HTTP/1.1 response has lower-case names, the upstream's date, server: envoy, and no Connection or Keep-Alive", async () => {
+  it("a proxied HTTP/1.1 response has lower-case names, the upstream's date, server: envoy, the router's service time, and no Connection or Keep-Alive", async () => {
     const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n", wholeResponse);
     const lines = headLines(text);
     assert.equal(lines[0], "HTTP/1.1 200 OK");
     const names = lines.slice(1).map((line) => line.slice(0, line.indexOf(":")));
-    assert.deepEqual(names, ["server", "content-type", "content-length", "date"]);
+    // The router appends x-envoy-upstream-service-time to the upstream's headers.
+    assert.deepEqual(names, ["server", "content-type", "content-length", "date", "x-envoy-upstream-service-time"]);
     assert.equal(lines[1], "server: envoy");
     assert.match(lines[4].slice("date: ".length), IMF_DATE);
+    assert.match(lines[5], /^x-envoy-upstream-service-time: \d+$/);
     assert.ok(text.endsWith("\r\n\r\nok"));
     assert.equal(closedByProxy, false, "the connection stays open (keep-alive without saying so)");
   });

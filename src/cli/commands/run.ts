@@ -10,6 +10,7 @@ import {
   type DevProxyConfig,
   type WasmFilterConfig,
 } from "../../proxy/config/dev-proxy-config";
+import { accessLogFromFlag } from "../../proxy/config/access-log-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
@@ -41,6 +42,7 @@ Options:
                                threads, one VM per filter per worker
       --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --access-log <path|->    an access log in Envoy's default format (- = stdout)
   -h, --help                   this help
 `;
 
@@ -70,6 +72,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      "access-log": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -103,7 +106,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   let proxy;
   try {
-    proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
+    proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters, accessLogStreams: { stdout: io.stdout, stderr: io.stderr } });
   } catch (error) {
     io.stderr.write(`error: the dev proxy did not start: ${(error as Error).message}\n`);
     return 1;
@@ -168,6 +171,8 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (values.watch === true) config.hotReload = true;
   const limit = values["callback-time-limit"] as string | undefined;
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+  const accessLog = values["access-log"];
+  if (typeof accessLog === "string") config.accessLogs.push(accessLogFromFlag(accessLog === "-" ? accessLog : resolve(cwd, accessLog)));
 }
 
 const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy"] as const;

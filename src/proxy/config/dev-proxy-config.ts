@@ -4,6 +4,8 @@
  * absolute, URLs parsed, defaults filled in by `withDefaults`.
  */
 
+import type { AccessLogConfig } from "./access-log-config";
+
 /** What to do with a stream when the plugin's VM has failed (Envoy `PluginConfig.failure_policy`). */
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -66,6 +68,8 @@ export interface DevProxyConfig {
   hotReload: boolean;
   /** Longest a single filter callback may run before it is stopped and the failure policy applies. */
   callbackTimeLimitMs: number;
+  /** The HTTP connection manager's access logs (none by default, as in Envoy). */
+  accessLogs: AccessLogConfig[];
 }
 
 /** Name of the cluster `--upstream` (or the echo upstream) defines. */
@@ -88,6 +92,7 @@ export function defaultConfig(): DevProxyConfig {
     concurrency: 1,
     hotReload: false,
     callbackTimeLimitMs: 5_000,
+    accessLogs: [],
   };
 }
 

@@ -97,6 +97,7 @@ class FilterChain implements HttpFilterStream {
 
   /** Every filter from `from` down to 0 sees the reply as response events. */
   encodeLocalReply(from: number, reply: LocalReply): void {
+    this.ends.noteLocalReply?.(reply);
     const target = this.filters[from] as HttpFilterStream | undefined;
     if (target === undefined) {
       this.ends.localReply(reply);
