@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer } from "./echo-upstream";
-import { handleLogging } from "./admin-logging";
+import { handleLogging } from "./admin/logging-handler";
 import type { LogLevelName, ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 
@@ -9,11 +9,20 @@ import type { ProxyStats } from "./proxy-stats";
  * Envoy's admin endpoint, the parts filter authors use:
  * - `GET /ready`: 200 `LIVE` once the proxy serves traffic, 503 `PRE_INITIALIZING` before;
  * - `GET /stats` (optional `?filter=<regex>`) and `GET /stats/prometheus`;
+ * - `GET /clusters` and `GET /config_dump` (see AdminViews);
  * - `POST /logging` lists the loggers' levels; `?level=<level>` sets them all, `?<name>=<level>`
- *   or `?paths=<name>:<level>,...` the named ones (see admin-logging.ts); any other method is 405,
+ *   or `?paths=<name>:<level>,...` the named ones (see admin/logging-handler.ts); any other method is 405,
  *   as Envoy refuses it for this state-changing path.
  * Anything else is 404.
  */
+/** What the admin endpoint shows of the running proxy. */
+export interface AdminViews {
+  /** `/clusters`: Envoy's text listing (read after the stats are refreshed). */
+  clusters?(): string;
+  /** `/config_dump`: the effective configuration in Envoy's shape. */
+  configDump?(): unknown;
+}
+
 export interface AdminServer {
   readonly url: string;
   readonly port: number;
@@ -28,6 +37,7 @@ export async function startAdminServer(
   stats: ProxyStats,
   logger: ProxyLogger,
   onLevelChange: (wasmLevel: LogLevelName) => void = () => {},
+  views: AdminViews = {},
 ): Promise<AdminServer> {
   let ready = false;
   const server: Server = createServer((req, res) => {
@@ -61,9 +71,15 @@ export async function startAdminServer(
         const answer = handleLogging(url.searchParams, logger, () => onLevelChange(logger.level));
         return send(answer.status, answer.body);
       }
-      default:
-        return send(404, "invalid path. admin commands are: /ready /stats /stats/prometheus /logging\n");
+      case "/clusters":
+        if (views.clusters === undefined) break;
+        void stats.refresh().then(() => send(200, views.clusters!()));
+        return;
+      case "/config_dump":
+        if (views.configDump === undefined) break;
+        return send(200, `${JSON.stringify(views.configDump(), null, 2)}\n`, "application/json");
     }
+    return send(404, "invalid path. admin commands are: /clusters /config_dump /ready /stats /stats/prometheus /logging\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

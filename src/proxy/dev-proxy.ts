@@ -1,4 +1,6 @@
 import { AccessLogWriter, type AccessLogStreams } from "./access-log/access-log-writer";
+import { clustersText } from "./admin/clusters-view";
+import { configDump } from "./admin/config-dump";
 import { startAdminServer, type AdminServer } from "./admin-server";
 import { ClusterStats } from "./cluster-stats";
 import {
@@ -108,7 +110,11 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
 
     let admin: AdminServer | null = null;
     if (config.admin !== null) {
-      admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => filters.setLogLevel?.(level));
+      const startedAt = new Date();
+      admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => filters.setLogLevel?.(level), {
+        clusters: () => clustersText(clusters.values(), stats.snapshot()),
+        configDump: () => configDump(config, clusters.values(), startedAt),
+      });
       cleanups.push(() => admin!.close());
     }
     admin?.markReady();

@@ -119,7 +119,89 @@ describe("admin endpoint", () => {
   });
 
   it("answers 404 for unknown paths", async () => {
-    const response = await fetch(`${proxy.adminUrl}/config_dump`);
+    const response = await fetch(`${proxy.adminUrl}/nope`);
     assert.equal(response.status, 404);
+  });
+
+  it("/clusters lists each cluster as Envoy's text format does, host stats from the cluster's traffic", async () => {
+    const response = await fetch(`${proxy.adminUrl}/clusters`);
+    assert.equal(response.status, 200);
+    const host = new URL(proxy.echoUrl!).host;
+    const text = (await response.text()).replace(/::cx_active::[01]\n/, "::cx_active::<0 or 1>\n");
+    assert.equal(
+      text,
+      [
+        "upstream::observability_name::upstream",
+        "upstream::default_priority::max_connections::1024",
+        "upstream::default_priority::max_pending_requests::1024",
+        "upstream::default_priority::max_requests::1024",
+        "upstream::default_priority::max_retries::3",
+        "upstream::high_priority::max_connections::1024",
+        "upstream::high_priority::max_pending_requests::1024",
+        "upstream::high_priority::max_requests::1024",
+        "upstream::high_priority::max_retries::3",
+        "upstream::added_via_api::false",
+        `upstream::${host}::cx_active::<0 or 1>`,
+        `upstream::${host}::cx_connect_fail::0`,
+        `upstream::${host}::cx_total::1`,
+        `upstream::${host}::rq_active::0`,
+        `upstream::${host}::rq_error::0`,
+        `upstream::${host}::rq_success::1`,
+        `upstream::${host}::rq_timeout::0`,
+        `upstream::${host}::rq_total::1`,
+        `upstream::${host}::hostname::`,
+        `upstream::${host}::health_flags::healthy`,
+        `upstream::${host}::weight::1`,
+        `upstream::${host}::region::`,
+        `upstream::${host}::zone::`,
+        `upstream::${host}::sub_zone::`,
+        `upstream::${host}::canary::false`,
+        `upstream::${host}::priority::0`,
+        `upstream::${host}::success_rate::-1`,
+        `upstream::${host}::local_origin_success_rate::-1`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("/config_dump shows the effective configuration in Envoy's shape", async () => {
+    const response = await fetch(`${proxy.adminUrl}/config_dump`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const dump = (await response.json()) as { configs: Array<Record<string, any>> };
+    assert.deepEqual(
+      dump.configs.map((config) => config["@type"]),
+      [
+        "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+        "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+        "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+        "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
+      ],
+    );
+    const [bootstrap, clusters, listeners, routes] = dump.configs;
+    const echo = new URL(proxy.echoUrl!);
+    assert.deepEqual(clusters.static_clusters[0].cluster, {
+      "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+      name: "upstream",
+      type: "STATIC",
+      connect_timeout: "5s",
+      load_assignment: {
+        cluster_name: "upstream",
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: Number(echo.port) } } } }] }],
+      },
+    });
+    assert.match(clusters.static_clusters[0].last_updated, /^\d{4}-\d{2}-\d{2}T/);
+    const listener = listeners.static_listeners[0].listener;
+    assert.deepEqual(listener.address, { socket_address: { address: "127.0.0.1", port_value: 0 } });
+    const hcm = listener.filter_chains[0].filters[0];
+    assert.equal(hcm.name, "envoy.filters.network.http_connection_manager");
+    assert.deepEqual(hcm.typed_config.http_filters, [
+      { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+    ]);
+    assert.deepEqual(routes.static_route_configs[0].route_config.virtual_hosts[0].routes, [
+      { match: { prefix: "/" }, route: { cluster: "upstream", timeout: "15s" } },
+    ]);
+    assert.deepEqual(bootstrap.bootstrap.static_resources.listeners, [listener]);
+    assert.deepEqual(bootstrap.bootstrap.admin, { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } });
   });
 });

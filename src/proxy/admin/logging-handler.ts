@@ -1,4 +1,4 @@
-import { LOG_LEVELS, LOGGER_NAMES, type LoggerName, type LogLevelName, type ProxyLogger } from "./proxy-logger";
+import { LOG_LEVELS, LOGGER_NAMES, type LoggerName, type LogLevelName, type ProxyLogger } from "../proxy-logger";
 
 /** What `/logging` answers. */
 export interface LoggingAnswer {

@@ -1,0 +1,151 @@
+import type { AccessLogConfig } from "../config/access-log-config";
+import type { ClusterConfig, DevProxyConfig, ListenerConfig, WasmFilterConfig } from "../config/dev-proxy-config";
+import { hostOf } from "./clusters-view";
+
+const TYPE = "type.googleapis.com/";
+const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+
+/**
+ * Envoy's `/config_dump` (envoy source/server/admin/config_dump_handler.cc) for the effective
+ * configuration: whatever the proxy was started from (flags, the short format or a bootstrap),
+ * the dump shows what it runs, as the static bootstrap Envoy would need to run the same, in
+ * Envoy's shape: `configs` holding a BootstrapConfigDump, a ClustersConfigDump
+ * (`static_clusters`), a ListenersConfigDump (`static_listeners`) and a RoutesConfigDump
+ * (`static_route_configs`), each resource with `last_updated`. Fields at their proto3 default
+ * are left out, as Envoy's JSON printer leaves them out. Only what the proxy honours appears:
+ * a field it ignored (named in a start-up warning) is not in the dump.
+ */
+export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterConfig>, startedAt: Date): unknown {
+  const lastUpdated = startedAt.toISOString();
+  const clusterList = [...clusters].map(clusterResource);
+  const routeConfig = routeConfiguration(config);
+  const listener = listenerResource(config, routeConfig);
+  const bootstrap: Record<string, unknown> = {
+    static_resources: { listeners: [listener], clusters: clusterList },
+  };
+  if (config.admin !== null) bootstrap.admin = { address: socketAddress(config.admin) };
+  return {
+    configs: [
+      { "@type": `${TYPE}envoy.admin.v3.BootstrapConfigDump`, bootstrap, last_updated: lastUpdated },
+      {
+        "@type": `${TYPE}envoy.admin.v3.ClustersConfigDump`,
+        static_clusters: clusterList.map((cluster) => ({ cluster, last_updated: lastUpdated })),
+      },
+      {
+        "@type": `${TYPE}envoy.admin.v3.ListenersConfigDump`,
+        static_listeners: [{ listener, last_updated: lastUpdated }],
+      },
+      {
+        "@type": `${TYPE}envoy.admin.v3.RoutesConfigDump`,
+        static_route_configs: [{ route_config: routeConfig, last_updated: lastUpdated }],
+      },
+    ],
+  };
+}
+
+function socketAddress(listener: ListenerConfig): unknown {
+  return { socket_address: { address: listener.host, port_value: listener.port } };
+}
+
+/** A protobuf JSON duration: whole seconds as `15s`, others with milliseconds as `0.250s`. */
+export function durationText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
+}
+
+function routeConfiguration(config: DevProxyConfig): Record<string, unknown> {
+  return {
+    "@type": `${TYPE}envoy.config.route.v3.RouteConfiguration`,
+    name: "local_route",
+    virtual_hosts: [
+      {
+        name: "local_service",
+        domains: ["*"],
+        routes: config.routes.map((route) => ({
+          match: { prefix: route.prefix },
+          route: { cluster: route.cluster, timeout: durationText(route.timeoutMs) },
+        })),
+      },
+    ],
+  };
+}
+
+function listenerResource(config: DevProxyConfig, routeConfig: Record<string, unknown>): Record<string, unknown> {
+  const { "@type": _type, ...inlineRoutes } = routeConfig;
+  const hcm: Record<string, unknown> = {
+    "@type": HCM_TYPE,
+    stat_prefix: "ingress_http",
+    route_config: inlineRoutes,
+    http_filters: [
+      ...config.filters.map(wasmFilter),
+      { name: "envoy.filters.http.router", typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router` } },
+    ],
+  };
+  if (config.accessLogs.length > 0) hcm.access_log = config.accessLogs.map(accessLog);
+  return {
+    "@type": `${TYPE}envoy.config.listener.v3.Listener`,
+    name: "listener_0",
+    address: socketAddress(config.listener),
+    filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] }],
+  };
+}
+
+function stringValue(bytes: Buffer): unknown {
+  return { "@type": `${TYPE}google.protobuf.StringValue`, value: bytes.toString("utf8") };
+}
+
+function wasmFilter(filter: WasmFilterConfig): unknown {
+  const vmConfig: Record<string, unknown> = {
+    runtime: "envoy.wasm.runtime.v8",
+    code: { local: { filename: filter.wasmPath } },
+  };
+  if (filter.vmId !== "") vmConfig.vm_id = filter.vmId;
+  if (filter.vmConfiguration.length > 0) vmConfig.configuration = stringValue(filter.vmConfiguration);
+  const plugin: Record<string, unknown> = {};
+  if (filter.name !== "") plugin.name = filter.name;
+  if (filter.rootId !== "") plugin.root_id = filter.rootId;
+  plugin.vm_config = vmConfig;
+  if (filter.pluginConfiguration.length > 0) plugin.configuration = stringValue(filter.pluginConfiguration);
+  if (filter.failurePolicy !== "FAIL_CLOSED") plugin.failure_policy = filter.failurePolicy;
+  if (filter.allowOnHeadersStopIteration) plugin.allow_on_headers_stop_iteration = true;
+  return {
+    name: "envoy.filters.http.wasm",
+    typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.wasm.v3.Wasm`, config: plugin },
+  };
+}
+
+function accessLog(log: AccessLogConfig): unknown {
+  const format = { text_format_source: { inline_string: log.format } };
+  if (log.path === "/dev/stdout" || log.path === "/dev/stderr") {
+    const kind = log.path === "/dev/stdout" ? "Stdout" : "Stderr";
+    return {
+      name: `envoy.access_loggers.${kind.toLowerCase()}`,
+      typed_config: { "@type": `${TYPE}envoy.extensions.access_loggers.stream.v3.${kind}AccessLog`, log_format: format },
+    };
+  }
+  return {
+    name: "envoy.access_loggers.file",
+    typed_config: { "@type": `${TYPE}envoy.extensions.access_loggers.file.v3.FileAccessLog`, path: log.path, log_format: format },
+  };
+}
+
+function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
+  const { hostname, port } = hostOf(cluster);
+  const host = cluster.url.hostname.replace(/^\[|\]$/g, "");
+  const resource: Record<string, unknown> = {
+    "@type": `${TYPE}envoy.config.cluster.v3.Cluster`,
+    name: cluster.name,
+    type: hostname === "" ? "STATIC" : "STRICT_DNS",
+    connect_timeout: durationText(cluster.connectTimeoutMs),
+    load_assignment: {
+      cluster_name: cluster.name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
+    },
+  };
+  if (cluster.http2) {
+    const options = `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
+    resource.typed_extension_protocol_options = {
+      [options]: { "@type": `${TYPE}${options}`, explicit_http_config: { http2_protocol_options: {} } },
+    };
+  }
+  return resource;
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
+import { configDump, durationText } from "../../src/proxy/admin/config-dump";
+import { defaultConfig } from "../../src/proxy/config/dev-proxy-config";
+import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
+
+describe("/config_dump content", () => {
+  it("a wasm filter, an access log and an HTTP/2 cluster appear as Envoy's protos print them", () => {
+    const config = defaultConfig();
+    const grpc = clusterFromUrl("grpc", "http://localhost:50051", "test");
+    grpc.http2 = true;
+    grpc.connectTimeoutMs = 250;
+    config.clusters = [grpc];
+    config.routes = [{ prefix: "/api", cluster: "grpc", timeoutMs: 1500 }];
+    config.filters = [
+      {
+        name: "auth",
+        rootId: "auth_root",
+        vmId: "",
+        wasmPath: "/srv/auth.wasm",
+        pluginConfiguration: Buffer.from('{"header":"x-a"}'),
+        vmConfiguration: Buffer.alloc(0),
+        failurePolicy: "FAIL_OPEN",
+        allowOnHeadersStopIteration: false,
+      },
+    ];
+    config.accessLogs = [{ path: "/dev/stdout", format: DEFAULT_ACCESS_LOG_FORMAT }];
+    const dump = configDump(config, config.clusters, new Date("2026-01-02T03:04:05.678Z")) as { configs: Array<Record<string, any>> };
+    const bootstrap = dump.configs[0].bootstrap;
+    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    assert.deepEqual(hcm.http_filters[0], {
+      name: "envoy.filters.http.wasm",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+        config: {
+          name: "auth",
+          root_id: "auth_root",
+          vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/srv/auth.wasm" } } },
+          configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: '{"header":"x-a"}' },
+          failure_policy: "FAIL_OPEN",
+        },
+      },
+    });
+    assert.deepEqual(hcm.access_log, [
+      {
+        name: "envoy.access_loggers.stdout",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+          log_format: { text_format_source: { inline_string: DEFAULT_ACCESS_LOG_FORMAT } },
+        },
+      },
+    ]);
+    assert.deepEqual(hcm.route_config.virtual_hosts[0].routes, [{ match: { prefix: "/api" }, route: { cluster: "grpc", timeout: "1.500s" } }]);
+    const cluster = bootstrap.static_resources.clusters[0];
+    assert.equal(cluster.type, "STRICT_DNS");
+    assert.equal(cluster.connect_timeout, "0.250s");
+    assert.deepEqual(cluster.typed_extension_protocol_options, {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    });
+    assert.equal(dump.configs[1].static_clusters[0].last_updated, "2026-01-02T03:04:05.678Z");
+  });
+
+  it("durations print as protobuf JSON does", () => {
+    assert.deepEqual([durationText(15_000), durationText(200), durationText(0), durationText(1_001)], ["15s", "0.200s", "0s", "1.001s"]);
+  });
+});
