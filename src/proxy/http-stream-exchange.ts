@@ -6,6 +6,7 @@ import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import type { AccessLogWriter } from "./access-log/access-log-writer";
 import { addressText, StreamLog } from "./access-log/stream-log";
+import { downstreamSocket } from "./downstream-listener";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
 import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
@@ -55,7 +56,7 @@ const UPSTREAM_TIMEOUT: LocalReply = {
  */
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
-  const socket = req.socket;
+  const socket = downstreamSocket(req);
   const requestHeaders = downstreamRequestHeaders(req, httpVersion);
   const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
   const info: HttpStreamInfo = {

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect as connectH2 } from "node:http2";
 import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startTestProxy, startUpstream, useUpstream } from "./proxy-test-helpers";
+import { startTestProxy, startUpstream, until, useUpstream } from "./proxy-test-helpers";
 import { localReplyFilter } from "./test-filters";
 
 /** Envoy's date header value: IMF-fixdate. */
@@ -187,5 +191,45 @@ describe("dev proxy wire manners: the router's reply before the request ended", 
     assert.equal(lines[0], "HTTP/1.1 504 Gateway Timeout");
     assert.equal(lines.filter((line) => line.startsWith("connection:")).length, 0, lines.join("\n"));
     assert.equal(closedByProxy, false);
+  });
+});
+
+describe("dev proxy wire manners: h2c connections", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pwas-wire-h2-"));
+  const logPath = join(dir, "h2.log");
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
+  before(async () => {
+    ({ proxy } = await startTestProxy([], (config) => {
+      config.accessLogs = [{ path: logPath, format: "%DOWNSTREAM_REMOTE_ADDRESS% %PROTOCOL% %RESPONSE_CODE%\n" }];
+    }));
+  });
+  after(async () => {
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a well-behaved h2c connection stays open across streams, and its streams know the peer's address", async () => {
+    const client = connectH2(proxy.url);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const stream = client.request({ ":method": "GET", ":path": `/s${i}` });
+          let code = 0;
+          stream.on("response", (headers) => (code = Number(headers[":status"])));
+          stream.on("error", reject);
+          stream.resume();
+          stream.on("end", () => resolve(code));
+        });
+        assert.equal(status, 200);
+      }
+      assert.equal(client.closed || client.destroyed, false, "the proxy did not close the connection");
+      await until(() => existsSync(logPath) && readFileSync(logPath, "utf8").split("\n").length > 3, "three access log lines");
+      const lines = readFileSync(logPath, "utf8").split("\n").filter((line) => line !== "");
+      for (const line of lines) assert.match(line, /^127\.0\.0\.1:\d+ HTTP\/2 200$/);
+      const stats = await (await fetch(`${proxy.adminUrl}/stats?filter=protocol_error`)).text();
+      assert.equal(stats, "");
+    } finally {
+      client.close();
+    }
   });
 });
