@@ -21,7 +21,7 @@ export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
 Starts the dev proxy: HTTP/1.1 and h2c on one port, the filters in front of an upstream (the
 built-in echo upstream when none is given), and an admin endpoint (/ready, /stats,
-/stats/prometheus, /logging).
+/stats/prometheus, /clusters, /config_dump, /logging).
 
 Options:
   -c, --config <file>          YAML/JSON config: the dev proxy format or an Envoy v3 bootstrap
