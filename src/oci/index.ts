@@ -5,7 +5,7 @@ export { imageLayoutTar, layoutFiles, parseImageTag, readImageLayout, writeImage
 export { formatReference, parseImageReference, registryApiHost, type ImageReference } from "./image-reference";
 export * from "./media-types";
 export { pushImage, type PushableImage, type PushOptions, type PushResult } from "./registry-client";
-export { findCredentials, PASSWORD_ENV, USERNAME_ENV, type CredentialLookup, type RegistryCredentials } from "./registry-credentials";
+export { findCredentials, PASSWORD_ENV, REGISTRY_ENV, registryKey, USERNAME_ENV, type CredentialLookup, type RegistryCredentials } from "./registry-credentials";
 export { parseRegistryErrors, RegistryError, type RegistryErrorDetail } from "./registry-error";
 export { parseAuthChallenge, type AuthChallenge } from "./auth-challenge";
 export { readTar, writeTar, type TarEntry } from "./tar";

@@ -18,7 +18,7 @@ const MIN_FAULT_ROWS = 60;
 const CLASSES = ["Module", "Filter output", "Client", "Upstream", "Resources", "Configuration"];
 
 /** `envoy <path>` or `proxy-wasm-cpp-host <path>` (or another named project) with a source file path. */
-const SOURCE_REFERENCE = /\b(envoy|proxy-wasm-cpp-host|proxy-wasm-cpp-sdk|proxy-wasm-rust-sdk|docker\/distribution|oras-go|golang\/go) [\w./-]+\.(cc|h|proto|rs|go|md)\b/;
+const SOURCE_REFERENCE = /\b(envoy|proxy-wasm-cpp-host|proxy-wasm-cpp-sdk|proxy-wasm-rust-sdk|docker\/distribution|docker\/cli|oras-go|golang\/go) [\w./-]+\.(cc|h|proto|rs|go|md)\b/;
 
 /** `` `tests/….test.ts` › "test name" `` */
 const TEST_REFERENCE = /^`([^`]+\.test\.ts)` › "(.*)"$/;

@@ -23,8 +23,9 @@ it, and prints the pinned reference, oci://<registry/repo:tag>@sha256:<manifest 
 Options:
   --insecure              plain HTTP instead of HTTPS (loopback and lab registries)
   --username <name>       registry user (with --password); otherwise
-  --password <secret>     PWAS_REGISTRY_USERNAME / PWAS_REGISTRY_PASSWORD, otherwise the
-                          "auths" of $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  --password <secret>     PWAS_REGISTRY_USERNAME / PWAS_REGISTRY_PASSWORD when PWAS_REGISTRY
+                          names this registry (host[:port]), otherwise the "auths" entry for
+                          it in $DOCKER_CONFIG/config.json or ~/.docker/config.json
   --trust-realm <origin>  also send the credentials to this token realm (https://auth.example)
                           when it is not on the registry's site; repeatable
   -h, --help              this help
@@ -84,6 +85,7 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`error: ${(error as Error).message}\n`);
     return 1;
   }
+  if (lookup.envNote !== undefined) io.stderr.write(`note: ${lookup.envNote}\n`);
   io.stderr.write(`pushing ${relative(io.cwd, source) || source} to ${formatReference(reference)}${lookup.credentials ? ` as ${lookup.credentials.username} (${lookup.source})` : ""}\n`);
   try {
     const result = await pushImage(image, {
