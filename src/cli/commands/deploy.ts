@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import {
   buildEnvoyBootstrap,
   buildEnvoyExtensionPolicy,
@@ -78,7 +78,7 @@ type Target = (typeof TARGETS)[number];
 
 /** `deploy`: 0 when the config was printed or written, 1 when the target would reject it, 2 on a usage error. */
 export async function deployCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {

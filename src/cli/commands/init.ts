@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkVersion } from "../sdk-paths";
 import { projectFiles, type FilterKind } from "../templates/project-files";
@@ -22,7 +22,7 @@ Options:
  * (nothing written), 2 on a usage error (bad kind or name).
  */
 export async function initCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {

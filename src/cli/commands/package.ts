@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import { loadCheckedModule, ModuleLoadError } from "../../host/module";
 import { buildCompatImage, imageLayoutTar, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
@@ -23,7 +23,7 @@ Options:
 
 /** `package`: 0 when the image was written, 1 when the module would not load or cannot be read, 2 on a usage error. */
 export async function packageCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {

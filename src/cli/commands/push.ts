@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import {
   buildCompatImage,
   findCredentials,
@@ -39,7 +39,7 @@ Location or a redirect elsewhere. docs/deploy.md, "Where credentials go", has th
  * module is refused, the registry refuses a step or the read-back fails, 2 on a usage error.
  */
 export async function pushCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {

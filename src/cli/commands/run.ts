@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import {
   ConfigError,
   DEFAULT_CLUSTER,
@@ -49,7 +49,7 @@ Options:
  * clean stop, 1 when the config or a filter is rejected (printed), 2 on a usage error.
  */
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, tokens } = parseArgs({
+  const { values, tokens } = parseFlags({
     args,
     tokens: true,
     options: {

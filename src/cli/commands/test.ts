@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import type { CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 
@@ -18,7 +18,7 @@ Options:
 
 /** `test`: 0 when every suite that ran passed, 1 when one failed or no test was found. */
 export async function testCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args,
     options: { only: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
   });
