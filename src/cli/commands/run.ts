@@ -15,6 +15,8 @@ import { startDevProxy } from "../../proxy/dev-proxy";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
+import { busyPortMessage, claimOfListenError, firstBusyPort, type PortClaim } from "../port-check";
+import { colourEnabled } from "../terminal-style";
 
 export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
@@ -92,7 +94,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     throw error;
   }
 
-  const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr });
+  const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr, colour: colourEnabled(io.stderr, io.env) });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
   for (const filter of config.filters) {
     if (!existsSync(filter.wasmPath)) {
@@ -101,11 +103,21 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
 
+  // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
+  const claims: PortClaim[] = [{ role: "listener", ...config.listener }];
+  if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
+  const busy = await firstBusyPort(claims);
+  if (busy !== null) {
+    io.stderr.write(`error: ${busyPortMessage(busy, busy.code)}\n`);
+    return 1;
+  }
+
   let proxy;
   try {
     proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
   } catch (error) {
-    io.stderr.write(`error: the dev proxy did not start: ${(error as Error).message}\n`);
+    const taken = claimOfListenError(error, claims);
+    io.stderr.write(`error: the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
     return 1;
   }
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
