@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { UsageError, type CliIo } from "../cli-io";
+import { styleFor } from "../terminal-style";
 import { sdkVersion } from "../sdk-paths";
 import { projectFiles, type FilterKind } from "../templates/project-files";
 
@@ -44,7 +45,7 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`"${name}" is not a usable package name (lower-case letters, digits, ".", "_", "-"); pass --name`);
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    io.stderr.write(`error: ${dir} is not empty; init only writes into an empty or new folder\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${dir} is not empty; init only writes into an empty or new folder\n`);
     return 1;
   }
 

@@ -16,7 +16,7 @@ import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
 import { busyPortMessage, claimOfListenError, firstBusyPort, type PortClaim } from "../port-check";
-import { colourEnabled } from "../terminal-style";
+import { colourEnabled, styleFor } from "../terminal-style";
 
 export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
@@ -88,7 +88,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     applyFlags(config, values, tokens ?? [], io.cwd);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${error.message}\n`);
       return 1;
     }
     throw error;
@@ -98,7 +98,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
   for (const filter of config.filters) {
     if (!existsSync(filter.wasmPath)) {
-      io.stderr.write(`error: ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
     }
   }
@@ -108,7 +108,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
   const busy = await firstBusyPort(claims);
   if (busy !== null) {
-    io.stderr.write(`error: ${busyPortMessage(busy, busy.code)}\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${busyPortMessage(busy, busy.code)}\n`);
     return 1;
   }
 
@@ -117,7 +117,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
   } catch (error) {
     const taken = claimOfListenError(error, claims);
-    io.stderr.write(`error: the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
     return 1;
   }
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseFlags } from "../parse-flags";
 import type { CliIo } from "../cli-io";
+import { styleFor } from "../terminal-style";
 import { sdkRoot } from "../sdk-paths";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
@@ -28,7 +29,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   }
   const only = values.only;
   if (only !== undefined && only !== "aspect" && only !== "node") {
-    io.stderr.write(`error: --only must be aspect or node, got "${only}"\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
   const runs: Array<{ label: string; command: string; args: string[] }> = [];
@@ -78,7 +79,7 @@ function spawnInto(command: string, args: string[], io: CliIo): Promise<number> 
     child.stdout.on("data", (chunk: Buffer) => io.stdout.write(chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => io.stderr.write(chunk.toString()));
     child.on("error", (error) => {
-      io.stderr.write(`error: could not start ${command}: ${error.message}\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} could not start ${command}: ${error.message}\n`);
       resolve(1);
     });
     child.on("close", (code) => resolve(code ?? 1));
