@@ -207,7 +207,7 @@ function exportedCallbacks(exports: readonly ModuleExport[]): string[] {
 }
 
 /** `build/<package name>.wasm`, or `build/filter.wasm` without a package.json name. */
-function defaultOutFile(cwd: string, debug: boolean): string {
+export function defaultOutFile(cwd: string, debug: boolean): string {
   let name = "filter";
   try {
     const pkg = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { name?: string };
