@@ -91,13 +91,21 @@ function compilerVersion(): string {
   return pkg.version;
 }
 
-/** `config` and every config it `extends`, nearest first; a missing base ends the chain (asc reports it). */
+/**
+ * `config` and every config it `extends`, nearest first. A missing base or one that is not JSON
+ * ends the chain (its bytes are still hashed): asc reports the problem when it compiles.
+ */
 function configChain(config: string): string[] {
   const chain: string[] = [];
   let current: string | undefined = config;
   while (current !== undefined && existsSync(current) && !chain.includes(current)) {
     chain.push(current);
-    const parsed = JSON.parse(readFileSync(current, "utf8")) as { extends?: unknown };
+    let parsed: { extends?: unknown };
+    try {
+      parsed = JSON.parse(readFileSync(current, "utf8")) as typeof parsed;
+    } catch {
+      break;
+    }
     current = typeof parsed.extends === "string" ? resolve(dirname(current), parsed.extends) : undefined;
   }
   return chain;

@@ -1,5 +1,5 @@
 import { existsSync, watch, type FSWatcher } from "node:fs";
-import { basename, dirname, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import type { CliIo } from "./cli-io";
 import { styleFor } from "./terminal-style";
 
@@ -55,7 +55,7 @@ export async function watchUntilStopped(io: CliIo, roots: WatchRoots, action: (c
 
   for (const folder of roots.folders) {
     if (!existsSync(folder)) continue;
-    const watcher = watch(folder, { recursive: true }, (_event, name) => noteChange(name === null ? folder : `${folder}/${name}`));
+    const watcher = watch(folder, { recursive: true }, (_event, name) => noteChange(name === null ? folder : join(folder, name)));
     watcher.on("error", onError);
     watchers.push(watcher);
   }

@@ -135,3 +135,13 @@ describe("build stamp", () => {
     assert.notEqual(buildFingerprint(inputs), base);
   });
 });
+
+describe("build stamp with a broken asconfig", () => {
+  it("reports asc's message as a failed build (exit 1) instead of throwing while hashing", async () => {
+    const dir = makeProject("broken-config");
+    writeFileSync(join(dir, "asconfig.json"), "{ not json");
+    const cli = captureIo(dir);
+    assert.equal(await main(["build"], cli.io), 1);
+    assert.equal(cli.out.stderr, `  building assembly/index.ts (release) → build/broken-config.wasm …\n✗ build failed: Asconfig is not valid json: ${join(dir, "asconfig.json")}\n`);
+  });
+});

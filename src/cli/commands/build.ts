@@ -7,7 +7,7 @@ import { buildFingerprint, isUpToDate, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 import { styleFor } from "../terminal-style";
-import { watchUntilStopped } from "../watch-sources";
+import { watchUntilStopped, type WatchRoots } from "../watch-sources";
 
 export const BUILD_USAGE = `Usage: proxy-wasm-as build [options] [entry]
 
@@ -95,7 +95,7 @@ export interface BuildOptions {
  * The files whose change means a rebuild in `--watch`: the entry's folder (recursively) and the
  * project's asconfig.json / package.json.
  */
-export function buildWatchRoots(cwd: string, options: Pick<BuildOptions, "entry" | "config">): { folders: string[]; files: string[] } {
+export function buildWatchRoots(cwd: string, options: Pick<BuildOptions, "entry" | "config">): WatchRoots {
   const entry = resolve(cwd, options.entry ?? "assembly/index.ts");
   return { folders: [dirname(entry)], files: [resolve(cwd, options.config ?? "asconfig.json"), join(cwd, "package.json")] };
 }
@@ -106,12 +106,12 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   const style = styleFor(io.stderr, io.env);
   const entry = resolve(cwd, options.entry ?? "assembly/index.ts");
   if (!existsSync(entry)) {
-    io.stderr.write(`error: entry file ${relative(cwd, entry) || entry} not found\n`);
+    io.stderr.write(`${style.fail("error:")} entry file ${relative(cwd, entry) || entry} not found\n`);
     return null;
   }
   const config = resolve(cwd, options.config ?? (existsSync(join(cwd, "asconfig.json")) ? "asconfig.json" : join(sdkRoot(), "asconfig.json")));
   if (!existsSync(config)) {
-    io.stderr.write(`error: asconfig ${config} not found\n`);
+    io.stderr.write(`${style.fail("error:")} asconfig ${config} not found\n`);
     return null;
   }
   const target = options.debug ? "debug" : "release";
@@ -137,10 +137,13 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   // be the only one, so compile against a copy of the config without them.
   const effectiveConfig = withoutEntries(config);
   try {
-    const { error } = await asc.main(ascArgs(effectiveConfig.path), {
-      stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
-      stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
-    } as never);
+    // asc returns compile errors, but throws for a config it cannot read (not JSON, bad extends).
+    const { error } = await asc
+      .main(ascArgs(effectiveConfig.path), {
+        stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
+        stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+      } as never)
+      .catch((thrown: unknown) => ({ error: thrown instanceof Error ? thrown : new Error(String(thrown)) }));
     if (error) {
       io.stderr.write(`${style.fail("✗ build failed:")} ${error.message}\n`);
       return null;
@@ -163,7 +166,13 @@ function seconds(since: number): string {
  * beside it so that its relative `extends` and output paths keep their meaning.
  */
 function withoutEntries(config: string): { path: string; dispose(): void } {
-  const parsed = JSON.parse(readFileSync(config, "utf8")) as { entries?: unknown };
+  let parsed: { entries?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(config, "utf8")) as typeof parsed;
+  } catch {
+    // Not JSON: asc reports it, naming the file, when it reads the config.
+    return { path: config, dispose: () => undefined };
+  }
   if (parsed.entries === undefined) return { path: config, dispose: () => undefined };
   delete parsed.entries;
   const copy = join(dirname(config), `.asconfig.build-${process.pid}-${Date.now()}.json`);
