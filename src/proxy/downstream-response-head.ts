@@ -15,19 +15,29 @@ export function withEnvoyResponseHeaders(headers: HeaderList, now = Date.now()):
   return withHeader(dated, "server", "envoy");
 }
 
-/** How the connection continues after this response (HTTP/1 only). */
-export type ConnectionAfterResponse = "keep-alive" | "close";
+/** What the codec needs to know besides the headers. */
+export interface ResponseHeadOptions {
+  /** HTTP/1: whether the connection ends after this response (the connection manager drains it). */
+  connection: "keep-alive" | "close";
+  /** No body follows the headers. */
+  endStream: boolean;
+  /** The request was HEAD (no body and no length of its own). */
+  headRequest: boolean;
+}
 
 /**
- * Writes the head of an HTTP/1.1 or h2c response with only the headers Envoy's codecs send.
- * Node's own additions are suppressed: its `Date` (capitalised, and a second date beside the
- * upstream's), `Connection: keep-alive` and `Keep-Alive: timeout=5`. Envoy's HTTP/1 codec writes
- * the header map as it is, lower-case (envoy source/common/http/http1/codec_impl.cc
- * `StreamEncoderImpl::encodeHeadersBase`), so a kept-alive HTTP/1.1 response carries no
- * `connection` header and one that ends the connection carries `connection: close`, set by the
- * connection manager while it drains (conn_manager_impl.cc `encodeHeaders`). A request without
- * keep-alive (HTTP/1.0, `connection: close`) makes Node close afterwards by itself; Envoy then
- * also says `connection: close` (`saw_connection_close_`).
+ * Writes the head of an HTTP/1.1 or h2c response with only the headers Envoy's codecs send, in
+ * their order. Node's own additions are suppressed: its `Date` (capitalised, and a second date
+ * beside the upstream's), `Connection: keep-alive`, `Keep-Alive: timeout=5` and its capitalised
+ * `Transfer-Encoding`. Envoy's HTTP/1 codec writes the header map as it is, lower-case, then
+ * what framing needs (envoy source/common/http/http1/codec_impl.cc
+ * `StreamEncoderImpl::encodeHeadersBase`): without a `content-length`, `content-length: 0` for a
+ * response with no body (not for 1xx, 204, 304 or HEAD) or `transfer-encoding: chunked` for one
+ * with a body (not for HTTP/1.0). The connection manager puts `connection: close` in the map when
+ * it drains the connection (conn_manager_impl.cc `encodeHeaders`), so a kept-alive HTTP/1.1
+ * response carries no `connection` header. A request without keep-alive (`connection: close`,
+ * HTTP/1.0) makes Node close afterwards; Envoy then says `connection: close` too
+ * (`saw_connection_close_`), and `connection: keep-alive` to an HTTP/1.0 keep-alive request.
  *
  * @throws what Node throws for a header it cannot write (the caller resets the stream).
  */
@@ -36,17 +46,24 @@ export function writeResponseHead(
   httpVersion: 1 | 2,
   status: number,
   headers: HeaderList,
-  connection: ConnectionAfterResponse,
+  options: ResponseHeadOptions,
 ): void {
   res.sendDate = false;
   const outgoing = toOutgoingHeaders(headers);
   if (httpVersion === 1) {
     const http1 = res as ServerResponse;
-    if (connection === "close" || !http1.shouldKeepAlive) outgoing.connection = "close";
-    // An HTTP/1.0 client keeps the connection only when told (conn_manager_impl.cc, HTTP/1.0 keep-alive).
-    else if (http1.req?.httpVersionMinor === 0) outgoing.connection = "keep-alive";
+    const http10 = http1.req?.httpVersionMinor === 0;
+    if (options.connection === "close" || !http1.shouldKeepAlive) outgoing.connection = "close";
+    else if (http10) outgoing.connection = "keep-alive";
     // Node then persists the connection as HTTP/1.1 says, without announcing it.
     else http1.removeHeader("connection");
+    if (outgoing["content-length"] === undefined && status >= 200 && status !== 204 && status !== 304) {
+      if (options.endStream) {
+        if (!options.headRequest) outgoing["content-length"] = "0";
+      } else if (!http10) {
+        outgoing["transfer-encoding"] = "chunked";
+      }
+    }
   }
   res.writeHead(status, outgoing);
 }

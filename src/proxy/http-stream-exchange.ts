@@ -225,10 +225,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       }
       const status = Number(headerValue(headers, ":status") ?? 502);
       // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
-      let head = withEnvoyResponseHeaders(headers);
-      if (httpVersion === 1 && !endOfStream && headerValue(head, "content-length") === undefined) {
-        head = [...head, ["transfer-encoding", "chunked"]];
-      }
+      const head = withEnvoyResponseHeaders(headers);
       // A response that starts before the request ended: Envoy does not wait for the rest of the
       // request on a connection that cannot multiplex; it says `connection: close` and closes
       // once the response is out (conn_manager_impl.cc `encodeHeaders`, remote not complete).
@@ -236,7 +233,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       log?.responseHead(status, head);
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
-        writeResponseHead(res, httpVersion, status, head, requestComplete ? "keep-alive" : "close");
+        writeResponseHead(res, httpVersion, status, head, {
+          connection: requestComplete ? "keep-alive" : "close",
+          endStream: endOfStream,
+          headRequest: req.method === "HEAD",
+        });
       } catch (error) {
         context.logger.log("http", "error", `invalid response headers: ${(error as Error).message}`);
         return resetDownstream();

@@ -128,12 +128,13 @@ describe("dev proxy wire manners: local replies", () => {
     const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n", wholeResponse);
     const lines = headLines(text);
     assert.equal(lines[0], "HTTP/1.1 403 Forbidden");
+    // Envoy's local reply sets content-length, then content-type (utility.cc prepareLocalReply).
     assert.deepEqual(
       lines.slice(1).map((line) => line.slice(0, line.indexOf(":"))),
-      ["content-type", "content-length", "date", "server"],
+      ["content-length", "content-type", "date", "server"],
     );
-    assert.equal(lines[1], "content-type: text/plain");
-    assert.equal(lines[2], "content-length: 6");
+    assert.equal(lines[1], "content-length: 6");
+    assert.equal(lines[2], "content-type: text/plain");
     assert.match(lines[3].slice("date: ".length), IMF_DATE);
     assert.equal(lines[4], "server: envoy");
     assert.equal(closedByProxy, false);
@@ -153,6 +154,71 @@ describe("dev proxy wire manners: local replies", () => {
     assert.equal(closedByProxy, true);
     const stats = await (await fetch(`${proxy.adminUrl}/stats?filter=before_rq_complete`)).text();
     assert.equal(stats, "http.ingress_http.downstream_rq_response_before_rq_complete: 1\n");
+  });
+});
+
+describe("dev proxy wire manners: framing as Envoy's HTTP/1 codec adds it", () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  before(async () => {
+    upstream = await startUpstream((req, res) => {
+      req.resume();
+      if (req.url === "/chunked") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("a");
+        res.end("b");
+        return;
+      }
+      res.writeHead(200, { "content-length": "0" });
+      res.end();
+    });
+    ({ proxy } = await startTestProxy(
+      [
+        {
+          name: "empty-reply",
+          createStream: (sink) => ({
+            requestHeaders: (headers, end) => {
+              if (headers.some(([name, value]) => name === ":path" && value === "/empty")) {
+                sink.localReply({ status: 401, headers: [["content-type", "application/json"], ["x-why", "no"]], body: Buffer.alloc(0), details: "test" });
+              } else {
+                sink.requestHeaders(headers, end);
+              }
+            },
+            requestBody: (chunk, end) => sink.requestBody(chunk, end),
+            requestTrailers: (trailers) => sink.requestTrailers(trailers),
+            responseHeaders: (headers, end) => sink.responseHeaders(headers, end),
+            responseBody: (chunk, end) => sink.responseBody(chunk, end),
+            responseTrailers: (trailers) => sink.responseTrailers(trailers),
+            finish: () => {},
+          }),
+        },
+      ],
+      useUpstream(upstream.url),
+    ));
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it("a local reply without a body has no content-type and ends with the codec's `content-length: 0`", async () => {
+    const { text } = await rawExchange(proxy.url, "GET /empty HTTP/1.1\r\nhost: example.com\r\n\r\n", wholeResponse);
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 401 Unauthorized");
+    assert.deepEqual(
+      lines.slice(1).map((line) => line.slice(0, line.indexOf(":"))),
+      ["x-why", "date", "server", "content-length"],
+    );
+    assert.equal(lines[4], "content-length: 0");
+  });
+
+  it("a body of unknown length ends the head with a lower-case `transfer-encoding: chunked`", async () => {
+    const { text } = await rawExchange(proxy.url, "GET /chunked HTTP/1.1\r\nhost: example.com\r\n\r\n", (received) => received.endsWith("\r\n0\r\n\r\n"));
+    const lines = headLines(text);
+    assert.equal(lines[0], "HTTP/1.1 200 OK");
+    assert.equal(lines[lines.length - 1], "transfer-encoding: chunked");
+    assert.equal(lines.filter((line) => /^transfer-encoding:/i.test(line)).length, 1);
+    assert.ok(text.endsWith("\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n"), JSON.stringify(text));
   });
 });
 
