@@ -17,8 +17,8 @@ import type { ProxyStats } from "./proxy-stats";
  */
 /** What the admin endpoint shows of the running proxy. */
 export interface AdminViews {
-  /** `/clusters`: Envoy's text listing (read after the stats are refreshed). */
-  clusters?(): string;
+  /** `/clusters`: Envoy's text listing, or with `?format=json` its JSON (read after the stats are refreshed). */
+  clusters?(format: "text" | "json"): unknown;
   /** `/config_dump`: the effective configuration in Envoy's shape. */
   configDump?(): unknown;
 }
@@ -71,10 +71,14 @@ export async function startAdminServer(
         const answer = handleLogging(url.searchParams, logger, () => onLevelChange(logger.level));
         return send(answer.status, answer.body);
       }
-      case "/clusters":
+      case "/clusters": {
         if (views.clusters === undefined) break;
-        void stats.refresh().then(() => send(200, views.clusters!()));
+        const json = url.searchParams.get("format") === "json";
+        void stats.refresh().then(() =>
+          json ? send(200, `${JSON.stringify(views.clusters!("json"), null, 2)}\n`, "application/json") : send(200, views.clusters!("text") as string),
+        );
         return;
+      }
       case "/config_dump":
         if (views.configDump === undefined) break;
         return send(200, `${JSON.stringify(views.configDump(), null, 2)}\n`, "application/json");

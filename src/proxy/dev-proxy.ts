@@ -1,5 +1,5 @@
 import { AccessLogWriter, type AccessLogStreams } from "./access-log/access-log-writer";
-import { clustersText } from "./admin/clusters-view";
+import { clustersJson, clustersText } from "./admin/clusters-view";
 import { configDump } from "./admin/config-dump";
 import { startAdminServer, type AdminServer } from "./admin-server";
 import { ClusterStats } from "./cluster-stats";
@@ -116,7 +116,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     if (config.admin !== null) {
       const startedAt = new Date();
       admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => filters.setLogLevel?.(level), {
-        clusters: () => clustersText(clusters.values(), stats.snapshot()),
+        clusters: (format) => (format === "json" ? clustersJson : clustersText)(clusters.values(), stats.snapshot()),
         configDump: () => configDump(config, clusters.values(), startedAt),
       });
       cleanups.push(() => admin!.close());

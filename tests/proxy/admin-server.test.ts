@@ -164,6 +164,45 @@ describe("admin endpoint", () => {
     );
   });
 
+  it("/clusters?format=json answers Envoy's admin Clusters JSON", async () => {
+    const response = await fetch(`${proxy.adminUrl}/clusters?format=json`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const body = (await response.json()) as { cluster_statuses: Array<Record<string, any>> };
+    const echo = new URL(proxy.echoUrl!);
+    const [status] = body.cluster_statuses;
+    const host = status.host_statuses[0];
+    // cx_active depends on whether the pooled connection is still open.
+    host.stats = host.stats.filter((stat: { name: string }) => stat.name !== "cx_active");
+    assert.deepEqual(status, {
+      name: "upstream",
+      host_statuses: [
+        {
+          address: { socket_address: { address: "127.0.0.1", port_value: Number(echo.port) } },
+          stats: [
+            { name: "cx_connect_fail" },
+            { name: "cx_total", value: "1" },
+            { name: "rq_error" },
+            { name: "rq_success", value: "1" },
+            { name: "rq_timeout" },
+            { name: "rq_total", value: "1" },
+            { name: "rq_active", type: "GAUGE" },
+          ],
+          health_status: { eds_health_status: "HEALTHY" },
+          weight: 1,
+          locality: {},
+        },
+      ],
+      circuit_breakers: {
+        thresholds: [
+          { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+          { priority: "HIGH", max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 },
+        ],
+      },
+      observability_name: "upstream",
+    });
+  });
+
   it("/config_dump shows the effective configuration in Envoy's shape", async () => {
     const response = await fetch(`${proxy.adminUrl}/config_dump`);
     assert.equal(response.status, 200);

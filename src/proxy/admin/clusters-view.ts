@@ -12,9 +12,8 @@ import type { MetricSample } from "../proxy-stats";
  */
 export function clustersText(clusters: Iterable<ClusterConfig>, samples: readonly MetricSample[]): string {
   const values = new Map(samples.map((sample) => [sample.name, sample.value]));
-  const stat = (cluster: string, name: string): number => values.get(`cluster.${cluster}.${name}`) ?? 0;
   let text = "";
-  for (const cluster of [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const cluster of sortedByName(clusters)) {
     const name = cluster.name;
     const line = (...parts: Array<string | number | boolean>): void => {
       text += `${[name, ...parts].join("::")}\n`;
@@ -28,19 +27,9 @@ export function clustersText(clusters: Iterable<ClusterConfig>, samples: readonl
     }
     line("added_via_api", false);
     const { address, hostname } = hostOf(cluster);
-    const completed = stat(name, "upstream_rq_completed");
-    const errors = stat(name, "upstream_rq_5xx");
-    const hostStats: Array<[string, number]> = [
-      ["cx_active", stat(name, "upstream_cx_active")],
-      ["cx_connect_fail", stat(name, "upstream_cx_connect_fail")],
-      ["cx_total", stat(name, "upstream_cx_total")],
-      ["rq_active", 0],
-      ["rq_error", errors],
-      ["rq_success", completed - errors],
-      ["rq_timeout", stat(name, "upstream_rq_timeout")],
-      ["rq_total", stat(name, "upstream_rq_total")],
-    ];
-    for (const [statName, value] of hostStats) line(address, statName, value);
+    const { counters, gauges } = hostStats(name, values);
+    // Envoy merges counters and gauges into one map sorted by name.
+    for (const [statName, value] of [...counters, ...gauges].sort(([a], [b]) => (a < b ? -1 : 1))) line(address, statName, value);
     line(address, "hostname", hostname);
     line(address, "health_flags", "healthy");
     line(address, "weight", 1);
@@ -55,10 +44,76 @@ export function clustersText(clusters: Iterable<ClusterConfig>, samples: readonl
   return text;
 }
 
+/** One host's stats as Envoy keeps them (ALL_HOST_STATS, envoy envoy/upstream/host_description.h). */
+function hostStats(cluster: string, values: ReadonlyMap<string, number>): { counters: Array<[string, number]>; gauges: Array<[string, number]> } {
+  const stat = (name: string): number => values.get(`cluster.${cluster}.${name}`) ?? 0;
+  const errors = stat("upstream_rq_5xx");
+  return {
+    counters: [
+      ["cx_connect_fail", stat("upstream_cx_connect_fail")],
+      ["cx_total", stat("upstream_cx_total")],
+      ["rq_error", errors],
+      ["rq_success", stat("upstream_rq_completed") - errors],
+      ["rq_timeout", stat("upstream_rq_timeout")],
+      ["rq_total", stat("upstream_rq_total")],
+    ],
+    gauges: [
+      ["cx_active", stat("upstream_cx_active")],
+      ["rq_active", 0],
+    ],
+  };
+}
+
+/**
+ * `/clusters?format=json`: envoy.admin.v3.Clusters as Envoy's JSON printer writes it
+ * (clusters_handler.cc `writeClustersAsJson`): fields at their default are left out, 64-bit
+ * values are strings, a counter's type (the default) is omitted and a gauge says `GAUGE`.
+ */
+export function clustersJson(clusters: Iterable<ClusterConfig>, samples: readonly MetricSample[]): unknown {
+  const values = new Map(samples.map((sample) => [sample.name, sample.value]));
+  const metric = (name: string, value: number, type?: string): Record<string, unknown> => ({
+    name,
+    ...(value !== 0 ? { value: String(value) } : {}),
+    ...(type !== undefined ? { type } : {}),
+  });
+  const thresholds = (priority?: string): Record<string, unknown> => ({
+    ...(priority !== undefined ? { priority } : {}),
+    max_connections: 1024,
+    max_pending_requests: 1024,
+    max_requests: 1024,
+    max_retries: 3,
+  });
+  return {
+    cluster_statuses: sortedByName(clusters).map((cluster) => {
+      const { host, port, hostname } = hostOf(cluster);
+      const stats = hostStats(cluster.name, values);
+      return {
+        name: cluster.name,
+        host_statuses: [
+          {
+            address: { socket_address: { address: host, port_value: port } },
+            stats: [...stats.counters.map(([name, value]) => metric(name, value)), ...stats.gauges.map(([name, value]) => metric(name, value, "GAUGE"))],
+            health_status: { eds_health_status: "HEALTHY" },
+            weight: 1,
+            ...(hostname !== "" ? { hostname } : {}),
+            locality: {},
+          },
+        ],
+        circuit_breakers: { thresholds: [thresholds(), thresholds("HIGH")] },
+        observability_name: cluster.name,
+      };
+    }),
+  };
+}
+
+function sortedByName(clusters: Iterable<ClusterConfig>): ClusterConfig[] {
+  return [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** The host's `ip:port` and, for a cluster given by DNS name, that name (Envoy's `hostname`). */
-export function hostOf(cluster: ClusterConfig): { address: string; hostname: string; port: number } {
+export function hostOf(cluster: ClusterConfig): { address: string; host: string; hostname: string; port: number } {
   const host = cluster.url.hostname.replace(/^\[|\]$/g, "");
   const port = cluster.url.port === "" ? 80 : Number(cluster.url.port);
   const isIp = /^[\d.]+$/.test(host) || host.includes(":");
-  return { address: `${host.includes(":") ? `[${host}]` : host}:${port}`, hostname: isIp ? "" : host, port };
+  return { address: `${host.includes(":") ? `[${host}]` : host}:${port}`, host, hostname: isIp ? "" : host, port };
 }
