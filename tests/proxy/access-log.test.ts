@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main } from "../../src/cli/main";
-import { DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
+import { compileAccessLogFormat, DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
 import { loadConfigFile } from "../../src/proxy/config/load-config-file";
 import { captureIo } from "../cli/cli-test-io";
 import { http1Request, startTestProxy, startUpstream, until, useUpstream } from "./proxy-test-helpers";
@@ -235,5 +235,35 @@ describe("run --access-log", () => {
     const missing = join(dir, "no-such-dir", "access.log");
     assert.equal(await main(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--access-log", missing], cli.io), 1);
     assert.match(cli.out.stderr, new RegExp(`cannot open access log ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ENOENT`));
+  });
+});
+
+describe("access log format compiler", () => {
+  const entry = {
+    startTime: new Date("2026-03-04T05:06:07.089Z"),
+    requestHeaders: [[":method", "GET"], [":path", "/a/very/long/path"], ["user-agent", "ua"]] as Array<[string, string]>,
+    responseHeaders: [[":status", "200"], ["x-up", "7"]] as Array<[string, string]>,
+    protocol: "HTTP/1.1",
+    responseCode: 200,
+    responseCodeDetails: "via_upstream",
+    responseFlags: ["UT", "DC"],
+    bytesReceived: 3,
+    bytesSent: 12,
+    durationMs: 42,
+    upstreamHost: "10.0.0.1:80",
+    upstreamCluster: "web",
+    downstreamRemoteAddress: "[::1]:5555",
+    downstreamLocalAddress: "127.0.0.1:10000",
+  };
+
+  it("renders operators, fallbacks, max lengths, flags and strftime START_TIME formats in UTC", () => {
+    const warnings: string[] = [];
+    const format = compileAccessLogFormat(
+      "%START_TIME(%Y-%m-%dT%H:%M:%S.%3f%z)% %START_TIME(%s)% %REQ(X-MISSING?USER-AGENT)% %REQ(:PATH):7% %RESP(X-UP)% %RESPONSE_FLAGS% " +
+        "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% %UPSTREAM_CLUSTER% %REQ(X-NONE)% %START_TIME(%Q)%\n",
+      (message) => warnings.push(message),
+    );
+    assert.equal(format(entry), "2026-03-04T05:06:07.089+0000 1772600767 ua /a/very 7 UT,DC ::1 web - %Q\n");
+    assert.deepEqual(warnings, ["%START_TIME(%Q)%: %Q is not supported; it is printed as it is"]);
   });
 });

@@ -21,7 +21,7 @@ const OPERATOR = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/g;
 
 /**
  * Compiles a text format string (Envoy's `text_format_source` / `format`). Supported command
- * operators: START_TIME (default format only), REQ(...), RESP(...) (with `A?B` fallbacks and
+ * operators: START_TIME (default, or a strftime format, see `compileTimeFormat`), REQ(...), RESP(...) (with `A?B` fallbacks and
  * `:max_length`), PROTOCOL, RESPONSE_CODE, RESPONSE_CODE_DETAILS, RESPONSE_FLAGS,
  * BYTES_RECEIVED, BYTES_SENT, DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER,
  * DOWNSTREAM_REMOTE_ADDRESS(_WITHOUT_PORT), DOWNSTREAM_LOCAL_ADDRESS(_WITHOUT_PORT). Any other
@@ -54,9 +54,11 @@ type Value = (entry: AccessLogEntry) => string | undefined;
 
 function operator(name: string, arg: string | undefined, warn: (message: string) => void): Value {
   switch (name) {
-    case "START_TIME":
-      if (arg !== undefined && arg !== "") warn(`%START_TIME(${arg})%: custom time formats are not supported; the default (ISO 8601 with milliseconds) is printed`);
-      return (entry) => entry.startTime.toISOString();
+    case "START_TIME": {
+      if (arg === undefined || arg === "") return (entry) => entry.startTime.toISOString();
+      const format = compileTimeFormat(arg, (directive) => warn(`%START_TIME(${arg})%: ${directive} is not supported; it is printed as it is`));
+      return (entry) => format(entry.startTime);
+    }
     case "REQ":
       return headerOperator(arg, warn, name, (entry) => entry.requestHeaders);
     case "RESP":
@@ -109,4 +111,62 @@ function headerOperator(arg: string | undefined, warn: (message: string) => void
 function withoutPort(address: string): string {
   const match = /^\[?(.*?)\]?:\d+$/.exec(address);
   return match ? match[1] : address;
+}
+
+/**
+ * A START_TIME format as Envoy's date formatter reads it, in UTC (envoy
+ * source/common/common/utility.cc `DateFormatter`): `%Y %m %d %H %M %S %F %T %z %Z %s %j %e %a %b
+ * %%` as strftime, and Envoy's fractional seconds `%f` (nanoseconds, 9 digits) and `%1f`..`%9f`.
+ * Another directive goes to `unsupported` and is printed as written.
+ */
+export function compileTimeFormat(format: string, unsupported: (directive: string) => void): (time: Date) => string {
+  const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const parts: Array<string | ((time: Date) => string)> = [];
+  const directives: Record<string, (time: Date) => string> = {
+    Y: (t) => String(t.getUTCFullYear()),
+    m: (t) => pad(t.getUTCMonth() + 1),
+    d: (t) => pad(t.getUTCDate()),
+    e: (t) => String(t.getUTCDate()).padStart(2, " "),
+    H: (t) => pad(t.getUTCHours()),
+    M: (t) => pad(t.getUTCMinutes()),
+    S: (t) => pad(t.getUTCSeconds()),
+    F: (t) => `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`,
+    T: (t) => `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}`,
+    z: () => "+0000",
+    Z: () => "UTC",
+    s: (t) => String(Math.floor(t.getTime() / 1000)),
+    j: (t) => pad(Math.floor((t.getTime() - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3),
+    a: (t) => days[t.getUTCDay()],
+    b: (t) => months[t.getUTCMonth()],
+    "%": () => "%",
+  };
+  const fraction = (digits: number) => (t: Date) => pad(t.getUTCMilliseconds(), 3).padEnd(9, "0").slice(0, digits);
+  let literal = "";
+  for (let i = 0; i < format.length; i++) {
+    const char = format[i];
+    if (char !== "%" || i + 1 >= format.length) {
+      literal += char;
+      continue;
+    }
+    let directive = format[i + 1];
+    let render: ((time: Date) => string) | undefined = directives[directive];
+    if (directive === "f") render = fraction(9);
+    else if (/[1-9]/.test(directive) && format[i + 2] === "f") {
+      render = fraction(Number(directive));
+      directive += "f";
+    }
+    if (render === undefined) {
+      unsupported(`%${directive}`);
+      literal += `%${directive}`;
+    } else {
+      if (literal !== "") parts.push(literal);
+      literal = "";
+      parts.push(render);
+    }
+    i += directive.length;
+  }
+  if (literal !== "") parts.push(literal);
+  return (time) => parts.map((part) => (typeof part === "string" ? part : part(time))).join("");
 }
