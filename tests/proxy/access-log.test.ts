@@ -267,3 +267,13 @@ describe("access log format compiler", () => {
     assert.deepEqual(warnings, ["%START_TIME(%Q)%: %Q is not supported; it is printed as it is"]);
   });
 });
+
+describe("access_log in the dev proxy's own config format", () => {
+  it("a relative path resolves against the config file's directory; `-` is stdout; both in Envoy's default format", () => {
+    const file = join(dir, "short.yaml");
+    writeFileSync(file, "access_log: logs/access.log\n");
+    assert.deepEqual(loadConfigFile(file, "/elsewhere").config.accessLogs, [{ path: join(dir, "logs/access.log"), format: DEFAULT_ACCESS_LOG_FORMAT }]);
+    writeFileSync(file, 'access_log: "-"\n');
+    assert.deepEqual(loadConfigFile(file, "/elsewhere").config.accessLogs, [{ path: "/dev/stdout", format: DEFAULT_ACCESS_LOG_FORMAT }]);
+  });
+});
