@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer } from "./echo-upstream";
 import { handleLogging } from "./admin/logging-handler";
+import { withEnvoyResponseHeaders, writeResponseHead } from "./downstream-response-head";
 import type { LogLevelName, ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 
@@ -42,8 +43,15 @@ export async function startAdminServer(
   let ready = false;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
+    // Envoy's admin headers (envoy source/server/admin/utils.cc `populateFallbackResponseHeaders`),
+    // then the connection manager's date and server and the codec's framing, as on the listener.
     const send = (status: number, body: string, type = "text/plain; charset=UTF-8"): void => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-cache, max-age=0" });
+      const headers = withEnvoyResponseHeaders([
+        ["content-type", type],
+        ["cache-control", "no-cache, max-age=0"],
+        ["x-content-type-options", "nosniff"],
+      ]);
+      writeResponseHead(res, 1, status, headers, { connection: "keep-alive", endStream: body.length === 0, headRequest: req.method === "HEAD" });
       res.end(body);
     };
     switch (url.pathname) {

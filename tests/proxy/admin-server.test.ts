@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { http1Request, startTestProxy } from "./proxy-test-helpers";
 
@@ -242,5 +243,45 @@ describe("admin endpoint", () => {
     ]);
     assert.deepEqual(bootstrap.bootstrap.static_resources.listeners, [listener]);
     assert.deepEqual(bootstrap.bootstrap.admin, { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } });
+  });
+});
+
+describe("admin endpoint on the wire", () => {
+  it("answers with Envoy's admin head: content-type, cache-control, nosniff, date, server, chunked", async () => {
+    const { proxy } = await startTestProxy();
+    try {
+      const { hostname, port } = new URL(proxy.adminUrl!);
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.write("GET /ready HTTP/1.1\r\nhost: admin\r\n\r\n"));
+        let received = "";
+        const giveUp = setTimeout(() => reject(new Error(`no whole answer: ${JSON.stringify(received)}`)), 30_000);
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk: string) => {
+          received += chunk;
+          if (received.endsWith("\r\n0\r\n\r\n")) {
+            clearTimeout(giveUp);
+            socket.destroy();
+            resolve(received);
+          }
+        });
+        socket.on("error", reject);
+      });
+      const head = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+      assert.equal(head[0], "HTTP/1.1 200 OK");
+      assert.deepEqual(
+        head.slice(1).map((line) => line.slice(0, line.indexOf(":"))),
+        ["content-type", "cache-control", "x-content-type-options", "date", "server", "transfer-encoding"],
+      );
+      assert.deepEqual([head[1], head[2], head[3], head[5], head[6]], [
+        "content-type: text/plain; charset=UTF-8",
+        "cache-control: no-cache, max-age=0",
+        "x-content-type-options: nosniff",
+        "server: envoy",
+        "transfer-encoding: chunked",
+      ]);
+      assert.ok(text.endsWith("\r\n\r\n5\r\nLIVE\n\r\n0\r\n\r\n"), JSON.stringify(text));
+    } finally {
+      await proxy.close();
+    }
   });
 });
