@@ -2,14 +2,15 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { runAspectProcess } from "../aspect-process";
 import type { CliIo } from "../cli-io";
-import { sdkRoot } from "../sdk-paths";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
 
 Runs the project's tests: the as-pect specs (when as-pect.config.js exists) and the Node tests
 (test/**/*.test.ts and *.test.js, through node --test with tsx). Build the module first
-(\`proxy-wasm-as build\`): the Node tests load it.
+(\`proxy-wasm-as build\`): both load it. as-pect's output carries no logo, and colour only on a
+terminal (FORCE_COLOR and NO_COLOR are honoured).
 
 Options:
   --only <aspect|node>   run one of the two suites
@@ -31,12 +32,16 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`error: --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
-  const runs: Array<{ label: string; command: string; args: string[] }> = [];
+  const runs: Array<{ label: string; run: () => Promise<number> }> = [];
   if (only !== "node" && existsSync(join(io.cwd, "as-pect.config.js"))) {
-    runs.push({ label: "as-pect", command: process.execPath, args: [asPectBin(io.cwd), "--config", "as-pect.config.js", "--no-logo"] });
+    const env = { ...process.env, ...io.env };
+    runs.push({
+      label: "as-pect",
+      run: async () => (await runAspectProcess({ cwd: io.cwd, config: "as-pect.config.js", env, stdout: io.stdout, stderr: io.stderr })).code,
+    });
   }
   const nodeTests = only === "aspect" ? [] : findTests(join(io.cwd, "test")).map((file) => relative(io.cwd, file));
-  if (nodeTests.length > 0) runs.push({ label: "node", command: process.execPath, args: ["--import", "tsx", "--test", ...nodeTests] });
+  if (nodeTests.length > 0) runs.push({ label: "node", run: () => spawnInto(process.execPath, ["--import", "tsx", "--test", ...nodeTests], io) });
   if (runs.length === 0) {
     io.stderr.write("error: no tests found (as-pect.config.js, test/**/*.test.ts)\n");
     return 1;
@@ -44,17 +49,10 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   let failed = 0;
   for (const run of runs) {
     io.stdout.write(`> ${run.label}\n`);
-    const code = await spawnInto(run.command, run.args, io);
-    if (code !== 0) failed++;
+    if ((await run.run()) !== 0) failed++;
   }
   io.stdout.write(failed === 0 ? "all test suites passed\n" : `${failed} test suite(s) failed\n`);
   return failed === 0 ? 0 : 1;
-}
-
-/** The project's own as-pect, else the one installed with the SDK. */
-function asPectBin(cwd: string): string {
-  const local = join(cwd, "node_modules", "@as-pect", "cli", "bin", "asp.js");
-  return existsSync(local) ? local : join(sdkRoot(), "node_modules", "@as-pect", "cli", "bin", "asp.js");
 }
 
 function findTests(dir: string): string[] {

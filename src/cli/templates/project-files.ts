@@ -1,5 +1,5 @@
-import { httpFilterSource, httpFilterTest } from "./http-filter";
-import { tcpFilterSource, tcpFilterTest } from "./tcp-filter";
+import { httpFilterSource, httpFilterSpec, httpFilterTest } from "./http-filter";
+import { tcpFilterSource, tcpFilterSpec, tcpFilterTest } from "./tcp-filter";
 
 /** The kinds of filter `init` can start from. */
 export type FilterKind = "http" | "tcp";
@@ -47,8 +47,9 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
     "assembly/index.ts": spec.kind === "http" ? httpFilterSource(spec.name) : tcpFilterSource(spec.name),
     "assembly/greeting.ts": GREETING_SOURCE,
     "assembly/tsconfig.json": json({ extends: "assemblyscript/std/assembly.json", include: ["./**/*.ts"] }),
+    [`assembly/__tests__/${spec.name}.spec.ts`]: spec.kind === "http" ? httpFilterSpec(spec.name) : tcpFilterSpec(spec.name),
     "assembly/__tests__/greeting.spec.ts": GREETING_SPEC,
-    "as-pect.config.js": AS_PECT_CONFIG,
+    "as-pect.config.js": asPectConfig(wasm),
     // Its own compiler settings: the SDK's abort alias must not reach the spec builds
     // (as-pect supplies env.abort and reports failures through it).
     "as-pect.asconfig.json": json({
@@ -97,17 +98,18 @@ describe("greeting", () => {
 });
 `;
 
-const AS_PECT_CONFIG = `// as-pect runs the specs in assembly/__tests__ (pure AssemblyScript, no host needed).
-export default {
+function asPectConfig(wasm: string): string {
+  return `// as-pect runs the specs in assembly/__tests__. Specs that import "proxy-wasm-as/assembly/testing"
+// drive the built filter (${wasm}; \`npm test\` builds it first) through proxy-wasm-as's host;
+// specs of plain logic need no host and run as they are.
+import { withProxyWasmHost } from "proxy-wasm-as/testing/aspect";
+
+export default withProxyWasmHost({
+  filter: "${wasm}",
   entries: ["assembly/__tests__/**/*.spec.ts"],
-  include: ["assembly/__tests__/**/*.include.ts"],
-  disclude: [/node_modules/],
-  async instantiate(memory, createImports, instantiate, binary) {
-    return instantiate(binary, createImports({ env: { memory } }));
-  },
-  outputBinary: false,
-};
+});
 `;
+}
 
 function readme(spec: ProjectSpec): string {
   const http = spec.kind === "http";
@@ -128,13 +130,17 @@ Then \`curl -i localhost:10000/\` shows the header the filter adds:
 \`\`\`
 x-greeting: hello from ${spec.name}
 \`\`\`
+
+and \`curl localhost:10000/healthz\` gets the filter's own reply, \`ok\`.
 `
     : ""
 }
-- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic, specified in
-  \`assembly/__tests__/greeting.spec.ts\` (as-pect).
-- \`test/${spec.name}.test.ts\`: the filter run through proxy-wasm-as's test kit, the same host the
-  dev proxy uses.
+- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic.
+- \`assembly/__tests__/${spec.name}.spec.ts\`: as-pect specs that play ${http ? "requests" : "a connection"} through the built
+  filter in proxy-wasm-as's host (the one the dev proxy uses), with the AssemblyScript test API
+  \`proxy-wasm-as/assembly/testing\`; \`as-pect.config.js\` links them to the host.
+  \`assembly/__tests__/greeting.spec.ts\` specifies the plain logic.
+- \`test/${spec.name}.test.ts\`: the same filter from Node, with the test kit \`proxy-wasm-as/testing\`.
 - Deploying: the module is \`build/${spec.name}.wasm\`; in Envoy it is an
   \`envoy.filters.${http ? "http" : "network"}.wasm\` filter whose \`vm_config.code.local.filename\` points at it.
 `;
