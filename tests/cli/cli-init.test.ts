@@ -21,19 +21,33 @@ function linkDependencies(project: string): void {
   for (const name of ["assemblyscript", "@as-pect", "tsx"]) symlinkSync(join(repo, "node_modules", name), join(modules, name), "dir");
 }
 
-/** The published `proxy-wasm-as/testing` entry needs a build (dist/); the test runs the kit's source instead. */
-function useTestKitSource(testFile: string): void {
-  const text = readFileSync(testFile, "utf8");
-  assert.ok(text.includes('from "proxy-wasm-as/testing"'));
-  writeFileSync(testFile, text.replace('"proxy-wasm-as/testing"', JSON.stringify(join(repo, "src/testing/index.ts"))));
+/**
+ * The published `proxy-wasm-as/testing` and `proxy-wasm-as/testing/aspect` entries need a build
+ * (dist/); the project's test runs (as-pect and node --test) use the package's TypeScript sources
+ * instead, through the source condition and tsx.
+ */
+function sourceIo(project: string) {
+  const cli = captureIo(project);
+  cli.io.env = { NODE_OPTIONS: "--conditions=proxy-wasm-as-source --import tsx", FORCE_COLOR: "", NO_COLOR: "" };
+  return cli;
+}
+
+/** Runs `proxy-wasm-as build` and `proxy-wasm-as test` in the project, as `npm test` does. */
+async function npmTest(project: string, extra: string[] = []) {
+  const build = captureIo(project);
+  assert.equal(await main(["build"], build.io), 0, build.out.stderr);
+  const test = sourceIo(project);
+  const code = await main(["test", ...extra], test.io);
+  return { code, stdout: test.out.stdout, stderr: test.out.stderr, build: build.out.stdout };
 }
 
 describe("proxy-wasm-as init", () => {
-  it("writes an HTTP filter project whose filter builds, and whose specs and Node test pass", async () => {
+  it("writes an HTTP filter project whose filter builds, and whose host-backed specs and Node test pass", async () => {
     const project = join(root, "greeter");
     const init = captureIo(root);
     assert.equal(await main(["init", "greeter"], init.io), 0, init.out.stderr);
     assert.match(init.out.stdout, /^created HTTP filter project greeter in greeter:\n/);
+    assert.match(init.out.stdout, /\n {2}assembly\/__tests__\/greeter\.spec\.ts\n/);
     const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
     assert.equal(pkg.name, "greeter");
     assert.equal(pkg.type, "module");
@@ -42,31 +56,68 @@ describe("proxy-wasm-as init", () => {
     const asconfig = JSON.parse(readFileSync(join(project, "asconfig.json"), "utf8"));
     assert.equal(asconfig.extends, "./node_modules/proxy-wasm-as/asconfig.json");
     assert.equal(asconfig.targets.release.outFile, "build/greeter.wasm");
+    // The as-pect config is the host-backed one, and the spec uses the AssemblyScript test API.
+    const aspectConfig = readFileSync(join(project, "as-pect.config.js"), "utf8");
+    assert.match(aspectConfig, /^import \{ withProxyWasmHost \} from "proxy-wasm-as\/testing\/aspect";$/m);
+    assert.match(aspectConfig, /filter: "build\/greeter\.wasm"/);
+    assert.match(readFileSync(join(project, "assembly/__tests__/greeter.spec.ts"), "utf8"), /from "proxy-wasm-as\/assembly\/testing"/);
+    assert.match(readFileSync(join(project, "test/greeter.test.ts"), "utf8"), /from "proxy-wasm-as\/testing"/);
 
     linkDependencies(project);
-    useTestKitSource(join(project, "test/greeter.test.ts"));
-    const build = captureIo(project);
-    assert.equal(await main(["build"], build.io), 0, build.out.stderr);
-    assert.match(build.out.stdout, /^✓ build\/greeter\.wasm {2}\d+ bytes {2}sha256 [0-9a-f]{64}\n {2}ABI 0\.2\.1, allocator malloc,/);
-    const test = captureIo(project);
-    assert.equal(await main(["test"], test.io), 0, test.out.stdout + test.out.stderr);
-    assert.match(test.out.stdout, /\[Tests\]: .*2.* \/ 2/);
-    assert.match(test.out.stdout, /^# pass 1$/m);
-    assert.match(test.out.stdout, /all test suites passed\n$/);
+    const run = await npmTest(project);
+    assert.match(run.build, /^✓ build\/greeter\.wasm {2}\d+ bytes {2}sha256 [0-9a-f]{64}\n {2}ABI 0\.2\.1, allocator malloc,/);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    // The spec that plays requests through the filter in the host, and the plain-logic spec.
+    assert.match(run.stdout, /^✔ assembly\/__tests__\/greeter\.spec\.ts Pass: 2 \/ 2 /m);
+    assert.match(run.stdout, /^✔ assembly\/__tests__\/greeting\.spec\.ts Pass: 2 \/ 2 /m);
+    assert.match(run.stdout, /\[Tests\]: 4 \/ 4\n/);
+    assert.match(run.stdout, /^# pass 2$/m);
+    assert.match(run.stdout, /all test suites passed\n$/);
+    // Output fit for a log: no logo, no colour codes when not on a terminal.
+    assert.doesNotMatch(run.stdout, /\u001b\[/);
+    assert.doesNotMatch(run.stdout, /___/);
+    assert.match(run.stdout, /^> as-pect\n⚡AS-pect⚡ Test suite runner \[8\.1\.0\]\n/);
   });
 
-  it("writes a TCP filter project whose filter builds and whose Node test passes", async () => {
+  it("reports a failing generated spec with its name, the expectation and the spec line", async () => {
+    const project = join(root, "greeter");
+    const spec = join(project, "assembly/__tests__/greeter.spec.ts");
+    const text = readFileSync(spec, "utf8");
+    const wrong = 'expect(stream.downstream.header("x-greeting")).toBe("hello from greeter");';
+    assert.ok(text.includes(wrong));
+    writeFileSync(spec, text.replace(wrong, wrong.replace("hello from greeter", "hello from nobody")));
+    const line = text.split("\n").findIndex((l) => l.includes(wrong)) + 1;
+    try {
+      const run = await npmTest(project, ["--only", "aspect"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      const lines = run.stdout.split("\n");
+      const at = lines.indexOf("  ❌ greeter in the host › adds x-greeting to the response and logs the path");
+      assert.notEqual(at, -1, run.stdout);
+      assert.deepEqual(lines.slice(at + 1, at + 5), [
+        '     [Actual]  : "hello from greeter"',
+        '     [Expected]: "hello from nobody"',
+        `     at assembly/__tests__/greeter.spec.ts:${line}`,
+        `     ${line} | ${wrong.replace("hello from greeter", "hello from nobody")}`,
+      ]);
+      assert.match(run.stdout, /^❌ assembly\/__tests__\/greeter\.spec\.ts Pass: 1 \/ 2 /m);
+      assert.match(run.stdout, /1 test suite\(s\) failed\n$/);
+    } finally {
+      writeFileSync(spec, text);
+    }
+  });
+
+  it("writes a TCP filter project whose filter builds, and whose host-backed spec and Node test pass", async () => {
     const project = join(root, "counter");
     const init = captureIo(root);
     assert.equal(await main(["init", "counter", "--kind", "tcp"], init.io), 0, init.out.stderr);
     assert.match(readFileSync(join(project, "assembly/index.ts"), "utf8"), /class Connection extends TcpContext/);
+    assert.match(readFileSync(join(project, "assembly/__tests__/counter.spec.ts"), "utf8"), /host\.tcp\(\)/);
     linkDependencies(project);
-    useTestKitSource(join(project, "test/counter.test.ts"));
-    const build = captureIo(project);
-    assert.equal(await main(["build"], build.io), 0, build.out.stderr);
-    const test = captureIo(project);
-    assert.equal(await main(["test", "--only", "node"], test.io), 0, test.out.stdout + test.out.stderr);
-    assert.match(test.out.stdout, /^# pass 1$/m);
+    const run = await npmTest(project);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^✔ assembly\/__tests__\/counter\.spec\.ts Pass: 1 \/ 1 /m);
+    assert.match(run.stdout, /\[Tests\]: 3 \/ 3\n/);
+    assert.match(run.stdout, /^# pass 1$/m);
   });
 
   it("refuses a non-empty folder and bad options without writing anything", async () => {

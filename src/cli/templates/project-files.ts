@@ -51,9 +51,10 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
     "assembly/__tests__/greeting.spec.ts": GREETING_SPEC,
     "as-pect.config.js": asPectConfig(wasm),
     // Its own compiler settings: the SDK's abort alias must not reach the spec builds
-    // (as-pect supplies env.abort and reports failures through it).
+    // (as-pect supplies env.abort and reports failures through it). spec-lines lets a failure
+    // report name the spec line it stopped at.
     "as-pect.asconfig.json": json({
-      targets: { noCoverage: { transform: ["@as-pect/transform"] } },
+      targets: { noCoverage: { transform: ["@as-pect/transform", "proxy-wasm-as/transform/spec-lines"] } },
       options: {
         exportMemory: true,
         outFile: "output.wasm",
