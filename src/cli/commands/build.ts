@@ -62,6 +62,8 @@ export interface BuildOptions {
   debug: boolean;
   out?: string;
   config?: string;
+  /** Extra asc transforms (classes or instances), after the config's (e.g. the coverage one). */
+  transforms?: readonly unknown[];
 }
 
 /** Compiles and checks; prints the outcome. Returns null after printing why it failed. */
@@ -90,6 +92,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
     // Paths are relative to --baseDir, which is also where asc looks for node_modules.
     const ascArgs = [relative(cwd, entry), "--config", relative(cwd, effectiveConfig.path), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
     const { error } = await asc.main(ascArgs, {
+      ...(options.transforms === undefined ? {} : { transforms: [...options.transforms] }),
       stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
       stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
     } as never);

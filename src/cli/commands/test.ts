@@ -1,9 +1,14 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { COVERAGE_ENV } from "../../host/coverage-hits";
 import { runAspectProcess } from "../aspect-process";
 import type { CliIo } from "../cli-io";
+import { readCoverage, toLcov, toTextSummary } from "../coverage-report";
+import { sdkRoot } from "../sdk-paths";
+import { buildFilter } from "./build";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
 
@@ -14,6 +19,10 @@ terminal (FORCE_COLOR and NO_COLOR are honoured).
 
 Options:
   --only <aspect|node>   run one of the two suites
+  --coverage             build the module with coverage points (assembly/index.ts, release
+                         settings), run the tests on it, print the lines and branches of the
+                         project's own AssemblyScript that ran, write coverage/lcov.info, then
+                         build the release module again
   -h, --help             this help
 `;
 
@@ -21,7 +30,11 @@ Options:
 export async function testCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { only: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      only: { type: "string" },
+      coverage: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
   });
   if (values.help) {
     io.stdout.write(TEST_USAGE);
@@ -32,19 +45,27 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`error: --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...io.env };
   const runs: Array<{ label: string; run: () => Promise<number> }> = [];
   if (only !== "node" && existsSync(join(io.cwd, "as-pect.config.js"))) {
-    const env = { ...process.env, ...io.env };
     runs.push({
       label: "as-pect",
       run: async () => (await runAspectProcess({ cwd: io.cwd, config: "as-pect.config.js", env, stdout: io.stdout, stderr: io.stderr })).code,
     });
   }
   const nodeTests = only === "aspect" ? [] : findTests(join(io.cwd, "test")).map((file) => relative(io.cwd, file));
-  if (nodeTests.length > 0) runs.push({ label: "node", run: () => spawnInto(process.execPath, ["--import", "tsx", "--test", ...nodeTests], io) });
+  if (nodeTests.length > 0) runs.push({ label: "node", run: () => spawnInto(process.execPath, ["--import", "tsx", "--test", ...nodeTests], io, env) });
   if (runs.length === 0) {
     io.stderr.write("error: no tests found (as-pect.config.js, test/**/*.test.ts)\n");
     return 1;
+  }
+  const coverageDir = join(io.cwd, "coverage");
+  const rawDir = join(coverageDir, ".raw");
+  if (values.coverage) {
+    rmSync(rawDir, { recursive: true, force: true });
+    io.stdout.write("> coverage build\n");
+    if ((await buildForCoverage(io, rawDir)) === null) return 1;
+    env[COVERAGE_ENV] = rawDir;
   }
   let failed = 0;
   for (const run of runs) {
@@ -52,7 +73,32 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     if ((await run.run()) !== 0) failed++;
   }
   io.stdout.write(failed === 0 ? "all test suites passed\n" : `${failed} test suite(s) failed\n`);
+  if (values.coverage) {
+    const files = readCoverage(rawDir);
+    const lcov = join(coverageDir, "lcov.info");
+    writeFileSync(lcov, toLcov(files));
+    io.stdout.write(`> coverage of the project's AssemblyScript (${relative(io.cwd, lcov)})\n${toTextSummary(files)}`);
+    io.stdout.write("> release build (the coverage build replaced it)\n");
+    if ((await buildFilter(io, { debug: false })) === null) return 1;
+  }
   return failed === 0 ? 0 : 1;
+}
+
+/**
+ * The release build of assembly/index.ts with the coverage transform, at the release output path
+ * (the tests load that file). The transform writes its map into `rawDir`.
+ */
+async function buildForCoverage(io: CliIo, rawDir: string) {
+  mkdirSync(rawDir, { recursive: true });
+  const transform = (await import(pathToFileURL(join(sdkRoot(), "transform", "coverage.mjs")).href)) as { default: unknown };
+  const before = process.env[COVERAGE_ENV];
+  process.env[COVERAGE_ENV] = rawDir; // the transform reads it, and the load check then links the counters
+  try {
+    return await buildFilter(io, { debug: false, transforms: [transform.default] });
+  } finally {
+    if (before === undefined) delete process.env[COVERAGE_ENV];
+    else process.env[COVERAGE_ENV] = before;
+  }
 }
 
 function findTests(dir: string): string[] {
@@ -66,9 +112,9 @@ function findTests(dir: string): string[] {
   return found;
 }
 
-function spawnInto(command: string, args: string[], io: CliIo): Promise<number> {
+function spawnInto(command: string, args: string[], io: CliIo, childEnv: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    const env = { ...process.env, ...io.env };
+    const env = { ...childEnv };
     // Set when this CLI itself runs under `node --test`; the child would then report to a parent
     // runner that is not listening instead of printing its results.
     delete env.NODE_TEST_CONTEXT;
