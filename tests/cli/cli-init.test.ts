@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
+import { buildFilter } from "../../src/cli/commands/build";
 import { main } from "../../src/cli/main";
+import { COVERAGE_ENV } from "../../src/host/coverage-hits";
+import { loadCheckedModule } from "../../src/host/module/load-checked-module";
 import { captureIo } from "./cli-test-io";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -104,6 +107,59 @@ describe("proxy-wasm-as init", () => {
     } finally {
       writeFileSync(spec, text);
     }
+  });
+
+  it("test --coverage: lines and branches of assembly/ that the specs and Node tests ran; fewer when a test goes", async () => {
+    const project = join(root, "greeter");
+    const full = sourceIo(project);
+    assert.equal(await main(["test", "--coverage"], full.io), 0, full.out.stdout + full.out.stderr);
+    const out = full.out.stdout;
+    assert.match(out, /^> coverage build\n✓ build\/greeter\.wasm /);
+    assert.match(out, /\n> coverage of the project's AssemblyScript \(coverage\/lcov\.info\)\n/);
+    assert.match(out, /^ {2}assembly\/index\.ts +lines 11\/11 \(100\.0%\) +branches 3\/4 \(75\.0%\)$/m);
+    assert.match(out, /^ {2}assembly\/greeting\.ts +lines 1\/1 \(100\.0%\) +branches 1\/2 \(50\.0%\)$/m);
+    // Library (~lib) and SDK code is not reported.
+    assert.doesNotMatch(out, /~lib|proxy-wasm-as\/assembly/);
+    const lcov = readFileSync(join(project, "coverage/lcov.info"), "utf8");
+    assert.match(lcov, /^SF:assembly\/index\.ts\n(DA:\d+,[1-9]\d*\n)+LF:11\nLH:11\n/m);
+    // The release module is back: no coverage counters in it.
+    assert.match(out, /> release build \(the coverage build replaced it\)\n✓ build\/greeter\.wasm /);
+    assert.ok(!readFileSync(join(project, "build/greeter.wasm")).includes("proxy_wasm_as_coverage"));
+
+    // Without the Node test of /healthz (the as-pect run is left out too), its lines did not run.
+    const nodeTest = join(project, "test/greeter.test.ts");
+    const text = readFileSync(nodeTest, "utf8");
+    const healthz = text.indexOf('test("answers /healthz itself"');
+    assert.notEqual(healthz, -1);
+    writeFileSync(nodeTest, text.slice(0, healthz));
+    try {
+      const fewer = sourceIo(project);
+      assert.equal(await main(["test", "--coverage", "--only", "node"], fewer.io), 0, fewer.out.stdout + fewer.out.stderr);
+      const lines = readFileSync(join(project, "assembly/index.ts"), "utf8").split("\n");
+      const reply = lines.findIndex((l) => l.includes("sendLocalResponse(")) + 1;
+      assert.match(fewer.out.stdout, new RegExp(`^ {2}assembly/index\\.ts +lines 9/11 \\(81\\.8%\\) +branches 2/4 \\(50\\.0%\\) +not run: ${reply}-${reply + 1}$`, "m"));
+    } finally {
+      writeFileSync(nodeTest, text);
+    }
+  });
+
+  it("a coverage build loads only while coverage is collected, as Envoy would refuse its counter import", async () => {
+    const project = join(root, "greeter");
+    const raw = mkdtempSync(join(root, "raw-"));
+    const transform = (await import("../../transform/coverage.mjs")) as { default: unknown };
+    const build = captureIo(project);
+    process.env[COVERAGE_ENV] = raw;
+    try {
+      const built = await buildFilter(build.io, { debug: false, out: "build/coverage-check.wasm", transforms: [transform.default] });
+      assert.notEqual(built, null, build.out.stderr);
+    } finally {
+      delete process.env[COVERAGE_ENV];
+    }
+    const bytes = readFileSync(join(project, "build/coverage-check.wasm"));
+    assert.throws(() => loadCheckedModule(bytes), (error: Error) => {
+      assert.match(error.message, /Failed to load Wasm module due to a missing import: proxy_wasm_as_coverage\.m[0-9a-f]{12}/);
+      return true;
+    });
   });
 
   it("writes a TCP filter project whose filter builds, and whose host-backed spec and Node test pass", async () => {
