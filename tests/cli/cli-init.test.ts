@@ -146,7 +146,7 @@ describe("proxy-wasm-as init", () => {
   it("a coverage build loads only while coverage is collected, as Envoy would refuse its counter import", async () => {
     const project = join(root, "greeter");
     const raw = mkdtempSync(join(root, "raw-"));
-    const transform = (await import("../../transform/coverage.mjs")) as { default: unknown };
+    const transform = (await import(new URL("../../transform/coverage.mjs", import.meta.url).href)) as { default: unknown };
     const build = captureIo(project);
     process.env[COVERAGE_ENV] = raw;
     try {

@@ -69,7 +69,7 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
     }),
     "assembly/__tests__/as-pect.d.ts": '/// <reference types="@as-pect/assembly/types/as-pect" />\n',
     [`test/${spec.name}.test.ts`]: spec.kind === "http" ? httpFilterTest(spec.name) : tcpFilterTest(spec.name),
-    ".gitignore": "node_modules/\nbuild/\n",
+    ".gitignore": "node_modules/\nbuild/\ncoverage/\n",
     "README.md": readme(spec),
   };
 }
@@ -122,6 +122,7 @@ A Proxy-Wasm ${http ? "HTTP" : "network (TCP)"} filter written in AssemblyScript
 \`\`\`sh
 npm install
 npm test          # builds build/${spec.name}.wasm, runs the as-pect specs and the Node tests
+npx proxy-wasm-as test --coverage   # the same, with the lines and branches of assembly/ that ran
 ${http ? "npm start         # the dev proxy on 127.0.0.1:10000 with this filter in front of an echo upstream\n" : ""}\`\`\`
 ${
   http
