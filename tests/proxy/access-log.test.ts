@@ -277,3 +277,84 @@ describe("access_log in the dev proxy's own config format", () => {
     assert.deepEqual(loadConfigFile(file, "/elsewhere").config.accessLogs, [{ path: "/dev/stdout", format: DEFAULT_ACCESS_LOG_FORMAT }]);
   });
 });
+
+describe("run -c with an Envoy bootstrap: access log, /clusters and /config_dump", () => {
+  it("the HCM's stdout access logger writes each request, and the admin port shows the bootstrap's cluster", async () => {
+    const upstream = await startUpstream((req, res) => {
+      req.resume();
+      res.end("from upstream");
+    });
+    const upstreamPort = Number(new URL(upstream.url).port);
+    // Written as Envoy's docs write a static bootstrap (configuration/overview/examples, static) with
+    // a stdout access log (configuration/observability/access_log/stats, StdoutAccessLog).
+    const bootstrap = join(dir, "run-bootstrap.yaml");
+    writeFileSync(
+      bootstrap,
+      `admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+static_resources:
+  listeners:
+  - name: listener_0
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format:
+                text_format_source:
+                  inline_string: "ACCESS %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %UPSTREAM_CLUSTER% %UPSTREAM_HOST%\\n"
+          route_config:
+            name: local_route
+            virtual_hosts:
+            - name: backend
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: service_backend }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: service_backend
+    type: STATIC
+    connect_timeout: 0.25s
+    load_assignment:
+      cluster_name: service_backend
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`,
+    );
+    const cli = captureIo(dir);
+    const exit = main(["run", "-c", bootstrap, "--log-level", "warning"], cli.io);
+    try {
+      await Promise.race([cli.ready, exit.then((code) => assert.fail(`run exited early with ${code}: ${cli.out.stderr}`))]);
+      const { url, adminUrl } = cli.info() as { url: string; adminUrl: string };
+      const response = await http1Request(`${url}/items`);
+      assert.equal(response.status, 200);
+      assert.equal(response.body, "from upstream");
+      await until(() => cli.out.stdout.includes("ACCESS "), "the access log line");
+      assert.ok(cli.out.stdout.split("\n").includes(`ACCESS GET /items 200 service_backend 127.0.0.1:${upstreamPort}`), cli.out.stdout);
+
+      const clusters = await (await fetch(`${adminUrl}/clusters`)).text();
+      assert.match(clusters, new RegExp(`^service_backend::127\\.0\\.0\\.1:${upstreamPort}::rq_total::1$`, "m"));
+      assert.match(clusters, new RegExp(`^service_backend::127\\.0\\.0\\.1:${upstreamPort}::rq_success::1$`, "m"));
+      const dump = (await (await fetch(`${adminUrl}/config_dump`)).json()) as { configs: Array<Record<string, any>> };
+      const cluster = dump.configs[1].static_clusters[0].cluster;
+      assert.deepEqual([cluster.name, cluster.type, cluster.connect_timeout], ["service_backend", "STATIC", "0.250s"]);
+      const hcm = dump.configs[2].static_listeners[0].listener.filter_chains[0].filters[0].typed_config;
+      assert.equal(hcm.access_log[0].typed_config.log_format.text_format_source.inline_string, "ACCESS %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %UPSTREAM_CLUSTER% %UPSTREAM_HOST%\n");
+    } finally {
+      cli.stop();
+      assert.equal(await exit, 0);
+      await upstream.close();
+    }
+  });
+});
