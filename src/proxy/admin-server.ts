@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer } from "./echo-upstream";
+import { queryConfigDump } from "./admin/config-dump";
 import { handleLogging } from "./admin/logging-handler";
 import { withEnvoyResponseHeaders, writeResponseHead } from "./downstream-response-head";
 import type { LogLevelName, ProxyLogger } from "./proxy-logger";
@@ -20,7 +21,7 @@ import type { ProxyStats } from "./proxy-stats";
 export interface AdminViews {
   /** `/clusters`: Envoy's text listing, or with `?format=json` its JSON (read after the stats are refreshed). */
   clusters?(format: "text" | "json"): unknown;
-  /** `/config_dump`: the effective configuration in Envoy's shape. */
+  /** `/config_dump`: the effective configuration in Envoy's shape (`{ configs: [...] }`). */
   configDump?(): unknown;
 }
 
@@ -87,9 +88,12 @@ export async function startAdminServer(
         );
         return;
       }
-      case "/config_dump":
+      case "/config_dump": {
         if (views.configDump === undefined) break;
-        return send(200, `${JSON.stringify(views.configDump(), null, 2)}\n`, "application/json");
+        const answer = queryConfigDump(views.configDump() as Parameters<typeof queryConfigDump>[0], url.searchParams);
+        if (answer.status !== 200) return send(answer.status, String(answer.body));
+        return send(200, `${JSON.stringify(answer.body, null, 2)}\n`, "application/json");
+      }
     }
     return send(404, "invalid path. admin commands are: /clusters /config_dump /ready /stats /stats/prometheus /logging\n");
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
-import { configDump, durationText } from "../../src/proxy/admin/config-dump";
+import { configDump, durationText, queryConfigDump } from "../../src/proxy/admin/config-dump";
 import { defaultConfig } from "../../src/proxy/config/dev-proxy-config";
 import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
 
@@ -66,5 +66,37 @@ describe("/config_dump content", () => {
 
   it("durations print as protobuf JSON does", () => {
     assert.deepEqual([durationText(15_000), durationText(200), durationText(0), durationText(1_001)], ["15s", "0.200s", "0s", "1.001s"]);
+  });
+});
+
+describe("/config_dump query parameters", () => {
+  const config = defaultConfig();
+  config.clusters = [clusterFromUrl("web", "http://127.0.0.1:8080", "test")];
+  const dump = configDump(config, config.clusters, new Date("2026-01-02T03:04:05.678Z")) as { configs: Array<Record<string, unknown>> };
+  const query = (text: string) => queryConfigDump(dump, new URLSearchParams(text));
+
+  it("resource= lists the elements of that repeated field as configs of their own type", () => {
+    const answer = query("resource=static_clusters");
+    assert.equal(answer.status, 200);
+    const configs = (answer.body as { configs: Array<Record<string, any>> }).configs;
+    assert.deepEqual(
+      configs.map((c) => [c["@type"], c.cluster.name, c.last_updated]),
+      [["type.googleapis.com/envoy.admin.v3.ClustersConfigDump.StaticCluster", "web", "2026-01-02T03:04:05.678Z"]],
+    );
+    assert.deepEqual(query("resource=dynamic_active_clusters"), { status: 200, body: {} });
+    assert.deepEqual(query("resource=no_such_field"), { status: 404, body: "no_such_field not found in config dump" });
+  });
+
+  it("mask= keeps only the given fields, and is refused when it matches nothing", () => {
+    const answer = query("mask=bootstrap.admin");
+    assert.equal(answer.status, 200);
+    assert.deepEqual((answer.body as { configs: unknown[] }).configs, [
+      { "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", bootstrap: { admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } } } },
+    ]);
+    const names = query("resource=static_clusters&mask=cluster.name");
+    assert.deepEqual((names.body as { configs: unknown[] }).configs, [
+      { "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump.StaticCluster", cluster: { name: "web" } },
+    ]);
+    assert.deepEqual(query("mask=nothing_here"), { status: 400, body: "FieldMask nothing_here could not be successfully applied to any configs." });
   });
 });

@@ -149,3 +149,68 @@ function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
   }
   return resource;
 }
+
+/** The repeated resource fields of each dump message, with their element types (envoy admin/v3 protos). */
+const RESOURCE_FIELDS: Record<string, string> = {
+  static_clusters: "envoy.admin.v3.ClustersConfigDump.StaticCluster",
+  dynamic_active_clusters: "envoy.admin.v3.ClustersConfigDump.DynamicCluster",
+  dynamic_warming_clusters: "envoy.admin.v3.ClustersConfigDump.DynamicCluster",
+  static_listeners: "envoy.admin.v3.ListenersConfigDump.StaticListener",
+  dynamic_listeners: "envoy.admin.v3.ListenersConfigDump.DynamicListener",
+  static_route_configs: "envoy.admin.v3.RoutesConfigDump.StaticRouteConfig",
+  dynamic_route_configs: "envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig",
+};
+
+/** What `/config_dump` answers for its query. */
+export interface ConfigDumpAnswer {
+  status: number;
+  /** JSON for 200, a text error otherwise. */
+  body: unknown;
+}
+
+/**
+ * `/config_dump?resource=<field>&mask=<paths>` as Envoy's handler reads them
+ * (envoy source/server/admin/config_dump_handler.cc): `resource` lists the elements of that
+ * repeated field, each as its own config (404 `<field> not found in config dump` for a field no
+ * dump has); `mask` (comma-separated field paths, dot for nesting) keeps only those fields of
+ * each config (or element), dropping configs it matches nothing in (400 when it matches none).
+ */
+export function queryConfigDump(dump: { configs: Array<Record<string, unknown>> }, params: URLSearchParams): ConfigDumpAnswer {
+  const resource = params.get("resource");
+  const mask = params.get("mask");
+  let configs: Array<Record<string, unknown>> = dump.configs;
+  if (resource !== null && resource !== "") {
+    const elementType = RESOURCE_FIELDS[resource];
+    if (elementType === undefined) return { status: 404, body: `${resource} not found in config dump` };
+    configs = dump.configs.flatMap((config) =>
+      ((config[resource] as Array<Record<string, unknown>> | undefined) ?? []).map((element) => ({ "@type": `${TYPE}${elementType}`, ...element })),
+    );
+  }
+  if (mask !== null && mask !== "") {
+    const paths = mask.split(",").map((path) => path.trim().split("."));
+    const masked = configs.map((config) => applyMask(config, paths)).filter((config) => config !== undefined);
+    if (masked.length === 0 && configs.length > 0) {
+      return { status: 400, body: `FieldMask ${mask} could not be successfully applied to any configs.` };
+    }
+    configs = masked;
+  }
+  return { status: 200, body: configs.length === 0 ? {} : { configs } };
+}
+
+/** Keeps `@type` and the fields on `paths`; undefined when no path exists in `config`. */
+function applyMask(config: Record<string, unknown>, paths: string[][]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = { "@type": config["@type"] };
+  let kept = false;
+  for (const path of paths) {
+    let source: unknown = config;
+    for (const key of path) source = typeof source === "object" && source !== null ? (source as Record<string, unknown>)[key] : undefined;
+    if (source === undefined) continue;
+    kept = true;
+    let target = out;
+    path.forEach((key, index) => {
+      if (index === path.length - 1) target[key] = source;
+      else target = (target[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return kept ? out : undefined;
+}
