@@ -2,14 +2,15 @@ import { headerValue } from "../header-list";
 import type { AccessLogEntry } from "./access-log-entry";
 
 /**
- * Envoy's default access log format, used when a logger gives none
- * (envoy source/common/formatter/substitution_format_string.cc / docs "Default Format String").
+ * Envoy's default access log format, used when a logger gives none (envoy
+ * source/common/formatter/http_formatter_context.cc `DEFAULT_FORMAT`; older Envoys spell the
+ * header operators `REQ`/`RESP`, the same operators).
  */
 export const DEFAULT_ACCESS_LOG_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
+  '[%START_TIME%] "%REQUEST_HEADER(:METHOD)% %REQUEST_HEADER(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
   "%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% " +
-  '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
-  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
+  '%RESPONSE_HEADER(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQUEST_HEADER(X-FORWARDED-FOR)%" "%REQUEST_HEADER(USER-AGENT)%" ' +
+  '"%REQUEST_HEADER(X-REQUEST-ID)%" "%REQUEST_HEADER(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
 
 /** Renders one entry as a log line (the format's own text, newline included). */
 export type AccessLogFormatter = (entry: AccessLogEntry) => string;
@@ -21,8 +22,8 @@ const OPERATOR = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/g;
 
 /**
  * Compiles a text format string (Envoy's `text_format_source` / `format`). Supported command
- * operators: START_TIME (default, or a strftime format, see `compileTimeFormat`), REQ(...), RESP(...) (with `A?B` fallbacks and
- * `:max_length`), PROTOCOL, RESPONSE_CODE, RESPONSE_CODE_DETAILS, RESPONSE_FLAGS,
+ * operators: START_TIME (default, or a strftime format, see `compileTimeFormat`), REQ(...) or
+ * REQUEST_HEADER(...), RESP(...) or RESPONSE_HEADER(...) (with `A?B` fallbacks and `:max_length`), PROTOCOL, RESPONSE_CODE, RESPONSE_CODE_DETAILS, RESPONSE_FLAGS,
  * BYTES_RECEIVED, BYTES_SENT, DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER,
  * DOWNSTREAM_REMOTE_ADDRESS(_WITHOUT_PORT), DOWNSTREAM_LOCAL_ADDRESS(_WITHOUT_PORT). Any other
  * operator is named through `warn` and prints `-`, as Envoy prints a value it does not have.
@@ -60,8 +61,10 @@ function operator(name: string, arg: string | undefined, warn: (message: string)
       return (entry) => format(entry.startTime);
     }
     case "REQ":
+    case "REQUEST_HEADER":
       return headerOperator(arg, warn, name, (entry) => entry.requestHeaders);
     case "RESP":
+    case "RESPONSE_HEADER":
       return headerOperator(arg, warn, name, (entry) => entry.responseHeaders);
     case "PROTOCOL":
       return (entry) => entry.protocol;
