@@ -278,15 +278,20 @@ describe("dev proxy wire manners: h2c connections", () => {
     const client = connectH2(proxy.url);
     try {
       for (let i = 0; i < 3; i++) {
-        const status = await new Promise<number>((resolve, reject) => {
+        const [status, rawNames, server] = await new Promise<[number, string[], unknown]>((resolve, reject) => {
           const stream = client.request({ ":method": "GET", ":path": `/s${i}` });
-          let code = 0;
-          stream.on("response", (headers) => (code = Number(headers[":status"])));
+          let head: [number, string[], unknown] = [0, [], undefined];
+          stream.on("response", (headers, flags, raw) => {
+            head = [Number(headers[":status"]), raw.filter((_, index) => index % 2 === 0), headers.server];
+          });
           stream.on("error", reject);
           stream.resume();
-          stream.on("end", () => resolve(code));
+          stream.on("end", () => resolve(head));
         });
         assert.equal(status, 200);
+        assert.equal(server, "envoy");
+        assert.equal(rawNames.filter((name) => name === "date").length, 1, rawNames.join(","));
+        assert.ok(rawNames.includes("x-envoy-upstream-service-time"), rawNames.join(","));
       }
       assert.equal(client.closed || client.destroyed, false, "the proxy did not close the connection");
       await until(() => existsSync(logPath) && readFileSync(logPath, "utf8").split("\n").length > 3, "three access log lines");
