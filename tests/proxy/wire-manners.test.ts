@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect as connectH2 } from "node:http2";
+import { connect as connectH2, type IncomingHttpHeaders } from "node:http2";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -281,7 +281,7 @@ describe("dev proxy wire manners: h2c connections", () => {
         const [status, rawNames, server] = await new Promise<[number, string[], unknown]>((resolve, reject) => {
           const stream = client.request({ ":method": "GET", ":path": `/s${i}` });
           let head: [number, string[], unknown] = [0, [], undefined];
-          stream.on("response", (headers, flags, raw) => {
+          stream.on("response", (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
             head = [Number(headers[":status"]), raw.filter((_, index) => index % 2 === 0), headers.server];
           });
           stream.on("error", reject);
