@@ -7,10 +7,12 @@
 // error listener (the codec was not chosen yet) and the process died of the ECONNRESET.
 import assert from "node:assert/strict";
 import { connect as connectH2 } from "node:http2";
-import { connect, type Socket } from "node:net";
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import type { DevProxy } from "../../src/proxy/dev-proxy";
-import { http1Request, startTestProxy, startUpstream, until, useUpstream } from "../proxy/proxy-test-helpers";
+import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
+import { http1Request, startTestProxy, startUpstream, startWasmTestProxy, until, useUpstream } from "../proxy/proxy-test-helpers";
+import { CALLOUT_FILTER, GRPC_FILTER } from "../proxy/wat-filters";
 
 /** Resets per scenario, and how many connections are open at once. */
 const RESETS = 200;
@@ -170,6 +172,89 @@ describe("TCP resets from clients (admin port)", () => {
       assert.equal(await ready.text(), "LIVE\n");
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+/** A TCP server that resets (RST) every connection once its first bytes arrive; counts them. */
+async function startResettingServer(): Promise<{ url: string; resets: () => number; close(): Promise<void> }> {
+  let resets = 0;
+  const server = createTcpServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", () => {
+      resets++;
+      socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    resets: () => resets,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** `count` requests to `url`, `parallel` at a time; their statuses and bodies, in order. */
+async function requestMany(url: string, count: number, parallel: number): Promise<string[]> {
+  const answers: string[] = [];
+  for (let done = 0; done < count; done += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - done) }, () => http1Request(url));
+    for (const response of await Promise.all(batch)) answers.push(`${response.status} ${response.body}`);
+  }
+  return answers;
+}
+
+const UPSTREAM_RESETS = 60;
+
+describe("TCP resets from upstreams and callout clusters", () => {
+  it(`an upstream that resets every connection: ${UPSTREAM_RESETS} requests get 503 before headers, the proxy keeps serving`, async () => {
+    const resetting = await startResettingServer();
+    const { proxy } = await startTestProxy([], useUpstream(resetting.url));
+    try {
+      const answers = await requestMany(`${proxy.url}/to-reset`, UPSTREAM_RESETS, PARALLEL);
+      assert.equal(answers.length, UPSTREAM_RESETS);
+      // The reason text after the prefix (Envoy: `connection termination`) is pinned in upstream-faults.test.ts.
+      for (const answer of answers) assert.ok(answer.startsWith("503 upstream connect error or disconnect/reset before headers. reset reason: "), answer);
+      assert.equal(resetting.resets(), UPSTREAM_RESETS);
+    } finally {
+      await proxy.close();
+      await resetting.close();
+    }
+  });
+
+  it(`an HTTP callout cluster that resets every connection: ${UPSTREAM_RESETS} callouts are each answered (Envoy's 503 with a body: the filter continues)`, async () => {
+    const resetting = await startResettingServer();
+    const { proxy } = await startWasmTestProxy(CALLOUT_FILTER, (config) => {
+      config.clusters.push(clusterFromUrl("auth", resetting.url, "test"));
+    });
+    try {
+      // One at a time: the fixture filter remembers one paused stream only.
+      const answers = await requestMany(`${proxy.url}/guarded`, UPSTREAM_RESETS, 1);
+      // CALLOUT_FILTER lets the request continue on an answer with a body of 2+ bytes: the 503's text.
+      for (const answer of answers) assert.equal(answer.startsWith("200 "), true, answer);
+      assert.equal(resetting.resets(), UPSTREAM_RESETS);
+    } finally {
+      await proxy.close();
+      await resetting.close();
+    }
+  });
+
+  it(`a gRPC cluster that resets every connection: ${UPSTREAM_RESETS} calls each close with an error status (the filter answers 403)`, async () => {
+    const resetting = await startResettingServer();
+    const { proxy } = await startWasmTestProxy(GRPC_FILTER, (config) => {
+      const cluster = clusterFromUrl("grpc", resetting.url, "test");
+      cluster.http2 = true;
+      config.clusters.push(cluster);
+    });
+    try {
+      // One at a time: the fixture filter remembers one paused stream only.
+      const answers = await requestMany(`${proxy.url}/guarded`, UPSTREAM_RESETS, 1);
+      assert.deepEqual(new Set(answers), new Set(["403 denied"]));
+      assert.equal(answers.length, UPSTREAM_RESETS);
+      assert.ok(resetting.resets() >= 1);
+    } finally {
+      await proxy.close();
+      await resetting.close();
     }
   });
 });

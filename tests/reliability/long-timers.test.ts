@@ -5,20 +5,15 @@
 // so 0xffffffff ms is about 49.7 days. Node replaces a longer setTimeout delay with 1 ms and
 // emits a TimeoutOverflowWarning: each test here fails that way without src/host/long-timeout.ts.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createH2cServer } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LongTimeout, MAX_NODE_TIMER_MS, type TimerFunctions } from "../../src/host/long-timeout";
 import { RealScheduler } from "../../src/host/scheduler";
-import { defaultConfig, type DevProxyConfig } from "../../src/proxy/config/dev-proxy-config";
+import type { DevProxyConfig } from "../../src/proxy/config/dev-proxy-config";
 import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
-import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
-import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
-import { ProxyLogger } from "../../src/proxy/proxy-logger";
-import { http1Request, LogCapture, startTestProxy, startUpstream, useUpstream } from "../proxy/proxy-test-helpers";
+import type { DevProxy } from "../../src/proxy/dev-proxy";
+import { http1Request, startTestProxy, startUpstream, startWasmTestProxy, useUpstream } from "../proxy/proxy-test-helpers";
 import { grpcFilter, tickFilter } from "../proxy/wat-filters";
 
 const UINT32_MAX = 0xffffffff;
@@ -151,32 +146,8 @@ describe("RealScheduler", () => {
   });
 });
 
-const dir = mkdtempSync(join(tmpdir(), "pwas-long-timers-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function startWasmProxy(name: string, wasm: Uint8Array, adjust: (config: DevProxyConfig) => void = () => {}): Promise<DevProxy> {
-  const wasmPath = join(dir, name);
-  writeFileSync(wasmPath, wasm);
-  const config = defaultConfig();
-  config.listener.port = 0;
-  config.admin = { host: "127.0.0.1", port: 0 };
-  config.filters = [
-    {
-      name: "my_plugin",
-      rootId: "",
-      vmId: "",
-      wasmPath,
-      pluginConfiguration: Buffer.alloc(0),
-      vmConfiguration: Buffer.alloc(0),
-      failurePolicy: "FAIL_CLOSED",
-      allowOnHeadersStopIteration: false,
-    },
-  ];
-  adjust(config);
-  return startDevProxy(config, {
-    logger: new ProxyLogger({ level: config.logLevel, output: new LogCapture(), colour: false }),
-    buildFilters: buildWasmFilters,
-  });
+async function startWasmProxy(wasm: Uint8Array, adjust: (config: DevProxyConfig) => void = () => {}): Promise<DevProxy> {
+  return (await startWasmTestProxy(wasm, adjust)).proxy;
 }
 
 async function tickCount(proxy: DevProxy): Promise<string> {
@@ -185,8 +156,8 @@ async function tickCount(proxy: DevProxy): Promise<string> {
 
 describe("dev proxy: long timers", () => {
   it("a tick period of 0xffffffff ms does not tick within 200 ms (a period of 10 ms does)", async () => {
-    const quiet = await startWasmProxy("tick-max.wasm", tickFilter(UINT32_MAX));
-    const busy = await startWasmProxy("tick-10.wasm", tickFilter(10));
+    const quiet = await startWasmProxy(tickFilter(UINT32_MAX));
+    const busy = await startWasmProxy(tickFilter(10));
     try {
       await sleep(200);
       assert.equal(await tickCount(quiet), "wasmcustom.ticks: 0");
@@ -213,7 +184,7 @@ describe("dev proxy: long timers", () => {
       );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    const proxy = await startWasmProxy("grpc-max.wasm", grpcFilter(UINT32_MAX), (config) => {
+    const proxy = await startWasmProxy(grpcFilter(UINT32_MAX), (config) => {
       const cluster = clusterFromUrl("grpc", `http://127.0.0.1:${(server.address() as AddressInfo).port}`, "test");
       cluster.http2 = true;
       config.clusters.push(cluster);
