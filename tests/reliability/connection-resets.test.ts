@@ -64,7 +64,7 @@ async function assertResetsCountedAndStillServing(proxy: DevProxy): Promise<void
 }
 
 describe("TCP resets from clients (dev proxy listener)", () => {
-  it(`${RESETS} resets before the first byte: each is a remote close, the proxy keeps serving`, async () => {
+  it("200 resets before the first byte: each is a remote close, the proxy keeps serving", async () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, async () => {});
@@ -74,7 +74,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     }
   });
 
-  it(`${RESETS} resets after a partial HTTP/1.1 request line`, async () => {
+  it("200 resets after a partial HTTP/1.1 request line", async () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, writing("GET /pa"));
@@ -84,7 +84,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     }
   });
 
-  it(`${RESETS} resets after a partial HTTP/2 connection preface`, async () => {
+  it("200 resets after a partial HTTP/2 connection preface", async () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, writing("PRI * HTTP/2.0\r\n"));
@@ -94,7 +94,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     }
   });
 
-  it(`${RESETS} resets in the middle of an HTTP/1.1 request body (the request reached the upstream)`, async () => {
+  it("200 resets in the middle of an HTTP/1.1 request body (the request reached the upstream)", async () => {
     const started = new Set<string>();
     const upstream = await startUpstream((req, res) => {
       started.add(req.url ?? "");
@@ -119,7 +119,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     }
   });
 
-  it(`${RESETS} resets in the middle of a response the proxy is still writing`, async () => {
+  it("200 resets in the middle of a response the proxy is still writing", async () => {
     const upstream = await startUpstream((req, res) => {
       res.on("error", () => {});
       req.resume();
@@ -142,7 +142,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     }
   });
 
-  it(`${RESETS} HTTP/2 connections reset with a request body in flight`, async () => {
+  it("200 HTTP/2 connections reset with a request body in flight", async () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, (socket) => {
@@ -161,7 +161,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
 });
 
 describe("TCP resets from clients (admin port)", () => {
-  it(`${RESETS} resets before the first byte and ${RESETS} after a partial request: /ready still answers`, async () => {
+  it("200 resets before the first byte and 200 after a partial request: /ready still answers", async () => {
     const { proxy } = await startTestProxy();
     try {
       const admin = proxy.adminUrl!;
@@ -207,7 +207,7 @@ async function requestMany(url: string, count: number, parallel: number): Promis
 const UPSTREAM_RESETS = 60;
 
 describe("TCP resets from upstreams and callout clusters", () => {
-  it(`an upstream that resets every connection: ${UPSTREAM_RESETS} requests get 503 before headers, the proxy keeps serving`, async () => {
+  it("an upstream that resets every connection: 60 requests get 503 before headers, the proxy keeps serving", async () => {
     const resetting = await startResettingServer();
     const { proxy } = await startTestProxy([], useUpstream(resetting.url));
     try {
@@ -222,7 +222,7 @@ describe("TCP resets from upstreams and callout clusters", () => {
     }
   });
 
-  it(`an HTTP callout cluster that resets every connection: ${UPSTREAM_RESETS} callouts are each answered (Envoy's 503 with a body: the filter continues)`, async () => {
+  it("an HTTP callout cluster that resets every connection: 60 callouts are each answered (Envoy's 503 with a body: the filter continues)", async () => {
     const resetting = await startResettingServer();
     const { proxy } = await startWasmTestProxy(CALLOUT_FILTER, (config) => {
       config.clusters.push(clusterFromUrl("auth", resetting.url, "test"));
@@ -239,7 +239,7 @@ describe("TCP resets from upstreams and callout clusters", () => {
     }
   });
 
-  it(`a gRPC cluster that resets every connection: ${UPSTREAM_RESETS} calls each close with an error status (the filter answers 403)`, async () => {
+  it("a gRPC cluster that resets every connection: 60 calls each close with an error status (the filter answers 403)", async () => {
     const resetting = await startResettingServer();
     const { proxy } = await startWasmTestProxy(GRPC_FILTER, (config) => {
       const cluster = clusterFromUrl("grpc", resetting.url, "test");
