@@ -92,6 +92,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
       runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),
+      { stats, logger },
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;
