@@ -1,6 +1,7 @@
 import { request, type ClientRequest } from "node:http";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { ClusterStats } from "./cluster-stats";
 import { GrpcCalloutClient } from "./grpc-callout-client";
@@ -96,9 +97,9 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
@@ -124,17 +125,17 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     this.stats.watch(cluster.name, req);
     this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
         this.stats.timeout(cluster.name);
         this.stats.responseCode(cluster.name, 504, true);
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
     let responded = false;
     req.on("response", (res) => {

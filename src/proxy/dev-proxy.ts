@@ -104,10 +104,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
       runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats, accessLog }),
-      (code) => {
-        stats.http("downstream_cx_protocol_error");
-        logger.log("http", "debug", `h2c connection closed after GOAWAY with error code ${code}`);
-      },
+      { stats, logger },
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

@@ -92,7 +92,9 @@ export class H2ConnectionWatch extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.socket.destroy();
+    // A failed write reaches the session through this stream first; the socket must see the same
+    // error (a peer's reset is its doing, and is counted so), not a bare destroy.
+    this.socket.destroy(error ?? undefined);
     callback(error);
   }
 

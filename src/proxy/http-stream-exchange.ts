@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
@@ -80,7 +81,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     : undefined;
 
   let upstreamRequest: ClientRequest | undefined;
-  let upstreamTimer: NodeJS.Timeout | undefined;
+  let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
   let finished = false;
@@ -91,13 +92,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     chain.finish();
     if (log !== undefined) context.accessLog?.record(log.entry());
   };
 
   const abortUpstream = (): void => {
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     upstreamRequest?.destroy();
     upstreamRequest = undefined;
   };
@@ -152,11 +153,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const clusterStats = context.upstreams.stats;
     const internal = headerValue(outgoing, "x-envoy-internal") === "true";
     if (target.timeoutMs > 0) {
-      upstreamTimer = setTimeout(() => {
+      upstreamTimer = setLongTimeout(target.timeoutMs, () => {
         clusterStats.timeout(cluster.name);
         clusterStats.responseCode(cluster.name, UPSTREAM_TIMEOUT.status, internal);
         routerReply(UPSTREAM_TIMEOUT);
-      }, target.timeoutMs);
+      });
     }
     request.on("response", (response) => {
       clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
@@ -183,7 +184,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       response.resume();
       return;
     }
@@ -194,7 +195,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       if (remaining === 0) return;
       const trailers = rawPairs(response.rawTrailers);
       if (trailers.length > 0) chain.responseTrailers(trailers);
