@@ -68,6 +68,12 @@ export function readAccessLogs(entries: readonly ConfigReader[]): AccessLogConfi
 /** The text format of a logger's typed_config; null (warned) when it is one the proxy cannot write. */
 function readFormat(typed: ConfigReader): string | null {
   const legacy = typed.string("format");
+  if (typed.has("json_format") || typed.has("typed_json_format")) {
+    // The deprecated top-level spellings of log_format.json_format.
+    typed.accept("json_format", "typed_json_format");
+    typed.warn("JSON access log formats are not supported by the dev proxy; this access log is left out");
+    return null;
+  }
   const logFormat = typed.child("log_format");
   if (logFormat === undefined) return legacy ?? DEFAULT_ACCESS_LOG_FORMAT;
   let format: string | null = DEFAULT_ACCESS_LOG_FORMAT;
