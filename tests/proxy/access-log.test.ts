@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main } from "../../src/cli/main";
 import { compileAccessLogFormat, DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
+import { readAccessLogs } from "../../src/proxy/config/access-log-config";
+import { ConfigReader } from "../../src/proxy/config/config-reader";
 import { loadConfigFile } from "../../src/proxy/config/load-config-file";
 import { captureIo } from "../cli/cli-test-io";
 import { http1Request, startTestProxy, startUpstream, until, useUpstream } from "./proxy-test-helpers";
@@ -356,5 +358,22 @@ static_resources:
       assert.equal(await exit, 0);
       await upstream.close();
     }
+  });
+});
+
+describe("access_log entries the dev proxy cannot write", () => {
+  it("a JSON format (log_format.json_format or the older top-level json_format) is named and that log left out; a filter is named", () => {
+    const warnings: string[] = [];
+    const entries = [
+      { name: "envoy.access_loggers.stdout", typed_config: { log_format: { json_format: { code: "%RESPONSE_CODE%" } } } },
+      { name: "envoy.access_loggers.file", typed_config: { path: "/tmp/x.log", json_format: { code: "%RESPONSE_CODE%" } } },
+      { name: "envoy.access_loggers.stderr", filter: { status_code_filter: {} } },
+    ].map((entry, index) => ConfigReader.of(entry, `access_log[${index}]`, warnings));
+    assert.deepEqual(readAccessLogs(entries), [{ path: "/dev/stderr", format: DEFAULT_ACCESS_LOG_FORMAT }]);
+    assert.deepEqual(warnings, [
+      "access_log[0].typed_config.log_format: JSON access log formats are not supported by the dev proxy; this access log is left out",
+      "access_log[1].typed_config: JSON access log formats are not supported by the dev proxy; this access log is left out",
+      "access_log[2].filter: access log filters are not supported; every stream is logged",
+    ]);
   });
 });
