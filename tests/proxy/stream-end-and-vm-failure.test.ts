@@ -145,6 +145,18 @@ async function startWasmProxy(
 }
 
 /** Reads from `socket` until `text` has arrived; rejects after 30 s so a hang fails the test. */
+/** Resolves when the proxy has closed `socket`; bounded (60 s), so a proxy that keeps it open fails the test. */
+function closeOf(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) return resolve();
+    const timer = setTimeout(() => reject(new Error("the proxy did not close the connection")), 60_000);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 function readUntil(socket: Socket, received: { text: string }, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
@@ -223,7 +235,7 @@ describe("dev proxy: no filter callback after a stream ended", () => {
         // Envoy answers before the request ended, so it closes the HTTP/1 connection
         // (conn_manager_impl.cc); the rest of the body, if the proxy still reads it, reaches no filter.
         assert.match(received.text, /\r\nconnection: close\r\n/);
-        const closed = new Promise((resolve) => socket.once("close", resolve));
+        const closed = closeOf(socket);
         socket.on("error", () => {});
         socket.write("late!");
         await closed;
@@ -305,7 +317,7 @@ describe("dev proxy: no SDK callback after a stream ended", () => {
       assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
       // Envoy closes the HTTP/1 connection of a stream answered before its request ended.
       assert.match(received.text, /\r\nconnection: close\r\n/);
-      const closed = new Promise((resolve) => socket.once("close", resolve));
+      const closed = closeOf(socket);
       socket.on("error", () => {});
       socket.write("late!");
       await closed;

@@ -29,9 +29,11 @@ function openSocket(url: string): Promise<Socket> {
 
 /**
  * Writes `request` bytes and collects the answer until `done(text)` holds and then a short
- * quiet time passes, or the proxy closes. Bounded: gives up after 30 s.
+ * quiet time passes, or the proxy closes. With `untilClosed`, waits for the proxy's close instead
+ * of the quiet time (a slow machine may take long to close; it must not look like keep-alive).
+ * Bounded: gives up after 30 s.
  */
-async function rawExchange(url: string, request: string, done: (text: string) => boolean): Promise<RawExchange> {
+async function rawExchange(url: string, request: string, done: (text: string) => boolean, untilClosed = false): Promise<RawExchange> {
   const socket = await openSocket(url);
   return new Promise((resolve, reject) => {
     let text = "";
@@ -48,7 +50,7 @@ async function rawExchange(url: string, request: string, done: (text: string) =>
     socket.on("data", (chunk: Buffer) => {
       text += chunk.toString("latin1");
       // Once the answer is whole, wait a moment: a proxy that closes does so right away.
-      if (done(text) && settleTimer === undefined) settleTimer = setTimeout(() => finish(false), 500);
+      if (!untilClosed && done(text) && settleTimer === undefined) settleTimer = setTimeout(() => finish(false), 500);
     });
     socket.on("end", () => finish(true));
     socket.on("error", reject);
@@ -101,7 +103,7 @@ describe("dev proxy wire manners: HTTP/1.1 response heads as Envoy writes them",
   });
 
   it("a request with `connection: close` gets `connection: close` and the connection ends", async () => {
-    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n", wholeResponse);
+    const { text, closedByProxy } = await rawExchange(proxy.url, "GET / HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n", wholeResponse, true);
     const lines = headLines(text);
     assert.ok(lines.includes("connection: close"), lines.join("\n"));
     assert.equal(lines.filter((line) => /^keep-alive:/i.test(line)).length, 0);
@@ -146,6 +148,7 @@ describe("dev proxy wire manners: local replies", () => {
       proxy.url,
       "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\nhello",
       wholeResponse,
+      true,
     );
     const lines = headLines(text);
     assert.equal(lines[0], "HTTP/1.1 403 Forbidden");
@@ -243,6 +246,7 @@ describe("dev proxy wire manners: the router's reply before the request ended", 
       proxy.url,
       "POST / HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\nhello",
       wholeResponse,
+      true,
     );
     const lines = headLines(text);
     assert.equal(lines[0], "HTTP/1.1 504 Gateway Timeout");

@@ -84,7 +84,10 @@ describe("HTTP/2 protocol errors from a client", () => {
     const socket = await openSocket(proxy);
     try {
       // Everything the proxy sends until it closes: Envoy closes after the GOAWAY (handleCodecError).
-      const received = await sendAndReadUntilClose(socket, Buffer.concat([preface, emptySettings, dataOnStreamZero]));
+      const received = await Promise.race([
+        sendAndReadUntilClose(socket, Buffer.concat([preface, emptySettings, dataOnStreamZero])),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the proxy kept the connection open after its GOAWAY")), 60_000).unref()),
+      ]);
       const goaway = findFrame(received, 7);
       assert.ok(goaway !== undefined, "a GOAWAY frame");
       assert.equal(goaway.readUInt32BE(0), 0, "last stream id 0: no stream was processed");
