@@ -20,7 +20,8 @@ export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
 Starts the dev proxy: HTTP/1.1 and h2c on one port, the filters in front of an upstream (the
 built-in echo upstream when none is given), and an admin endpoint (/ready, /stats,
-/stats/prometheus, /logging).
+/stats/prometheus, /logging). An Envoy bootstrap may add TCP listeners (network Wasm filters
+before tcp_proxy) and TLS on listeners and clusters.
 
 Options:
   -c, --config <file>          YAML/JSON config: the dev proxy format or an Envoy v3 bootstrap
@@ -94,7 +95,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
-  for (const filter of config.filters) {
+  for (const filter of [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`error: ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
@@ -109,8 +110,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
-  io.stdout.write(`try: curl -i ${proxy.url}/\n`);
-  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl });
+  for (const listener of proxy.tcpListeners) {
+    io.stdout.write(`TCP listener ${listener.name || "(unnamed)"} on ${listener.tls ? "tls" : "tcp"}://${listener.host.includes(":") ? `[${listener.host}]` : listener.host}:${listener.port}\n`);
+  }
+  if (/^https?:/.test(proxy.url)) io.stdout.write(`try: curl -i ${proxy.url.startsWith("https:") ? "-k " : ""}${proxy.url}/\n`);
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, tcpListeners: proxy.tcpListeners });
   await io.stopSignal;
   await proxy.close();
   return 0;
