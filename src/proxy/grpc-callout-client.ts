@@ -1,3 +1,4 @@
+import { upstreamTlsOptions } from "./upstream-tls";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
@@ -190,7 +191,9 @@ export class GrpcCalloutClient {
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
+    const session = cluster.tls
+      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
+      : connect(cluster.url.origin);
     // A refused connection is reported on each stream; the session error itself needs a listener.
     session.on("error", () => this.sessions.delete(cluster.name));
     session.on("close", () => {

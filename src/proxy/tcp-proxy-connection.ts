@@ -7,6 +7,7 @@ import type { TcpListenerConfig, TcpProxyConfig } from "./config/tcp-listener-co
 import type { NetworkWasmFilter } from "./filters/network-wasm-filters";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /** The filter state key Envoy's tcp_proxy reads its cluster from (tcp_proxy.cc `PerConnectionCluster`). */
 export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
@@ -202,21 +203,8 @@ export class TcpProxyConnection {
     this.env.stats.increment(`cluster.${cluster.name}.upstream_cx_total`);
     const upstream: Socket = tls === null
       ? connectTcp({ host, port, allowHalfOpen: true })
-      : connectTls({
-          host,
-          port,
-          allowHalfOpen: true,
-          // Envoy sends SNI only when `sni` is configured, and verifies the certificate only
-          // against a configured trusted_ca; no hostname check without a SAN matcher.
-          servername: tls.sni ?? "",
-          ca: tls.trustedCa,
-          rejectUnauthorized: tls.trustedCa !== undefined,
-          checkServerIdentity: () => undefined,
-          cert: tls.certificateChain,
-          key: tls.privateKey,
-          ALPNProtocols: tls.alpnProtocols.length > 0 ? tls.alpnProtocols : undefined,
-          // Node passes it to the TLSSocket; its typings leave it out.
-        } as ConnectionOptions);
+      // allowHalfOpen reaches the TLSSocket; Node's typings leave it out.
+      : connectTls({ host, port, allowHalfOpen: true, ...upstreamTlsOptions(tls) } as ConnectionOptions);
     this.upstream = upstream;
     const connectTimer = setTimeout(() => upstream.destroy(new Error("connect timeout")), cluster.connectTimeoutMs);
     upstream.once(tls === null ? "connect" : "secureConnect", () => {

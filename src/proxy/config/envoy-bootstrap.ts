@@ -109,7 +109,8 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
   for (const extra of chains.slice(1)) extra.warn("only the first filter chain is used; this one is ignored");
   const chain = chains[0];
   chain.unsupported("filter_chain_match");
-  config.listener.tls = readDownstreamTransportSocket(chain.child("transport_socket"), cwd);
+  const tls = readDownstreamTransportSocket(chain.child("transport_socket"), cwd);
+  if (tls !== null) config.listener.tls = tls;
   chain.accept("name");
   let foundHcm = false;
   for (const filter of chain.children("filters")) {

@@ -105,8 +105,8 @@ function tlsContextOf(socket: ConfigReader | undefined, expected: string): Confi
     return null;
   }
   if (name !== TLS_SOCKET) throw new ConfigError(`${socket.at("name")}: transport socket ${name ?? "(unnamed)"} is not supported (only ${TLS_SOCKET})`);
-  const typed = socket.child("typed_config");
-  if (!typed) throw new ConfigError(`${socket.path}.typed_config: missing (a ${expected})`);
+  // Envoy builds the factory's empty config when typed_config is absent: TLS with the defaults.
+  const typed = socket.child("typed_config") ?? new ConfigReader({ "@type": `type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.${expected}` }, `${socket.path}.typed_config`, []);
   const type = typed.string("@type") ?? "";
   if (!type.endsWith(`.${expected}`)) throw new ConfigError(`${typed.at("@type")}: expected ${expected}, got "${type}"`);
   socket.finish();

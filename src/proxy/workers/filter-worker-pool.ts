@@ -186,7 +186,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     const init: FilterWorkerInit & { entry: string } = {
       entry: workerEntry(),
       filters: config.filters,
-      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
+      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
       logLevel: logger.level,
       colour: logger.colour,
