@@ -64,7 +64,10 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
   config.tcpListeners = allListeners.filter((listener) => isTcpListener(listener.value)).map((listener) => readTcpListener(listener, cwd));
   for (const extra of listeners.slice(1)) extra.warn("only the first HTTP listener is served; this one is ignored");
   if (listeners.length > 0) readListener(listeners[0], config, cwd);
-  else config.serveHttp = false;
+  else {
+    config.serveHttp = false;
+    config.routes = [];
+  }
   resources.unsupported("secrets");
   resources.finish();
   root.finish();
