@@ -55,8 +55,8 @@ export class TcpProxyConnection {
   private pendingUpstream: Buffer[] = [];
   private pendingUpstreamEnd = false;
   private readEnded = false;
-  private writeEnded = false;
-  private closePeer: TcpClosePeer | null = null;
+  /** Our end of stream to the client was written (the FIN goes once what precedes it is flushed). */
+  private writeEndRequested = false;
   private closed = false;
   private terminalStarted = false;
 
@@ -86,18 +86,25 @@ export class TcpProxyConnection {
         });
       }
     }
-    downstream.on("data", (chunk: Buffer) => this.read(0, chunk, false));
+    downstream.on("data", (chunk: Buffer) => {
+      if (this.terminal !== null) env.stats.increment(`tcp.${this.terminal.statPrefix}.downstream_cx_rx_bytes_total`, chunk.length);
+      this.read(0, chunk, false);
+    });
+    // Envoy closes a half-closed connection once both directions ended and the writes were flushed
+    // (`bothSidesHalfClosed`): RemoteClose when the client's FIN completes it, LocalClose when our
+    // flushed FIN does. Node then closes the socket itself (allowHalfOpen).
     downstream.on("end", () => {
       this.readEnded = true;
+      const bothEnded = this.writeEndRequested && downstream.writableLength === 0;
       this.read(0, Buffer.alloc(0), true);
-      if (this.writeEnded) this.closePeer ??= "remote";
+      if (bothEnded) this.downstreamClosed("remote");
     });
     downstream.on("finish", () => {
-      this.writeEnded = true;
-      if (this.readEnded) this.closePeer ??= "local";
+      if (this.readEnded) this.downstreamClosed("local");
     });
     downstream.on("error", () => {});
-    downstream.on("close", () => this.downstreamClosed(this.closePeer ?? "remote"));
+    // Anything else that ends the socket (a reset, an error) came from the client.
+    downstream.on("close", () => this.downstreamClosed("remote"));
     this.initializeFrom(0);
   }
 
@@ -157,7 +164,10 @@ export class TcpProxyConnection {
     }
     if (this.terminal !== null && data.length > 0) this.env.stats.increment(`tcp.${this.terminal.statPrefix}.downstream_cx_tx_bytes_total`, data.length);
     if (data.length > 0) this.downstream.write(data);
-    if (endOfStream && !this.downstream.writableEnded) this.downstream.end();
+    if (endOfStream && !this.downstream.writableEnded) {
+      this.writeEndRequested = true;
+      this.downstream.end();
+    }
   }
 
   /** A stage continued (its data or a `proxy_continue_stream`): what it passes goes on, after its waiting bytes. */
@@ -254,9 +264,8 @@ export class TcpProxyConnection {
    */
   closeLocally(flush: boolean): void {
     if (this.closed) return;
-    this.closePeer ??= "local";
-    if (flush && !this.downstream.writableEnded) this.downstream.end(() => this.downstream.destroy());
-    else if (flush) this.downstream.destroySoon();
+    // destroySoon ends the socket (if not yet) and destroys it once the writes went out.
+    if (flush) this.downstream.destroySoon();
     else this.downstream.destroy();
     this.downstreamClosed("local");
   }
@@ -305,8 +314,9 @@ class Stage implements TcpStreamSink {
     this.connection.write(this.index - 1, asBuffer(data), endOfStream);
   }
 
+  /** `proxy_close_stream` or a fail-closed VM failure: envoy context.cc closeStream/failStream close with FlushWrite. */
   close(): void {
-    this.connection.closeLocally(false);
+    this.connection.closeLocally(true);
   }
 }
 
