@@ -1,0 +1,253 @@
+// TLS from an Envoy bootstrap through `proxy-wasm-as run -c`: a listener's `transport_socket`
+// (DownstreamTlsContext with certificate files) on TCP and HTTP listeners, and clusters'
+// UpstreamTlsContext (sni, trusted_ca) for tcp_proxy and routed HTTP. Bootstraps as in Envoy's
+// documentation: https://www.envoyproxy.io/docs/envoy/latest/start/quick-start/securing
+// (and api-v3/extensions/transport_sockets/tls/v3/tls.proto). Certificates are made by openssl.
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { connect as connectH2 } from "node:http2";
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import { after, before, describe, it } from "node:test";
+import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certificates";
+import { conformanceModule } from "../host/conformance/conformance-module";
+import { eventually, runBootstrap, tcpClient, tempDir, type RunningProxy } from "./tcp-test-helpers";
+
+const dir = tempDir();
+let certs: TestCertificates;
+
+/** Prepends `[a]` to client bytes and `<a>` to upstream bytes (proxy_set_buffer_bytes). */
+const TAGGER = conformanceModule((w) => `
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_downstream_data") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+    (if (local.get $size) (then (drop (call $proxy_set_buffer_bytes (i32.const 2) (i32.const 0) (i32.const 0) ${w.str("[a]")}))))
+    (i32.const 0))
+  (func (export "proxy_on_upstream_data") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+    (if (local.get $size) (then (drop (call $proxy_set_buffer_bytes (i32.const 3) (i32.const 0) (i32.const 0) ${w.str("<a>")}))))
+    (i32.const 0))
+  (func (export "proxy_on_downstream_connection_close") (param $id i32) (param $peer i32)
+    ${w.log("downstream_close", "(local.get $peer)")})
+`);
+
+function downstreamTls(alpn = ""): string {
+  return `
+          transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+              common_tls_context:${alpn}
+                tls_certificates:
+                  - certificate_chain: { filename: ${certs.certPath} }
+                    private_key: { filename: ${certs.keyPath} }`;
+}
+
+function upstreamTls(caPath: string): string {
+  return `
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: localhost
+          common_tls_context:
+            validation_context:
+              trusted_ca: { filename: ${caPath} }`;
+}
+
+function cluster(name: string, port: number, tls: string): string {
+  return `
+    - name: ${name}
+      connect_timeout: 2s
+      type: STATIC${tls}
+      load_assignment:
+        cluster_name: ${name}
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } }`;
+}
+
+function tcpBootstrap(clusters: string): string {
+  return `
+static_resources:
+  listeners:
+    - name: tls_tcp
+      address:
+        socket_address: { address: 127.0.0.1, port_value: 0 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.wasm
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+                config:
+                  name: tagger
+                  vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, "tagger.wasm")} } } }
+            - name: envoy.filters.network.tcp_proxy
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                stat_prefix: tls_tcp
+                cluster: secure_echo${downstreamTls()}
+  clusters:${clusters}
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: 0 }
+`;
+}
+
+/** A TLS echo server with the test certificate; records the SNI each connection asked for. */
+async function startTlsEcho(): Promise<{ port: number; servernames: (string | false)[]; server: TlsServer }> {
+  const servernames: (string | false)[] = [];
+  const server = createTlsServer({ cert: certs.cert, key: certs.key }, (socket: TLSSocket) => {
+    servernames.push(socket.servername);
+    socket.on("error", () => {});
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return { port: (server.address() as AddressInfo).port, servernames, server };
+}
+
+before(() => {
+  certs = makeTestCertificates();
+  writeFileSync(join(dir, "tagger.wasm"), TAGGER);
+});
+after(() => {
+  rmSync(certs.dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("TLS on a TCP listener and to its upstream", () => {
+  let upstream: Awaited<ReturnType<typeof startTlsEcho>>;
+  before(async () => {
+    upstream = await startTlsEcho();
+  });
+  after(() => new Promise<void>((resolve) => upstream.server.close(() => resolve())));
+
+  it("the filters see the plaintext; the upstream is reached over TLS with the configured SNI, verified against trusted_ca", async () => {
+    const proxy = await runBootstrap(dir, tcpBootstrap(cluster("secure_echo", upstream.port, upstreamTls(certs.caPath))), "tls-tcp.yaml");
+    try {
+      const result = await tcpClient(proxy.tcpPort("tls_tcp"), { send: "hello", endAfterSend: true, tls: { ca: certs.ca, servername: "localhost" } });
+      assert.deepEqual(result, { data: "<a>[a]hello", gotEnd: true, hadError: false });
+      assert.deepEqual(upstream.servernames, ["localhost"]);
+      await eventually(() => proxy.wasmMessages().includes("downstream_close=1"));
+      assert.match(proxy.stderr(), /TCP listener tls_tcp on tls:\/\/127\.0\.0\.1:\d+/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("an upstream certificate that trusted_ca does not sign: the connect fails and the client is closed without data", async () => {
+    const proxy = await runBootstrap(dir, tcpBootstrap(cluster("secure_echo", upstream.port, upstreamTls(certs.otherCaPath))), "tls-tcp-bad-ca.yaml");
+    try {
+      const result = await tcpClient(proxy.tcpPort("tls_tcp"), { send: "hello", tls: { ca: certs.ca, servername: "localhost" } });
+      assert.equal(result.data, "");
+      const stats = await (await fetch(`${proxy.adminUrl}/stats`)).text();
+      assert.match(stats, /^cluster\.secure_echo\.upstream_cx_total: 1$/m);
+      assert.match(stats, /^cluster\.secure_echo\.upstream_cx_connect_fail: 1$/m);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a client that does not speak TLS never reaches the filters", async () => {
+    const proxy = await runBootstrap(dir, tcpBootstrap(cluster("secure_echo", upstream.port, upstreamTls(certs.caPath))), "tls-tcp-plain.yaml");
+    try {
+      const result = await tcpClient(proxy.tcpPort("tls_tcp"), { send: "GET / HTTP/1.1\r\n\r\n" });
+      assert.equal(result.data.includes("[a]"), false);
+      assert.deepEqual(proxy.wasmMessages(), []);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe("TLS on an HTTP listener, and a routed cluster over TLS", () => {
+  let upstream: HttpsServer;
+  let upstreamPort: number;
+  let proxy: RunningProxy;
+  before(async () => {
+    upstream = createHttpsServer({ cert: certs.cert, key: certs.key }, (req, res) => {
+      const socket = req.socket as TLSSocket;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ path: req.url, xfp: req.headers["x-forwarded-proto"], sni: socket.servername }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", () => resolve()));
+    upstreamPort = (upstream.address() as AddressInfo).port;
+    proxy = await runBootstrap(
+      dir,
+      `
+static_resources:
+  listeners:
+    - name: https_main
+      address:
+        socket_address: { address: 127.0.0.1, port_value: 0 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress_https
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: secure_backend }
+                http_filters:
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router${downstreamTls(`
+                alpn_protocols: [h2, http/1.1]`)}
+  clusters:${cluster("secure_backend", upstreamPort, upstreamTls(certs.caPath))}
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: 0 }
+`,
+      "https.yaml",
+    );
+  });
+  after(async () => {
+    await proxy.stop();
+    await new Promise<void>((resolve) => {
+      upstream.close(() => resolve());
+      upstream.closeAllConnections();
+    });
+  });
+
+  it("HTTP/1.1 over TLS: the request reaches the TLS upstream with x-forwarded-proto https and the cluster's SNI", async () => {
+    assert.match(proxy.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const port = Number(new URL(proxy.url).port);
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: "127.0.0.1", port, path: "/hello", ca: certs.ca, servername: "localhost", agent: false }, (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    assert.deepEqual(JSON.parse(body), { path: "/hello", xfp: "https", sni: "localhost" });
+  });
+
+  it("HTTP/2 over TLS, chosen by ALPN h2", async () => {
+    const session = connectH2(proxy.url, { ca: certs.ca, servername: "localhost" });
+    try {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const stream = session.request({ ":path": "/h2" });
+        let status = 0;
+        let text = "";
+        stream.on("response", (headers) => (status = Number(headers[":status"])));
+        stream.on("data", (chunk: Buffer) => (text += chunk));
+        stream.on("end", () => resolve({ status, body: text }));
+        stream.on("error", reject);
+        stream.end();
+      });
+      assert.equal(status, 200);
+      assert.deepEqual(JSON.parse(body), { path: "/h2", xfp: "https", sni: "localhost" });
+      assert.equal((session.socket as TLSSocket).alpnProtocol, "h2");
+    } finally {
+      session.close();
+    }
+  });
+});
