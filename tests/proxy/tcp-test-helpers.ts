@@ -52,8 +52,9 @@ export async function runBootstrap(dir: string, yaml: string, name = "envoy.yaml
 /** Filter log messages in `stderr` (multi-line messages kept whole). */
 export function wasmMessagesOf(stderr: string): string[] {
   const messages: string[] = [];
-  for (const entry of stderr.split(/\n(?=\[\d{4}-)/)) {
-    const match = /^\[[^\]]+\]\[[^\]]+\]\[[^\]]+\]\[wasm\] \[context \d+\] wasm log [^:]*: ([\s\S]*?)\n?$/.exec(entry);
+  // Each line ends with "\n"; a message may contain newlines (and end with one) itself.
+  for (const entry of stderr.replace(/\n$/, "").split(/\n(?=\[\d{4}-)/)) {
+    const match = /^\[[^\]]+\]\[[^\]]+\]\[[^\]]+\]\[wasm\] \[context \d+\] wasm log [^:]*: ([\s\S]*)$/.exec(entry);
     if (match) messages.push(match[1]);
   }
   return messages;
