@@ -283,6 +283,21 @@ describe("TCP listener: failures close the connection as Envoy does", () => {
     }
   });
 
+  it("tcp_proxy to a cluster the bootstrap does not define: a warning, and each connection is closed with downstream_cx_no_route", async () => {
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("ghost")}`, cluster("echo", upstream.port)), "ghost.yaml");
+    try {
+      assert.match(proxy.stderr(), /\[warning\]\[config\] \[config\] unsupported: static_resources\.listeners\[0\]\.filter_chains\[0\]\.filters\[1\]\.typed_config\.cluster: cluster "ghost" is not defined in static_resources\.clusters; tcp_proxy closes every connection \(downstream_cx_no_route\)/);
+      const result = await tcpClient(proxy.tcpPort("tcp_main"), { send: "hello" });
+      assert.equal(result.data, "");
+      await eventually(() => proxy.wasmMessages().includes("done"));
+      assert.deepEqual(proxy.wasmMessages(), ["new_connection", "downstream_close=1", "done"]);
+      const lines = await stats(proxy);
+      assert.ok(lines.includes("tcp.ingress_tcp.downstream_cx_no_route: 1"), lines.join("\n"));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("a TypedStruct-wrapped network Wasm filter and a direct_response terminal: the response passes the filter's write path, then LOCAL close", async () => {
     const typedStruct = `
             - name: envoy.filters.network.wasm
@@ -344,12 +359,6 @@ describe("TCP listener: bootstraps the proxy refuses, naming the field", () => {
     );
   });
 
-  it("tcp_proxy to an undefined cluster", async () => {
-    assert.equal(
-      await refused("ghost.yaml", bootstrap(tcpProxy("ghost"), cluster("echo", 1))),
-      'error: tcp_proxy of listener "tcp_main" names cluster "ghost", which is not defined in static_resources.clusters',
-    );
-  });
 
   it("a certificate file that does not exist", async () => {
     const tls = `

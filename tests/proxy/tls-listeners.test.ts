@@ -95,8 +95,8 @@ admin:
 }
 
 /** A TLS echo server with the test certificate; records the SNI each connection asked for. */
-async function startTlsEcho(): Promise<{ port: number; servernames: (string | false)[]; server: TlsServer }> {
-  const servernames: (string | false)[] = [];
+async function startTlsEcho(): Promise<{ port: number; servernames: (string | false | null)[]; server: TlsServer }> {
+  const servernames: (string | false | null)[] = [];
   const server = createTlsServer({ cert: certs.cert, key: certs.key }, (socket: TLSSocket) => {
     servernames.push(socket.servername);
     socket.on("error", () => {});

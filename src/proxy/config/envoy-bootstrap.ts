@@ -73,10 +73,12 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
   root.finish();
 
   const known = new Set(clusters.map((cluster) => cluster.name));
-  for (const [index, listener] of config.tcpListeners.entries()) {
+  for (const listener of config.tcpListeners) {
     const terminal = listener.terminal;
+    // Envoy accepts it (tcp_proxy resolves its cluster per connection, tcp_proxy.cc) and closes
+    // each connection with downstream_cx_no_route; so does the dev proxy, with a warning.
     if (terminal.kind === "tcp_proxy" && !known.has(terminal.cluster)) {
-      throw new ConfigError(`tcp_proxy of listener "${listener.name || index}" names cluster "${terminal.cluster}", which is not defined in static_resources.clusters`);
+      warnings.push(`${terminal.clusterPath}: cluster "${terminal.cluster}" is not defined in static_resources.clusters; tcp_proxy closes every connection (downstream_cx_no_route)`);
     }
   }
   for (const route of config.routes) {

@@ -28,6 +28,8 @@ export interface TcpProxyConfig {
   statPrefix: string;
   /** The cluster, unless a filter sets the filter state `envoy.tcp_proxy.cluster`. */
   cluster: string;
+  /** Where `cluster` is in the bootstrap, for messages. */
+  clusterPath: string;
   /** Envoy's `idle_timeout` (default 1 h); 0 disables it. */
   idleTimeoutMs: number;
 }
@@ -147,7 +149,7 @@ function readTcpProxy(config: ConfigReader): TcpProxyConfig {
   config.unsupported("downstream_idle_timeout");
   config.unsupported("upstream_idle_timeout");
   config.unsupported("backoff_options");
-  return { kind: "tcp_proxy", statPrefix, cluster, idleTimeoutMs: idle === undefined ? DEFAULT_TCP_IDLE_TIMEOUT_MS : parseDurationMs(idle, config.at("idle_timeout")) };
+  return { kind: "tcp_proxy", statPrefix, cluster, clusterPath: config.at("cluster"), idleTimeoutMs: idle === undefined ? DEFAULT_TCP_IDLE_TIMEOUT_MS : parseDurationMs(idle, config.at("idle_timeout")) };
 }
 
 function directResponseBody(source: ConfigReader | undefined): Buffer {
