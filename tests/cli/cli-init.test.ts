@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { after, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import { main } from "../../src/cli/main";
+import { writeTar } from "../../src/oci";
 import { captureIo } from "./cli-test-io";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -82,5 +84,68 @@ describe("proxy-wasm-as init", () => {
     const name = captureIo(root);
     assert.equal(await main(["init", "Bad Name"], name.io), 2);
     assert.match(name.out.stderr, /^error: "Bad Name" is not a usable package name/);
+  });
+});
+
+describe("proxy-wasm-as init --sdk", () => {
+  /** A stand-in for `npm pack`'s output: a gzipped tar with package/package.json. */
+  function packTarball(path: string, pkg: Record<string, unknown>): void {
+    writeFileSync(path, gzipSync(writeTar([{ name: "package/package.json", data: Buffer.from(JSON.stringify(pkg)) }])));
+  }
+
+  it("depends on a clone through a relative file: spec", async () => {
+    const cli = captureIo(root);
+    assert.equal(await main(["init", "from-clone", "--sdk", repo], cli.io), 0, cli.out.stderr);
+    const pkg = JSON.parse(readFileSync(join(root, "from-clone/package.json"), "utf8"));
+    const spec = `file:${relative(join(root, "from-clone"), repo)}`;
+    assert.equal(pkg.devDependencies["proxy-wasm-as"], spec);
+    assert.match(spec, /^file:\.\.\//);
+    assert.match(cli.out.stdout, new RegExp(`\nproxy-wasm-as comes from ${spec.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(npm links the folder: run \`npm ci\` in it first\\)\\.\n$`));
+  });
+
+  it("depends on a tarball made by npm pack", async () => {
+    const tarball = join(root, "proxy-wasm-as-0.1.0.tgz");
+    packTarball(tarball, { name: "proxy-wasm-as", version: "0.1.0" });
+    const cli = captureIo(root);
+    assert.equal(await main(["init", "from-tgz", "--sdk", "proxy-wasm-as-0.1.0.tgz"], cli.io), 0, cli.out.stderr);
+    const pkg = JSON.parse(readFileSync(join(root, "from-tgz/package.json"), "utf8"));
+    assert.equal(pkg.devDependencies["proxy-wasm-as"], "file:../proxy-wasm-as-0.1.0.tgz");
+    assert.match(cli.out.stdout, /\nproxy-wasm-as comes from file:\.\.\/proxy-wasm-as-0\.1\.0\.tgz\.\n$/);
+  });
+
+  it("refuses what is not proxy-wasm-as, writing nothing", async () => {
+    const other = join(root, "other-package");
+    mkdirSync(other);
+    writeFileSync(join(other, "package.json"), JSON.stringify({ name: "left-pad", version: "1.0.0" }));
+    writeFileSync(join(root, "not-gzip.tgz"), "plain text");
+    packTarball(join(root, "other.tgz"), { name: "left-pad" });
+    const cases: Array<[string, string]> = [
+      ["missing-dir", `error: --sdk: ${join(root, "missing-dir")} does not exist (give a clone of proxy-wasm-as or a .tgz made by \`npm pack\` in one)\n`],
+      ["other-package", `error: --sdk: ${join(other, "package.json")} is the package "left-pad", not proxy-wasm-as\n`],
+      ["not-gzip.tgz", `error: --sdk: ${join(root, "not-gzip.tgz")} is neither a folder nor a gzipped tarball (.tgz from \`npm pack\`)\n`],
+      ["other.tgz", `error: --sdk: ${join(root, "other.tgz")}:package/package.json is the package "left-pad", not proxy-wasm-as\n`],
+    ];
+    for (const [sdk, message] of cases) {
+      const cli = captureIo(root);
+      assert.equal(await main(["init", "refused", "--sdk", sdk], cli.io), 1, sdk);
+      assert.equal(cli.out.stderr, message);
+      assert.equal(existsSync(join(root, "refused")), false);
+    }
+  });
+
+  it("without --sdk, says what to do when the registry does not have the package", async () => {
+    const cli = captureIo(root);
+    assert.equal(await main(["init", "from-registry"], cli.io), 0, cli.out.stderr);
+    const pkg = JSON.parse(readFileSync(join(root, "from-registry/package.json"), "utf8"));
+    assert.equal(pkg.devDependencies["proxy-wasm-as"], "^0.1.0");
+    assert.ok(
+      cli.out.stdout.endsWith(
+        "\nIf `npm install` fails with E404, proxy-wasm-as ^0.1.0 is not on the npm registry yet.\n" +
+          "Depend on a clone instead (run `npm ci` in it first) or on a .tgz made by `npm pack` in one:\n" +
+          `  npm install --save-dev ${repo}\n` +
+          `or create the project with \`proxy-wasm-as init --sdk ${repo}\`.\n`,
+      ),
+      cli.out.stdout,
+    );
   });
 });

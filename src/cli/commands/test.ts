@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import type { CliIo } from "../cli-io";
+import { buildFilter, buildWatchRoots } from "./build";
+import { watchUntilStopped } from "../watch-sources";
+import { styleFor } from "../terminal-style";
 import { sdkRoot } from "../sdk-paths";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
@@ -13,14 +16,17 @@ Runs the project's tests: the as-pect specs (when as-pect.config.js exists) and 
 
 Options:
   --only <aspect|node>   run one of the two suites
+  --watch                build (when the project has an asconfig.json) and run the tests, then
+                         again on every change of assembly/, test/ or the configs (until Ctrl-C);
+                         the compiler stays loaded between builds
   -h, --help             this help
 `;
 
 /** `test`: 0 when every suite that ran passed, 1 when one failed or no test was found. */
 export async function testCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args,
-    options: { only: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    options: { only: { type: "string" }, watch: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
   });
   if (values.help) {
     io.stdout.write(TEST_USAGE);
@@ -28,9 +34,28 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   }
   const only = values.only;
   if (only !== undefined && only !== "aspect" && only !== "node") {
-    io.stderr.write(`error: --only must be aspect or node, got "${only}"\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
+  if (!values.watch) return runSuites(io, only);
+  const style = styleFor(io.stdout, io.env);
+  const cycle = async (): Promise<void> => {
+    const started = performance.now();
+    const built = existsSync(join(io.cwd, "asconfig.json")) ? (await buildFilter(io, { debug: false, incremental: true })) !== null : true;
+    const code = built ? await runSuites(io, only) : 1;
+    const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    io.stdout.write(code === 0 ? `${style.ok("✓")} built and tested in ${elapsed}\n` : `${style.fail("✗")} ${built ? "tests failed" : "build failed"} after ${elapsed}; waiting for a change\n`);
+  };
+  await cycle();
+  const roots = buildWatchRoots(io.cwd, {});
+  roots.folders.push(join(io.cwd, "test"));
+  roots.files.push(join(io.cwd, "as-pect.config.js"));
+  await watchUntilStopped(io, roots, cycle);
+  return 0;
+}
+
+/** Runs the suites once: 0 when every suite that ran passed, 1 otherwise (or when none was found). */
+async function runSuites(io: CliIo, only: string | undefined): Promise<number> {
   const runs: Array<{ label: string; command: string; args: string[] }> = [];
   if (only !== "node" && existsSync(join(io.cwd, "as-pect.config.js"))) {
     runs.push({ label: "as-pect", command: process.execPath, args: [asPectBin(io.cwd), "--config", "as-pect.config.js", "--no-logo"] });
@@ -78,7 +103,7 @@ function spawnInto(command: string, args: string[], io: CliIo): Promise<number> 
     child.stdout.on("data", (chunk: Buffer) => io.stdout.write(chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => io.stderr.write(chunk.toString()));
     child.on("error", (error) => {
-      io.stderr.write(`error: could not start ${command}: ${error.message}\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} could not start ${command}: ${error.message}\n`);
       resolve(1);
     });
     child.on("close", (code) => resolve(code ?? 1));

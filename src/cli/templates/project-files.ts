@@ -8,8 +8,8 @@ export interface ProjectSpec {
   /** npm package name, also the module's file name. */
   name: string;
   kind: FilterKind;
-  /** Version range of proxy-wasm-as to depend on. */
-  sdkVersion: string;
+  /** The dependency spec of proxy-wasm-as: a version range (`^0.1.0`) or a `file:` spec. */
+  sdkDependency: string;
 }
 
 /** Every file of a new filter project, path -> content, paths relative to the project root. */
@@ -30,7 +30,7 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
       devDependencies: {
         "@as-pect/cli": "8.1.0",
         assemblyscript: "0.28.20",
-        "proxy-wasm-as": `^${spec.sdkVersion}`,
+        "proxy-wasm-as": spec.sdkDependency,
         tsx: "^4.19.0",
       },
       // as-pect 8.1.0 asks for AssemblyScript 0.27; this keeps one compiler (0.28.20).
