@@ -9,7 +9,7 @@ import { connect as connectH2 } from "node:http2";
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certificates";
 import { conformanceModule } from "../host/conformance/conformance-module";
@@ -228,6 +228,24 @@ admin:
     });
     assert.equal(status, 200);
     assert.deepEqual(JSON.parse(body), { path: "/hello", xfp: "https", sni: "localhost" });
+  });
+
+  it("HTTP/2 over TLS without ALPN: the connection preface picks HTTP/2, as Envoy's AUTO codec (conn_manager_utility.cc determineNextProtocol)", async () => {
+    const socket = connectTls({ host: "127.0.0.1", port: Number(new URL(proxy.url).port), ca: certs.ca, servername: "localhost" });
+    await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+    assert.equal(socket.alpnProtocol, false);
+    const session = connectH2(proxy.url, { createConnection: () => socket });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ":path": "/prior-knowledge" });
+        stream.on("response", (headers) => resolve(Number(headers[":status"])));
+        stream.on("error", reject);
+        stream.end();
+      });
+      assert.equal(status, 200);
+    } finally {
+      session.close();
+    }
   });
 
   it("HTTP/2 over TLS, chosen by ALPN h2", async () => {
