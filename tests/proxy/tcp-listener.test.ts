@@ -67,8 +67,21 @@ const CLOSER = conformanceModule((w) => `
     ${w.log("downstream_close", "(local.get $peer)")})
 `);
 
+/** Returns StopIteration from `proxy_on_new_connection`; lets every byte through. */
+const STOPPER = conformanceModule((w) => `
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_new_connection") (param $id i32) (result i32)
+    ${w.say("new_connection: stop")}
+    (i32.const 1))
+  (func (export "proxy_on_downstream_data") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+    ${w.log("downstream_data", "(local.get $size)")}
+    (i32.const 0))
+  (func (export "proxy_on_downstream_connection_close") (param $id i32) (param $peer i32)
+    ${w.log("downstream_close", "(local.get $peer)")})
+`);
+
 const dir = tempDir();
-for (const [name, bytes] of [["a.wasm", tagger("a")], ["b.wasm", tagger("b")], ["trap.wasm", TRAPPER], ["close.wasm", CLOSER]] as const) {
+for (const [name, bytes] of [["a.wasm", tagger("a")], ["b.wasm", tagger("b")], ["trap.wasm", TRAPPER], ["close.wasm", CLOSER], ["stop.wasm", STOPPER]] as const) {
   writeFileSync(join(dir, name), bytes);
 }
 
@@ -278,6 +291,50 @@ describe("TCP listener: failures close the connection as Envoy does", () => {
       assert.deepEqual(proxy.wasmMessages(), ["new_connection", "downstream_data=5", "downstream_eos=0", "downstream_close=1", "done"]);
       const lines = await stats(proxy);
       assert.ok(lines.includes("cluster.gone.upstream_cx_connect_fail: 1"), lines.join("\n"));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a filter that stops in proxy_on_new_connection: tcp_proxy connects only when bytes pass the filter, then the filters behind it start", async () => {
+    // An upstream of its own: connections other tests' proxies made may still arrive at the shared one.
+    const own = await startTcpServer(echo);
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("stop", "stop.wasm")}${wasmFilter("a", "a.wasm")}${tcpProxy("echo")}`, cluster("echo", own.port)), "stop.yaml");
+    try {
+      // Nothing sent yet: the chain waits at the first filter, no upstream connection (Envoy's
+      // onContinueReading runs the next filter's onNewConnection only when bytes or a FIN pass).
+      await new Promise<void>((resolve) => {
+        const silent = tcpClientSocket(proxy.tcpPort("tcp_main"), () =>
+          setTimeout(() => {
+            silent.destroy();
+            resolve();
+          }, 300),
+        );
+      });
+      assert.equal(own.connections, 0);
+      const result = await tcpClient(proxy.tcpPort("tcp_main"), { send: "hi", endAfterSend: true });
+      assert.deepEqual(result, { data: "<a>[a]hi", gotEnd: true, hadError: false });
+      // Two filters on each of the two connections (the silent one's FIN passed the first filter too).
+      await eventually(() => proxy.wasmMessages().filter((m) => m.startsWith("downstream_close")).length === 4);
+      const messages = proxy.wasmMessages();
+      // The second connection: the filter behind the stopped one starts with the first bytes.
+      const second = messages.slice(messages.indexOf("new_connection: stop", messages.indexOf("new_connection: stop") + 1));
+      assert.deepEqual(second.slice(0, 5), ["new_connection: stop", "downstream_data=2", "new_connection", "downstream_data=2", "downstream_eos=0"]);
+    } finally {
+      await proxy.stop();
+      await own.close();
+    }
+  });
+
+  it("tcp_proxy's idle_timeout closes a quiet connection (LOCAL) and counts idle_timeout", async () => {
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("echo", "\n                idle_timeout: 0.3s")}`, cluster("echo", upstream.port)), "idle.yaml");
+    try {
+      const result = await tcpClient(proxy.tcpPort("tcp_main"));
+      assert.deepEqual(result, { data: "", gotEnd: true, hadError: false });
+      await eventually(() => proxy.wasmMessages().includes("done"));
+      assert.deepEqual(proxy.wasmMessages(), ["new_connection", "downstream_close=1", "done"]);
+      const lines = await stats(proxy);
+      assert.ok(lines.includes("tcp.ingress_tcp.idle_timeout: 1"), lines.join("\n"));
     } finally {
       await proxy.stop();
     }
