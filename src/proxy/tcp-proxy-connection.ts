@@ -163,7 +163,7 @@ export class TcpProxyConnection {
       return;
     }
     if (this.terminal !== null && data.length > 0) this.env.stats.increment(`tcp.${this.terminal.statPrefix}.downstream_cx_tx_bytes_total`, data.length);
-    if (data.length > 0) this.downstream.write(data);
+    if (data.length > 0 && !this.downstream.write(data)) this.holdWhileFull(this.upstream, this.downstream);
     if (endOfStream && !this.downstream.writableEnded) {
       this.writeEndRequested = true;
       this.downstream.end();
@@ -254,8 +254,19 @@ export class TcpProxyConnection {
       this.pendingUpstreamEnd ||= endOfStream;
       return;
     }
-    if (data.length > 0) upstream.write(data);
+    if (data.length > 0 && !upstream.write(data)) this.holdWhileFull(this.downstream, upstream);
     if (endOfStream && !upstream.writableEnded) upstream.end();
+  }
+
+  /**
+   * Flow control, as Envoy's watermarks do between the two connections (tcp_proxy.cc
+   * `readDisableUpstream`/`readDisableDownstream`): while `full` has more buffered than its high
+   * water mark, `source` is not read.
+   */
+  private holdWhileFull(source: Socket | null, full: Socket): void {
+    if (source === null || source.isPaused()) return;
+    source.pause();
+    full.once("drain", () => source.resume());
   }
 
   /**

@@ -326,6 +326,30 @@ describe("TCP listener: failures close the connection as Envoy does", () => {
     }
   });
 
+  it("16 MB each way through a filter arrive whole and in order (flow control between the two sockets)", async () => {
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("stop", "stop.wasm")}${tcpProxy("echo")}`, cluster("echo", upstream.port)), "bulk.yaml");
+    try {
+      const payload = Buffer.alloc(16 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i);
+      const received = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connectSocket({ host: "127.0.0.1", port: proxy.tcpPort("tcp_main"), allowHalfOpen: true }, () => socket.end(payload));
+        const guard = setTimeout(() => socket.destroy(new Error("no full echo within 60 s")), 60_000);
+        socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+        socket.on("end", () => socket.end());
+        socket.on("error", reject);
+        socket.on("close", () => {
+          clearTimeout(guard);
+          resolve(Buffer.concat(chunks));
+        });
+      });
+      assert.equal(received.length, payload.length);
+      assert.ok(received.equals(payload), "the echoed bytes differ");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("tcp_proxy's idle_timeout closes a quiet connection (LOCAL) and counts idle_timeout", async () => {
     const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("echo", "\n                idle_timeout: 0.3s")}`, cluster("echo", upstream.port)), "idle.yaml");
     try {
