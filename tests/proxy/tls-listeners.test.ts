@@ -269,3 +269,68 @@ admin:
     }
   });
 });
+
+describe("HTTP callouts to a cluster with an UpstreamTlsContext", () => {
+  it("the callout goes over TLS with the cluster's SNI; the filter lets the request through on its answer", async () => {
+    const { CALLOUT_FILTER } = await import("./wat-filters");
+    writeFileSync(join(dir, "callout.wasm"), CALLOUT_FILTER);
+    const seen: string[] = [];
+    const auth = createHttpsServer({ cert: certs.cert, key: certs.key }, (req, res) => {
+      seen.push(`${req.method} ${req.url} sni=${(req.socket as TLSSocket).servername}`);
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => auth.listen(0, "127.0.0.1", () => resolve()));
+    const backend = createHttpsServer({ cert: certs.cert, key: certs.key }, (_req, res) => res.end("backend"));
+    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", () => resolve()));
+    const proxy = await runBootstrap(
+      dir,
+      `
+static_resources:
+  listeners:
+    - name: main
+      address:
+        socket_address: { address: 127.0.0.1, port_value: 0 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress_http
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: backend }
+                http_filters:
+                  - name: envoy.filters.http.wasm
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+                      config:
+                        name: callout
+                        vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, "callout.wasm")} } } }
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:${cluster("auth", (auth.address() as AddressInfo).port, upstreamTls(certs.caPath))}${cluster("backend", (backend.address() as AddressInfo).port, upstreamTls(certs.caPath))}
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: 0 }
+`,
+      "callout-tls.yaml",
+    );
+    try {
+      const response = await fetch(`${proxy.url}/resource`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "backend");
+      assert.deepEqual(seen, ["GET /check sni=localhost"]);
+    } finally {
+      await proxy.stop();
+      auth.closeAllConnections();
+      backend.closeAllConnections();
+      await new Promise<void>((resolve) => auth.close(() => resolve()));
+      await new Promise<void>((resolve) => backend.close(() => resolve()));
+    }
+  });
+});
