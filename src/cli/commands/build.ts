@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
-import { buildFingerprint, isUpToDate, writeStamp } from "../build-stamp";
+import { buildFingerprint, isUpToDate, stampPath, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 import { styleFor } from "../terminal-style";
@@ -89,6 +89,11 @@ export interface BuildOptions {
   incremental?: boolean;
   /** What the progress line calls this build (default: the entry file); `npm run build` gives the example's name. */
   label?: string;
+  /**
+   * Extra asc transforms (classes or instances), after the config's (e.g. the coverage one). Such a
+   * build is never up to date and leaves no stamp, so the next plain build replaces its module.
+   */
+  transforms?: readonly unknown[];
 }
 
 /**
@@ -122,7 +127,9 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   const ascArgs = (configPath: string) => [relative(cwd, entry), "--config", relative(cwd, configPath), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
   // Computed before the temporary config copy exists, so the copy is never an input.
   const fingerprint = buildFingerprint({ projectDir: cwd, entry, config, ascArgs: ascArgs(config), sdkRoot: sdkRoot(), outFile });
-  if (options.incremental && isUpToDate(outFile, fingerprint)) {
+  const transformed = options.transforms !== undefined && options.transforms.length > 0;
+  if (transformed) rmSync(stampPath(outFile), { force: true });
+  if (options.incremental && !transformed && isUpToDate(outFile, fingerprint)) {
     io.stderr.write(style.dim(`  ${label} (${target}) is up to date: sources, SDK, compiler and flags unchanged since ${shownOut} was built\n`));
     return checkBuiltModule(io, outFile);
   }
@@ -140,6 +147,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
     // asc returns compile errors, but throws for a config it cannot read (not JSON, bad extends).
     const { error } = await asc
       .main(ascArgs(effectiveConfig.path), {
+        ...(transformed ? { transforms: [...options.transforms!] } : {}),
         stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
         stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
       } as never)
@@ -153,7 +161,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   }
   io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
   const result = checkBuiltModule(io, outFile);
-  if (result !== null) writeStamp(outFile, fingerprint, result.sha256);
+  if (result !== null && !transformed) writeStamp(outFile, fingerprint, result.sha256);
   return result;
 }
 
