@@ -10,7 +10,7 @@ export interface TcpListener {
   readonly port: number;
   /** True when the listener terminates TLS. */
   readonly tls: boolean;
-  /** Stops accepting and drops open connections. */
+  /** Stops accepting and closes open connections (LOCAL, without flushing). */
   close(): Promise<void>;
 }
 
@@ -22,11 +22,11 @@ export interface TcpListener {
  */
 export async function startTcpListener(env: TcpConnectionEnv): Promise<TcpListener> {
   const { listener } = env;
-  const sockets = new Set<Socket>();
+  const connections = new Set<TcpProxyConnection>();
   const accept = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    new TcpProxyConnection(socket, env);
+    const connection = new TcpProxyConnection(socket, env);
+    connections.add(connection);
+    socket.on("close", () => connections.delete(connection));
   };
   const tls = listener.tls;
   let server: Server;
@@ -60,7 +60,9 @@ export async function startTcpListener(env: TcpConnectionEnv): Promise<TcpListen
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
+        // Closed now, so the filters see the LOCAL close before their plugins are shut down.
+        for (const connection of connections) connection.closeLocally(false);
+        connections.clear();
       }),
   };
 }

@@ -350,6 +350,21 @@ describe("TCP listener: failures close the connection as Envoy does", () => {
     }
   });
 
+  it("stopping the proxy closes open connections LOCAL, and the filters see it before they are shut down", async () => {
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("echo")}`, cluster("echo", upstream.port)), "stop-open.yaml");
+    let data = "";
+    const closed = new Promise<void>((resolve) => {
+      const socket = tcpClientSocket(proxy.tcpPort("tcp_main"), () => socket.write("x"));
+      socket.on("data", (chunk: Buffer) => (data += chunk));
+      socket.on("close", () => resolve());
+    });
+    await eventually(() => data === "<a>[a]x");
+    assert.equal(await proxy.stop(), 0);
+    await closed;
+    assert.deepEqual(proxy.wasmMessages().slice(-2), ["downstream_close=1", "done"]);
+    assert.doesNotMatch(proxy.stderr(), /\]\[(error|critical)\]/);
+  });
+
   it("tcp_proxy's idle_timeout closes a quiet connection (LOCAL) and counts idle_timeout", async () => {
     const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("echo", "\n                idle_timeout: 0.3s")}`, cluster("echo", upstream.port)), "idle.yaml");
     try {
