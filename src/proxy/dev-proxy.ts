@@ -12,6 +12,7 @@ import { runHttpExchange } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
 import { NetworkWasmFilters } from "./filters/network-wasm-filters";
+import { newProcessSharedState, type ProcessSharedState } from "./process-shared-state";
 import { startTcpListener, type TcpListener } from "./tcp-listener";
 import { UpstreamPool } from "./upstream-pool";
 
@@ -50,6 +51,8 @@ export interface FilterBuildEnv {
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
   stats: ProxyStats;
+  /** The process-wide shared data and queues, which the network filters use too. */
+  shared?: ProcessSharedState;
 }
 
 /** The filters for new streams; `current()` may change over time (hot reload). */
@@ -95,9 +98,10 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
       logger.log("main", "info", `built-in echo upstream on ${echo.url}`);
     }
 
+    const shared = newProcessSharedState();
     let filters: FilterChainHandle = { current: () => [], close: async () => {} };
     if (options.buildFilters !== undefined) {
-      filters = await options.buildFilters({ config, clusters, logger, stats });
+      filters = await options.buildFilters({ config, clusters, logger, stats, shared });
       cleanups.push(() => filters.close());
     } else if (config.filters.length > 0) {
       throw new Error("no filter builder given for the configured filters");
@@ -120,7 +124,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     let network: NetworkWasmFilters | null = null;
     const tcpListeners: TcpListener[] = [];
     if (config.tcpListeners.length > 0) {
-      network = new NetworkWasmFilters(config.tcpListeners, { clusters, logger, stats, callbackTimeLimitMs: config.callbackTimeLimitMs });
+      network = new NetworkWasmFilters(config.tcpListeners, { clusters, logger, stats, callbackTimeLimitMs: config.callbackTimeLimitMs, shared });
       if (config.tcpListeners.some((listener) => listener.filters.length > 0)) {
         if (config.concurrency > 1) logger.log("main", "info", "network (TCP) filters run on the listener's thread; --concurrency applies to HTTP filters");
         if (config.hotReload) logger.log("main", "warning", "hot reload applies to HTTP filters only; network (TCP) filters keep the module they started with");

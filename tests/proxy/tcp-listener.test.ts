@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { connect as connectSocket, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { conformanceModule } from "../host/conformance/conformance-module";
+import { conformanceModule, OUT } from "../host/conformance/conformance-module";
 import { echo, eventually, runBootstrap, startTcpServer, tcpClient, tempDir, type RunningProxy, type TestServer } from "./tcp-test-helpers";
 
 /**
@@ -472,3 +472,91 @@ describe("TCP listener: bootstraps the proxy refuses, naming the field", () => {
     );
   });
 });
+
+describe("TCP and HTTP filters in one process", () => {
+  /** Network filter: stores shared data `seen` = `tcp connection` on each new connection. */
+  const SETTER = conformanceModule((w) => `
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_new_connection") (param $id i32) (result i32)
+    ${w.log("set", `(call $proxy_set_shared_data ${w.str("seen")} ${w.str("tcp connection")} (i32.const 0))`)}
+    (i32.const 0))
+`);
+  /** HTTP filter: logs the shared data `seen` on each request. */
+  const READER = conformanceModule((w) => `
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+    ${w.log("get", `(call $proxy_get_shared_data ${w.str("seen")} (i32.const ${OUT.ptr}) (i32.const ${OUT.size}) (i32.const ${OUT.extra}))`)}
+    ${w.logOut()}
+    (i32.const 0))
+`);
+
+  it("share shared data by vm_id, as Envoy's VMs do process-wide", async () => {
+    writeFileSync(join(dir, "setter.wasm"), SETTER);
+    writeFileSync(join(dir, "reader.wasm"), READER);
+    const backend = await startHttpBackend();
+    const plugin = (name: string, file: string) => `
+                config:
+                  name: ${name}
+                  vm_config: { vm_id: shared_vm, runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, file)} } } }`;
+    const proxy = await runBootstrap(
+      dir,
+      `
+static_resources:
+  listeners:
+    - name: http
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress_http
+                route_config:
+                  virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: backend } }] }]
+                http_filters:
+                  - name: envoy.filters.http.wasm
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm${plugin("reader", "reader.wasm").replace(/\n {16}/g, "\n                      ")}
+                  - name: envoy.filters.http.router
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+    - name: tcp
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.wasm
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm${plugin("setter", "setter.wasm")}
+            - name: envoy.filters.network.direct_response
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.direct_response.v3.Config
+                response: { inline_string: "done" }
+  clusters:${cluster("backend", backend.port)}
+`,
+      "shared.yaml",
+    );
+    try {
+      assert.equal((await fetch(`${proxy.url}/before`)).status, 200);
+      assert.equal((await tcpClient(proxy.tcpPort("tcp"))).data, "done");
+      assert.equal((await fetch(`${proxy.url}/after`)).status, 200);
+      assert.deepEqual(proxy.wasmMessages(), ["get=1", "", "set=0", "get=0", "tcp connection"]);
+    } finally {
+      await proxy.stop();
+      await backend.close();
+    }
+  });
+});
+
+/** An HTTP backend answering 200 `ok`. */
+async function startHttpBackend(): Promise<{ port: number; close(): Promise<void> }> {
+  const { createServer: createHttpServer } = await import("node:http");
+  const server = createHttpServer((_req, res) => res.end("ok"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    port: (server.address() as import("node:net").AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -10,6 +10,7 @@ import { ClusterCalloutUpstream } from "../callout-upstream";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { TcpListenerConfig } from "../config/tcp-listener-config";
 import type { LogLevelName, ProxyLogger } from "../proxy-logger";
+import type { ProcessSharedState } from "../process-shared-state";
 import type { ProxyStats } from "../proxy-stats";
 
 /** What the network filters need from the proxy. */
@@ -19,12 +20,14 @@ export interface NetworkFilterEnv {
   stats: ProxyStats;
   /** Longest one filter callback may run (0: no limit); see docs/dev-proxy.md. */
   callbackTimeLimitMs: number;
+  /** The proxy's shared data and queues (shared with its HTTP filters' VMs); a fresh set otherwise. */
+  shared?: ProcessSharedState;
 }
 
 /**
  * The `envoy.filters.network.wasm` filters of every TCP listener: one PluginHost (VM and plugin)
- * per configured filter, all in one ProxyProcess (shared data, queues, metrics, the real clock)
- * on the thread that owns the sockets. Each connection is played through the host's TcpStream
+ * per configured filter, all in one ProxyProcess (metrics, the real clock; shared data and queues
+ * are the proxy's, shared with its HTTP filters) on the thread that owns the sockets. Each connection is played through the host's TcpStream
  * driver, the one the test kit's `tcp()` uses.
  */
 export class NetworkWasmFilters {
@@ -46,6 +49,8 @@ export class NetworkWasmFilters {
       logLevel: hostLevel(env.logger.level),
       clusters: env.clusters.keys(),
       upstream: this.callouts,
+      sharedData: env.shared?.data,
+      queues: env.shared?.queues,
       logSink: (record) => env.logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
     });
     try {
