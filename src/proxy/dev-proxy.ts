@@ -124,10 +124,9 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     let network: NetworkWasmFilters | null = null;
     const tcpListeners: TcpListener[] = [];
     if (config.tcpListeners.length > 0) {
-      network = new NetworkWasmFilters(config.tcpListeners, { clusters, logger, stats, callbackTimeLimitMs: config.callbackTimeLimitMs, shared });
+      network = new NetworkWasmFilters(config.tcpListeners, { clusters, logger, stats, callbackTimeLimitMs: config.callbackTimeLimitMs, shared, hotReload: config.hotReload });
       if (config.tcpListeners.some((listener) => listener.filters.length > 0)) {
         if (config.concurrency > 1) logger.log("main", "info", "network (TCP) filters run on the listener's thread; --concurrency applies to HTTP filters");
-        if (config.hotReload) logger.log("main", "warning", "hot reload applies to HTTP filters only; network (TCP) filters keep the module they started with");
       }
       const started = network;
       cleanups.push(() => started.close());

@@ -74,7 +74,9 @@ export class TcpProxyConnection {
     if (tlsVersion) this.properties.connection = { tls_version: tlsVersion };
     for (const [index, filter] of env.filters.entries()) {
       const stage = new Stage(this, index);
-      stage.stream = filter.tcpStream(stage, this.properties);
+      const opened = filter.open(stage, this.properties);
+      stage.stream = opened.stream;
+      stage.release = opened.release;
       this.stages.push(stage);
     }
     if (this.terminal !== null) {
@@ -285,7 +287,10 @@ export class TcpProxyConnection {
     if (this.closed) return;
     this.closed = true;
     this.downstream.setTimeout(0);
-    for (const stage of this.stages) stage.stream.close(peer);
+    for (const stage of this.stages) {
+      stage.stream.close(peer);
+      stage.release();
+    }
     const upstream = this.upstream;
     if (upstream !== null) {
       // tcp_proxy TcpUpstream::onDownstreamEvent: a remote close flushes to the upstream, a local one does not.
@@ -298,6 +303,8 @@ export class TcpProxyConnection {
 /** One Wasm filter of the chain: its TcpStream and what it passes on. */
 class Stage implements TcpStreamSink {
   stream!: TcpStream;
+  /** Tells the filter this connection is over (its VM may retire). */
+  release: () => void = () => {};
   initialized = false;
   /** Bytes that reached this filter while its `onNewConnection` stopped. */
   waiting: Buffer[] = [];

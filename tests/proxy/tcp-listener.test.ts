@@ -365,6 +365,29 @@ describe("TCP listener: failures close the connection as Envoy does", () => {
     assert.doesNotMatch(proxy.stderr(), /\]\[(error|critical)\]/);
   });
 
+  it("--watch: a rebuilt network filter serves new connections while an open one finishes on the old VM", async () => {
+    writeFileSync(join(dir, "reloaded.wasm"), tagger("old"));
+    const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("r", "reloaded.wasm")}${tcpProxy("echo")}`, cluster("echo", upstream.port)), "reload.yaml", ["--watch"]);
+    try {
+      let openData = "";
+      const open = tcpClientSocket(proxy.tcpPort("tcp_main"), () => open.write("1"));
+      open.on("data", (chunk: Buffer) => (openData += chunk));
+      await eventually(() => openData === "<old>[old]1");
+      // Another length too, so the change shows even where mtime is coarse.
+      writeFileSync(join(dir, "reloaded.wasm"), tagger("newer"));
+      await eventually(() => proxy.stderr().includes(`reloaded ${join(dir, "reloaded.wasm")}: new connections use the new VM`));
+      const fresh = await tcpClient(proxy.tcpPort("tcp_main"), { send: "2", endAfterSend: true });
+      assert.equal(fresh.data, "<newer>[newer]2");
+      open.write("3");
+      await eventually(() => openData === "<old>[old]1<old>[old]3");
+      open.end();
+      await eventually(() => proxy.wasmMessages().filter((m) => m === "done").length === 2);
+      assert.match(await (await fetch(`${proxy.adminUrl}/stats`)).text(), /^wasm\.r\.hot_reload: 1$/m);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("tcp_proxy's idle_timeout closes a quiet connection (LOCAL) and counts idle_timeout", async () => {
     const proxy = await runBootstrap(dir, bootstrap(`${wasmFilter("a", "a.wasm")}${tcpProxy("echo", "\n                idle_timeout: 0.3s")}`, cluster("echo", upstream.port)), "idle.yaml");
     try {

@@ -23,12 +23,12 @@ export interface RunningProxy {
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), "pwas-tcp-"));
 
-/** Writes `yaml` into `dir` and starts `run -c` on it; rejects with stderr if it exits instead. */
-export async function runBootstrap(dir: string, yaml: string, name = "envoy.yaml"): Promise<RunningProxy> {
+/** Writes `yaml` into `dir` and starts `run -c` on it (then `flags`); rejects with stderr if it exits instead. */
+export async function runBootstrap(dir: string, yaml: string, name = "envoy.yaml", flags: string[] = []): Promise<RunningProxy> {
   const path = join(dir, name);
   writeFileSync(path, yaml);
   const cli = captureIo(dir);
-  const exit = main(["run", "-c", path], cli.io);
+  const exit = main(["run", "-c", path, ...flags], cli.io);
   const outcome = await Promise.race([cli.ready.then(() => "ready" as const), exit]);
   if (outcome !== "ready") throw new Error(`run -c exited with ${outcome}:\n${cli.out.stderr}`);
   const info = cli.info() as { url: string; adminUrl: string | null; tcpListeners: { name: string; port: number }[] };

@@ -155,7 +155,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
  */
 function projectBuildsServed(cwd: string, config: DevProxyConfig): boolean[] {
   if (!existsSync(join(cwd, "asconfig.json")) || !existsSync(join(cwd, "assembly", "index.ts"))) return [];
-  const served = new Set(config.filters.map((filter) => filter.wasmPath));
+  const served = new Set([...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].map((filter) => filter.wasmPath));
   return [false, true].filter((debug) => served.has(resolve(cwd, defaultOutFile(cwd, debug))));
 }
 

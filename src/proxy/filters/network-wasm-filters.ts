@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { TcpStream, TcpStreamSink } from "../../host/drivers/tcp-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
@@ -22,12 +22,16 @@ export interface NetworkFilterEnv {
   callbackTimeLimitMs: number;
   /** The proxy's shared data and queues (shared with its HTTP filters' VMs); a fresh set otherwise. */
   shared?: ProcessSharedState;
+  /** Watch the .wasm files: a changed one gets a new VM for new connections (`--watch`). */
+  hotReload?: boolean;
 }
 
 /**
  * The `envoy.filters.network.wasm` filters of every TCP listener: one PluginHost (VM and plugin)
  * per configured filter, all in one ProxyProcess (metrics, the real clock; shared data and queues
- * are the proxy's, shared with its HTTP filters) on the thread that owns the sockets. Each connection is played through the host's TcpStream
+ * are the proxy's, shared with its HTTP filters) on the thread that owns the sockets. With
+ * `hotReload`, a changed .wasm gets a new VM for new connections while open ones finish on the
+ * old one (polled as the HTTP filters' files are). Each connection is played through the host's TcpStream
  * driver, the one the test kit's `tcp()` uses.
  */
 export class NetworkWasmFilters {
@@ -35,6 +39,7 @@ export class NetworkWasmFilters {
   private readonly callouts: ClusterCalloutUpstream;
   private readonly process: ProxyProcess;
   private removeStatsSource: () => void = () => {};
+  private poller: NodeJS.Timeout | undefined;
 
   /**
    * Starts every plugin of `listeners` (in order).
@@ -63,6 +68,11 @@ export class NetworkWasmFilters {
       this.close();
       throw error;
     }
+    if (env.hotReload && listeners.some((listener) => listener.filters.length > 0)) {
+      // Polls mtime and size every 250 ms against those read at start, as the HTTP filters do.
+      this.poller = setInterval(() => this.reloadChanged(), 250);
+      this.poller.unref();
+    }
     if (listeners.some((listener) => listener.filters.length > 0)) {
       this.removeStatsSource = env.stats.addSource(() =>
         this.process.metrics.all().map((metric) => ({ name: metric.name, kind: metric.kind, value: Number(metric.value), samples: metric.samples.map(Number) })),
@@ -75,12 +85,27 @@ export class NetworkWasmFilters {
     return this.byListener[index] ?? [];
   }
 
+  private reloadChanged(): void {
+    for (const filters of this.byListener) {
+      for (const filter of filters) {
+        if (!filter.changedOnDisk()) continue;
+        try {
+          filter.reload();
+          this.env.logger.log("main", "info", `reloaded ${filter.config.wasmPath}: new connections use the new VM`);
+        } catch (error) {
+          this.env.logger.log("main", "error", `hot reload of ${filter.config.wasmPath} rejected, keeping the running VM: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
   /** Follows `/logging` level changes. */
   setLogLevel(level: LogLevelName): void {
     this.process.logLevel = hostLevel(level);
   }
 
   close(): void {
+    if (this.poller !== undefined) clearInterval(this.poller);
     this.removeStatsSource();
     this.callouts.close();
     for (const filters of this.byListener) for (const filter of filters) filter.shutdown();
@@ -88,13 +113,31 @@ export class NetworkWasmFilters {
   }
 }
 
-/** One configured network filter: the PluginHost new connections use. */
+/** A PluginHost and how many connections run on it. */
+interface LiveHost {
+  readonly host: PluginHost;
+  connections: number;
+}
+
+/** A connection's TcpStream and the call that tells the filter the connection is over. */
+export interface NetworkFilterConnection {
+  readonly stream: TcpStream;
+  /** The connection closed (its close callbacks ran); a retired VM shuts down with its last one. */
+  release(): void;
+}
+
+/**
+ * One configured network filter: the PluginHost new connections use, and the older ones still
+ * serving connections (after a hot reload or a callback stopped by the time limit), each shut
+ * down with its last connection, as HTTP filters' VMs are.
+ */
 export class NetworkWasmFilter {
   readonly name: string;
-  private host: PluginHost;
-  private readonly module: CheckedModule;
-  /** Hosts replaced after a callback ran past the time limit; shut down with the proxy. */
-  private readonly stopped: PluginHost[] = [];
+  private current!: LiveHost;
+  private readonly draining = new Set<LiveHost>();
+  private module!: CheckedModule;
+  /** Identity of the file as last read (mtime and size), to notice a rebuild. */
+  private loaded = "";
 
   constructor(
     readonly config: WasmFilterConfig,
@@ -102,46 +145,85 @@ export class NetworkWasmFilter {
     private readonly env: NetworkFilterEnv,
   ) {
     this.name = config.name;
-    const bytes = readFileSync(config.wasmPath);
-    let module: CheckedModule;
-    try {
-      module = loadCheckedModule(bytes, { interruptible: env.callbackTimeLimitMs > 0 });
-    } catch (error) {
-      if (!(error instanceof InterruptInstrumentationError)) throw error;
-      env.logger.log("main", "warning", `network filter ${config.name}: the callback time limit cannot be added to the module (${error.message}); it runs without one`);
-      module = loadCheckedModule(bytes);
-    }
-    this.module = module;
-    this.host = this.start();
+    this.current = { host: this.boot(), connections: 0 };
   }
 
   /**
    * A TcpStream for a new connection on the current VM. A VM stopped by the callback time limit is
    * left to its connections (they got the failure policy); new ones get a fresh VM.
    */
-  tcpStream(sink: TcpStreamSink, properties: PropertyTree): TcpStream {
-    const failure = this.host.vm.failure;
+  open(sink: TcpStreamSink, properties: PropertyTree): NetworkFilterConnection {
+    const failure = this.current.host.vm.failure;
     if (failure !== null && failure.timedOut) {
       try {
-        const fresh = this.start();
-        this.stopped.push(this.host);
-        this.host = fresh;
+        this.makeCurrent(this.start(this.module));
       } catch (error) {
         this.env.logger.log("wasm", "critical", `${this.name}: a fresh VM failed to start: ${(error as Error).message}`);
       }
     }
-    return this.host.tcpStream(sink, { properties });
+    const live = this.current;
+    live.connections++;
+    let released = false;
+    return {
+      stream: live.host.tcpStream(sink, { properties }),
+      release: () => {
+        if (released) return;
+        released = true;
+        live.connections--;
+        if (live.connections === 0 && live !== this.current && this.draining.delete(live)) live.host.shutdown();
+      },
+    };
+  }
+
+  /** True when the .wasm on disk differs from the one last read (a missing file is no change). */
+  changedOnDisk(): boolean {
+    try {
+      return fileIdentity(this.config.wasmPath) !== this.loaded;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Loads the module from disk again for new connections; throws (keeping the running one) if it fails. */
+  reload(): void {
+    this.makeCurrent(this.boot());
+    this.env.stats.increment(`wasm.${this.name}.hot_reload`);
   }
 
   shutdown(): void {
-    for (const host of this.stopped) host.shutdown();
-    this.stopped.length = 0;
-    this.host.shutdown();
+    for (const live of this.draining) live.host.shutdown();
+    this.draining.clear();
+    this.current.host.shutdown();
   }
 
-  private start(): PluginHost {
+  private makeCurrent(host: PluginHost): void {
+    const previous = this.current;
+    this.current = { host, connections: 0 };
+    if (previous.connections === 0) previous.host.shutdown();
+    else this.draining.add(previous);
+  }
+
+  /** Reads, checks and starts the module on disk. */
+  private boot(): PluginHost {
+    // Recorded before reading, and even if loading fails, so one bad write is reported once.
+    this.loaded = fileIdentity(this.config.wasmPath);
+    const bytes = readFileSync(this.config.wasmPath);
+    let module: CheckedModule;
+    try {
+      module = loadCheckedModule(bytes, { interruptible: this.env.callbackTimeLimitMs > 0 });
+    } catch (error) {
+      if (!(error instanceof InterruptInstrumentationError)) throw error;
+      this.env.logger.log("main", "warning", `network filter ${this.name}: the callback time limit cannot be added to the module (${error.message}); it runs without one`);
+      module = loadCheckedModule(bytes);
+    }
+    const host = this.start(module);
+    this.module = module;
+    return host;
+  }
+
+  private start(module: CheckedModule): PluginHost {
     return new PluginHost({
-      module: this.module,
+      module,
       process: this.process,
       vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration, callbackTimeLimitMs: this.env.callbackTimeLimitMs },
       onVmFailure: (failure) => {
@@ -160,6 +242,11 @@ export class NetworkWasmFilter {
       failurePolicy: hostPolicy(this.config.failurePolicy),
     });
   }
+}
+
+function fileIdentity(path: string): string {
+  const stat = statSync(path);
+  return `${stat.mtimeMs}:${stat.size}`;
 }
 
 function hostPolicy(policy: FailurePolicy): HostFailurePolicy {
