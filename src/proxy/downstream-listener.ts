@@ -3,6 +3,7 @@ import { createServer as createH2cServer, type Http2Server } from "node:http2";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { DownstreamTlsConfig } from "./config/tls-config";
+import { downstreamTlsServerOptions, refusedClientCertificate } from "./downstream-tls";
 import type { DownstreamRequest, DownstreamResponse } from "./http-stream-exchange";
 
 /** The HTTP/2 client connection preface (RFC 9113 §3.4); its first bytes tell h2c from HTTP/1.1. */
@@ -41,10 +42,10 @@ export async function startDownstreamListener(
   if (tls === null) {
     tcp = createTcpServer(accept);
   } else {
-    tcp = createTlsServer(
-      { cert: tls.certificateChain, key: tls.privateKey, ALPNProtocols: tls.alpnProtocols.length > 0 ? tls.alpnProtocols : undefined },
-      accept,
-    );
+    tcp = createTlsServer(downstreamTlsServerOptions(tls), (socket: TLSSocket) => {
+      if (refusedClientCertificate(socket, tls)) socket.destroy();
+      else accept(socket);
+    });
     tcp.on("tlsClientError", () => {});
   }
 

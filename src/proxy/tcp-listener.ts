@@ -1,5 +1,6 @@
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { downstreamTlsServerOptions, refusedClientCertificate } from "./downstream-tls";
 import type { TcpListenerConfig } from "./config/tcp-listener-config";
 import { TcpProxyConnection, type TcpConnectionEnv } from "./tcp-proxy-connection";
 
@@ -33,15 +34,10 @@ export async function startTcpListener(env: TcpConnectionEnv): Promise<TcpListen
   if (tls === null) {
     server = createTcpServer({ allowHalfOpen: true }, accept);
   } else {
-    server = createTlsServer(
-      {
-        allowHalfOpen: true,
-        cert: tls.certificateChain,
-        key: tls.privateKey,
-        ALPNProtocols: tls.alpnProtocols.length > 0 ? tls.alpnProtocols : undefined,
-      },
-      accept,
-    );
+    server = createTlsServer({ allowHalfOpen: true, ...downstreamTlsServerOptions(tls) }, (socket: TLSSocket) => {
+      if (refusedClientCertificate(socket, tls)) socket.destroy();
+      else accept(socket);
+    });
     // A failed handshake never reaches the filters (Envoy: the transport socket closes it).
     server.on("tlsClientError", () => {});
   }

@@ -1,5 +1,6 @@
 import { connect as connectTcp, type Socket } from "node:net";
-import { connect as connectTls, type ConnectionOptions } from "node:tls";
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from "node:tls";
+import { tlsConnectionAttributes } from "./downstream-tls";
 import type { TcpClosePeer, TcpStream, TcpStreamSink } from "../host/drivers/tcp-stream";
 import type { PropertyValue } from "../host/plugin-info";
 import type { ClusterConfig } from "./config/dev-proxy-config";
@@ -70,8 +71,7 @@ export class TcpProxyConnection {
       source: { address: `${hostPart(downstream.remoteAddress)}:${remotePort}`, port: remotePort },
       destination: { address: `${hostPart(downstream.localAddress)}:${localPort}`, port: localPort },
     };
-    const tlsVersion = (downstream as Socket & { getProtocol?: () => string | null }).getProtocol?.();
-    if (tlsVersion) this.properties.connection = { tls_version: tlsVersion };
+    if ((downstream as TLSSocket).encrypted === true) this.properties.connection = tlsConnectionAttributes(downstream as TLSSocket);
     for (const [index, filter] of env.filters.entries()) {
       const stage = new Stage(this, index);
       const opened = filter.open(stage, this.properties);

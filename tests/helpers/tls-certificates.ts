@@ -1,7 +1,9 @@
 /**
  * Throwaway TLS material for tests, made with the `openssl` command line: a CA and a server
- * certificate it signed (SAN `DNS:localhost`, `IP:127.0.0.1`), plus a second, unrelated CA for
- * tests that expect verification to fail. EC P-256 keys keep generation fast.
+ * certificate it signed (SAN `DNS:localhost`, `IP:127.0.0.1`), a client certificate it signed
+ * (SAN `URI:spiffe://cluster.local/ns/default/sa/client`), plus a second, unrelated CA and a
+ * client certificate of that one, for tests that expect verification to fail. EC P-256 keys keep
+ * generation fast.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +21,11 @@ export interface TestCertificates {
   ca: Buffer;
   cert: Buffer;
   key: Buffer;
+  /** The client certificate the CA signed, and one the other CA signed. */
+  clientCert: Buffer;
+  clientKey: Buffer;
+  strangerCert: Buffer;
+  strangerKey: Buffer;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -33,6 +40,11 @@ export function makeTestCertificates(): TestCertificates {
   openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], dir);
   writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
   openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext"], dir);
+  writeFileSync(join(dir, "client.ext"), "subjectAltName=URI:spiffe://cluster.local/ns/default/sa/client\n");
+  for (const [name, ca] of [["client", "ca"], ["stranger", "other-ca"]]) {
+    openssl(["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`], dir);
+    openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-out", `${name}.crt`, "-days", "2", "-extfile", "client.ext"], dir);
+  }
   const path = (name: string) => join(dir, name);
   return {
     dir,
@@ -43,5 +55,9 @@ export function makeTestCertificates(): TestCertificates {
     ca: readFileSync(path("ca.crt")),
     cert: readFileSync(path("server.crt")),
     key: readFileSync(path("server.key")),
+    clientCert: readFileSync(path("client.crt")),
+    clientKey: readFileSync(path("client.key")),
+    strangerCert: readFileSync(path("stranger.crt")),
+    strangerKey: readFileSync(path("stranger.key")),
   };
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certificates";
-import { conformanceModule } from "../host/conformance/conformance-module";
+import { conformanceModule, OUT } from "../host/conformance/conformance-module";
 import { eventually, runBootstrap, tcpClient, tempDir, type RunningProxy } from "./tcp-test-helpers";
 
 const dir = tempDir();
@@ -332,5 +332,91 @@ admin:
       await new Promise<void>((resolve) => auth.close(() => resolve()));
       await new Promise<void>((resolve) => backend.close(() => resolve()));
     }
+  });
+});
+
+describe("client certificates on a TLS listener (mTLS)", () => {
+  /** Logs the connection's TLS attributes on each new connection. */
+  const INSPECTOR = conformanceModule((w) => {
+    const get = (label: string, path: string) => w.log(label, `(call $proxy_get_property ${w.str(path.replaceAll(".", "\u0000"))} (i32.const ${OUT.ptr}) (i32.const ${OUT.size}))`);
+    return `
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_new_connection") (param $id i32) (result i32)
+    ${get("mtls", "connection.mtls")} ${w.hexOut("mtls_hex")}
+    ${get("uri_san_peer", "connection.uri_san_peer_certificate")} ${w.logOut()}
+    ${get("dns_san_local", "connection.dns_san_local_certificate")} ${w.logOut()}
+    ${get("sni", "connection.requested_server_name")} ${w.logOut()}
+    ${get("version", "connection.tls_version")} ${w.logOut()}
+    (i32.const 0))
+`;
+  });
+
+  function listener(name: string, required: boolean): string {
+    return `
+    - name: ${name}
+      address:
+        socket_address: { address: 127.0.0.1, port_value: 0 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.wasm
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+                config:
+                  name: ${name}
+                  vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, "inspector.wasm")} } } }
+            - name: envoy.filters.network.direct_response
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.direct_response.v3.Config
+                response: { inline_string: "ok" }
+          transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+              require_client_certificate: ${required}
+              common_tls_context:
+                tls_certificates:
+                  - certificate_chain: { filename: ${certs.certPath} }
+                    private_key: { filename: ${certs.keyPath} }
+                validation_context:
+                  trusted_ca: { filename: ${certs.caPath} }`;
+  }
+
+  it("a verified client certificate is mtls with its SAN; none is refused when required, accepted otherwise; a foreign one is refused", async () => {
+    writeFileSync(join(dir, "inspector.wasm"), INSPECTOR);
+    const proxy = await runBootstrap(dir, `
+static_resources:
+  listeners:${listener("required", true)}${listener("optional", false)}
+`, "mtls.yaml");
+    try {
+      const client = (name: string, cert?: Buffer, key?: Buffer) =>
+        tcpClient(proxy.tcpPort(name), { tls: { ca: certs.ca, servername: "localhost", cert, key } });
+      const verified = await client("required", certs.clientCert, certs.clientKey);
+      assert.equal(verified.data, "ok");
+      assert.deepEqual(proxy.wasmMessages(), [
+        "mtls=0", "mtls_hex=01",
+        "uri_san_peer=0", "spiffe://cluster.local/ns/default/sa/client",
+        "dns_san_local=0", "localhost",
+        "sni=0", "localhost",
+        "version=0", "TLSv1.3",
+      ]);
+      assert.equal((await client("required")).data, "", "no certificate where one is required");
+      assert.equal((await client("required", certs.strangerCert, certs.strangerKey)).data, "", "a certificate of another CA");
+      assert.equal((await client("optional", certs.strangerCert, certs.strangerKey)).data, "", "a certificate of another CA, optional or not");
+      assert.equal(proxy.wasmMessages().length, 10, "refused connections never reach the filter");
+      const anonymous = await client("optional");
+      assert.equal(anonymous.data, "ok");
+      // No peer certificate: mtls false, and no peer SAN (NotFound, 1).
+      assert.deepEqual(proxy.wasmMessages().slice(10, 13), ["mtls=0", "mtls_hex=00", "uri_san_peer=1"]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("require_client_certificate without a trusted_ca is refused at start", async () => {
+    const yaml = `
+static_resources:
+  listeners:${listener("required", true).replace(/\n {16}validation_context:\n.*/, "")}
+`;
+    await assert.rejects(runBootstrap(dir, yaml, "mtls-no-ca.yaml"), /require_client_certificate: needs common_tls_context\.validation_context\.trusted_ca to verify client certificates with/);
   });
 });

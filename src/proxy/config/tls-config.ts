@@ -17,6 +17,13 @@ export interface DownstreamTlsConfig {
   privateKey: Buffer;
   /** common_tls_context.alpn_protocols; empty: no ALPN (Envoy's default). */
   alpnProtocols: string[];
+  /**
+   * validation_context.trusted_ca (PEM): client certificates are requested and, when presented,
+   * verified against it; undefined: none are requested.
+   */
+  clientCa: Buffer | undefined;
+  /** require_client_certificate: a client without a valid certificate is refused. */
+  requireClientCertificate: boolean;
 }
 
 /** A cluster's TLS: SNI, the CA to verify the upstream with (none: not verified, Envoy's default). */
@@ -52,12 +59,16 @@ export function readDownstreamTransportSocket(socket: ConfigReader | undefined, 
     throw new ConfigError(`${certificates[0].path}: certificate_chain and private_key are both needed`);
   }
   const alpnProtocols = common.list("alpn_protocols").map(String);
+  const clientCa = readValidationContext(common.child("validation_context"), cwd);
   readCommonRest(common);
-  context.unsupported("require_client_certificate", "client certificates are not requested; ignored");
+  const requireClientCertificate = readBoolValue(context.raw("require_client_certificate"));
+  if (requireClientCertificate && clientCa === undefined) {
+    throw new ConfigError(`${context.at("require_client_certificate")}: needs common_tls_context.validation_context.trusted_ca to verify client certificates with`);
+  }
   context.unsupported("session_ticket_keys");
   context.unsupported("ocsp_staple_policy");
   context.finish();
-  return { certificateChain, privateKey, alpnProtocols };
+  return { certificateChain, privateKey, alpnProtocols, clientCa, requireClientCertificate };
 }
 
 /**
@@ -80,19 +91,29 @@ export function readUpstreamTransportSocket(socket: ConfigReader | undefined, cw
     const certificates = common.children("tls_certificates");
     if (certificates.length > 0) ({ certificateChain, privateKey } = readCertificate(certificates[0], cwd));
     if (certificates.length > 1) common.warn("only the first of tls_certificates is used");
-    const validation = common.child("validation_context");
-    if (validation) {
-      trustedCa = dataSource(validation.child("trusted_ca"), cwd);
-      for (const key of ["match_typed_subject_alt_names", "match_subject_alt_names", "verify_certificate_spki", "verify_certificate_hash", "crl", "allow_expired_certificate", "trust_chain_verification"]) {
-        validation.unsupported(key);
-      }
-      validation.finish();
-    }
+    trustedCa = readValidationContext(common.child("validation_context"), cwd);
     alpnProtocols = common.list("alpn_protocols").map(String);
     readCommonRest(common);
   }
   context.finish();
   return { sni, trustedCa, certificateChain, privateKey, alpnProtocols };
+}
+
+/** A CertificateValidationContext's `trusted_ca`; the checks the dev proxy does not make are named. */
+function readValidationContext(validation: ConfigReader | undefined, cwd: string): Buffer | undefined {
+  if (!validation) return undefined;
+  const trustedCa = dataSource(validation.child("trusted_ca"), cwd);
+  for (const key of ["match_typed_subject_alt_names", "match_subject_alt_names", "verify_certificate_spki", "verify_certificate_hash", "crl", "allow_expired_certificate", "trust_chain_verification"]) {
+    validation.unsupported(key);
+  }
+  validation.finish();
+  return trustedCa;
+}
+
+/** A `google.protobuf.BoolValue` as YAML writes it: `true` or `{ value: true }`. */
+function readBoolValue(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  return typeof value === "object" && value !== null && (value as { value?: unknown }).value === true;
 }
 
 /** The TLS context inside a transport socket, or null when the socket is absent or plaintext. */
