@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { sdkRoot } from "./sdk-paths";
+import { colourEnabled } from "./terminal-style";
 
 export interface AspectProcessOptions {
   /** Where as-pect runs: its config, spec globs and relative filter paths are taken from here. */
@@ -41,13 +42,14 @@ export function aspectEntry(cwd: string): string {
 }
 
 /**
- * Colour only for a terminal: an explicit FORCE_COLOR wins, NO_COLOR turns it off
- * (https://no-color.org), otherwise the stream we write to decides.
+ * The FORCE_COLOR as-pect's child gets: colour by the CLI's own rule (`colourEnabled`: an explicit
+ * FORCE_COLOR wins, NO_COLOR turns it off, otherwise the stream we write to decides), spelled so
+ * that as-pect's colour library reads the same answer.
  */
 export function aspectColour(env: NodeJS.ProcessEnv, stdout: { isTTY?: boolean }): string {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "") return env.FORCE_COLOR;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return "0";
-  return stdout.isTTY === true ? "2" : "0";
+  if (!colourEnabled(stdout, env)) return "0";
+  const force = env.FORCE_COLOR;
+  return force === undefined || force === "" || force === "true" ? "2" : force;
 }
 
 /** Runs as-pect once; resolves when it exits. Never rejects. */

@@ -2,6 +2,7 @@ import { request, type ClientRequest } from "node:http";
 import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
@@ -92,9 +93,9 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
@@ -117,15 +118,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       return;
     }
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
     req.on("response", (res) => {
       const chunks: Buffer[] = [];

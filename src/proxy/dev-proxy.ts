@@ -115,7 +115,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
         config.listener.host,
         config.listener.port,
         (req, res) => runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),
-        config.listener.tls ?? null,
+        { stats, logger, tls: config.listener.tls ?? null },
       );
       cleanups.push(() => listener.close());
       url = `${config.listener.tls ? "https" : "http"}://${hostForUrl(config.listener.host)}:${listener.port}`;

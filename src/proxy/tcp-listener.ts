@@ -48,6 +48,8 @@ export async function startTcpListener(env: TcpConnectionEnv): Promise<TcpListen
       resolve();
     });
   });
+  // Errors of the listening socket once it listens (an accept failing, e.g. EMFILE) end no connection.
+  server.on("error", (error) => env.logger.log("main", "error", `TCP listener ${listener.name} ${listener.address.host}:${listener.address.port}: ${error.message}`));
   return {
     name: listener.name,
     host: listener.address.host,

@@ -18,7 +18,9 @@ async function runAspect(config: string): Promise<AspectRun> {
   let output = "";
   const sink = { write: (text: string) => (output += text) };
   // Not a terminal, and no colour asked for: the report must carry no escape codes.
-  const env = { ...process.env, FORCE_COLOR: "", NO_COLOR: "" };
+  const env = { ...process.env };
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
   const run = await runAspectProcess({ cwd: repoRoot, config, env, stdout: sink, stderr: sink });
   assert.equal(run.stdout, output.slice(output.indexOf("⚡")));
   return { code: run.code, output };

@@ -33,7 +33,7 @@ function linkDependencies(project: string): void {
  */
 function sourceIo(project: string) {
   const cli = captureIo(project);
-  cli.io.env = { NODE_OPTIONS: "--conditions=proxy-wasm-as-source --import tsx", FORCE_COLOR: "", NO_COLOR: "" };
+  cli.io.env = { NODE_OPTIONS: "--conditions=proxy-wasm-as-source --import tsx", FORCE_COLOR: "0" };
   return cli;
 }
 
