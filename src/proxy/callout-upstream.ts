@@ -1,4 +1,5 @@
 import { request, type ClientRequest } from "node:http";
+import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
@@ -8,6 +9,7 @@ import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -105,7 +107,8 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     };
     let req: ClientRequest;
     try {
-      req = request({
+      req = (cluster.tls ? tlsRequest : request)({
+        ...(cluster.tls ? { ...upstreamTlsOptions(cluster.tls), agent: false } : {}),
         host: cluster.url.hostname,
         port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
         method,

@@ -1,3 +1,4 @@
+import { upstreamTlsOptions } from "./upstream-tls";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
@@ -200,7 +201,9 @@ export class GrpcCalloutClient {
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
+    const session = cluster.tls
+      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
+      : connect(cluster.url.origin);
     this.stats.connection(cluster.name, session);
     session.once("error", () => {
       if (!session.connecting) return;
