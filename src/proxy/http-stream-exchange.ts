@@ -344,7 +344,8 @@ function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, ma
 
 /** `https` on a TLS listener (Envoy's HTTP/1 codec and `x-forwarded-proto`), `http` otherwise. */
 function schemeOf(req: DownstreamRequest): string {
-  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
+  // The connection itself: an h2 request's `socket` is Node's wrapper around the watched connection.
+  return (downstreamSocket(req) as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
 }
 
 /**
