@@ -100,3 +100,78 @@ describe("/config_dump query parameters", () => {
     assert.deepEqual(query("mask=nothing_here"), { status: 400, body: "FieldMask nothing_here could not be successfully applied to any configs." });
   });
 });
+
+describe("/config_dump with TCP listeners and TLS", () => {
+  it("a TCP listener shows its network filters and tcp_proxy; TLS shows as transport sockets with the private key redacted; no HTTP listener when none is served", () => {
+    const config = defaultConfig();
+    config.serveHttp = false;
+    const web = clusterFromUrl("web", "http://127.0.0.1:9000", "test");
+    web.tls = { sni: "web.internal", trustedCa: Buffer.from("CA PEM"), certificateChain: undefined, privateKey: undefined, alpnProtocols: [] };
+    config.clusters = [web];
+    config.tcpListeners = [
+      {
+        name: "tcp_in",
+        address: { host: "127.0.0.1", port: 10001 },
+        tls: { certificateChain: Buffer.from("CERT PEM"), privateKey: Buffer.from("KEY PEM"), alpnProtocols: ["h2"], clientCa: undefined, requireClientCertificate: false },
+        filters: [
+          {
+            name: "net",
+            rootId: "",
+            vmId: "",
+            wasmPath: "/srv/net.wasm",
+            pluginConfiguration: Buffer.alloc(0),
+            vmConfiguration: Buffer.alloc(0),
+            failurePolicy: "FAIL_CLOSED",
+            allowOnHeadersStopIteration: false,
+          },
+        ],
+        terminal: { kind: "tcp_proxy", statPrefix: "tcp", cluster: "web", clusterPath: "x", idleTimeoutMs: 30_000 },
+      },
+    ];
+    const dump = configDump(config, config.clusters, new Date(0)) as { configs: Array<Record<string, any>> };
+    const listeners = dump.configs[2].static_listeners.map((entry: { listener: unknown }) => entry.listener);
+    assert.deepEqual(listeners, [
+      {
+        "@type": "type.googleapis.com/envoy.config.listener.v3.Listener",
+        name: "tcp_in",
+        address: { socket_address: { address: "127.0.0.1", port_value: 10001 } },
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: "envoy.filters.network.wasm",
+                typed_config: {
+                  "@type": "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm",
+                  config: { name: "net", vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "/srv/net.wasm" } } } },
+                },
+              },
+              {
+                name: "envoy.filters.network.tcp_proxy",
+                typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", stat_prefix: "tcp", cluster: "web", idle_timeout: "30s" },
+              },
+            ],
+            transport_socket: {
+              name: "envoy.transport_sockets.tls",
+              typed_config: {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                common_tls_context: {
+                  tls_certificates: [{ certificate_chain: { inline_string: "CERT PEM" }, private_key: { inline_string: "[redacted]" } }],
+                  alpn_protocols: ["h2"],
+                },
+              },
+            },
+          },
+        ],
+      },
+    ]);
+    assert.equal(dump.configs[3].static_route_configs, undefined);
+    assert.deepEqual(dump.configs[1].static_clusters[0].cluster.transport_socket, {
+      name: "envoy.transport_sockets.tls",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        common_tls_context: { validation_context: { trusted_ca: { inline_string: "CA PEM" } } },
+        sni: "web.internal",
+      },
+    });
+  });
+});

@@ -1,5 +1,7 @@
 import type { AccessLogConfig } from "../config/access-log-config";
 import type { ClusterConfig, DevProxyConfig, ListenerConfig, WasmFilterConfig } from "../config/dev-proxy-config";
+import { DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpListenerConfig } from "../config/tcp-listener-config";
+import type { DownstreamTlsConfig, UpstreamTlsConfig } from "../config/tls-config";
 import { hostOf } from "./clusters-view";
 
 const TYPE = "type.googleapis.com/";
@@ -11,17 +13,21 @@ const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manage
  * the dump shows what it runs, as the static bootstrap Envoy would need to run the same, in
  * Envoy's shape: `configs` holding a BootstrapConfigDump, a ClustersConfigDump
  * (`static_clusters`), a ListenersConfigDump (`static_listeners`) and a RoutesConfigDump
- * (`static_route_configs`), each resource with `last_updated`. Fields at their proto3 default
+ * (`static_route_configs`), each resource with `last_updated`; TCP listeners and TLS transport
+ * sockets included, private keys `[redacted]` as in Envoy. Fields at their proto3 default
  * are left out, as Envoy's JSON printer leaves them out. Only what the proxy honours appears:
  * a field it ignored (named in a start-up warning) is not in the dump.
  */
 export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterConfig>, startedAt: Date): unknown {
   const lastUpdated = startedAt.toISOString();
   const clusterList = [...clusters].map(clusterResource);
-  const routeConfig = routeConfiguration(config);
-  const listener = listenerResource(config, routeConfig);
+  const routeConfig = config.serveHttp ? routeConfiguration(config) : undefined;
+  const listeners = [
+    ...(routeConfig !== undefined ? [listenerResource(config, routeConfig)] : []),
+    ...config.tcpListeners.map(tcpListenerResource),
+  ];
   const bootstrap: Record<string, unknown> = {
-    static_resources: { listeners: [listener], clusters: clusterList },
+    static_resources: { listeners, clusters: clusterList },
   };
   if (config.admin !== null) bootstrap.admin = { address: socketAddress(config.admin) };
   return {
@@ -33,17 +39,77 @@ export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterCon
       },
       {
         "@type": `${TYPE}envoy.admin.v3.ListenersConfigDump`,
-        static_listeners: [{ listener, last_updated: lastUpdated }],
+        static_listeners: listeners.map((listener) => ({ listener, last_updated: lastUpdated })),
       },
       {
         "@type": `${TYPE}envoy.admin.v3.RoutesConfigDump`,
-        static_route_configs: [{ route_config: routeConfig, last_updated: lastUpdated }],
+        ...(routeConfig !== undefined ? { static_route_configs: [{ route_config: routeConfig, last_updated: lastUpdated }] } : {}),
       },
     ],
   };
 }
 
-function socketAddress(listener: ListenerConfig): unknown {
+/** Secrets print as Envoy's config dump prints them (envoy source/common/protobuf/utility.cc `MessageUtil::redact`). */
+const REDACTED = { inline_string: "[redacted]" };
+
+function pem(bytes: Buffer): unknown {
+  return { inline_string: bytes.toString("utf8") };
+}
+
+/** A listener chain's `transport_socket` for its DownstreamTlsContext. */
+function downstreamTransportSocket(tls: DownstreamTlsConfig): unknown {
+  const common: Record<string, unknown> = { tls_certificates: [{ certificate_chain: pem(tls.certificateChain), private_key: REDACTED }] };
+  if (tls.clientCa !== undefined) common.validation_context = { trusted_ca: pem(tls.clientCa) };
+  if (tls.alpnProtocols.length > 0) common.alpn_protocols = tls.alpnProtocols;
+  const context: Record<string, unknown> = { "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`, common_tls_context: common };
+  if (tls.requireClientCertificate) context.require_client_certificate = true;
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
+}
+
+/** A cluster's `transport_socket` for its UpstreamTlsContext. */
+function upstreamTransportSocket(tls: UpstreamTlsConfig): unknown {
+  const common: Record<string, unknown> = {};
+  if (tls.certificateChain !== undefined) common.tls_certificates = [{ certificate_chain: pem(tls.certificateChain), private_key: REDACTED }];
+  if (tls.trustedCa !== undefined) common.validation_context = { trusted_ca: pem(tls.trustedCa) };
+  if (tls.alpnProtocols.length > 0) common.alpn_protocols = tls.alpnProtocols;
+  const context: Record<string, unknown> = { "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext` };
+  if (Object.keys(common).length > 0) context.common_tls_context = common;
+  if (tls.sni !== undefined) context.sni = tls.sni;
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
+}
+
+/** A TCP listener: its network Wasm filters, then tcp_proxy or direct_response. */
+function tcpListenerResource(listener: TcpListenerConfig): Record<string, unknown> {
+  const filters: unknown[] = listener.filters.map((filter) => wasmFilterOf("envoy.filters.network.wasm", filter));
+  const terminal = listener.terminal;
+  if (terminal.kind === "tcp_proxy") {
+    const proxy: Record<string, unknown> = {
+      "@type": `${TYPE}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
+      stat_prefix: terminal.statPrefix,
+      cluster: terminal.cluster,
+    };
+    if (terminal.idleTimeoutMs !== DEFAULT_TCP_IDLE_TIMEOUT_MS) proxy.idle_timeout = durationText(terminal.idleTimeoutMs);
+    filters.push({ name: "envoy.filters.network.tcp_proxy", typed_config: proxy });
+  } else {
+    filters.push({
+      name: "envoy.filters.network.direct_response",
+      typed_config: {
+        "@type": `${TYPE}envoy.extensions.filters.network.direct_response.v3.Config`,
+        response: { inline_bytes: terminal.response.toString("base64") },
+      },
+    });
+  }
+  const chain: Record<string, unknown> = { filters };
+  if (listener.tls !== null) chain.transport_socket = downstreamTransportSocket(listener.tls);
+  return {
+    "@type": `${TYPE}envoy.config.listener.v3.Listener`,
+    ...(listener.name !== "" ? { name: listener.name } : {}),
+    address: socketAddress(listener.address),
+    filter_chains: [chain],
+  };
+}
+
+function socketAddress(listener: Pick<ListenerConfig, "host" | "port">): unknown {
   return { socket_address: { address: listener.host, port_value: listener.port } };
 }
 
@@ -81,11 +147,13 @@ function listenerResource(config: DevProxyConfig, routeConfig: Record<string, un
     ],
   };
   if (config.accessLogs.length > 0) hcm.access_log = config.accessLogs.map(accessLog);
+  const chain: Record<string, unknown> = { filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] };
+  if (config.listener.tls) chain.transport_socket = downstreamTransportSocket(config.listener.tls);
   return {
     "@type": `${TYPE}envoy.config.listener.v3.Listener`,
     name: "listener_0",
     address: socketAddress(config.listener),
-    filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] }],
+    filter_chains: [chain],
   };
 }
 
@@ -94,6 +162,11 @@ function stringValue(bytes: Buffer): unknown {
 }
 
 function wasmFilter(filter: WasmFilterConfig): unknown {
+  return wasmFilterOf("envoy.filters.http.wasm", filter);
+}
+
+/** An HTTP or network Wasm filter (both take envoy.extensions.wasm.v3.PluginConfig as `config`). */
+function wasmFilterOf(filterName: string, filter: WasmFilterConfig): unknown {
   const vmConfig: Record<string, unknown> = {
     runtime: "envoy.wasm.runtime.v8",
     code: { local: { filename: filter.wasmPath } },
@@ -107,10 +180,8 @@ function wasmFilter(filter: WasmFilterConfig): unknown {
   if (filter.pluginConfiguration.length > 0) plugin.configuration = stringValue(filter.pluginConfiguration);
   if (filter.failurePolicy !== "FAIL_CLOSED") plugin.failure_policy = filter.failurePolicy;
   if (filter.allowOnHeadersStopIteration) plugin.allow_on_headers_stop_iteration = true;
-  return {
-    name: "envoy.filters.http.wasm",
-    typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.wasm.v3.Wasm`, config: plugin },
-  };
+  const typeName = filterName === "envoy.filters.http.wasm" ? "envoy.extensions.filters.http.wasm.v3.Wasm" : "envoy.extensions.filters.network.wasm.v3.Wasm";
+  return { name: filterName, typed_config: { "@type": `${TYPE}${typeName}`, config: plugin } };
 }
 
 function accessLog(log: AccessLogConfig): unknown {
@@ -141,6 +212,7 @@ function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
     },
   };
+  if (cluster.tls) resource.transport_socket = upstreamTransportSocket(cluster.tls);
   if (cluster.http2) {
     const options = `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
     resource.typed_extension_protocol_options = {
