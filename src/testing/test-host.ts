@@ -18,6 +18,7 @@ import {
   type PropertyTree,
 } from "../host";
 import { toBytes, type BytesLike } from "../host/bytes";
+import { loadSourceMap } from "../host/source-map/source-map-file";
 
 export type { FlowInput, FlowResult } from "./flow";
 import { CalloutRecorder } from "./callout-recorder";
@@ -71,6 +72,14 @@ export interface TestHostOptions {
    * Envoy has no such limit. Off (0) by default; the module is then compiled as it is.
    */
   readonly callbackTimeLimitMs?: number;
+  /**
+   * The module's source map, so that failure reports name the AssemblyScript file, line and
+   * column of each frame (`Function: <callback> failed: <trap> at assembly/index.ts:12:5`). By
+   * default the test kit uses `<wasm>.map` beside a module given as a path or URL, where
+   * `proxy-wasm-as build` writes it; a path or URL here must exist; `false` uses none (reports
+   * then name functions only, as Envoy's do).
+   */
+  readonly sourceMap?: string | URL | false;
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -85,9 +94,13 @@ function configBytes(value: BytesLike | object | undefined): Uint8Array | undefi
   return toBytes(JSON.stringify(value));
 }
 
+function filePath(file: string | URL): string {
+  return file instanceof URL ? fileURLToPath(file) : file;
+}
+
 function readWasm(wasm: string | URL | Uint8Array): Uint8Array {
   if (wasm instanceof Uint8Array) return wasm;
-  return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
+  return new Uint8Array(readFileSync(filePath(wasm)));
 }
 
 export class TestHost {
@@ -116,10 +129,17 @@ export class TestHost {
     for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);
     this.strict = options.strict ?? false;
     this.callTrace = CallTrace.from(options.trace);
+    const bytes = readWasm(options.wasm);
+    const sourceMap = loadSourceMap(bytes, {
+      wasmPath: options.wasm instanceof Uint8Array ? undefined : filePath(options.wasm),
+      mapPath: options.sourceMap === undefined || options.sourceMap === false ? options.sourceMap : filePath(options.sourceMap),
+      onProblem: (message) => this.process.emit({ level: "warn", source: "host", message, line: message, contextId: 0, pluginName: options.pluginName ?? "", vmId: options.vmId ?? "" }),
+    });
     this.host = new PluginHost({
-      module: loadCheckedModule(readWasm(options.wasm), { interruptible: (options.callbackTimeLimitMs ?? 0) > 0 }),
+      module: loadCheckedModule(bytes, { interruptible: (options.callbackTimeLimitMs ?? 0) > 0 }),
       process: this.process,
       vm: {
+        sourceMap,
         callbackTimeLimitMs: options.callbackTimeLimitMs,
         vmId: options.vmId ?? "",
         vmConfiguration: configBytes(options.vmConfig),
