@@ -34,6 +34,8 @@ Options:
       --plugin-config <text>   plugin configuration (@file reads a file)
       --vm-config <text>       VM configuration (@file reads a file)
       --failure-policy <p>     FAIL_CLOSED (default), FAIL_OPEN or FAIL_RELOAD
+      --source-map <file>      the filter's source map (default: <wasm>.map when present), so
+                               failure reports name AssemblyScript file:line:column
   -u, --upstream <url>         default route target, e.g. http://127.0.0.1:8080
       --cluster <name=url>     a named cluster for callouts (repeatable); name=h2c+http://... for gRPC
   -l, --listen <host:port>     listener (default 127.0.0.1:10000)
@@ -67,6 +69,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       "plugin-config": { type: "string", multiple: true },
       "vm-config": { type: "string", multiple: true },
       "failure-policy": { type: "string", multiple: true },
+      "source-map": { type: "string", multiple: true },
       upstream: { type: "string", short: "u" },
       cluster: { type: "string", multiple: true },
       listen: { type: "string", short: "l" },
@@ -112,6 +115,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   for (const filter of config.filters) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
+      return 1;
+    }
+    if (filter.sourceMapPath !== undefined && !existsSync(filter.sourceMapPath)) {
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} source map ${filter.sourceMapPath} not found\n`);
       return 1;
     }
   }
@@ -209,7 +216,7 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
 }
 
-const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy"] as const;
+const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy", "source-map"] as const;
 type FilterFlags = { wasm: string } & Partial<Record<(typeof FILTER_OPTIONS)[number], string>>;
 
 function collectFilterFlags(tokens: Token[], values: RunFlags): FilterFlags[] {
@@ -244,6 +251,7 @@ function filterFromFlags(flags: FilterFlags, cwd: string): WasmFilterConfig {
     vmConfiguration: textOrFile(flags["vm-config"], cwd),
     failurePolicy,
     allowOnHeadersStopIteration: false,
+    ...(flags["source-map"] === undefined ? {} : { sourceMapPath: resolve(cwd, flags["source-map"]) }),
   };
 }
 
