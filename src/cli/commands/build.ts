@@ -156,12 +156,14 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   // asc adds a config's `entries` to the entry given on the command line; the entry asked for must
   // be the only one, so compile against a copy of the config without them.
   const effectiveConfig = withoutEntries(config);
+  const written = new Set<string>();
   try {
     // asc returns compile errors, but throws for a config it cannot read (not JSON, bad extends).
     const { error } = await asc
       .main(ascArgs(effectiveConfig.path), {
         stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
         stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+        writeFile: (name: string, contents: string | Uint8Array, baseDir: string) => writeOutput(resolve(baseDir, name), contents, outFile, written),
       } as never)
       .catch((thrown: unknown) => ({ error: thrown instanceof Error ? thrown : new Error(String(thrown)) }));
     if (error) {
@@ -172,28 +174,38 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
     effectiveConfig.dispose();
   }
   io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
-  if (!detachSourceMap(io, outFile, mapFile)) return null;
+  if (!checkSourceMap(io, outFile, mapFile, written)) return null;
   const result = checkBuiltModule(io, outFile);
   if (result !== null) writeStamp(outFile, fingerprint, result.sha256);
   return result;
 }
 
 /**
- * asc puts a `sourceMappingURL` section naming the map into the module; the module that ships
- * must not carry it (Envoy never reads it, and it costs bytes), so it is taken out here, leaving
- * the map beside the module (`<module>.map`), where the host and `--inspect` look for it. The
- * section is the last one, so no code offset in the map moves. Returns false after printing why
- * the map is missing (asc did not write it).
+ * Writes a file asc produced. asc puts a `sourceMappingURL` section naming the map into the
+ * module; the module that ships must not carry it (Envoy never reads it, and it costs bytes), so
+ * it is taken out before the module is written (once: a `run --watch` reloads on each write),
+ * leaving the map beside the module (`<module>.map`), where the host and `--inspect` look for it.
+ * The section is the last one, so no code offset in the map moves.
  */
-function detachSourceMap(io: CliIo, outFile: string, mapFile: string): boolean {
+function writeOutput(path: string, contents: string | Uint8Array, outFile: string, written: Set<string>): boolean {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, path === outFile && typeof contents !== "string" ? withoutSourceMappingUrl(contents) : contents);
+    written.add(path);
+    return true;
+  } catch {
+    // asc reports a write that failed.
+    return false;
+  }
+}
+
+/** Returns false after printing why, when asc wrote no source map beside the module in this build. */
+function checkSourceMap(io: CliIo, outFile: string, mapFile: string, written: ReadonlySet<string>): boolean {
   const style = styleFor(io.stderr, io.env);
-  if (!existsSync(mapFile)) {
+  if (!written.has(mapFile)) {
     io.stderr.write(`${style.fail("✗ build failed:")} the compiler wrote no source map beside ${relative(io.cwd, outFile) || outFile}\n`);
     return false;
   }
-  const bytes = new Uint8Array(readFileSync(outFile));
-  const stripped = withoutSourceMappingUrl(bytes);
-  if (stripped !== bytes) writeFileSync(outFile, stripped);
   io.stderr.write(style.dim(`  source map → ${relative(io.cwd, mapFile) || mapFile}\n`));
   return true;
 }
