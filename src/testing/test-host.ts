@@ -18,7 +18,8 @@ import {
   type PropertyTree,
 } from "../host";
 import { toBytes, type BytesLike } from "../host/bytes";
-import { loadSourceMap } from "../host/source-map/source-map-file";
+import { debuggerMapText, loadSourceMap } from "../host/source-map/source-map-file";
+import { inspectorActive } from "../host/inspect-mode";
 
 export type { FlowInput, FlowResult } from "./flow";
 import { CalloutRecorder } from "./callout-recorder";
@@ -80,6 +81,14 @@ export interface TestHostOptions {
    * then name functions only, as Envoy's do).
    */
   readonly sourceMap?: string | URL | false;
+  /**
+   * Load the module for a debugger: its source map goes into the compiled module's
+   * `sourceMappingURL` section, so Chrome DevTools and VS Code show the AssemblyScript sources
+   * and stop at breakpoints set in them, and `callbackTimeLimitMs` is ignored, so a pause is not
+   * a trap. Default: on when Node's inspector is open in this process or PWAS_INSPECT=1
+   * (`proxy-wasm-as test --inspect` does both).
+   */
+  readonly inspect?: boolean;
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -135,12 +144,17 @@ export class TestHost {
       mapPath: options.sourceMap === undefined || options.sourceMap === false ? options.sourceMap : filePath(options.sourceMap),
       onProblem: (message) => this.process.emit({ level: "warn", source: "host", message, line: message, contextId: 0, pluginName: options.pluginName ?? "", vmId: options.vmId ?? "" }),
     });
+    const inspect = options.inspect ?? inspectorActive();
+    const callbackTimeLimitMs = inspect ? 0 : (options.callbackTimeLimitMs ?? 0);
     this.host = new PluginHost({
-      module: loadCheckedModule(bytes, { interruptible: (options.callbackTimeLimitMs ?? 0) > 0 }),
+      module: loadCheckedModule(bytes, {
+        interruptible: callbackTimeLimitMs > 0,
+        ...(inspect && sourceMap !== undefined ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}),
+      }),
       process: this.process,
       vm: {
         sourceMap,
-        callbackTimeLimitMs: options.callbackTimeLimitMs,
+        callbackTimeLimitMs,
         vmId: options.vmId ?? "",
         vmConfiguration: configBytes(options.vmConfig),
         environment: options.environment,

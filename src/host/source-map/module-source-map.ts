@@ -19,6 +19,8 @@ export class ModuleSourceMap {
     private readonly bodyStarts: readonly number[],
     /** Where the map came from (a path), for messages. */
     readonly origin: string,
+    /** The map's JSON text, as read. */
+    readonly text: string,
   ) {}
 
   /**
@@ -27,7 +29,7 @@ export class ModuleSourceMap {
    * @throws SourceMapError for a map that cannot be read; WasmParseError for a malformed module.
    */
   static create(moduleBytes: Uint8Array, mapText: string, origin: string): ModuleSourceMap {
-    return new ModuleSourceMap(WasmSourceMap.parse(mapText), functionBodyStarts(moduleBytes), origin);
+    return new ModuleSourceMap(WasmSourceMap.parse(mapText), functionBodyStarts(moduleBytes), origin, mapText);
   }
 
   /** The sources of the code at module offset `offset` (an offset in the module as given). */

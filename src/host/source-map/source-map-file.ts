@@ -2,8 +2,12 @@
  * Finds and reads a module's source map: the file given, or `<module>.wasm.map` beside the module
  * (where `proxy-wasm-as build` writes it for release and debug builds alike).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { debuggerSourceMap } from "./debugger-source-map";
 import { ModuleSourceMap } from "./module-source-map";
+import { isUserSource } from "./wasm-source-map";
 import { SourceMapError } from "./source-map-error";
 
 /** `<module>.map`: where asc and `proxy-wasm-as build` write a module's source map. */
@@ -58,4 +62,27 @@ function readMap(moduleBytes: Uint8Array, path: string): ModuleSourceMap {
   } catch (error) {
     throw new SourceMapError(`source map ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The map's text for a debugger (`LoadModuleOptions.debuggerSourceMap`): its `sourceRoot` set to
+ * the folder its sources are relative to (asc writes them relative to the project folder it
+ * compiled in, e.g. `assembly/index.ts`), found as the nearest folder at or above the map's own
+ * that holds its first user source, so DevTools and VS Code open and bind the files on disk. The
+ * library sources (`~lib/...`) are shown from the map's `sourcesContent`. Left unrooted when no
+ * such folder is found.
+ */
+export function debuggerMapText(map: ModuleSourceMap): string {
+  const userSource = map.map.sources.find(isUserSource);
+  let root: string | undefined;
+  if (userSource !== undefined) {
+    for (let dir = dirname(map.origin); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, userSource))) {
+        root = `${pathToFileURL(dir).href}/`;
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return debuggerSourceMap(map.text, 0, root);
 }

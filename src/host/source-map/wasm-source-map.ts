@@ -60,6 +60,18 @@ export class WasmSourceMap {
     return this.offsets.length;
   }
 
+  /**
+   * The first code offset mapped to `line` (from 1) of `source`, or undefined: where a debugger
+   * puts a breakpoint set on that line.
+   */
+  firstOffsetAt(source: string, line: number): number | undefined {
+    const sourceIndex = this.sources.indexOf(source);
+    for (let index = 0; index < this.offsets.length; index++) {
+      if (this.sourceIndexes[index] === sourceIndex && this.lines[index] === line - 1) return this.offsets[index];
+    }
+    return undefined;
+  }
+
   /** The source position of the code at `offset` (module-relative), or null when nothing maps it. */
   positionAt(offset: number): SourcePosition | null {
     return this.positionOf(this.mappingAt(offset));

@@ -1,8 +1,8 @@
-// Builds tests/fixtures/source-map-filter (release and debug) once per test file, into a
-// temporary folder, with the CLI's own build, so the modules and their maps are what a filter
-// author's `proxy-wasm-as build` writes.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Builds tests/fixtures/source-map-filter (release and debug) once per test file, into a folder
+// of its own under the fixture's build/ (so test files running at once do not share outputs, and
+// the sources sit above the map as in a project), with the CLI's own build, so the modules and
+// their maps are what a filter author's `proxy-wasm-as build` writes.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFilter } from "../../../src/cli/commands/build";
@@ -19,7 +19,8 @@ export interface FixtureBuild {
 
 /** Release and debug builds of the fixture; throws with the compiler's output when one fails. */
 export async function buildFixture(): Promise<FixtureBuild> {
-  const dir = mkdtempSync(join(tmpdir(), "pwas-source-map-"));
+  mkdirSync(join(FIXTURE_DIR, "build"), { recursive: true });
+  const dir = mkdtempSync(join(FIXTURE_DIR, "build", "test-"));
   const release = join(dir, "failing.wasm");
   const debug = join(dir, "failing.debug.wasm");
   for (const [out, isDebug] of [[release, false], [debug, true]] as const) {
