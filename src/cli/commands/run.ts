@@ -11,6 +11,7 @@ import {
 } from "../../proxy/config/dev-proxy-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
+import { closeInspector, openInspector } from "../inspector-session";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
@@ -49,6 +50,10 @@ Options:
                                that is the project's build output is also rebuilt on every
                                change of its sources
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --inspect                open Node's inspector (Chrome DevTools, VS Code) on 127.0.0.1:9229:
+                               filters show their AssemblyScript sources and stop at
+                               breakpoints; no callback time limit, one thread
+      --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
   -h, --help                   this help
 `;
 
@@ -79,6 +84,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      inspect: { type: "boolean" },
+      "inspect-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -89,16 +96,26 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   let config: DevProxyConfig;
   let warnings: string[] = [];
+  let inspect: { host: string; port: number } | null = null;
   try {
     if (values.config !== undefined) ({ config, warnings } = loadConfigFile(resolve(io.cwd, values.config), io.cwd));
     else config = defaultConfig();
     applyFlags(config, values, tokens ?? [], io.cwd);
+    if (values.inspect === true || values["inspect-port"] !== undefined) inspect = inspectAddress(values["inspect-port"]);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${error.message}\n`);
       return 1;
     }
     throw error;
+  }
+
+  if (inspect !== null) {
+    // A pause at a breakpoint must not be taken for a looping filter, and one thread keeps every
+    // VM in the process the debugger is attached to.
+    config.callbackTimeLimitMs = 0;
+    if (config.concurrency > 1) io.stderr.write(`--inspect: filters run on the listener's thread (--concurrency ${config.concurrency} ignored)\n`);
+    config.concurrency = 1;
   }
 
   // In a project, `run --watch` keeps the project's own module built from its sources.
@@ -132,12 +149,22 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
+  let debuggerUrl: string | undefined;
+  if (inspect !== null) {
+    try {
+      debuggerUrl = openInspector(inspect.host, inspect.port);
+    } catch (error) {
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --inspect: the inspector did not open on ${inspect.host}:${inspect.port}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   let proxy;
   try {
     proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
   } catch (error) {
     const taken = claimOfListenError(error, claims);
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
+    if (debuggerUrl !== undefined) closeInspector();
     return 1;
   }
   // The watchers are in place when watchUntilStopped returns its promise (it sets them up before
@@ -145,9 +172,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const stopped = rebuilds.length > 0 ? watchUntilStopped({ ...io, onReady: undefined }, buildWatchRoots(io.cwd, {}), async () => void (await rebuild())) : io.stopSignal;
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
   io.stdout.write(`try: curl -i ${proxy.url}/\n`);
-  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl });
+  if (debuggerUrl !== undefined) {
+    io.stdout.write(`debugger listening on ${debuggerUrl}: open chrome://inspect (or attach VS Code), set breakpoints in assembly/*.ts, send a request (docs/debugging.md)\n`);
+  }
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, ...(debuggerUrl === undefined ? {} : { debuggerUrl }) });
   await stopped;
   await proxy.close();
+  if (debuggerUrl !== undefined) closeInspector();
   return 0;
 }
 
@@ -263,6 +294,11 @@ function textOrFile(value: string | undefined, cwd: string): Buffer {
   } catch (error) {
     throw new ConfigError(`cannot read ${value.slice(1)}: ${(error as Error).message}`);
   }
+}
+
+/** Where `--inspect` opens the inspector: Node's default 127.0.0.1:9229, or `--inspect-port` ([host:]port; 0: any free port). */
+function inspectAddress(text: string | undefined): { host: string; port: number } {
+  return text === undefined ? { host: "127.0.0.1", port: 9229 } : parseHostPort(text, "--inspect-port");
 }
 
 function nonNegativeInteger(text: string, flag: string): number {

@@ -7,6 +7,7 @@ import { buildFilter, buildWatchRoots } from "./build";
 import { watchUntilStopped } from "../watch-sources";
 import { styleFor } from "../terminal-style";
 import { sdkRoot } from "../sdk-paths";
+import { INSPECT_ENV } from "../../host/inspect-mode";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
 
@@ -19,6 +20,11 @@ Options:
   --watch                build (when the project has an asconfig.json) and run the tests, then
                          again on every change of assembly/, test/ or the configs (until Ctrl-C);
                          the compiler stays loaded between builds
+  --inspect              run each suite (each Node test file on its own) under Node's inspector
+                         on 127.0.0.1:9229, waiting for a debugger (chrome://inspect, VS Code)
+                         before it starts; filters show their AssemblyScript sources and stop at
+                         breakpoints; no callback time limit
+  --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
   -h, --help             this help
 `;
 
@@ -26,7 +32,13 @@ Options:
 export async function testCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags({
     args,
-    options: { only: { type: "string" }, watch: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      only: { type: "string" },
+      watch: { type: "boolean", default: false },
+      inspect: { type: "boolean", default: false },
+      "inspect-port": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
   });
   if (values.help) {
     io.stdout.write(TEST_USAGE);
@@ -37,12 +49,18 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
-  if (!values.watch) return runSuites(io, only);
+  const inspectPort = values["inspect-port"];
+  if (inspectPort !== undefined && !/^(?:(?:\[[^\]]+\]|[^:]*):)?\d{1,5}$/.test(inspectPort)) {
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --inspect-port expects [host:]port, got "${inspectPort}"\n`);
+    return 2;
+  }
+  const inspect = values.inspect || inspectPort !== undefined ? (inspectPort ?? "127.0.0.1:9229") : undefined;
+  if (!values.watch) return runSuites(io, only, inspect);
   const style = styleFor(io.stdout, io.env);
   const cycle = async (): Promise<void> => {
     const started = performance.now();
     const built = existsSync(join(io.cwd, "asconfig.json")) ? (await buildFilter(io, { debug: false, incremental: true })) !== null : true;
-    const code = built ? await runSuites(io, only) : 1;
+    const code = built ? await runSuites(io, only, inspect) : 1;
     const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     io.stdout.write(code === 0 ? `${style.ok("✓")} built and tested in ${elapsed}\n` : `${style.fail("✗")} ${built ? "tests failed" : "build failed"} after ${elapsed}; waiting for a change\n`);
   };
@@ -54,14 +72,37 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** Runs the suites once: 0 when every suite that ran passed, 1 otherwise (or when none was found). */
-async function runSuites(io: CliIo, only: string | undefined): Promise<number> {
-  const runs: Array<{ label: string; command: string; args: string[] }> = [];
-  if (only !== "node" && existsSync(join(io.cwd, "as-pect.config.js"))) {
-    runs.push({ label: "as-pect", command: process.execPath, args: [asPectBin(io.cwd), "--config", "as-pect.config.js", "--no-logo"] });
+/** One suite run: a Node process to start. */
+export interface SuiteRun {
+  readonly label: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The processes `test` starts in `cwd`: as-pect (when as-pect.config.js exists), then the Node
+ * tests through `node --test`. With `inspect` ([host:]port), each waits for a debugger there
+ * (`--inspect-brk`) with PWAS_INSPECT=1 (the test kit then loads modules for the debugger and
+ * without the time limit), and the Node test files run one process each, directly rather than
+ * under `--test`, whose runner would put each file in a child with another port.
+ */
+export function suiteRuns(cwd: string, only: string | undefined, inspect?: string): SuiteRun[] {
+  const runs: SuiteRun[] = [];
+  const debug = inspect === undefined ? [] : [`--inspect-brk=${inspect}`];
+  const env: Record<string, string> = inspect === undefined ? {} : { [INSPECT_ENV]: "1" };
+  if (only !== "node" && existsSync(join(cwd, "as-pect.config.js"))) {
+    runs.push({ label: "as-pect", command: process.execPath, args: [...debug, asPectBin(cwd), "--config", "as-pect.config.js", "--no-logo"], env });
   }
-  const nodeTests = only === "aspect" ? [] : findTests(join(io.cwd, "test")).map((file) => relative(io.cwd, file));
-  if (nodeTests.length > 0) runs.push({ label: "node", command: process.execPath, args: ["--import", "tsx", "--test", ...nodeTests] });
+  const nodeTests = only === "aspect" ? [] : findTests(join(cwd, "test")).map((file) => relative(cwd, file));
+  if (nodeTests.length > 0 && inspect === undefined) runs.push({ label: "node", command: process.execPath, args: ["--import", "tsx", "--test", ...nodeTests], env });
+  if (inspect !== undefined) for (const file of nodeTests) runs.push({ label: `node ${file}`, command: process.execPath, args: [...debug, "--import", "tsx", file], env });
+  return runs;
+}
+
+/** Runs the suites once: 0 when every suite that ran passed, 1 otherwise (or when none was found). */
+async function runSuites(io: CliIo, only: string | undefined, inspect?: string): Promise<number> {
+  const runs = suiteRuns(io.cwd, only, inspect);
   if (runs.length === 0) {
     io.stderr.write("error: no tests found (as-pect.config.js, test/**/*.test.ts)\n");
     return 1;
@@ -69,7 +110,8 @@ async function runSuites(io: CliIo, only: string | undefined): Promise<number> {
   let failed = 0;
   for (const run of runs) {
     io.stdout.write(`> ${run.label}\n`);
-    const code = await spawnInto(run.command, run.args, io);
+    if (inspect !== undefined) io.stdout.write(`  waiting for a debugger on ${inspect} (chrome://inspect or VS Code; docs/debugging.md)\n`);
+    const code = await spawnInto(run.command, run.args, io, run.env);
     if (code !== 0) failed++;
   }
   io.stdout.write(failed === 0 ? "all test suites passed\n" : `${failed} test suite(s) failed\n`);
@@ -93,9 +135,9 @@ function findTests(dir: string): string[] {
   return found;
 }
 
-function spawnInto(command: string, args: string[], io: CliIo): Promise<number> {
+function spawnInto(command: string, args: string[], io: CliIo, extraEnv: Readonly<Record<string, string>>): Promise<number> {
   return new Promise((resolve) => {
-    const env = { ...process.env, ...io.env };
+    const env = { ...process.env, ...io.env, ...extraEnv };
     // Set when this CLI itself runs under `node --test`; the child would then report to a parent
     // runner that is not listening instead of printing its results.
     delete env.NODE_TEST_CONTEXT;

@@ -5,7 +5,8 @@ import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
 import type { VmFailure } from "../../host/vm-failure";
 import type { ModuleSourceMap } from "../../host/source-map/module-source-map";
-import { loadSourceMap } from "../../host/source-map/source-map-file";
+import { debuggerMapText, loadSourceMap } from "../../host/source-map/source-map-file";
+import { inspectorActive } from "../../host/inspect-mode";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
@@ -236,13 +237,16 @@ class ReloadableWasmFilter implements HttpFilterFactory {
     // Recorded before reading, and even if loading fails, so one bad write is reported once.
     this.loaded = fileIdentity(this.config.wasmPath);
     const bytes = readFileSync(this.config.wasmPath);
-    const module = loadCheckedModule(bytes, { interruptible: this.timeLimit.limitMs > 0 });
     // Read again on every load: a rebuild writes a new map beside the new module.
     const sourceMap = loadSourceMap(bytes, {
       wasmPath: this.config.wasmPath,
       mapPath: this.config.sourceMapPath,
       onProblem: (message) => this.timeLimit.logger.log("wasm", "warning", `${this.config.name}: ${message}`),
     });
+    const interruptible = this.timeLimit.limitMs > 0;
+    // For a debugger (`run --inspect`, which turns the time limit off): the map goes into the module V8 compiles.
+    const forDebugger = !interruptible && sourceMap !== undefined && inspectorActive();
+    const module = loadCheckedModule(bytes, { interruptible, ...(forDebugger ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}) });
     const host = this.start(module, sourceMap);
     this.module = module;
     this.sourceMap = sourceMap;

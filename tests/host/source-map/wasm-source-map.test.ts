@@ -59,7 +59,7 @@ describe("sourceMappingURL section", () => {
     assert.deepEqual(functionBodyStarts(withUrl), starts);
     const replaced = withSourceMappingUrl(withUrl, "./b.map");
     assert.equal(sourceMappingUrlOf(replaced), "./b.map");
-    assert.deepEqual(WebAssembly.Module.customSections(new WebAssembly.Module(replaced), "sourceMappingURL").length, 1);
+    assert.deepEqual(WebAssembly.Module.customSections(new WebAssembly.Module(replaced as Uint8Array<ArrayBuffer>), "sourceMappingURL").length, 1);
     assert.deepEqual(withoutSourceMappingUrl(replaced), module);
     assert.equal(withoutSourceMappingUrl(module), module, "unchanged bytes are returned as they are");
   });
