@@ -21,6 +21,11 @@ export interface WasmFilterConfig {
   vmId: string;
   /** Absolute path of the .wasm (vm_config.code.local.filename). */
   wasmPath: string;
+  /**
+   * Absolute path of the module's source map, for failure reports at source lines; absent: the
+   * host uses `<wasmPath>.map` when there is one (no Envoy field: a dev proxy option).
+   */
+  sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
