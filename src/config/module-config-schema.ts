@@ -34,8 +34,10 @@ export function configSchemaFilePath(wasmPath: string): string {
  * beside it; give undefined for bytes that came from elsewhere, such as an image layer). Returns
  * null when the module declares no configuration: such a configuration is only checked as JSON.
  *
- * @throws ConfigSchemaReadError when the section or the file is not a JSON object, or the bytes
- *   are not a wasm binary whose sections can be walked.
+ * Bytes that are not a wasm binary have no schema here: loading the module reports them, with
+ * Envoy's message.
+ *
+ * @throws ConfigSchemaReadError when the section or the file is not UTF-8 JSON of an object.
  */
 export function readModuleConfigSchema(bytes: Uint8Array, wasmPath?: string): ModuleConfigSchema | null {
   const section = customSection(bytes, CONFIG_SCHEMA_SECTION_NAME);
@@ -70,12 +72,13 @@ function schemaObject(bytes: Uint8Array, source: string): Record<string, unknown
 
 /**
  * The content of the first custom section called `name`, walking the section headers only (the
- * module is not compiled, so this is cheap for any size), or undefined when there is none.
+ * module is not compiled, so this is cheap for any size), or undefined when there is none or the
+ * bytes are not a well-formed sequence of sections.
  */
 function customSection(bytes: Uint8Array, name: string): Uint8Array | undefined {
   const wanted = new TextEncoder().encode(name);
   const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (bytes.length < 8 || magic.some((byte, i) => bytes[i] !== byte)) throw new ConfigSchemaReadError("not a wasm module (no \\0asm version 1 header)");
+  if (bytes.length < 8 || magic.some((byte, i) => bytes[i] !== byte)) return undefined;
   let offset = 8;
   const leb = (): number => {
     let result = 0;
@@ -85,13 +88,13 @@ function customSection(bytes: Uint8Array, name: string): Uint8Array | undefined 
       result += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return result;
     }
-    throw new ConfigSchemaReadError(`not a wasm module: truncated section header at byte ${offset}`);
+    return Number.POSITIVE_INFINITY;
   };
   while (offset < bytes.length) {
     const id = bytes[offset++];
     const size = leb();
     const end = offset + size;
-    if (end > bytes.length) throw new ConfigSchemaReadError(`not a wasm module: section at byte ${offset} runs past the end`);
+    if (end > bytes.length) return undefined;
     if (id === 0) {
       const nameLength = leb();
       const nameEnd = offset + nameLength;

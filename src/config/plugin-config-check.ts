@@ -15,11 +15,12 @@ const MAX_PROBLEMS = 10;
  * The problems of `configuration` (the bytes the filter's onConfigure reads) against `schema`,
  * one line each; empty when it matches. With a null schema only the JSON syntax is checked.
  * Empty text is not checked (no configuration given: the filter's own defaults apply). Bytes
- * that are not UTF-8 are one problem.
+ * that are not UTF-8 are one problem. `positions: false` leaves the (line:column) out, for bytes
+ * that are not the text the user wrote (JSON made from a YAML mapping).
  *
  * @throws Error when `schema` itself is not a valid draft 2020-12 schema (a broken module build).
  */
-export function checkPluginConfiguration(configuration: string | Uint8Array, schema: Record<string, unknown> | null): string[] {
+export function checkPluginConfiguration(configuration: string | Uint8Array, schema: Record<string, unknown> | null, options: { positions?: boolean } = {}): string[] {
   let text: string;
   if (typeof configuration === "string") text = configuration;
   else {
@@ -36,7 +37,7 @@ export function checkPluginConfiguration(configuration: string | Uint8Array, sch
   const value: unknown = JSON.parse(text);
   const validate = compiled(schema);
   if (validate(value)) return [];
-  const problems = describeErrors(validate.errors ?? [], value, scan);
+  const problems = describeErrors(validate.errors ?? [], value, options.positions === false ? { values: new Map(), keys: new Map() } : scan);
   return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`] : problems;
 }
 

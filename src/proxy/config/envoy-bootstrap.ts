@@ -10,7 +10,7 @@ import {
   type RouteConfig,
   type WasmFilterConfig,
 } from "./dev-proxy-config";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const HTTP_WASM = "envoy.filters.http.wasm";
@@ -264,6 +264,7 @@ function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
     vmId,
     wasmPath: wasmPathOf(filename, cwd),
     pluginConfiguration,
+    pluginConfigurationOrigin: { where: plugin.at("configuration"), asWritten: configurationIsText(plugin.raw("configuration")) },
     vmConfiguration,
     failurePolicy,
     allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),
