@@ -37,7 +37,7 @@ export function checkPluginConfiguration(configuration: string | Uint8Array, sch
   const value: unknown = JSON.parse(text);
   const validate = compiled(schema);
   if (validate(value)) return [];
-  const problems = describeErrors(validate.errors ?? [], value, options.positions === false ? { values: new Map(), keys: new Map() } : scan);
+  const problems = describeErrors(validate.errors ?? [], value, scan, options.positions !== false);
   return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`] : problems;
 }
 
@@ -64,8 +64,8 @@ interface Problem {
   at: TextPosition | undefined;
 }
 
-/** Ajv's errors in the SDK parser's words, in document order, without the noise of anyOf branches. */
-function describeErrors(errors: ErrorObject[], root: unknown, scan: JsonTextScan): string[] {
+/** Ajv's errors in the SDK parser's words, in text order, without the noise of anyOf branches. */
+function describeErrors(errors: ErrorObject[], root: unknown, scan: JsonTextScan, showPositions: boolean): string[] {
   // A failed anyOf (a nullable field: `{"anyOf":[{"$ref":…},{"type":"null"}]}`) reports each
   // branch and then itself. Its own error adds nothing; type errors of the branches at one place
   // become one "expected A or B", and are dropped where a branch got further (the value had its
@@ -92,7 +92,10 @@ function describeErrors(errors: ErrorObject[], root: unknown, scan: JsonTextScan
     problems.push(problem);
   }
   for (const [path, { problem, kinds }] of typeProblems) problem.text = `expected ${kinds.join(" or ")}, got ${kindOf(valueAt(root, path))}`;
-  const lines = problems.map(({ field, text, at }) => `${field === "" ? "" : `${fieldPath(field)}: `}${text}${at === undefined ? "" : ` ${formatPosition(at)}`}`);
+  // Ajv reports an object's unknown fields before its known ones: the user reads top to bottom.
+  const rank = (at: TextPosition | undefined) => (at === undefined ? Number.MAX_SAFE_INTEGER : at.line * 1e9 + at.column);
+  const ordered = problems.map((problem, index) => ({ problem, index })).sort((a, b) => rank(a.problem.at) - rank(b.problem.at) || a.index - b.index);
+  const lines = ordered.map(({ problem: { field, text, at } }) => `${field === "" ? "" : `${fieldPath(field)}: `}${text}${at === undefined || !showPositions ? "" : ` ${formatPosition(at)}`}`);
   return [...new Set(lines)];
 }
 
