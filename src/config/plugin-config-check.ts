@@ -4,7 +4,7 @@
 // does (`requiredKeys[0]: expected a string, got a number (1:18)`), so a user sees the same words
 // from `deploy`, `run` and a VM's onConfigure log.
 
-import Ajv2020 from "ajv/dist/2020";
+import Ajv2020 from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { formatPosition, scanJsonText, type JsonTextScan, type TextPosition } from "./json-text-positions";
 

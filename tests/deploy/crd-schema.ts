@@ -3,7 +3,7 @@
 // through hand-written equivalents, keyed by the exact rule text so that a rule nobody translated
 // fails the test by name.
 import { readFileSync } from "node:fs";
-import Ajv2020 from "ajv/dist/2020";
+import Ajv2020 from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 
 type Schema = Record<string, unknown>;
