@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative } from "node:path";
 import { checkPluginConfiguration } from "../config/plugin-config-check";
-import { ConfigSchemaReadError, readModuleConfigSchema, type ModuleConfigSchema } from "../config/module-config-schema";
+import { ConfigSchemaReadError, configSchemaFilePath, readModuleConfigSchema, type ModuleConfigSchema } from "../config/module-config-schema";
 import { isTarArchive, readImageLayout, readImageLayoutTar, wasmFromCompatLayer, type LayoutImage } from "../oci";
 
 /** A module found for the check: its bytes, its path when it is a file, and its image's digest when it came from an image. */
@@ -76,6 +76,21 @@ export function checkModuleConfiguration(configuration: string | Uint8Array, mod
     ok: false,
     lines: [...problems.map((problem) => `${where}: ${problem}`), `  (checked against ${from}; --no-config-check skips the check)`],
   };
+}
+
+/**
+ * For `package` and `push`: the note to print when the module's schema is a file beside it rather
+ * than its custom section, since an image carries only the module; undefined otherwise.
+ */
+export function schemaBesideNote(cwd: string, wasmPath: string, bytes: Uint8Array): string | undefined {
+  const file = configSchemaFilePath(wasmPath);
+  if (!existsSync(file)) return undefined;
+  try {
+    if (readModuleConfigSchema(bytes) !== null) return undefined;
+  } catch {
+    return undefined;
+  }
+  return `note: the configuration schema ${shownPath(cwd, file)} stays beside the module, not in the image; check configurations with deploy --wasm ${shownPath(cwd, wasmPath)}`;
 }
 
 /** A path as the user sees it: relative to `cwd` when inside it. */

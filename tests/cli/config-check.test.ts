@@ -122,6 +122,16 @@ describe("deploy checks the configuration against the module's schema", () => {
   });
 });
 
+describe("package and push take no configuration; the schema travels inside the module", () => {
+  it("package says when the schema is a file beside the module, which the image does not carry", async () => {
+    const beside = await cli(["package", "beside.wasm", "-o", "beside-oci"]);
+    assert.equal(beside.code, 0, beside.stderr);
+    assert.equal(beside.stderr, "note: the configuration schema beside.schema.json stays beside the module, not in the image; check configurations with deploy --wasm beside.wasm\n");
+    const carried = await cli(["package", "declared.wasm", "-o", "declared-oci"]);
+    assert.equal(carried.stderr, "");
+  });
+});
+
 describe("run checks each filter's configuration before anything listens", () => {
   it("--plugin-config: refused with exit 1, named by the flag and its --wasm", async () => {
     const result = await cli(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--wasm", "hello.wasm", "--plugin-config", BAD]);
