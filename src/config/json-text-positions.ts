@@ -14,13 +14,15 @@ export interface JsonTextScan {
   values: Map<string, TextPosition>;
   /** Start of each member's key (the opening quote), by the member's JSON pointer. */
   keys: Map<string, TextPosition>;
+  /** Each value's text as written (a number keeps all its digits), by JSON pointer. */
+  texts: Map<string, string>;
   /** The first syntax error (RFC 8259), or undefined when the text is JSON. */
   error?: { message: string; position: TextPosition };
 }
 
 /** Scans `text` as one JSON value (RFC 8259: no comments, no trailing commas). Never throws. */
 export function scanJsonText(text: string): JsonTextScan {
-  const scan: JsonTextScan = { values: new Map(), keys: new Map() };
+  const scan: JsonTextScan = { values: new Map(), keys: new Map(), texts: new Map() };
   const chars = Array.from(text);
   let index = 0;
   const lineStarts = [0];
@@ -87,6 +89,11 @@ export function scanJsonText(text: string): JsonTextScan {
     if (depth > 512) fail("nested too deeply");
     skipSpace();
     scan.values.set(pointer, positionOf(index));
+    const start = index;
+    valueBody(pointer, depth);
+    scan.texts.set(pointer, chars.slice(start, index).join(""));
+  };
+  const valueBody = (pointer: string, depth: number): void => {
     const char = chars[index];
     if (char === "{") {
       index++;

@@ -104,6 +104,9 @@ function describeError(error: ErrorObject, root: unknown, scan: JsonTextScan): P
   const data = valueAt(root, path);
   const schema = (error.parentSchema ?? {}) as Record<string, unknown>;
   const at = scan.values.get(path);
+  // As written (all of a number's digits), at most 64 characters, as the SDK parser shows it.
+  const written = scan.texts.get(path) ?? JSON.stringify(data) ?? String(data);
+  const got = written.length > 64 ? `${written.slice(0, 61)}...` : written;
   switch (error.keyword) {
     case "required":
       return { field: `${path}/${escapePointer(String(error.params.missingProperty))}`, text: "required field is missing", at };
@@ -112,27 +115,27 @@ function describeError(error: ErrorObject, root: unknown, scan: JsonTextScan): P
       return { field, text: "unknown field", at: scan.keys.get(field) };
     }
     case "enum":
-      return { field: path, text: `expected one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${shown(data)}`, at };
+      return { field: path, text: `expected one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${got}`, at };
     case "const":
-      return { field: path, text: `expected ${JSON.stringify(error.params.allowedValue)}, got ${shown(data)}`, at };
+      return { field: path, text: `expected ${JSON.stringify(error.params.allowedValue)}, got ${got}`, at };
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum": {
       if (schema.type === "integer" && typeof schema.minimum === "number" && typeof schema.maximum === "number") {
-        return { field: path, text: `expected an integer from ${schema.minimum} to ${schema.maximum}, got ${shown(data)}`, at };
+        return { field: path, text: `expected an integer from ${bound(schema.minimum)} to ${bound(schema.maximum)}, got ${got}`, at };
       }
       const comparison = { minimum: ">=", maximum: "<=", exclusiveMinimum: ">", exclusiveMaximum: "<" }[error.keyword];
-      return { field: path, text: `expected ${schema.type === "integer" ? "an integer" : "a number"} ${comparison} ${String(error.params.limit)}, got ${shown(data)}`, at };
+      return { field: path, text: `expected ${schema.type === "integer" ? "an integer" : "a number"} ${comparison} ${bound(error.params.limit as number)}, got ${got}`, at };
     }
     case "minItems":
     case "maxItems":
       return { field: path, text: `expected ${error.keyword === "minItems" ? "at least" : "at most"} ${String(error.params.limit)} item(s), got ${(data as unknown[]).length}`, at };
     case "minLength":
     case "maxLength":
-      return { field: path, text: `expected ${error.keyword === "minLength" ? "at least" : "at most"} ${String(error.params.limit)} character(s), got ${shown(data)}`, at };
+      return { field: path, text: `expected ${error.keyword === "minLength" ? "at least" : "at most"} ${String(error.params.limit)} character(s), got ${got}`, at };
     case "pattern":
-      return { field: path, text: `expected a string matching /${String(error.params.pattern)}/, got ${shown(data)}`, at };
+      return { field: path, text: `expected a string matching /${String(error.params.pattern)}/, got ${got}`, at };
     default:
       // Rules a declaration does not produce (uniqueItems, dependentRequired, ...): ajv's own words.
       return { field: path, text: error.message ?? `fails the schema's ${error.keyword} rule`, at };
@@ -178,7 +181,12 @@ function kindOf(value: unknown): string {
   return kindName(typeof value);
 }
 
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+/**
+ * A schema's integer bound in full: the 64-bit limits a declaration writes are not doubles, and
+ * JSON.parse rounds them (2^64 - 1 to 2^64); they print as the SDK parser prints them.
+ */
+function bound(value: number): string {
+  if (value === 2 ** 64) return "18446744073709551615";
+  if (value === 2 ** 63) return "9223372036854775807";
+  return Number.isInteger(value) ? BigInt(value).toString() : String(value);
 }

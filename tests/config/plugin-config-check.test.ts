@@ -86,6 +86,15 @@ describe("a plugin configuration checked against the schema", () => {
     ]);
   });
 
+  it("64-bit bounds and big numbers are printed in full, as written", () => {
+    const wide = { type: "object", properties: { u: { type: "integer", minimum: 0, maximum: 18446744073709551615 }, i: { type: "integer", minimum: -9223372036854775808, maximum: 9223372036854775807 } } };
+    assert.deepEqual(checkPluginConfiguration('{"u":-1,"i":99999999999999999999}', wide), [
+      "u: expected an integer from 0 to 18446744073709551615, got -1 (1:6)",
+      "i: expected an integer from -9223372036854775808 to 9223372036854775807, got 99999999999999999999 (1:13)",
+    ]);
+    assert.deepEqual(check(`{"requiredKeys":[],"mode":"${"x".repeat(80)}"}`), [`mode: expected one of "strict", "lenient", got "${"x".repeat(60)}... (1:27)`]);
+  });
+
   it("every problem is listed, at most ten and a count of the rest", () => {
     const many = `{"requiredKeys":[${Array.from({ length: 12 }, (_, i) => i).join(",")}]}`;
     const problems = check(many);
