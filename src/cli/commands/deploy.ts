@@ -147,13 +147,6 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
   }
   const name = values.name ?? packageName(io.cwd);
   const rootId = values["root-id"];
-  if (configuration !== undefined && !values["no-config-check"]) {
-    const refusal = configurationRefusal(io, target, configuration, values.wasm, values.image, values.sha256);
-    if (refusal !== null) {
-      io.stderr.write(refusal.map((line, i) => (i === 0 ? `${styleFor(io.stderr, io.env).fail("✗")} ${line}\n` : `${line}\n`)).join(""));
-      return 1;
-    }
-  }
 
   let document: unknown;
   let hint: string;
@@ -208,6 +201,15 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
     return 1;
   }
 
+  // After the target's own rules (usage, pinning, JSON for a Struct), before anything is written.
+  if (configuration !== undefined && !values["no-config-check"]) {
+    const refusal = configurationRefusal(io, target, configuration, values.wasm, values.image, values.sha256);
+    if (refusal !== null) {
+      io.stderr.write(refusal.map((line, i) => (i === 0 ? `${styleFor(io.stderr, io.env).fail("✗")} ${line}\n` : `${line}\n`)).join(""));
+      return 1;
+    }
+  }
+
   const yaml = toYaml(document);
   if (values.out === undefined) {
     io.stdout.write(yaml);
@@ -247,9 +249,10 @@ function configurationRefusal(io: CliIo, target: Target, configuration: PluginCo
     if (!(error instanceof ModuleForCheckError)) throw error;
     return [`--wasm ${error.message}`];
   }
-  const pinned = sha256 ?? /@(sha256:[0-9a-f]{64})$/.exec(image ?? "")?.[1];
-  if (module.manifestDigest !== undefined && pinned !== undefined && module.manifestDigest !== (pinned.startsWith("sha256:") ? pinned : `sha256:${pinned}`)) {
-    return [`--wasm ${wasm} is image ${module.manifestDigest}, but the deploy pins ${pinned.startsWith("sha256:") ? pinned : `sha256:${pinned}`}: give the layout of the pushed image`];
+  const pinnedText = sha256 ?? /@(sha256:[0-9a-f]{64})$/.exec(image ?? "")?.[1];
+  const pinned = pinnedText === undefined || pinnedText.startsWith("sha256:") ? pinnedText : `sha256:${pinnedText}`;
+  if (module.manifestDigest !== undefined && pinned !== undefined && module.manifestDigest !== pinned) {
+    return [`--wasm ${wasm} is image ${module.manifestDigest}, but the deploy pins ${pinned}: give the layout of the pushed image`];
   }
   const verdict = checkModuleConfiguration(configuration.text, module, shownPath(io.cwd, path), "plugin configuration", io.cwd);
   return verdict.ok ? null : verdict.lines;
