@@ -2,6 +2,7 @@
 // it (tests/fixtures/crds/README.md says where they come from): the OpenAPI schema with ajv after
 // the API server's defaulting, and each CEL rule through its JavaScript equivalent.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import {
@@ -44,6 +45,14 @@ describe("deploy output is admitted by the real CRDs", () => {
     it(`Istio WasmPlugin: ${what}`, () => assert.deepEqual(admitted(WASM_PLUGIN, buildIstioWasmPlugin(options)), []));
     it(`Istio TrafficExtension: ${what}`, () => assert.deepEqual(admitted(TRAFFIC_EXTENSION, buildIstioTrafficExtension(options)), []));
   }
+
+  it("the golden files the docs show", () => {
+    const golden = (name: string) => parseYaml(readFileSync(new URL(`./golden/${name}`, import.meta.url), "utf8"));
+    for (const [crd, name] of [[WASM_PLUGIN, "istio-wasmplugin.yaml"], [TRAFFIC_EXTENSION, "istio-trafficextension.yaml"], [EXTENSION_POLICY, "envoy-gateway.yaml"]] as const) {
+      const document = withDefaults(crd.openApi, golden(name));
+      assert.deepEqual([...schemaErrors(crd, document), ...celErrors(crd, document)], [], name);
+    }
+  });
 
   const policy = (extra: Partial<Parameters<typeof buildEnvoyExtensionPolicy>[0]>) =>
     buildEnvoyExtensionPolicy({ name: "add-header", namespace: "default", image: IMAGE, rootId: "add_header", configuration: CONFIG, failurePolicy: "FAIL_CLOSED", targetRefs: parseTargetRefs(["HTTPRoute/backend"], ENVOY_GATEWAY_TARGET_KINDS, "Envoy Gateway"), ...extra });
