@@ -31,6 +31,19 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, ...io.out };
 }
 
+/** `run` expected to refuse: if it starts serving instead, it is stopped and the test fails at once (never hangs). */
+async function refusedRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = captureIo(project);
+  const exit = main(["run", ...args], io.io);
+  const started = await Promise.race([io.ready.then(() => true), exit.then(() => false)]);
+  if (started) {
+    io.stop();
+    await exit;
+    assert.fail(`run started instead of refusing: ${io.out.stderr}`);
+  }
+  return { code: await exit, ...io.out };
+}
+
 /** Packages declared.wasm as a layout directory and a .tar; returns the manifest digest. */
 async function packaged(): Promise<string> {
   const dir = await cli(["package", "declared.wasm", "-o", "oci"]);
@@ -134,7 +147,7 @@ describe("package and push take no configuration; the schema travels inside the 
 
 describe("run checks each filter's configuration before anything listens", () => {
   it("--plugin-config: refused with exit 1, named by the flag and its --wasm", async () => {
-    const result = await cli(["run", "--listen", "127.0.0.1:0", "--admin", "off", "--wasm", "hello.wasm", "--plugin-config", BAD]);
+    const result = await refusedRun(["--listen", "127.0.0.1:0", "--admin", "off", "--wasm", "hello.wasm", "--plugin-config", BAD]);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
     assert.equal(result.stderr, `error: --plugin-config of --wasm hello.wasm: ${REFUSAL}\n${carried("hello.wasm")}`);
@@ -142,7 +155,7 @@ describe("run checks each filter's configuration before anything listens", () =>
 
   it("dev-proxy YAML: a mapping is named by its field, without positions (the bytes are JSON made from it); a string keeps them", async () => {
     writeFileSync(join(project, "proxy.yaml"), `filters:\n  - wasm: hello.wasm\n    configuration: { requiredKeys: [7], extra: 1 }\n  - wasm: hello.wasm\n    configuration: '${BAD}'\n`);
-    const result = await cli(["run", "-c", "proxy.yaml", "--listen", "127.0.0.1:0", "--admin", "off"]);
+    const result = await refusedRun(["-c", "proxy.yaml", "--listen", "127.0.0.1:0", "--admin", "off"]);
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
@@ -181,9 +194,37 @@ describe("run checks each filter's configuration before anything listens", () =>
     load_assignment: { cluster_name: backend, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9 } } } }] }] }
 `;
     writeFileSync(join(project, "envoy.yaml"), bootstrap);
-    const result = await cli(["run", "-c", "envoy.yaml", "--admin", "off"]);
+    const result = await refusedRun(["-c", "envoy.yaml", "--admin", "off"]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /^error: static_resources\.listeners\[0\]\.\S+\.configuration: requiredKeys\[0\]: expected a string, got a number \(1:18\)\n/);
+  });
+
+  it("Envoy bootstrap: a TCP listener's network filter is checked too", async () => {
+    writeFileSync(
+      join(project, "tcp.yaml"),
+      `static_resources:
+  listeners:
+  - name: tcp_main
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.wasm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+          config:
+            name: keys
+            configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: '{"requiredKeys":"id"}' }
+            vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: hello.wasm } } }
+      - name: envoy.filters.network.tcp_proxy
+        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: tcp, cluster: backend }
+  clusters:
+  - name: backend
+    load_assignment: { cluster_name: backend, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9 } } } }] }] }
+`,
+    );
+    const result = await refusedRun(["-c", "tcp.yaml", "--admin", "off"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `error: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.configuration: requiredKeys: expected an array, got a string (1:17)\n${carried("hello.wasm")}`);
   });
 
   it("a matching configuration starts the proxy, and so does a mismatch with --no-config-check", async () => {
