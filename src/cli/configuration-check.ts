@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative } from "node:path";
-import { checkPluginConfiguration } from "../config/plugin-config-check";
+import { checkPluginConfiguration, InvalidConfigSchemaError } from "../config/plugin-config-check";
 import { ConfigSchemaReadError, configSchemaFilePath, readModuleConfigSchema, type ModuleConfigSchema } from "../config/module-config-schema";
 import { isTarArchive, readImageLayout, readImageLayoutTar, wasmFromCompatLayer, type LayoutImage } from "../oci";
 
@@ -69,7 +69,14 @@ export function checkModuleConfiguration(configuration: string | Uint8Array, mod
     return { ok: false, lines: [`${moduleName}: ${error.message} (rebuild the module; --no-config-check skips the check)`] };
   }
   if (schema === null) return { ok: true, schema };
-  const problems = checkPluginConfiguration(configuration, schema.schema, { positions: asWritten });
+  let problems: string[];
+  try {
+    problems = checkPluginConfiguration(configuration, schema.schema, { positions: asWritten });
+  } catch (error) {
+    if (!(error instanceof InvalidConfigSchemaError)) throw error;
+    const where = schema.source.startsWith("custom section") ? `${moduleName}: ${schema.source}` : shownPath(cwd, schema.source);
+    return { ok: false, lines: [`${where}: the configuration schema is ${error.message} (rebuild the module; --no-config-check skips the check)`] };
+  }
   if (problems.length === 0) return { ok: true, schema };
   const from = schema.source.startsWith("custom section") ? `the schema ${moduleName} carries` : `the schema in ${shownPath(cwd, schema.source)}`;
   return {

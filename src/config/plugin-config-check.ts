@@ -18,7 +18,8 @@ const MAX_PROBLEMS = 10;
  * that are not UTF-8 are one problem. `positions: false` leaves the (line:column) out, for bytes
  * that are not the text the user wrote (JSON made from a YAML mapping).
  *
- * @throws Error when `schema` itself is not a valid draft 2020-12 schema (a broken module build).
+ * @throws InvalidConfigSchemaError when `schema` itself is not a valid draft 2020-12 schema (a
+ *   broken module build).
  */
 export function checkPluginConfiguration(configuration: string | Uint8Array, schema: Record<string, unknown> | null, options: { positions?: boolean } = {}): string[] {
   let text: string;
@@ -41,6 +42,14 @@ export function checkPluginConfiguration(configuration: string | Uint8Array, sch
   return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`] : problems;
 }
 
+/** Thrown when a module's configuration schema is not a schema ajv can compile; the message says why. */
+export class InvalidConfigSchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidConfigSchemaError";
+  }
+}
+
 const cache = new WeakMap<object, ValidateFunction>();
 const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateFormats: false });
 
@@ -49,7 +58,11 @@ function compiled(schema: Record<string, unknown>): ValidateFunction {
   if (validate === undefined) {
     // A schema may carry its own $id; compile each as a new document so two modules never clash.
     const { $id: _id, ...rest } = schema;
-    validate = ajv.compile(rest);
+    try {
+      validate = ajv.compile(rest);
+    } catch (error) {
+      throw new InvalidConfigSchemaError(`not a valid JSON Schema (draft 2020-12): ${(error as Error).message}`);
+    }
     cache.set(schema, validate);
   }
   return validate;

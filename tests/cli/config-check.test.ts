@@ -93,6 +93,18 @@ describe("deploy checks the configuration against the module's schema", () => {
     assert.equal(istio.stderr, '✗ configuration: not valid JSON: unexpected character "}" (1:6)\n');
   });
 
+  it("a module whose schema is broken is refused, naming the module and why", async () => {
+    writeFileSync(join(project, "broken-schema.wasm"), withConfigSchema(TINY_FILTER, { type: "objekt" }));
+    const invalid = await cli([...envoy, "--wasm", "broken-schema.wasm", "--config", GOOD]);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /^✗ broken-schema\.wasm: custom section proxy-wasm-as\.config-schema: the configuration schema is not a valid JSON Schema \(draft 2020-12\): schema is invalid: data\/type must be equal to one of the allowed values.* \(rebuild the module; --no-config-check skips the check\)\n$/);
+    writeFileSync(join(project, "not-json-schema.wasm"), withConfigSchema(TINY_FILTER, "{oops"));
+    const notJson = await cli([...envoy, "--wasm", "not-json-schema.wasm", "--config", GOOD]);
+    assert.equal(notJson.code, 1);
+    assert.match(notJson.stderr, /^✗ not-json-schema\.wasm: custom section proxy-wasm-as\.config-schema: the configuration schema is not JSON: .* \(rebuild the module; --no-config-check skips the check\)\n$/);
+    assert.equal((await cli([...envoy, "--wasm", "broken-schema.wasm", "--config", GOOD, "--no-config-check"])).code, 0);
+  });
+
   it("envoy: a --wasm that is not here (the path Envoy reads) is noted, not refused", async () => {
     const result = await cli([...envoy, "--wasm", "/etc/envoy/filter.wasm", "--config", BAD]);
     assert.equal(result.code, 0);
