@@ -180,6 +180,12 @@ export function createProxyWasmTestImports(filters: FilterLibrary, exports: () =
       }),
     host_start_error: (handle: number) => text(() => session(handle).startError),
     host_failure: (handle: number) => text(() => host(handle).failure ?? ""),
+    host_set_log_level: (handle: number, levelName: number) =>
+      guarded(undefined, () => {
+        const wanted = level(str(levelName));
+        if (wanted === undefined) throw new Error("setLogLevel: give a level name");
+        session(handle).process.logLevel = wanted;
+      }),
     host_advance_time: (handle: number, ms: bigint) =>
       guarded(undefined, () => {
         if (ms < 0n) throw new Error(`advanceTime: ${ms} ms is negative`);
