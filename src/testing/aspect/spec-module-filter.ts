@@ -15,6 +15,8 @@ function isHostImport(module: string, name: string): boolean {
   return (module === "env" && name.startsWith("proxy_")) || (WASI_MODULES as readonly string[]).includes(module);
 }
 
+export const ONE_VM_MESSAGE = "the spec module is the filter and hosts one VM: start one TestHost per spec file (a global shared by its tests), with the default fail_closed policy";
+
 export class SpecModuleFilter {
   /** The module's other function imports (as-pect's, the test API's, AssemblyScript's abort/trace). */
   readonly extraHostFunctions: readonly ExtraHostFunction[];
@@ -48,6 +50,11 @@ export class SpecModuleFilter {
     return out;
   }
 
+  /** True once a host adopted the instance. */
+  get hosted(): boolean {
+    return this.hostImports !== null;
+  }
+
   /** Records the instance as-pect created; the host adopts it when the spec starts its TestHost. */
   adopt(instance: WasmInstance): void {
     this.instance = instance;
@@ -61,7 +68,7 @@ export class SpecModuleFilter {
    */
   readonly instantiate = (_module: object, imports: WasmImports): WasmInstance => {
     if (this.instance === null) throw new Error("the spec module is not instantiated yet");
-    if (this.hostImports !== null) throw new Error("the spec module is the filter and hosts one VM: start one TestHost per spec file (a global shared by its tests), with the default fail_closed policy");
+    if (this.hostImports !== null) throw new Error(ONE_VM_MESSAGE);
     this.hostImports = imports;
     return this.instance;
   };

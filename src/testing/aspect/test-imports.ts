@@ -21,7 +21,7 @@ import { decodePropertyList } from "./property-list";
 import type { FilterLibrary } from "./filter-library";
 import { HostSession } from "./host-session";
 import { parseHostSettings } from "./host-settings";
-import type { SpecModuleFilter } from "./spec-module-filter";
+import { ONE_VM_MESSAGE, type SpecModuleFilter } from "./spec-module-filter";
 import { LOG_LEVEL_NAMES } from "../../host/constants";
 import type { LogLevelName } from "../../host";
 
@@ -165,6 +165,7 @@ export function createProxyWasmTestImports(filters: FilterLibrary, exports: () =
     host_start: (settings: number) =>
       guarded(0, () => {
         const parsed = parseHostSettings(decodePairList(str(settings)));
+        if (self !== undefined && parsed.filterName === "" && self.hosted) throw new Error(ONE_VM_MESSAGE);
         const handle = nextHandle++;
         const started =
           self !== undefined && parsed.filterName === ""
