@@ -2,7 +2,7 @@ import {
   log, LogLevel, WasmResult, lastResult, requestBody, callData, httpCallResponseBody, parseJson, parseJsonText, JsonKind,
   Metric, getSharedData, setSharedData, setSharedDataText, registerSharedQueue, resolveSharedQueue,
   enqueueSharedQueueText, dequeueSharedQueue, currentTimeNanoseconds, callForeignFunction, RootContext,
-  registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse,
+  registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse, continueDownstream,
   closeStream, StreamType, sendLocalResponse, sendLocalResponseBytes, Header, GrpcStatus,
 } from "../index";
 import { proxy_on_delete } from "../exports";
@@ -299,6 +299,7 @@ describe("stream control", () => {
       clearHostcalls();
       expect(continueRequest()).toBe(WasmResult.Ok);
       expect(continueResponse()).toBe(WasmResult.Ok);
+      expect(continueDownstream()).toBe(WasmResult.Ok);
       expect(closeStream(StreamType.Upstream)).toBe(WasmResult.Ok);
       const lines = specHost().traceLines();
       text = "";
@@ -307,7 +308,7 @@ describe("stream control", () => {
         if (line.startsWith("[vm->host] env.proxy_continue_stream(") || line.startsWith("[vm->host] env.proxy_close_stream(")) text += line.slice(15) + ";";
       }
     });
-    expect(text).toBe("proxy_continue_stream(0);proxy_continue_stream(1);proxy_close_stream(3);");
+    expect(text).toBe("proxy_continue_stream(0);proxy_continue_stream(1);proxy_continue_stream(2);proxy_close_stream(3);");
   });
 
   it("sends local responses with headers, details and gRPC status", () => {
