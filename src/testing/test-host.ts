@@ -4,6 +4,8 @@
  * uses no globals and throws plain Errors.
  */
 import type { HostcallObserver } from "../host/imports";
+import type { ExtraHostFunction } from "../host/module";
+import type { VmOptions } from "../host/vm";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -89,6 +91,16 @@ export interface TestHostOptions {
    * (`proxy-wasm-as test --inspect` does both).
    */
   readonly inspect?: boolean;
+  /**
+   * Imports the module has beyond the ABI's (module, name and signature each), which the embedder
+   * provides through `instantiate`; without them such a module is refused as Envoy refuses it.
+   */
+  readonly extraHostFunctions?: readonly ExtraHostFunction[];
+  /**
+   * Creates the instance from the host's imports instead of the host doing so (see
+   * `VmOptions.instantiate`): the as-pect integration uses it to host the spec module itself.
+   */
+  readonly instantiate?: VmOptions["instantiate"];
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -149,6 +161,7 @@ export class TestHost {
     this.host = new PluginHost({
       module: loadCheckedModule(bytes, {
         interruptible: callbackTimeLimitMs > 0,
+        extraHostFunctions: options.extraHostFunctions,
         ...(inspect && sourceMap !== undefined ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}),
       }),
       process: this.process,
@@ -161,6 +174,7 @@ export class TestHost {
         strict: this.strict,
         onHostcall: combineHostcallObservers(options.onHostcall, this.callTrace?.onHostcall),
         onCallback: this.callTrace?.onCallback,
+        instantiate: options.instantiate,
       },
       name: options.pluginName ?? "",
       rootId: options.rootId ?? "",
