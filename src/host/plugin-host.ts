@@ -84,6 +84,8 @@ export class PluginHost {
       properties: options.properties,
       connectionId: options.connectionId,
       protocol: options.protocol,
+      bufferLimitBytes: options.bufferLimitBytes,
+      onBufferOverflow: options.onBufferOverflow,
       failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed",
     });
   }

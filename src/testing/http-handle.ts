@@ -159,6 +159,11 @@ export class HttpStreamHandle {
     return { status: reply.status, details: reply.details, body: bytesToString(reply.body), headers: reply.headers.toArray(), grpcStatus: reply.grpcStatus };
   }
 
+  /** The direction whose body the plugin buffered past the buffer limit (`bufferLimitBytes`), or null. */
+  get bufferOverflow(): "request" | "response" | null {
+    return this.stream.bufferOverflow;
+  }
+
   /** Details of a stream reset (`wasm_close_stream`, …), or null. */
   get resetDetails(): string | null {
     return this.stream.resetDetails;

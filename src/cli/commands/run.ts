@@ -12,6 +12,7 @@ import {
 } from "../../proxy/config/dev-proxy-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
+import { MAX_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
@@ -41,6 +42,10 @@ Options:
                                threads, one VM per filter per worker
       --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --buffer-limit-bytes <n>  body bytes a filter may buffer per stream and direction before
+                               the stream fails as in Envoy: 413 (request), 500 or reset
+                               (response); Envoy's per_connection_buffer_limit_bytes
+                               (default 1048576, 0 = none)
   -h, --help                   this help
 `;
 
@@ -70,6 +75,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      "buffer-limit-bytes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -168,6 +174,12 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (values.watch === true) config.hotReload = true;
   const limit = values["callback-time-limit"] as string | undefined;
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+  const bufferLimit = values["buffer-limit-bytes"] as string | undefined;
+  if (bufferLimit !== undefined) {
+    const bytes = nonNegativeInteger(bufferLimit, "--buffer-limit-bytes");
+    if (bytes > MAX_BUFFER_LIMIT_BYTES) throw new UsageError(`--buffer-limit-bytes: at most ${MAX_BUFFER_LIMIT_BYTES} (Envoy's UInt32Value), got ${bufferLimit}`);
+    config.bufferLimitBytes = bytes;
+  }
 }
 
 const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy"] as const;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigReader } from "./config-reader";
 import {
+  bufferLimitOf,
   ConfigError,
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -40,6 +41,7 @@ import { parseLogLevel } from "../proxy-logger";
  * concurrency: 1
  * hot_reload: false
  * callback_time_limit_ms: 5000
+ * buffer_limit_bytes: 1048576      # per stream and direction a filter may buffer; 0 = no limit
  * ```
  *
  * Unknown fields come back in `warnings`. Envoy bootstraps resolve module paths against `cwd`
@@ -133,6 +135,7 @@ export function configFromDevProxyFile(document: unknown, baseDir: string): { co
   config.concurrency = positiveInteger(root.number("concurrency") ?? 1, "concurrency");
   config.hotReload = root.boolean("hot_reload") ?? false;
   config.callbackTimeLimitMs = positiveInteger(root.number("callback_time_limit_ms") ?? config.callbackTimeLimitMs, "callback_time_limit_ms");
+  if (root.has("buffer_limit_bytes")) config.bufferLimitBytes = bufferLimitOf(root.number("buffer_limit_bytes"), "buffer_limit_bytes");
   root.finish();
   return { config, warnings };
 }

@@ -7,6 +7,7 @@ import type { VmFailure } from "../../host/vm-failure";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
+import { DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { ClusterCalloutUpstream } from "../callout-upstream";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { SharedDataStore } from "../../host/shared-data";
@@ -45,7 +46,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
   if (config.concurrency <= 1) {
     try {
       return await buildInProcessWasmFilters(
-        { filters: config.filters, hotReload: config.hotReload, clusters, logger, stats },
+        { filters: config.filters, hotReload: config.hotReload, bufferLimitBytes: config.bufferLimitBytes, clusters, logger, stats },
         { callbackTimeLimitMs: config.callbackTimeLimitMs },
       );
     } catch (error) {
@@ -60,6 +61,8 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
 export interface InProcessFilterEnv {
   filters: readonly WasmFilterConfig[];
   hotReload: boolean;
+  /** DevProxyConfig.bufferLimitBytes: each filter's per-stream buffer limit (0: none; default Envoy's 1 MiB). */
+  bufferLimitBytes?: number;
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
   stats: ProxyStats;
@@ -105,7 +108,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger, guard };
   const filters: ReloadableWasmFilter[] = [];
   try {
-    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit));
+    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, env.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES));
   } catch (error) {
     // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
     for (const filter of filters) filter.shutdown();
@@ -183,8 +186,10 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   constructor(
     readonly config: WasmFilterConfig,
     private readonly process: ProxyProcess,
-    private readonly stats: ProxyStats,
+    readonly stats: ProxyStats,
     private readonly timeLimit: InVmTimeLimit,
+    /** Envoy's per-stream buffer limit every stream of this filter gets (0: none). */
+    readonly bufferLimitBytes: number,
   ) {
     this.name = config.name;
     this.current = { host: this.boot(), streams: 0 };
@@ -308,6 +313,8 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
       properties: connectionProperties(info),
+      bufferLimitBytes: filter.bufferLimitBytes,
+      onBufferOverflow: (side) => countBufferOverflow(filter.stats, side),
     });
   }
 
@@ -363,6 +370,14 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   reset(details: string): void {
     this.sink.reset(details);
   }
+}
+
+/**
+ * Envoy's HCM stats for a buffer limit that failed a stream (source/common/http/conn_manager_impl.cc
+ * `onRequestDataTooLarge`, `onResponseDataTooLarge`).
+ */
+function countBufferOverflow(stats: ProxyStats, side: "request" | "response"): void {
+  stats.http(side === "request" ? "downstream_rq_too_large" : "rs_too_large");
 }
 
 // Every stream of a keep-alive connection has the same `source.*` and `destination.*`, so the

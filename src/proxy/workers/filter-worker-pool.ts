@@ -188,6 +188,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       filters: config.filters,
       clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
       hotReload: config.hotReload,
+      bufferLimitBytes: config.bufferLimitBytes,
       logLevel: logger.level,
       colour: logger.colour,
       statePort: stateChannel.port2,

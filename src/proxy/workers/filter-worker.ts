@@ -64,6 +64,7 @@ try {
         vmConfiguration: asBuffer(filter.vmConfiguration),
       })),
       hotReload: init.hotReload,
+      bufferLimitBytes: init.bufferLimitBytes,
       clusters,
       logger,
       stats,

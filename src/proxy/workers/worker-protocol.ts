@@ -96,6 +96,8 @@ export interface FilterWorkerInit {
   filters: WasmFilterConfig[];
   clusters: WorkerCluster[];
   hotReload: boolean;
+  /** DevProxyConfig.bufferLimitBytes. */
+  bufferLimitBytes: number;
   logLevel: LogLevelName;
   colour: boolean;
   /** Port to the main thread's SharedStateService, and the flag it notifies on. */
