@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
@@ -67,6 +67,10 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let upstreamTimer: NodeJS.Timeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
+  /** The upstream response was received whole (its last byte is on its way downstream). */
+  let upstreamComplete = false;
+  /** The downstream request was received whole. */
+  let requestComplete = false;
   let finished = false;
   let replying = false;
 
@@ -74,6 +78,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (finished) return;
     finished = true;
     if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    // A stream that ended before its upstream response did (a 500 for a response past the buffer
+    // limit) leaves nobody to read the rest: Envoy's router resets the upstream request.
+    if (!upstreamComplete) abortUpstream();
     chain.finish();
   };
 
@@ -101,7 +108,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     abortUpstream();
     context.stats.http("downstream_rq_rx_reset");
     if (httpVersion === 2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
-    else req.socket?.destroy();
+    else {
+      // Response headers Envoy's codec took went out when it took them; Node holds a head until
+      // the first body write, so it goes out now, before the connection closes.
+      if (responseStarted && !finished) (res as ServerResponse).flushHeaders();
+      req.socket?.destroy();
+    }
     finish();
   };
 
@@ -151,6 +163,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
     const headers = responseHeadersOf(response);
     const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
+    if (noBody) upstreamComplete = true;
     chain.responseHeaders(headers, noBody);
     if (noBody) {
       if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
@@ -161,11 +174,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     let remaining = lengthOf(headers);
     response.on("data", (chunk: Buffer) => {
       if (remaining !== undefined) remaining -= chunk.length;
+      if (remaining === 0) upstreamComplete = true;
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
       if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
       if (remaining === 0) return;
+      upstreamComplete = true;
       const trailers = rawPairs(response.rawTrailers);
       if (trailers.length > 0) chain.responseTrailers(trailers);
       else chain.responseBody(Buffer.alloc(0), true);
@@ -198,6 +213,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
       if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
         outgoing["transfer-encoding"] = "chunked";
+      }
+      if (!requestComplete) {
+        // A response before the whole request (a 413 for a body past the buffer limit): Envoy
+        // closes an HTTP/1 connection after it rather than wait for the rest
+        // (conn_manager_impl.cc `ActiveStream::encodeHeaders`); h2 streams are reset at the end.
+        context.stats.http("downstream_rq_response_before_rq_complete");
+        if (httpVersion === 1) outgoing.connection = "close";
       }
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
@@ -248,6 +270,15 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     httpVersion === 2
       ? (req as Http2ServerRequest).stream.endAfterHeaders
       : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
+  requestComplete = endAfterHeaders;
+  if (httpVersion === 2) {
+    // The response ended before the request: Envoy resets the stream with NO_ERROR once the
+    // response is out (conn_manager_impl.cc `doEndStream`; http2/codec_impl.cc `reasonToReset`).
+    const stream = (res as Http2ServerResponse).stream;
+    stream.on("finish", () => {
+      if (!requestComplete) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    });
+  }
   chain.requestHeaders(requestHeaders, endAfterHeaders);
   if (endAfterHeaders) {
     req.resume();
@@ -256,9 +287,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let remaining = requestLength;
   req.on("data", (chunk: Buffer) => {
     if (remaining !== undefined) remaining -= chunk.length;
+    if (remaining === 0) requestComplete = true;
     chain.requestBody(chunk, remaining === 0);
   });
   req.on("end", () => {
+    requestComplete = true;
     if (remaining === 0) return;
     const trailers = rawPairs(req.rawTrailers);
     if (trailers.length > 0) chain.requestTrailers(trailers);

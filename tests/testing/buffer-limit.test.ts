@@ -85,7 +85,8 @@ describe("buffer limit: a buffering filter's request body", () => {
     assert.equal(atLimit.localResponse, null);
     assert.equal(atLimit.heldRequestBody.length, 1024 * 1024);
     atLimit.requestBody("!");
-    assert.equal(atLimit.localResponse?.status, 413);
+    assert.equal(atLimit.bufferOverflow, "request");
+    assert.deepEqual(atLimit.localResponse, REQUEST_413);
   });
 
   it("headers StopAllIterationAndBuffer: what arrives meanwhile counts, and the plugin sees none of it", () => {
