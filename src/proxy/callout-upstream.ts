@@ -1,10 +1,13 @@
 import { request, type ClientRequest } from "node:http";
+import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -90,15 +93,16 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
     let req: ClientRequest;
     try {
-      req = request({
+      req = (cluster.tls ? tlsRequest : request)({
+        ...(cluster.tls ? { ...upstreamTlsOptions(cluster.tls), agent: false } : {}),
         host: cluster.url.hostname,
         port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
         method,
@@ -114,15 +118,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       return;
     }
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
     req.on("response", (res) => {
       const chunks: Buffer[] = [];

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
@@ -64,7 +65,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   context.stats.http("downstream_rq_total");
 
   let upstreamRequest: ClientRequest | undefined;
-  let upstreamTimer: NodeJS.Timeout | undefined;
+  let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
   /** The upstream response was received whole (its last byte is on its way downstream). */
@@ -77,7 +78,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     // A stream that ended before its upstream response did (a 500 for a response past the buffer
     // limit) leaves nobody to read the rest: Envoy's router resets the upstream request.
     if (!upstreamComplete) abortUpstream();
@@ -85,7 +86,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   };
 
   const abortUpstream = (): void => {
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     upstreamRequest?.destroy();
     upstreamRequest = undefined;
   };
@@ -141,10 +142,10 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     upstreamRequest = request;
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
     if (target.timeoutMs > 0) {
-      upstreamTimer = setTimeout(() => {
+      upstreamTimer = setLongTimeout(target.timeoutMs, () => {
         context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
         routerReply(UPSTREAM_TIMEOUT);
-      }, target.timeoutMs);
+      });
     }
     request.on("response", (response) => relayUpstreamResponse(cluster, response));
     request.on("error", (error) => {
@@ -166,7 +167,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (noBody) upstreamComplete = true;
     chain.responseHeaders(headers, noBody);
     if (noBody) {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       response.resume();
       return;
     }
@@ -178,7 +179,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       if (remaining === 0) return;
       upstreamComplete = true;
       const trailers = rawPairs(response.rawTrailers);
@@ -324,6 +325,11 @@ function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, ma
   };
 }
 
+/** `https` on a TLS listener (Envoy's HTTP/1 codec and `x-forwarded-proto`), `http` otherwise. */
+function schemeOf(req: DownstreamRequest): string {
+  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
+}
+
 /**
  * The request headers as Envoy's codecs hand them to the filters. HTTP/1.1: `:authority`,
  * `:path`, `:method`, `:scheme` then the headers as received without `host`; h2c: the
@@ -347,14 +353,14 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       [":authority", req.headers.host ?? ""],
       [":path", req.url ?? "/"],
       [":method", req.method ?? "GET"],
-      [":scheme", "http"],
+      [":scheme", schemeOf(req)],
     ];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (name !== "host" && !isHopByHop(name)) headers.push([name, raw[i + 1]]);
     }
   }
-  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
+  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", schemeOf(req)]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
 }

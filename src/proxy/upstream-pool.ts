@@ -1,6 +1,8 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent as TlsAgent, request as tlsRequest } from "node:https";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { toOutgoingHeaders, type HeaderList } from "./header-list";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Keep-alive HTTP/1.1 connection pools to the configured clusters (Envoy keeps one pool per
@@ -34,9 +36,10 @@ export class UpstreamPool {
     if (authority !== undefined) outgoing.host = authority;
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
-    return request({
+    // A cluster with an UpstreamTlsContext is called over TLS (https.Agent takes the TLS options).
+    return (cluster.tls ? tlsRequest : request)({
       agent: this.agentFor(cluster),
-      protocol: "http:",
+      protocol: cluster.tls ? "https:" : "http:",
       host: cluster.url.hostname,
       port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
       method,
@@ -56,7 +59,8 @@ export class UpstreamPool {
   private agentFor(cluster: ClusterConfig): Agent {
     let agent = this.agents.get(cluster.name);
     if (agent === undefined) {
-      agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs });
+      const options = { keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs };
+      agent = cluster.tls ? new TlsAgent({ ...options, ...upstreamTlsOptions(cluster.tls) }) : new Agent(options);
       this.agents.set(cluster.name, agent);
     }
     return agent;

@@ -47,7 +47,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
     try {
       return await buildInProcessWasmFilters(
         { filters: config.filters, hotReload: config.hotReload, bufferLimitBytes: config.bufferLimitBytes, clusters, logger, stats },
-        { callbackTimeLimitMs: config.callbackTimeLimitMs },
+        { callbackTimeLimitMs: config.callbackTimeLimitMs, sharedData: env.shared?.data, queues: env.shared?.queues },
       );
     } catch (error) {
       if (!(error instanceof InterruptInstrumentationError)) throw error;
