@@ -94,25 +94,21 @@ describe("buffer limit: configuration", () => {
     ]);
   });
 
-  const bad: [string, string][] = [
-    ["-1", "-1"],
-    ["1.5", "1.5"],
-    ["4294967296", "4294967296"],
-  ];
-  for (const [value, shown] of bad) {
-    it(`refuses ${value} naming the field, in each place`, () => {
-      const range = `expected a whole number of bytes from 0 (no limit) to 4294967295, got ${shown}`;
-      assert.throws(() => loadConfigFile(file(`buffer_limit_bytes: ${value}`)), { name: "ConfigError", message: `buffer_limit_bytes: ${range}` });
-      assert.throws(() => loadConfigFile(file(bootstrap(`    per_connection_buffer_limit_bytes: ${value}`))), {
-        name: "ConfigError",
-        message: `static_resources.listeners[0].per_connection_buffer_limit_bytes: ${range}`,
-      });
-      assert.throws(() => loadConfigFile(file(bootstrap("", `    per_connection_buffer_limit_bytes: ${value}`))), {
-        name: "ConfigError",
-        message: `static_resources.clusters[0].per_connection_buffer_limit_bytes: ${range}`,
-      });
+  const refusedEverywhere = (value: string): void => {
+    const range = `expected a whole number of bytes from 0 (no limit) to 4294967295, got ${value}`;
+    assert.throws(() => loadConfigFile(file(`buffer_limit_bytes: ${value}`)), { name: "ConfigError", message: `buffer_limit_bytes: ${range}` });
+    assert.throws(() => loadConfigFile(file(bootstrap(`    per_connection_buffer_limit_bytes: ${value}`))), {
+      name: "ConfigError",
+      message: `static_resources.listeners[0].per_connection_buffer_limit_bytes: ${range}`,
     });
-  }
+    assert.throws(() => loadConfigFile(file(bootstrap("", `    per_connection_buffer_limit_bytes: ${value}`))), {
+      name: "ConfigError",
+      message: `static_resources.clusters[0].per_connection_buffer_limit_bytes: ${range}`,
+    });
+  };
+  it("refuses -1 naming the field, in each place", () => refusedEverywhere("-1"));
+  it("refuses 1.5 naming the field, in each place", () => refusedEverywhere("1.5"));
+  it("refuses 4294967296 naming the field, in each place", () => refusedEverywhere("4294967296"));
 
   it("refuses a value that is not a number naming the field", () => {
     assert.throws(() => loadConfigFile(file("buffer_limit_bytes: lots")), { name: "ConfigError", message: 'buffer_limit_bytes: expected a number, got "lots"' });
@@ -163,15 +159,13 @@ describe("buffer limit: run --buffer-limit-bytes", () => {
     }
   });
 
-  for (const [value, message] of [
-    ["-5", '--buffer-limit-bytes expects a whole number, got "-5"'],
-    ["1e3", '--buffer-limit-bytes expects a whole number, got "1e3"'],
-    ["4294967296", "--buffer-limit-bytes: at most 4294967295 (Envoy's UInt32Value), got 4294967296"],
-  ]) {
-    it(`refuses ${value} as a usage error (exit 2)`, async () => {
-      const cli = captureIoIn(dir);
-      assert.equal(await main(["run", "--listen", "127.0.0.1:0", "--admin", "off", `--buffer-limit-bytes=${value}`], cli.io), 2);
-      assert.equal(cli.out.stderr.split("\n")[0], `error: ${message}`);
-    });
-  }
+  const usageError = async (value: string, message: string): Promise<void> => {
+    const cli = captureIoIn(dir);
+    assert.equal(await main(["run", "--listen", "127.0.0.1:0", "--admin", "off", `--buffer-limit-bytes=${value}`], cli.io), 2);
+    assert.equal(cli.out.stderr.split("\n")[0], `error: ${message}`);
+  };
+  it("refuses -5 as a usage error (exit 2)", () => usageError("-5", '--buffer-limit-bytes expects a whole number, got "-5"'));
+  it("refuses 1e3 as a usage error (exit 2)", () => usageError("1e3", '--buffer-limit-bytes expects a whole number, got "1e3"'));
+  it("refuses 4294967296 as a usage error (exit 2)", () =>
+    usageError("4294967296", "--buffer-limit-bytes: at most 4294967295 (Envoy's UInt32Value), got 4294967296"));
 });

@@ -47,29 +47,32 @@ function wasmFilter(wasmPath: string): WasmFilterConfig {
 /** What the upstream saw of each request, by path. */
 interface UpstreamRecord {
   bodies: Map<string, number>;
-  aborted: string[];
+  /** Paths whose response the proxy stopped reading before it was whole. */
+  abandoned: string[];
 }
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
-const seen: UpstreamRecord = { bodies: new Map(), aborted: [] };
+const seen: UpstreamRecord = { bodies: new Map(), abandoned: [] };
 
 before(async () => {
   upstream = await startUpstream((req, res) => {
     let length = 0;
     req.on("data", (chunk: Buffer) => (length += chunk.length));
-    req.on("close", () => {
-      if (!req.complete) seen.aborted.push(req.url ?? "");
+    res.on("close", () => {
+      if (!res.writableFinished) seen.abandoned.push(req.url ?? "");
     });
     req.on("end", () => {
       seen.bodies.set(req.url ?? "", length);
-      // /big/<n>: a response of n bytes in two chunks, with content-length.
-      const big = /^\/big\/(\d+)$/.exec(req.url ?? "");
+      // /big/<n>: a response announcing n bytes whose first half comes at once. The second half
+      // waits 30 s (the proxy gives up on it long before), so the proxy never sees the whole body
+      // in one read, however loaded the machine is.
+      const big = /^\/big\/(\d+)(?:\?.*)?$/.exec(req.url ?? "");
       if (big) {
         const size = Number(big[1]);
         res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(size) });
-        res.flushHeaders();
-        setTimeout(() => res.write(Buffer.alloc(size >> 1, "a")), 20);
-        setTimeout(() => res.end(Buffer.alloc(size - (size >> 1), "b")), 40);
+        res.write(Buffer.alloc(size >> 1, "a"));
+        const rest = setTimeout(() => res.end(Buffer.alloc(size - (size >> 1), "b")), 30_000);
+        res.on("close", () => clearTimeout(rest));
         return;
       }
       res.writeHead(200, { "content-type": "text/plain" });
@@ -179,33 +182,33 @@ function h2Request(proxy: DevProxy, path: string, contentLength: number, sent: n
 }
 
 describe("dev proxy: a buffering filter's request body past the buffer limit", () => {
-  for (const concurrency of [1, 2]) {
-    it(`HTTP/1.1 (--concurrency ${concurrency}): 413 Payload Too Large, connection: close, the stat, no body upstream`, async () => {
-      const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
-        config.bufferLimitBytes = 1024;
-        config.concurrency = concurrency;
-      });
-      try {
-        const path = `/h1-over-${concurrency}`;
-        const exchange = await rawHttp1(proxy, path, 4096, 2048);
-        assert.equal(exchange.statusLine, "HTTP/1.1 413 Payload Too Large");
-        assert.deepEqual([...exchange.headers.keys()].sort(), ["connection", "content-length", "content-type", "date", "server"]);
-        assert.equal(exchange.headers.get("content-length"), "17");
-        assert.equal(exchange.headers.get("content-type"), "text/plain");
-        assert.equal(exchange.headers.get("server"), "envoy");
-        assert.equal(exchange.headers.get("connection"), "close");
-        assert.equal(exchange.body, "Payload Too Large");
-        assert.equal(exchange.closed, true);
-        assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_too_large"), 1);
-        assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_4xx"), 1);
-        // The filter continued the headers, so the upstream request had started; the 413 abandoned
-        // it (before it even connected, or mid-body): no request reached the upstream whole.
-        assert.equal(seen.bodies.has(path), false);
-      } finally {
-        await proxy.close();
-      }
+  const http1Over = async (concurrency: number): Promise<void> => {
+    const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
+      config.bufferLimitBytes = 1024;
+      config.concurrency = concurrency;
     });
-  }
+    try {
+      const path = `/h1-over-${concurrency}`;
+      const exchange = await rawHttp1(proxy, path, 4096, 2048);
+      assert.equal(exchange.statusLine, "HTTP/1.1 413 Payload Too Large");
+      assert.deepEqual([...exchange.headers.keys()].sort(), ["connection", "content-length", "content-type", "date", "server"]);
+      assert.equal(exchange.headers.get("content-length"), "17");
+      assert.equal(exchange.headers.get("content-type"), "text/plain");
+      assert.equal(exchange.headers.get("server"), "envoy");
+      assert.equal(exchange.headers.get("connection"), "close");
+      assert.equal(exchange.body, "Payload Too Large");
+      assert.equal(exchange.closed, true);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_too_large"), 1);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_4xx"), 1);
+      // The filter continued the headers, so the upstream request had started; the 413 abandoned
+      // it (before it even connected, or mid-body): no request reached the upstream whole.
+      assert.equal(seen.bodies.has(path), false);
+    } finally {
+      await proxy.close();
+    }
+  };
+  it("HTTP/1.1 (--concurrency 1): 413 Payload Too Large, connection: close, the stat, no body upstream", () => http1Over(1));
+  it("HTTP/1.1 (--concurrency 2): 413 Payload Too Large, connection: close, the stat, no body upstream", () => http1Over(2));
 
   it("HTTP/1.1: a body at the limit passes, rewritten by the filter, on a connection kept alive", async () => {
     const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => (config.bufferLimitBytes = 1024));
@@ -227,29 +230,29 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
     }
   });
 
-  for (const concurrency of [1, 2]) {
-    it(`h2c (--concurrency ${concurrency}): 413 Payload Too Large, then the stream is reset with NO_ERROR`, async () => {
-      const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
-        config.bufferLimitBytes = 1024;
-        config.concurrency = concurrency;
-      });
-      try {
-        const exchange = await h2Request(proxy, `/h2-over-${concurrency}`, 4096, 2048);
-        assert.equal(exchange.status, 413);
-        assert.equal(exchange.headers["content-length"], "17");
-        assert.equal(exchange.headers["content-type"], "text/plain");
-        assert.equal(exchange.headers.connection, undefined);
-        assert.equal(exchange.body, "Payload Too Large");
-        assert.equal(exchange.rstCode, http2.constants.NGHTTP2_NO_ERROR);
-        assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_too_large"), 1);
-        const under = await h2Request(proxy, `/h2-under-${concurrency}`, 1000, 1000, { "buffer-operation": "replace" });
-        assert.equal(under.status, 200);
-        assert.equal(under.body, `got ${"[this is replaced body]".length}`);
-      } finally {
-        await proxy.close();
-      }
+  const h2Over = async (concurrency: number): Promise<void> => {
+    const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
+      config.bufferLimitBytes = 1024;
+      config.concurrency = concurrency;
     });
-  }
+    try {
+      const exchange = await h2Request(proxy, `/h2-over-${concurrency}`, 4096, 2048);
+      assert.equal(exchange.status, 413);
+      assert.equal(exchange.headers["content-length"], "17");
+      assert.equal(exchange.headers["content-type"], "text/plain");
+      assert.equal(exchange.headers.connection, undefined);
+      assert.equal(exchange.body, "Payload Too Large");
+      assert.equal(exchange.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_too_large"), 1);
+      const under = await h2Request(proxy, `/h2-under-${concurrency}`, 1000, 1000, { "buffer-operation": "replace" });
+      assert.equal(under.status, 200);
+      assert.equal(under.body, `got ${"[this is replaced body]".length}`);
+    } finally {
+      await proxy.close();
+    }
+  };
+  it("h2c (--concurrency 1): 413 Payload Too Large, then the stream is reset with NO_ERROR", () => h2Over(1));
+  it("h2c (--concurrency 2): 413 Payload Too Large, then the stream is reset with NO_ERROR", () => h2Over(2));
 
   it("the default limit is Envoy's 1 MiB", async () => {
     const { proxy } = await startProxy([wasmFilter(HTTP_BODY)]);
@@ -279,47 +282,47 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
 });
 
 describe("dev proxy: a buffering filter's response body past the buffer limit", () => {
-  for (const concurrency of [1, 2]) {
-    it(`response headers already sent (--concurrency ${concurrency}): the stream is reset, stat rs_too_large`, async () => {
-      const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
-        config.bufferLimitBytes = 1024;
-        config.concurrency = concurrency;
-      });
-      try {
-        const h1 = await http1Request(`${proxy.url}/big/4096`, { headers: { "content-length": "0", "buffer-replace-at": "response" } }).then(
-          () => "completed",
-          (error: Error) => error.message,
-        );
-        assert.equal(h1, "aborted");
-        const h2 = await new Promise<{ status: unknown; rstCode: number; body: number }>((resolve, reject) => {
-          const client = http2.connect(proxy.url);
-          client.on("error", reject);
-          const stream = client.request({ ":path": "/big/4096", "content-length": "0", "buffer-replace-at": "response" });
-          let status: unknown;
-          let body = 0;
-          stream.on("response", (headers) => (status = headers[":status"]));
-          stream.on("data", (chunk: Buffer) => (body += chunk.length));
-          stream.on("error", () => {});
-          stream.on("close", () => {
-            resolve({ status, rstCode: stream.rstCode, body });
-            client.close();
-          });
-          stream.end();
-        });
-        assert.equal(h2.status, 200);
-        assert.equal(h2.body, 0);
-        assert.notEqual(h2.rstCode, http2.constants.NGHTTP2_NO_ERROR);
-        assert.equal(await stat(proxy, "http.ingress_http.rs_too_large"), 2);
-      } finally {
-        await proxy.close();
-      }
+  const responseReset = async (concurrency: number): Promise<void> => {
+    const { proxy } = await startProxy([wasmFilter(HTTP_BODY)], (config) => {
+      config.bufferLimitBytes = 1024;
+      config.concurrency = concurrency;
     });
-  }
+    try {
+      const h1 = await http1Request(`${proxy.url}/big/4096`, { headers: { "content-length": "0", "buffer-replace-at": "response" } }).then(
+        () => "completed",
+        (error: Error) => error.message,
+      );
+      assert.equal(h1, "aborted");
+      const h2 = await new Promise<{ status: unknown; rstCode: number; body: number }>((resolve, reject) => {
+        const client = http2.connect(proxy.url);
+        client.on("error", reject);
+        const stream = client.request({ ":path": "/big/4096", "content-length": "0", "buffer-replace-at": "response" });
+        let status: unknown;
+        let body = 0;
+        stream.on("response", (headers) => (status = headers[":status"]));
+        stream.on("data", (chunk: Buffer) => (body += chunk.length));
+        stream.on("error", () => {});
+        stream.on("close", () => {
+          resolve({ status, rstCode: stream.rstCode, body });
+          client.close();
+        });
+        stream.end();
+      });
+      assert.equal(h2.status, 200);
+      assert.equal(h2.body, 0);
+      assert.notEqual(h2.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      assert.equal(await stat(proxy, "http.ingress_http.rs_too_large"), 2);
+    } finally {
+      await proxy.close();
+    }
+  };
+  it("response headers already sent (--concurrency 1): the stream is reset, stat rs_too_large", () => responseReset(1));
+  it("response headers already sent (--concurrency 2): the stream is reset, stat rs_too_large", () => responseReset(2));
 
   it("response headers still held by the filter: 500 Internal Server Error, stat rs_too_large", async () => {
     const { proxy } = await startProxy([wasmFilter(RESPONSE_HEADERS_BUFFER)], (config) => (config.bufferLimitBytes = 1024));
     try {
-      const response = await http1Request(`${proxy.url}/big/4096`);
+      const response = await http1Request(`${proxy.url}/big/4096?held`);
       assert.equal(response.status, 500);
       assert.equal(response.headers["content-length"], "21");
       assert.equal(response.headers["content-type"], "text/plain");
@@ -327,6 +330,8 @@ describe("dev proxy: a buffering filter's response body past the buffer limit", 
       assert.equal(response.body, "Internal Server Error");
       assert.equal(await stat(proxy, "http.ingress_http.rs_too_large"), 1);
       assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_5xx"), 1);
+      // Nobody reads the rest of the upstream response: the proxy drops the upstream request.
+      await until(() => seen.abandoned.includes("/big/4096?held"), "the upstream response abandoned");
     } finally {
       await proxy.close();
     }

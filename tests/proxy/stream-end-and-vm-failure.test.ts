@@ -203,52 +203,54 @@ function readH2Response(stream: ClientHttp2Stream): Promise<{ status: number; fi
 }
 
 describe("dev proxy: no filter callback after a stream ended", () => {
-  for (const concurrency of [1, 2]) {
-    it(`--concurrency ${concurrency}: after the router's 504 to a half-sent request the HTTP/1 connection closes, so no late body reaches a callback; the VM stays healthy and the next request is filtered`, async () => {
-      const upstream = await startUpstream((req, res) => {
-        // `/slow` is never answered; anything else is.
-        if (req.url === "/slow") return;
-        req.resume();
-        req.on("end", () => res.end("ok"));
-      });
-      const { proxy, logs } = await startWasmProxy("checking", CONTEXT_CHECKING, "FAIL_CLOSED", (config) => {
-        config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
-        config.echoUpstream = false;
-        config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
-        config.concurrency = concurrency;
-      });
-      const { port } = new URL(proxy.url);
-      const socket = connect(Number(port), "127.0.0.1");
-      const received = { text: "" };
-      socket.setEncoding("latin1");
-      socket.on("data", (chunk: string) => (received.text += chunk));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once("connect", resolve);
-          socket.once("error", reject);
-        });
-        // A slow client: the body's first half, then nothing until the route timeout answered.
-        socket.write("POST /slow HTTP/1.1\r\nhost: proxy\r\ncontent-length: 10\r\n\r\nearly");
-        await readUntil(socket, received, "upstream request timeout");
-        assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
-        assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
-        // A response before the whole request closes an HTTP/1 connection in Envoy
-        // (conn_manager_impl.cc `ActiveStream::encodeHeaders`): the rest of the body never arrives.
-        // The h2c test below sends the late body on the answered stream.
-        assert.match(received.text, /\r\nconnection: close\r\n/i);
-        await closedByPeer(socket);
-        assert.deepEqual(logs.lines.filter((line) => line.includes("failed")), []);
-        // The next request, on a fresh connection, is filtered.
-        const next = await http1Request(`${proxy.url}/again`);
-        assert.equal(next.status, 200);
-        assert.equal(next.headers["x-filtered"], "yes");
-      } finally {
-        socket.destroy();
-        await proxy.close();
-        await upstream.close();
-      }
+  const halfSentRequest = async (concurrency: number): Promise<void> => {
+    const upstream = await startUpstream((req, res) => {
+      // `/slow` is never answered; anything else is.
+      if (req.url === "/slow") return;
+      req.resume();
+      req.on("end", () => res.end("ok"));
     });
-  }
+    const { proxy, logs } = await startWasmProxy("checking", CONTEXT_CHECKING, "FAIL_CLOSED", (config) => {
+      config.clusters.push(clusterFromUrl("upstream", upstream.url, "test"));
+      config.echoUpstream = false;
+      config.routes = [{ prefix: "/", cluster: "upstream", timeoutMs: 200 }];
+      config.concurrency = concurrency;
+    });
+    const { port } = new URL(proxy.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const received = { text: "" };
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received.text += chunk));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      });
+      // A slow client: the body's first half, then nothing until the route timeout answered.
+      socket.write("POST /slow HTTP/1.1\r\nhost: proxy\r\ncontent-length: 10\r\n\r\nearly");
+      await readUntil(socket, received, "upstream request timeout");
+      assert.match(received.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+      assert.match(received.text, /\r\nx-filtered: yes\r\n/i);
+      // A response before the whole request closes an HTTP/1 connection in Envoy
+      // (conn_manager_impl.cc `ActiveStream::encodeHeaders`): the rest of the body never arrives.
+      // The h2c test below sends the late body on the answered stream.
+      assert.match(received.text, /\r\nconnection: close\r\n/i);
+      await closedByPeer(socket);
+      assert.deepEqual(logs.lines.filter((line) => line.includes("failed")), []);
+      // The next request, on a fresh connection, is filtered.
+      const next = await http1Request(`${proxy.url}/again`);
+      assert.equal(next.status, 200);
+      assert.equal(next.headers["x-filtered"], "yes");
+    } finally {
+      socket.destroy();
+      await proxy.close();
+      await upstream.close();
+    }
+  };
+  it("--concurrency 1: after the router's 504 to a half-sent request the HTTP/1 connection closes, so no late body reaches a callback; the VM stays healthy and the next request is filtered", () =>
+    halfSentRequest(1));
+  it("--concurrency 2: after the router's 504 to a half-sent request the HTTP/1 connection closes, so no late body reaches a callback; the VM stays healthy and the next request is filtered", () =>
+    halfSentRequest(2));
 });
 
 describe("dev proxy: no filter callback after a stream ended (h2c)", () => {
