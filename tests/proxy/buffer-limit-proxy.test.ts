@@ -114,7 +114,8 @@ interface RawExchange {
 /**
  * One HTTP/1.1 request on a raw socket: the head announces `contentLength`, then `sent` bytes of
  * body go out and nothing more; resolves with the response once it is complete (by its
- * content-length) and the connection closed, or 2 s after it completed if it stays open.
+ * content-length) and the connection closed, or 2 s after it completed if it stays open; rejects
+ * when no whole response came within 30 s.
  */
 function rawHttp1(proxy: DevProxy, path: string, contentLength: number, sent: number, extraHead = ""): Promise<RawExchange> {
   const { port } = new URL(proxy.url);
@@ -132,7 +133,9 @@ function rawHttp1(proxy: DevProxy, path: string, contentLength: number, sent: nu
       if (body.length < Number(headers.get("content-length") ?? 0)) return undefined;
       return { statusLine, headers, body: body.toString(), closed };
     };
+    const giveUp = setTimeout(() => finish(), 30_000);
     const finish = (): void => {
+      clearTimeout(giveUp);
       clearTimeout(settleTimer);
       const exchange = parse();
       socket.destroy();
@@ -160,10 +163,17 @@ interface H2Exchange {
   rstCode: number | undefined;
 }
 
-/** One h2c request announcing `contentLength` of which `sent` bytes go out (the stream stays open if fewer). */
+/**
+ * One h2c request announcing `contentLength` of which `sent` bytes go out (the stream stays open
+ * if fewer); resolves when the stream closes, rejects after 30 s so a hang fails the test.
+ */
 function h2Request(proxy: DevProxy, path: string, contentLength: number, sent: number, extra: http2.OutgoingHttpHeaders = {}): Promise<H2Exchange> {
   return new Promise((resolve, reject) => {
     const client = http2.connect(proxy.url);
+    const timer = setTimeout(() => {
+      client.destroy();
+      reject(new Error(`the h2 stream to ${path} never closed`));
+    }, 30_000);
     client.on("error", reject);
     const stream = client.request({ ":method": "POST", ":path": path, "content-length": String(contentLength), ...extra });
     let headers: http2.IncomingHttpHeaders = {};
@@ -172,6 +182,7 @@ function h2Request(proxy: DevProxy, path: string, contentLength: number, sent: n
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("error", () => {});
     stream.on("close", () => {
+      clearTimeout(timer);
       const result = { status: headers[":status"] as number | undefined, headers, body: Buffer.concat(chunks).toString(), rstCode: stream.rstCode };
       client.close();
       resolve(result);
@@ -295,6 +306,10 @@ describe("dev proxy: a buffering filter's response body past the buffer limit", 
       assert.equal(h1, "aborted");
       const h2 = await new Promise<{ status: unknown; rstCode: number; body: number }>((resolve, reject) => {
         const client = http2.connect(proxy.url);
+        const timer = setTimeout(() => {
+          client.destroy();
+          reject(new Error("the h2 stream never closed"));
+        }, 30_000);
         client.on("error", reject);
         const stream = client.request({ ":path": "/big/4096", "content-length": "0", "buffer-replace-at": "response" });
         let status: unknown;
@@ -303,6 +318,7 @@ describe("dev proxy: a buffering filter's response body past the buffer limit", 
         stream.on("data", (chunk: Buffer) => (body += chunk.length));
         stream.on("error", () => {});
         stream.on("close", () => {
+          clearTimeout(timer);
           resolve({ status, rstCode: stream.rstCode, body });
           client.close();
         });
