@@ -111,8 +111,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (httpVersion === 2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
     else {
       // Response headers Envoy's codec took went out when it took them; Node holds a head until
-      // the first body write, so it goes out now, before the connection closes.
-      if (responseStarted && !finished) (res as ServerResponse).flushHeaders();
+      // the first body write, so it goes out now, before the connection closes (only a head
+      // Node accepted: flushing after a refused one would invent a bare 200).
+      if (responseStarted && !finished && res.headersSent) (res as ServerResponse).flushHeaders();
       req.socket?.destroy();
     }
     finish();
