@@ -1,7 +1,9 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as TlsAgent, request as tlsRequest } from "node:https";
+import { ClusterStats } from "./cluster-stats";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { toOutgoingHeaders, type HeaderList } from "./header-list";
+import { ProxyStats } from "./proxy-stats";
 import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
@@ -11,7 +13,11 @@ import { upstreamTlsOptions } from "./upstream-tls";
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
+  constructor(
+    private readonly clusters: ReadonlyMap<string, ClusterConfig>,
+    /** Where the routed traffic's cluster stats go (a throwaway set when none is given). */
+    readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {}
 
   /** The cluster named `name`, or undefined when no such cluster is configured. */
   cluster(name: string): ClusterConfig | undefined {
@@ -37,7 +43,7 @@ export class UpstreamPool {
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
     // A cluster with an UpstreamTlsContext is called over TLS (https.Agent takes the TLS options).
-    return (cluster.tls ? tlsRequest : request)({
+    const upstreamRequest = (cluster.tls ? tlsRequest : request)({
       agent: this.agentFor(cluster),
       protocol: cluster.tls ? "https:" : "http:",
       host: cluster.url.hostname,
@@ -48,6 +54,9 @@ export class UpstreamPool {
       // `host` comes from `:authority` above, which a filter may have rewritten.
       setHost: false,
     });
+    this.stats.watch(cluster.name, upstreamRequest);
+    this.stats.requestSent(cluster.name);
+    return upstreamRequest;
   }
 
   /** Closes every pooled connection. */

@@ -8,6 +8,8 @@ import { checkBufferLimit, DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers
 import type { TcpListenerConfig } from "./tcp-listener-config";
 import type { DownstreamTlsConfig, UpstreamTlsConfig } from "./tls-config";
 
+import type { AccessLogConfig } from "./access-log-config";
+
 /** What to do with a stream when the plugin's VM has failed (Envoy `PluginConfig.failure_policy`). */
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -21,6 +23,11 @@ export interface WasmFilterConfig {
   vmId: string;
   /** Absolute path of the .wasm (vm_config.code.local.filename). */
   wasmPath: string;
+  /**
+   * Absolute path of the module's source map, for failure reports at source lines; absent: the
+   * host uses `<wasmPath>.map` when there is one (no Envoy field: a dev proxy option).
+   */
+  sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
@@ -86,6 +93,8 @@ export interface DevProxyConfig {
    * response; see src/host/drivers/buffer-limit.ts). 0: no limit. Default 1 MiB, as in Envoy.
    */
   bufferLimitBytes: number;
+  /** The HTTP connection manager's access logs (none by default, as in Envoy). */
+  accessLogs: AccessLogConfig[];
 }
 
 /** Name of the cluster `--upstream` (or the echo upstream) defines. */
@@ -111,6 +120,7 @@ export function defaultConfig(): DevProxyConfig {
     hotReload: false,
     callbackTimeLimitMs: 5_000,
     bufferLimitBytes: DEFAULT_BUFFER_LIMIT_BYTES,
+    accessLogs: [],
   };
 }
 

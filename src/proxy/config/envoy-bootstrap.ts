@@ -1,3 +1,4 @@
+import { readAccessLogs } from "./access-log-config";
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import {
   bufferLimitOf,
@@ -147,7 +148,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   if (codec !== undefined && !["AUTO", "HTTP1", "HTTP2"].includes(codec)) {
     hcm.warn(`codec_type ${codec} is not supported; serving HTTP/1.1 and h2c (AUTO)`);
   }
-  for (const key of ["access_log", "use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
+  config.accessLogs = readAccessLogs(hcm.children("access_log"));
+  for (const key of ["use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
     hcm.unsupported(key);
   }
   hcm.unsupported("rds", "RDS is not supported; use route_config");
