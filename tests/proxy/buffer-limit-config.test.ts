@@ -15,7 +15,7 @@ import { main } from "../../src/cli/main";
 import { defaultConfig } from "../../src/proxy/config/dev-proxy-config";
 import { loadConfigFile } from "../../src/proxy/config/load-config-file";
 import { captureIo as captureIoIn } from "../cli/cli-test-io";
-import { http1Request } from "./proxy-test-helpers";
+import { http1Request, startTestProxy } from "./proxy-test-helpers";
 
 const HTTP_BODY = new URL("../../examples/http_body/build/http_body.wasm", import.meta.url).pathname;
 
@@ -139,6 +139,23 @@ function halfSentRequest(url: string, length: number, sent: number): Promise<str
     socket.write(`POST / HTTP/1.1\r\nhost: proxy\r\ncontent-length: ${length}\r\n\r\n${"x".repeat(sent)}`);
   });
 }
+
+describe("buffer limit: the admin's /config_dump", () => {
+  it("shows a listener limit other than the default as per_connection_buffer_limit_bytes", async () => {
+    const listenerOf = async (bufferLimitBytes: number): Promise<Record<string, unknown>> => {
+      const { proxy } = await startTestProxy([], (config) => (config.bufferLimitBytes = bufferLimitBytes));
+      try {
+        const dump = await (await fetch(`${proxy.adminUrl}/config_dump`)).json();
+        const listeners = dump.configs.find((entry: { "@type": string }) => entry["@type"].endsWith("ListenersConfigDump")).static_listeners;
+        return listeners[0].listener as Record<string, unknown>;
+      } finally {
+        await proxy.close();
+      }
+    };
+    assert.equal((await listenerOf(4096)).per_connection_buffer_limit_bytes, 4096);
+    assert.equal("per_connection_buffer_limit_bytes" in (await listenerOf(1048576)), false);
+  });
+});
 
 describe("buffer limit: run --buffer-limit-bytes", () => {
   it("sets the limit: 32 bytes of a 64-byte body to a buffering filter with --buffer-limit-bytes 16 get 413", async () => {
