@@ -85,7 +85,6 @@ export class PluginHost {
       connectionId: options.connectionId,
       protocol: options.protocol,
       bufferLimitBytes: options.bufferLimitBytes,
-      onBufferOverflow: options.onBufferOverflow,
       failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed",
     });
   }

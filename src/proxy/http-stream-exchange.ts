@@ -81,6 +81,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     : undefined;
 
   let upstreamRequest: ClientRequest | undefined;
+  /** The upstream response being relayed, and its cluster (flow control pauses it). */
+  let upstreamResponse: IncomingMessage | undefined;
+  let upstreamCluster = "";
   let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
@@ -160,6 +163,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     upstreamRequest = request;
     const upstreamStart = Date.now();
+    upstreamCluster = cluster.name;
     log?.routed(outgoing, cluster.name, `${cluster.url.hostname}:${cluster.url.port === "" ? 80 : cluster.url.port}`);
     const clusterStats = context.upstreams.stats;
     const internal = headerValue(outgoing, "x-envoy-internal") === "true";
@@ -186,6 +190,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   };
 
   const relayUpstreamResponse = (response: IncomingMessage, serviceTimeMs: number): void => {
+    upstreamResponse = response;
     upstreamResponded = true;
     log?.upstreamResponded();
     const status = response.statusCode ?? 502;
@@ -283,6 +288,21 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (reply.body.length > 0) ends.responseBody(reply.body, true);
     },
     reset: () => resetDownstream(),
+    // A filter that streams holds more than the buffer limit: stop reading that side until it
+    // passed it on, as Envoy's watermark callbacks read-disable the downstream stream or the
+    // upstream request (envoy source/common/http/filter_manager.cc, source/common/router/router.cc).
+    flowControl: (side, paused) => {
+      if (finished) return;
+      if (side === "request") {
+        if (paused) req.pause();
+        else req.resume();
+        context.stats.http(paused ? "downstream_flow_control_paused_reading_total" : "downstream_flow_control_resumed_reading_total");
+      } else if (upstreamResponse !== undefined) {
+        if (paused) upstreamResponse.pause();
+        else upstreamResponse.resume();
+        context.stats.increment(`cluster.${upstreamCluster}.${paused ? "upstream_flow_control_paused_reading_total" : "upstream_flow_control_resumed_reading_total"}`);
+      }
+    },
     noteLocalReply: (reply) => log?.localReply(reply.details),
   };
 

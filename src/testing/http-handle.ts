@@ -37,12 +37,23 @@ function appended(body: Uint8Array, data: Uint8Array): Uint8Array {
   return body.length === 0 ? data.slice() : concatBytes(body, data);
 }
 
+/** A flow-control event of the stream: reading `side` paused (`above`) or resumed. */
+export interface WatermarkEvent {
+  side: "request" | "response";
+  above: boolean;
+}
+
 /** Records what the driver lets through into the two sides (one object per stream, no closures). */
 class RecordingSink implements HttpStreamSink {
   constructor(
     private readonly up: SideRecord,
     private readonly down: SideRecord,
+    private readonly watermarks: WatermarkEvent[],
   ) {}
+
+  watermark(side: "request" | "response", above: boolean): void {
+    this.watermarks.push({ side, above });
+  }
 
   upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
     this.up.headers = headers.toArray();
@@ -87,9 +98,15 @@ export class HttpStreamHandle {
   /** What the client received. */
   readonly downstream = new SideRecord();
   readonly stream: HttpStream;
+  /**
+   * Flow control, as Envoy's watermark callbacks: a plugin that streams (`...AndWatermark`) and
+   * holds more than the buffer limit pauses reading that side (`above: true`) until what it holds
+   * is passed on (`above: false`).
+   */
+  readonly watermarks: WatermarkEvent[] = [];
 
   constructor(create: (sink: HttpStreamSink) => HttpStream, private readonly afterEach: () => void) {
-    this.stream = create(new RecordingSink(this.upstream, this.downstream));
+    this.stream = create(new RecordingSink(this.upstream, this.downstream, this.watermarks));
   }
 
   private after<T>(value: T): T {

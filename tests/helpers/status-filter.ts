@@ -11,26 +11,31 @@ export interface StatusFilterReturns {
   requestBody?: number;
   responseHeaders?: number;
   responseBody?: number;
+  /** What the request body callback returns for the chunk with end_of_stream, when not `requestBody`. */
+  requestBodyAtEnd?: number;
 }
 
+/** Each callback takes (context id, size or count, end_of_stream). */
 const CALLBACKS = [
-  ["requestHeaders", "proxy_on_request_headers", "(param i32 i32 i32)"],
-  ["requestBody", "proxy_on_request_body", "(param i32 i32 i32)"],
-  ["responseHeaders", "proxy_on_response_headers", "(param i32 i32 i32)"],
-  ["responseBody", "proxy_on_response_body", "(param i32 i32 i32)"],
+  ["requestHeaders", "proxy_on_request_headers"],
+  ["requestBody", "proxy_on_request_body"],
+  ["responseHeaders", "proxy_on_response_headers"],
+  ["responseBody", "proxy_on_response_body"],
 ] as const;
 
 /** The module for `returns`. */
 export function statusFilter(returns: StatusFilterReturns): Uint8Array {
   let data = "";
   let functions = "";
-  CALLBACKS.forEach(([key, exportName, params], index) => {
+  CALLBACKS.forEach(([key, exportName], index) => {
     const message = exportName.slice("proxy_".length);
     const at = 100 + index * 32;
     data += `(data (i32.const ${at}) "${message}")\n`;
-    functions += `(func (export "${exportName}") ${params} (result i32)
+    const value = returns[key] ?? 0;
+    const atEnd = key === "requestBody" ? returns.requestBodyAtEnd ?? value : value;
+    functions += `(func (export "${exportName}") (param i32) (param i32) (param $end i32) (result i32)
       (drop (call $log (i32.const 2) (i32.const ${at}) (i32.const ${message.length})))
-      (i32.const ${returns[key] ?? 0}))\n`;
+      (if (result i32) (local.get $end) (then (i32.const ${atEnd})) (else (i32.const ${value}))))\n`;
   });
   return compileWat(`(module
     (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))

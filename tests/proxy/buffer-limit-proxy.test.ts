@@ -276,7 +276,7 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
     }
   });
 
-  it("a streaming filter (StopIterationAndWatermark) past the limit gets no error", async () => {
+  it("a streaming filter (StopIterationAndWatermark) past the limit gets no error, only flow control", async () => {
     const { proxy } = await startProxy([wasmFilter(WATERMARK)], (config) => {
       config.bufferLimitBytes = 1024;
       config.routes[0].timeoutMs = 300;
@@ -287,6 +287,9 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
       assert.equal(exchange.statusLine, "HTTP/1.1 504 Gateway Timeout");
       assert.equal(exchange.body, "upstream request timeout");
       assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_too_large"), undefined);
+      // Flow control instead: reading the client paused once, never resumed (the filter holds on).
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_paused_reading_total"), 1);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_resumed_reading_total"), undefined);
     } finally {
       await proxy.close();
     }

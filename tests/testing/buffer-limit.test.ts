@@ -190,6 +190,28 @@ describe("buffer limit: streaming filters only get flow control", () => {
     }
   });
 
+  it("past the limit a streaming plugin pauses reading that side, and resumes it once it passed the body on", () => {
+    const host = createTestHost({ wasm: statusFilter({ requestBody: 2, requestBodyAtEnd: 0, responseBody: 2 }), bufferLimitBytes: 4 });
+    const stream = host.http();
+    stream.requestHeaders({ ":path": "/" });
+    stream.requestBody("0123");
+    assert.deepEqual(stream.watermarks, []);
+    stream.requestBody("4");
+    assert.deepEqual(stream.watermarks, [{ side: "request", above: true }]);
+    stream.requestBody("56789");
+    assert.equal(stream.watermarks.length, 1);
+    stream.requestBody("!", { endOfStream: true });
+    assert.deepEqual(stream.watermarks, [
+      { side: "request", above: true },
+      { side: "request", above: false },
+    ]);
+    assert.equal(stream.upstream.body, "0123456789!");
+    stream.responseHeaders({ ":status": "200" });
+    stream.responseBody("0123456789");
+    assert.deepEqual(stream.watermarks.at(-1), { side: "response", above: true });
+    assert.equal(stream.localResponse, null);
+  });
+
   it("StopIterationNoBuffer keeps nothing, so nothing counts", () => {
     const host = createTestHost({ wasm: statusFilter({ requestBody: 3 }), bufferLimitBytes: 4 });
     const stream = host.http();

@@ -33,6 +33,18 @@ export interface HttpStreamSink {
   downstreamTrailers(trailers: HeaderMap): void;
   /** Reset the stream (both directions) with these response-code details. */
   reset(details: string): void;
+  /**
+   * The buffer limit failed the stream (Envoy counts `downstream_rq_too_large` or
+   * `rs_too_large`); called before the reply or reset goes out.
+   */
+  bufferOverflow?(side: BufferSide): void;
+  /**
+   * Flow control for a plugin that streams (the `...AndWatermark` statuses): `true` when what it
+   * holds of `side` went past the buffer limit, `false` once that was passed on. Envoy then stops
+   * reading from the downstream (request) or the upstream (response) until then (envoy
+   * source/common/http/filter_manager.cc `onDecoderFilterAboveWriteBufferHighWatermark`).
+   */
+  watermark?(side: BufferSide, above: boolean): void;
 }
 
 export interface HttpStreamOptions {
@@ -48,8 +60,6 @@ export interface HttpStreamOptions {
    * buffer-limit.ts). 0: no limit. Default 1 MiB, Envoy's default.
    */
   readonly bufferLimitBytes?: number;
-  /** Told once when the limit failed the stream, before the reply or reset goes out (Envoy counts a stat). */
-  readonly onBufferOverflow?: (side: BufferSide) => void;
 }
 
 type Phase = "open" | "headers-stop-all" | "headers-stop" | "body-stop" | "trailers-stop" | "done";
@@ -71,6 +81,8 @@ class Direction {
   headersEndedStream = false;
   /** Stopped at headers with StopAllIterationAndBuffer: what arrives meanwhile counts against the buffer limit. */
   stopAllBuffers = false;
+  /** What a streaming plugin holds went past the buffer limit and reading was paused. */
+  aboveWatermark = false;
 
   constructor(
     readonly isRequest: boolean,
@@ -102,14 +114,12 @@ export class HttpStream implements PendingActionHandler {
   private ownCalls = 0;
   private readonly failurePolicy: FailurePolicy;
   private readonly bufferLimit: number;
-  private readonly onBufferOverflow: ((side: BufferSide) => void) | undefined;
   /** The direction whose buffer overflowed the limit and failed the stream, or null. */
   bufferOverflow: BufferSide | null = null;
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
     this.failurePolicy = options.failurePolicy ?? "fail_closed";
     this.bufferLimit = options.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
-    this.onBufferOverflow = options.onBufferOverflow;
     // A clock read costs as much as a hostcall; a module that cannot read properties never sees the times.
     const startTimeMs = plugin.vm.readsProperties ? wallClockMs(plugin.vm.process.scheduler) : 0;
     this.streamInfo = newStreamInfo(startTimeMs, options.connectionId ?? 1, options.properties ?? EMPTY_PROPERTIES);
@@ -291,7 +301,10 @@ export class HttpStream implements PendingActionHandler {
     if (direction.phase === "headers-stop-all") {
       direction.held.append(data.slice());
       // Stopped with ...AndWatermark, Envoy only applies flow control, whatever it holds.
-      if (direction.stopAllBuffers && overLimit(direction.held.length, this.bufferLimit)) this.failOverflow(direction);
+      if (overLimit(direction.held.length, this.bufferLimit)) {
+        if (direction.stopAllBuffers) this.failOverflow(direction);
+        else this.raiseWatermark(direction);
+      }
       return "StopAllIterationAndWatermark";
     }
     return this.callBody(direction, data, true);
@@ -385,8 +398,25 @@ export class HttpStream implements PendingActionHandler {
     }
     this.applyPendingActions();
     // The chunk the plugin chose to buffer can itself take the buffer past the limit.
-    if (direction.bufferingForPlugin && direction.phase === "body-stop" && overLimit(direction.held.length, this.bufferLimit)) this.failOverflow(direction);
+    if (direction.phase === "body-stop" && overLimit(direction.held.length, this.bufferLimit)) {
+      if (direction.bufferingForPlugin) this.failOverflow(direction);
+      else this.raiseWatermark(direction);
+    }
     return status;
+  }
+
+  /** A streaming plugin holds more than the limit: reading that side pauses (once). */
+  private raiseWatermark(direction: Direction): void {
+    if (direction.aboveWatermark || this.sink.watermark === undefined) return;
+    direction.aboveWatermark = true;
+    this.sink.watermark(direction.isRequest ? "request" : "response", true);
+  }
+
+  /** What a paused side held went on (or the stream ended): reading resumes. */
+  private lowerWatermark(direction: Direction): void {
+    if (!direction.aboveWatermark) return;
+    direction.aboveWatermark = false;
+    this.sink.watermark?.(direction.isRequest ? "request" : "response", false);
   }
 
   /**
@@ -401,7 +431,7 @@ export class HttpStream implements PendingActionHandler {
     direction.held = new BodyBuffer();
     direction.bufferingForPlugin = false;
     if (this.context !== null) this.context.buffers[direction.bodyBuffer] = null;
-    this.onBufferOverflow?.(side);
+    this.sink.bufferOverflow?.(side);
     this.sendLocalReply(bufferOverflowReply(side), direction.isRequest);
   }
 
@@ -486,6 +516,7 @@ export class HttpStream implements PendingActionHandler {
       this.context.buffers[direction.bodyBuffer] = null;
       this.context.headerMaps[direction.trailersMap] = null;
     }
+    this.lowerWatermark(direction);
   }
 
   /** Resumes a direction after `proxy_continue_stream` (§4.8). */

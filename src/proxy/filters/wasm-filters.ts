@@ -331,7 +331,6 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
       properties: connectionProperties(info),
       bufferLimitBytes: filter.bufferLimitBytes,
-      onBufferOverflow: (side) => countBufferOverflow(filter.stats, side),
     });
   }
 
@@ -386,6 +385,12 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   }
   reset(details: string): void {
     this.sink.reset(details);
+  }
+  bufferOverflow(side: "request" | "response"): void {
+    countBufferOverflow(this.filter.stats, side);
+  }
+  watermark(side: "request" | "response", above: boolean): void {
+    this.sink.flowControl?.(side, above);
   }
 }
 

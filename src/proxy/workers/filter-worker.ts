@@ -146,4 +146,7 @@ class SinkToMain implements HttpFilterSink {
   reset(reason: string): void {
     outbox.send(Op.Reset, this.id, reason);
   }
+  flowControl(side: "request" | "response", paused: boolean): void {
+    outbox.send(Op.FlowControl, this.id, side, paused);
+  }
 }

@@ -92,6 +92,8 @@ export class WorkerFilterStream implements HttpFilterStream {
       }
       case Op.Reset:
         return this.sink.reset(a as string);
+      case Op.FlowControl:
+        return this.sink.flowControl?.(a as "request" | "response", b as boolean);
     }
   }
 
