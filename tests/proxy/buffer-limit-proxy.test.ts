@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { defaultConfig, type DevProxyConfig, type WasmFilterConfig } from "../../src/proxy/config/dev-proxy-config";
 import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
+import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
 import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
 import { statusFilter } from "../helpers/status-filter";
@@ -292,6 +293,45 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
       assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_resumed_reading_total"), undefined);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe("dev proxy: flow control for a filter that holds a streaming body", () => {
+  it("http_auth_random holds a 64 KiB body while its callout runs: reading the client pauses past the limit and resumes on continue; the whole body reaches the upstream", async () => {
+    const HTTP_AUTH_RANDOM = new URL("../../examples/http_auth_random/build/http_auth_random.wasm", import.meta.url).pathname;
+    let proxy: DevProxy | undefined;
+    // The auth service answers once the proxy paused reading the client, so the body is held
+    // past the limit whatever the machine's speed; its body "allow" hashes to access granted.
+    const auth = await startUpstream((req, res) => {
+      req.resume();
+      const answer = async (): Promise<void> => {
+        await until(() => proxy !== undefined, "the proxy");
+        for (;;) {
+          if ((await stat(proxy!, "http.ingress_http.downstream_flow_control_paused_reading_total")) === 1) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        res.end("allow");
+      };
+      void answer();
+    });
+    try {
+      ({ proxy } = await startProxy([{ ...wasmFilter(HTTP_AUTH_RANDOM), name: "auth" }], (config) => {
+        config.bufferLimitBytes = 1024;
+        config.clusters.push(clusterFromUrl("httpbin", auth.url, "test"));
+      }));
+      const body = "z".repeat(64 * 1024);
+      const response = await Promise.race([
+        http1Request(`${proxy.url}/flow`, { method: "POST", headers: { "content-length": String(body.length) }, body: [body] }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no response: the client stayed paused")), 30_000)),
+      ]);
+      assert.equal(response.status, 200);
+      assert.equal(response.body, `got ${64 * 1024}`);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_paused_reading_total"), 1);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_resumed_reading_total"), 1);
+    } finally {
+      await proxy?.close();
+      await auth.close();
     }
   });
 });

@@ -546,6 +546,8 @@ export class HttpStream implements PendingActionHandler {
       default:
         break;
     }
+    // What was held went on, also past a plugin without a body callback: reading resumes.
+    if (!overLimit(direction.held.length, this.bufferLimit)) this.lowerWatermark(direction);
     context.headerMaps[direction.headersMap] = null;
     context.buffers[direction.bodyBuffer] = null;
     if (!direction.isRequest) {
