@@ -298,26 +298,33 @@ describe("dev proxy: a buffering filter's request body past the buffer limit", (
 });
 
 describe("dev proxy: flow control for a filter that holds a streaming body", () => {
-  it("http_auth_random holds a 64 KiB body while its callout runs: reading the client pauses past the limit and resumes on continue; the whole body reaches the upstream", async () => {
+  const heldDuringCallout = async (concurrency: number): Promise<void> => {
     const HTTP_AUTH_RANDOM = new URL("../../examples/http_auth_random/build/http_auth_random.wasm", import.meta.url).pathname;
     let proxy: DevProxy | undefined;
+    let paused = false;
+    // Polls the proxy's stat (bounded by the test's own 30 s) until reading the client paused.
+    const watch = setInterval(() => {
+      if (proxy === undefined || paused) return;
+      stat(proxy, "http.ingress_http.downstream_flow_control_paused_reading_total").then(
+        (value) => (paused = value === 1),
+        () => {},
+      );
+    }, 20);
     // The auth service answers once the proxy paused reading the client, so the body is held
     // past the limit whatever the machine's speed; its body "allow" hashes to access granted.
     const auth = await startUpstream((req, res) => {
       req.resume();
       const answer = async (): Promise<void> => {
         await until(() => proxy !== undefined, "the proxy");
-        for (;;) {
-          if ((await stat(proxy!, "http.ingress_http.downstream_flow_control_paused_reading_total")) === 1) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await until(() => paused, "reading the client paused");
         res.end("allow");
       };
-      void answer();
+      answer().catch(() => res.destroy());
     });
     try {
       ({ proxy } = await startProxy([{ ...wasmFilter(HTTP_AUTH_RANDOM), name: "auth" }], (config) => {
         config.bufferLimitBytes = 1024;
+        config.concurrency = concurrency;
         config.clusters.push(clusterFromUrl("httpbin", auth.url, "test"));
       }));
       const body = "z".repeat(64 * 1024);
@@ -330,10 +337,14 @@ describe("dev proxy: flow control for a filter that holds a streaming body", () 
       assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_paused_reading_total"), 1);
       assert.equal(await stat(proxy, "http.ingress_http.downstream_flow_control_resumed_reading_total"), 1);
     } finally {
+      clearInterval(watch);
       await proxy?.close();
       await auth.close();
     }
-  });
+  };
+  it("http_auth_random holds a 64 KiB body while its callout runs: reading the client pauses past the limit and resumes on continue; the whole body reaches the upstream", () =>
+    heldDuringCallout(1));
+  it("the same with filter workers (--concurrency 2): the worker's flow control reaches the client's connection", () => heldDuringCallout(2));
 });
 
 describe("dev proxy: a buffering filter's response body past the buffer limit", () => {
