@@ -12,6 +12,7 @@ import {
 import { accessLogFromFlag } from "../../proxy/config/access-log-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
+import { MAX_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { closeInspector, openInspector } from "../inspector-session";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
@@ -53,6 +54,10 @@ Options:
                                that is the project's build output is also rebuilt on every
                                change of its sources
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --buffer-limit-bytes <n>  body bytes a filter may buffer per stream and direction before
+                               the stream fails as in Envoy: 413 (request), 500 or reset
+                               (response); Envoy's per_connection_buffer_limit_bytes
+                               (default 1048576, 0 = none)
       --access-log <path|->    an access log in Envoy's default format (- = stdout)
       --inspect                open Node's inspector (Chrome DevTools, VS Code) on 127.0.0.1:9229:
                                filters show their AssemblyScript sources and stop at
@@ -90,6 +95,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      "buffer-limit-bytes": { type: "string" },
       "access-log": { type: "string" },
       inspect: { type: "boolean" },
       "inspect-port": { type: "string" },
@@ -292,6 +298,12 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (values.watch === true) config.hotReload = true;
   const limit = values["callback-time-limit"] as string | undefined;
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+  const bufferLimit = values["buffer-limit-bytes"] as string | undefined;
+  if (bufferLimit !== undefined) {
+    const bytes = nonNegativeInteger(bufferLimit, "--buffer-limit-bytes");
+    if (bytes > MAX_BUFFER_LIMIT_BYTES) throw new UsageError(`--buffer-limit-bytes: at most ${MAX_BUFFER_LIMIT_BYTES} (Envoy's UInt32Value), got ${bufferLimit}`);
+    config.bufferLimitBytes = bytes;
+  }
   const accessLog = values["access-log"];
   if (typeof accessLog === "string") config.accessLogs.push(accessLogFromFlag(accessLog === "-" ? accessLog : resolve(cwd, accessLog)));
 }

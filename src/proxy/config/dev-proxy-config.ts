@@ -1,3 +1,5 @@
+import { checkBufferLimit, DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
+
 /**
  * The dev proxy's whole configuration, in one shape whatever it was read from (flags, the small
  * YAML/JSON file format, or an Envoy v3 static bootstrap). Everything is resolved: paths are
@@ -97,6 +99,12 @@ export interface DevProxyConfig {
   hotReload: boolean;
   /** Longest a single filter callback may run before it is stopped and the failure policy applies. */
   callbackTimeLimitMs: number;
+  /**
+   * Envoy's listener `per_connection_buffer_limit_bytes`: the most body bytes a filter may buffer
+   * per stream and direction before the stream fails (413 for a request, 500 or a reset for a
+   * response; see src/host/drivers/buffer-limit.ts). 0: no limit. Default 1 MiB, as in Envoy.
+   */
+  bufferLimitBytes: number;
   /** The HTTP connection manager's access logs (none by default, as in Envoy). */
   accessLogs: AccessLogConfig[];
 }
@@ -123,8 +131,23 @@ export function defaultConfig(): DevProxyConfig {
     concurrency: 1,
     hotReload: false,
     callbackTimeLimitMs: 5_000,
+    bufferLimitBytes: DEFAULT_BUFFER_LIMIT_BYTES,
     accessLogs: [],
   };
+}
+
+/**
+ * Checks a buffer limit read from `where` (a config field or a flag): a whole number of bytes
+ * from 0 (no limit) to 4294967295, Envoy's UInt32Value range.
+ *
+ * @throws ConfigError naming `where` otherwise.
+ */
+export function bufferLimitOf(value: unknown, where: string): number {
+  try {
+    return checkBufferLimit(value, where);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Parses `FAIL_OPEN` / `fail_open` / `FAIL_CLOSED` / `UNSPECIFIED` / `FAIL_RELOAD`; undefined if unknown. */

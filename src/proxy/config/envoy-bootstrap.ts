@@ -1,6 +1,7 @@
 import { readAccessLogs } from "./access-log-config";
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import {
+  bufferLimitOf,
   ConfigError,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_ROUTE_TIMEOUT_MS,
@@ -26,7 +27,8 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 
 /**
  * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (deployment doc §1.5):
- * `admin.address`, the first listener's address and its HTTP connection manager (`stat_prefix`,
+ * `admin.address`, the first listener's address, `per_connection_buffer_limit_bytes` (the
+ * filters' per-stream buffer limit, as in Envoy) and its HTTP connection manager (`stat_prefix`,
  * `codec_type`, `route_config` prefix routes to clusters with `timeout`, `http_filters` with
  * `envoy.filters.http.wasm` then the router), and clusters with socket addresses. Every other
  * field is listed in `warnings`. `cwd` resolves relative `code.local.filename` paths, as Envoy does.
@@ -109,7 +111,9 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
   if (!address) throw new ConfigError(`${listener.path}.address: missing`);
   config.listener = socketAddress(address);
   listener.unsupported("listener_filters");
-  listener.unsupported("per_connection_buffer_limit_bytes");
+  if (listener.has("per_connection_buffer_limit_bytes")) {
+    config.bufferLimitBytes = bufferLimitOf(listener.number("per_connection_buffer_limit_bytes"), listener.at("per_connection_buffer_limit_bytes"));
+  }
   const chains = listener.children("filter_chains");
   if (chains.length === 0) throw new ConfigError(`${listener.path}.filter_chains: missing`);
   for (const extra of chains.slice(1)) extra.warn("only the first filter chain is used; this one is ignored");
@@ -306,6 +310,12 @@ function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
   metadata?.finish();
   cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
   cluster.unsupported("circuit_breakers");
+  if (cluster.has("per_connection_buffer_limit_bytes")) {
+    bufferLimitOf(cluster.number("per_connection_buffer_limit_bytes"), cluster.at("per_connection_buffer_limit_bytes"));
+    // Envoy applies a cluster's limit to its upstream connections (flow control), not to the
+    // filters' buffers: those use the listener's, for responses too (filter_manager.cc createBuffer).
+    cluster.warn("per_connection_buffer_limit_bytes: only bounds the upstream connection's buffers in Envoy (flow control, not modelled by the dev proxy); the filters' buffer limit is the listener's; ignored");
+  }
   cluster.unsupported("health_checks");
   let http2 = cluster.raw("http2_protocol_options") !== undefined;
   const options = cluster.raw("typed_extension_protocol_options");

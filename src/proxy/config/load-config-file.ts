@@ -4,6 +4,7 @@ import { resolve as resolvePath } from "node:path";
 import { accessLogFromFlag } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
 import {
+  bufferLimitOf,
   ConfigError,
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -42,6 +43,7 @@ import { parseLogLevel } from "../proxy-logger";
  * concurrency: 1
  * hot_reload: false
  * callback_time_limit_ms: 5000
+ * buffer_limit_bytes: 1048576      # per stream and direction a filter may buffer; 0 = no limit
  * access_log: access.log          # Envoy's default format; "-" is stdout; relative to the file
  * ```
  *
@@ -138,6 +140,7 @@ export function configFromDevProxyFile(document: unknown, baseDir: string): { co
   const accessLog = root.string("access_log");
   if (accessLog !== undefined) config.accessLogs = [accessLogFromFlag(accessLog === "-" ? accessLog : resolvePath(baseDir, accessLog))];
   config.callbackTimeLimitMs = positiveInteger(root.number("callback_time_limit_ms") ?? config.callbackTimeLimitMs, "callback_time_limit_ms");
+  if (root.has("buffer_limit_bytes")) config.bufferLimitBytes = bufferLimitOf(root.number("buffer_limit_bytes"), "buffer_limit_bytes");
   root.finish();
   return { config, warnings };
 }

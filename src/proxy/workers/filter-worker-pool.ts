@@ -189,6 +189,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       filters: config.filters,
       clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
+      bufferLimitBytes: config.bufferLimitBytes,
       logLevel: logger.level,
       colour: logger.colour,
       statePort: stateChannel.port2,
@@ -268,7 +269,7 @@ class WorkerSlot {
         const op = batch[i] as number;
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
-        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.FlowControl) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
         else if (op === Op.Ready) {
           this.isReady = true;
           settle.resolve();

@@ -64,6 +64,7 @@ try {
         vmConfiguration: asBuffer(filter.vmConfiguration),
       })),
       hotReload: init.hotReload,
+      bufferLimitBytes: init.bufferLimitBytes,
       clusters,
       logger,
       stats,
@@ -144,5 +145,8 @@ class SinkToMain implements HttpFilterSink {
   }
   reset(reason: string): void {
     outbox.send(Op.Reset, this.id, reason);
+  }
+  flowControl(side: "request" | "response", paused: boolean): void {
+    outbox.send(Op.FlowControl, this.id, side, paused);
   }
 }

@@ -39,6 +39,8 @@ export const Op = {
   /** worker → main: `Ready` once the VMs started, or `BootFailed, 0, message`. */
   Ready: 15,
   BootFailed: 16,
+  /** worker → main: `FlowControl, streamId, "request" | "response", paused`. */
+  FlowControl: 17,
 } as const;
 
 /** Slots per record in a batch. */
@@ -98,6 +100,8 @@ export interface FilterWorkerInit {
   filters: WasmFilterConfig[];
   clusters: WorkerCluster[];
   hotReload: boolean;
+  /** DevProxyConfig.bufferLimitBytes. */
+  bufferLimitBytes: number;
   logLevel: LogLevelName;
   colour: boolean;
   /** Port to the main thread's SharedStateService, and the flag it notifies on. */
