@@ -8,6 +8,7 @@ import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } fr
 import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { parseResponseStatus } from "../host/drivers/required-response-headers";
 import type { ProxyStats } from "./proxy-stats";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
 
@@ -96,6 +97,20 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
     if (hasBody) chain.responseBody(reply.body, true);
+  };
+
+  /**
+   * Envoy's `sendDirectLocalReply` for a response head that may not reach the codec: a 502 with
+   * the problem as text body, straight to the client, past the filters (which already saw the
+   * head they spoiled). The upstream's answer, if any, is dropped.
+   */
+  const directReply = (problem: string): void => {
+    abortUpstream();
+    const body = Buffer.from(problem, "latin1");
+    context.stats.http("downstream_rq_5xx");
+    res.writeHead(502, { "content-length": String(body.length), "content-type": "text/plain", server: "envoy" });
+    res.end(body);
+    finish();
   };
 
   const resetDownstream = (): void => {
@@ -194,7 +209,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         replying = true;
         abortUpstream();
       }
-      const status = Number(headerValue(headers, ":status") ?? 502);
+      const status = parseResponseStatus(headerValue(headers, ":status"));
+      const unsendable = responseStatusProblem(status, httpVersion);
+      if (unsendable !== undefined || status === undefined) {
+        context.logger.log("http", "error", `response head refused: ${unsendable}`);
+        return directReply(unsendable ?? "missing required header: :status");
+      }
       // Envoy's HCM overwrites `server` after the encoder filters ran (server_header_transformation OVERWRITE).
       const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
       if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
@@ -325,6 +345,19 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
   if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
+}
+
+/**
+ * Why a response with `status` (undefined: none that parses) cannot go to the client, or
+ * undefined when it can. A status that does not parse is Envoy's `checkRequiredResponseHeaders`
+ * failure (envoy source/common/http/header_utility.cc), the same text. Beyond Envoy: Node's
+ * codecs refuse numbers Envoy's would write as they are (HTTP/1.1 below 100 or above 999, h2c
+ * outside 200..599, as node:http2 sends no 1xx this way), so those get the same 502, naming the status.
+ */
+export function responseStatusProblem(status: number | undefined, httpVersion: 1 | 2): string | undefined {
+  if (status === undefined) return "missing required header: :status";
+  const writable = httpVersion === 1 ? status >= 100 && status <= 999 : status >= 200 && status <= 599;
+  return writable ? undefined : `unsupported response status for HTTP/${httpVersion === 1 ? "1.1" : "2"}: ${status}`;
 }
 
 /** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */
