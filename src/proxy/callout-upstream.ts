@@ -6,6 +6,7 @@ import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { classifyUpstreamError, trackConnection, upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -140,9 +141,12 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       });
       res.on("error", () => settle(() => callout.fail()));
     });
+    const connected = trackConnection(req);
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
-      settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
+      // The async client's router answers as it does for a stream (router.cc `onUpstreamReset`).
+      const reset = classifyUpstreamError(error, connected());
+      settle(() => callout.respond(envoyReply(upstreamResetReply(reset).status, upstreamResetBody(reset))));
     });
     if (callout.body.length > 0) req.write(callout.body);
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));

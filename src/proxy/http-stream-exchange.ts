@@ -11,6 +11,7 @@ import type { ProxyLogger } from "./proxy-logger";
 import { parseResponseStatus } from "../host/drivers/required-response-headers";
 import type { ProxyStats } from "./proxy-stats";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
+import { classifyUpstreamError, trackConnection, upstreamResetReply } from "./upstream-reset";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -31,12 +32,6 @@ const UNKNOWN_CLUSTER: LocalReply = {
   headers: [],
   body: Buffer.alloc(0),
   details: "cluster_not_found",
-};
-const CONNECT_FAILURE: LocalReply = {
-  status: 503,
-  headers: [],
-  body: Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
-  details: "upstream_reset_before_response_started{connection_failure}",
 };
 const UPSTREAM_TIMEOUT: LocalReply = {
   status: 504,
@@ -150,12 +145,14 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       });
     }
+    const connected = trackConnection(request);
     request.on("response", (response) => relayUpstreamResponse(cluster, response));
     request.on("error", (error) => {
       if (upstreamRequest !== request) return;
-      context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
-      context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
-      routerReply(CONNECT_FAILURE);
+      const reset = classifyUpstreamError(error, connected());
+      context.logger.log("router", "debug", `upstream ${cluster.name} reset: ${reset.reason} (${error.message})`);
+      for (const stat of reset.stats) context.stats.increment(`cluster.${cluster.name}.${stat}`);
+      routerReply(upstreamResetReply(reset));
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
