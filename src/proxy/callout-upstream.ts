@@ -1,11 +1,15 @@
 import { request, type ClientRequest } from "node:http";
+import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { ProxyStats } from "./proxy-stats";
+import { upstreamTlsOptions } from "./upstream-tls";
 import { classifyUpstreamError, trackConnection, upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /**
@@ -18,12 +22,16 @@ import { classifyUpstreamError, trackConnection, upstreamResetBody, upstreamRese
  */
 export class ClusterCalloutUpstream implements CalloutUpstream {
   private readonly inFlight = new Map<Callout, () => void>();
-  private readonly grpc = new GrpcCalloutClient();
+  private readonly grpc: GrpcCalloutClient;
 
   constructor(
     private readonly clusters: ReadonlyMap<string, ClusterConfig>,
     private readonly logger: ProxyLogger,
-  ) {}
+    /** Cluster stats of the callouts, as Envoy counts its async client's requests. */
+    private readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {
+    this.grpc = new GrpcCalloutClient(stats);
+  }
 
   dispatch(callout: Callout): void {
     const cluster = this.clusters.get(callout.cluster);
@@ -100,7 +108,8 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     };
     let req: ClientRequest;
     try {
-      req = request({
+      req = (cluster.tls ? tlsRequest : request)({
+        ...(cluster.tls ? { ...upstreamTlsOptions(cluster.tls), agent: false } : {}),
         host: cluster.url.hostname,
         port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
         method,
@@ -115,6 +124,10 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
       return;
     }
+    // Envoy's async client marks every callout internal (`x-envoy-internal: true`, envoy
+    // source/common/http/async_client_impl.cc), so its codes count under `internal.`.
+    this.stats.watch(cluster.name, req);
+    this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
       timer?.cancel();
       this.inFlight.delete(callout);
@@ -123,10 +136,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     if (callout.timeoutMs > 0) {
       timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
+        this.stats.timeout(cluster.name);
+        this.stats.responseCode(cluster.name, 504, true);
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
       });
     }
+    let responded = false;
     req.on("response", (res) => {
+      responded = true;
+      this.stats.responseCode(cluster.name, res.statusCode ?? 502, true);
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -146,7 +164,12 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
       // The async client's router answers as it does for a stream (router.cc `onUpstreamReset`).
       const reset = classifyUpstreamError(error, connected());
-      settle(() => callout.respond(envoyReply(upstreamResetReply(reset).status, upstreamResetBody(reset))));
+      const reply = upstreamResetReply(reset);
+      if (!responded && this.inFlight.has(callout)) {
+        this.stats.upstreamReset(cluster.name, reset);
+        this.stats.responseCode(cluster.name, reply.status, true);
+      }
+      settle(() => callout.respond(envoyReply(reply.status, upstreamResetBody(reset))));
     });
     if (callout.body.length > 0) req.write(callout.body);
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));

@@ -1,9 +1,12 @@
+import { upstreamTlsOptions } from "./upstream-tls";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { firstInvalidEntry, latin1List } from "./header-validation";
+import { ProxyStats } from "./proxy-stats";
 import { classifyUpstreamError, upstreamResetBody } from "./upstream-reset";
 
 /** What became of one HTTP/2 session to a cluster. */
@@ -28,6 +31,10 @@ const INTERNAL = 13;
  */
 export class GrpcCalloutClient {
   private readonly sessions = new Map<string, ClientHttp2Session>();
+
+  /** `stats` gets each call's cluster stats, as Envoy's async client counts them. */
+  constructor(private readonly stats: ClusterStats = new ClusterStats(new ProxyStats())) {}
+
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
   /** Whether each session connected, and its error: what a stream that ended without an answer was told. */
@@ -195,6 +202,8 @@ export class GrpcCalloutClient {
       const stream = session.request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
       const state = this.sessionStates.get(session);
       if (state !== undefined) this.streamSessions.set(stream, state);
+      this.stats.requestSent(cluster.name);
+      stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
       return stream;
     } catch (error) {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
@@ -217,7 +226,14 @@ export class GrpcCalloutClient {
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
+    const session = cluster.tls
+      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
+      : connect(cluster.url.origin);
+    this.stats.connection(cluster.name, session);
+    session.once("error", () => {
+      if (!session.connecting) return;
+      this.stats.connectFailed(cluster.name);
+    });
     const state: SessionState = { connected: false, error: undefined };
     this.sessionStates.set(session, state);
     session.once("connect", () => (state.connected = true));

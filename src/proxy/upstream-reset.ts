@@ -29,6 +29,8 @@ export interface UpstreamReset {
   transportFailure: string;
   /** The cluster stats Envoy counts for it, without the `cluster.<name>.` prefix. */
   stats: readonly string[];
+  /** The access log's response flag (router.cc `streamResetReasonToResponseFlag`): `UF`, `UC` or `UPE`. */
+  responseFlag: string;
 }
 
 /** strerror(3) texts (glibc) for the connect errors a loopback or LAN upstream gives. */
@@ -55,9 +57,9 @@ export function classifyUpstreamError(error: NodeJS.ErrnoException, connected: b
   const code = error.code ?? "";
   // llhttp's parse errors (HPE_INVALID_CONSTANT, HPE_INVALID_HEADER_TOKEN, …): bytes that are not HTTP;
   // node:http2's ERR_HTTP2_ERROR: nghttp2 found bytes that break the protocol.
-  if (code.startsWith("HPE_") || code === "ERR_HTTP2_ERROR") return { reason: "protocol error", transportFailure: "", stats: PROTOCOL_ERROR_STATS };
-  if (connected) return { reason: "connection termination", transportFailure: "", stats: TERMINATION_STATS };
-  return { reason: "remote connection failure", transportFailure: `delayed connect error: ${STRERROR[code] ?? (code || error.message)}`, stats: CONNECT_FAILURE_STATS };
+  if (code.startsWith("HPE_") || code === "ERR_HTTP2_ERROR") return { reason: "protocol error", transportFailure: "", stats: PROTOCOL_ERROR_STATS, responseFlag: "UPE" };
+  if (connected) return { reason: "connection termination", transportFailure: "", stats: TERMINATION_STATS, responseFlag: "UC" };
+  return { reason: "remote connection failure", transportFailure: `delayed connect error: ${STRERROR[code] ?? (code || error.message)}`, stats: CONNECT_FAILURE_STATS, responseFlag: "UF" };
 }
 
 /** The router's local reply for `reset` (envoy source/common/router/router.cc `Filter::onUpstreamReset`). */

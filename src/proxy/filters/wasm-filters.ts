@@ -8,6 +8,7 @@ import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
+import { ClusterStats } from "../cluster-stats";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { SharedDataStore } from "../../host/shared-data";
 import type { PropertyTree } from "../../host/plugin-info";
@@ -46,7 +47,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
     try {
       return await buildInProcessWasmFilters(
         { filters: config.filters, hotReload: config.hotReload, clusters, logger, stats },
-        { callbackTimeLimitMs: config.callbackTimeLimitMs },
+        { callbackTimeLimitMs: config.callbackTimeLimitMs, sharedData: env.shared?.data, queues: env.shared?.queues },
       );
     } catch (error) {
       if (!(error instanceof InterruptInstrumentationError)) throw error;
@@ -92,7 +93,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   const config = { filters: env.filters, hotReload: env.hotReload };
   if (config.filters.length === 0) return { current: () => [], close: async () => {} };
   const guard = options.guard ?? (<T>(work: () => T): T => work());
-  const callouts = new ClusterCalloutUpstream(clusters, logger);
+  const callouts = new ClusterCalloutUpstream(clusters, logger, new ClusterStats(stats));
   const process = new ProxyProcess({
     scheduler: options.guard ? new GuardedScheduler(new RealScheduler(), guard) : new RealScheduler(),
     logLevel: hostLevel(logger.level),
