@@ -15,7 +15,11 @@ import { ClusterCalloutUpstream } from "../../src/proxy/callout-upstream";
 import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
 import { classifyUpstreamError, trackConnection, upstreamResetReply, type UpstreamReset } from "../../src/proxy/upstream-reset";
-import { LogCapture } from "./proxy-test-helpers";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
+import { http1Request, LogCapture, startTestProxy, until } from "./proxy-test-helpers";
 
 /** Servers: one that is closed (refuses), one that resets on the first bytes, one that answers SSH. */
 let refusedUrl = "";
@@ -180,5 +184,45 @@ describe("gRPC callouts get the router's reset text as their UNAVAILABLE message
       "14 upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
     );
     assert.equal(await grpcCall(resetUrl), "14 upstream connect error or disconnect/reset before headers. reset reason: connection termination");
+  });
+});
+
+describe("through the dev proxy: statuses, bodies and the access log's response flags", () => {
+  it("refused, terminated, not HTTP: 503 UF, 503 UC, 502 UPE", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pwas-upstream-reset-"));
+    const path = join(dir, "access.log");
+    const { proxy } = await startTestProxy([], (config) => {
+      config.echoUpstream = false;
+      for (const [name, url] of [["refused", refusedUrl], ["reset", resetUrl], ["garbage", garbageUrl]]) {
+        config.clusters.push(clusterFromUrl(name, url, "test"));
+        config.routes.unshift({ prefix: `/${name}`, cluster: name, timeoutMs: 15_000 });
+      }
+      config.accessLogs = [{ path, format: DEFAULT_ACCESS_LOG_FORMAT }];
+    });
+    try {
+      const answers = [];
+      for (const name of ["refused", "reset", "garbage"]) {
+        const response = await http1Request(`${proxy.url}/${name}`);
+        answers.push(`${response.status} ${response.body}`);
+      }
+      assert.deepEqual(answers, [
+        "503 upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
+        "503 upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+        "502 upstream connect error or disconnect/reset before headers. reset reason: protocol error",
+      ]);
+      const lines = (): string[] => {
+        try {
+          return readFileSync(path, "utf8").split("\n").filter((line) => line !== "");
+        } catch {
+          return [];
+        }
+      };
+      await until(() => lines().length >= 3, "3 access log lines");
+      const flags = lines().map((line) => / HTTP\/1\.1" (\d+) (\S+) /.exec(line)?.slice(1).join(" "));
+      assert.deepEqual(flags, ["503 UF", "503 UC", "502 UPE"]);
+    } finally {
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
