@@ -7,6 +7,7 @@ import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import type { AccessLogWriter } from "./access-log/access-log-writer";
 import { addressText, StreamLog } from "./access-log/stream-log";
+import { DownstreamConnection } from "./downstream-connection";
 import { downstreamSocket } from "./downstream-listener";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
 import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
@@ -54,6 +55,9 @@ const UPSTREAM_TIMEOUT: LocalReply = {
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
   const socket = downstreamSocket(req);
+  // Counted open until `finish`, so a connection closed under it counts it (`..._active_rq`).
+  const connection = DownstreamConnection.of(socket);
+  connection?.streamStarted();
   const requestHeaders = downstreamRequestHeaders(req, httpVersion);
   const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
   const info: HttpStreamInfo = {
@@ -88,6 +92,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    connection?.streamEnded();
     upstreamTimer?.cancel();
     chain.finish();
     if (log !== undefined) context.accessLog?.record(log.entry());
@@ -135,7 +140,8 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       endStream: false,
       headRequest: req.method === "HEAD",
     });
-    res.end(req.method === "HEAD" ? undefined : body);
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
     finish();
   };
 
