@@ -10,6 +10,7 @@ import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-v
 import type { ProxyLogger } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
 import { upstreamTlsOptions } from "./upstream-tls";
+import { classifyUpstreamError, trackConnection, upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -158,13 +159,17 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       });
       res.on("error", () => settle(() => callout.fail()));
     });
+    const connected = trackConnection(req);
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
+      // The async client's router answers as it does for a stream (router.cc `onUpstreamReset`).
+      const reset = classifyUpstreamError(error, connected());
+      const reply = upstreamResetReply(reset);
       if (!responded && this.inFlight.has(callout)) {
-        this.stats.connectFailed(cluster.name);
-        this.stats.responseCode(cluster.name, 503, true);
+        this.stats.upstreamReset(cluster.name, reset);
+        this.stats.responseCode(cluster.name, reply.status, true);
       }
-      settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
+      settle(() => callout.respond(envoyReply(reply.status, upstreamResetBody(reset))));
     });
     if (callout.body.length > 0) req.write(callout.body);
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));

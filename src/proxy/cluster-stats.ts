@@ -1,5 +1,6 @@
 import type { ClientRequest } from "node:http";
 import type { ProxyStats } from "./proxy-stats";
+import type { UpstreamReset } from "./upstream-reset";
 
 /** A socket or an HTTP/2 session: something that closes once. */
 interface Connection {
@@ -47,6 +48,11 @@ export class ClusterStats {
 
   connectFailed(cluster: string): void {
     this.stats.increment(`cluster.${cluster}.upstream_cx_connect_fail`);
+  }
+
+  /** Counts what Envoy's pool and codec client count for an upstream reset before headers (upstream-reset.ts). */
+  upstreamReset(cluster: string, reset: UpstreamReset): void {
+    for (const stat of reset.stats) this.stats.increment(`cluster.${cluster}.${stat}`);
   }
 
   /** Counts `socket` as a new connection of `cluster` the first time it is seen; tracks it while open. */

@@ -7,6 +7,13 @@ import type { ClusterConfig } from "./config/dev-proxy-config";
 import { ClusterStats } from "./cluster-stats";
 import { firstInvalidEntry, latin1List } from "./header-validation";
 import { ProxyStats } from "./proxy-stats";
+import { classifyUpstreamError, upstreamResetBody } from "./upstream-reset";
+
+/** What became of one HTTP/2 session to a cluster. */
+interface SessionState {
+  connected: boolean;
+  error: NodeJS.ErrnoException | undefined;
+}
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -30,6 +37,9 @@ export class GrpcCalloutClient {
 
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
+  /** Whether each session connected, and its error: what a stream that ended without an answer was told. */
+  private readonly sessionStates = new WeakMap<ClientHttp2Session, SessionState>();
+  private readonly streamSessions = new WeakMap<ClientHttp2Stream, SessionState>();
 
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
     if (refuseMetadata(callout)) return;
@@ -71,10 +81,10 @@ export class GrpcCalloutClient {
       headerStatus = (trailers["grpc-status"] as string | undefined) ?? headerStatus;
       headerMessage = (trailers["grpc-message"] as string | undefined) ?? headerMessage;
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(stream) : `HTTP status ${httpStatus}`));
       }
       const status = headerStatus === undefined ? INTERNAL : Number(headerStatus);
       if (status !== 0) return settle(() => callout.close(status, decodeMessage(headerMessage)));
@@ -147,10 +157,10 @@ export class GrpcCalloutClient {
       grpcMessage = (trailers["grpc-message"] as string | undefined) ?? grpcMessage;
       if (!settled) callout.receiveTrailingMetadata(metadataOf(trailers));
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(stream) : `HTTP status ${httpStatus}`));
       }
       if (pending.length > 0) return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
       const status = grpcStatus === undefined ? INTERNAL : Number(grpcStatus);
@@ -188,7 +198,10 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      const stream = this.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      const session = this.sessionFor(cluster);
+      const stream = session.request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      const state = this.sessionStates.get(session);
+      if (state !== undefined) this.streamSessions.set(stream, state);
       this.stats.requestSent(cluster.name);
       stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
       return stream;
@@ -196,6 +209,18 @@ export class GrpcCalloutClient {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
       return undefined;
     }
+  }
+
+  /**
+   * The message a call that ended without an answer closes with: the text of the local reply
+   * Envoy's router makes for the reset (which the async gRPC client gets as UNAVAILABLE, the body
+   * as grpc-message), from the stream's or its session's error and whether the session connected.
+   */
+  private resetMessage(stream: ClientHttp2Stream, error?: NodeJS.ErrnoException): string {
+    const state = this.streamSessions.get(stream);
+    // A stream cancelled with its session carries the session's error as its cause (node:http2).
+    const cause = state?.error ?? (error?.cause as NodeJS.ErrnoException | undefined) ?? error ?? Object.assign(new Error("connection closed"), { code: "ECONNRESET" });
+    return upstreamResetBody(classifyUpstreamError(cause, state?.connected ?? false));
   }
 
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
@@ -209,8 +234,14 @@ export class GrpcCalloutClient {
       if (!session.connecting) return;
       this.stats.connectFailed(cluster.name);
     });
+    const state: SessionState = { connected: false, error: undefined };
+    this.sessionStates.set(session, state);
+    session.once("connect", () => (state.connected = true));
     // A refused connection is reported on each stream; the session error itself needs a listener.
-    session.on("error", () => this.sessions.delete(cluster.name));
+    session.on("error", (error: NodeJS.ErrnoException) => {
+      state.error ??= error;
+      this.sessions.delete(cluster.name);
+    });
     session.on("close", () => {
       if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
     });

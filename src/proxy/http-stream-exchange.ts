@@ -7,13 +7,16 @@ import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import type { AccessLogWriter } from "./access-log/access-log-writer";
 import { addressText, StreamLog } from "./access-log/stream-log";
+import { DownstreamConnection } from "./downstream-connection";
 import { downstreamSocket } from "./downstream-listener";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
 import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { parseResponseStatus } from "../host/drivers/required-response-headers";
 import type { ProxyStats } from "./proxy-stats";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
+import { classifyUpstreamError, trackConnection, upstreamResetReply } from "./upstream-reset";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -37,12 +40,6 @@ const UNKNOWN_CLUSTER: LocalReply = {
   body: Buffer.alloc(0),
   details: "cluster_not_found",
 };
-const CONNECT_FAILURE: LocalReply = {
-  status: 503,
-  headers: [],
-  body: Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
-  details: "upstream_reset_before_response_started{connection_failure}",
-};
 const UPSTREAM_TIMEOUT: LocalReply = {
   status: 504,
   headers: [],
@@ -58,6 +55,9 @@ const UPSTREAM_TIMEOUT: LocalReply = {
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
   const socket = downstreamSocket(req);
+  // Counted open until `finish`, so a connection closed under it counts it (`..._active_rq`).
+  const connection = DownstreamConnection.of(socket);
+  connection?.streamStarted();
   const requestHeaders = downstreamRequestHeaders(req, httpVersion);
   const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
   const info: HttpStreamInfo = {
@@ -97,6 +97,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    connection?.streamEnded();
     upstreamTimer?.cancel();
     // A stream that ended before its upstream response did (a 500 for a response past the buffer
     // limit) leaves nobody to read the rest: Envoy's router resets the upstream request.
@@ -124,6 +125,32 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
     if (hasBody) chain.responseBody(reply.body, true);
+  };
+
+  /**
+   * Envoy's `sendDirectLocalReply` for a response head that may not reach the codec: a 502 with
+   * the problem as text body, straight to the client, past the filters (which already saw the
+   * head they spoiled). The upstream's answer, if any, is dropped.
+   */
+  const directReply = (problem: string): void => {
+    abortUpstream();
+    const body = Buffer.from(problem, "latin1");
+    const head = withEnvoyResponseHeaders([
+      ["content-length", String(body.length)],
+      ["content-type", "text/plain"],
+    ]);
+    context.stats.http("downstream_rq_5xx");
+    log?.localReply(`filter_removed_required_response_headers{${problem.replace(/[ \t\n\v\f\r]/g, "_")}}`);
+    log?.responseHead(502, head);
+    log?.sent(body.length);
+    writeResponseHead(res, httpVersion, 502, head, {
+      connection: requestComplete ? "keep-alive" : "close",
+      endStream: false,
+      headRequest: req.method === "HEAD",
+    });
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
+    finish();
   };
 
   const resetDownstream = (): void => {
@@ -174,16 +201,20 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       });
     }
+    const connected = trackConnection(request);
     request.on("response", (response) => {
       clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
       relayUpstreamResponse(response, Date.now() - upstreamStart);
     });
     request.on("error", (error) => {
       if (upstreamRequest !== request) return;
-      context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
-      clusterStats.connectFailed(cluster.name);
-      clusterStats.responseCode(cluster.name, CONNECT_FAILURE.status, internal);
-      routerReply(CONNECT_FAILURE);
+      const reset = classifyUpstreamError(error, connected());
+      const reply = upstreamResetReply(reset);
+      context.logger.log("router", "debug", `upstream ${cluster.name} reset: ${reset.reason} (${error.message})`);
+      clusterStats.upstreamReset(cluster.name, reset);
+      clusterStats.responseCode(cluster.name, reply.status, internal);
+      log?.flag(reset.responseFlag);
+      routerReply(reply);
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
@@ -243,7 +274,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         replying = true;
         abortUpstream();
       }
-      const status = Number(headerValue(headers, ":status") ?? 502);
+      const status = parseResponseStatus(headerValue(headers, ":status"));
+      const unsendable = responseStatusProblem(status, httpVersion);
+      if (unsendable !== undefined || status === undefined) {
+        context.logger.log("http", "error", `response head refused: ${unsendable}`);
+        return directReply(unsendable ?? "missing required header: :status");
+      }
       // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
       const head = withEnvoyResponseHeaders(headers);
       // A response that starts before the request ended: Envoy does not wait for the rest of the
@@ -423,6 +459,19 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
   if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", schemeOf(req)]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
+}
+
+/**
+ * Why a response with `status` (undefined: none that parses) cannot go to the client, or
+ * undefined when it can. A status that does not parse is Envoy's `checkRequiredResponseHeaders`
+ * failure (envoy source/common/http/header_utility.cc), the same text. Beyond Envoy: Node's
+ * codecs refuse numbers Envoy's would write as they are (HTTP/1.1 below 100 or above 999, h2c
+ * outside 200..599, as node:http2 sends no 1xx this way), so those get the same 502, naming the status.
+ */
+export function responseStatusProblem(status: number | undefined, httpVersion: 1 | 2): string | undefined {
+  if (status === undefined) return "missing required header: :status";
+  const writable = httpVersion === 1 ? status >= 100 && status <= 999 : status >= 200 && status <= 599;
+  return writable ? undefined : `unsupported response status for HTTP/${httpVersion === 1 ? "1.1" : "2"}: ${status}`;
 }
 
 /** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */
