@@ -224,8 +224,9 @@ test("with PROXY_WASM_AS_EXPORT_ALL=1 add_header exports every 0.2.1 callback, t
 
 test("add_header release size is recorded", () => {
   // The target is 8 KiB (bench/run.ts reports against it); see docs/sdk-internals.md for where
-  // the bytes go. This guards against regressions beyond the current size (8,107 bytes).
-  assert.ok(size > 0 && size <= 8_107, `add_header.wasm is ${size} bytes`);
+  // the bytes go. This guards against regressions beyond the current size (8,227 bytes: the JSON
+  // reader's UTF-8 check inside strings and its failure position took it from 8,104).
+  assert.ok(size > 0 && size <= 8_227, `add_header.wasm is ${size} bytes`);
 });
 
 // A minimal stand-in for the host: only the hostcalls add_header may make. Any other call

@@ -1,4 +1,4 @@
-import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
+import { decodeOne, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
 // hands over. parseJson validates everything in one pass and builds nothing: a JsonValue is a
@@ -41,27 +41,50 @@ function skipDigits(at: usize, end: usize): usize {
   return at > start ? at : 0;
 }
 
-// End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64).
-// Validates string escapes too, so decoding later cannot fail. One function for every kind
-// keeps the code small; parseJson runs it once over the whole text, the accessors use it to
-// step over values they already know are valid.
+// Where the last skipValue failure happened (the address of the offending byte, or the end of
+// the text when it ended too early); read only by jsonError, which classifies it lazily.
+let failedAt: usize = 0;
+let failedDeep = false;
+
+// Records a failure at `at` and returns 0, skipValue's failure answer.
+function fail(at: usize): usize {
+  failedAt = at;
+  return 0;
+}
+
+// End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64),
+// with the failure's address in failedAt. Validates string escapes and the UTF-8 inside strings
+// too, so decoding later cannot fail. One function for every kind keeps the code small;
+// parseJson runs it once over the whole text, the accessors use it to step over values they
+// already know are valid.
 function skipValue(at: usize, end: usize, depth: i32): usize {
-  if (at == 0 || depth > 64) return 0;
+  if (at == 0) return 0;
+  if (depth > 64) {
+    failedDeep = true;
+    return fail(at);
+  }
   const c = byteAt(at, end);
   if (c == 0x22) {
     for (;;) {
       let b = byteAt(++at, end);
-      if (b < 0x20) return 0; // end of input or a raw control character
+      if (b < 0x20) return fail(at); // end of input or a raw control character
       if (b == 0x22) return at + 1;
-      if (b == 0x5c) {
+      if (b >= 0x80) {
+        // Not UTF-8, a surrogate code point or a truncated sequence: the text is not JSON
+        // (RFC 8259 §8.1), and Envoy's protobuf JSON parser refuses it too.
+        const decoded = decodeOne(at, end);
+        if ((decoded & UTF8_INVALID) != 0 || (decoded & 0x1ff800) == 0xd800) return fail(at);
+        at += ((decoded >> 24) & 0xf) - 1;
+      } else if (b == 0x5c) {
+        const escape = at;
         b = byteAt(++at, end);
         if (b == 0x75) {
           for (let i = 0; i < 4; i++) {
             const h = byteAt(++at, end) | 0x20; // lower case; digits keep their value
-            if (!isDigit(h) && h - 0x61 >= 6) return 0;
+            if (!isDigit(h) && h - 0x61 >= 6) return fail(escape);
           }
         } else if (b != 0x22 && b != 0x5c && b != 0x2f && (b - 0x62 >= 19 || ((0x51011 >> (b - 0x62)) & 1) == 0)) {
-          return 0; // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
+          return fail(escape); // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
         }
       }
     }
@@ -72,9 +95,11 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
     if (byteAt(at, end) == close) return at + 1;
     for (;;) {
       if (c == 0x7b) {
-        if (byteAt(at, end) != 0x22) return 0;
-        at = skipSpace(skipValue(at, end, depth), end);
-        if (byteAt(at, end) != 0x3a) return 0;
+        if (byteAt(at, end) != 0x22) return fail(at);
+        at = skipValue(at, end, depth);
+        if (at == 0) return 0;
+        at = skipSpace(at, end);
+        if (byteAt(at, end) != 0x3a) return fail(at);
         at = skipSpace(at + 1, end);
       }
       at = skipValue(at, end, depth + 1);
@@ -82,25 +107,27 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
       at = skipSpace(at, end);
       const next = byteAt(at, end);
       if (next == close) return at + 1;
-      if (next != 0x2c) return 0;
+      if (next != 0x2c) return fail(at);
       at = skipSpace(at + 1, end);
     }
   }
   // true, null and false: four bytes compared at once ("alse" after the 'f').
   const word: u32 = c == 0x74 ? 0x65757274 : c == 0x6e ? 0x6c6c756e : c == 0x66 ? 0x65736c61 : 0;
   if (word != 0) {
+    const start = at;
     if (c == 0x66) at++;
-    return at + 4 <= end && load<u32>(at) == word ? at + 4 : 0;
+    return at + 4 <= end && load<u32>(at) == word ? at + 4 : fail(start);
   }
   if (c == 0x2d) at++;
-  at = skipDigits(at, end);
-  if (at != 0 && byteAt(at, end) == 0x2e) at = skipDigits(at + 1, end);
-  if (at != 0 && (byteAt(at, end) | 0x20) == 0x65) {
-    const sign = byteAt(++at, end);
+  let next = skipDigits(at, end);
+  if (next != 0 && byteAt(next, end) == 0x2e) next = skipDigits(at = next + 1, end);
+  if (next != 0 && (byteAt(next, end) | 0x20) == 0x65) {
+    at = next + 1;
+    const sign = byteAt(at, end);
     if (sign == 0x2b || sign == 0x2d) at++;
-    at = skipDigits(at, end);
+    next = skipDigits(at, end);
   }
-  return at;
+  return next != 0 ? next : fail(at);
 }
 
 // A JsonValue's fields, read and written through its address.
@@ -304,19 +331,71 @@ export class JsonValue {
   }
 }
 
+// The text of the last parseJson that failed (kept alive for jsonError) and its end.
+let failedText: ArrayBuffer | null = null;
+
 /** Validates UTF-8 JSON bytes (e.g. RootContext.pluginConfiguration()) as one value with
- * optional surrounding spaces, nesting up to 64 deep. Returns the root value, or null if the
- * bytes are not valid JSON. The bytes are not copied: do not change them afterwards. */
+ * optional surrounding spaces, nesting up to 64 deep; strings must be valid UTF-8. Returns the
+ * root value, or null if the bytes are not valid JSON (jsonError() then says why and where).
+ * The bytes are not copied: do not change them afterwards. */
 export function parseJson(bytes: ArrayBuffer): JsonValue | null {
   const base = changetype<usize>(bytes);
   const end = base + <usize>bytes.byteLength;
   const start = skipSpace(base, end);
-  const valueEnd = skipValue(start, end, 0);
-  if (valueEnd == 0 || skipSpace(valueEnd, end) != end) return null;
+  failedDeep = false;
+  let valueEnd = skipValue(start, end, 0);
+  if (valueEnd != 0 && skipSpace(valueEnd, end) != end) valueEnd = fail(skipSpace(valueEnd, end));
+  if (valueEnd == 0) {
+    failedText = bytes;
+    return null;
+  }
   return changetype<JsonValue>(newValue(base, start, valueEnd));
 }
 
 /** parseJson for a string (encoded as UTF-8 first); null if it is not valid JSON. */
 export function parseJsonText(text: string): JsonValue | null {
   return parseJson(utf8Bytes(text));
+}
+
+/**
+ * Why the last parseJson (or parseJsonText) that answered null failed, with the position of the
+ * offending byte as `(line:column)`, both from 1, the column counted in characters (code points)
+ * of its line: `unexpected character '}' (1:9)`, `unexpected end of JSON (3:1)`,
+ * `invalid UTF-8 in a string (1:7)`, `invalid escape in a string (1:2)`,
+ * `control character in a string (2:4)`, `nesting deeper than 64 (1:65)`. Empty when no parse
+ * has failed yet. Legal anywhere.
+ */
+export function jsonError(): string {
+  const text = failedText;
+  if (text === null) return "";
+  const base = changetype<usize>(text);
+  const end = base + <usize>text.byteLength;
+  const at = failedAt;
+  const c = byteAt(at, end);
+  let reason: string;
+  if (at >= end) reason = "unexpected end of JSON";
+  else if (c >= 0x80) reason = "invalid UTF-8 in a string";
+  else if (c == 0x5c) reason = "invalid escape in a string";
+  else if (c < 0x20) reason = "control character in a string";
+  else if (failedDeep) reason = "nesting deeper than 64";
+  else reason = "unexpected character '" + String.fromCharCode(c) + "'";
+  return reason + " " + jsonPosition(base, at);
+}
+
+/**
+ * `(line:column)` of the byte at address `at` in the UTF-8 text starting at `base`: lines are
+ * counted from 1 at each `\n`, columns from 1 in characters (continuation bytes do not count).
+ * Shared with the configuration reader so that both tell positions alike.
+ */
+export function jsonPosition(base: usize, at: usize): string {
+  let line = 1;
+  let column = 1;
+  for (let p = base; p < at; p++) {
+    const b = <u32>load<u8>(p);
+    if (b == 0x0a) {
+      line++;
+      column = 1;
+    } else if ((b & 0xc0) != 0x80) column++;
+  }
+  return "(" + line.toString() + ":" + column.toString() + ")";
 }
