@@ -25,7 +25,8 @@ function byteAt(at: usize, end: usize): u32 {
   return at < end ? <u32>load<u8>(at) : 0;
 }
 
-function skipSpace(at: usize, end: usize): usize {
+/** Past the JSON spaces at `at`. */
+export function skipSpace(at: usize, end: usize): usize {
   for (let c = byteAt(at, end); c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; c = byteAt(++at, end)) {}
   return at;
 }
@@ -57,7 +58,7 @@ function fail(at: usize): usize {
 // too, so decoding later cannot fail. One function for every kind keeps the code small;
 // parseJson runs it once over the whole text, the accessors use it to step over values they
 // already know are valid.
-function skipValue(at: usize, end: usize, depth: i32): usize {
+export function skipValue(at: usize, end: usize, depth: i32): usize {
   if (at == 0) return 0;
   if (depth > 64) {
     failedDeep = true;
@@ -130,6 +131,34 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
   return next != 0 ? next : fail(at);
 }
 
+/** The number written at [at, end) (f64, computed digit by digit: exact for integers up to
+ * 2^53), or 0 if the text there is not a number. */
+export function numberAt(at: usize, end: usize): f64 {
+  const negative = byteAt(at, end) == 0x2d;
+  if (negative) at++;
+  if (!isDigit(byteAt(at, end))) return 0;
+  let value: f64 = 0;
+  let scale: f64 = 1;
+  let exponent: i32 = 0;
+  let exponentSign: i32 = 1;
+  let part = 0; // 0 integer, 1 fraction, 2 exponent
+  for (; at < end; at++) {
+    const c = <u32>load<u8>(at);
+    if (isDigit(c)) {
+      if (part == 2) exponent = min(exponent * 10 + <i32>c - 0x30, 400);
+      else {
+        value = value * 10 + <f64>(c - 0x30);
+        if (part == 1) scale *= 10;
+      }
+    } else if (c == 0x2e) part = 1;
+    else if (c == 0x2d) exponentSign = -1;
+    else if (c != 0x2b) part = 2; // 'e' or 'E'
+  }
+  value /= scale;
+  for (; exponent > 0; exponent--) value = exponentSign > 0 ? value * 10 : value / 10;
+  return negative ? -value : value;
+}
+
 // A JsonValue's fields, read and written through its address.
 // @ts-ignore: decorator
 @inline const BYTES = offsetof<JsonValue>("bytes");
@@ -162,7 +191,7 @@ function textEnd(value: usize): usize {
 
 // In validated text: past the structural byte at or after `at` ('{', '[', ',' or ':') and
 // the spaces around it.
-function nextEntry(at: usize, end: usize): usize {
+export function nextEntry(at: usize, end: usize): usize {
   return skipSpace(skipSpace(at, end) + 1, end);
 }
 
@@ -248,31 +277,7 @@ export class JsonValue {
    * is not a number. */
   asNumber(): f64 {
     const self = changetype<usize>(this);
-    const end = textEnd(self);
-    let at = textStart(self);
-    const negative = firstByte(self) == 0x2d;
-    if (negative) at++;
-    if (!isDigit(byteAt(at, end))) return 0;
-    let value: f64 = 0;
-    let scale: f64 = 1;
-    let exponent: i32 = 0;
-    let exponentSign: i32 = 1;
-    let part = 0; // 0 integer, 1 fraction, 2 exponent
-    for (; at < end; at++) {
-      const c = <u32>load<u8>(at);
-      if (isDigit(c)) {
-        if (part == 2) exponent = min(exponent * 10 + <i32>c - 0x30, 400);
-        else {
-          value = value * 10 + <f64>(c - 0x30);
-          if (part == 1) scale *= 10;
-        }
-      } else if (c == 0x2e) part = 1;
-      else if (c == 0x2d) exponentSign = -1;
-      else if (c != 0x2b) part = 2; // 'e' or 'E'
-    }
-    value /= scale;
-    for (; exponent > 0; exponent--) value = exponentSign > 0 ? value * 10 : value / 10;
-    return negative ? -value : value;
+    return numberAt(textStart(self), textEnd(self));
   }
 
   /** True only for `true`; false for `false` and for every other kind. */
