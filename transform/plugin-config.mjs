@@ -95,8 +95,8 @@ export function docCommentBefore(text, start) {
   }
 }
 
-// Title and description from a doc text: one paragraph is the description; with more, the first
-// is the title and the rest the description.
+// A field's title and description from its doc text: one paragraph is the description; with
+// more, the first is the title and the rest the description.
 function titleAndDescription(doc) {
   if (doc === null || doc.text === "") return {};
   const paragraphs = doc.text.split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, " ").trim()).filter(Boolean);
@@ -328,7 +328,10 @@ function schemaOfClass(declaration) {
     if (field.defaultValue !== undefined) schema.default = field.defaultValue;
     properties[field.name] = schema;
   }
-  const schema = { ...titleAndDescription(declaration.doc), type: "object", properties };
+  // A class's title is its name (the root's, on the schema; a nested one's, its $defs key), so
+  // its whole doc comment is the description.
+  const description = declaration.doc?.text ? declaration.doc.text.split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, " ").trim()).join("\n\n") : undefined;
+  const schema = { description, type: "object", properties };
   const required = declaration.fields.filter((f) => f.required).map((f) => f.name);
   if (required.length > 0) schema.required = required;
   if (!declaration.additionalFields) schema.additionalProperties = false;
@@ -353,8 +356,7 @@ function reachable(root, byName) {
 /** The JSON Schema of the configuration whose root class is `root`, as an object. */
 export function configSchema(root, byName) {
   const [, ...nested] = reachable(root, byName);
-  const schema = { $schema: SCHEMA_DIALECT, ...schemaOfClass(root) };
-  if (!schema.title) schema.title = root.name;
+  const schema = { $schema: SCHEMA_DIALECT, title: root.name, ...schemaOfClass(root) };
   if (nested.length > 0) schema.$defs = Object.fromEntries(nested.map((d) => [d.name, schemaOfClass(d)]));
   return schema;
 }

@@ -8,6 +8,7 @@ import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 import { styleFor } from "../terminal-style";
 import { watchUntilStopped, type WatchRoots } from "../watch-sources";
+import { CONFIG_TYPES_HEADER, ConfigSchemaError, configTypeScript, configTypesPath, readConfigSchema, type JsonSchema } from "../../config/config-schema";
 
 export const BUILD_USAGE = `Usage: proxy-wasm-as build [options] [entry]
 
@@ -124,7 +125,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   const fingerprint = buildFingerprint({ projectDir: cwd, entry, config, ascArgs: ascArgs(config), sdkRoot: sdkRoot(), outFile });
   if (options.incremental && isUpToDate(outFile, fingerprint)) {
     io.stderr.write(style.dim(`  ${label} (${target}) is up to date: sources, SDK, compiler and flags unchanged since ${shownOut} was built\n`));
-    return checkBuiltModule(io, outFile);
+    return withConfigTypes(io, checkBuiltModule(io, outFile));
   }
   mkdirSync(dirname(outFile), { recursive: true });
   io.stderr.write(style.dim(`  building ${label} (${target}) → ${shownOut} …\n`));
@@ -152,8 +153,35 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
     effectiveConfig.dispose();
   }
   io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
-  const result = checkBuiltModule(io, outFile);
+  const result = withConfigTypes(io, checkBuiltModule(io, outFile));
   if (result !== null) writeStamp(outFile, fingerprint, result.sha256);
+  return result;
+}
+
+/**
+ * After a good build: when the module carries a configuration schema (a filter that reads a
+ * `@pluginConfig` class with parseConfig), writes its TypeScript type beside the module
+ * (`<module>.config.d.ts`) and says so; otherwise removes a type file an earlier build wrote.
+ * A schema section that is not JSON fails the build.
+ */
+function withConfigTypes(io: CliIo, result: BuildResult | null): BuildResult | null {
+  if (result === null) return null;
+  const typesPath = configTypesPath(result.outFile);
+  let schema: JsonSchema | null;
+  try {
+    schema = readConfigSchema(readFileSync(result.outFile));
+  } catch (error) {
+    if (!(error instanceof ConfigSchemaError)) throw error;
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${error.message}\n`);
+    return null;
+  }
+  if (schema === null) {
+    if (existsSync(typesPath) && readFileSync(typesPath, "utf8").startsWith(CONFIG_TYPES_HEADER)) rmSync(typesPath);
+    return result;
+  }
+  writeFileSync(typesPath, configTypeScript(schema));
+  const sectionBytes = new TextEncoder().encode(JSON.stringify(schema)).length;
+  io.stdout.write(`  configuration: ${schema.title ?? "declared"} (schema ${sectionBytes} bytes), types in ${relative(io.cwd, typesPath) || typesPath}\n`);
   return result;
 }
 
