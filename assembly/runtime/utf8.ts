@@ -111,6 +111,9 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
 // the byte length), or 0 at the first difference. One walk for measuring, decoding and the
 // JSON key comparison keeps all three small and reading text alike.
 function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes: bool, compare: bool): usize {
+  // Decided once: `out` grows from 0 while measuring, and testing it in the loop would store
+  // every unit after the first at addresses 2, 4, ... (the module's static data).
+  const measuring = !compare && out == 0;
   while (at < end) {
     const decoded = readCodePoint(at, end, jsonEscapes);
     at += (decoded >> 24) & 0xf;
@@ -124,8 +127,8 @@ function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes
     }
     if (compare) {
       if (out + width > outEnd || (width == 4 ? load<u32>(out) : <u32>load<u16>(out)) != units) return 0;
-    } else if (out == 0) {
-      // measuring
+    } else if (measuring) {
+      // only counting
     } else if (width == 4) {
       store<u32>(out, units);
     } else {
