@@ -1,3 +1,4 @@
+import { appendDecimal, appendText, MESSAGE_START } from "../runtime/abort";
 import { decodeOne, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
@@ -383,18 +384,26 @@ export function jsonError(): string {
   else if (c == 0x5c) reason = "invalid escape in a string";
   else if (c < 0x20) reason = "control character in a string";
   else if (failedDeep) reason = "nesting deeper than 64";
-  else reason = "unexpected character '" + String.fromCharCode(c) + "'";
-  return reason + " " + jsonPosition(base, at);
+  else reason = "unexpected character '";
+  let out = appendText(MESSAGE_START, changetype<usize>(reason));
+  if (load<u8>(out - 1) == 0x27) {
+    store<u8>(out, <u8>c);
+    store<u8>(out + 1, 0x27);
+    out += 2;
+  }
+  out = appendPosition(out, base, at);
+  return utf8Decode(MESSAGE_START, out - MESSAGE_START);
 }
 
 /**
- * `(line:column)` of the byte at address `at` in the UTF-8 text starting at `base`: lines are
- * counted from 1 at each `\n`, columns from 1 in characters (continuation bytes do not count).
- * Shared with the configuration reader so that both tell positions alike.
+ * Appends ` (line:column)` for the byte at address `at` of the UTF-8 text starting at `base` to
+ * the message being built at `out`; returns the end. Lines are counted from 1 at each `\n`,
+ * columns from 1 in characters (continuation bytes do not count). Shared with the
+ * configuration reader so that both tell positions alike.
  */
-export function jsonPosition(base: usize, at: usize): string {
-  let line = 1;
-  let column = 1;
+export function appendPosition(out: usize, base: usize, at: usize): usize {
+  let line: u32 = 1;
+  let column: u32 = 1;
   for (let p = base; p < at; p++) {
     const b = <u32>load<u8>(p);
     if (b == 0x0a) {
@@ -402,5 +411,10 @@ export function jsonPosition(base: usize, at: usize): string {
       column = 1;
     } else if ((b & 0xc0) != 0x80) column++;
   }
-  return "(" + line.toString() + ":" + column.toString() + ")";
+  store<u16>(out, 0x2820); // " ("
+  out = appendDecimal(out + 2, line);
+  store<u8>(out, 0x3a);
+  out = appendDecimal(out + 1, column);
+  store<u8>(out, 0x29);
+  return out + 1;
 }

@@ -1,4 +1,5 @@
-import { jsonError, jsonPosition, nextEntry, numberAt, parseJson, skipSpace, skipValue } from "./json";
+import { appendBytes, appendDecimal, appendText, MESSAGE_START } from "../runtime/abort";
+import { appendPosition, jsonError, nextEntry, numberAt, parseJson, skipSpace, skipValue } from "./json";
 import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
 
 // Typed plugin configuration: the reading half. A class marked `@pluginConfig` gets a generated
@@ -55,26 +56,34 @@ function valueEnd(at: usize): usize {
   return skipValue(at, textEnd, 0);
 }
 
-function isIdentifier(name: string): bool {
-  if (name.length == 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = <u32>name.charCodeAt(i);
+// True if the JSON key text [at, end) (inside the quotes) is an identifier (ASCII letters,
+// digits, _ and $; not starting with a digit).
+function isIdentifier(at: usize, end: usize): bool {
+  if (at == end) return false;
+  for (let p = at; p < end; p++) {
+    const c = <u32>load<u8>(p);
     const letter = (c | 0x20) - 0x61 < 26 || c == 0x5f || c == 0x24;
-    if (!letter && (i == 0 || c - 0x30 >= 10)) return false;
+    if (!letter && (p == at || c - 0x30 >= 10)) return false;
   }
   return true;
 }
 
-// The key at `key` (an address of its opening quote) as a path step.
-function keyStep(key: usize): string {
-  const name = utf8Decode(key + 1, valueEnd(key) - key - 2, true);
-  return isIdentifier(name) ? "." + name : "[" + JSON_QUOTE + name + JSON_QUOTE + "]";
+// Appends the key at `key` (the address of its opening quote) as a path step: `.name`, or
+// `["x-id"]` as written in the JSON when it is not an identifier.
+function appendKey(out: usize, key: usize): usize {
+  const end = valueEnd(key);
+  if (isIdentifier(key + 1, end - 1)) {
+    store<u8>(out, 0x2e);
+    return appendBytes(out + 1, key + 1, end - key - 2);
+  }
+  store<u8>(out, 0x5b);
+  out = appendBytes(out + 1, key, end - key);
+  store<u8>(out, 0x5d);
+  return out + 1;
 }
-const JSON_QUOTE = '"';
 
-// The path from the root to the value or key at `target`, walking the validated text.
-function pathTo(target: usize): string {
-  let path = "";
+// Appends the path from the root to the value or key at `target`, walking the validated text.
+function appendPath(out: usize, target: usize): usize {
   let at = rootAt;
   while (at != target) {
     const c = <u32>load<u8>(at);
@@ -82,23 +91,25 @@ function pathTo(target: usize): string {
     let next: usize = 0;
     if (c == 0x7b) {
       for (let key = nextEntry(at, end); key < end - 1; ) {
-        const keyEnd = valueEnd(key);
-        const value = nextEntry(keyEnd, end);
+        const value = nextEntry(valueEnd(key), end);
         const afterValue = valueEnd(value);
-        if (target == key) return path + keyStep(key);
+        if (target == key) return appendKey(out, key);
         if (target >= value && target < afterValue) {
-          path += keyStep(key);
+          out = appendKey(out, key);
           next = value;
           break;
         }
         key = nextEntry(afterValue, end);
       }
     } else if (c == 0x5b) {
-      let index = 0;
+      let index: u32 = 0;
       for (let item = nextEntry(at, end); item < end - 1; index++) {
         const afterItem = valueEnd(item);
         if (target >= item && target < afterItem) {
-          path += "[" + index.toString() + "]";
+          store<u8>(out, 0x5b);
+          out = appendDecimal(out + 1, index);
+          store<u8>(out, 0x5d);
+          out++;
           next = item;
           break;
         }
@@ -108,21 +119,39 @@ function pathTo(target: usize): string {
     if (next == 0) break;
     at = next;
   }
-  return path;
+  return out;
 }
 
-// Records `<path><suffix>: <what> (<line>:<column>)` for the value at `at`; returns false.
-function failAt(at: usize, suffix: string, what: string): bool {
-  let path = pathTo(at) + suffix;
-  if (path.startsWith(".")) path = path.substring(1);
-  lastError = (path.length > 0 ? path + ": " : "") + what + " " + jsonPosition(textBase, at);
+// Starts the message about the value or key at `at`: `<path><.field>: ` (the field, for a
+// missing one, given as a string; 0 for none). Returns where the problem's text goes.
+function startMessage(at: usize, field: usize): usize {
+  let out = appendPath(MESSAGE_START, at);
+  if (field != 0) {
+    store<u8>(out, 0x2e);
+    out = appendText(out + 1, field);
+  }
+  if (out != MESSAGE_START) {
+    store<u16>(out, 0x203a); // ": "
+    out += 2;
+  }
+  return out;
+}
+
+// Ends the message at `out` with the position of the value at `at`, keeps it; returns false.
+function finishMessage(out: usize, at: usize): bool {
+  out = appendPosition(out, textBase, at);
+  // The path starts with the first step's '.', which the message leaves out.
+  const start = load<u8>(MESSAGE_START) == 0x2e ? MESSAGE_START + 1 : MESSAGE_START;
+  lastError = utf8Decode(start, out - start);
   return false;
 }
 
-// The JSON text at `at` as it is written, for messages (cut at 40 characters).
-function shown(at: usize): string {
-  const text = utf8Decode(at, valueEnd(at) - at);
-  return text.length > 40 ? text.substring(0, 40) + "..." : text;
+// Appends `got <kind>` (the kind of the value at `at`) or, with `asWritten`, `got <its text>`.
+function appendGot(out: usize, at: usize, asWritten: bool): usize {
+  out = appendText(out, changetype<usize>(", got "));
+  if (!asWritten) return appendText(out, changetype<usize>(kindName(kindAt(at))));
+  const end = valueEnd(at);
+  return appendBytes(out, at, min(end - at, 64));
 }
 
 /**
@@ -135,8 +164,10 @@ export class ConfigReader {
   /** True if the value at `at` is of `kind` (a CONFIG_* constant); else records
    * `expected <kind>, got <kind>`. */
   expect(at: usize, kind: i32): bool {
-    const actual = kindAt(at);
-    return actual == kind || failAt(at, "", "expected " + kindName(kind) + ", got " + kindName(actual));
+    if (kindAt(at) == kind) return true;
+    let out = appendText(startMessage(at, 0), changetype<usize>("expected "));
+    out = appendText(out, changetype<usize>(kindName(kind)));
+    return finishMessage(appendGot(out, at, false), at);
   }
 
   /** True for `null`. */
@@ -148,30 +179,30 @@ export class ConfigReader {
    * the range of a `bits`-bit integer, signed or not; else records
    * `expected an integer from <min> to <max>, got <text>`. */
   expectInteger(at: usize, bits: i32, signed: bool): bool {
-    const kind = kindAt(at);
-    if (kind != CONFIG_NUMBER) return this.integerFailure(at, bits, signed, kindName(kind));
+    const isNumber = kindAt(at) == CONFIG_NUMBER;
     const end = valueEnd(at);
     let p = at;
     const negative = load<u8>(p) == 0x2d;
     if (negative) p++;
     let magnitude: u64 = 0;
-    let overflow = false;
-    for (; p < end; p++) {
+    let fits = isNumber;
+    for (; p < end && fits; p++) {
       const digit = <u32>load<u8>(p) - 0x30;
-      if (digit >= 10) return this.integerFailure(at, bits, signed, shown(at));
-      if (magnitude > (u64.MAX_VALUE - digit) / 10) overflow = true;
+      if (digit >= 10 || magnitude > (u64.MAX_VALUE - digit) / 10) fits = false;
       magnitude = magnitude * 10 + digit;
     }
-    const limit: u64 = signed ? (<u64>1 << (bits - 1)) - (negative ? 0 : 1) : negative ? 0 : bits == 64 ? u64.MAX_VALUE : (<u64>1 << bits) - 1;
-    if (overflow || magnitude > limit) return this.integerFailure(at, bits, signed, shown(at));
-    integerValue = negative ? 0 - magnitude : magnitude;
-    return true;
-  }
-
-  private integerFailure(at: usize, bits: i32, signed: bool, got: string): bool {
-    const low = signed ? (<i64>-1 << (bits - 1)).toString() : "0";
-    const high = signed ? ((<u64>1 << (bits - 1)) - 1).toString() : bits == 64 ? u64.MAX_VALUE.toString() : ((<u64>1 << bits) - 1).toString();
-    return failAt(at, "", "expected an integer from " + low + " to " + high + ", got " + got);
+    const high: u64 = signed ? (<u64>1 << (bits - 1)) - 1 : bits == 64 ? u64.MAX_VALUE : (<u64>1 << bits) - 1;
+    // The most negative value is one past high; unsigned types take no negative value but -0.
+    if (fits && magnitude <= (negative ? (signed ? high + 1 : 0) : high)) {
+      integerValue = negative ? 0 - magnitude : magnitude;
+      return true;
+    }
+    let out = appendText(startMessage(at, 0), changetype<usize>("expected an integer from "));
+    if (signed) store<u8>(out++, 0x2d);
+    out = appendDecimal64(out, signed ? high + 1 : 0);
+    out = appendText(out, changetype<usize>(" to "));
+    out = appendDecimal64(out, high);
+    return finishMessage(appendGot(out, at, isNumber), at);
   }
 
   /** The integer expectInteger just accepted (two's complement in 64 bits). */
@@ -197,9 +228,27 @@ export class ConfigReader {
   /** True if the string at `at` is one of `choices` (joined by "|"); else records
    * `expected one of "a", "b", got "c"`. */
   expectOneOf(at: usize, value: string, choices: string): bool {
-    const list = choices.split("|");
-    if (list.includes(value)) return true;
-    return failAt(at, "", "expected one of " + JSON_QUOTE + list.join(JSON_QUOTE + ", " + JSON_QUOTE) + JSON_QUOTE + ", got " + shown(at));
+    // `choices` is `a|b|c`: compare `value` with each part in place.
+    const list = changetype<usize>(choices);
+    const listEnd = list + stringByteLength(list);
+    const text = changetype<usize>(value);
+    const length = stringByteLength(text);
+    for (let part = list; part <= listEnd; ) {
+      let partEnd = part;
+      while (partEnd < listEnd && load<u16>(partEnd) != 0x7c) partEnd += 2;
+      if (partEnd - part == length && memory.compare(part, text, length) == 0) return true;
+      part = partEnd + 2;
+    }
+    let out = appendText(startMessage(at, 0), changetype<usize>("expected one of \""));
+    for (let p = list; p < listEnd; p += 2) {
+      const c = load<u16>(p);
+      if (c == 0x7c) {
+        store<u32>(out, 0x22202c22); // `", "`
+        out += 4;
+      } else store<u8>(out++, <u8>c);
+    }
+    store<u8>(out++, 0x22);
+    return finishMessage(appendGot(out, at, true), at);
   }
 
   /** Address of the first key of the object at `at`, or 0 when it is empty. */
@@ -244,15 +293,21 @@ export class ConfigReader {
 
   /** Records `<path>.<key>: unknown field` at the key; answers false. */
   unknown(key: usize): bool {
-    return failAt(key, "", "unknown field");
+    return finishMessage(appendText(startMessage(key, 0), changetype<usize>("unknown field")), key);
   }
 
   /** Records `<path>.<name>: required field is missing` at the object; answers false. */
   missing(at: usize, name: string): bool {
-    return failAt(at, isIdentifier(name) ? "." + name : "[" + JSON_QUOTE + name + JSON_QUOTE + "]", "required field is missing");
+    return finishMessage(appendText(startMessage(at, changetype<usize>(name)), changetype<usize>("required field is missing")), at);
   }
 }
 let integerValue: u64 = 0;
+
+function appendDecimal64(out: usize, value: u64): usize {
+  if (value >= 10) out = appendDecimal64(out, value / 10);
+  store<u8>(out, <u8>(48 + value % 10));
+  return out + 1;
+}
 const reader = new ConfigReader();
 const EMPTY_OBJECT = "{}";
 

@@ -13,11 +13,16 @@ import { stringByteLength } from "./utf8";
 // @ts-ignore: decorator
 @inline const LINE_CAPACITY: usize = 1024;
 const LINE: usize = memory.data(<i32>LINE_CAPACITY);
+/** The static block messages are built in (also by the JSON and configuration readers, whose
+ * messages are then decoded into a string at once: a text built this way links no string
+ * concatenation or number formatting). Text past TEXT_END is cut. */
+export const MESSAGE_START = LINE;
 // Where text stops: room is left for " at " and ":<line>:<column>" (two u32 in decimal).
 // @ts-ignore: decorator
-@inline const TEXT_END: usize = LINE + LINE_CAPACITY - 32;
+@inline export const TEXT_END: usize = LINE + LINE_CAPACITY - 32;
 
-function appendText(at: usize, text: usize): usize {
+/** Appends the ASCII of the string at address `text` (0: nothing) at `at`; returns the end. */
+export function appendText(at: usize, text: usize): usize {
   if (text != 0) {
     const end = text + stringByteLength(text);
     for (; text < end && at < TEXT_END; text += 2) {
@@ -28,7 +33,8 @@ function appendText(at: usize, text: usize): usize {
   return at;
 }
 
-function appendDecimal(at: usize, value: u32): usize {
+/** Appends `value` in decimal at `at`; returns the end. */
+export function appendDecimal(at: usize, value: u32): usize {
   if (value >= 10) at = appendDecimal(at, value / 10);
   store<u8>(at, <u8>(48 + value % 10));
   return at + 1;
@@ -82,4 +88,13 @@ function abortWith(messageText: usize, fileText: usize, line: u32, column: u32, 
  */
 export function fail(message: string): void {
   abortWith(changetype<usize>(message), 0, 0, 0, true);
+}
+
+/** Appends `length` bytes from `from` at `at` (cut at TEXT_END); returns the end. */
+export function appendBytes(at: usize, from: usize, length: usize): usize {
+  if (at >= TEXT_END) return at;
+  const room = TEXT_END - at;
+  if (length > room) length = room;
+  memory.copy(at, from, length);
+  return at + length;
 }
