@@ -53,8 +53,10 @@ describe("proxy-wasm-as init", () => {
     const test = captureIo(project);
     assert.equal(await main(["test"], test.io), 0, test.out.stdout + test.out.stderr);
     assert.match(test.out.stdout, /\[Tests\]: .*2.* \/ 2/);
-    assert.match(test.out.stdout, /^# pass 1$/m);
+    assert.match(test.out.stdout, /^# pass 2$/m);
     assert.match(test.out.stdout, /all test suites passed\n$/);
+    // The declared configuration's type, written beside the module by the build.
+    assert.match(readFileSync(join(project, "build", "greeter.config.d.ts"), "utf8"), /\nexport interface Config \{\n {2}\/\*\*\n {3}\* Name of the response header that carries the greeting\.\n {3}\*\n {3}\* @default "x-greeting"\n {3}\*\/\n {2}header\?: string;\n\}\n/);
   });
 
   it("writes a TCP filter project whose filter builds and whose Node test passes", async () => {

@@ -131,7 +131,7 @@ x-greeting: hello from ${spec.name}
 `
     : ""
 }
-- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic, specified in
+- \`assembly/index.ts\`: the filter${http ? ", with its plugin configuration declared as the `@pluginConfig` class `Config`; the build makes its parser, puts its JSON Schema into the module and writes its TypeScript type to `build/" + spec.name + ".config.d.ts`" : ""}. \`assembly/greeting.ts\`: plain logic, specified in
   \`assembly/__tests__/greeting.spec.ts\` (as-pect).
 - \`test/${spec.name}.test.ts\`: the filter run through proxy-wasm-as's test kit, the same host the
   dev proxy uses.
