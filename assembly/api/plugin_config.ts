@@ -313,7 +313,8 @@ const EMPTY_OBJECT = "{}";
 
 /**
  * Reads the plugin configuration `bytes` (e.g. RootContext.pluginConfiguration()) into a new
- * instance of the `@pluginConfig` class T. No bytes at all read as `{}` (Envoy passes none when a
+ * instance of the `@pluginConfig` class T (declared as docs/configuration.md says; the SDK's
+ * build transform makes its reader, and puts T's JSON Schema into the module). No bytes at all read as `{}` (Envoy passes none when a
  * plugin has no configuration), so a class whose fields are all optional gets its defaults.
  * Returns null when the bytes are not JSON or do not match the declaration; configError() then
  * tells the field path, the problem and the position. Legal anywhere; typically in onConfigure,
