@@ -35,7 +35,7 @@ export class ConfigSchemaError extends Error {}
  * object, and WebAssembly.CompileError when the bytes are not a module.
  */
 export function readConfigSchema(wasm: Uint8Array | WebAssembly.Module): JsonSchema | null {
-  const module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
+  const module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
   const sections = WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION);
   if (sections.length === 0) return null;
   const text = new TextDecoder("utf-8", { fatal: true }).decode(sections[0]);

@@ -167,7 +167,7 @@ describe("a @pluginConfig class", () => {
   });
 
   it("carries its JSON Schema in the module, and the build writes its TypeScript type", () => {
-    const module = new WebAssembly.Module(declared.wasm);
+    const module = new WebAssembly.Module(declared.wasm as Uint8Array<ArrayBuffer>);
     const [section] = WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION);
     const text = new TextDecoder().decode(section);
     assert.ok(!/\s\s|\n/.test(text.replace(/"(?:[^"\\]|\\.)*"/g, "")), "minified");
