@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { buildFilter } from "../../src/cli/commands/build";
 import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config-schema";
-import { createTestHost } from "../../src/testing";
+import { createTestHost, type TestHostOptions } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
 // @ts-expect-error: plain JavaScript module without types
 import { docCommentBefore, minifiedJson } from "../../transform/plugin-config.mjs";
@@ -253,6 +253,24 @@ describe("a @pluginConfig class", () => {
       assert.equal(built.ok, false);
       assert.match(built.stdout + built.stderr, message);
     }
+  });
+});
+
+describe("the test kit's configuration option typed by the declared type", () => {
+  it("accepts a matching configuration and refuses a mistyped one at compile time", () => {
+    interface Typed {
+      limit?: number;
+      name?: string | null;
+    }
+    const wasm = new Uint8Array();
+    const good: TestHostOptions<Typed> = { wasm, pluginConfig: { limit: 3, name: null } };
+    // @ts-expect-error: limit is a number
+    const mistyped: TestHostOptions<Typed> = { wasm, pluginConfig: { limit: "3" } };
+    // @ts-expect-error: no such field
+    const unknown: TestHostOptions<Typed> = { wasm, pluginConfig: { colour: "red" } };
+    // Bytes and text stay accepted as they are.
+    const text: TestHostOptions<Typed> = { wasm, pluginConfig: "{}" };
+    assert.deepEqual([good.pluginConfig, mistyped.pluginConfig, unknown.pluginConfig, text.pluginConfig], [{ limit: 3, name: null }, { limit: "3" }, { colour: "red" }, "{}"]);
   });
 });
 
