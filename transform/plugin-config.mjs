@@ -173,6 +173,11 @@ function literalDefault(node) {
 /** The model of one declared class: name, fields, doc, whether unknown members are allowed. */
 function readDeclaration({ node, source }, classNames) {
   const name = node.name.text;
+  if (node.extendsType) throw new ConfigDeclarationError(`@pluginConfig ${name}: a configuration class cannot extend another class (declare its fields in it)`);
+  const constructor = node.members.find((m) => m.kind === NodeKind.MethodDeclaration && m.name.text === "constructor");
+  if (constructor && constructor.signature.parameters.length > 0 && constructor.signature.parameters.some((p) => p.initializer === null)) {
+    throw new ConfigDeclarationError(`@pluginConfig ${name}: the parser creates it with \`new ${name}()\`, so its constructor cannot require arguments`);
+  }
   const doc = docCommentBefore(source.text, node.range.start);
   const fields = [];
   for (const member of node.members) {
@@ -383,6 +388,13 @@ export function addConfigReaders(parser, reportError) {
   const found = findDeclarations(parser.sources);
   if (found.length === 0) return new Map();
   const classNames = new Set(found.map(({ node }) => node.name.text));
+  // Classes are found by their simple name (in field types and in the schema's $defs).
+  const seenNames = new Map();
+  for (const entry of found) {
+    const other = seenNames.get(entry.node.name.text);
+    if (other) reportError(entry.node.range, `@pluginConfig ${entry.node.name.text}: another @pluginConfig class has this name (${other.source.normalizedPath}); give each a different name`);
+    else seenNames.set(entry.node.name.text, entry);
+  }
   const declarations = new Map();
   const byName = new Map();
   for (const entry of found) {

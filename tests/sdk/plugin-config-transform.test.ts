@@ -247,8 +247,13 @@ describe("a @pluginConfig class", () => {
       ["  header!: string;", /@pluginConfig Rule\.header: a configuration field cannot be readonly/],
     ];
     const replacements = ["  weight: Date = new Date(0);", "  /** @enum a|b */\n  mode: string = \"exact\";", "  readonly header!: string;"];
+    cases.push(["  weight: f64 = 1.5;", /@pluginConfig Rule: the parser creates it with `new Rule\(\)`, so its constructor cannot require arguments/]);
+    replacements.push("  weight: f64 = 1.5;\n  constructor(weight: f64) { this.weight = weight; }");
+    cases.push(["/** One rule. */\n// @ts-ignore: decorator\n@pluginConfig\nclass Rule {", /@pluginConfig Rule: a configuration class cannot extend another class/]);
+    replacements.push("class Base {}\n/** One rule. */\n// @ts-ignore: decorator\n@pluginConfig\nclass Rule extends Base {");
     for (let i = 0; i < cases.length; i++) {
       const [original, message] = cases[i];
+      assert.ok(DECLARED.includes(original), original);
       const built = await build(`refused_${i}`, DECLARED.replace(original, replacements[i]));
       assert.equal(built.ok, false);
       assert.match(built.stdout + built.stderr, message);
