@@ -1,4 +1,4 @@
-import { appendDecimal, appendText, MESSAGE_START } from "../runtime/abort";
+import { appendDecimal, appendWord, MESSAGE_START, Word } from "../runtime/abort";
 import { decodeOne, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
@@ -345,17 +345,25 @@ let failedText: ArrayBuffer | null = null;
  * root value, or null if the bytes are not valid JSON (jsonError() then says why and where).
  * The bytes are not copied: do not change them afterwards. */
 export function parseJson(bytes: ArrayBuffer): JsonValue | null {
+  const end = jsonTextEnd(bytes);
+  if (end == 0) return null;
+  const base = changetype<usize>(bytes);
+  return changetype<JsonValue>(newValue(base, skipSpace(base, base + <usize>bytes.byteLength), end));
+}
+
+/**
+ * Validates `bytes` as parseJson does, without making a JsonValue: the address just past the root
+ * value, or 0 when the bytes are not JSON (jsonError() then says why and where).
+ */
+export function jsonTextEnd(bytes: ArrayBuffer): usize {
   const base = changetype<usize>(bytes);
   const end = base + <usize>bytes.byteLength;
   const start = skipSpace(base, end);
   failedDeep = false;
   let valueEnd = skipValue(start, end, 0);
   if (valueEnd != 0 && skipSpace(valueEnd, end) != end) valueEnd = fail(skipSpace(valueEnd, end));
-  if (valueEnd == 0) {
-    failedText = bytes;
-    return null;
-  }
-  return changetype<JsonValue>(newValue(base, start, valueEnd));
+  if (valueEnd == 0) failedText = bytes;
+  return valueEnd;
 }
 
 /** parseJson for a string (encoded as UTF-8 first); null if it is not valid JSON. */
@@ -378,15 +386,14 @@ export function jsonError(): string {
   const end = base + <usize>text.byteLength;
   const at = failedAt;
   const c = byteAt(at, end);
-  let reason: string;
-  if (at >= end) reason = "unexpected end of JSON";
-  else if (c >= 0x80) reason = "invalid UTF-8 in a string";
-  else if (c == 0x5c) reason = "invalid escape in a string";
-  else if (c < 0x20) reason = "control character in a string";
-  else if (failedDeep) reason = "nesting deeper than 64";
-  else reason = "unexpected character '";
-  let out = appendText(MESSAGE_START, changetype<usize>(reason));
-  if (load<u8>(out - 1) == 0x27) {
+  const word = at >= end ? Word.UnexpectedEnd
+    : c >= 0x80 ? Word.InvalidUtf8
+    : c == 0x5c ? Word.InvalidEscape
+    : c < 0x20 ? Word.ControlCharacter
+    : failedDeep ? Word.TooDeep
+    : Word.UnexpectedCharacter;
+  let out = appendWord(MESSAGE_START, word);
+  if (word == Word.UnexpectedCharacter) {
     store<u8>(out, <u8>c);
     store<u8>(out + 1, 0x27);
     out += 2;

@@ -1,10 +1,10 @@
-import { appendBytes, appendDecimal, appendText, MESSAGE_START } from "../runtime/abort";
-import { appendPosition, jsonError, nextEntry, numberAt, parseJson, skipSpace, skipValue } from "./json";
+import { appendBytes, appendDecimal, appendText, appendWord, MESSAGE_START, Word } from "../runtime/abort";
+import { appendPosition, jsonError, jsonTextEnd, nextEntry, numberAt, skipSpace, skipValue } from "./json";
 import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
 
 // Typed plugin configuration: the reading half. A class marked `@pluginConfig` gets a generated
 // method `__readConfig<R>(reader: R, at: usize): bool` from the SDK's build transform
-// (transform/plugin-config.mjs); parseConfig<T> validates the JSON text once (parseJson) and hands
+// (transform/plugin-config.mjs); parseConfig<T> validates the JSON text once (jsonTextEnd) and hands
 // the root value's address to it. The generated code calls the ConfigReader below for every
 // check, so what a field accepts and how a failure is told live here, in one place, and the
 // generated code stays a list of calls.
@@ -41,15 +41,6 @@ function kindAt(at: usize): i32 {
   if (c == 0x6e) return CONFIG_NULL;
   if (c == 0x74 || c == 0x66) return CONFIG_BOOL;
   return CONFIG_NUMBER;
-}
-
-function kindName(kind: i32): string {
-  if (kind == CONFIG_STRING) return "a string";
-  if (kind == CONFIG_OBJECT) return "an object";
-  if (kind == CONFIG_ARRAY) return "an array";
-  if (kind == CONFIG_NULL) return "null";
-  if (kind == CONFIG_BOOL) return "a boolean";
-  return "a number";
 }
 
 function valueEnd(at: usize): usize {
@@ -148,8 +139,8 @@ function finishMessage(out: usize, at: usize): bool {
 
 // Appends `got <kind>` (the kind of the value at `at`) or, with `asWritten`, `got <its text>`.
 function appendGot(out: usize, at: usize, asWritten: bool): usize {
-  out = appendText(out, changetype<usize>(", got "));
-  if (!asWritten) return appendText(out, changetype<usize>(kindName(kindAt(at))));
+  out = appendWord(out, Word.Got);
+  if (!asWritten) return appendWord(out, Word.KindNull + kindAt(at));
   const end = valueEnd(at);
   return appendBytes(out, at, min(end - at, 64));
 }
@@ -165,8 +156,8 @@ export class ConfigReader {
    * `expected <kind>, got <kind>`. */
   expect(at: usize, kind: i32): bool {
     if (kindAt(at) == kind) return true;
-    let out = appendText(startMessage(at, 0), changetype<usize>("expected "));
-    out = appendText(out, changetype<usize>(kindName(kind)));
+    let out = appendWord(startMessage(at, 0), Word.Expected);
+    out = appendWord(out, Word.KindNull + kind);
     return finishMessage(appendGot(out, at, false), at);
   }
 
@@ -197,10 +188,10 @@ export class ConfigReader {
       integerValue = negative ? 0 - magnitude : magnitude;
       return true;
     }
-    let out = appendText(startMessage(at, 0), changetype<usize>("expected an integer from "));
+    let out = appendWord(startMessage(at, 0), Word.ExpectedInteger);
     if (signed) store<u8>(out++, 0x2d);
     out = appendDecimal64(out, signed ? high + 1 : 0);
-    out = appendText(out, changetype<usize>(" to "));
+    out = appendWord(out, Word.To);
     out = appendDecimal64(out, high);
     return finishMessage(appendGot(out, at, isNumber), at);
   }
@@ -239,7 +230,7 @@ export class ConfigReader {
       if (partEnd - part == length && memory.compare(part, text, length) == 0) return true;
       part = partEnd + 2;
     }
-    let out = appendText(startMessage(at, 0), changetype<usize>("expected one of \""));
+    let out = appendWord(startMessage(at, 0), Word.ExpectedOneOf);
     for (let p = list; p < listEnd; p += 2) {
       const c = load<u16>(p);
       if (c == 0x7c) {
@@ -293,12 +284,12 @@ export class ConfigReader {
 
   /** Records `<path>.<key>: unknown field` at the key; answers false. */
   unknown(key: usize): bool {
-    return finishMessage(appendText(startMessage(key, 0), changetype<usize>("unknown field")), key);
+    return finishMessage(appendWord(startMessage(key, 0), Word.UnknownField), key);
   }
 
   /** Records `<path>.<name>: required field is missing` at the object; answers false. */
   missing(at: usize, name: string): bool {
-    return finishMessage(appendText(startMessage(at, changetype<usize>(name)), changetype<usize>("required field is missing")), at);
+    return finishMessage(appendWord(startMessage(at, changetype<usize>(name)), Word.MissingField), at);
   }
 }
 let integerValue: u64 = 0;
@@ -309,7 +300,8 @@ function appendDecimal64(out: usize, value: u64): usize {
   return out + 1;
 }
 const reader = new ConfigReader();
-const EMPTY_OBJECT = "{}";
+// `{}`, what no configuration at all reads as.
+const EMPTY_OBJECT = memory.data<u8>([0x7b, 0x7d]);
 
 /**
  * Reads the plugin configuration `bytes` (e.g. RootContext.pluginConfiguration()) into a new
@@ -321,14 +313,17 @@ const EMPTY_OBJECT = "{}";
  * which returns false after logging the message.
  */
 export function parseConfig<T>(bytes: ArrayBuffer): T | null {
-  const text = bytes.byteLength == 0 ? utf8Bytes(EMPTY_OBJECT) : bytes;
-  const root = parseJson(text);
-  if (root === null) {
-    lastError = jsonError();
-    return null;
+  if (bytes.byteLength == 0) {
+    textBase = EMPTY_OBJECT;
+    textEnd = EMPTY_OBJECT + 2;
+  } else {
+    if (jsonTextEnd(bytes) == 0) {
+      lastError = jsonError();
+      return null;
+    }
+    textBase = changetype<usize>(bytes);
+    textEnd = textBase + <usize>bytes.byteLength;
   }
-  textBase = changetype<usize>(text);
-  textEnd = textBase + <usize>text.byteLength;
   rootAt = skipSpace(textBase, textEnd);
   const config = instantiate<T>();
   // @ts-ignore: generated by the SDK's build transform for a class marked @pluginConfig

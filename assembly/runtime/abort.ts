@@ -98,3 +98,40 @@ export function appendBytes(at: usize, from: usize, length: usize): usize {
   memory.copy(at, from, length);
   return at + length;
 }
+
+// The fixed words of the JSON reader's and the configuration reader's messages, in one literal:
+// every string literal costs an object header and a data segment besides its UTF-16 text.
+// appendWord(out, index) appends the index-th word (words are separated by '|').
+const WORDS = "unexpected end of JSON|invalid UTF-8 in a string|invalid escape in a string|control character in a string|nesting deeper than 64|unexpected character '|null|a boolean|a number|a string|an array|an object|expected |, got |unknown field|required field is missing|expected one of \"|expected an integer from | to ";
+
+/** Word numbers in WORDS. */
+export const enum Word {
+  UnexpectedEnd = 0,
+  InvalidUtf8 = 1,
+  InvalidEscape = 2,
+  ControlCharacter = 3,
+  TooDeep = 4,
+  UnexpectedCharacter = 5,
+  /** The kind names follow in the order of the JSON kinds: null, boolean, number, string, array, object. */
+  KindNull = 6,
+  Expected = 12,
+  Got = 13,
+  UnknownField = 14,
+  MissingField = 15,
+  ExpectedOneOf = 16,
+  ExpectedInteger = 17,
+  To = 18,
+}
+
+/** Appends word `index` of the message words (Word) at `out`; returns the end. */
+export function appendWord(out: usize, index: i32): usize {
+  let at = changetype<usize>(WORDS);
+  const end = at + stringByteLength(at);
+  for (; index > 0; at += 2) if (load<u16>(at) == 0x7c) index--;
+  for (; at < end && out < TEXT_END; at += 2) {
+    const c = load<u16>(at);
+    if (c == 0x7c) break;
+    store<u8>(out++, <u8>c);
+  }
+  return out;
+}
