@@ -292,7 +292,8 @@ export function readerMethodText(declaration) {
 // ---------------------------------------------------------------------------------------------
 // The schema
 
-function schemaOfType(type) {
+// `rootName`: the root class is the schema itself, so a field of its type refers to "#".
+function schemaOfType(type, rootName) {
   let schema;
   switch (type.kind) {
     case "string":
@@ -312,13 +313,13 @@ function schemaOfType(type) {
       schema = { type: "number" };
       break;
     case "array":
-      schema = { type: "array", items: schemaOfType(type.items) };
+      schema = { type: "array", items: schemaOfType(type.items, rootName) };
       break;
     case "map":
-      schema = { type: "object", additionalProperties: schemaOfType(type.values) };
+      schema = { type: "object", additionalProperties: schemaOfType(type.values, rootName) };
       break;
     case "class":
-      schema = { $ref: `#/$defs/${type.name}` };
+      schema = { $ref: type.name === rootName ? "#" : `#/$defs/${type.name}` };
       break;
   }
   if (!type.nullable) return schema;
@@ -326,10 +327,10 @@ function schemaOfType(type) {
   return { ...schema, type: [schema.type, "null"] };
 }
 
-function schemaOfClass(declaration) {
+function schemaOfClass(declaration, rootName) {
   const properties = {};
   for (const field of declaration.fields) {
-    const schema = { ...titleAndDescription(field.doc), ...schemaOfType(field.type) };
+    const schema = { ...titleAndDescription(field.doc), ...schemaOfType(field.type, rootName) };
     if (field.defaultValue !== undefined) schema.default = field.defaultValue;
     properties[field.name] = schema;
   }
@@ -361,8 +362,8 @@ function reachable(root, byName) {
 /** The JSON Schema of the configuration whose root class is `root`, as an object. */
 export function configSchema(root, byName) {
   const [, ...nested] = reachable(root, byName);
-  const schema = { $schema: SCHEMA_DIALECT, title: root.name, ...schemaOfClass(root) };
-  if (nested.length > 0) schema.$defs = Object.fromEntries(nested.map((d) => [d.name, schemaOfClass(d)]));
+  const schema = { $schema: SCHEMA_DIALECT, title: root.name, ...schemaOfClass(root, root.name) };
+  if (nested.length > 0) schema.$defs = Object.fromEntries(nested.map((d) => [d.name, schemaOfClass(d, root.name)]));
   return schema;
 }
 

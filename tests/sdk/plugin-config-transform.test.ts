@@ -13,7 +13,7 @@ import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config
 import { createTestHost, type TestHostOptions } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
 // @ts-expect-error: plain JavaScript module without types
-import { docCommentBefore, minifiedJson } from "../../transform/plugin-config.mjs";
+import { configSchema, docCommentBefore, minifiedJson } from "../../transform/plugin-config.mjs";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const project = mkdtempSync(join(tmpdir(), "pwas-config-"));
@@ -285,6 +285,29 @@ describe("the transform's helpers", () => {
     assert.deepEqual(docCommentBefore(text, text.indexOf("@pluginConfig")), { text: "First.\n\nSecond line", tags: { enum: "a|b" } });
     assert.equal(docCommentBefore("x: i32;\ny: i32;", 8), null);
     assert.deepEqual(docCommentBefore("  /** One. */ y: i32;", 14), { text: "One.", tags: {} });
+  });
+
+  it("refers to the root class as the schema itself and to nested classes under $defs, cycles included", () => {
+    const tree = { name: "Tree", doc: null, additionalFields: false, fields: [] as object[] };
+    const leaf = { name: "Leaf", doc: null, additionalFields: true, fields: [] as object[] };
+    tree.fields.push(
+      { name: "children", type: { kind: "array", items: { kind: "class", name: "Tree" } }, required: false, defaultValue: [], doc: null },
+      { name: "leaf", type: { kind: "class", name: "Leaf", nullable: true }, required: false, defaultValue: null, doc: null },
+    );
+    leaf.fields.push({ name: "parent", type: { kind: "class", name: "Tree" }, required: true, defaultValue: undefined, doc: null });
+    const byName = new Map([["Tree", tree], ["Leaf", leaf]]);
+    assert.deepEqual(configSchema(tree, byName), {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      title: "Tree",
+      description: undefined,
+      type: "object",
+      properties: {
+        children: { type: "array", items: { $ref: "#" }, default: [] },
+        leaf: { anyOf: [{ $ref: "#/$defs/Leaf" }, { type: "null" }], default: null },
+      },
+      additionalProperties: false,
+      $defs: { Leaf: { description: undefined, type: "object", properties: { parent: { $ref: "#" } }, required: ["parent"] } },
+    });
   });
 
   it("writes minified JSON with exact big integers", () => {
