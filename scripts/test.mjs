@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
 import { join, relative } from "node:path";
-import { repoRoot } from "./link-self.mjs";
+import { linkSelf, repoRoot } from "./link-self.mjs";
 
 const args = process.argv.slice(2);
 const skipBuild = args.includes("--no-build");
@@ -48,6 +48,9 @@ if (!skipBuild && only !== "aspect") {
 if (only !== "node" && explicitFiles.length === 0) {
   const specs = findFiles(join(repoRoot, "assembly", "__tests__"), (p) => p.endsWith(".spec.ts"));
   if (specs.length > 0) {
+    // as-pect.asconfig.json lists the SDK's transform as `proxy-wasm-as/transform` (the specs'
+    // @pluginConfig classes need it): the package must resolve to this repository.
+    linkSelf();
     const aspect = await run(process.execPath, [join(repoRoot, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js", "--no-logo"], { capture: true });
     let specFailures = 0;
     // as-pect's summary reporter closes with "[Tests]: <passed> / <total>".
