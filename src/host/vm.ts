@@ -9,12 +9,14 @@ import { ContextTable } from "./context-table";
 import { MemoryAccessError, MissingMemoryError, RestrictedCallError, StartSectionHostcallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
+import { COVERAGE_IMPORT_MODULE, coverageImports } from "./coverage-hits";
 import { wasmLogPrefix } from "./log";
 import type { CheckedModule } from "./module";
 import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
 import { describeFailure, InstantiationError, MAX_BACKTRACE_FRAMES, type VmFailure } from "./vm-failure";
+import type { ModuleSourceMap } from "./source-map/module-source-map";
 import { RecentBytes, RECENT_BYTES_MAX } from "./recent-bytes";
 import { CallbackDeadline } from "./module/interrupt-deadline";
 import { MAX_WASM_MEMORY_BYTES, MAX_WASM_MEMORY_PAGES, START_FUNCTION_EXPORT, WASM_PAGE_BYTES } from "./module/host-controlled-module";
@@ -51,6 +53,11 @@ export interface VmOptions {
    * module loaded with `loadCheckedModule(bytes, { interruptible: true })`.
    */
   readonly callbackTimeLimitMs?: number;
+  /**
+   * The module's source map: failure reports then name the AssemblyScript file, line and column of
+   * each frame (see vm-failure.ts). None by default.
+   */
+  readonly sourceMap?: ModuleSourceMap;
 }
 
 /**
@@ -107,6 +114,7 @@ export class Vm {
   readonly onCallback: CallbackObserver | undefined;
   readonly strictViolations: StrictViolation[] = [];
   readonly functionNames: ReadonlyMap<number, string>;
+  readonly sourceMap: ModuleSourceMap | undefined;
 
   /** The per-stream callbacks, resolved at instantiation. */
   readonly streamCallbacks: StreamCallbackExports;
@@ -186,6 +194,7 @@ export class Vm {
     this.onHostcall = options.onHostcall;
     this.onCallback = options.onCallback;
     this.functionNames = checked.info.functionNames;
+    this.sourceMap = options.sourceMap;
     this.readsProperties = checked.info.imports.some((entry) => entry.module === "env" && entry.name === "proxy_get_property");
     this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
     this.originalCodeOffset = checked.originalCodeOffset;
@@ -205,6 +214,8 @@ export class Vm {
     const importMemory: ImportMemory = { memory: null };
     const declared = checked.info.memory;
     const imports = buildImports(this, importMemory, { guardStartSection: checked.startExported === true, nameHostcalls: declared === null });
+    const counters = coverageImports(checked.info.imports);
+    if (counters !== null) imports[COVERAGE_IMPORT_MODULE] = counters;
     if (declared !== null && declared.limits.min > MAX_WASM_MEMORY_PAGES) {
       throw this.instantiationFailed(
         `the module's memory starts at ${declared.limits.min} pages (${declared.limits.min * WASM_PAGE_BYTES} bytes), ` +
@@ -490,7 +501,13 @@ export class Vm {
     if (!isTrap) throw error;
     const timedOut = this.deadline !== null && this.deadline.interrupted;
     const reason = timedOut ? `callback time limit (${this.callbackTimeLimitMs} ms) exceeded` : undefined;
-    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason, this.originalCodeOffset);
+    this.failure = describeFailure(callback, error, {
+      abortMessage: this.lastAbortMessage,
+      names: this.functionNames,
+      stopReason: reason,
+      originalCodeOffset: this.originalCodeOffset,
+      sourceMap: this.sourceMap,
+    });
     // A start section's failure is logged once, as the instantiation failure it is.
     if (this.restriction === Restriction.StartSection) return;
     this.hostLog("error", this.failure.report);

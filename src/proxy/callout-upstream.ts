@@ -1,10 +1,15 @@
 import { request, type ClientRequest } from "node:http";
+import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { ProxyStats } from "./proxy-stats";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -16,12 +21,16 @@ import type { ProxyLogger } from "./proxy-logger";
  */
 export class ClusterCalloutUpstream implements CalloutUpstream {
   private readonly inFlight = new Map<Callout, () => void>();
-  private readonly grpc = new GrpcCalloutClient();
+  private readonly grpc: GrpcCalloutClient;
 
   constructor(
     private readonly clusters: ReadonlyMap<string, ClusterConfig>,
     private readonly logger: ProxyLogger,
-  ) {}
+    /** Cluster stats of the callouts, as Envoy counts its async client's requests. */
+    private readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {
+    this.grpc = new GrpcCalloutClient(stats);
+  }
 
   dispatch(callout: Callout): void {
     const cluster = this.clusters.get(callout.cluster);
@@ -90,15 +99,16 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
     let req: ClientRequest;
     try {
-      req = request({
+      req = (cluster.tls ? tlsRequest : request)({
+        ...(cluster.tls ? { ...upstreamTlsOptions(cluster.tls), agent: false } : {}),
         host: cluster.url.hostname,
         port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
         method,
@@ -113,18 +123,27 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
       return;
     }
+    // Envoy's async client marks every callout internal (`x-envoy-internal: true`, envoy
+    // source/common/http/async_client_impl.cc), so its codes count under `internal.`.
+    this.stats.watch(cluster.name, req);
+    this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
+        this.stats.timeout(cluster.name);
+        this.stats.responseCode(cluster.name, 504, true);
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
+    let responded = false;
     req.on("response", (res) => {
+      responded = true;
+      this.stats.responseCode(cluster.name, res.statusCode ?? 502, true);
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -141,6 +160,10 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     });
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
+      if (!responded && this.inFlight.has(callout)) {
+        this.stats.connectFailed(cluster.name);
+        this.stats.responseCode(cluster.name, 503, true);
+      }
       settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
     });
     if (callout.body.length > 0) req.write(callout.body);

@@ -1,8 +1,12 @@
+import { upstreamTlsOptions } from "./upstream-tls";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { firstInvalidEntry, latin1List } from "./header-validation";
+import { ProxyStats } from "./proxy-stats";
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -20,17 +24,21 @@ const INTERNAL = 13;
  */
 export class GrpcCalloutClient {
   private readonly sessions = new Map<string, ClientHttp2Session>();
+
+  /** `stats` gets each call's cluster stats, as Envoy's async client counts them. */
+  constructor(private readonly stats: ClusterStats = new ClusterStats(new ProxyStats())) {}
+
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
 
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
     if (refuseMetadata(callout)) return;
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
       if (settled) return;
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled && !callout.cancelled) deliver();
     };
@@ -38,15 +46,15 @@ export class GrpcCalloutClient {
     if (stream === undefined) return;
     this.inFlight.set(callout, () => {
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       stream.close(constants.NGHTTP2_CANCEL);
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         stream.close(constants.NGHTTP2_CANCEL);
         settle(() => callout.close(DEADLINE_EXCEEDED, "upstream request timeout"));
-      }, callout.timeoutMs);
+      });
     }
 
     let httpStatus = 0;
@@ -180,7 +188,10 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      return this.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      const stream = this.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      this.stats.requestSent(cluster.name);
+      stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
+      return stream;
     } catch (error) {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
       return undefined;
@@ -190,7 +201,14 @@ export class GrpcCalloutClient {
   private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
+    const session = cluster.tls
+      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
+      : connect(cluster.url.origin);
+    this.stats.connection(cluster.name, session);
+    session.once("error", () => {
+      if (!session.connecting) return;
+      this.stats.connectFailed(cluster.name);
+    });
     // A refused connection is reported on each stream; the session error itself needs a listener.
     session.on("error", () => this.sessions.delete(cluster.name));
     session.on("close", () => {

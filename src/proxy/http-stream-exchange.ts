@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
+import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
-import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
+import type { AccessLogWriter } from "./access-log/access-log-writer";
+import { addressText, StreamLog } from "./access-log/stream-log";
+import { downstreamSocket } from "./downstream-listener";
+import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
+import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
@@ -20,6 +25,8 @@ export interface ExchangeContext {
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
+  /** The HCM's access logs; null or absent when none is configured. */
+  accessLog?: AccessLogWriter | null;
 }
 
 /** Envoy's reply texts for router failures, so clients see what they would behind Envoy. */
@@ -50,7 +57,7 @@ const UPSTREAM_TIMEOUT: LocalReply = {
  */
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
-  const socket = req.socket;
+  const socket = downstreamSocket(req);
   const requestHeaders = downstreamRequestHeaders(req, httpVersion);
   const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
   const info: HttpStreamInfo = {
@@ -62,23 +69,36 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     routeClusterName: route?.cluster ?? "",
   };
   context.stats.http("downstream_rq_total");
+  // Built only when an access log will read it.
+  const log = context.accessLog
+    ? new StreamLog(
+        requestHeaders,
+        httpVersion === 2 ? "HTTP/2" : `HTTP/1.${req.httpVersionMinor}`,
+        addressText(socket?.remoteAddress, socket?.remotePort),
+        addressText(socket?.localAddress, socket?.localPort),
+        route?.cluster ?? "",
+      )
+    : undefined;
 
   let upstreamRequest: ClientRequest | undefined;
-  let upstreamTimer: NodeJS.Timeout | undefined;
+  let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
   let finished = false;
   let replying = false;
+  /** The whole request arrived (the downstream's end of stream was read). */
+  let requestComplete = false;
 
   const finish = (): void => {
     if (finished) return;
     finished = true;
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     chain.finish();
+    if (log !== undefined) context.accessLog?.record(log.entry());
   };
 
   const abortUpstream = (): void => {
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     upstreamRequest?.destroy();
     upstreamRequest = undefined;
   };
@@ -91,6 +111,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     abortUpstream();
     replying = true;
+    log?.routerReply(reply.details);
     const headers = localReplyHeaders(reply);
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
@@ -127,33 +148,43 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       return routerReply(codecRejectionReply((error as Error).message));
     }
     upstreamRequest = request;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
+    const upstreamStart = Date.now();
+    log?.routed(outgoing, cluster.name, `${cluster.url.hostname}:${cluster.url.port === "" ? 80 : cluster.url.port}`);
+    const clusterStats = context.upstreams.stats;
+    const internal = headerValue(outgoing, "x-envoy-internal") === "true";
     if (target.timeoutMs > 0) {
-      upstreamTimer = setTimeout(() => {
-        context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
+      upstreamTimer = setLongTimeout(target.timeoutMs, () => {
+        clusterStats.timeout(cluster.name);
+        clusterStats.responseCode(cluster.name, UPSTREAM_TIMEOUT.status, internal);
         routerReply(UPSTREAM_TIMEOUT);
-      }, target.timeoutMs);
+      });
     }
-    request.on("response", (response) => relayUpstreamResponse(cluster, response));
+    request.on("response", (response) => {
+      clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
+      relayUpstreamResponse(response, Date.now() - upstreamStart);
+    });
     request.on("error", (error) => {
       if (upstreamRequest !== request) return;
       context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
-      context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+      clusterStats.connectFailed(cluster.name);
+      clusterStats.responseCode(cluster.name, CONNECT_FAILURE.status, internal);
       routerReply(CONNECT_FAILURE);
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (cluster: ClusterConfig, response: IncomingMessage): void => {
+  const relayUpstreamResponse = (response: IncomingMessage, serviceTimeMs: number): void => {
     upstreamResponded = true;
+    log?.upstreamResponded();
     const status = response.statusCode ?? 502;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
-    const headers = responseHeadersOf(response);
+    // The router's own header on every upstream response (envoy source/common/router/router.cc
+    // `onUpstreamHeaders`, unless suppress_envoy_headers): the upstream's time to headers.
+    const headers: HeaderList = [...responseHeadersOf(response), ["x-envoy-upstream-service-time", String(serviceTimeMs)]];
     const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       response.resume();
       return;
     }
@@ -164,7 +195,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       if (remaining === 0) return;
       const trailers = rawPairs(response.rawTrailers);
       if (trailers.length > 0) chain.responseTrailers(trailers);
@@ -194,14 +225,20 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         abortUpstream();
       }
       const status = Number(headerValue(headers, ":status") ?? 502);
-      // Envoy's HCM overwrites `server` after the encoder filters ran (server_header_transformation OVERWRITE).
-      const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
-      if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
-        outgoing["transfer-encoding"] = "chunked";
-      }
+      // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
+      const head = withEnvoyResponseHeaders(headers);
+      // A response that starts before the request ended: Envoy does not wait for the rest of the
+      // request on a connection that cannot multiplex; it says `connection: close` and closes
+      // once the response is out (conn_manager_impl.cc `encodeHeaders`, remote not complete).
+      if (!requestComplete) context.stats.http("downstream_rq_response_before_rq_complete");
+      log?.responseHead(status, head);
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
-        res.writeHead(status, outgoing);
+        writeResponseHead(res, httpVersion, status, head, {
+          connection: requestComplete ? "keep-alive" : "close",
+          endStream: endOfStream,
+          headRequest: req.method === "HEAD",
+        });
       } catch (error) {
         context.logger.log("http", "error", `invalid response headers: ${(error as Error).message}`);
         return resetDownstream();
@@ -213,6 +250,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     },
     responseBody: (chunk, endOfStream) => {
       if (!responseStarted || finished) return;
+      log?.sent(chunk.length);
       if (chunk.length > 0) (res as ServerResponse).write(chunk);
       if (endOfStream) {
         res.end();
@@ -231,13 +269,22 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (reply.body.length > 0) ends.responseBody(reply.body, true);
     },
     reset: () => resetDownstream(),
+    noteLocalReply: (reply) => log?.localReply(reply.details),
   };
 
-  const chain = buildFilterChain(context.filters, wrapLocalReplyAbort(ends, abortUpstream, () => (replying = true)), info);
+  const chain = buildFilterChain(
+    context.filters,
+    wrapLocalReplyAbort(ends, abortUpstream, (reply) => {
+      replying = true;
+      log?.localReply(reply.details);
+    }),
+    info,
+  );
 
   // The downstream went away before the response completed.
   res.on("close", () => {
     if (!finished) {
+      log?.flag("DC");
       abortUpstream();
       finish();
     }
@@ -248,6 +295,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     httpVersion === 2
       ? (req as Http2ServerRequest).stream.endAfterHeaders
       : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
+  requestComplete = endAfterHeaders;
   chain.requestHeaders(requestHeaders, endAfterHeaders);
   if (endAfterHeaders) {
     req.resume();
@@ -256,9 +304,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let remaining = requestLength;
   req.on("data", (chunk: Buffer) => {
     if (remaining !== undefined) remaining -= chunk.length;
+    log?.received(chunk.length);
+    if (remaining === 0) requestComplete = true;
     chain.requestBody(chunk, remaining === 0);
   });
   req.on("end", () => {
+    requestComplete = true;
     if (remaining === 0) return;
     const trailers = rawPairs(req.rawTrailers);
     if (trailers.length > 0) chain.requestTrailers(trailers);
@@ -280,15 +331,21 @@ function sendableTrailers(trailers: HeaderList, side: "request" | "response", co
 }
 
 /** Intercepts a filter's local reply so the upstream request (if any) is abandoned first. */
-function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: () => void): HttpFilterSink {
+function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: (reply: LocalReply) => void): HttpFilterSink {
   return {
     ...ends,
     localReply: (reply) => {
-      markReplying();
+      markReplying(reply);
       abortUpstream();
       ends.localReply(reply);
     },
   };
+}
+
+/** `https` on a TLS listener (Envoy's HTTP/1 codec and `x-forwarded-proto`), `http` otherwise. */
+function schemeOf(req: DownstreamRequest): string {
+  // The connection itself: an h2 request's `socket` is Node's wrapper around the watched connection.
+  return (downstreamSocket(req) as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
 }
 
 /**
@@ -314,14 +371,14 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       [":authority", req.headers.host ?? ""],
       [":path", req.url ?? "/"],
       [":method", req.method ?? "GET"],
-      [":scheme", "http"],
+      [":scheme", schemeOf(req)],
     ];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (name !== "host" && !isHopByHop(name)) headers.push([name, raw[i + 1]]);
     }
   }
-  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
+  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", schemeOf(req)]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
 }

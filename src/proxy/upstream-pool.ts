@@ -1,6 +1,10 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent as TlsAgent, request as tlsRequest } from "node:https";
+import { ClusterStats } from "./cluster-stats";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { toOutgoingHeaders, type HeaderList } from "./header-list";
+import { ProxyStats } from "./proxy-stats";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Keep-alive HTTP/1.1 connection pools to the configured clusters (Envoy keeps one pool per
@@ -9,7 +13,11 @@ import { toOutgoingHeaders, type HeaderList } from "./header-list";
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
+  constructor(
+    private readonly clusters: ReadonlyMap<string, ClusterConfig>,
+    /** Where the routed traffic's cluster stats go (a throwaway set when none is given). */
+    readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {}
 
   /** The cluster named `name`, or undefined when no such cluster is configured. */
   cluster(name: string): ClusterConfig | undefined {
@@ -34,9 +42,10 @@ export class UpstreamPool {
     if (authority !== undefined) outgoing.host = authority;
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
-    return request({
+    // A cluster with an UpstreamTlsContext is called over TLS (https.Agent takes the TLS options).
+    const upstreamRequest = (cluster.tls ? tlsRequest : request)({
       agent: this.agentFor(cluster),
-      protocol: "http:",
+      protocol: cluster.tls ? "https:" : "http:",
       host: cluster.url.hostname,
       port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
       method,
@@ -45,6 +54,9 @@ export class UpstreamPool {
       // `host` comes from `:authority` above, which a filter may have rewritten.
       setHost: false,
     });
+    this.stats.watch(cluster.name, upstreamRequest);
+    this.stats.requestSent(cluster.name);
+    return upstreamRequest;
   }
 
   /** Closes every pooled connection. */
@@ -56,7 +68,8 @@ export class UpstreamPool {
   private agentFor(cluster: ClusterConfig): Agent {
     let agent = this.agents.get(cluster.name);
     if (agent === undefined) {
-      agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs });
+      const options = { keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs };
+      agent = cluster.tls ? new TlsAgent({ ...options, ...upstreamTlsOptions(cluster.tls) }) : new Agent(options);
       this.agents.set(cluster.name, agent);
     }
     return agent;

@@ -3,6 +3,10 @@
  * YAML/JSON file format, or an Envoy v3 static bootstrap). Everything is resolved: paths are
  * absolute, URLs parsed, defaults filled in by `withDefaults`.
  */
+import type { TcpListenerConfig } from "./tcp-listener-config";
+import type { DownstreamTlsConfig, UpstreamTlsConfig } from "./tls-config";
+
+import type { AccessLogConfig } from "./access-log-config";
 
 /** What to do with a stream when the plugin's VM has failed (Envoy `PluginConfig.failure_policy`). */
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
@@ -17,6 +21,11 @@ export interface WasmFilterConfig {
   vmId: string;
   /** Absolute path of the .wasm (vm_config.code.local.filename). */
   wasmPath: string;
+  /**
+   * Absolute path of the module's source map, for failure reports at source lines; absent: the
+   * host uses `<wasmPath>.map` when there is one (no Envoy field: a dev proxy option).
+   */
+  sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
@@ -34,6 +43,10 @@ export interface ClusterConfig {
   /** Speak h2c to it (needed for gRPC clusters). */
   http2: boolean;
   connectTimeoutMs: number;
+  /** The cluster's UpstreamTlsContext (Envoy bootstrap `transport_socket`); absent: plaintext. */
+  tls?: UpstreamTlsConfig | null;
+  /** The cluster's `metadata.filter_metadata` (the `xds.cluster_metadata` property of TCP connections). */
+  filterMetadata?: Record<string, unknown>;
 }
 
 /** One route: requests whose path starts with `prefix` go to `cluster`. First match wins. */
@@ -47,10 +60,16 @@ export interface RouteConfig {
 export interface ListenerConfig {
   host: string;
   port: number;
+  /** TLS from the filter chain's `transport_socket` (HTTP listener only); absent: plaintext. */
+  tls?: DownstreamTlsConfig | null;
 }
 
 export interface DevProxyConfig {
   listener: ListenerConfig;
+  /** False when an Envoy bootstrap has no HTTP listener (only TCP ones): `listener` is not served. */
+  serveHttp: boolean;
+  /** TCP listeners (network filters and tcp_proxy), from an Envoy bootstrap. */
+  tcpListeners: TcpListenerConfig[];
   /** Admin endpoint; null turns it off. */
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
@@ -66,6 +85,8 @@ export interface DevProxyConfig {
   hotReload: boolean;
   /** Longest a single filter callback may run before it is stopped and the failure policy applies. */
   callbackTimeLimitMs: number;
+  /** The HTTP connection manager's access logs (none by default, as in Envoy). */
+  accessLogs: AccessLogConfig[];
 }
 
 /** Name of the cluster `--upstream` (or the echo upstream) defines. */
@@ -79,6 +100,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export function defaultConfig(): DevProxyConfig {
   return {
     listener: { host: "127.0.0.1", port: 10000 },
+    serveHttp: true,
+    tcpListeners: [],
     admin: { host: "127.0.0.1", port: 9901 },
     filters: [],
     routes: [{ prefix: "/", cluster: DEFAULT_CLUSTER, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS }],
@@ -88,6 +111,7 @@ export function defaultConfig(): DevProxyConfig {
     concurrency: 1,
     hotReload: false,
     callbackTimeLimitMs: 5_000,
+    accessLogs: [],
   };
 }
 

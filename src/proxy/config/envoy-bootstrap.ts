@@ -1,3 +1,4 @@
+import { readAccessLogs } from "./access-log-config";
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import {
   ConfigError,
@@ -11,6 +12,8 @@ import {
   type WasmFilterConfig,
 } from "./dev-proxy-config";
 import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { isTcpListener, readTcpListener } from "./tcp-listener-config";
+import { readDownstreamTransportSocket, readUpstreamTransportSocket } from "./tls-config";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const HTTP_WASM = "envoy.filters.http.wasm";
@@ -54,24 +57,38 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
 
   const resources = root.child("static_resources");
   if (!resources) throw new ConfigError("static_resources: missing; the dev proxy needs a listener");
-  const clusters = resources.children("clusters").map(readCluster);
+  const clusters = resources.children("clusters").map((cluster) => readCluster(cluster, cwd));
   config.clusters = clusters;
-  const listeners = resources.children("listeners");
-  if (listeners.length === 0) throw new ConfigError("static_resources.listeners: no listener configured");
-  for (const extra of listeners.slice(1)) extra.warn("only the first listener is served; this one is ignored");
-  readListener(listeners[0], config, cwd);
+  const allListeners = resources.children("listeners");
+  if (allListeners.length === 0) throw new ConfigError("static_resources.listeners: no listener configured");
+  const listeners = allListeners.filter((listener) => !isTcpListener(listener.value));
+  config.tcpListeners = allListeners.filter((listener) => isTcpListener(listener.value)).map((listener) => readTcpListener(listener, cwd));
+  for (const extra of listeners.slice(1)) extra.warn("only the first HTTP listener is served; this one is ignored");
+  if (listeners.length > 0) readListener(listeners[0], config, cwd);
+  else {
+    config.serveHttp = false;
+    config.routes = [];
+  }
   resources.unsupported("secrets");
   resources.finish();
   root.finish();
 
   const known = new Set(clusters.map((cluster) => cluster.name));
+  for (const listener of config.tcpListeners) {
+    const terminal = listener.terminal;
+    // Envoy accepts it (tcp_proxy resolves its cluster per connection, tcp_proxy.cc) and closes
+    // each connection with downstream_cx_no_route; so does the dev proxy, with a warning.
+    if (terminal.kind === "tcp_proxy" && !known.has(terminal.cluster)) {
+      warnings.push(`${terminal.clusterPath}: cluster "${terminal.cluster}" is not defined in static_resources.clusters; tcp_proxy closes every connection (downstream_cx_no_route)`);
+    }
+  }
   for (const route of config.routes) {
     if (!known.has(route.cluster)) throw new ConfigError(`route for prefix "${route.prefix}" names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
   }
   return { config, warnings };
 }
 
-function socketAddress(address: ConfigReader): ListenerConfig {
+export function socketAddress(address: ConfigReader): ListenerConfig {
   const socket = address.child("socket_address");
   if (!socket) throw new ConfigError(`${address.path}: only socket_address is supported`);
   const host = socket.string("address") ?? "127.0.0.1";
@@ -98,7 +115,8 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
   for (const extra of chains.slice(1)) extra.warn("only the first filter chain is used; this one is ignored");
   const chain = chains[0];
   chain.unsupported("filter_chain_match");
-  chain.unsupported("transport_socket", "TLS is not supported by the dev proxy; the listener serves plaintext");
+  const tls = readDownstreamTransportSocket(chain.child("transport_socket"), cwd);
+  if (tls !== null) config.listener.tls = tls;
   chain.accept("name");
   let foundHcm = false;
   for (const filter of chain.children("filters")) {
@@ -126,7 +144,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   if (codec !== undefined && !["AUTO", "HTTP1", "HTTP2"].includes(codec)) {
     hcm.warn(`codec_type ${codec} is not supported; serving HTTP/1.1 and h2c (AUTO)`);
   }
-  for (const key of ["access_log", "use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
+  config.accessLogs = readAccessLogs(hcm.children("access_log"));
+  for (const key of ["use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
     hcm.unsupported(key);
   }
   hcm.unsupported("rds", "RDS is not supported; use route_config");
@@ -219,7 +238,7 @@ function readRoutes(routeConfig: ConfigReader): RouteConfig[] {
   return routes;
 }
 
-function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
+export function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
   const warnings: string[] = [];
   const name = plugin.string("name") ?? "";
   const rootId = plugin.string("root_id") ?? "";
@@ -270,7 +289,7 @@ function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
   };
 }
 
-function readCluster(cluster: ConfigReader): ClusterConfig {
+function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
   const name = cluster.string("name");
   if (name === undefined) throw new ConfigError(`${cluster.path}.name: missing`);
   const type = cluster.string("type");
@@ -279,7 +298,11 @@ function readCluster(cluster: ConfigReader): ClusterConfig {
   }
   const connectTimeout = cluster.string("connect_timeout");
   cluster.accept("lb_policy", "dns_lookup_family");
-  cluster.unsupported("transport_socket", "TLS upstreams are not supported; this cluster is called over plaintext");
+  const tls = readUpstreamTransportSocket(cluster.child("transport_socket"), cwd);
+  const metadata = cluster.child("metadata");
+  const filterMetadata = metadata?.raw("filter_metadata");
+  metadata?.unsupported("typed_filter_metadata");
+  metadata?.finish();
   cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
   cluster.unsupported("circuit_breakers");
   cluster.unsupported("health_checks");
@@ -305,6 +328,8 @@ function readCluster(cluster: ConfigReader): ClusterConfig {
     name,
     url: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`),
     http2,
+    tls,
+    filterMetadata: typeof filterMetadata === "object" && filterMetadata !== null ? (filterMetadata as Record<string, unknown>) : undefined,
     connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
   };
 }

@@ -28,7 +28,7 @@ const MAX_RESTART_BACKOFF_MS = 60_000;
 export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   readonly name: string;
   private readonly slots: WorkerSlot[] = [];
-  private readonly shared = new SharedStateService();
+  private readonly shared: SharedStateService;
   private readonly policy: FailurePolicy;
   private next = 0;
   private nextStreamId = 1;
@@ -42,6 +42,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   private readonly removeRefresher: () => void;
 
   private constructor(private readonly env: FilterBuildEnv) {
+    this.shared = new SharedStateService(env.shared);
     this.name = env.config.filters.map((filter) => filter.name).join(",");
     // One chain runs on one VM set; it passes traffic on a failure only if every filter would.
     this.policy = env.config.filters.every((filter) => filter.failurePolicy === "FAIL_OPEN") ? "FAIL_OPEN" : "FAIL_CLOSED";
@@ -186,7 +187,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     const init: FilterWorkerInit & { entry: string } = {
       entry: workerEntry(),
       filters: config.filters,
-      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
+      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
       logLevel: logger.level,
       colour: logger.colour,
