@@ -209,6 +209,7 @@ function readDeclaration({ node, source }, classNames) {
 // ---------------------------------------------------------------------------------------------
 // The generated parser
 
+// The CONFIG_* kind constants of assembly/api/plugin_config.ts, as ConfigReader.expect takes them.
 const KIND = { null: 0, bool: 1, number: 2, string: 3, array: 4, object: 5 };
 
 // The zero value a local of `type` starts from (overwritten before use).
