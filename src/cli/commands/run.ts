@@ -20,6 +20,7 @@ import { watchUntilStopped } from "../watch-sources";
 import { buildFilter, buildWatchRoots, defaultOutFile } from "./build";
 import { busyPortMessage, claimOfListenError, firstBusyPort, type PortClaim } from "../port-check";
 import { colourEnabled, styleFor } from "../terminal-style";
+import { checkModuleConfiguration, ModuleForCheckError, readModuleForCheck, shownPath } from "../configuration-check";
 
 export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
@@ -57,6 +58,8 @@ Options:
                                filters show their AssemblyScript sources and stop at
                                breakpoints; no callback time limit, one thread
       --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
+      --no-config-check        start even if a plugin configuration does not match the schema
+                               its module declares (checked before anything listens)
   -h, --help                   this help
 `;
 
@@ -90,6 +93,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       "access-log": { type: "string" },
       inspect: { type: "boolean" },
       "inspect-port": { type: "string" },
+      "no-config-check": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -144,6 +148,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
 
+  if (values["no-config-check"] !== true) {
+    const refusal = configurationRefusals(config, io.cwd);
+    if (refusal.length > 0) {
+      io.stderr.write(refusal.map((line, i) => (i === 0 ? `${styleFor(io.stderr, io.env).fail("error:")} ${line}\n` : `${line}\n`)).join(""));
+      return 1;
+    }
+  }
+
   // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
   const claims: PortClaim[] = config.serveHttp ? [{ role: "listener", host: config.listener.host, port: config.listener.port }] : [];
   if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
@@ -187,6 +199,34 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   await proxy.close();
   if (debuggerUrl !== undefined) closeInspector();
   return 0;
+}
+
+/**
+ * Each filter's (HTTP or network) plugin configuration against the schema its module declares,
+ * before anything listens (a filter whose configuration its module would refuse fails its VM at
+ * start in Envoy).
+ * Returns the lines of the refusal, empty when every configuration matches. Empty configurations
+ * and modules without a schema are not checked: the proxy passes any bytes, as Envoy does.
+ */
+function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
+  const lines: string[] = [];
+  // HTTP filters, then each TCP listener's network filters (their configuration is read the same way).
+  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].forEach((filter, index) => {
+    if (filter.pluginConfiguration.length === 0) return;
+    const shown = shownPath(cwd, filter.wasmPath);
+    let module;
+    try {
+      module = readModuleForCheck(filter.wasmPath, shown);
+    } catch (error) {
+      if (!(error instanceof ModuleForCheckError)) throw error;
+      lines.push(error.message);
+      return;
+    }
+    const origin = filter.pluginConfigurationOrigin ?? { where: `filter ${index} (${filter.name || shown}) configuration`, asWritten: false };
+    const verdict = checkModuleConfiguration(filter.pluginConfiguration, module, shown, origin.where, cwd, origin.asWritten);
+    if (!verdict.ok) lines.push(...verdict.lines);
+  });
+  return lines;
 }
 
 /**
@@ -288,6 +328,7 @@ function filterFromFlags(flags: FilterFlags, cwd: string): WasmFilterConfig {
     vmId: flags["vm-id"] ?? "",
     wasmPath: resolve(cwd, flags.wasm),
     pluginConfiguration: textOrFile(flags["plugin-config"], cwd),
+    pluginConfigurationOrigin: { where: `--plugin-config of --wasm ${flags.wasm}`, asWritten: true },
     vmConfiguration: textOrFile(flags["vm-config"], cwd),
     failurePolicy,
     allowOnHeadersStopIteration: false,

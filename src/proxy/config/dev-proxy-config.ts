@@ -28,11 +28,23 @@ export interface WasmFilterConfig {
   sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
+  /**
+   * Where the plugin configuration was written, for messages (`filters[0].configuration`,
+   * `--plugin-config`), and whether its bytes are the text as written there (a string, a
+   * StringValue: positions in it mean something) or JSON made from a mapping. Absent: unknown.
+   */
+  pluginConfigurationOrigin?: ConfigurationOrigin;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
   vmConfiguration: Buffer;
   failurePolicy: FailurePolicy;
   /** PluginConfig.allow_on_headers_stop_iteration (default false, as in Envoy). */
   allowOnHeadersStopIteration: boolean;
+}
+
+/** Where a configuration came from (see WasmFilterConfig.pluginConfigurationOrigin). */
+export interface ConfigurationOrigin {
+  where: string;
+  asWritten: boolean;
 }
 
 /** A named upstream: the route's target and the `upstream` argument of http/gRPC callouts. */

@@ -11,7 +11,7 @@ import {
   type RouteConfig,
   type WasmFilterConfig,
 } from "./dev-proxy-config";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 import { isTcpListener, readTcpListener } from "./tcp-listener-config";
 import { readDownstreamTransportSocket, readUpstreamTransportSocket } from "./tls-config";
 
@@ -283,6 +283,7 @@ export function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterC
     vmId,
     wasmPath: wasmPathOf(filename, cwd),
     pluginConfiguration,
+    pluginConfigurationOrigin: { where: plugin.at("configuration"), asWritten: configurationIsText(plugin.raw("configuration")) },
     vmConfiguration,
     failurePolicy,
     allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),

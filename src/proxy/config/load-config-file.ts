@@ -15,7 +15,7 @@ import {
   type WasmFilterConfig,
 } from "./dev-proxy-config";
 import { configFromEnvoyBootstrap, isEnvoyBootstrap } from "./envoy-bootstrap";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 import { parseLogLevel } from "../proxy-logger";
 
 /**
@@ -151,6 +151,7 @@ function readFilter(filter: ConfigReader, baseDir: string, warnings: string[]): 
     vmId: filter.string("vm_id") ?? "",
     wasmPath: wasmPathOf(wasm, baseDir),
     pluginConfiguration: configurationBytes(filter.raw("configuration"), filter.at("configuration"), warnings),
+    pluginConfigurationOrigin: { where: filter.at("configuration"), asWritten: configurationIsText(filter.raw("configuration")) },
     vmConfiguration: configurationBytes(filter.raw("vm_configuration"), filter.at("vm_configuration"), warnings),
     failurePolicy: failurePolicyOf(filter, "failure_policy", undefined),
     allowOnHeadersStopIteration: filter.boolean("allow_on_headers_stop_iteration") ?? false,
