@@ -1,11 +1,13 @@
 // The plugin configuration's JSON Schema as a module carries it: the SDK's build transform
 // (transform/plugin-config.mjs) writes the schema of the class a filter reads with
-// parseConfig<T> into the custom section below, so every tool that has the .wasm has the schema.
-// This file reads it back and turns it into the TypeScript type the build writes beside the
-// module (`<module>.config.d.ts`).
+// parseConfig<T> into the custom section CONFIG_SCHEMA_SECTION (module-config-schema.ts reads
+// it, or the `<module>.schema.json` beside the module), so every tool that has the .wasm has the
+// schema. This file turns it into the TypeScript type the build writes beside the module
+// (`<module>.config.d.ts`).
 
-/** The custom section that carries the configuration's JSON Schema (minified UTF-8 JSON). */
-export const CONFIG_SCHEMA_SECTION = "proxy-wasm-as.config-schema";
+import { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, configSchemaObject, readModuleConfigSchema } from "./module-config-schema";
+
+export { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath };
 
 /** A JSON Schema (draft 2020-12), as far as the transform writes them. */
 export interface JsonSchema {
@@ -26,29 +28,22 @@ export interface JsonSchema {
   default?: unknown;
 }
 
-/** Thrown when a module's schema section is not a JSON object. */
-export class ConfigSchemaError extends Error {}
-
 /**
  * The configuration schema a module carries, or null when it has none (a filter without a
- * declared configuration). Throws ConfigSchemaError when the section is there but is not a JSON
- * object, and WebAssembly.CompileError when the bytes are not a module.
+ * declared configuration, or bytes that are not a module). The section is found by walking the
+ * section headers (module-config-schema.ts), so the bytes are not compiled. With `wasmPath`
+ * (where the bytes were read from), a `<module>.schema.json` beside it is read when the module
+ * has no section.
+ *
+ * @throws ConfigSchemaError when the section (or file) is there but is not UTF-8 JSON of an object.
  */
-export function readConfigSchema(wasm: Uint8Array | WebAssembly.Module): JsonSchema | null {
-  const module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
-  const sections = WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION);
-  if (sections.length === 0) return null;
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(sections[0]);
-  let schema: unknown;
-  try {
-    schema = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigSchemaError(`custom section ${CONFIG_SCHEMA_SECTION} is not JSON: ${(error as Error).message}`);
+export function readConfigSchema(wasm: Uint8Array | WebAssembly.Module, wasmPath?: string): JsonSchema | null {
+  if (wasm instanceof WebAssembly.Module) {
+    const [section] = WebAssembly.Module.customSections(wasm, CONFIG_SCHEMA_SECTION);
+    if (section !== undefined) return configSchemaObject(new Uint8Array(section), `custom section ${CONFIG_SCHEMA_SECTION}`) as JsonSchema;
+    return null;
   }
-  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
-    throw new ConfigSchemaError(`custom section ${CONFIG_SCHEMA_SECTION} is not a JSON object`);
-  }
-  return schema as JsonSchema;
+  return (readModuleConfigSchema(wasm, wasmPath)?.schema ?? null) as JsonSchema | null;
 }
 
 function docComment(schema: JsonSchema, indent: string): string {

@@ -200,7 +200,7 @@ function withConfigTypes(io: CliIo, result: BuildResult | null): BuildResult | n
   const typesPath = configTypesPath(result.outFile);
   let schema: JsonSchema | null;
   try {
-    schema = readConfigSchema(readFileSync(result.outFile));
+    schema = readConfigSchema(readFileSync(result.outFile), result.outFile);
   } catch (error) {
     if (!(error instanceof ConfigSchemaError)) throw error;
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${error.message}\n`);
