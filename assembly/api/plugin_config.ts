@@ -63,52 +63,42 @@ function isIdentifier(at: usize, end: usize): bool {
 // `["x-id"]` as written in the JSON when it is not an identifier.
 function appendKey(out: usize, key: usize): usize {
   const end = valueEnd(key);
-  if (isIdentifier(key + 1, end - 1)) {
-    store<u8>(out, 0x2e);
-    return appendBytes(out + 1, key + 1, end - key - 2);
-  }
-  store<u8>(out, 0x5b);
-  out = appendBytes(out + 1, key, end - key);
-  store<u8>(out, 0x5d);
-  return out + 1;
+  const plain = isIdentifier(key + 1, end - 1);
+  store<u8>(out, plain ? 0x2e : 0x5b);
+  // Plain: the text between the quotes; else the key with its quotes, then ']'.
+  out = appendBytes(out + 1, key + <usize>plain, end - key - (plain ? 2 : 0));
+  if (!plain) store<u8>(out++, 0x5d);
+  return out;
 }
 
-// Appends the path from the root to the value or key at `target`, walking the validated text.
+// Appends the path from the root to the value or key at `target`, walking the validated text:
+// objects and arrays in one loop (an array's item is its own "key"), to keep the module small.
 function appendPath(out: usize, target: usize): usize {
   let at = rootAt;
   while (at != target) {
-    const c = <u32>load<u8>(at);
+    const isObject = load<u8>(at) == 0x7b;
+    if (!isObject && load<u8>(at) != 0x5b) break;
     const end = valueEnd(at);
-    let next: usize = 0;
-    if (c == 0x7b) {
-      for (let key = nextEntry(at, end); key < end - 1; ) {
-        const value = nextEntry(valueEnd(key), end);
-        const afterValue = valueEnd(value);
-        if (target == key) return appendKey(out, key);
-        if (target >= value && target < afterValue) {
-          out = appendKey(out, key);
-          next = value;
-          break;
-        }
-        key = nextEntry(afterValue, end);
-      }
-    } else if (c == 0x5b) {
-      let index: u32 = 0;
-      for (let item = nextEntry(at, end); item < end - 1; index++) {
-        const afterItem = valueEnd(item);
-        if (target >= item && target < afterItem) {
-          store<u8>(out, 0x5b);
-          out = appendDecimal(out + 1, index);
-          store<u8>(out, 0x5d);
-          out++;
-          next = item;
-          break;
-        }
-        item = nextEntry(afterItem, end);
-      }
+    let index: u32 = 0;
+    let item = nextEntry(at, end);
+    for (; item < end - 1; index++) {
+      const value = isObject ? nextEntry(valueEnd(item), end) : item;
+      const afterValue = valueEnd(value);
+      if (target >= item && target < afterValue) break;
+      item = nextEntry(afterValue, end);
     }
-    if (next == 0) break;
-    at = next;
+    if (item >= end - 1) break;
+    if (isObject) {
+      out = appendKey(out, item);
+      if (target == item) break;
+      at = nextEntry(valueEnd(item), end);
+    } else {
+      store<u8>(out, 0x5b);
+      out = appendDecimal(out + 1, index);
+      store<u8>(out, 0x5d);
+      out++;
+      at = item;
+    }
   }
   return out;
 }
@@ -150,7 +140,12 @@ function appendGot(out: usize, at: usize, asWritten: bool): usize {
  * of a value (or, for members, of a key) inside the text parseConfig validated; the `expect*` and
  * `unknown`/`missing` methods record the failure and answer false, the reads assume the check
  * before them passed.
+ *
+ * Unmanaged: it has no state, and a managed reader would be spilled to the shadow stack around
+ * every call the generated code makes (about 12 bytes a call in the module).
  */
+// @ts-ignore: decorator
+@unmanaged
 export class ConfigReader {
   /** True if the value at `at` is of `kind` (a CONFIG_* constant); else records
    * `expected <kind>, got <kind>`. */
