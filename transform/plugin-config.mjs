@@ -25,6 +25,17 @@ import { CommonFlags, LiteralKind, NodeKind, Source, SourceKind, Tokenizer, Diag
 /** The name of the custom section that carries the configuration's JSON Schema (minified UTF-8). */
 export const CONFIG_SCHEMA_SECTION = "proxy-wasm-as.config-schema";
 
+/**
+ * The section the schema goes into instead when the build is asked to write it to a file
+ * (`--use PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1`): `proxy-wasm-as build` takes it out of the module
+ * and writes `<name>.schema.json` beside `<name>.wasm` (src/cli/commands/build.ts), for a module
+ * that must stay small (add_header, within 8 KiB).
+ */
+export const CONFIG_SCHEMA_FILE_SECTION = "proxy-wasm-as.config-schema.to-file";
+
+/** The `--use` alias (or environment variable) that asks for CONFIG_SCHEMA_FILE_SECTION. */
+export const CONFIG_SCHEMA_FILE_SWITCH = "PROXY_WASM_AS_CONFIG_SCHEMA_FILE";
+
 const DECORATOR = "pluginConfig";
 const SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
 

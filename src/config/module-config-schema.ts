@@ -9,6 +9,13 @@ import { existsSync, readFileSync } from "node:fs";
 /** The custom section that carries the configuration's JSON Schema (UTF-8 JSON, draft 2020-12). */
 export const CONFIG_SCHEMA_SECTION = "proxy-wasm-as.config-schema";
 
+/**
+ * The section the SDK's transform writes the schema into when the project asks for a file
+ * (`--use PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1`, transform/plugin-config.mjs): `build` takes it out
+ * of the module and writes it to configSchemaFilePath. Never in a module `build` wrote.
+ */
+export const CONFIG_SCHEMA_FILE_SECTION = "proxy-wasm-as.config-schema.to-file";
+
 /** A module's configuration schema and where it was read from (for messages). */
 export interface ModuleConfigSchema {
   schema: Record<string, unknown>;

@@ -3,7 +3,7 @@
 import { TestHost, Headers, Action } from "proxy-wasm-as/assembly/testing";
 
 const CONFIG = '{"name": "x-wasm-header", "value": "demo-wasm"}';
-const BAD_CONFIG_MESSAGE = "add_header: value: expected a string, got a number (1:29)";
+const BAD_CONFIG_MESSAGE = "value: expected a string, got a number (1:29)";
 
 function request(): Headers {
   return Headers.of([[":method", "GET"], [":path", "/"], [":authority", "example.com"]]);

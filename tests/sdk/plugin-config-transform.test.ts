@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { buildFilter } from "../../src/cli/commands/build";
 import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config-schema";
+import { CONFIG_SCHEMA_FILE_SECTION } from "../../src/config/module-config-schema";
 import { createTestHost, type TestHostOptions } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
 // @ts-expect-error: plain JavaScript module without types
@@ -228,6 +229,33 @@ describe("a @pluginConfig class", () => {
     assert.equal(readConfigSchema(unread.wasm), null);
     assert.equal(existsSync(join(project, "build", "unread.config.d.ts")), false);
     assert.doesNotMatch(unread.stdout, /configuration:/);
+  });
+
+  it("with PROXY_WASM_AS_CONFIG_SCHEMA_FILE writes the schema beside the module instead of into it; a later build with the section removes that file", async () => {
+    const sectionBuild = await build("beside", DECLARED, { debug: false });
+    assert.ok(sectionBuild.ok, sectionBuild.stderr);
+    process.env.PROXY_WASM_AS_CONFIG_SCHEMA_FILE = "1";
+    let fileBuild: Built;
+    try {
+      // A different source, so the build is not skipped as up to date.
+      fileBuild = await build("beside", `${DECLARED}\n// schema in a file\n`, { debug: false });
+    } finally {
+      delete process.env.PROXY_WASM_AS_CONFIG_SCHEMA_FILE;
+    }
+    assert.ok(fileBuild.ok, fileBuild.stderr);
+    const schemaFile = join(project, "build", "beside.schema.json");
+    const module = new WebAssembly.Module(fileBuild.wasm);
+    assert.deepEqual(WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION), []);
+    assert.deepEqual(WebAssembly.Module.customSections(module, CONFIG_SCHEMA_FILE_SECTION), []);
+    assert.equal(fileBuild.wasm.length, sectionBuild.wasm.length - (readFileSync(schemaFile).length + CONFIG_SCHEMA_SECTION.length + 4));
+    assert.deepEqual(JSON.parse(readFileSync(schemaFile, "utf8")), readConfigSchema(sectionBuild.wasm));
+    assert.deepEqual(readConfigSchema(fileBuild.wasm, join(project, "build", "beside.wasm")), readConfigSchema(sectionBuild.wasm));
+    assert.match(fileBuild.stdout, new RegExp(`configuration: Config \\(schema \\d+ bytes in ${join("build", "beside.schema.json").replace(/\./g, "\\.")}\\), types in `));
+    assert.match(readFileSync(join(project, "build", "beside.config.d.ts"), "utf8"), /\nexport interface Config \{\n/);
+    const again = await build("beside", DECLARED, { debug: false });
+    assert.ok(again.ok, again.stderr);
+    assert.equal(existsSync(schemaFile), false);
+    assert.equal(readConfigSchema(again.wasm)?.title, "Config");
   });
 
   it("allows unknown fields with @additionalFields", async () => {

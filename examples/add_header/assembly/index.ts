@@ -25,7 +25,9 @@ class AddHeaderRoot extends RootContext {
     // No configuration reads as {}: the filter then only does its fixed rewrites.
     const config = parseConfig<AddHeaderConfig>(this.pluginConfiguration());
     if (config === null) {
-      log.error("add_header: " + configError());
+      // Envoy's log line already names the plugin (`wasm log add_header ...: <message>`), so the
+      // message is logged as it is: no string concatenation in the module (113 bytes).
+      log.error(configError());
       return false;
     }
     this.headerName = config.name;

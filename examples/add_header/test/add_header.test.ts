@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createTestHost, type TestHost } from "proxy-wasm-as/testing";
 import { PluginStartError, readConfigSchema } from "proxy-wasm-as";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const wasm = new URL("../build/add_header.wasm", import.meta.url);
 
@@ -78,7 +79,7 @@ for (const [label, config, message] of [
       () => createTestHost({ wasm, pluginConfig: config, shareProcessWith: witness }),
       (error: unknown) => error instanceof PluginStartError && error.stage === "configure",
     );
-    assert.deepEqual(wasmMessages(witness, "error"), [`add_header: ${message}`]);
+    assert.deepEqual(wasmMessages(witness, "error"), [message]);
   });
 }
 
@@ -88,8 +89,11 @@ test("name and value are optional: a name alone adds the header with an empty va
   assert.deepEqual(result.downstream.headers, [[":status", "200"], ["x-flag", ""], ["location", "envoy-wasm"], ["hello", "world!"]]);
 });
 
-test("the module carries the configuration's schema, and the build wrote its TypeScript type", () => {
-  const schema = readConfigSchema(readFileSync(wasm));
+test("the build wrote the configuration's schema beside the module (to stay within 8 KiB) and its TypeScript type", () => {
+  // asconfig.json asks for the file (PROXY_WASM_AS_CONFIG_SCHEMA_FILE): the module has no schema
+  // section, and every tool reads build/add_header.schema.json beside it.
+  assert.equal(readConfigSchema(readFileSync(wasm)), null);
+  const schema = readConfigSchema(readFileSync(wasm), fileURLToPath(wasm));
   assert.deepEqual(schema, {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: "AddHeaderConfig",

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
-import { withoutSourceMappingUrl } from "../../host/module/wasm-sections";
+import { customSectionContent, withoutCustomSection, withoutSourceMappingUrl } from "../../host/module/wasm-sections";
+import { CONFIG_SCHEMA_FILE_SECTION, CONFIG_SCHEMA_SECTION, configSchemaFilePath } from "../../config/module-config-schema";
 import { sourceMapPathBeside } from "../../host/source-map/source-map-file";
 import { buildFingerprint, isUpToDate, stampPath, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
@@ -211,8 +212,11 @@ function withConfigTypes(io: CliIo, result: BuildResult | null): BuildResult | n
     return result;
   }
   writeFileSync(typesPath, configTypeScript(schema));
-  const sectionBytes = new TextEncoder().encode(JSON.stringify(schema)).length;
-  io.stdout.write(`  configuration: ${schema.title ?? "declared"} (schema ${sectionBytes} bytes), types in ${relative(io.cwd, typesPath) || typesPath}\n`);
+  const schemaBytes = new TextEncoder().encode(JSON.stringify(schema)).length;
+  const schemaFile = configSchemaFilePath(result.outFile);
+  const inFile = existsSync(schemaFile) && customSectionContent(readFileSync(result.outFile), CONFIG_SCHEMA_SECTION) === undefined;
+  const where = inFile ? ` in ${relative(io.cwd, schemaFile) || schemaFile}` : "";
+  io.stdout.write(`  configuration: ${schema.title ?? "declared"} (schema ${schemaBytes} bytes${where}), types in ${relative(io.cwd, typesPath) || typesPath}\n`);
   return result;
 }
 
@@ -221,18 +225,38 @@ function withConfigTypes(io: CliIo, result: BuildResult | null): BuildResult | n
  * module; the module that ships must not carry it (Envoy never reads it, and it costs bytes), so
  * it is taken out before the module is written (once: a `run --watch` reloads on each write),
  * leaving the map beside the module (`<module>.map`), where the host and `--inspect` look for it.
- * The section is the last one, so no code offset in the map moves.
+ * The section is the last one, so no code offset in the map moves. The configuration schema goes
+ * beside the module too when the build asked for that (moduleWithSchemaFile).
  */
 function writeOutput(path: string, contents: string | Uint8Array, outFile: string, written: Set<string>): boolean {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, path === outFile && typeof contents !== "string" ? withoutSourceMappingUrl(contents) : contents);
+    writeFileSync(path, path === outFile && typeof contents !== "string" ? moduleWithSchemaFile(withoutSourceMappingUrl(contents), outFile) : contents);
     written.add(path);
     return true;
   } catch {
     // asc reports a write that failed.
     return false;
   }
+}
+
+/**
+ * The SDK's transform puts the configuration schema into CONFIG_SCHEMA_FILE_SECTION instead of
+ * the schema section when the project asks for a file (`"use": ["PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1"]`
+ * in asconfig's options): that section is taken out of the module and its JSON written to
+ * `<name>.schema.json` beside `<name>.wasm`, where every tool looks when a module has no schema
+ * section (module-config-schema.ts). A module with the schema section makes such a file from an
+ * earlier build redundant, so it is removed. The section is after the code, so no offset moves.
+ */
+function moduleWithSchemaFile(bytes: Uint8Array, outFile: string): Uint8Array {
+  const schemaFile = configSchemaFilePath(outFile);
+  const schema = customSectionContent(bytes, CONFIG_SCHEMA_FILE_SECTION);
+  if (schema === undefined) {
+    if (customSectionContent(bytes, CONFIG_SCHEMA_SECTION) !== undefined) rmSync(schemaFile, { force: true });
+    return bytes;
+  }
+  writeFileSync(schemaFile, schema);
+  return withoutCustomSection(bytes, CONFIG_SCHEMA_FILE_SECTION);
 }
 
 /** Returns false after printing why, when asc wrote no source map beside the module in this build. */

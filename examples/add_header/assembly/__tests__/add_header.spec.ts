@@ -25,6 +25,6 @@ describe("add_header", () => {
     expect(host.tryStart()).toBe(false);
     const errors = host.logs.messages("error");
     expect(errors.length).toBe(1);
-    expect(errors[0]).toBe("add_header: value: expected a string, got a number (1:36)");
+    expect(errors[0]).toBe("value: expected a string, got a number (1:36)");
   });
 });
