@@ -244,7 +244,7 @@ describe("a @pluginConfig class", () => {
     }
     assert.ok(fileBuild.ok, fileBuild.stderr);
     const schemaFile = join(project, "build", "beside.schema.json");
-    const module = new WebAssembly.Module(fileBuild.wasm);
+    const module = new WebAssembly.Module(new Uint8Array(fileBuild.wasm));
     assert.deepEqual(WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION), []);
     assert.deepEqual(WebAssembly.Module.customSections(module, CONFIG_SCHEMA_FILE_SECTION), []);
     assert.equal(fileBuild.wasm.length, sectionBuild.wasm.length - (readFileSync(schemaFile).length + CONFIG_SCHEMA_SECTION.length + 4));
