@@ -16,6 +16,7 @@ import { TcpContext } from "./api/tcp_context";
 import { CalloutEvent } from "./api/callouts";
 import { routeCallout } from "./api/callout_routing";
 import { createContext, deleteContext, findContextAddress, getContextAddress } from "./api/registry";
+import { enterCallback, leaveCallback } from "./runtime/collect";
 import "./runtime/abort";
 
 /** ABI marker: never called. */
@@ -33,6 +34,13 @@ export { malloc as proxy_on_memory_allocate };
 const enum RootEvent { VmStart, Configure, Tick, QueueReady, ForeignFunction }
 
 function onRoot(event: RootEvent, id: u32, a: u32, b: u32): u32 {
+  enterCallback();
+  const result = dispatchRoot(event, id, a, b);
+  leaveCallback();
+  return result;
+}
+
+function dispatchRoot(event: RootEvent, id: u32, a: u32, b: u32): u32 {
   const context = getContextAddress(id, ContextKind.Root);
   switch (event) {
     case RootEvent.VmStart: return changetype<RootContext>(context).onVmStart(a) ? 1 : 0;
@@ -50,6 +58,13 @@ const enum HttpEvent {
 }
 
 function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
+  enterCallback();
+  const result = dispatchHttp(event, id, a, endOfStream);
+  leaveCallback();
+  return result;
+}
+
+function dispatchHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
   const context = getContextAddress(id, ContextKind.Http);
   if (context == 0) return 0; // passes through: Continue
   const end = endOfStream != 0;
@@ -69,6 +84,13 @@ function onHttp(event: HttpEvent, id: u32, a: u32, endOfStream: u32): u32 {
 const enum TcpEvent { NewConnection, DownstreamData, UpstreamData, DownstreamClose, UpstreamClose }
 
 function onTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
+  enterCallback();
+  const result = dispatchTcp(event, id, a, b);
+  leaveCallback();
+  return result;
+}
+
+function dispatchTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
   const context = getContextAddress(id, ContextKind.Tcp);
   if (context == 0) return 0; // passes through: Continue
   switch (event) {
@@ -84,8 +106,10 @@ function onTcp(event: TcpEvent, id: u32, a: u32, b: u32): u32 {
 // ---- lifecycle ----
 
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  enterCallback();
   beginCallback();
   createContext(contextId, parentContextId);
+  leaveCallback();
 }
 
 export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): u32 {
@@ -115,19 +139,26 @@ export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, a
 
 // done/log/delete for an id the SDK does not know are ignored: nothing to finish.
 export function proxy_on_done(contextId: u32): u32 {
+  enterCallback();
   const context = findContextAddress(contextId);
-  return context == 0 || changetype<Context>(context).onDone() ? 1 : 0;
+  const done = context == 0 || changetype<Context>(context).onDone();
+  leaveCallback();
+  return done ? 1 : 0;
 }
 
 export function proxy_on_log(contextId: u32): void {
+  enterCallback();
   const context = findContextAddress(contextId);
   if (context != 0) changetype<Context>(context).onLog();
+  leaveCallback();
 }
 
 export function proxy_on_delete(contextId: u32): void {
+  enterCallback();
   const context = findContextAddress(contextId);
   if (context != 0) changetype<Context>(context).onDelete();
   deleteContext(contextId);
+  leaveCallback();
 }
 
 // ---- HTTP stream ----
@@ -189,22 +220,28 @@ export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32
 // ---- callouts: delivered to the root id, routed to the context that made the call ----
 // (api/callout_routing.ts; the export transform keeps these only in filters that make callouts)
 
+function onCallout(event: CalloutEvent, rootId: u32, token: u32, a: u32, b: u32, c: u32): void {
+  enterCallback();
+  routeCallout(event, rootId, token, a, b, c);
+  leaveCallback();
+}
+
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
-  routeCallout(CalloutEvent.HttpResponse, rootContextId, token, headerCount, bodySize, trailerCount);
+  onCallout(CalloutEvent.HttpResponse, rootContextId, token, headerCount, bodySize, trailerCount);
 }
 
 export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, headerCount: u32): void {
-  routeCallout(CalloutEvent.GrpcInitialMetadata, rootContextId, token, headerCount, 0, 0);
+  onCallout(CalloutEvent.GrpcInitialMetadata, rootContextId, token, headerCount, 0, 0);
 }
 
 export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
-  routeCallout(CalloutEvent.GrpcMessage, rootContextId, token, messageSize, 0, 0);
+  onCallout(CalloutEvent.GrpcMessage, rootContextId, token, messageSize, 0, 0);
 }
 
 export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, trailerCount: u32): void {
-  routeCallout(CalloutEvent.GrpcTrailingMetadata, rootContextId, token, trailerCount, 0, 0);
+  onCallout(CalloutEvent.GrpcTrailingMetadata, rootContextId, token, trailerCount, 0, 0);
 }
 
 export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
-  routeCallout(CalloutEvent.GrpcClose, rootContextId, token, statusCode, 0, 0);
+  onCallout(CalloutEvent.GrpcClose, rootContextId, token, statusCode, 0, 0);
 }

@@ -27,7 +27,8 @@ export {
   getProperty, getPropertyString, getPropertyI64, getPropertyU64, getPropertyF64,
   getPropertyBool, getPropertyMap, setProperty, setPropertyString, attributes,
 } from "./api/properties";
-export { JsonValue, JsonKind, parseJson, parseJsonText } from "./api/json";
+export { JsonValue, JsonKind, parseJson, parseJsonText, jsonError } from "./api/json";
+export { parseConfig, parseConfigText, configError } from "./api/plugin_config";
 export { isValidUtf8 } from "./api/utf8";
 export { continueRequest, continueResponse, continueDownstream, closeStream, sendLocalResponse, sendLocalResponseBytes } from "./api/stream";
 export { httpCall } from "./api/http_call";

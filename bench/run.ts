@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestHost } from "../src/testing";
 import { loadCheckedModule, PluginHost, ProxyProcess } from "../src/host";
+import { CONFIG_SCHEMA_SECTION } from "../src/config/config-schema";
 import { initWat, watToWasm } from "../tests/helpers/wat";
 import { measureProxySoak, soakTargets } from "./proxy-soak";
 import { measureProxyThroughput } from "./proxy-throughput";
@@ -89,6 +90,25 @@ function vmStartMs(wasm: Uint8Array, configuration: string, runs: number): { med
   return { medianMs: samples[Math.floor(samples.length / 2)], compileMs };
 }
 
+/**
+ * Microseconds per plugin start on a running VM (root context create, vm start, onConfigure) with
+ * `configuration`: the difference between a typical configuration and `{}` is the cost of reading
+ * it with a declared configuration's parser.
+ */
+function configureMicros(wasm: Uint8Array, configuration: string, runs: number): number {
+  const host = createTestHost({ wasm, logLevel: "info" });
+  for (let i = 0; i < 20; i++) host.addPlugin({ name: `warm${i}`, pluginConfig: configuration });
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) host.addPlugin({ name: `p${i}`, pluginConfig: configuration });
+  return Number(process.hrtime.bigint() - started) / runs / 1000;
+}
+
+/** Bytes of the configuration schema section a module carries (0 without a declaration). */
+function schemaSectionBytes(wasm: Uint8Array): number {
+  const sections = WebAssembly.Module.customSections(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), CONFIG_SCHEMA_SECTION);
+  return sections.length === 0 ? 0 : sections[0].byteLength;
+}
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function main() {
@@ -114,6 +134,19 @@ async function main() {
   console.log("memory:", memory);
   const start = vmStartMs(addHeader, JSON.stringify(ADD_HEADER_CONFIG), 30);
   console.log("vm start:", start);
+  // A typical declared configuration: json_validation's list of required keys.
+  const jsonValidation = requireModule("json_validation");
+  const typical = JSON.stringify({ requiredKeys: ["id", "token", "user", "scope", "exp", "iat", "aud", "iss"] });
+  const configureRuns = Number(process.env.BENCH_CONFIGURE_RUNS ?? 500);
+  const typicalUs = configureMicros(jsonValidation, typical, configureRuns);
+  const emptyUs = configureMicros(jsonValidation, "{}", configureRuns);
+  const declaredConfiguration = {
+    addHeaderSchemaBytes: schemaSectionBytes(addHeader),
+    addHeaderBytesWithParseJson: 8_227,
+    note: "add_header read {name, value} with parseJson at 8,227 bytes; the declaration's reader, messages and schema section add the rest",
+    configureUs: { typical: round(typicalUs, 2), empty: round(emptyUs, 2), parse: round(typicalUs - emptyUs, 2), configuration: typical, runs: configureRuns },
+  };
+  console.log("declared configuration:", declaredConfiguration);
   const proxy = await measureProxyThroughput(root);
   if (proxy) console.log("proxy:", proxy);
   const soak = await measureProxySoak(root);
@@ -130,10 +163,11 @@ async function main() {
       vmStart: { medianMs: round(start.medianMs, 3), compileMs: round(start.compileMs, 3), note: "instantiate + _initialize + proxy_on_vm_start + proxy_on_configure; compile is separate" },
     },
     memory,
+    declaredConfiguration,
     proxy: proxy ?? { skipped: "the dev proxy is not available in this build" },
     soak: soak ? { measuredAt: new Date().toISOString(), ...soak } : { skipped: "examples/add_header is not built" },
     targets: {
-      addHeaderSize: target(sizes.add_header ?? NaN, 8 * 1024, "bytes"),
+      addHeaderSize: target(sizes.add_header ?? NaN, 8 * 1024, "bytes (with its declared configuration)"),
       everyExampleUnder32KiB: { value: Math.max(...Object.values(sizes)), target: 32 * 1024, unit: "bytes (largest)", met: everyExampleUnder32KiB },
       memoryFlat: target(Math.max(memory.add_header.growthBytes, memory.http_headers.growthBytes), 0, "bytes of growth after warm-up (add_header, http_headers)"),
       hostcallsOnlyForHeaderOperations: target(sdkCalls.total, floorCalls.total, "hostcalls per request (floor: the same work on the raw ABI)"),

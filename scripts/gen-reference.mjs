@@ -34,6 +34,7 @@ const TITLES = {
   "assembly/api/http_call_response.ts": "HTTP callout answers",
   "assembly/api/properties.ts": "Properties",
   "assembly/api/json.ts": "JSON reader",
+  "assembly/api/plugin_config.ts": "Typed plugin configuration",
   "assembly/api/stream.ts": "Stream control and local responses",
   "assembly/api/http_call.ts": "HTTP callouts",
   "assembly/api/grpc.ts": "gRPC callouts",

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } 
 import { tmpdir, availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { register } from "tsx/esm/api";
-import { repoRoot } from "./link-self.mjs";
+import { linkSelf, repoRoot } from "./link-self.mjs";
 
 const args = process.argv.slice(2);
 const skipBuild = args.includes("--no-build");
@@ -50,6 +50,9 @@ if (only !== "node" && explicitFiles.length === 0) {
   // the examples' specs (examples/*/assembly/__tests__, each driving its built example through the
   // host). as-pect runs without its logo, and with colour only on a terminal.
   register();
+  // as-pect.asconfig.json lists the SDK's transform as `proxy-wasm-as/transform` (the specs'
+  // @pluginConfig classes need it): the package must resolve to this repository.
+  linkSelf();
   const { runAspectProcess } = await import("../src/cli/aspect-process.ts");
   const suites = [
     { config: "as-pect.config.js", specs: findFiles(join(repoRoot, "assembly", "__tests__"), (p) => p.endsWith(".spec.ts")) },

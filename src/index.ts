@@ -3,3 +3,6 @@
  */
 export * from "./host";
 export * from "./testing";
+export {
+  CONFIG_SCHEMA_SECTION, ConfigSchemaError, readConfigSchema, configSchemaFilePath, configTypeScript, configTypesPath, type JsonSchema,
+} from "./config/config-schema";

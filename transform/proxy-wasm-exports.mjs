@@ -18,6 +18,7 @@
 // Modules that do not export the SDK's ABI marker (as-pect specs, other programs) are left alone.
 
 import { dropUnreachableOtherKind, dropUnreachablePassThrough } from "./pass-through.mjs";
+import { addConfigReaders, CONFIG_SCHEMA_FILE_SECTION, CONFIG_SCHEMA_FILE_SWITCH, CONFIG_SCHEMA_SECTION, DiagnosticCode, schemaForModule } from "./plugin-config.mjs";
 
 /** The switch that keeps every callback export. */
 export const EXPORT_ALL_SWITCH = "PROXY_WASM_AS_EXPORT_ALL";
@@ -116,13 +117,24 @@ export function neededCallbackExports(functionNames, sdkPrefix) {
 
 /** True when the switch asks for every callback export (environment or `--use` alias). */
 export function exportAllRequested(environment, globalAliases) {
+  return switchRequested(EXPORT_ALL_SWITCH, environment, globalAliases);
+}
+
+// A switch given as an environment variable or a `--use NAME=1` alias.
+function switchRequested(name, environment, globalAliases) {
   const enabled = (value) => value !== undefined && value !== null && value !== "" && value !== "0" && value !== "false";
-  return enabled(environment[EXPORT_ALL_SWITCH]) || enabled(globalAliases?.get?.(EXPORT_ALL_SWITCH));
+  return enabled(environment[name]) || enabled(globalAliases?.get?.(name));
 }
 
 export default class ProxyWasmExports {
+  afterParse(parser) {
+    // Typed plugin configuration (plugin-config.mjs): readers for the @pluginConfig classes.
+    this.configDeclarations = addConfigReaders(parser, (range, message) => parser.error(DiagnosticCode.User_defined_0, range, message));
+  }
+
   afterCompile(module) {
     const binaryen = this.binaryen;
+    this.addConfigSchema(module);
     const exports = [];
     for (let i = 0, n = module.getNumExports(); i < n; i++) {
       const info = binaryen.getExportInfo(module.getExportByIndex(i));
@@ -150,5 +162,20 @@ export default class ProxyWasmExports {
       if (info.value !== `${sdkPrefix}/exports/${info.name}`) continue;
       module.removeExport(info.name);
     }
+  }
+
+  // The configuration's JSON Schema as the custom section the Node side reads (before the
+  // optimiser runs, while parseConfig<T> still has its own function name).
+  addConfigSchema(module) {
+    if (!this.configDeclarations || this.configDeclarations.size === 0) return;
+    const binaryen = this.binaryen;
+    const functionNames = [];
+    for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+      functionNames.push(binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name);
+    }
+    const schema = schemaForModule(this.configDeclarations, functionNames, (message) => this.stderr.write(`WARNING ${message}\n`));
+    if (schema === null) return;
+    const toFile = switchRequested(CONFIG_SCHEMA_FILE_SWITCH, process.env, this.program?.options?.globalAliases);
+    module.addCustomSection(toFile ? CONFIG_SCHEMA_FILE_SECTION : CONFIG_SCHEMA_SECTION, new TextEncoder().encode(schema));
   }
 }

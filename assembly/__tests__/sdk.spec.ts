@@ -1,5 +1,5 @@
 import {
-  log, LogLevel, WasmResult, lastResult, requestBody, callData, httpCallResponseBody, parseJson, parseJsonText, JsonKind,
+  log, LogLevel, WasmResult, lastResult, requestBody, callData, httpCallResponseBody, parseJson, parseJsonText, jsonError, JsonKind,
   Metric, getSharedData, setSharedData, setSharedDataText, registerSharedQueue, resolveSharedQueue,
   enqueueSharedQueueText, dequeueSharedQueue, currentTimeNanoseconds, callForeignFunction, RootContext,
   registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse, continueDownstream,
@@ -231,6 +231,52 @@ describe("json", () => {
     expect(parseJsonText("1 2") === null).toBe(true);
     expect(parseJsonText('{"a": "b"} x') === null).toBe(true);
     expect(parseJsonText("[".repeat(70) + "]".repeat(70)) === null).toBe(true);
+  });
+
+  it("says why and where a text is not JSON", () => {
+    const failure = (text: string): string => {
+      expect(parseJsonText(text) === null).toBe(true);
+      return jsonError();
+    };
+    expect(failure("")).toBe("unexpected end of JSON (1:1)");
+    expect(failure("{")).toBe("unexpected end of JSON (1:2)");
+    expect(failure('{"a" 1}')).toBe("unexpected character '1' (1:6)");
+    expect(failure('{"a": 1,}')).toBe("unexpected character '}' (1:9)");
+    expect(failure('{\n  "a": [1 2]}')).toBe("unexpected character '2' (2:11)");
+    expect(failure('{"é": 1,\n "b"}')).toBe("unexpected character '}' (2:5)");
+    expect(failure('"\\x"')).toBe("invalid escape in a string (1:2)");
+    expect(failure('["ok", "\\u12g4"]')).toBe("invalid escape in a string (1:9)");
+    expect(failure('{"a\n": 1}')).toBe("control character in a string (1:4)");
+    expect(failure("truex")).toBe("unexpected character 'x' (1:5)");
+    expect(failure("fals")).toBe("unexpected character 'f' (1:1)");
+    expect(failure("1.")).toBe("unexpected end of JSON (1:3)");
+    expect(failure("-x")).toBe("unexpected character 'x' (1:2)");
+    expect(failure('{"a": "b"} x')).toBe("unexpected character 'x' (1:12)");
+    expect(failure("[".repeat(70) + "]".repeat(70))).toBe("nesting deeper than 64 (1:66)");
+    // A '{' that is simply misplaced is not a nesting failure.
+    expect(failure('{"a" {')).toBe("unexpected character '{' (1:6)");
+  });
+
+  it("refuses invalid UTF-8 inside a string, with its position", () => {
+    const bytes = (list: u8[]): ArrayBuffer => {
+      const buffer = new ArrayBuffer(list.length);
+      for (let i = 0; i < list.length; i++) store<u8>(changetype<usize>(buffer) + i, list[i]);
+      return buffer;
+    };
+    // {"k": "a<bad>"} with a stray continuation byte, a truncated sequence, an overlong form,
+    // a surrogate code point (ED A0 80) and a value past U+10FFFF.
+    const bad: u8[][] = [[0x80], [0xc3], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]];
+    for (let i = 0; i < bad.length; i++) {
+      const text: u8[] = [0x7b, 0x22, 0x6b, 0x22, 0x3a, 0x20, 0x22, 0x61];
+      for (let j = 0; j < bad[i].length; j++) text.push(bad[i][j]);
+      text.push(0x22);
+      text.push(0x7d);
+      expect(parseJson(bytes(text)) === null).toBe(true);
+      expect(jsonError()).toBe("invalid UTF-8 in a string (1:9)");
+    }
+    // Valid multi-byte text still parses and decodes.
+    const good = parseJson(bytes([0x22, 0xc3, 0xa9, 0xe2, 0x9c, 0x93, 0xf0, 0x9f, 0x98, 0x80, 0x22]))!;
+    expect(good.asString()!).toBe("é✓😀");
   });
 });
 

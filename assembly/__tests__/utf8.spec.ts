@@ -1,4 +1,5 @@
 import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
+import { appendText, MESSAGE_START } from "../runtime/abort";
 import { stage, stagedLength } from "../runtime/memory";
 import { isValidUtf8 } from "../api/utf8";
 import { bytesOf, hexOf } from "./bytes";
@@ -35,6 +36,16 @@ describe("utf8 codec", () => {
     expect(decode(bytesOf([0xf4, 0x90, 0x80, 0x80]))).toBe("\uFFFD");
     expect(decode(bytesOf([0x80, 0x41]))).toBe("\uFFFDA");
     expect(decode(bytesOf([0xe2, 0x41]))).toBe("\uFFFDA");
+  });
+});
+
+describe("utf8Decode and the module's memory", () => {
+  it("writes nothing while measuring: text in the static message block decodes as written", () => {
+    // The measuring walk used to store every unit after the first at addresses 2, 4, ...: over
+    // the module's static data, where the SDK builds its messages.
+    const text = "requiredKeys[0]: expected a string, got a number (1:18)";
+    const end = appendText(MESSAGE_START, changetype<usize>(text));
+    expect(utf8Decode(MESSAGE_START, end - MESSAGE_START)).toBe(text);
   });
 });
 

@@ -1,4 +1,5 @@
-import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
+import { appendDecimal, appendWord, MESSAGE_START, Word } from "../runtime/abort";
+import { decodeOne, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
 // hands over. parseJson validates everything in one pass and builds nothing: a JsonValue is a
@@ -25,7 +26,8 @@ function byteAt(at: usize, end: usize): u32 {
   return at < end ? <u32>load<u8>(at) : 0;
 }
 
-function skipSpace(at: usize, end: usize): usize {
+/** Past the JSON spaces at `at`. */
+export function skipSpace(at: usize, end: usize): usize {
   for (let c = byteAt(at, end); c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; c = byteAt(++at, end)) {}
   return at;
 }
@@ -41,27 +43,50 @@ function skipDigits(at: usize, end: usize): usize {
   return at > start ? at : 0;
 }
 
-// End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64).
-// Validates string escapes too, so decoding later cannot fail. One function for every kind
-// keeps the code small; parseJson runs it once over the whole text, the accessors use it to
-// step over values they already know are valid.
-function skipValue(at: usize, end: usize, depth: i32): usize {
-  if (at == 0 || depth > 64) return 0;
+// Where the last skipValue failure happened (the address of the offending byte, or the end of
+// the text when it ended too early); read only by jsonError, which classifies it lazily.
+let failedAt: usize = 0;
+let failedDeep = false;
+
+// Records a failure at `at` and returns 0, skipValue's failure answer.
+function fail(at: usize): usize {
+  failedAt = at;
+  return 0;
+}
+
+// End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64),
+// with the failure's address in failedAt. Validates string escapes and the UTF-8 inside strings
+// too, so decoding later cannot fail. One function for every kind keeps the code small;
+// parseJson runs it once over the whole text, the accessors use it to step over values they
+// already know are valid.
+export function skipValue(at: usize, end: usize, depth: i32): usize {
+  if (at == 0) return 0;
+  if (depth > 64) {
+    failedDeep = true;
+    return fail(at);
+  }
   const c = byteAt(at, end);
   if (c == 0x22) {
     for (;;) {
       let b = byteAt(++at, end);
-      if (b < 0x20) return 0; // end of input or a raw control character
+      if (b < 0x20) return fail(at); // end of input or a raw control character
       if (b == 0x22) return at + 1;
-      if (b == 0x5c) {
+      if (b >= 0x80) {
+        // Not UTF-8, a surrogate code point or a truncated sequence: the text is not JSON
+        // (RFC 8259 §8.1), and Envoy's protobuf JSON parser refuses it too.
+        const decoded = decodeOne(at, end);
+        if ((decoded & UTF8_INVALID) != 0 || (decoded & 0x1ff800) == 0xd800) return fail(at);
+        at += ((decoded >> 24) & 0xf) - 1;
+      } else if (b == 0x5c) {
+        const escape = at;
         b = byteAt(++at, end);
         if (b == 0x75) {
           for (let i = 0; i < 4; i++) {
             const h = byteAt(++at, end) | 0x20; // lower case; digits keep their value
-            if (!isDigit(h) && h - 0x61 >= 6) return 0;
+            if (!isDigit(h) && h - 0x61 >= 6) return fail(escape);
           }
         } else if (b != 0x22 && b != 0x5c && b != 0x2f && (b - 0x62 >= 19 || ((0x51011 >> (b - 0x62)) & 1) == 0)) {
-          return 0; // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
+          return fail(escape); // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
         }
       }
     }
@@ -72,9 +97,11 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
     if (byteAt(at, end) == close) return at + 1;
     for (;;) {
       if (c == 0x7b) {
-        if (byteAt(at, end) != 0x22) return 0;
-        at = skipSpace(skipValue(at, end, depth), end);
-        if (byteAt(at, end) != 0x3a) return 0;
+        if (byteAt(at, end) != 0x22) return fail(at);
+        at = skipValue(at, end, depth);
+        if (at == 0) return 0;
+        at = skipSpace(at, end);
+        if (byteAt(at, end) != 0x3a) return fail(at);
         at = skipSpace(at + 1, end);
       }
       at = skipValue(at, end, depth + 1);
@@ -82,25 +109,55 @@ function skipValue(at: usize, end: usize, depth: i32): usize {
       at = skipSpace(at, end);
       const next = byteAt(at, end);
       if (next == close) return at + 1;
-      if (next != 0x2c) return 0;
+      if (next != 0x2c) return fail(at);
       at = skipSpace(at + 1, end);
     }
   }
   // true, null and false: four bytes compared at once ("alse" after the 'f').
   const word: u32 = c == 0x74 ? 0x65757274 : c == 0x6e ? 0x6c6c756e : c == 0x66 ? 0x65736c61 : 0;
   if (word != 0) {
+    const start = at;
     if (c == 0x66) at++;
-    return at + 4 <= end && load<u32>(at) == word ? at + 4 : 0;
+    return at + 4 <= end && load<u32>(at) == word ? at + 4 : fail(start);
   }
   if (c == 0x2d) at++;
-  at = skipDigits(at, end);
-  if (at != 0 && byteAt(at, end) == 0x2e) at = skipDigits(at + 1, end);
-  if (at != 0 && (byteAt(at, end) | 0x20) == 0x65) {
-    const sign = byteAt(++at, end);
+  let next = skipDigits(at, end);
+  if (next != 0 && byteAt(next, end) == 0x2e) next = skipDigits(at = next + 1, end);
+  if (next != 0 && (byteAt(next, end) | 0x20) == 0x65) {
+    at = next + 1;
+    const sign = byteAt(at, end);
     if (sign == 0x2b || sign == 0x2d) at++;
-    at = skipDigits(at, end);
+    next = skipDigits(at, end);
   }
-  return at;
+  return next != 0 ? next : fail(at);
+}
+
+/** The number written at [at, end) (f64, computed digit by digit: exact for integers up to
+ * 2^53), or 0 if the text there is not a number. */
+export function numberAt(at: usize, end: usize): f64 {
+  const negative = byteAt(at, end) == 0x2d;
+  if (negative) at++;
+  if (!isDigit(byteAt(at, end))) return 0;
+  let value: f64 = 0;
+  let scale: f64 = 1;
+  let exponent: i32 = 0;
+  let exponentSign: i32 = 1;
+  let part = 0; // 0 integer, 1 fraction, 2 exponent
+  for (; at < end; at++) {
+    const c = <u32>load<u8>(at);
+    if (isDigit(c)) {
+      if (part == 2) exponent = min(exponent * 10 + <i32>c - 0x30, 400);
+      else {
+        value = value * 10 + <f64>(c - 0x30);
+        if (part == 1) scale *= 10;
+      }
+    } else if (c == 0x2e) part = 1;
+    else if (c == 0x2d) exponentSign = -1;
+    else if (c != 0x2b) part = 2; // 'e' or 'E'
+  }
+  value /= scale;
+  for (; exponent > 0; exponent--) value = exponentSign > 0 ? value * 10 : value / 10;
+  return negative ? -value : value;
 }
 
 // A JsonValue's fields, read and written through its address.
@@ -135,7 +192,7 @@ function textEnd(value: usize): usize {
 
 // In validated text: past the structural byte at or after `at` ('{', '[', ',' or ':') and
 // the spaces around it.
-function nextEntry(at: usize, end: usize): usize {
+export function nextEntry(at: usize, end: usize): usize {
   return skipSpace(skipSpace(at, end) + 1, end);
 }
 
@@ -221,31 +278,7 @@ export class JsonValue {
    * is not a number. */
   asNumber(): f64 {
     const self = changetype<usize>(this);
-    const end = textEnd(self);
-    let at = textStart(self);
-    const negative = firstByte(self) == 0x2d;
-    if (negative) at++;
-    if (!isDigit(byteAt(at, end))) return 0;
-    let value: f64 = 0;
-    let scale: f64 = 1;
-    let exponent: i32 = 0;
-    let exponentSign: i32 = 1;
-    let part = 0; // 0 integer, 1 fraction, 2 exponent
-    for (; at < end; at++) {
-      const c = <u32>load<u8>(at);
-      if (isDigit(c)) {
-        if (part == 2) exponent = min(exponent * 10 + <i32>c - 0x30, 400);
-        else {
-          value = value * 10 + <f64>(c - 0x30);
-          if (part == 1) scale *= 10;
-        }
-      } else if (c == 0x2e) part = 1;
-      else if (c == 0x2d) exponentSign = -1;
-      else if (c != 0x2b) part = 2; // 'e' or 'E'
-    }
-    value /= scale;
-    for (; exponent > 0; exponent--) value = exponentSign > 0 ? value * 10 : value / 10;
-    return negative ? -value : value;
+    return numberAt(textStart(self), textEnd(self));
   }
 
   /** True only for `true`; false for `false` and for every other kind. */
@@ -304,19 +337,91 @@ export class JsonValue {
   }
 }
 
+// The text of the last parseJson that failed (kept alive for jsonError) and its end.
+let failedText: ArrayBuffer | null = null;
+
 /** Validates UTF-8 JSON bytes (e.g. RootContext.pluginConfiguration()) as one value with
- * optional surrounding spaces, nesting up to 64 deep. Returns the root value, or null if the
- * bytes are not valid JSON. The bytes are not copied: do not change them afterwards. */
+ * optional surrounding spaces, nesting up to 64 deep; strings must be valid UTF-8. Returns the
+ * root value, or null if the bytes are not valid JSON (jsonError() then says why and where).
+ * The bytes are not copied: do not change them afterwards. */
 export function parseJson(bytes: ArrayBuffer): JsonValue | null {
+  const end = jsonTextEnd(bytes);
+  if (end == 0) return null;
+  const base = changetype<usize>(bytes);
+  return changetype<JsonValue>(newValue(base, skipSpace(base, base + <usize>bytes.byteLength), end));
+}
+
+/**
+ * Validates `bytes` as parseJson does, without making a JsonValue: the address just past the root
+ * value, or 0 when the bytes are not JSON (jsonError() then says why and where).
+ */
+export function jsonTextEnd(bytes: ArrayBuffer): usize {
   const base = changetype<usize>(bytes);
   const end = base + <usize>bytes.byteLength;
   const start = skipSpace(base, end);
-  const valueEnd = skipValue(start, end, 0);
-  if (valueEnd == 0 || skipSpace(valueEnd, end) != end) return null;
-  return changetype<JsonValue>(newValue(base, start, valueEnd));
+  failedDeep = false;
+  let valueEnd = skipValue(start, end, 0);
+  if (valueEnd != 0 && skipSpace(valueEnd, end) != end) valueEnd = fail(skipSpace(valueEnd, end));
+  if (valueEnd == 0) failedText = bytes;
+  return valueEnd;
 }
 
 /** parseJson for a string (encoded as UTF-8 first); null if it is not valid JSON. */
 export function parseJsonText(text: string): JsonValue | null {
   return parseJson(utf8Bytes(text));
+}
+
+/**
+ * Why the last parseJson (or parseJsonText) that answered null failed, with the position of the
+ * offending byte as `(line:column)`, both from 1, the column counted in characters (code points)
+ * of its line: `unexpected character '}' (1:9)`, `unexpected end of JSON (3:1)`,
+ * `invalid UTF-8 in a string (1:7)`, `invalid escape in a string (1:2)`,
+ * `control character in a string (2:4)`, `nesting deeper than 64 (1:65)`. Empty when no parse
+ * has failed yet. Legal anywhere.
+ */
+export function jsonError(): string {
+  const text = failedText;
+  if (text === null) return "";
+  const base = changetype<usize>(text);
+  const end = base + <usize>text.byteLength;
+  const at = failedAt;
+  const c = byteAt(at, end);
+  const word = at >= end ? Word.UnexpectedEnd
+    : c >= 0x80 ? Word.InvalidUtf8
+    : c == 0x5c ? Word.InvalidEscape
+    : c < 0x20 ? Word.ControlCharacter
+    : failedDeep ? Word.TooDeep
+    : Word.UnexpectedCharacter;
+  let out = appendWord(MESSAGE_START, word);
+  if (word == Word.UnexpectedCharacter) {
+    store<u8>(out, <u8>c);
+    store<u8>(out + 1, 0x27);
+    out += 2;
+  }
+  out = appendPosition(out, base, at);
+  return utf8Decode(MESSAGE_START, out - MESSAGE_START);
+}
+
+/**
+ * Appends ` (line:column)` for the byte at address `at` of the UTF-8 text starting at `base` to
+ * the message being built at `out`; returns the end. Lines are counted from 1 at each `\n`,
+ * columns from 1 in characters (continuation bytes do not count). Shared with the
+ * configuration reader so that both tell positions alike.
+ */
+export function appendPosition(out: usize, base: usize, at: usize): usize {
+  let line: u32 = 1;
+  let column: u32 = 1;
+  for (let p = base; p < at; p++) {
+    const b = <u32>load<u8>(p);
+    if (b == 0x0a) {
+      line++;
+      column = 1;
+    } else if ((b & 0xc0) != 0x80) column++;
+  }
+  store<u16>(out, 0x2820); // " ("
+  out = appendDecimal(out + 2, line);
+  store<u8>(out, 0x3a);
+  out = appendDecimal(out + 1, column);
+  store<u8>(out, 0x29);
+  return out + 1;
 }

@@ -130,7 +130,10 @@ function reserveEntry(): void {
   if (liveCount == capacity) {
     capacity = capacity * 2 + 8;
     const grown = __new(<usize>capacity << alignof<usize>(), idof<StaticArray<Context>>());
-    memory.copy(grown, changetype<usize>(liveTable), <usize>liveCount << alignof<usize>());
+    const used = <usize>liveCount << alignof<usize>();
+    memory.copy(grown, changetype<usize>(liveTable), used);
+    // The minimal runtime's __new does not clear the block, and the collector visits every slot.
+    memory.fill(grown + used, 0, (<usize>capacity << alignof<usize>()) - used);
     // A global is a root the collector rescans before it sweeps: the copied references stay
     // reachable without a write barrier each.
     liveTable = changetype<StaticArray<Context>>(grown);

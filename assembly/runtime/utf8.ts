@@ -57,12 +57,13 @@ export function utf8Bytes(text: string): ArrayBuffer {
   return changetype<ArrayBuffer>(bytes);
 }
 
-// Bit 31 of readCodePoint's answer: the bytes were not valid UTF-8 (the code point is U+FFFD).
-const INVALID: u32 = 1 << 31;
+/** Bit 31 of decodeOne's answer: the bytes were not valid UTF-8 (the code point is U+FFFD). */
+export const UTF8_INVALID: u32 = 1 << 31;
+const INVALID = UTF8_INVALID;
 
-// Decodes one UTF-8 sequence at `at` (< end). Returns the code point in bits 0-20, the number of
-// bytes it took in bits 24-27 and INVALID for a bad, overlong or truncated sequence.
-function decodeOne(at: usize, end: usize): u32 {
+/** Decodes one UTF-8 sequence at `at` (< end). Returns the code point in bits 0-20, the number of
+ * bytes it took in bits 24-27 and UTF8_INVALID for a bad, overlong or truncated sequence. */
+export function decodeOne(at: usize, end: usize): u32 {
   const lead = <u32>load<u8>(at);
   if (lead < 0x80) return lead | (1 << 24);
   let count: u32 = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc2 ? 1 : 0; // 0xc0, 0xc1: always overlong
@@ -110,6 +111,9 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
 // the byte length), or 0 at the first difference. One walk for measuring, decoding and the
 // JSON key comparison keeps all three small and reading text alike.
 function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes: bool, compare: bool): usize {
+  // Decided once: `out` grows from 0 while measuring, and testing it in the loop would store
+  // every unit after the first at addresses 2, 4, ... (the module's static data).
+  const measuring = !compare && out == 0;
   while (at < end) {
     const decoded = readCodePoint(at, end, jsonEscapes);
     at += (decoded >> 24) & 0xf;
@@ -123,8 +127,8 @@ function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes
     }
     if (compare) {
       if (out + width > outEnd || (width == 4 ? load<u32>(out) : <u32>load<u16>(out)) != units) return 0;
-    } else if (out == 0) {
-      // measuring
+    } else if (measuring) {
+      // only counting
     } else if (width == 4) {
       store<u32>(out, units);
     } else {

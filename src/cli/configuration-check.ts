@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative } from "node:path";
 import { checkPluginConfiguration, InvalidConfigSchemaError } from "../config/plugin-config-check";
-import { ConfigSchemaReadError, configSchemaFilePath, readModuleConfigSchema, type ModuleConfigSchema } from "../config/module-config-schema";
+import { ConfigSchemaError, configSchemaFilePath, readModuleConfigSchema, type ModuleConfigSchema } from "../config/module-config-schema";
 import { isTarArchive, readImageLayout, readImageLayoutTar, wasmFromCompatLayer, type LayoutImage } from "../oci";
 
 /** A module found for the check: its bytes, its path when it is a file, and its image's digest when it came from an image. */
@@ -65,7 +65,7 @@ export function checkModuleConfiguration(configuration: string | Uint8Array, mod
   try {
     schema = readModuleConfigSchema(module.bytes, module.wasmPath);
   } catch (error) {
-    if (!(error instanceof ConfigSchemaReadError)) throw error;
+    if (!(error instanceof ConfigSchemaError)) throw error;
     return { ok: false, lines: [`${moduleName}: ${error.message} (rebuild the module; --no-config-check skips the check)`] };
   }
   if (schema === null) return { ok: true, schema };

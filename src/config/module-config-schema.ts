@@ -7,7 +7,14 @@
 import { existsSync, readFileSync } from "node:fs";
 
 /** The custom section that carries the configuration's JSON Schema (UTF-8 JSON, draft 2020-12). */
-export const CONFIG_SCHEMA_SECTION_NAME = "proxy-wasm-as.config-schema";
+export const CONFIG_SCHEMA_SECTION = "proxy-wasm-as.config-schema";
+
+/**
+ * The section the SDK's transform writes the schema into when the project asks for a file
+ * (`--use PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1`, transform/plugin-config.mjs): `build` takes it out
+ * of the module and writes it to configSchemaFilePath. Never in a module `build` wrote.
+ */
+export const CONFIG_SCHEMA_FILE_SECTION = "proxy-wasm-as.config-schema.to-file";
 
 /** A module's configuration schema and where it was read from (for messages). */
 export interface ModuleConfigSchema {
@@ -16,11 +23,11 @@ export interface ModuleConfigSchema {
   source: string;
 }
 
-/** Thrown when a module carries a schema that is not a JSON object (a broken build). */
-export class ConfigSchemaReadError extends Error {
+/** Thrown when a module carries a schema that is not UTF-8 JSON of an object (a broken build). */
+export class ConfigSchemaError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "ConfigSchemaReadError";
+    this.name = "ConfigSchemaError";
   }
 }
 
@@ -37,35 +44,41 @@ export function configSchemaFilePath(wasmPath: string): string {
  * Bytes that are not a wasm binary have no schema here: loading the module reports them, with
  * Envoy's message.
  *
- * @throws ConfigSchemaReadError when the section or the file is not UTF-8 JSON of an object.
+ * @throws ConfigSchemaError when the section or the file is not UTF-8 JSON of an object.
  */
 export function readModuleConfigSchema(bytes: Uint8Array, wasmPath?: string): ModuleConfigSchema | null {
-  const section = customSection(bytes, CONFIG_SCHEMA_SECTION_NAME);
+  const section = customSection(bytes, CONFIG_SCHEMA_SECTION);
   if (section !== undefined) {
-    const source = `custom section ${CONFIG_SCHEMA_SECTION_NAME}`;
-    return { schema: schemaObject(section, source), source };
+    const source = `custom section ${CONFIG_SCHEMA_SECTION}`;
+    return { schema: configSchemaObject(section, source), source };
   }
   if (wasmPath === undefined) return null;
   const file = configSchemaFilePath(wasmPath);
   if (!existsSync(file)) return null;
-  return { schema: schemaObject(readFileSync(file), file), source: file };
+  return { schema: configSchemaObject(readFileSync(file), file), source: file };
 }
 
-function schemaObject(bytes: Uint8Array, source: string): Record<string, unknown> {
+/**
+ * The schema in `bytes` (a section's payload or a file's content) read from `source` (named in
+ * the message).
+ *
+ * @throws ConfigSchemaError when the bytes are not UTF-8 JSON of an object.
+ */
+export function configSchemaObject(bytes: Uint8Array, source: string): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ConfigSchemaReadError(`${source}: the configuration schema is not UTF-8`);
+    throw new ConfigSchemaError(`${source}: the configuration schema is not UTF-8`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigSchemaReadError(`${source}: the configuration schema is not JSON: ${(error as Error).message}`);
+    throw new ConfigSchemaError(`${source}: the configuration schema is not JSON: ${(error as Error).message}`);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigSchemaReadError(`${source}: the configuration schema is not a JSON object`);
+    throw new ConfigSchemaError(`${source}: the configuration schema is not a JSON object`);
   }
   return value as Record<string, unknown>;
 }
@@ -75,7 +88,7 @@ function schemaObject(bytes: Uint8Array, source: string): Record<string, unknown
  * module is not compiled, so this is cheap for any size), or undefined when there is none or the
  * bytes are not a well-formed sequence of sections.
  */
-function customSection(bytes: Uint8Array, name: string): Uint8Array | undefined {
+export function customSection(bytes: Uint8Array, name: string): Uint8Array | undefined {
   const wanted = new TextEncoder().encode(name);
   const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   if (bytes.length < 8 || magic.some((byte, i) => bytes[i] !== byte)) return undefined;

@@ -11,13 +11,14 @@ import { HttpStreamHandle } from "./http-handle";
 import { TcpConnectionHandle } from "./tcp-handle";
 import type { TcpConnectionOptions, TestHost } from "./test-host";
 
-export interface AddPluginOptions {
+/** `Config` types the plugin configuration, as in TestHostOptions. */
+export interface AddPluginOptions<Config extends object = object> {
   /** Envoy `name`; default "". */
   readonly name?: string;
   /** Envoy `root_id`: which root context factory of the module serves this plugin; default "". */
   readonly rootId?: string;
   /** Plugin configuration; objects are sent as JSON text. */
-  readonly pluginConfig?: BytesLike | object;
+  readonly pluginConfig?: BytesLike | Config;
   /** Extra property values for this plugin, e.g. `{ xds: { cluster_name: "web" } }`. */
   readonly properties?: PropertyTree;
   readonly allowOnHeadersStopIteration?: boolean;

@@ -33,11 +33,15 @@ import { LogRecorder } from "./log-recorder";
 import { PluginHandle, type AddPluginOptions } from "./plugin-handle";
 import { TcpConnectionHandle } from "./tcp-handle";
 
-export interface TestHostOptions {
+/**
+ * `Config` types the plugin configuration: pass the interface the build wrote beside a module
+ * with a declared configuration (`import type { PluginConfig } from "../build/x.config"`).
+ */
+export interface TestHostOptions<Config extends object = object> {
   /** The module: a file path, file URL or the bytes. */
   readonly wasm: string | URL | Uint8Array;
   /** Plugin configuration; objects are sent as JSON text. */
-  readonly pluginConfig?: BytesLike | object;
+  readonly pluginConfig?: BytesLike | Config;
   /** VM configuration; objects are sent as JSON text. */
   readonly vmConfig?: BytesLike | object;
   readonly vmId?: string;
@@ -258,7 +262,7 @@ export class TestHost {
    * Legal while the VM is healthy; throws PluginStartError when the plugin rejects its start or
    * configuration, and a plain Error when the VM has failed.
    */
-  addPlugin(options: AddPluginOptions = {}): PluginHandle {
+  addPlugin<Config extends object = object>(options: AddPluginOptions<Config> = {}): PluginHandle {
     if (this.host.vm.failed) throw new Error("addPlugin: the VM has failed; no plugin can start on it");
     return new PluginHandle(this, {
       name: options.name ?? "",
@@ -331,7 +335,7 @@ export class TestHost {
   }
 }
 
-/** Creates a test host: loads, starts and configures the plugin. */
-export function createTestHost(options: TestHostOptions): TestHost {
+/** Creates a test host: loads, starts and configures the plugin (`Config`: see TestHostOptions). */
+export function createTestHost<Config extends object = object>(options: TestHostOptions<Config>): TestHost {
   return new TestHost(options);
 }

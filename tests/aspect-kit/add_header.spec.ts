@@ -3,7 +3,7 @@
 import { TestHost, Headers, Action } from "proxy-wasm-as/assembly/testing";
 
 const CONFIG = '{"name": "x-wasm-header", "value": "demo-wasm"}';
-const BAD_CONFIG_MESSAGE = 'add_header: configuration must be {"name": "<header>", "value": "<value>"}';
+const BAD_CONFIG_MESSAGE = "value: expected a string, got a number (1:29)";
 
 function request(): Headers {
   return Headers.of([[":method", "GET"], [":path", "/"], [":authority", "example.com"]]);
@@ -56,7 +56,7 @@ describe("add_header through the host", () => {
   });
 
   it("rejects a bad configuration: the start fails, the error is logged, no stream can open", () => {
-    const host = new TestHost().pluginConfig('{"name": "x-wasm"}');
+    const host = new TestHost().pluginConfig('{"name": "x-wasm", "value": 3}');
     expect(host.tryStart()).toBe(false);
     expect(host.startError).toBe("PluginStartError: Failed to configure Wasm plugin in proxy_on_configure");
     expect(host.logs.contains(BAD_CONFIG_MESSAGE, "error")).toBe(true);

@@ -76,12 +76,14 @@ describe("proxy-wasm-as init", () => {
     assert.match(run.stdout, /^✔ assembly\/__tests__\/greeter\.spec\.ts Pass: 2 \/ 2 /m);
     assert.match(run.stdout, /^✔ assembly\/__tests__\/greeting\.spec\.ts Pass: 2 \/ 2 /m);
     assert.match(run.stdout, /\[Tests\]: 4 \/ 4\n/);
-    assert.match(run.stdout, /^# pass 2$/m);
+    assert.match(run.stdout, /^# pass 3$/m);
     assert.match(run.stdout, /all test suites passed\n$/);
     // Output fit for a log: no logo, no colour codes when not on a terminal.
     assert.doesNotMatch(run.stdout, /\u001b\[/);
     assert.doesNotMatch(run.stdout, /___/);
     assert.match(run.stdout, /^> as-pect\n⚡AS-pect⚡ Test suite runner \[8\.1\.0\]\n/);
+    // The declared configuration's type, written beside the module by the build.
+    assert.match(readFileSync(join(project, "build", "greeter.config.d.ts"), "utf8"), /\nexport interface Config \{\n {2}\/\*\*\n {3}\* Name of the response header that carries the greeting\.\n {3}\*\n {3}\* @default "x-greeting"\n {3}\*\/\n {2}header\?: string;\n\}\n/);
   });
 
   it("reports a failing generated spec with its name, the expectation and the spec line", async () => {
@@ -118,12 +120,12 @@ describe("proxy-wasm-as init", () => {
     const out = full.out.stdout;
     assert.match(out, /^> coverage build\n✓ build\/greeter\.wasm /);
     assert.match(out, /\n> coverage of the project's AssemblyScript \(coverage\/lcov\.info\)\n/);
-    assert.match(out, /^ {2}assembly\/index\.ts +lines 11\/11 \(100\.0%\) +branches 3\/4 \(75\.0%\)$/m);
+    assert.match(out, /^ {2}assembly\/index\.ts +lines 18\/18 \(100\.0%\) +branches 5\/6 \(83\.3%\)$/m);
     assert.match(out, /^ {2}assembly\/greeting\.ts +lines 1\/1 \(100\.0%\) +branches 1\/2 \(50\.0%\)$/m);
     // Library (~lib) and SDK code is not reported.
     assert.doesNotMatch(out, /~lib|proxy-wasm-as\/assembly/);
     const lcov = readFileSync(join(project, "coverage/lcov.info"), "utf8");
-    assert.match(lcov, /^SF:assembly\/index\.ts\n(DA:\d+,[1-9]\d*\n)+LF:11\nLH:11\n/m);
+    assert.match(lcov, /^SF:assembly\/index\.ts\n(DA:\d+,[1-9]\d*\n)+LF:18\nLH:18\n/m);
     // The release module is back: no coverage counters in it.
     assert.match(out, /> release build \(the coverage build replaced it\)\n✓ build\/greeter\.wasm /);
     assert.ok(!readFileSync(join(project, "build/greeter.wasm")).includes("proxy_wasm_as_coverage"));
@@ -133,13 +135,15 @@ describe("proxy-wasm-as init", () => {
     const text = readFileSync(nodeTest, "utf8");
     const healthz = text.indexOf('test("answers /healthz itself"');
     assert.notEqual(healthz, -1);
-    writeFileSync(nodeTest, text.slice(0, healthz));
+    const next = text.indexOf("\ntest(", healthz) + 1;
+    assert.ok(next > healthz);
+    writeFileSync(nodeTest, text.slice(0, healthz) + text.slice(next));
     try {
       const fewer = sourceIo(project);
       assert.equal(await main(["test", "--coverage", "--only", "node"], fewer.io), 0, fewer.out.stdout + fewer.out.stderr);
       const lines = readFileSync(join(project, "assembly/index.ts"), "utf8").split("\n");
       const reply = lines.findIndex((l) => l.includes("sendLocalResponse(")) + 1;
-      assert.match(fewer.out.stdout, new RegExp(`^ {2}assembly/index\\.ts +lines 9/11 \\(81\\.8%\\) +branches 2/4 \\(50\\.0%\\) +not run: ${reply}-${reply + 1}$`, "m"));
+      assert.match(fewer.out.stdout, new RegExp(`^ {2}assembly/index\\.ts +lines 16/18 \\(88\\.9%\\) +branches 4/6 \\(66\\.7%\\) +not run: ${reply}-${reply + 1}$`, "m"));
     } finally {
       writeFileSync(nodeTest, text);
     }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { scanJsonText } from "../../src/config/json-text-positions";
-import { CONFIG_SCHEMA_SECTION_NAME, ConfigSchemaReadError, configSchemaFilePath, readModuleConfigSchema } from "../../src/config/module-config-schema";
+import { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, readModuleConfigSchema } from "../../src/config/module-config-schema";
 import { checkPluginConfiguration, fieldPath } from "../../src/config/plugin-config-check";
 import { KEYS_SCHEMA, withConfigSchema, withCustomSection } from "../helpers/config-schema-module";
 import { TINY_FILTER } from "../oci/fixture-wasm";
@@ -21,7 +21,7 @@ describe("a module's configuration schema", () => {
     writeFileSync(configSchemaFilePath(path), JSON.stringify({ type: "string" }));
     const found = readModuleConfigSchema(withConfigSchema(TINY_FILTER, KEYS_SCHEMA), path);
     assert.deepEqual(found, { schema: KEYS_SCHEMA, source: "custom section proxy-wasm-as.config-schema" });
-    assert.equal(CONFIG_SCHEMA_SECTION_NAME, "proxy-wasm-as.config-schema");
+    assert.equal(CONFIG_SCHEMA_SECTION, "proxy-wasm-as.config-schema");
   });
 
   it("falls back to <module>.schema.json beside the module; none at all is null", () => {
@@ -42,14 +42,14 @@ describe("a module's configuration schema", () => {
     assert.equal(readModuleConfigSchema(truncated), null);
   });
 
-  it("a schema that is not a JSON object is a ConfigSchemaReadError naming where it is", () => {
+  it("a schema that is not a JSON object is a ConfigSchemaError naming where it is", () => {
     assert.throws(() => readModuleConfigSchema(withConfigSchema(TINY_FILTER, "{")), (error: unknown) => {
-      assert.ok(error instanceof ConfigSchemaReadError);
+      assert.ok(error instanceof ConfigSchemaError);
       assert.match(error.message, /^custom section proxy-wasm-as\.config-schema: the configuration schema is not JSON: /);
       return true;
     });
     assert.throws(() => readModuleConfigSchema(withConfigSchema(TINY_FILTER, "[1]")), { message: "custom section proxy-wasm-as.config-schema: the configuration schema is not a JSON object" });
-    const notUtf8 = withCustomSection(TINY_FILTER, CONFIG_SCHEMA_SECTION_NAME, new Uint8Array([0x7b, 0xff, 0x7d]));
+    const notUtf8 = withCustomSection(TINY_FILTER, CONFIG_SCHEMA_SECTION, new Uint8Array([0x7b, 0xff, 0x7d]));
     assert.throws(() => readModuleConfigSchema(notUtf8), { message: "custom section proxy-wasm-as.config-schema: the configuration schema is not UTF-8" });
   });
 });

@@ -134,3 +134,14 @@ test("data flows through untouched after routing", () => {
   assert.equal(connection.upstream, "hello");
   assert.equal(connection.downstream, "world");
 });
+
+test("12 connections open at once are all routed: the context table grows while garbage is collected after every callback", () => {
+  // Routing allocates (the address text, its parts), and the collector runs after each callback
+  // (the SDK's assembly/runtime/collect.ts), so the grown context table is cut from freed,
+  // dirty memory: its unused slots must be cleared, or the collector follows them and traps.
+  const fresh = createTestHost({ wasm });
+  const connections = Array.from({ length: 12 }, (_, i) => fresh.tcp({ properties: { source: { address: `10.0.0.${i}:${40000 + i}` } } }));
+  assert.deepEqual(connections.map((connection) => connection.newConnection()), Array(12).fill("Continue"));
+  assert.deepEqual(connections.map((connection) => filterStateCalls(connection, fresh).length), Array(12).fill(1));
+  assert.equal(fresh.failure, null);
+});

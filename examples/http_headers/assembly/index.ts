@@ -2,11 +2,21 @@
 // and adds `x-proxy-wasm-as-example: http_headers` plus an optional configured header to every
 // response. Plugin configuration (optional): {"header": "<name>", "value": "<value>"}.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, WasmResult, registerRoot, parseJson, log,
+  RootContext, HttpContext, FilterHeadersStatus, WasmResult, registerRoot, parseConfig, configError, log,
 } from "proxy-wasm-as/assembly";
 
 // The ABI callbacks, allocator and version marker must be exports of the entry file.
 export * from "proxy-wasm-as/assembly/exports";
+
+/** The header http_headers adds to every response. */
+// @ts-ignore: decorator
+@pluginConfig
+class HeadersConfig {
+  /** Name of the header; must not be empty. */
+  header!: string;
+  /** Its value; must not be empty. */
+  value!: string;
+}
 
 class HeadersRoot extends RootContext {
   headerName: string = "";
@@ -16,20 +26,20 @@ class HeadersRoot extends RootContext {
     log.debug("loading plugin config");
     if (pluginConfigurationSize == 0) return true;
 
-    const config = parseJson(this.pluginConfiguration());
-    if (config !== null) {
-      const name = config.getString("header");
-      const value = config.getString("value");
-      if (name !== null && value !== null && name.length > 0 && value.length > 0) {
-        this.headerName = name;
-        this.headerValue = value;
-        log.info("header from config: " + name + " = " + value);
-        return true;
-      }
+    // Returning false makes Envoy refuse the configuration, so say what is wrong with it.
+    const config = parseConfig<HeadersConfig>(this.pluginConfiguration());
+    if (config === null) {
+      log.critical("invalid configuration: " + configError());
+      return false;
     }
-    // Returning false makes Envoy refuse the configuration, so say what it should look like.
-    log.critical('invalid configuration format; expected {"header": "<header name>", "value": "<header value>"}');
-    return false;
+    if (config.header.length == 0 || config.value.length == 0) {
+      log.critical("invalid configuration: header and value must not be empty");
+      return false;
+    }
+    this.headerName = config.header;
+    this.headerValue = config.value;
+    log.info("header from config: " + config.header + " = " + config.value);
+    return true;
   }
 
   createHttpContext(contextId: u32): HttpContext {

@@ -4,7 +4,6 @@ import { createTestHost, type TestHost } from "proxy-wasm-as/testing";
 import { PluginStartError } from "proxy-wasm-as";
 
 const wasm = new URL("../build/http_headers.wasm", import.meta.url);
-const expectedFormat = 'invalid configuration format; expected {"header": "<header name>", "value": "<header value>"}';
 
 function wasmMessages(host: TestHost, level: string): string[] {
   return host.logs.records.filter((r) => r.source === "wasm" && r.level === level).map((r) => r.message);
@@ -97,18 +96,18 @@ function startFailure(pluginConfig: string): { error: unknown; critical: string[
   return { error, critical: wasmMessages(witness, "critical") };
 }
 
-for (const [label, config] of [
-  ["invalid JSON", "{not json"],
-  ["an empty header name", JSON.stringify({ header: "", value: "v" })],
-  ["an empty value", JSON.stringify({ header: "x-wasm-header", value: "" })],
-  ["a missing value", JSON.stringify({ header: "x-wasm-header" })],
-  ["a value that is not a string", JSON.stringify({ header: "x-wasm-header", value: 1 })],
+for (const [label, config, message] of [
+  ["invalid JSON", "{not json", "unexpected character 'n' (1:2)"],
+  ["an empty header name", '{"header": "", "value": "v"}', "header and value must not be empty"],
+  ["an empty value", '{"header": "x-wasm-header", "value": ""}', "header and value must not be empty"],
+  ["a missing value", '{"header": "x-wasm-header"}', "value: required field is missing (1:1)"],
+  ["a value that is not a string", '{"header": "x-wasm-header", "value": 1}', "value: expected a string, got a number (1:38)"],
 ] as const) {
   test(`configuration with ${label} fails the plugin start with a critical log`, () => {
     const { error, critical } = startFailure(config);
     assert.ok(error instanceof PluginStartError, `expected PluginStartError, got ${String(error)}`);
     assert.equal(error.stage, "configure");
-    assert.deepEqual(critical, [expectedFormat]);
+    assert.deepEqual(critical, [`invalid configuration: ${message}`]);
   });
 }
 

@@ -3,41 +3,31 @@
 // Plugin configuration (optional): {"requiredKeys": ["<key>", ...]}.
 import {
   RootContext, HttpContext, JsonKind, FilterHeadersStatus, FilterDataStatus, registerRoot,
-  parseJson, log, sendLocalResponse,
+  parseJson, parseConfig, configError, log, sendLocalResponse,
 } from "proxy-wasm-as/assembly";
 
 // The ABI callbacks, allocator and version marker must be exports of the entry file.
 export * from "proxy-wasm-as/assembly/exports";
 
+/** What json_validation requires of a request body. */
+// @ts-ignore: decorator
+@pluginConfig
+class ValidationConfig {
+  /** Keys the body's top-level JSON object must have; none when empty. */
+  requiredKeys: Array<string> = [];
+}
+
 class ValidationRoot extends RootContext {
   requiredKeys: Array<string> = [];
 
   onConfigure(pluginConfigurationSize: u32): bool {
-    if (pluginConfigurationSize == 0) return true;
-    const config = parseJson(this.pluginConfiguration());
-    if (config === null || config.kind != JsonKind.Object) {
-      log.critical('invalid configuration: expected {"requiredKeys": ["<key>", ...]}');
+    // No configuration reads as {}: every JSON object body passes.
+    const config = parseConfig<ValidationConfig>(this.pluginConfiguration());
+    if (config === null) {
+      log.critical("invalid configuration: " + configError());
       return false;
     }
-    const keys = config.get("requiredKeys");
-    if (keys === null) return true;
-    // A non-array or a non-string item is a typo the operator wants to hear about now, not a
-    // filter that silently checks nothing.
-    if (keys.kind != JsonKind.Array) {
-      log.critical("invalid configuration: requiredKeys must be an array of strings");
-      return false;
-    }
-    const required = new Array<string>();
-    for (let i = 0, count = keys.length; i < count; i++) {
-      const item = keys.at(i);
-      const key = item !== null ? item.asString() : null;
-      if (key === null) {
-        log.critical("invalid configuration: requiredKeys must be an array of strings");
-        return false;
-      }
-      required.push(key);
-    }
-    this.requiredKeys = required;
+    this.requiredKeys = config.requiredKeys;
     return true;
   }
 

@@ -99,14 +99,22 @@ test("without configuration any valid JSON body passes", () => {
   assert.equal(upstream.body, "[1, 2]");
 });
 
-for (const [label, config] of [
-  ["invalid JSON", "{requiredKeys"],
-  ["a JSON array", "[]"],
-  ["requiredKeys not an array", JSON.stringify({ requiredKeys: "my_key" })],
-  ["a non-string key", JSON.stringify({ requiredKeys: ["my_key", 3] })],
+for (const [label, config, message] of [
+  ["invalid JSON", "{requiredKeys", "unexpected character 'r' (1:2)"],
+  ["a JSON array", "[]", "expected an object, got an array (1:1)"],
+  ["requiredKeys not an array", '{"requiredKeys": "my_key"}', "requiredKeys: expected an array, got a string (1:18)"],
+  ["a non-string key", '{"requiredKeys": ["my_key", 3]}', "requiredKeys[1]: expected a string, got a number (1:29)"],
+  ["a misspelt field", '{\n  "requiredkeys": ["id"]\n}', "requiredkeys: unknown field (2:3)"],
 ] as const) {
-  test(`configuration with ${label} fails the plugin start`, () => {
-    assert.throws(() => createTestHost({ wasm, pluginConfig: config }), (error: unknown) => error instanceof PluginStartError && error.stage === "configure");
+  test(`configuration with ${label} fails the plugin start with a critical log naming the field`, () => {
+    // A healthy plugin in the same process collects the logs of the one that fails to start.
+    const witness = createTestHost({ wasm });
+    witness.logs.clear();
+    assert.throws(
+      () => createTestHost({ wasm, pluginConfig: config, shareProcessWith: witness }),
+      (error: unknown) => error instanceof PluginStartError && error.stage === "configure",
+    );
+    assert.deepEqual(witness.logs.records.filter((r) => r.source === "wasm" && r.level === "critical").map((r) => r.message), [`invalid configuration: ${message}`]);
   });
 }
 

@@ -3,13 +3,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
-import { withoutSourceMappingUrl } from "../../host/module/wasm-sections";
+import { customSectionContent, withoutCustomSection, withoutSourceMappingUrl } from "../../host/module/wasm-sections";
+import { CONFIG_SCHEMA_FILE_SECTION, CONFIG_SCHEMA_SECTION, configSchemaFilePath } from "../../config/module-config-schema";
 import { sourceMapPathBeside } from "../../host/source-map/source-map-file";
 import { buildFingerprint, isUpToDate, stampPath, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
 import { styleFor } from "../terminal-style";
 import { watchUntilStopped, type WatchRoots } from "../watch-sources";
+import { CONFIG_TYPES_HEADER, ConfigSchemaError, configTypeScript, configTypesPath, readConfigSchema, type JsonSchema } from "../../config/config-schema";
 
 export const BUILD_USAGE = `Usage: proxy-wasm-as build [options] [entry]
 
@@ -151,7 +153,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   // The map is an output too: a module whose map was deleted is built again.
   if (options.incremental && !transformed && isUpToDate(outFile, fingerprint) && existsSync(mapFile)) {
     io.stderr.write(style.dim(`  ${label} (${target}) is up to date: sources, SDK, compiler and flags unchanged since ${shownOut} was built\n`));
-    return checkBuiltModule(io, outFile);
+    return withConfigTypes(io, checkBuiltModule(io, outFile));
   }
   mkdirSync(dirname(outFile), { recursive: true });
   io.stderr.write(style.dim(`  building ${label} (${target}) → ${shownOut} …\n`));
@@ -183,8 +185,38 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   }
   io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
   if (!checkSourceMap(io, outFile, mapFile, written)) return null;
-  const result = checkBuiltModule(io, outFile);
+  const result = withConfigTypes(io, checkBuiltModule(io, outFile));
   if (result !== null && !transformed) writeStamp(outFile, fingerprint, result.sha256);
+  return result;
+}
+
+/**
+ * After a good build: when the module carries a configuration schema (a filter that reads a
+ * `@pluginConfig` class with parseConfig), writes its TypeScript type beside the module
+ * (`<module>.config.d.ts`) and says so; otherwise removes a type file an earlier build wrote.
+ * A schema section that is not JSON fails the build.
+ */
+function withConfigTypes(io: CliIo, result: BuildResult | null): BuildResult | null {
+  if (result === null) return null;
+  const typesPath = configTypesPath(result.outFile);
+  let schema: JsonSchema | null;
+  try {
+    schema = readConfigSchema(readFileSync(result.outFile), result.outFile);
+  } catch (error) {
+    if (!(error instanceof ConfigSchemaError)) throw error;
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${error.message}\n`);
+    return null;
+  }
+  if (schema === null) {
+    if (existsSync(typesPath) && readFileSync(typesPath, "utf8").startsWith(CONFIG_TYPES_HEADER)) rmSync(typesPath);
+    return result;
+  }
+  writeFileSync(typesPath, configTypeScript(schema));
+  const schemaBytes = new TextEncoder().encode(JSON.stringify(schema)).length;
+  const schemaFile = configSchemaFilePath(result.outFile);
+  const inFile = existsSync(schemaFile) && customSectionContent(readFileSync(result.outFile), CONFIG_SCHEMA_SECTION) === undefined;
+  const where = inFile ? ` in ${relative(io.cwd, schemaFile) || schemaFile}` : "";
+  io.stdout.write(`  configuration: ${schema.title ?? "declared"} (schema ${schemaBytes} bytes${where}), types in ${relative(io.cwd, typesPath) || typesPath}\n`);
   return result;
 }
 
@@ -193,18 +225,38 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
  * module; the module that ships must not carry it (Envoy never reads it, and it costs bytes), so
  * it is taken out before the module is written (once: a `run --watch` reloads on each write),
  * leaving the map beside the module (`<module>.map`), where the host and `--inspect` look for it.
- * The section is the last one, so no code offset in the map moves.
+ * The section is the last one, so no code offset in the map moves. The configuration schema goes
+ * beside the module too when the build asked for that (moduleWithSchemaFile).
  */
 function writeOutput(path: string, contents: string | Uint8Array, outFile: string, written: Set<string>): boolean {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, path === outFile && typeof contents !== "string" ? withoutSourceMappingUrl(contents) : contents);
+    writeFileSync(path, path === outFile && typeof contents !== "string" ? moduleWithSchemaFile(withoutSourceMappingUrl(contents), outFile) : contents);
     written.add(path);
     return true;
   } catch {
     // asc reports a write that failed.
     return false;
   }
+}
+
+/**
+ * The SDK's transform puts the configuration schema into CONFIG_SCHEMA_FILE_SECTION instead of
+ * the schema section when the project asks for a file (`"use": ["PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1"]`
+ * in asconfig's options): that section is taken out of the module and its JSON written to
+ * `<name>.schema.json` beside `<name>.wasm`, where every tool looks when a module has no schema
+ * section (module-config-schema.ts). A module with the schema section makes such a file from an
+ * earlier build redundant, so it is removed. The section is after the code, so no offset moves.
+ */
+function moduleWithSchemaFile(bytes: Uint8Array, outFile: string): Uint8Array {
+  const schemaFile = configSchemaFilePath(outFile);
+  const schema = customSectionContent(bytes, CONFIG_SCHEMA_FILE_SECTION);
+  if (schema === undefined) {
+    if (customSectionContent(bytes, CONFIG_SCHEMA_SECTION) !== undefined) rmSync(schemaFile, { force: true });
+    return bytes;
+  }
+  writeFileSync(schemaFile, schema);
+  return withoutCustomSection(bytes, CONFIG_SCHEMA_FILE_SECTION);
 }
 
 /** Returns false after printing why, when asc wrote no source map beside the module in this build. */

@@ -1,20 +1,48 @@
 /** The starting point of an HTTP filter project: a filter that works, its as-pect spec and its Node test. */
 export function httpFilterSource(name: string): string {
-  return `// ${name}: an HTTP filter. It logs each request's path, answers /healthz itself, and adds
-// \`x-greeting\` to every response from the upstream.
-import { RootContext, HttpContext, FilterHeadersStatus, Header, registerRoot, sendLocalResponse, log } from "proxy-wasm-as/assembly";
+  return `// ${name}: an HTTP filter. It logs each request's path, answers /healthz itself, and adds a
+// greeting header (x-greeting unless the plugin configuration names another) to every response
+// from the upstream.
+import {
+  RootContext, HttpContext, FilterHeadersStatus, Header, registerRoot, sendLocalResponse, parseConfig, configError, log,
+} from "proxy-wasm-as/assembly";
 import { greeting } from "./greeting";
 
 // The ABI callbacks, the allocator and the ABI version marker must be exports of the entry file.
 export * from "proxy-wasm-as/assembly/exports";
 
+/** The plugin configuration of ${name}. */
+// @ts-ignore: decorator (the SDK's build transform reads it)
+@pluginConfig
+class Config {
+  /** Name of the response header that carries the greeting. */
+  header: string = "x-greeting";
+}
+
 class Root extends RootContext {
+  header: string = "x-greeting";
+
+  onConfigure(pluginConfigurationSize: u32): bool {
+    // No configuration reads as {}: the defaults. A wrong one is refused, and Envoy rejects it.
+    const config = parseConfig<Config>(this.pluginConfiguration());
+    if (config === null) {
+      log.error("${name}: " + configError());
+      return false;
+    }
+    this.header = config.header;
+    return true;
+  }
+
   createHttpContext(contextId: u32): HttpContext {
     return new Filter(contextId, this);
   }
 }
 
 class Filter extends HttpContext {
+  constructor(contextId: u32, private readonly settings: Root) {
+    super(contextId, settings);
+  }
+
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     // Request headers are readable only here: copy what later callbacks need.
     const path = this.requestHeaders.get(":path");
@@ -29,7 +57,7 @@ class Filter extends HttpContext {
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    this.responseHeaders.add("x-greeting", greeting("${name}"));
+    this.responseHeaders.add(this.settings.header, greeting("${name}"));
     return FilterHeadersStatus.Continue;
   }
 }
@@ -99,6 +127,24 @@ test("answers /healthz itself", () => {
   assert.equal(result.localResponse?.body, "ok\\n");
   assert.equal(result.downstream.header("x-health"), "${name}");
   assert.equal(result.upstream.headers, null);
+});
+
+test("the configuration names the header; a wrong one is refused with the field and position", () => {
+  const host = createTestHost({ wasm, pluginName: "${name}", pluginConfig: { header: "x-hello" } });
+  const result = host.flow({
+    request: { headers: { ":method": "GET", ":path": "/", ":authority": "example.com" } },
+    response: { headers: { ":status": "200" } },
+  });
+  assert.equal(result.downstream.header("x-hello"), "hello from ${name}");
+  // A healthy plugin in the same process collects the logs of the ones that fail to start.
+  const witness = createTestHost({ wasm, pluginName: "${name}" });
+  witness.logs.clear();
+  assert.throws(() => createTestHost({ wasm, pluginName: "${name}", pluginConfig: { header: 7 }, shareProcessWith: witness }), /proxy_on_configure/);
+  assert.throws(() => createTestHost({ wasm, pluginName: "${name}", pluginConfig: { heder: "x" }, shareProcessWith: witness }), /proxy_on_configure/);
+  assert.deepEqual(witness.logs.at("error"), [
+    "${name}: header: expected a string, got a number (1:11)",
+    "${name}: heder: unknown field (1:2)",
+  ]);
 });
 `;
 }

@@ -137,7 +137,7 @@ and \`curl localhost:10000/healthz\` gets the filter's own reply, \`ok\`.
 `
     : ""
 }
-- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic.
+- \`assembly/index.ts\`: the filter${http ? ", with its plugin configuration declared as the `@pluginConfig` class `Config`; the build makes its parser, puts its JSON Schema into the module and writes its TypeScript type to `build/" + spec.name + ".config.d.ts`" : ""}. \`assembly/greeting.ts\`: plain logic.
 - \`assembly/__tests__/${spec.name}.spec.ts\`: as-pect specs that play ${http ? "requests" : "a connection"} through the built
   filter in proxy-wasm-as's host (the one the dev proxy uses), with the AssemblyScript test API
   \`proxy-wasm-as/assembly/testing\`; \`as-pect.config.js\` links them to the host.

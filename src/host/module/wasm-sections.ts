@@ -75,7 +75,30 @@ export function sourceMappingUrlOf(bytes: Uint8Array): string | undefined {
  * @throws WasmParseError for a malformed binary.
  */
 export function withoutSourceMappingUrl(bytes: Uint8Array): Uint8Array {
-  const spans = sectionSpans(bytes).filter((span) => span.name === SOURCE_MAPPING_URL_SECTION);
+  return withoutCustomSection(bytes, SOURCE_MAPPING_URL_SECTION);
+}
+
+/**
+ * The content of the first custom section called `name` (after its name), or undefined.
+ *
+ * @throws WasmParseError for a malformed binary.
+ */
+export function customSectionContent(bytes: Uint8Array, name: string): Uint8Array | undefined {
+  const span = sectionSpans(bytes).find((s) => s.name === name);
+  if (span === undefined) return undefined;
+  const reader = new ByteReader(bytes, span.contentStart, span.end);
+  reader.name("custom section name");
+  return bytes.subarray(reader.offset, span.end);
+}
+
+/**
+ * The module without its custom section(s) called `name`: `bytes` itself when it has none. Code
+ * offsets do not move for sections after the code, where asc (Binaryen) writes custom sections.
+ *
+ * @throws WasmParseError for a malformed binary.
+ */
+export function withoutCustomSection(bytes: Uint8Array, name: string): Uint8Array {
+  const spans = sectionSpans(bytes).filter((span) => span.name === name);
   if (spans.length === 0) return bytes;
   const parts: Uint8Array[] = [];
   let from = 0;

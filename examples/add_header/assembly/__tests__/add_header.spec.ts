@@ -20,11 +20,11 @@ describe("add_header", () => {
     expect(playRedirect(host).toString()).toBe(":status: 302\nlocation: envoy-wasm\nhello: world!");
   });
 
-  it("refuses a configuration with a missing field and says why", () => {
-    const host = new TestHost("add_header").pluginConfig('{"name": "x-wasm-header"}');
+  it("refuses a configuration with a mistyped field and says which, and where", () => {
+    const host = new TestHost("add_header").pluginConfig('{"name": "x-wasm-header", "value": 3}');
     expect(host.tryStart()).toBe(false);
     const errors = host.logs.messages("error");
     expect(errors.length).toBe(1);
-    expect(errors[0]).toBe('add_header: configuration must be {"name": "<header>", "value": "<value>"}');
+    expect(errors[0]).toBe("value: expected a string, got a number (1:36)");
   });
 });

@@ -32,6 +32,6 @@ describe("http_headers", () => {
     const host = new TestHost("http_headers").pluginConfig('{"header": "x-wasm"}');
     expect(host.tryStart()).toBe(false);
     expect(host.logs.count("critical")).toBe(1);
-    expect(host.logs.includes("invalid configuration format", "critical")).toBe(true);
+    expect(host.logs.contains("invalid configuration: value: required field is missing (1:1)", "critical")).toBe(true);
   });
 });

@@ -1,0 +1,342 @@
+import { appendBytes, appendDecimal, appendText, appendWord, MESSAGE_START, Word } from "../runtime/abort";
+import { appendPosition, jsonError, jsonTextEnd, nextEntry, numberAt, skipSpace, skipValue } from "./json";
+import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
+
+// Typed plugin configuration: the reading half. A class marked `@pluginConfig` gets a generated
+// method `__readConfig<R>(reader: R, at: usize): bool` from the SDK's build transform
+// (transform/plugin-config.mjs); parseConfig<T> validates the JSON text once (jsonTextEnd) and hands
+// the root value's address to it. The generated code calls the ConfigReader below for every
+// check, so what a field accepts and how a failure is told live here, in one place, and the
+// generated code stays a list of calls.
+//
+// A failure is told as `<path>: <what> (<line>:<column>)`, the path from the root in JavaScript
+// notation (`rules[2].name`, `headers["x-id"]`), the position that of the offending value (of the
+// object, for a missing field; of the key, for an unknown one), as jsonError tells positions.
+
+// The kinds, as the generated code passes them to ConfigReader.expect.
+// @ts-ignore: decorator
+@inline export const CONFIG_NULL: i32 = 0;
+// @ts-ignore: decorator
+@inline export const CONFIG_BOOL: i32 = 1;
+// @ts-ignore: decorator
+@inline export const CONFIG_NUMBER: i32 = 2;
+// @ts-ignore: decorator
+@inline export const CONFIG_STRING: i32 = 3;
+// @ts-ignore: decorator
+@inline export const CONFIG_ARRAY: i32 = 4;
+// @ts-ignore: decorator
+@inline export const CONFIG_OBJECT: i32 = 5;
+
+// The text being read: its first byte and its end (addresses), and the root value's address.
+let textBase: usize = 0;
+let textEnd: usize = 0;
+let rootAt: usize = 0;
+let lastError: string = "";
+
+function kindAt(at: usize): i32 {
+  const c = <u32>load<u8>(at);
+  if (c == 0x22) return CONFIG_STRING;
+  if (c == 0x7b) return CONFIG_OBJECT;
+  if (c == 0x5b) return CONFIG_ARRAY;
+  if (c == 0x6e) return CONFIG_NULL;
+  if (c == 0x74 || c == 0x66) return CONFIG_BOOL;
+  return CONFIG_NUMBER;
+}
+
+function valueEnd(at: usize): usize {
+  return skipValue(at, textEnd, 0);
+}
+
+// True if the JSON key text [at, end) (inside the quotes) is an identifier (ASCII letters,
+// digits, _ and $; not starting with a digit).
+function isIdentifier(at: usize, end: usize): bool {
+  if (at == end) return false;
+  for (let p = at; p < end; p++) {
+    const c = <u32>load<u8>(p);
+    const letter = (c | 0x20) - 0x61 < 26 || c == 0x5f || c == 0x24;
+    if (!letter && (p == at || c - 0x30 >= 10)) return false;
+  }
+  return true;
+}
+
+// Appends the key at `key` (the address of its opening quote) as a path step: `.name`, or
+// `["x-id"]` as written in the JSON when it is not an identifier.
+function appendKey(out: usize, key: usize): usize {
+  const end = valueEnd(key);
+  const plain = isIdentifier(key + 1, end - 1);
+  store<u8>(out, plain ? 0x2e : 0x5b);
+  // Plain: the text between the quotes; else the key with its quotes, then ']'.
+  out = appendBytes(out + 1, key + <usize>plain, end - key - (plain ? 2 : 0));
+  if (!plain) store<u8>(out++, 0x5d);
+  return out;
+}
+
+// Appends the path from the root to the value or key at `target`, walking the validated text:
+// objects and arrays in one loop (an array's item is its own "key"), to keep the module small.
+function appendPath(out: usize, target: usize): usize {
+  let at = rootAt;
+  while (at != target) {
+    const isObject = load<u8>(at) == 0x7b;
+    if (!isObject && load<u8>(at) != 0x5b) break;
+    const end = valueEnd(at);
+    let index: u32 = 0;
+    let item = nextEntry(at, end);
+    for (; item < end - 1; index++) {
+      const value = isObject ? nextEntry(valueEnd(item), end) : item;
+      const afterValue = valueEnd(value);
+      if (target >= item && target < afterValue) break;
+      item = nextEntry(afterValue, end);
+    }
+    if (item >= end - 1) break;
+    if (isObject) {
+      out = appendKey(out, item);
+      if (target == item) break;
+      at = nextEntry(valueEnd(item), end);
+    } else {
+      store<u8>(out, 0x5b);
+      out = appendDecimal(out + 1, index);
+      store<u8>(out, 0x5d);
+      out++;
+      at = item;
+    }
+  }
+  return out;
+}
+
+// Starts the message about the value or key at `at`: `<path><.field>: ` (the field, for a
+// missing one, given as a string; 0 for none). Returns where the problem's text goes.
+function startMessage(at: usize, field: usize): usize {
+  let out = appendPath(MESSAGE_START, at);
+  if (field != 0) {
+    store<u8>(out, 0x2e);
+    out = appendText(out + 1, field);
+  }
+  if (out != MESSAGE_START) {
+    store<u16>(out, 0x203a); // ": "
+    out += 2;
+  }
+  return out;
+}
+
+// Ends the message at `out` with the position of the value at `at`, keeps it; returns false.
+function finishMessage(out: usize, at: usize): bool {
+  out = appendPosition(out, textBase, at);
+  // The path starts with the first step's '.', which the message leaves out.
+  const start = load<u8>(MESSAGE_START) == 0x2e ? MESSAGE_START + 1 : MESSAGE_START;
+  lastError = utf8Decode(start, out - start);
+  return false;
+}
+
+// Appends `got <kind>` (the kind of the value at `at`) or, with `asWritten`, `got <its text>`.
+function appendGot(out: usize, at: usize, asWritten: bool): usize {
+  out = appendWord(out, Word.Got);
+  if (!asWritten) return appendWord(out, Word.KindNull + kindAt(at));
+  const end = valueEnd(at);
+  return appendBytes(out, at, min(end - at, 64));
+}
+
+/**
+ * The checks and reads the generated `__readConfig` methods call. Every method takes the address
+ * of a value (or, for members, of a key) inside the text parseConfig validated; the `expect*` and
+ * `unknown`/`missing` methods record the failure and answer false, the reads assume the check
+ * before them passed.
+ *
+ * Unmanaged: it has no state, and a managed reader would be spilled to the shadow stack around
+ * every call the generated code makes (about 12 bytes a call in the module).
+ */
+// @ts-ignore: decorator
+@unmanaged
+export class ConfigReader {
+  /** True if the value at `at` is of `kind` (a CONFIG_* constant); else records
+   * `expected <kind>, got <kind>`. */
+  expect(at: usize, kind: i32): bool {
+    if (kindAt(at) == kind) return true;
+    let out = appendWord(startMessage(at, 0), Word.Expected);
+    out = appendWord(out, Word.KindNull + kind);
+    return finishMessage(appendGot(out, at, false), at);
+  }
+
+  /** True for `null`. */
+  isNull(at: usize): bool {
+    return load<u8>(at) == 0x6e;
+  }
+
+  /** True if the value at `at` is a number written as an integer (no fraction, no exponent) in
+   * the range of a `bits`-bit integer, signed or not; else records
+   * `expected an integer from <min> to <max>, got <text>`. */
+  expectInteger(at: usize, bits: i32, signed: bool): bool {
+    const isNumber = kindAt(at) == CONFIG_NUMBER;
+    const end = valueEnd(at);
+    let p = at;
+    const negative = load<u8>(p) == 0x2d;
+    if (negative) p++;
+    let magnitude: u64 = 0;
+    let fits = isNumber;
+    for (; p < end && fits; p++) {
+      const digit = <u32>load<u8>(p) - 0x30;
+      if (digit >= 10 || magnitude > (u64.MAX_VALUE - digit) / 10) fits = false;
+      magnitude = magnitude * 10 + digit;
+    }
+    const high: u64 = signed ? (<u64>1 << (bits - 1)) - 1 : bits == 64 ? u64.MAX_VALUE : (<u64>1 << bits) - 1;
+    // The most negative value is one past high; unsigned types take no negative value but -0.
+    if (fits && magnitude <= (negative ? (signed ? high + 1 : 0) : high)) {
+      integerValue = negative ? 0 - magnitude : magnitude;
+      return true;
+    }
+    let out = appendWord(startMessage(at, 0), Word.ExpectedInteger);
+    if (signed) store<u8>(out++, 0x2d);
+    out = appendDecimal64(out, signed ? high + 1 : 0);
+    out = appendWord(out, Word.To);
+    out = appendDecimal64(out, high);
+    return finishMessage(appendGot(out, at, isNumber), at);
+  }
+
+  /** The integer expectInteger just accepted (two's complement in 64 bits). */
+  integer(): u64 {
+    return integerValue;
+  }
+
+  /** The number at `at` (checked with expect first). */
+  number(at: usize): f64 {
+    return numberAt(at, valueEnd(at));
+  }
+
+  /** The boolean at `at` (checked with expect first). */
+  bool(at: usize): bool {
+    return load<u8>(at) == 0x74;
+  }
+
+  /** The string at `at` (checked with expect first), escapes decoded. */
+  string(at: usize): string {
+    return utf8Decode(at + 1, valueEnd(at) - at - 2, true);
+  }
+
+  /** True if the string at `at` is one of `choices` (joined by "|"); else records
+   * `expected one of "a", "b", got "c"`. */
+  expectOneOf(at: usize, value: string, choices: string): bool {
+    // `choices` is `a|b|c`: compare `value` with each part in place.
+    const list = changetype<usize>(choices);
+    const listEnd = list + stringByteLength(list);
+    const text = changetype<usize>(value);
+    const length = stringByteLength(text);
+    for (let part = list; part <= listEnd; ) {
+      let partEnd = part;
+      while (partEnd < listEnd && load<u16>(partEnd) != 0x7c) partEnd += 2;
+      if (partEnd - part == length && memory.compare(part, text, length) == 0) return true;
+      part = partEnd + 2;
+    }
+    let out = appendWord(startMessage(at, 0), Word.ExpectedOneOf);
+    for (let p = list; p < listEnd; p += 2) {
+      const c = load<u16>(p);
+      if (c == 0x7c) {
+        store<u32>(out, 0x22202c22); // `", "`
+        out += 4;
+      } else store<u8>(out++, <u8>c);
+    }
+    store<u8>(out++, 0x22);
+    return finishMessage(appendGot(out, at, true), at);
+  }
+
+  /** Address of the first key of the object at `at`, or 0 when it is empty. */
+  firstMember(at: usize): usize {
+    const end = valueEnd(at);
+    const key = nextEntry(at, end);
+    return key < end - 1 ? key : 0;
+  }
+
+  /** Address of the key after the member whose key is at `key`, or 0 after the last. */
+  nextMember(key: usize): usize {
+    const after = skipSpace(valueEnd(this.valueOf(key)), textEnd);
+    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+  }
+
+  /** Address of the value of the member whose key is at `key`. */
+  valueOf(key: usize): usize {
+    return nextEntry(valueEnd(key), textEnd);
+  }
+
+  /** True if the key at `key` is `name` (escapes decoded). */
+  keyIs(key: usize, name: string): bool {
+    const text = changetype<usize>(name);
+    return jsonTextEquals(key + 1, valueEnd(key) - 1, text, text + stringByteLength(text));
+  }
+
+  /** The key at `key`, decoded. */
+  key(key: usize): string {
+    return this.string(key);
+  }
+
+  /** Address of the first item of the array at `at`, or 0 when it is empty. */
+  firstItem(at: usize): usize {
+    return this.firstMember(at);
+  }
+
+  /** Address of the item after the one at `item`, or 0 after the last. */
+  nextItem(item: usize): usize {
+    const after = skipSpace(valueEnd(item), textEnd);
+    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+  }
+
+  /** Records `<path>.<key>: unknown field` at the key; answers false. */
+  unknown(key: usize): bool {
+    return finishMessage(appendWord(startMessage(key, 0), Word.UnknownField), key);
+  }
+
+  /** Records `<path>.<name>: required field is missing` at the object; answers false. */
+  missing(at: usize, name: string): bool {
+    return finishMessage(appendWord(startMessage(at, changetype<usize>(name)), Word.MissingField), at);
+  }
+}
+let integerValue: u64 = 0;
+
+function appendDecimal64(out: usize, value: u64): usize {
+  if (value >= 10) out = appendDecimal64(out, value / 10);
+  store<u8>(out, <u8>(48 + value % 10));
+  return out + 1;
+}
+const reader = new ConfigReader();
+// `{}`, what no configuration at all reads as.
+const EMPTY_OBJECT = memory.data<u8>([0x7b, 0x7d]);
+
+/**
+ * Reads the plugin configuration `bytes` (e.g. RootContext.pluginConfiguration()) into a new
+ * instance of the `@pluginConfig` class T (declared as docs/configuration.md says; the SDK's
+ * build transform makes its reader, and puts T's JSON Schema into the module). No bytes at all read as `{}` (Envoy passes none when a
+ * plugin has no configuration), so a class whose fields are all optional gets its defaults.
+ * Returns null when the bytes are not JSON or do not match the declaration; configError() then
+ * tells the field path, the problem and the position. Legal anywhere; typically in onConfigure,
+ * which returns false after logging the message.
+ */
+export function parseConfig<T>(bytes: ArrayBuffer): T | null {
+  if (bytes.byteLength == 0) {
+    textBase = EMPTY_OBJECT;
+    textEnd = EMPTY_OBJECT + 2;
+  } else {
+    if (jsonTextEnd(bytes) == 0) {
+      lastError = jsonError();
+      return null;
+    }
+    textBase = changetype<usize>(bytes);
+    textEnd = textBase + <usize>bytes.byteLength;
+  }
+  rootAt = skipSpace(textBase, textEnd);
+  const config = instantiate<T>();
+  // @ts-ignore: generated by the SDK's build transform for a class marked @pluginConfig
+  if (!config.__readConfig<ConfigReader>(reader, rootAt)) return null;
+  lastError = "";
+  return config;
+}
+
+/** parseConfig for a string (encoded as UTF-8 first). */
+export function parseConfigText<T>(text: string): T | null {
+  return parseConfig<T>(utf8Bytes(text));
+}
+
+/**
+ * Why the last parseConfig failed: `requiredKeys[0]: expected a string, got a number (1:18)`,
+ * `name: required field is missing (1:1)`, `colour: unknown field (1:2)`, or jsonError()'s
+ * message when the text is not JSON. Empty after a parseConfig that succeeded.
+ */
+export function configError(): string {
+  return lastError;
+}
