@@ -9,7 +9,8 @@ export class ConfigReader {
     readonly value: Record<string, unknown>,
     /** Dotted location for messages, e.g. `static_resources.clusters[0]`. */
     readonly path: string,
-    private readonly warnings: string[],
+    /** Where every reader of one document collects its warnings. */
+    readonly warnings: string[],
   ) {}
 
   /** Wraps `value`, which must be a mapping (an error names `path` otherwise). */

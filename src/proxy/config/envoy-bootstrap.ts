@@ -10,11 +10,13 @@ import {
   type RouteConfig,
   type WasmFilterConfig,
 } from "./dev-proxy-config";
+import { unwrapTypedConfig } from "./typed-struct";
 import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const HTTP_WASM = "envoy.filters.http.wasm";
 const ROUTER = "envoy.filters.http.router";
+const HTTP_WASM_TYPE = "envoy.extensions.filters.http.wasm.v3.Wasm";
 
 /** True when a parsed document looks like an Envoy bootstrap rather than the dev proxy's format. */
 export function isEnvoyBootstrap(document: unknown): boolean {
@@ -154,9 +156,9 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
     }
     filter.unsupported("disabled");
     filter.unsupported("config_discovery", "ECDS is not supported; give typed_config");
-    const typed = filter.child("typed_config");
-    if (!typed) throw new ConfigError(`${filter.path}.typed_config: missing`);
-    typed.accept("@type");
+    const typedConfig = filter.child("typed_config");
+    if (!typedConfig) throw new ConfigError(`${filter.path}.typed_config: missing`);
+    const typed = unwrapTypedConfig(typedConfig, HTTP_WASM_TYPE);
     const plugin = typed.child("config");
     if (!plugin) throw new ConfigError(`${typed.path}.config: missing PluginConfig`);
     wasmFilters.push(readPluginConfig(plugin, cwd));
