@@ -1,7 +1,8 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { H2SessionPool } from "./h2-session-pool";
 import { firstInvalidEntry, latin1List } from "./header-validation";
 
 /** gRPC status codes the client produces itself. */
@@ -19,7 +20,7 @@ const INTERNAL = 13;
  * call's timeout (DEADLINE_EXCEEDED).
  */
 export class GrpcCalloutClient {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly sessions = new H2SessionPool();
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
 
@@ -170,8 +171,7 @@ export class GrpcCalloutClient {
 
   close(): void {
     for (const abort of [...this.inFlight.values()]) abort();
-    for (const session of this.sessions.values()) session.destroy();
-    this.sessions.clear();
+    this.sessions.close();
   }
 
   /**
@@ -180,26 +180,13 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      return this.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      return this.sessions.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
     } catch (error) {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
       return undefined;
     }
   }
 
-  private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
-    const existing = this.sessions.get(cluster.name);
-    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
-    // A refused connection is reported on each stream; the session error itself needs a listener.
-    session.on("error", () => this.sessions.delete(cluster.name));
-    session.on("close", () => {
-      if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
-    });
-    session.unref();
-    this.sessions.set(cluster.name, session);
-    return session;
-  }
 }
 
 /** gRPC length-prefixed framing: flag byte 0 (uncompressed), u32 big-endian length, message. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
@@ -8,6 +8,7 @@ import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
+import type { UpstreamRequest, UpstreamResponse } from "./h2-upstream-request";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
@@ -63,7 +64,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   };
   context.stats.http("downstream_rq_total");
 
-  let upstreamRequest: ClientRequest | undefined;
+  let upstreamRequest: UpstreamRequest | undefined;
   let upstreamTimer: NodeJS.Timeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
@@ -118,7 +119,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       context.logger.log("router", "debug", `upstream request headers refused: ${problem}`);
       return routerReply(codecRejectionReply(problem));
     }
-    let request: ClientRequest;
+    let request: UpstreamRequest;
     try {
       request = context.upstreams.open(cluster, outgoing, !endOfStream);
     } catch (error) {
@@ -134,8 +135,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       }, target.timeoutMs);
     }
-    request.on("response", (response) => relayUpstreamResponse(cluster, response));
-    request.on("error", (error) => {
+    request.on("response", (response: UpstreamResponse) => relayUpstreamResponse(cluster, response));
+    request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
+    request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
       context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
       context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
@@ -145,12 +147,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (cluster: ClusterConfig, response: IncomingMessage): void => {
+  const relayUpstreamResponse = (cluster: ClusterConfig, response: UpstreamResponse): void => {
     upstreamResponded = true;
     const status = response.statusCode ?? 502;
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
     const headers = responseHeadersOf(response);
-    const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
+    const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
       if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
@@ -294,7 +296,8 @@ function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, ma
 /**
  * The request headers as Envoy's codecs hand them to the filters. HTTP/1.1: `:authority`,
  * `:path`, `:method`, `:scheme` then the headers as received without `host`; h2c: the
- * pseudo-headers as received, then the rest. In both cases the HCM then appends
+ * pseudo-headers as received, then the rest. Hop-by-hop headers are dropped except `te: trailers`.
+ * In both cases the HCM then appends
  * `x-forwarded-proto` and `x-request-id` when absent.
  */
 export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 | 2): HeaderList {
@@ -307,6 +310,7 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       const name = raw[i].toLowerCase();
       if (name.startsWith(":")) pseudo.push([name, raw[i + 1]]);
       else if (!isHopByHop(name)) rest.push([name, raw[i + 1]]);
+      else if (name === "te" && asksForTrailers(raw[i + 1])) rest.push(["te", "trailers"]);
     }
     headers = [...pseudo, ...rest];
   } else {
@@ -319,11 +323,21 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (name !== "host" && !isHopByHop(name)) headers.push([name, raw[i + 1]]);
+      else if (name === "te" && asksForTrailers(raw[i + 1])) headers.push(["te", "trailers"]);
     }
   }
   if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
+}
+
+/**
+ * True when a `te` header lists `trailers`: Envoy keeps `te: trailers` (gRPC needs it) and drops
+ * every other `te` (`ConnectionManagerUtility::sanitizeTEHeader`, envoy
+ * source/common/http/conn_manager_utility.cc).
+ */
+function asksForTrailers(value: string): boolean {
+  return value.split(",").some((token) => token.split(";")[0].trim().toLowerCase() === "trailers");
 }
 
 /** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */

@@ -1,13 +1,19 @@
-import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent, request } from "node:http";
 import type { ClusterConfig } from "./config/dev-proxy-config";
-import { toOutgoingHeaders, type HeaderList } from "./header-list";
+import { H2SessionPool } from "./h2-session-pool";
+import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
+import { headerValue, toOutgoingHeaders, type HeaderList } from "./header-list";
 
 /**
- * Keep-alive HTTP/1.1 connection pools to the configured clusters (Envoy keeps one pool per
- * cluster per worker). `open` starts a request whose headers are the filtered request headers.
+ * Connection pools to the configured clusters (Envoy keeps one pool per cluster per worker):
+ * keep-alive HTTP/1.1, or one h2c session per cluster when the cluster's protocol options ask for
+ * HTTP/2 (`http2` in its config), as Envoy's router picks the upstream codec from the cluster
+ * (envoy source/extensions/upstreams/http/config.cc, `ProtocolOptionsConfigImpl`). `open` starts a
+ * request whose headers are the filtered request headers.
  */
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
+  private readonly h2 = new H2SessionPool();
 
   constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
 
@@ -20,8 +26,11 @@ export class UpstreamPool {
    * Starts a request on `cluster`: method and path from the pseudo-headers, `host` from
    * `:authority`. With `hasBody` the caller writes the body, then ends it. Errors arrive as the request's
    * `error` event.
+   *
+   * @throws what node:http / node:http2 throw for a head they refuse to send.
    */
-  open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean): ClientRequest {
+  open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean): UpstreamRequest {
+    if (cluster.http2) return new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
     let method = "GET";
     let path = "/";
     let authority: string | undefined;
@@ -32,6 +41,8 @@ export class UpstreamPool {
     }
     const outgoing = toOutgoingHeaders(headers);
     if (authority !== undefined) outgoing.host = authority;
+    // The one hop-by-hop header Envoy forwards (see downstreamRequestHeaders).
+    if (headerValue(headers, "te") === "trailers") outgoing.te = "trailers";
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
     return request({
@@ -51,6 +62,7 @@ export class UpstreamPool {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.h2.close();
   }
 
   private agentFor(cluster: ClusterConfig): Agent {
@@ -64,7 +76,7 @@ export class UpstreamPool {
 }
 
 /** The upstream response head as pairs: `:status` first, then the headers as received. */
-export function responseHeadersOf(response: IncomingMessage): HeaderList {
+export function responseHeadersOf(response: UpstreamResponse): HeaderList {
   const headers: HeaderList = [[":status", String(response.statusCode ?? 502)]];
   const raw = response.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {

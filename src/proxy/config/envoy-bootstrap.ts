@@ -1,15 +1,14 @@
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import {
   ConfigError,
-  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_ROUTE_TIMEOUT_MS,
   defaultConfig,
-  type ClusterConfig,
   type DevProxyConfig,
-  type ListenerConfig,
   type RouteConfig,
   type WasmFilterConfig,
 } from "./dev-proxy-config";
+import { readCluster } from "./envoy-cluster";
+import { socketAddress } from "./socket-address";
 import { unwrapTypedConfig } from "./typed-struct";
 import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 
@@ -71,21 +70,6 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
     if (!known.has(route.cluster)) throw new ConfigError(`route for prefix "${route.prefix}" names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
   }
   return { config, warnings };
-}
-
-function socketAddress(address: ConfigReader): ListenerConfig {
-  const socket = address.child("socket_address");
-  if (!socket) throw new ConfigError(`${address.path}: only socket_address is supported`);
-  const host = socket.string("address") ?? "127.0.0.1";
-  const port = socket.number("port_value");
-  if (port === undefined) throw new ConfigError(`${socket.path}.port_value: missing`);
-  socket.unsupported("protocol", "only TCP");
-  socket.unsupported("resolver_name");
-  socket.unsupported("ipv4_compat");
-  socket.unsupported("named_port");
-  socket.finish();
-  address.finish();
-  return { host, port };
 }
 
 function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: string): void {
@@ -269,44 +253,5 @@ function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
     vmConfiguration,
     failurePolicy,
     allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),
-  };
-}
-
-function readCluster(cluster: ConfigReader): ClusterConfig {
-  const name = cluster.string("name");
-  if (name === undefined) throw new ConfigError(`${cluster.path}.name: missing`);
-  const type = cluster.string("type");
-  if (type !== undefined && !["STATIC", "STRICT_DNS", "LOGICAL_DNS"].includes(type)) {
-    cluster.warn(`type ${type} is not supported; treated as STRICT_DNS`);
-  }
-  const connectTimeout = cluster.string("connect_timeout");
-  cluster.accept("lb_policy", "dns_lookup_family");
-  cluster.unsupported("transport_socket", "TLS upstreams are not supported; this cluster is called over plaintext");
-  cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
-  cluster.unsupported("circuit_breakers");
-  cluster.unsupported("health_checks");
-  let http2 = cluster.raw("http2_protocol_options") !== undefined;
-  const options = cluster.raw("typed_extension_protocol_options");
-  if (options !== undefined && JSON.stringify(options).includes("http2_protocol_options")) http2 = true;
-  const assignment = cluster.child("load_assignment");
-  if (!assignment) throw new ConfigError(`${cluster.path}.load_assignment: missing (needed for the endpoint address)`);
-  assignment.accept("cluster_name");
-  const endpoints = assignment.children("endpoints");
-  const lbEndpoints = endpoints[0]?.children("lb_endpoints") ?? [];
-  const endpoint = lbEndpoints[0]?.child("endpoint");
-  const address = endpoint?.child("address");
-  if (!address) throw new ConfigError(`${assignment.path}.endpoints[0].lb_endpoints[0].endpoint.address: missing`);
-  const { host, port } = socketAddress(address);
-  endpoint!.finish();
-  lbEndpoints[0].finish();
-  if (lbEndpoints.length > 1 || endpoints.length > 1) assignment.warn("only the first endpoint is used (no load balancing)");
-  endpoints[0].finish();
-  assignment.finish();
-  cluster.finish();
-  return {
-    name,
-    url: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`),
-    http2,
-    connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
   };
 }

@@ -1,0 +1,35 @@
+import { connect, type ClientHttp2Session } from "node:http2";
+import type { ClusterConfig } from "./config/dev-proxy-config";
+
+/**
+ * One h2c connection per cluster, shared by every stream to it (Envoy multiplexes a cluster's
+ * HTTP/2 streams over one connection per worker). A session that closed or failed is replaced on
+ * the next request. Used by routed traffic and by gRPC callouts alike.
+ */
+export class H2SessionPool {
+  private readonly sessions = new Map<string, ClientHttp2Session>();
+
+  /** The live session to `cluster`, connecting when there is none. */
+  sessionFor(cluster: ClusterConfig): ClientHttp2Session {
+    const existing = this.sessions.get(cluster.name);
+    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const session = connect(cluster.url.origin);
+    // A refused connection is reported on each stream; the session error itself needs a listener.
+    session.on("error", () => {
+      if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
+    });
+    session.on("close", () => {
+      if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
+    });
+    // An idle pooled connection must not keep the process alive.
+    session.unref();
+    this.sessions.set(cluster.name, session);
+    return session;
+  }
+
+  /** Destroys every session (their streams error out). */
+  close(): void {
+    for (const session of this.sessions.values()) session.destroy();
+    this.sessions.clear();
+  }
+}
