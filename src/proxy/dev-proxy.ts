@@ -2,6 +2,7 @@ import { startAdminServer, type AdminServer } from "./admin-server";
 import {
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  effectiveRouteTable,
   type ClusterConfig,
   type DevProxyConfig,
 } from "./config/dev-proxy-config";
@@ -11,6 +12,7 @@ import type { HttpFilterFactory } from "./filters/http-filter";
 import { runHttpExchange } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
+import { RouteTable } from "./router/route-table";
 import { UpstreamPool } from "./upstream-pool";
 
 /** A running dev proxy. */
@@ -89,9 +91,10 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     }
 
     const upstreams = new UpstreamPool(clusters);
+    const routes = new RouteTable(effectiveRouteTable(config));
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
-      runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats }),
+      runHttpExchange(req, res, { filters: filters.current(), routes, upstreams, logger, stats }),
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

@@ -9,6 +9,7 @@ import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from ".
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 import type { UpstreamRequest, UpstreamResponse } from "./h2-upstream-request";
+import { rewrittenPath, type RouteTable } from "./router/route-table";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
@@ -17,7 +18,7 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 /** What an exchange needs from the proxy that owns it. */
 export interface ExchangeContext {
   filters: readonly HttpFilterFactory[];
-  routes: readonly RouteConfig[];
+  routes: RouteTable;
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
@@ -53,7 +54,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
   const socket = req.socket;
   const requestHeaders = downstreamRequestHeaders(req, httpVersion);
-  const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
+  const route = context.routes.route(requestHeaders);
   const info: HttpStreamInfo = {
     httpVersion,
     downstreamRemoteAddress: socket?.remoteAddress ?? "",
@@ -108,8 +109,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
 
   const startUpstream = (headers: HeaderList, endOfStream: boolean): void => {
     if (replying) return;
-    const target = route ?? pickRoute(context.routes, headerValue(headers, ":path") ?? "/");
+    const target = route ?? context.routes.route(headers);
     if (target === undefined) return routerReply(NO_ROUTE);
+    if (target.directResponse !== undefined) return routerReply(directResponse(target.directResponse));
     const cluster = context.upstreams.cluster(target.cluster);
     if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
     const outgoing = upstreamRequestHeaders(headers, target);
@@ -340,14 +342,24 @@ function asksForTrailers(value: string): boolean {
   return value.split(",").some((token) => token.split(";")[0].trim().toLowerCase() === "trailers");
 }
 
-/** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */
+/**
+ * What the router changes before sending upstream (envoy source/common/router/router.cc and
+ * config_impl.cc `finalizeRequestHeaders`): the route's `prefix_rewrite` (the original path kept
+ * in `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms`.
+ */
 function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): HeaderList {
-  return route.timeoutMs > 0 ? withHeader(headers, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : headers;
+  let out = headers;
+  const path = headerValue(headers, ":path");
+  if (route.prefixRewrite !== undefined && path !== undefined) {
+    out = withHeader(withHeader(out, ":path", rewrittenPath(route, path)), "x-envoy-original-path", path);
+  }
+  if (route.hostRewrite !== undefined) out = withHeader(out, ":authority", route.hostRewrite);
+  return route.timeoutMs > 0 ? withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : out;
 }
 
-/** First route whose prefix matches `path`, or undefined. */
-export function pickRoute(routes: readonly RouteConfig[], path: string): RouteConfig | undefined {
-  return routes.find((route) => path.startsWith(route.prefix));
+/** A route's `direct_response`, answered by the router (Envoy's details `direct_response`). */
+function directResponse(response: { status: number; body: Buffer }): LocalReply {
+  return { status: response.status, headers: [], body: response.body, details: "direct_response" };
 }
 
 function lengthOf(headers: HeaderList): number | undefined {

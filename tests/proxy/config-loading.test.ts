@@ -97,10 +97,19 @@ describe("Envoy v3 static bootstrap", () => {
     assert.deepEqual(config.listener, { host: "0.0.0.0", port: 10000 });
     assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9901 });
     assert.equal(config.echoUpstream, false);
-    assert.deepEqual(config.routes, [
-      { prefix: "/api", cluster: "backend", timeoutMs: 2500 },
-      { prefix: "/", cluster: "backend", timeoutMs: 15000 },
-    ]);
+    assert.deepEqual(config.routes, []);
+    assert.deepEqual(config.routeTable, {
+      virtualHosts: [
+        {
+          name: "backend",
+          domains: ["*"],
+          routes: [
+            { prefix: "/api", cluster: "backend", timeoutMs: 2500 },
+            { prefix: "/", cluster: "backend", timeoutMs: 15000 },
+          ],
+        },
+      ],
+    });
     assert.equal(config.filters.length, 1);
     const [filter] = config.filters;
     assert.equal(filter.name, "add_header");

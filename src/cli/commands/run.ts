@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  allRoutes,
   ConfigError,
   DEFAULT_CLUSTER,
   defaultConfig,
@@ -152,7 +153,7 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   const routeTimeout = values["route-timeout"] as string | undefined;
   if (routeTimeout !== undefined) {
     const ms = nonNegativeInteger(routeTimeout, "--route-timeout");
-    for (const route of config.routes) route.timeoutMs = ms;
+    for (const route of allRoutes(config)) route.timeoutMs = ms;
   }
   const level = values["log-level"] as string | undefined;
   if (level !== undefined) {

@@ -85,6 +85,24 @@ export class ConfigReader {
     this.warnings.push(`${this.at(key)}: ${why}`);
   }
 
+  /**
+   * Refuses `key` when present: for fields whose absence would make the run behave differently
+   * from Envoy (a matcher, a rewrite), so a warning is not enough.
+   *
+   * @throws ConfigError naming the field.
+   */
+  refuse(key: string, why = "not supported by the dev proxy"): void {
+    if (this.value[key] === undefined) return;
+    throw new ConfigError(`${this.at(key)}: ${why}`);
+  }
+
+  /** Like `finish`, but any key nobody read is refused rather than warned about. */
+  finishStrictly(why = "not supported by the dev proxy"): void {
+    for (const key of Object.keys(this.value)) {
+      if (!this.seen.has(key)) throw new ConfigError(`${this.at(key)}: ${why}`);
+    }
+  }
+
   /** Marks keys as accepted without effect (e.g. `@type`, `name`). */
   accept(...keys: string[]): void {
     for (const key of keys) this.seen.add(key);

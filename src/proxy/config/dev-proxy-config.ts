@@ -36,12 +36,72 @@ export interface ClusterConfig {
   connectTimeoutMs: number;
 }
 
-/** One route: requests whose path starts with `prefix` go to `cluster`. First match wins. */
+/**
+ * One route of a virtual host (Envoy `config.route.v3.Route`). First match wins. The path match is
+ * one of `prefix`, `path` (exact, without the query), `pathSeparatedPrefix` or `regex` (an RE2
+ * `safe_regex` translated to JavaScript, matched against the whole path without the query); the
+ * request must also satisfy every `headers` matcher. The action is either `cluster` (forward) or
+ * `directResponse` (answer from the route).
+ */
 export interface RouteConfig {
-  prefix: string;
+  prefix?: string;
+  path?: string;
+  pathSeparatedPrefix?: string;
+  /** The translated RE2 pattern (anchored: it must match the whole path). */
+  regex?: TranslatedRegex;
+  /** Envoy's `case_sensitive` (default true) for prefix and path; present only when false. */
+  caseSensitive?: boolean;
+  /** `match.grpc`: only requests whose content-type is application/grpc… */
+  grpc?: boolean;
+  headers?: HeaderMatcherConfig[];
+  /** Target cluster; empty for a direct response. */
   cluster: string;
   /** Envoy's route timeout; 0 disables it. Envoy's default is 15 s. */
   timeoutMs: number;
+  /** `route.prefix_rewrite`: replaces the matched part of the path. */
+  prefixRewrite?: string;
+  /** `route.host_rewrite_literal`: the upstream `:authority`. */
+  hostRewrite?: string;
+  /** `direct_response`: the route answers itself (details `direct_response`). */
+  directResponse?: { status: number; body: Buffer };
+}
+
+/** One `config.route.v3.HeaderMatcher`. */
+export interface HeaderMatcherConfig {
+  name: string;
+  kind: "exact" | "prefix" | "suffix" | "contains" | "regex" | "present";
+  /** The string to compare with (unused for `present` and `regex`). */
+  value: string;
+  /** For `regex`: the translated RE2 pattern (anchored: it must match the whole value). */
+  regex?: TranslatedRegex;
+  /** For `present`: whether the header must be present (true) or absent (false). */
+  present?: boolean;
+  ignoreCase?: boolean;
+  invert?: boolean;
+  treatMissingAsEmpty?: boolean;
+}
+
+/** An RE2 pattern as JavaScript RegExp source and flags (see re2-regex.ts). */
+export interface TranslatedRegex {
+  source: string;
+  flags: string;
+}
+
+/**
+ * A virtual host: requests whose `:authority` matches one of `domains` (exact, `*.suffix`,
+ * `prefix.*` or `*`, Envoy's precedence) are routed by its `routes`.
+ */
+export interface VirtualHostConfig {
+  name: string;
+  domains: string[];
+  routes: RouteConfig[];
+}
+
+/** The HCM's `route_config`. */
+export interface RouteTableConfig {
+  virtualHosts: VirtualHostConfig[];
+  /** `ignore_port_in_host_matching`: the port of `:authority` is left out when matching domains. */
+  ignorePortInHostMatching?: boolean;
 }
 
 export interface ListenerConfig {
@@ -55,7 +115,10 @@ export interface DevProxyConfig {
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
   filters: WasmFilterConfig[];
+  /** Routes of the one catch-all virtual host, used when `routeTable` is undefined (flags, the small format). */
   routes: RouteConfig[];
+  /** Virtual hosts and their routes (an Envoy bootstrap's `route_config`); replaces `routes` when set. */
+  routeTable?: RouteTableConfig;
   clusters: ClusterConfig[];
   /** Start the built-in echo upstream and point the default cluster at it. */
   echoUpstream: boolean;
@@ -89,6 +152,16 @@ export function defaultConfig(): DevProxyConfig {
     hotReload: false,
     callbackTimeLimitMs: 5_000,
   };
+}
+
+/** The routing in effect: `routeTable`, or one virtual host for every authority with `routes`. */
+export function effectiveRouteTable(config: DevProxyConfig): RouteTableConfig {
+  return config.routeTable ?? { virtualHosts: [{ name: "default", domains: ["*"], routes: config.routes }] };
+}
+
+/** Every route of every virtual host, in order. */
+export function allRoutes(config: DevProxyConfig): RouteConfig[] {
+  return effectiveRouteTable(config).virtualHosts.flatMap((host) => host.routes);
 }
 
 /** Parses `FAIL_OPEN` / `fail_open` / `FAIL_CLOSED` / `UNSPECIFIED` / `FAIL_RELOAD`; undefined if unknown. */

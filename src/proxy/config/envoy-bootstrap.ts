@@ -1,12 +1,6 @@
-import { ConfigReader, parseDurationMs } from "./config-reader";
-import {
-  ConfigError,
-  DEFAULT_ROUTE_TIMEOUT_MS,
-  defaultConfig,
-  type DevProxyConfig,
-  type RouteConfig,
-  type WasmFilterConfig,
-} from "./dev-proxy-config";
+import { ConfigReader } from "./config-reader";
+import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig, type WasmFilterConfig } from "./dev-proxy-config";
+import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
 import { unwrapTypedConfig } from "./typed-struct";
@@ -66,8 +60,10 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
   root.finish();
 
   const known = new Set(clusters.map((cluster) => cluster.name));
-  for (const route of config.routes) {
-    if (!known.has(route.cluster)) throw new ConfigError(`route for prefix "${route.prefix}" names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
+  for (const route of allRoutes(config)) {
+    if (route.directResponse === undefined && !known.has(route.cluster)) {
+      throw new ConfigError(`route for ${describeMatch(route)} names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
+    }
   }
   return { config, warnings };
 }
@@ -118,7 +114,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   hcm.unsupported("rds", "RDS is not supported; use route_config");
   const routeConfig = hcm.child("route_config");
   if (!routeConfig) throw new ConfigError(`${hcm.path}.route_config: missing`);
-  config.routes = readRoutes(routeConfig);
+  config.routeTable = readRouteConfiguration(routeConfig, cwd);
+  config.routes = [];
 
   const filters = hcm.children("http_filters");
   const routerIndex = filters.findIndex((filter) => filter.value.name === ROUTER);
@@ -151,58 +148,6 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   }
   config.filters = wasmFilters;
   hcm.finish();
-}
-
-function readRoutes(routeConfig: ConfigReader): RouteConfig[] {
-  routeConfig.accept("name");
-  const routes: RouteConfig[] = [];
-  const hosts = routeConfig.children("virtual_hosts");
-  for (const [index, host] of hosts.entries()) {
-    host.accept("name");
-    const domains = host.list("domains").map(String);
-    if (hosts.length > 1 || !(domains.length === 1 && domains[0] === "*")) {
-      host.warn(`domain matching is not supported; routes of every virtual host apply to every authority${index > 0 ? " (after the first host's)" : ""}`);
-    }
-    for (const route of host.children("routes")) {
-      route.accept("name");
-      const match = route.child("match");
-      if (!match) throw new ConfigError(`${route.path}.match: missing`);
-      let prefix = match.string("prefix");
-      const path = match.string("path");
-      if (prefix === undefined && path !== undefined) {
-        match.warn("exact `path` match is treated as a prefix match");
-        prefix = path;
-      }
-      if (prefix === undefined) throw new ConfigError(`${match.path}: only prefix (or path) matches are supported`);
-      match.unsupported("headers");
-      match.unsupported("query_parameters");
-      match.unsupported("case_sensitive");
-      match.finish();
-      route.unsupported("direct_response", "direct_response is not supported; this route is dropped");
-      route.unsupported("redirect", "redirect is not supported; this route is dropped");
-      route.unsupported("typed_per_filter_config");
-      route.unsupported("request_headers_to_add");
-      route.unsupported("response_headers_to_add");
-      const action = route.child("route");
-      if (!action) {
-        route.finish();
-        continue;
-      }
-      const cluster = action.string("cluster");
-      if (cluster === undefined) throw new ConfigError(`${action.path}.cluster: missing (weighted_clusters and cluster_header are not supported)`);
-      const timeout = action.string("timeout");
-      for (const key of ["prefix_rewrite", "host_rewrite_literal", "auto_host_rewrite", "retry_policy", "weighted_clusters", "hash_policy", "idle_timeout"]) action.unsupported(key);
-      action.finish();
-      route.finish();
-      routes.push({ prefix, cluster, timeoutMs: timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : parseDurationMs(timeout, action.at("timeout")) });
-    }
-    for (const key of ["request_headers_to_add", "response_headers_to_add", "typed_per_filter_config", "retry_policy"]) host.unsupported(key);
-    host.finish();
-  }
-  routeConfig.unsupported("request_headers_to_add");
-  routeConfig.unsupported("response_headers_to_add");
-  routeConfig.finish();
-  return routes;
 }
 
 function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
