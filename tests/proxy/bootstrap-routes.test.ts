@@ -1,0 +1,243 @@
+// Issue #15: route_config as Envoy matches it, through `run -c` with real requests. The bootstrap
+// follows Envoy's docs: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto
+// (VirtualHost.domains search order, RouteMatch, HeaderMatcher, RouteAction, DirectResponseAction)
+// and https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing.
+// Envoy's matching: source/common/router/config_impl.cc (RouteMatcher::findVirtualHost,
+// RouteEntryImplBase::matchRoute, finalizePathHeader).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { refusedBootstrap, runBootstrap, type BootstrapRun } from "./bootstrap-run";
+import { http1Request, startUpstream } from "./proxy-test-helpers";
+
+type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+
+/** An upstream that says who it is and what it got. */
+const namedUpstream = (name: string): Promise<Upstream> =>
+  startUpstream((req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end(`${name} ${req.url} host=${req.headers.host} original=${req.headers["x-envoy-original-path"] ?? "-"}`);
+  });
+
+function bootstrap(apiPort: number, webPort: number, extraRoute = ""): string {
+  return `
+static_resources:
+  listeners:
+  - name: listener_0
+    address:
+      socket_address: { address: 127.0.0.1, port_value: 0 }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            name: local_route
+            virtual_hosts:
+            - name: api
+              domains: ["api.example.com", "API.example.com:8080"]
+              routes:
+              - match: { path: "/health" }
+                direct_response:
+                  status: 200
+                  body: { inline_string: "healthy" }
+              - match:
+                  prefix: "/v1/"
+                  headers:
+                  - name: x-version
+                    string_match: { exact: "2" }
+                route: { cluster: web, prefix_rewrite: "/v2/" }
+              - match: { prefix: "/v1/" }
+                route: { cluster: api, timeout: 3s }
+              - match:
+                  safe_regex:
+                    google_re2: {}
+                    regex: "/items/[0-9]+"
+                route: { cluster: api, host_rewrite_literal: items.internal }
+${extraRoute}
+            - name: any_example
+              domains: ["*.example.com"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: web }
+            - name: deep_api
+              domains: ["*.api.example.com"]
+              routes:
+              - match: { prefix: "/" }
+                direct_response: { status: 403, body: { inline_string: "deep" } }
+            - name: staging
+              domains: ["staging.*"]
+              routes:
+              - match: { prefix: "/" }
+                direct_response: { status: 200 }
+            - name: fallback
+              domains: ["*"]
+              routes:
+              - match:
+                  prefix: "/"
+                  headers:
+                  - name: x-debug
+                    present_match: true
+                route: { cluster: api }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: api
+    type: STATIC
+    load_assignment:
+      cluster_name: api
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: ${apiPort} }
+  - name: web
+    type: STATIC
+    load_assignment:
+      cluster_name: web
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: ${webPort} }
+`;
+}
+
+describe("bootstrap: route_config (virtual hosts, matchers, actions)", () => {
+  let api: Upstream;
+  let web: Upstream;
+  let run: BootstrapRun;
+  before(async () => {
+    api = await namedUpstream("api");
+    web = await namedUpstream("web");
+    run = await runBootstrap(bootstrap(Number(new URL(api.url).port), Number(new URL(web.url).port)));
+  });
+  after(async () => {
+    await run.stop();
+    await api.close();
+    await web.close();
+  });
+
+  const get = (host: string, path: string, headers: Record<string, string> = {}) => http1Request(`${run.url}${path}`, { headers: { host, ...headers } });
+
+  it("an exact domain, lower-cased on both sides, with its port when the request has one", async () => {
+    const response = await get("API.Example.com", "/v1/users?page=2");
+    assert.equal(response.status, 200);
+    assert.equal(response.body, "api /v1/users?page=2 host=API.Example.com original=-");
+    assert.equal((await get("api.example.com:8080", "/v1/x")).body, "api /v1/x host=api.example.com:8080 original=-");
+  });
+
+  it("a host with a port no domain lists falls through to `*`", async () => {
+    const response = await get("api.example.com:9999", "/v1/x");
+    assert.equal(response.status, 404);
+    assert.equal(response.body, "");
+  });
+
+  it("the longest *suffix wins, and a wildcard never matches the empty string", async () => {
+    assert.equal((await get("www.example.com", "/a")).body, "web /a host=www.example.com original=-");
+    const deep = await get("v2.api.example.com", "/a");
+    assert.equal(deep.status, 403);
+    assert.equal(deep.body, "deep");
+    // `*.example.com` needs something before `.example.com`.
+    assert.equal((await get(".example.com", "/a")).status, 404);
+  });
+
+  it("prefix* hosts come after suffix ones", async () => {
+    const response = await get("staging.internal", "/anything");
+    assert.equal(response.status, 200);
+    assert.equal(response.body, "");
+    assert.equal(response.headers["content-length"], "0");
+  });
+
+  it("direct_response answers from the route with a text/plain body", async () => {
+    const response = await get("api.example.com", "/health");
+    assert.equal(response.status, 200);
+    assert.equal(response.body, "healthy");
+    assert.equal(response.headers["content-type"], "text/plain");
+    assert.equal(response.headers["content-length"], "7");
+    // `path` is exact: a longer path or a query keeps matching only before the `?`.
+    assert.equal((await get("api.example.com", "/health?verbose=1")).body, "healthy");
+    assert.equal((await get("api.example.com", "/healthz")).status, 404);
+  });
+
+  it("a header matcher picks the route, and prefix_rewrite keeps the original path in x-envoy-original-path", async () => {
+    const response = await get("api.example.com", "/v1/users?page=2", { "x-version": "2" });
+    assert.equal(response.body, "web /v2/users?page=2 host=api.example.com original=/v1/users?page=2");
+    // Another value: the next route.
+    assert.equal((await get("api.example.com", "/v1/users", { "x-version": "3" })).body, "api /v1/users host=api.example.com original=-");
+  });
+
+  it("safe_regex must match the whole path without the query; host_rewrite_literal sets the authority", async () => {
+    assert.equal((await get("api.example.com", "/items/42?x=1")).body, "api /items/42?x=1 host=items.internal original=-");
+    assert.equal((await get("api.example.com", "/items/42/parts")).status, 404);
+    assert.equal((await get("api.example.com", "/items/abc")).status, 404);
+  });
+
+  it("present_match: only requests with the header get the route; the rest get 404", async () => {
+    assert.equal((await get("other.host", "/x", { "x-debug": "" })).body, "api /x host=other.host original=-");
+    const none = await get("other.host", "/x");
+    assert.equal(none.status, 404);
+    assert.equal(none.body, "");
+  });
+
+  it("the route timeout reaches the upstream as x-envoy-expected-rq-timeout-ms", async () => {
+    let seen: string | undefined;
+    const probe = await startUpstream((req, res) => {
+      seen = req.headers["x-envoy-expected-rq-timeout-ms"] as string;
+      res.end("ok");
+    });
+    const probeRun = await runBootstrap(bootstrap(Number(new URL(probe.url).port), Number(new URL(web.url).port)));
+    try {
+      assert.equal((await http1Request(`${probeRun.url}/v1/t`, { headers: { host: "api.example.com" } })).body, "ok");
+      assert.equal(seen, "3000");
+    } finally {
+      await probeRun.stop();
+      await probe.close();
+    }
+  });
+});
+
+describe("bootstrap: route_config fields the dev proxy cannot honour are refused with their path", () => {
+  const HOST = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0]";
+  const refused = async (extraRoute: string) => (await refusedBootstrap(bootstrap(1, 2, extraRoute))).stderr;
+
+  it("a regex JavaScript reads differently", async () => {
+    const stderr = await refused(`              - match: { safe_regex: { google_re2: {}, regex: "(?s)/a.b" } }
+                route: { cluster: api }`);
+    assert.equal(stderr, `error: ${HOST}.routes[4].match.safe_regex.regex: the inline flags (?s) cannot be mapped to a JavaScript regex\n`);
+  });
+
+  it("a redirect route", async () => {
+    const stderr = await refused(`              - match: { prefix: "/old" }
+                redirect: { path_redirect: "/new" }`);
+    assert.equal(stderr, `error: ${HOST}.routes[4].redirect: redirect routes are not supported by the dev proxy\n`);
+  });
+
+  it("header mutations", async () => {
+    const stderr = await refused(`              - match: { prefix: "/h" }
+                route: { cluster: api }
+                request_headers_to_add: [{ header: { key: x-a, value: b } }]`);
+    assert.equal(stderr, `error: ${HOST}.routes[4].request_headers_to_add: header mutations are not supported by the dev proxy\n`);
+  });
+
+  it("a query_parameters matcher", async () => {
+    const stderr = await refused(`              - match: { prefix: "/q", query_parameters: [{ name: a, present_match: true }] }
+                route: { cluster: api }`);
+    assert.equal(stderr, `error: ${HOST}.routes[4].match.query_parameters: this route matcher is not supported by the dev proxy (a route would match other requests than in Envoy)\n`);
+  });
+
+  it("weighted clusters", async () => {
+    const stderr = await refused(`              - match: { prefix: "/w" }
+                route: { weighted_clusters: { clusters: [{ name: api, weight: 1 }] } }`);
+    assert.equal(stderr, `error: ${HOST}.routes[4].route.weighted_clusters: weighted_clusters is not supported by the dev proxy; name one cluster\n`);
+  });
+
+  it("a domain listed twice", async () => {
+    const stderr = await refused(`            - name: dup
+              domains: ["www.example.com", "*.example.com"]
+              routes: []`);
+    assert.equal(stderr, 'error: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts: only unique values for domains are permitted; "*.example.com" appears twice\n');
+  });
+});
