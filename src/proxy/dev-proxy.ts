@@ -9,6 +9,7 @@ import {
 import { startDownstreamListener, type DownstreamListener } from "./downstream-listener";
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream";
 import type { HttpFilterFactory } from "./filters/http-filter";
+import { chainWithNativeFilters } from "./filters/native-filters";
 import { runHttpExchange } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
@@ -90,11 +91,14 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
       throw new Error("no filter builder given for the configured filters");
     }
 
+    const chain = chainWithNativeFilters(config, stats);
+    chain(filters.current()); // refuses a placement the filters cannot have, before anything listens
+    const dynamicMetadata = (config.metadataFilters?.length ?? 0) > 0;
     const upstreams = new UpstreamPool(clusters);
     const routes = new RouteTable(effectiveRouteTable(config));
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
-      runHttpExchange(req, res, { filters: filters.current(), routes, upstreams, logger, stats }),
+      runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata }),
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

@@ -19,6 +19,8 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 export interface ExchangeContext {
   filters: readonly HttpFilterFactory[];
   routes: RouteTable;
+  /** The chain has a filter that writes dynamic metadata: give each stream its own. */
+  dynamicMetadata?: boolean;
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
@@ -63,6 +65,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     downstreamLocalPort: socket?.localPort ?? 0,
     routeClusterName: route?.cluster ?? "",
   };
+  if (context.dynamicMetadata === true) info.dynamicMetadata = {};
   context.stats.http("downstream_rq_total");
 
   let upstreamRequest: UpstreamRequest | undefined;

@@ -18,16 +18,17 @@ export interface BootstrapRun {
 
 /**
  * Writes `yaml` to a temporary file and runs `proxy-wasm-as run -c <file>` on it with the
- * repository root as working directory. Listener and admin ports should be `port_value: 0`.
+ * repository root as working directory, with `extraArgs` after it. Listener and admin ports
+ * should be `port_value: 0`.
  *
  * @throws Error with `run`'s stderr when it exits before it is ready (a refused config).
  */
-export async function runBootstrap(yaml: string): Promise<BootstrapRun> {
+export async function runBootstrap(yaml: string, extraArgs: string[] = []): Promise<BootstrapRun> {
   const dir = mkdtempSync(join(tmpdir(), "pwas-bootstrap-"));
   const path = join(dir, "envoy.yaml");
   writeFileSync(path, yaml);
   const { io, out, stop, ready, info } = captureIo(REPO_ROOT);
-  const exit = runCommand(["-c", path], io);
+  const exit = runCommand(["-c", path, ...extraArgs], io);
   const first = await Promise.race([ready.then(() => "ready" as const), exit]);
   if (first !== "ready") {
     rmSync(dir, { recursive: true, force: true });
@@ -46,12 +47,12 @@ export async function runBootstrap(yaml: string): Promise<BootstrapRun> {
 }
 
 /** Runs `run -c` on `yaml` expecting a refusal; resolves to its exit code and stderr. */
-export async function refusedBootstrap(yaml: string): Promise<{ code: number; stderr: string }> {
+export async function refusedBootstrap(yaml: string, extraArgs: string[] = []): Promise<{ code: number; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "pwas-bootstrap-"));
   const path = join(dir, "envoy.yaml");
   writeFileSync(path, yaml);
   const { io, out, stop, ready } = captureIo(REPO_ROOT);
-  const exit = runCommand(["-c", path], io);
+  const exit = runCommand(["-c", path, ...extraArgs], io);
   const first = await Promise.race([ready.then(() => "ready" as const), exit]);
   if (first === "ready") {
     stop();

@@ -129,7 +129,7 @@ describe("Envoy v3 static bootstrap", () => {
     assert.deepEqual(warnings, [
       "static_resources.clusters[1].transport_socket: TLS upstreams are not supported; this cluster is called over plaintext",
       "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.use_remote_address: not supported by the dev proxy; ignored",
-      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1]: HTTP filter envoy.filters.http.cors is not supported by the dev proxy; skipped",
+      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1]: HTTP filter envoy.filters.http.cors is not supported by the dev proxy; skipped (it acts only on CORS policies of routes, which the dev proxy ignores with a warning)",
     ]);
   });
 

@@ -26,6 +26,25 @@ export interface WasmFilterConfig {
   allowOnHeadersStopIteration: boolean;
 }
 
+/**
+ * One `envoy.filters.http.set_metadata` filter: on request headers it writes `entries` into the
+ * stream's dynamic metadata (`metadata.filter_metadata.<namespace>`), which Wasm filters after it
+ * read as the `metadata` property.
+ */
+export interface SetMetadataFilterConfig {
+  /** Index in `DevProxyConfig.filters` of the Wasm filter it runs before (`filters.length`: after all). */
+  position: number;
+  entries: MetadataEntry[];
+}
+
+/** One `set_metadata.v3.Metadata` entry (untyped). */
+export interface MetadataEntry {
+  namespace: string;
+  value: Record<string, unknown>;
+  /** Merge into an existing namespace (true) or leave it alone (false). */
+  allowOverwrite: boolean;
+}
+
 /** A named upstream: the route's target and the `upstream` argument of http/gRPC callouts. */
 export interface ClusterConfig {
   name: string;
@@ -115,6 +134,8 @@ export interface DevProxyConfig {
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
   filters: WasmFilterConfig[];
+  /** `envoy.filters.http.set_metadata` filters, placed among `filters` by their position. */
+  metadataFilters?: SetMetadataFilterConfig[];
   /** Routes of the one catch-all virtual host, used when `routeTable` is undefined (flags, the small format). */
   routes: RouteConfig[];
   /** Virtual hosts and their routes (an Envoy bootstrap's `route_config`); replaces `routes` when set. */

@@ -3,13 +3,9 @@ import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig, type WasmFi
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
-import { unwrapTypedConfig } from "./typed-struct";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { readHttpFilters } from "./envoy-http-filters";
 
 const HCM = "envoy.filters.network.http_connection_manager";
-const HTTP_WASM = "envoy.filters.http.wasm";
-const ROUTER = "envoy.filters.http.router";
-const HTTP_WASM_TYPE = "envoy.extensions.filters.http.wasm.v3.Wasm";
 
 /** True when a parsed document looks like an Envoy bootstrap rather than the dev proxy's format. */
 export function isEnvoyBootstrap(document: unknown): boolean {
@@ -117,86 +113,6 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   config.routeTable = readRouteConfiguration(routeConfig, cwd);
   config.routes = [];
 
-  const filters = hcm.children("http_filters");
-  const routerIndex = filters.findIndex((filter) => filter.value.name === ROUTER);
-  if (routerIndex < 0) throw new ConfigError(`${hcm.path}.http_filters: ${ROUTER} is missing (it must be last)`);
-  if (routerIndex !== filters.length - 1) throw new ConfigError(`${hcm.path}.http_filters: ${ROUTER} must be the last filter`);
-  const wasmFilters: WasmFilterConfig[] = [];
-  for (const filter of filters) {
-    const name = filter.string("name");
-    if (name === ROUTER) {
-      filter.accept("typed_config");
-      filter.finish();
-      continue;
-    }
-    if (name !== HTTP_WASM) {
-      filter.accept("typed_config");
-      filter.warn(`HTTP filter ${name ?? "(unnamed)"} is not supported by the dev proxy; skipped`);
-      filter.finish();
-      continue;
-    }
-    filter.unsupported("disabled");
-    filter.unsupported("config_discovery", "ECDS is not supported; give typed_config");
-    const typedConfig = filter.child("typed_config");
-    if (!typedConfig) throw new ConfigError(`${filter.path}.typed_config: missing`);
-    const typed = unwrapTypedConfig(typedConfig, HTTP_WASM_TYPE);
-    const plugin = typed.child("config");
-    if (!plugin) throw new ConfigError(`${typed.path}.config: missing PluginConfig`);
-    wasmFilters.push(readPluginConfig(plugin, cwd));
-    typed.finish();
-    filter.finish();
-  }
-  config.filters = wasmFilters;
+  readHttpFilters(hcm, config, cwd);
   hcm.finish();
-}
-
-function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
-  const warnings: string[] = [];
-  const name = plugin.string("name") ?? "";
-  const rootId = plugin.string("root_id") ?? "";
-  const vm = plugin.child("vm_config");
-  if (!vm) throw new ConfigError(`${plugin.path}.vm_config: missing`);
-  const vmId = vm.string("vm_id") ?? "";
-  const runtime = vm.string("runtime");
-  if (runtime !== undefined && runtime !== "envoy.wasm.runtime.v8") {
-    vm.warn(`runtime ${runtime}: the dev proxy always runs modules on Node's V8`);
-  }
-  const code = vm.child("code");
-  if (!code) throw new ConfigError(`${vm.path}.code: missing`);
-  code.unsupported("remote", "remote code is not supported; use code.local.filename");
-  const local = code.child("local");
-  const filename = local?.string("filename");
-  if (local) {
-    local.unsupported("inline_bytes");
-    local.unsupported("inline_string");
-    local.unsupported("environment_variable");
-    local.finish();
-  }
-  if (filename === undefined) throw new ConfigError(`${code.path}.local.filename: missing (only local files are supported)`);
-  code.finish();
-  const vmConfiguration = configurationBytes(vm.raw("configuration"), vm.at("configuration"), warnings);
-  vm.unsupported("environment_variables", "environment variables are not passed to the module yet; ignored");
-  vm.unsupported("allow_precompiled");
-  vm.unsupported("nack_on_code_cache_miss");
-  vm.unsupported("capability_restriction_config");
-  vm.finish();
-
-  const pluginConfiguration = configurationBytes(plugin.raw("configuration"), plugin.at("configuration"), warnings);
-  const failOpen = plugin.boolean("fail_open");
-  const failurePolicy = failurePolicyOf(plugin, "failure_policy", failOpen);
-  plugin.unsupported("reload_config", "the reload back-off is fixed (1 s base)");
-  plugin.unsupported("capability_restriction_config");
-  const allow = plugin.raw("allow_on_headers_stop_iteration");
-  plugin.finish();
-  for (const warning of warnings) plugin.warn(warning);
-  return {
-    name,
-    rootId,
-    vmId,
-    wasmPath: wasmPathOf(filename, cwd),
-    pluginConfiguration,
-    vmConfiguration,
-    failurePolicy,
-    allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),
-  };
 }

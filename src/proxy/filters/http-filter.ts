@@ -59,6 +59,11 @@ export interface HttpStreamInfo {
   downstreamLocalPort: number;
   /** Cluster the route picked for this stream. */
   routeClusterName: string;
+  /**
+   * The stream's dynamic metadata (`filter_metadata`, by namespace), when the chain has a filter
+   * that writes it (set_metadata); Wasm filters read it as the `metadata` property.
+   */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
 }
 
 /** Makes one filter instance per stream; one per configured filter in the chain. */

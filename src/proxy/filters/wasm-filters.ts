@@ -307,7 +307,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   ) {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
-      properties: connectionProperties(info),
+      properties: info.dynamicMetadata === undefined ? connectionProperties(info) : withMetadata(connectionProperties(info), info.dynamicMetadata),
     });
   }
 
@@ -377,6 +377,14 @@ interface ConnectionAddresses {
   readonly properties: PropertyTree;
 }
 const recentAddresses: (ConnectionAddresses | undefined)[] = new Array(ADDRESS_SLOTS).fill(undefined);
+
+/**
+ * The stream's properties plus `metadata.filter_metadata`, the very object earlier filters write
+ * into, so a value set before this filter's callback runs is what it reads.
+ */
+function withMetadata(properties: PropertyTree, metadata: Record<string, Record<string, unknown>>): PropertyTree {
+  return { ...properties, metadata: { filter_metadata: metadata } as PropertyTree };
+}
 
 /** The `source` and `destination` properties of the stream's connection. */
 function connectionProperties(info: HttpStreamInfo): PropertyTree {

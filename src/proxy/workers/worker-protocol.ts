@@ -66,14 +66,23 @@ export function unflattenHeaders(flat: FlatHeaders): HeaderList {
 }
 
 /** HttpStreamInfo on the wire, in this order. */
-export type FlatStreamInfo = [httpVersion: 1 | 2, remoteAddress: string, remotePort: number, localAddress: string, localPort: number, cluster: string];
+export type FlatStreamInfo = [
+  httpVersion: 1 | 2,
+  remoteAddress: string,
+  remotePort: number,
+  localAddress: string,
+  localPort: number,
+  cluster: string,
+  dynamicMetadata: HttpStreamInfo["dynamicMetadata"],
+];
 
 export function flattenStreamInfo(info: HttpStreamInfo): FlatStreamInfo {
-  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName];
+  // The metadata as it is when the stream reaches the worker: after the filters before it ran.
+  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName, info.dynamicMetadata];
 }
 
 export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
-  return {
+  const info: HttpStreamInfo = {
     httpVersion: flat[0],
     downstreamRemoteAddress: flat[1],
     downstreamRemotePort: flat[2],
@@ -81,6 +90,8 @@ export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
     downstreamLocalPort: flat[4],
     routeClusterName: flat[5],
   };
+  if (flat[6] !== undefined) info.dynamicMetadata = flat[6];
+  return info;
 }
 
 /** A cluster as it crosses to a worker (URL objects do not survive structured cloning). */
