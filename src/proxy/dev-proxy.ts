@@ -87,7 +87,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     if (options.buildFilters !== undefined) {
       filters = await options.buildFilters({ config, clusters, logger, stats });
       cleanups.push(() => filters.close());
-    } else if (config.filters.length > 0) {
+    } else if (config.filters.length > 0 || (config.services?.length ?? 0) > 0) {
       throw new Error("no filter builder given for the configured filters");
     }
 

@@ -95,7 +95,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
-  for (const filter of config.filters) {
+  for (const filter of [...config.filters, ...(config.services ?? [])]) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`error: ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;

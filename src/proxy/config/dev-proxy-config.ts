@@ -27,6 +27,15 @@ export interface WasmFilterConfig {
 }
 
 /**
+ * One wasm service (`bootstrap_extensions` `envoy.bootstrap.wasm`): a plugin with a root context
+ * only (ticks, shared data, queues, callouts), never given traffic.
+ */
+export interface WasmServiceConfig extends WasmFilterConfig {
+  /** One VM for the process (true), or one per worker thread (false), as Envoy's `singleton`. */
+  singleton: boolean;
+}
+
+/**
  * One `envoy.filters.http.set_metadata` filter: on request headers it writes `entries` into the
  * stream's dynamic metadata (`metadata.filter_metadata.<namespace>`), which Wasm filters after it
  * read as the `metadata` property.
@@ -134,6 +143,8 @@ export interface DevProxyConfig {
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
   filters: WasmFilterConfig[];
+  /** Wasm services from `bootstrap_extensions`: started with the filters, never given traffic. */
+  services?: WasmServiceConfig[];
   /** `envoy.filters.http.set_metadata` filters, placed among `filters` by their position. */
   metadataFilters?: SetMetadataFilterConfig[];
   /** Routes of the one catch-all virtual host, used when `routeTable` is undefined (flags, the small format). */

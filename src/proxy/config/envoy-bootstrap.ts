@@ -3,6 +3,7 @@ import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig, type WasmFi
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
+import { readBootstrapExtensions } from "./bootstrap-extensions";
 import { readHttpFilters } from "./envoy-http-filters";
 
 const HCM = "envoy.filters.network.http_connection_manager";
@@ -39,7 +40,8 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
   root.unsupported("dynamic_resources", "xDS is not supported by the dev proxy; only static_resources are read");
   root.unsupported("node", "ignored (no xDS)");
   root.unsupported("layered_runtime");
-  root.unsupported("bootstrap_extensions", "bootstrap extensions (e.g. envoy.bootstrap.wasm singletons) are not supported; ignored");
+  const services = readBootstrapExtensions(root, cwd);
+  if (services.length > 0) config.services = services;
   root.unsupported("stats_sinks");
   root.unsupported("overload_manager");
 

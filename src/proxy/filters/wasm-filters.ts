@@ -41,11 +41,13 @@ import { ConvertedHeaders, toHeaderList } from "./header-conversion";
  */
 export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
   const { config, clusters, logger, stats } = env;
-  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
-  if (config.concurrency <= 1) {
+  const services = config.services ?? [];
+  if (config.filters.length === 0 && services.length === 0) return { current: () => [], close: async () => {} };
+  // Without filters no traffic reaches a worker: the services run on this thread, one each.
+  if (config.concurrency <= 1 || config.filters.length === 0) {
     try {
       return await buildInProcessWasmFilters(
-        { filters: config.filters, hotReload: config.hotReload, clusters, logger, stats },
+        { filters: config.filters, services, hotReload: config.hotReload, clusters, logger, stats },
         { callbackTimeLimitMs: config.callbackTimeLimitMs },
       );
     } catch (error) {
@@ -59,6 +61,8 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
 /** What the in-thread builder needs (a worker passes its own logger and stats). */
 export interface InProcessFilterEnv {
   filters: readonly WasmFilterConfig[];
+  /** Wasm services to start on the same process (shared data, queues): root contexts, no streams. */
+  services?: readonly WasmFilterConfig[];
   hotReload: boolean;
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
@@ -90,7 +94,8 @@ export interface InProcessFilterOptions {
 export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options: InProcessFilterOptions = {}): Promise<FilterChainHandle> {
   const { clusters, logger, stats } = env;
   const config = { filters: env.filters, hotReload: env.hotReload };
-  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
+  const serviceConfigs = env.services ?? [];
+  if (config.filters.length === 0 && serviceConfigs.length === 0) return { current: () => [], close: async () => {} };
   const guard = options.guard ?? (<T>(work: () => T): T => work());
   const callouts = new ClusterCalloutUpstream(clusters, logger);
   const process = new ProxyProcess({
@@ -104,11 +109,16 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   });
   const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger, guard };
   const filters: ReloadableWasmFilter[] = [];
+  // A wasm service is a plugin whose streams never come: the same VM handling, kept out of the chain.
+  const services: ReloadableWasmFilter[] = [];
   try {
+    // Services first: Envoy starts bootstrap extensions before the listeners' filters, so a
+    // filter's root context finds the queues a service registered at its start.
+    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit));
     for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit));
   } catch (error) {
     // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
-    for (const filter of filters) filter.shutdown();
+    for (const filter of [...filters, ...services]) filter.shutdown();
     callouts.close();
     throw error;
   }
@@ -125,7 +135,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   let poller: NodeJS.Timeout | undefined;
   if (config.hotReload) {
     poller = setInterval(() => guard(() => {
-      for (const filter of filters) {
+      for (const filter of [...filters, ...services]) {
         if (!filter.changedOnDisk()) continue;
         try {
           filter.reload();
@@ -146,7 +156,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
       if (poller !== undefined) clearInterval(poller);
       callouts.close();
       removeSource();
-      for (const filter of filters) filter.shutdown();
+      for (const filter of [...filters, ...services]) filter.shutdown();
     },
   };
 }

@@ -63,6 +63,11 @@ try {
         pluginConfiguration: asBuffer(filter.pluginConfiguration),
         vmConfiguration: asBuffer(filter.vmConfiguration),
       })),
+      services: init.services.map((service) => ({
+        ...service,
+        pluginConfiguration: asBuffer(service.pluginConfiguration),
+        vmConfiguration: asBuffer(service.vmConfiguration),
+      })),
       hotReload: init.hotReload,
       clusters,
       logger,

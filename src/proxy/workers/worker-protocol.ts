@@ -105,6 +105,8 @@ export interface WorkerCluster {
 /** `workerData` of a filter worker. */
 export interface FilterWorkerInit {
   filters: WasmFilterConfig[];
+  /** Wasm services this worker runs: the per-worker ones, and the singletons in worker 0 only. */
+  services: WasmFilterConfig[];
   clusters: WorkerCluster[];
   hotReload: boolean;
   logLevel: LogLevelName;
