@@ -5,6 +5,7 @@ import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
@@ -141,7 +142,8 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     });
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
-      settle(() => callout.respond(envoyReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
+      const text = isUnresolvedHost(error) ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+      settle(() => callout.respond(envoyReply(503, text)));
     });
     if (callout.body.length > 0) req.write(callout.body);
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));

@@ -9,6 +9,7 @@ import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from ".
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 import type { UpstreamRequest, UpstreamResponse } from "./h2-upstream-request";
+import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 import { rewrittenPath, type RouteTable } from "./router/route-table";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
 
@@ -39,6 +40,12 @@ const CONNECT_FAILURE: LocalReply = {
   headers: [],
   body: Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
   details: "upstream_reset_before_response_started{connection_failure}",
+};
+const NO_HEALTHY_UPSTREAM: LocalReply = {
+  status: 503,
+  headers: [],
+  body: Buffer.from(NO_HEALTHY_UPSTREAM_BODY),
+  details: "no_healthy_upstream",
 };
 const UPSTREAM_TIMEOUT: LocalReply = {
   status: 504,
@@ -145,6 +152,10 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
       context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
+      if (isUnresolvedHost(error)) {
+        context.stats.increment(`cluster.${cluster.name}.upstream_cx_none_healthy`);
+        return routerReply(NO_HEALTHY_UPSTREAM);
+      }
       context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
       routerReply(CONNECT_FAILURE);
     });
