@@ -3,6 +3,9 @@ import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host
 import { HeaderMap } from "../host/header-map";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
+import { H2SessionPool } from "./h2-session-pool";
+import { H2UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
+import type { HeaderList } from "./header-list";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
@@ -18,6 +21,7 @@ import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 export class ClusterCalloutUpstream implements CalloutUpstream {
   private readonly inFlight = new Map<Callout, () => void>();
   private readonly grpc = new GrpcCalloutClient();
+  private readonly h2 = new H2SessionPool();
 
   constructor(
     private readonly clusters: ReadonlyMap<string, ClusterConfig>,
@@ -53,6 +57,60 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
   close(): void {
     for (const abort of [...this.inFlight.values()]) abort();
     this.grpc.close();
+    this.h2.close();
+  }
+
+  /**
+   * An HTTP callout to a cluster that speaks HTTP/2 (its protocol options), over the cluster's
+   * h2c session, as Envoy's async client picks the codec from the cluster. Answers as over
+   * HTTP/1.1 (503 / 504 with Envoy's text for failures). Request trailers cannot go out on
+   * node:http2 here (see H2UpstreamRequest): dropped with an error line.
+   */
+  private sendHttp2(callout: HttpCallout, cluster: ClusterConfig, headerList: HeaderList): void {
+    if (callout.trailers.size > 0) {
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name}: trailers dropped: the dev proxy cannot send request trailers to an HTTP/2 cluster`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (deliver: () => void): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      if (!callout.settled) deliver();
+    };
+    let req: H2UpstreamRequest;
+    try {
+      req = new H2UpstreamRequest(this.h2.sessionFor(cluster), headerList, callout.body.length === 0);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
+      setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
+      return;
+    }
+    this.inFlight.set(callout, () => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.inFlight.delete(callout);
+      req.destroy();
+    });
+    if (callout.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        req.destroy();
+        settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
+      }, callout.timeoutMs);
+    }
+    req.on("response", (res: UpstreamResponse) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => settle(() => callout.respond({ headers: headerMapOf(res.statusCode ?? 502, res.rawHeaders), body: Buffer.concat(chunks), trailers: headerMapOf(undefined, res.rawTrailers) })));
+      res.on("error", () => settle(() => callout.fail()));
+    });
+    req.on("error", (error: Error) => {
+      this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
+      const text = isUnresolvedHost(error) ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+      settle(() => callout.respond(envoyReply(503, text)));
+    });
+    if (callout.body.length > 0) {
+      req.write(Buffer.from(callout.body));
+      req.end();
+    }
   }
 
   private sendHttp(callout: HttpCallout, cluster: ClusterConfig): void {
@@ -73,6 +131,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       });
       return;
     }
+    if (cluster.http2) return this.sendHttp2(callout, cluster, headerList);
     const headers: Record<string, string | string[]> = {};
     let method = "GET";
     let path = "/";
@@ -149,6 +208,16 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));
     req.end();
   }
+}
+
+/**
+ * A HeaderMap of `:status` (when given) and raw `[name, value, ...]` pairs, bytes as received.
+ */
+function headerMapOf(status: number | undefined, raw: string[]): HeaderMap {
+  const headers = new HeaderMap();
+  if (status !== undefined) headers.add(":status", String(status));
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.add(Buffer.from(raw[i], "latin1"), Buffer.from(raw[i + 1], "latin1"));
+  return headers;
 }
 
 /** A response Envoy's router makes up (status, text body, the headers Envoy adds). */

@@ -201,3 +201,57 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
     assert.match(refusedAuto.stderr, /HttpProtocolOptions\.auto_config: ALPN protocol selection needs TLS upstreams/);
   });
 });
+
+/** FNV-1a 32, as http_auth_random hashes the callout's answer body. */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
+
+describe("bootstrap: HTTP callouts to an HTTP/2 cluster", () => {
+  it("go over h2c, and the answer reaches the filter (http_auth_random grants the request)", async () => {
+    // An answer body whose hash is even: access granted.
+    const granted = ["a", "b", "c", "d", "e", "f"].find((text) => fnv1a32(text) % 2 === 0)!;
+    const auth = createServer();
+    const seen: IncomingHttpHeaders[] = [];
+    auth.on("stream", (stream, headers) => {
+      seen.push(headers);
+      stream.respond({ ":status": 200, "content-type": "text/plain" });
+      stream.end(granted);
+    });
+    await new Promise<void>((resolve) => auth.listen(0, "127.0.0.1", () => resolve()));
+    const authPort = (auth.address() as AddressInfo).port;
+    const yaml = bootstrap(authPort, EXPLICIT_HTTP2)
+      .replace("name: grpc_backend\n    type", "name: httpbin\n    type")
+      .replace("cluster_name: grpc_backend", "cluster_name: httpbin")
+      .replace("route: { cluster: grpc_backend }", "direct_response: { status: 200, body: { inline_string: passed } }")
+      .replace(
+        "          http_filters:\n",
+        `          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: http_auth_random
+                vm_config:
+                  runtime: envoy.wasm.runtime.v8
+                  code: { local: { filename: examples/http_auth_random/build/http_auth_random.wasm } }
+`,
+      );
+    const run = await runBootstrap(yaml);
+    try {
+      const response = await http1Request(`${run.url}/uuid`, { headers: { "x-custom": "1" } });
+      assert.equal(response.status, 200, run.stderr());
+      assert.equal(response.body, "passed");
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0][":path"], "/uuid");
+      assert.equal(seen[0]["x-custom"], "1");
+      assert.match(run.stderr(), /wasm log http_auth_random: response header from httpbin: :status: 200\n/);
+      assert.match(run.stderr(), /wasm log http_auth_random: access granted\n/);
+    } finally {
+      await run.stop();
+      await new Promise<void>((resolve) => auth.close(() => resolve()));
+    }
+  });
+});
