@@ -81,21 +81,24 @@ describe("bootstrap: cluster types", () => {
     });
   }
 
-  for (const [protocol, extra] of [["HTTP/1.1", ""], ["HTTP/2", HTTP2]]) {
-    it(`a DNS name that does not resolve answers 503 no healthy upstream (${protocol})`, async () => {
-      const run = await runBootstrap(bootstrap("STRICT_DNS", "no-such-host.invalid", port, extra));
-      try {
-        const response = await http1Request(`${run.url}/t`);
-        assert.equal(response.status, 503);
-        assert.equal(response.body, "no healthy upstream");
-        assert.equal(response.headers["content-type"], "text/plain");
-        const stats = await http1Request(`${run.adminUrl}/stats?filter=none_healthy`);
-        assert.match(stats.body, /^cluster\.service\.upstream_cx_none_healthy: 1$/m);
-      } finally {
-        await run.stop();
-      }
-    });
-  }
+  /** A request to a DNS cluster named `no-such-host.invalid`, speaking HTTP/1.1 or (with `extra`) HTTP/2. */
+  const unresolved = async (extra: string) => {
+    const run = await runBootstrap(bootstrap("STRICT_DNS", "no-such-host.invalid", port, extra));
+    try {
+      const response = await http1Request(`${run.url}/t`);
+      assert.equal(response.status, 503);
+      assert.equal(response.body, "no healthy upstream");
+      assert.equal(response.headers["content-type"], "text/plain");
+      const stats = await http1Request(`${run.adminUrl}/stats?filter=none_healthy`);
+      assert.match(stats.body, /^cluster\.service\.upstream_cx_none_healthy: 1$/m);
+    } finally {
+      await run.stop();
+    }
+  };
+
+  it("a DNS name that does not resolve answers 503 no healthy upstream (HTTP/1.1)", () => unresolved(""));
+
+  it("a DNS name that does not resolve answers 503 no healthy upstream (HTTP/2)", () => unresolved(HTTP2));
 
   it("a STATIC cluster with a host name is refused, as Envoy refuses it", async () => {
     const { stderr } = await refusedBootstrap(bootstrap("STATIC", "localhost", port));
