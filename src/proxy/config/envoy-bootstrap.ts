@@ -103,8 +103,10 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
 function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: string): void {
   hcm.accept("@type", "stat_prefix");
   const codec = hcm.string("codec_type");
-  if (codec !== undefined && !["AUTO", "HTTP1", "HTTP2"].includes(codec)) {
-    hcm.warn(`codec_type ${codec} is not supported; serving HTTP/1.1 and h2c (AUTO)`);
+  if (codec === "HTTP3") throw new ConfigError(`${hcm.at("codec_type")}: HTTP3 is not supported by the dev proxy`);
+  if (codec !== undefined && codec !== "AUTO") {
+    // Envoy would refuse the other protocol on this listener; the dev proxy answers both.
+    hcm.warn(`codec_type ${codec}: the dev proxy serves HTTP/1.1 and h2c on the listener (as AUTO)`);
   }
   for (const key of ["access_log", "use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
     hcm.unsupported(key);
