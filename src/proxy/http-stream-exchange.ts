@@ -10,6 +10,7 @@ import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 import type { UpstreamRequest, UpstreamResponse } from "./h2-upstream-request";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
+import { applyHeaderMutations } from "./router/header-mutations";
 import { rewrittenPath, type RouteTable } from "./router/route-table";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
 
@@ -121,7 +122,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (replying) return;
     const target = route ?? context.routes.route(headers);
     if (target === undefined) return routerReply(NO_ROUTE);
-    if (target.directResponse !== undefined) return routerReply(directResponse(target.directResponse));
+    if (target.directResponse !== undefined) return routerReply(directResponse(target));
     const cluster = context.upstreams.cluster(target.cluster);
     if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
     const outgoing = upstreamRequestHeaders(headers, target);
@@ -147,7 +148,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       }, target.timeoutMs);
     }
-    request.on("response", (response: UpstreamResponse) => relayUpstreamResponse(cluster, response));
+    request.on("response", (response: UpstreamResponse) => relayUpstreamResponse(cluster, target, response));
     request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
     request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
@@ -163,11 +164,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (cluster: ClusterConfig, response: UpstreamResponse): void => {
+  const relayUpstreamResponse = (cluster: ClusterConfig, target: RouteConfig, response: UpstreamResponse): void => {
     upstreamResponded = true;
     const status = response.statusCode ?? 502;
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
-    const headers = responseHeadersOf(response);
+    // The router adds the route's response headers before the filters see them (router.cc `onUpstreamHeaders`).
+    const headers = applyHeaderMutations(responseHeadersOf(response), target.responseHeaderMutations);
     const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
@@ -358,11 +360,12 @@ function asksForTrailers(value: string): boolean {
 
 /**
  * What the router changes before sending upstream (envoy source/common/router/router.cc and
- * config_impl.cc `finalizeRequestHeaders`): the route's `prefix_rewrite` (the original path kept
- * in `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms`.
+ * config_impl.cc `finalizeRequestHeaders`): the route's (virtual host's, route table's)
+ * `request_headers_to_add/remove`, `prefix_rewrite` (the original path kept in
+ * `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms`.
  */
 function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): HeaderList {
-  let out = headers;
+  let out = applyHeaderMutations(headers, route.requestHeaderMutations);
   const path = headerValue(headers, ":path");
   if (route.prefixRewrite !== undefined && path !== undefined) {
     out = withHeader(withHeader(out, ":path", rewrittenPath(route, path)), "x-envoy-original-path", path);
@@ -371,9 +374,10 @@ function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): Header
   return route.timeoutMs > 0 ? withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : out;
 }
 
-/** A route's `direct_response`, answered by the router (Envoy's details `direct_response`). */
-function directResponse(response: { status: number; body: Buffer }): LocalReply {
-  return { status: response.status, headers: [], body: response.body, details: "direct_response" };
+/** A route's `direct_response`, answered by the router with the route's response headers (Envoy's details `direct_response`). */
+function directResponse(route: RouteConfig): LocalReply {
+  const { status, body } = route.directResponse!;
+  return { status, headers: applyHeaderMutations([], route.responseHeaderMutations), body, details: "direct_response" };
 }
 
 function lengthOf(headers: HeaderList): number | undefined {

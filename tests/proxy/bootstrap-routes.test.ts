@@ -215,11 +215,15 @@ describe("bootstrap: route_config fields the dev proxy cannot honour are refused
     assert.equal(stderr, `error: ${HOST}.routes[4].redirect: redirect routes are not supported by the dev proxy\n`);
   });
 
-  it("header mutations", async () => {
-    const stderr = await refused(`              - match: { prefix: "/h" }
+  it("a header value with a format command, and a pseudo-header to add", async () => {
+    const format = await refused(`              - match: { prefix: "/h" }
                 route: { cluster: api }
-                request_headers_to_add: [{ header: { key: x-a, value: b } }]`);
-    assert.equal(stderr, `error: ${HOST}.routes[4].request_headers_to_add: header mutations are not supported by the dev proxy\n`);
+                request_headers_to_add: [{ header: { key: x-client, value: "%DOWNSTREAM_REMOTE_ADDRESS%" } }]`);
+    assert.equal(format, `error: ${HOST}.routes[4].request_headers_to_add[0].header.value: format commands (%…%) are not supported by the dev proxy\n`);
+    const pseudo = await refused(`              - match: { prefix: "/h" }
+                route: { cluster: api }
+                request_headers_to_add: [{ header: { key: ":path", value: "/x" } }]`);
+    assert.equal(pseudo, `error: ${HOST}.routes[4].request_headers_to_add[0].header.key: ":-prefixed" or host headers may not be modified\n`);
   });
 
   it("a query_parameters matcher", async () => {
@@ -239,5 +243,92 @@ describe("bootstrap: route_config fields the dev proxy cannot honour are refused
               domains: ["www.example.com", "*.example.com"]
               routes: []`);
     assert.equal(stderr, 'error: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts: only unique values for domains are permitted; "*.example.com" appears twice\n');
+  });
+});
+
+describe("bootstrap: request and response headers to add and remove", () => {
+  it("apply at route, virtual host and route table level, route first, removals before additions", async () => {
+    let seen: Record<string, string | string[] | undefined> = {};
+    const upstream = await startUpstream((req, res) => {
+      seen = req.headers;
+      res.writeHead(200, { "x-upstream-secret": "s", "x-kept": "k" });
+      res.end("ok");
+    });
+    const yaml = `
+static_resources:
+  listeners:
+  - name: listener_0
+    address:
+      socket_address: { address: 127.0.0.1, port_value: 0 }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            request_headers_to_add:
+            - header: { key: x-level, value: table }
+              append_action: OVERWRITE_IF_EXISTS_OR_ADD
+            response_headers_to_add:
+            - header: { key: x-served-by, value: dev-proxy }
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              request_headers_to_add:
+              - header: { key: x-level, value: vhost }
+              - header: { key: x-vhost-only, value: "100%%" }
+              routes:
+              - match: { prefix: "/direct" }
+                direct_response: { status: 200, body: { inline_string: direct } }
+                response_headers_to_add:
+                - header: { key: x-direct, value: "yes" }
+              - match: { prefix: "/" }
+                route: { cluster: backend }
+                request_headers_to_remove: [x-drop]
+                request_headers_to_add:
+                - header: { key: x-level, value: route }
+                - header: { key: x-client, value: added }
+                  append_action: ADD_IF_ABSENT
+                - header: { key: x-empty, value: "" }
+                response_headers_to_remove: [x-upstream-secret]
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: backend
+    type: STATIC
+    load_assignment:
+      cluster_name: backend
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: ${new URL(upstream.url).port} }
+`;
+    const run = await runBootstrap(yaml);
+    try {
+      const response = await http1Request(`${run.url}/x`, { headers: { "x-drop": "1", "x-client": "mine", "x-level": "client" } });
+      assert.equal(response.status, 200);
+      assert.equal(seen["x-drop"], undefined);
+      // Route level first, then the virtual host's, then the table's OVERWRITE: the table wins.
+      assert.equal(seen["x-level"], "table");
+      assert.equal(seen["x-client"], "mine");
+      assert.equal(seen["x-vhost-only"], "100%");
+      // An empty value is not added (keep_empty_value false).
+      assert.equal(seen["x-empty"], undefined);
+      assert.equal(response.headers["x-upstream-secret"], undefined);
+      assert.equal(response.headers["x-kept"], "k");
+      assert.equal(response.headers["x-served-by"], "dev-proxy");
+
+      const direct = await http1Request(`${run.url}/direct`);
+      assert.equal(direct.body, "direct");
+      assert.equal(direct.headers["x-direct"], "yes");
+      assert.equal(direct.headers["x-served-by"], "dev-proxy");
+    } finally {
+      await run.stop();
+      await upstream.close();
+    }
   });
 });

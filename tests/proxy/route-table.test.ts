@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import type { HeaderMatcherConfig, RouteConfig } from "../../src/proxy/config/dev-proxy-config";
 import { re2ToJavaScript } from "../../src/proxy/config/re2-regex";
 import type { HeaderList } from "../../src/proxy/header-list";
+import { applyHeaderMutations } from "../../src/proxy/router/header-mutations";
 import { rewrittenPath, RouteTable } from "../../src/proxy/router/route-table";
 
 const request = (path: string, authority = "host", extra: HeaderList = []): HeaderList => [[":authority", authority], [":path", path], [":method", "GET"], ...extra];
@@ -127,5 +128,19 @@ describe("RE2 patterns as JavaScript regexes", () => {
       assert.throws(() => re2ToJavaScript(pattern, "where"), { name: "ConfigError", message }, pattern);
     }
     assert.throws(() => re2ToJavaScript("a(", "where"), /^ConfigError: where: not a regex JavaScript can run/);
+  });
+});
+
+describe("header mutations", () => {
+  const base: HeaderList = [[":status", "200"], ["a", "1"], ["b", "2"], ["a", "3"]];
+  it("each append_action as Envoy's HeaderParser applies it", () => {
+    assert.deepEqual(applyHeaderMutations(base, [{ name: "a", value: "x", action: "APPEND_IF_EXISTS_OR_ADD" }]), [...base, ["a", "x"]]);
+    assert.deepEqual(applyHeaderMutations(base, [{ name: "a", value: "x", action: "ADD_IF_ABSENT" }]), base);
+    assert.deepEqual(applyHeaderMutations(base, [{ name: "c", value: "x", action: "ADD_IF_ABSENT" }]), [...base, ["c", "x"]]);
+    assert.deepEqual(applyHeaderMutations(base, [{ name: "a", value: "x", action: "OVERWRITE_IF_EXISTS_OR_ADD" }]), [[":status", "200"], ["b", "2"], ["a", "x"]]);
+    assert.deepEqual(applyHeaderMutations(base, [{ name: "c", value: "x", action: "OVERWRITE_IF_EXISTS" }]), base);
+    assert.deepEqual(applyHeaderMutations(base, [{ remove: "a" }]), [[":status", "200"], ["b", "2"]]);
+    // The input list is never changed.
+    assert.deepEqual(base, [[":status", "200"], ["a", "1"], ["b", "2"], ["a", "3"]]);
   });
 });

@@ -92,7 +92,19 @@ export interface RouteConfig {
   hostRewrite?: string;
   /** `direct_response`: the route answers itself (details `direct_response`). */
   directResponse?: { status: number; body: Buffer };
+  /** `request_headers_to_add/remove` of the route, its virtual host and the route table, in the order Envoy applies them. */
+  requestHeaderMutations?: HeaderMutation[];
+  /** `response_headers_to_add/remove`, likewise. */
+  responseHeaderMutations?: HeaderMutation[];
 }
+
+/**
+ * One header change of a route, virtual host or route table (`HeaderValueOption` or a name of
+ * `*_headers_to_remove`). `action` is Envoy's `append_action`.
+ */
+export type HeaderMutation =
+  | { remove: string }
+  | { name: string; value: string; action: "APPEND_IF_EXISTS_OR_ADD" | "ADD_IF_ABSENT" | "OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS" };
 
 /** One `config.route.v3.HeaderMatcher`. */
 export interface HeaderMatcherConfig {

@@ -5,6 +5,7 @@ import {
   ConfigError,
   DEFAULT_ROUTE_TIMEOUT_MS,
   type HeaderMatcherConfig,
+  type HeaderMutation,
   type RouteConfig,
   type RouteTableConfig,
   type TranslatedRegex,
@@ -16,9 +17,10 @@ import { re2ToJavaScript } from "./re2-regex";
  * Reads an HCM `route_config` (`config.route.v3.RouteConfiguration`): virtual hosts with their
  * domains, routes matched by `prefix`, `path`, `path_separated_prefix` or `safe_regex` plus
  * `headers` and `grpc`, and the actions `route` (`cluster`, `timeout`, `prefix_rewrite`,
- * `host_rewrite_literal`) and `direct_response`. What changes requests or routing and cannot be
- * honoured (header mutations, redirects, other matchers or rewrites, per-filter configs) is
- * refused with its path; what only tunes behaviour (retries, hash policy, CORS) is warned about.
+ * `host_rewrite_literal`) and `direct_response`, and `request/response_headers_to_add/remove` at
+ * every level. What changes requests or routing and cannot be honoured (redirects, other matchers
+ * or rewrites, header values with format commands, per-filter configs) is refused with its path;
+ * what only tunes behaviour (retries, hash policy, CORS) is warned about.
  * Envoy's semantics are in envoy source/common/router/config_impl.cc.
  *
  * @throws ConfigError naming the field.
@@ -26,24 +28,23 @@ import { re2ToJavaScript } from "./re2-regex";
 export function readRouteConfiguration(routeConfig: ConfigReader, cwd: string): RouteTableConfig {
   routeConfig.accept("name", "validate_clusters", "max_direct_response_body_size_bytes");
   const ignorePort = routeConfig.boolean("ignore_port_in_host_matching") ?? false;
+  const mostSpecificWins = routeConfig.boolean("most_specific_header_mutations_wins") ?? false;
   routeConfig.refuse("vhds", "VHDS is not supported; list the virtual hosts");
-  for (const key of ["request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "internal_only_headers"]) {
-    routeConfig.refuse(key, "header mutations are not supported by the dev proxy");
-  }
+  routeConfig.refuse("internal_only_headers", "internal_only_headers is not supported by the dev proxy");
   routeConfig.refuse("typed_per_filter_config", "per-route filter configs are not supported by the dev proxy");
-  const virtualHosts = routeConfig.children("virtual_hosts").map((host) => readVirtualHost(host, cwd));
+  const mutations = readHeaderMutations(routeConfig);
+  const virtualHosts = routeConfig.children("virtual_hosts").map((host) => readVirtualHost(host, cwd, mostSpecificWins));
+  for (const host of virtualHosts) for (const route of host.routes) addOuterMutations(route, mutations, mostSpecificWins);
   checkDomainsUnique(virtualHosts, routeConfig.at("virtual_hosts"));
   routeConfig.finish();
   return ignorePort ? { virtualHosts, ignorePortInHostMatching: true } : { virtualHosts };
 }
 
-function readVirtualHost(host: ConfigReader, cwd: string): VirtualHostConfig {
+function readVirtualHost(host: ConfigReader, cwd: string, mostSpecificWins: boolean): VirtualHostConfig {
   const name = host.string("name") ?? "";
   const domains = host.list("domains").map((domain) => String(domain).toLowerCase());
   if (domains.length === 0) throw new ConfigError(`${host.at("domains")}: at least one domain is required`);
-  for (const key of ["request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove"]) {
-    host.refuse(key, "header mutations are not supported by the dev proxy");
-  }
+  const mutations = readHeaderMutations(host);
   host.refuse("typed_per_filter_config", "per-route filter configs are not supported by the dev proxy");
   host.refuse("require_tls", "TLS is not supported by the dev proxy");
   host.unsupported("retry_policy", "retries are not supported; every request is tried once");
@@ -51,6 +52,7 @@ function readVirtualHost(host: ConfigReader, cwd: string): VirtualHostConfig {
   host.unsupported("rate_limits");
   host.unsupported("cors", "CORS policies are not applied; ignored");
   const routes = host.children("routes").map((route) => readRoute(route, cwd));
+  for (const route of routes) addOuterMutations(route, mutations, mostSpecificWins);
   host.finish();
   return { name, domains, routes };
 }
@@ -69,9 +71,7 @@ function checkDomainsUnique(hosts: VirtualHostConfig[], where: string): void {
 function readRoute(route: ConfigReader, cwd: string): RouteConfig {
   route.accept("name", "decorator");
   route.unsupported("metadata", "route metadata is not exposed to filters; ignored");
-  for (const key of ["request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove"]) {
-    route.refuse(key, "header mutations are not supported by the dev proxy");
-  }
+  const mutations = readHeaderMutations(route);
   route.refuse("typed_per_filter_config", "per-route filter configs are not supported by the dev proxy");
   route.refuse("redirect", "redirect routes are not supported by the dev proxy");
   route.refuse("filter_action", "filter_action routes are not supported by the dev proxy");
@@ -89,8 +89,93 @@ function readRoute(route: ConfigReader, cwd: string): RouteConfig {
   } else {
     throw new ConfigError(`${route.path}: missing action (route or direct_response)`);
   }
+  addOuterMutations(config, mutations, false);
   route.finish();
   return config;
+}
+
+/** One level's header mutations (route, virtual host or route table). */
+interface LevelMutations {
+  request: HeaderMutation[];
+  response: HeaderMutation[];
+}
+
+/**
+ * Adds an enclosing level's mutations to a route's: after the route's own (Envoy's default: the
+ * enclosing level is applied last, so it wins), or before them with
+ * `most_specific_header_mutations_wins` (envoy source/common/router/config_impl.cc,
+ * `RouteEntryImplBase::finalizeRequestHeaders`).
+ */
+function addOuterMutations(route: RouteConfig, outer: LevelMutations, mostSpecificWins: boolean): void {
+  const combine = (inner: HeaderMutation[] | undefined, more: HeaderMutation[]): HeaderMutation[] | undefined => {
+    const all = mostSpecificWins ? [...more, ...(inner ?? [])] : [...(inner ?? []), ...more];
+    return all.length > 0 ? all : undefined;
+  };
+  const request = combine(route.requestHeaderMutations, outer.request);
+  const response = combine(route.responseHeaderMutations, outer.response);
+  if (request !== undefined) route.requestHeaderMutations = request;
+  if (response !== undefined) route.responseHeaderMutations = response;
+}
+
+/**
+ * `request_headers_to_add/remove` and `response_headers_to_add/remove` of one level, removals
+ * first (envoy source/common/router/header_parser.cc, `HeaderParser::evaluateHeaders`).
+ *
+ * @throws ConfigError for a pseudo-header or `host` (Envoy refuses them too), or a value with a
+ *   `%` format command (the dev proxy has no formatter).
+ */
+function readHeaderMutations(level: ConfigReader): LevelMutations {
+  const read = (removeKey: string, addKey: string): HeaderMutation[] => {
+    const mutations: HeaderMutation[] = [];
+    for (const [index, name] of level.list(removeKey).entries()) {
+      const lower = String(name).toLowerCase();
+      checkMutableHeader(lower, `${level.at(removeKey)}[${index}]`);
+      mutations.push({ remove: lower });
+    }
+    for (const option of level.children(addKey)) {
+      const header = option.child("header");
+      if (!header) throw new ConfigError(`${option.path}.header: missing`);
+      const name = header.string("key")?.toLowerCase();
+      if (name === undefined || name === "") throw new ConfigError(`${header.path}.key: missing`);
+      checkMutableHeader(name, header.at("key"));
+      const raw = header.string("value") ?? "";
+      if (raw.replace(/%%/g, "").includes("%")) {
+        throw new ConfigError(`${header.at("value")}: format commands (%…%) are not supported by the dev proxy`);
+      }
+      header.finishStrictly();
+      const keepEmpty = option.boolean("keep_empty_value") ?? false;
+      const action = appendActionOf(option);
+      option.finish();
+      const value = raw.replace(/%%/g, "%");
+      if (value === "" && !keepEmpty) continue;
+      mutations.push({ name, value, action });
+    }
+    return mutations;
+  };
+  return {
+    request: read("request_headers_to_remove", "request_headers_to_add"),
+    response: read("response_headers_to_remove", "response_headers_to_add"),
+  };
+}
+
+/** Envoy refuses to add or remove pseudo-headers and `host` (config_impl.cc). */
+function checkMutableHeader(name: string, where: string): void {
+  if (name.startsWith(":") || name === "host") throw new ConfigError(`${where}: ":-prefixed" or host headers may not be modified`);
+}
+
+const APPEND_ACTIONS = ["APPEND_IF_EXISTS_OR_ADD", "ADD_IF_ABSENT", "OVERWRITE_IF_EXISTS_OR_ADD", "OVERWRITE_IF_EXISTS"] as const;
+
+/** `append_action`, or the deprecated `append` (true: append, false: overwrite); default append. */
+function appendActionOf(option: ConfigReader): (typeof APPEND_ACTIONS)[number] {
+  const action = option.string("append_action");
+  const append = option.raw("append");
+  if (action !== undefined) {
+    if (!(APPEND_ACTIONS as readonly string[]).includes(action)) throw new ConfigError(`${option.at("append_action")}: unknown action ${action}`);
+    return action as (typeof APPEND_ACTIONS)[number];
+  }
+  const appendValue = typeof append === "object" && append !== null ? (append as { value?: unknown }).value : append;
+  if (appendValue === false) return "OVERWRITE_IF_EXISTS_OR_ADD";
+  return "APPEND_IF_EXISTS_OR_ADD";
 }
 
 function readMatch(match: ConfigReader): RouteConfig {
