@@ -134,7 +134,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     let request: UpstreamRequest;
     try {
-      request = context.upstreams.open(cluster, outgoing, !endOfStream);
+      request = context.upstreams.open(cluster, outgoing, !endOfStream, httpVersion);
     } catch (error) {
       // A head node:http refuses that the check above let through: still this stream's end only.
       context.logger.log("router", "error", `upstream request headers refused: ${(error as Error).message}`);

@@ -25,12 +25,14 @@ export class UpstreamPool {
   /**
    * Starts a request on `cluster`: method and path from the pseudo-headers, `host` from
    * `:authority`. With `hasBody` the caller writes the body, then ends it. Errors arrive as the request's
-   * `error` event.
+   * `error` event. `downstreamHttpVersion` picks the protocol for a cluster with
+   * `useDownstreamProtocol`.
    *
    * @throws what node:http / node:http2 throw for a head they refuse to send.
    */
-  open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean): UpstreamRequest {
-    if (cluster.http2) return new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
+  open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean, downstreamHttpVersion: 1 | 2 = 1): UpstreamRequest {
+    const http2 = cluster.useDownstreamProtocol === true ? downstreamHttpVersion === 2 : cluster.http2;
+    if (http2) return new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
     let method = "GET";
     let path = "/";
     let authority: string | undefined;

@@ -192,6 +192,22 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
     }
   });
 
+  it("use_downstream_protocol_config: an h2c client's request goes out as HTTP/2, an HTTP/1.1 one as HTTP/1.1", async () => {
+    const downstream = EXPLICIT_HTTP2.replace("explicit_http_config:\n          http2_protocol_options: {}", "use_downstream_protocol_config: { http2_protocol_options: {} }");
+    const run = await runBootstrap(bootstrap(upstream.port, downstream));
+    try {
+      const { headers, trailers } = await grpcCall(run.url, "both");
+      assert.equal(headers[constants.HTTP2_HEADER_STATUS], 200);
+      assert.equal(trailers["grpc-status"], "0");
+      // The upstream speaks only h2c: an HTTP/1.1 request sent as HTTP/1.1 fails to connect.
+      const response = await http1Request(`${run.url}/plain`);
+      assert.equal(response.status, 503);
+      assert.doesNotMatch(run.stderr(), /unsupported/, run.stderr());
+    } finally {
+      await run.stop();
+    }
+  });
+
   it("refuses HTTP/3 and ALPN selection, naming the field", async () => {
     const http3 = EXPLICIT_HTTP2.replace("http2_protocol_options", "http3_protocol_options");
     const refused = await refusedBootstrap(bootstrap(upstream.port, http3));

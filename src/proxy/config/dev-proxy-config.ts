@@ -61,6 +61,11 @@ export interface ClusterConfig {
   url: URL;
   /** Speak h2c to it (needed for gRPC clusters). */
   http2: boolean;
+  /**
+   * `use_downstream_protocol_config`: routed requests go out in the downstream's protocol (h2c
+   * for an h2c client, HTTP/1.1 otherwise); callouts, which have no downstream, use `http2`.
+   */
+  useDownstreamProtocol?: boolean;
   connectTimeoutMs: number;
 }
 

@@ -12,12 +12,12 @@ const HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOp
  * source/extensions/upstreams/http/config.cc): `typed_extension_protocol_options` with
  * `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` `explicit_http_config`
  * (`http_protocol_options` -> HTTP/1.1, `http2_protocol_options` -> h2c), or the older
- * cluster-level `http2_protocol_options`; default HTTP/1.1.
+ * cluster-level `http2_protocol_options`; `use_downstream_protocol_config` (routed requests in the
+ * downstream's protocol); default HTTP/1.1.
  *
  * @throws ConfigError for what Envoy could not run either or the proxy cannot emulate faithfully:
  *   cluster types that need xDS or the original destination (EDS, ORIGINAL_DST, `cluster_type`),
- *   a STATIC cluster with a host name, a missing endpoint, HTTP/3, auto or downstream protocol
- *   selection.
+ *   a STATIC cluster with a host name, a missing endpoint, HTTP/3, ALPN (auto) protocol selection.
  */
 export function readCluster(cluster: ConfigReader): ClusterConfig {
   const name = cluster.string("name");
@@ -39,6 +39,7 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
   cluster.unsupported("common_http_protocol_options", "ignored (idle timeouts and header limits are Node's)");
   cluster.unsupported("http_protocol_options", "ignored (HTTP/1.1 options)");
   let http2 = cluster.raw("http2_protocol_options") !== undefined;
+  let useDownstreamProtocol = false;
   const options = cluster.child("typed_extension_protocol_options");
   if (options) {
     for (const key of Object.keys(options.value)) {
@@ -47,7 +48,8 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
         continue;
       }
       const protocol = readHttpProtocolOptions(options.child(key)!);
-      if (protocol !== undefined) http2 = protocol === 2;
+      if (protocol === "downstream") useDownstreamProtocol = true;
+      else if (protocol !== undefined) http2 = protocol === 2;
     }
     options.finish();
   }
@@ -76,21 +78,26 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
   endpoints[0].finish();
   assignment.finish();
   cluster.finish();
-  return {
+  const config: ClusterConfig = {
     name,
     url: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`),
     http2,
     connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
   };
+  if (useDownstreamProtocol) config.useDownstreamProtocol = true;
+  return config;
 }
 
-/** The HTTP version an `HttpProtocolOptions` asks for (1 or 2), or undefined when it says nothing. */
-function readHttpProtocolOptions(options: ConfigReader): 1 | 2 | undefined {
+/**
+ * The HTTP version an `HttpProtocolOptions` asks for (1 or 2), `"downstream"` for
+ * `use_downstream_protocol_config`, or undefined when it says nothing.
+ */
+function readHttpProtocolOptions(options: ConfigReader): 1 | 2 | "downstream" | undefined {
   options.accept("@type");
   options.unsupported("common_http_protocol_options", "ignored (idle timeouts and header limits are Node's)");
   options.unsupported("upstream_http_protocol_options", "ignored (auto_sni / auto_san_validation need TLS upstreams)");
   options.unsupported("http_filters", "upstream HTTP filters are not supported; ignored");
-  let version: 1 | 2 | undefined;
+  let version: 1 | 2 | "downstream" | undefined;
   const explicit = options.child("explicit_http_config");
   if (explicit) {
     if (explicit.has("http3_protocol_options")) throw new ConfigError(`${explicit.at("http3_protocol_options")}: HTTP/3 upstreams are not supported`);
@@ -103,8 +110,12 @@ function readHttpProtocolOptions(options: ConfigReader): 1 | 2 | undefined {
     }
     explicit.finish();
   }
-  if (options.has("use_downstream_protocol_config")) {
-    throw new ConfigError(`${options.at("use_downstream_protocol_config")}: choosing the upstream protocol by the downstream's is not supported; use explicit_http_config`);
+  const downstream = options.child("use_downstream_protocol_config");
+  if (downstream) {
+    downstream.refuse("http3_protocol_options", "HTTP/3 upstreams are not supported");
+    downstream.accept("http_protocol_options", "http2_protocol_options");
+    downstream.finish();
+    version = "downstream";
   }
   if (options.has("auto_config")) {
     throw new ConfigError(`${options.at("auto_config")}: ALPN protocol selection needs TLS upstreams, which are not supported; use explicit_http_config`);
