@@ -97,7 +97,7 @@ describe("Envoy v3 static bootstrap", () => {
     assert.deepEqual(config.listener, { host: "0.0.0.0", port: 10000 });
     assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9901 });
     assert.equal(config.echoUpstream, false);
-    assert.deepEqual(config.routes, []);
+    assert.deepEqual(config.routes, config.routeTable?.virtualHosts[0].routes);
     assert.deepEqual(config.routeTable, {
       virtualHosts: [
         {

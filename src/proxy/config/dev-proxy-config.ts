@@ -164,7 +164,11 @@ export interface DevProxyConfig {
   services?: WasmServiceConfig[];
   /** `envoy.filters.http.set_metadata` filters, placed among `filters` by their position. */
   metadataFilters?: SetMetadataFilterConfig[];
-  /** Routes of the one catch-all virtual host, used when `routeTable` is undefined (flags, the small format). */
+  /**
+   * Routes of the one catch-all virtual host when `routeTable` is undefined (flags, the small
+   * format). With a `routeTable`, the same route objects flattened (every host's, in order), for
+   * listing only: routing follows the table.
+   */
   routes: RouteConfig[];
   /** Virtual hosts and their routes (an Envoy bootstrap's `route_config`); replaces `routes` when set. */
   routeTable?: RouteTableConfig;

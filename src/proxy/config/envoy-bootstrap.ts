@@ -115,7 +115,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
   const routeConfig = hcm.child("route_config");
   if (!routeConfig) throw new ConfigError(`${hcm.path}.route_config: missing`);
   config.routeTable = readRouteConfiguration(routeConfig, cwd);
-  config.routes = [];
+  // The same route objects, flattened, for readers that list routes.
+  config.routes = config.routeTable.virtualHosts.flatMap((host) => host.routes);
 
   readHttpFilters(hcm, config, cwd);
   hcm.finish();
