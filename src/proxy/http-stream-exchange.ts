@@ -21,6 +21,8 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 export interface ExchangeContext {
   filters: readonly HttpFilterFactory[];
   routes: RouteTable;
+  /** The router's `suppress_envoy_headers`. */
+  suppressEnvoyHeaders?: boolean;
   /** The chain has a filter that writes dynamic metadata: give each stream its own. */
   dynamicMetadata?: boolean;
   upstreams: UpstreamPool;
@@ -125,7 +127,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (target.directResponse !== undefined) return routerReply(directResponse(target));
     const cluster = context.upstreams.cluster(target.cluster);
     if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
-    const outgoing = upstreamRequestHeaders(headers, target);
+    const outgoing = upstreamRequestHeaders(headers, target, context.suppressEnvoyHeaders === true);
     // Envoy's upstream codec refuses what a filter broke, before anything reaches the wire.
     const problem = requestHeadersProblem(outgoing);
     if (problem !== undefined) {
@@ -362,16 +364,19 @@ function asksForTrailers(value: string): boolean {
  * What the router changes before sending upstream (envoy source/common/router/router.cc and
  * config_impl.cc `finalizeRequestHeaders`): the route's (virtual host's, route table's)
  * `request_headers_to_add/remove`, `prefix_rewrite` (the original path kept in
- * `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms`.
+ * `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms` (neither
+ * `x-envoy-*` header with the router's `suppress_envoy_headers`).
  */
-function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): HeaderList {
+function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig, suppressEnvoyHeaders: boolean): HeaderList {
   let out = applyHeaderMutations(headers, route.requestHeaderMutations);
   const path = headerValue(headers, ":path");
   if (route.prefixRewrite !== undefined && path !== undefined) {
-    out = withHeader(withHeader(out, ":path", rewrittenPath(route, path)), "x-envoy-original-path", path);
+    out = withHeader(out, ":path", rewrittenPath(route, path));
+    if (!suppressEnvoyHeaders) out = withHeader(out, "x-envoy-original-path", path);
   }
   if (route.hostRewrite !== undefined) out = withHeader(out, ":authority", route.hostRewrite);
-  return route.timeoutMs > 0 ? withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : out;
+  if (suppressEnvoyHeaders || route.timeoutMs === 0) return out;
+  return withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs));
 }
 
 /** A route's `direct_response`, answered by the router with the route's response headers (Envoy's details `direct_response`). */

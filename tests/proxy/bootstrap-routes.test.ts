@@ -332,3 +332,29 @@ static_resources:
     }
   });
 });
+
+describe("bootstrap: the router's own config", () => {
+  it("suppress_envoy_headers: no x-envoy-expected-rq-timeout-ms or x-envoy-original-path upstream", async () => {
+    let seen: Record<string, string | string[] | undefined> = {};
+    const probe = await startUpstream((req, res) => {
+      seen = req.headers;
+      res.end(req.url);
+    });
+    const port = Number(new URL(probe.url).port);
+    const yaml = bootstrap(port, port).replace(
+      `"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`,
+      `"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n              suppress_envoy_headers: true`,
+    );
+    const run = await runBootstrap(yaml);
+    try {
+      const response = await http1Request(`${run.url}/v1/a`, { headers: { host: "api.example.com", "x-version": "2" } });
+      assert.equal(response.body, "/v2/a");
+      assert.equal(seen["x-envoy-original-path"], undefined);
+      assert.equal(seen["x-envoy-expected-rq-timeout-ms"], undefined);
+      assert.doesNotMatch(run.stderr(), /unsupported/, run.stderr());
+    } finally {
+      await run.stop();
+      await probe.close();
+    }
+  });
+});

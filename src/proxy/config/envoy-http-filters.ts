@@ -8,6 +8,7 @@ const HTTP_WASM = "envoy.filters.http.wasm";
 const HTTP_WASM_TYPE = "envoy.extensions.filters.http.wasm.v3.Wasm";
 const SET_METADATA = "envoy.filters.http.set_metadata";
 const ROUTER = "envoy.filters.http.router";
+const ROUTER_TYPE = "envoy.extensions.filters.http.router.v3.Router";
 
 /**
  * HTTP filters that change nothing a request or response carries when configured as a filter
@@ -40,7 +41,8 @@ export function readHttpFilters(hcm: ConfigReader, config: DevProxyConfig, cwd: 
     const name = filter.string("name") ?? "(unnamed)";
     filter.accept("is_optional");
     if (name === ROUTER) {
-      filter.accept("typed_config");
+      const typed = filter.child("typed_config");
+      if (typed) readRouterConfig(unwrapTypedConfig(typed, ROUTER_TYPE), config);
       filter.finish();
       continue;
     }
@@ -71,4 +73,17 @@ export function readHttpFilters(hcm: ConfigReader, config: DevProxyConfig, cwd: 
   }
   config.filters = wasmFilters;
   if (metadataFilters.length > 0) config.metadataFilters = metadataFilters;
+}
+
+/**
+ * The router's own config: `suppress_envoy_headers` (no `x-envoy-expected-rq-timeout-ms`, no
+ * `x-envoy-original-path` upstream; envoy source/common/router/router.cc); stats and tracing
+ * options are accepted without effect; the rest is named in a warning.
+ */
+function readRouterConfig(router: ConfigReader, config: DevProxyConfig): void {
+  if (router.boolean("suppress_envoy_headers") === true) config.suppressEnvoyHeaders = true;
+  router.accept("dynamic_stats", "start_child_span", "suppress_grpc_request_failure_code_stats");
+  router.unsupported("upstream_log", "upstream access logs are not written; ignored");
+  router.refuse("upstream_http_filters", "upstream HTTP filters are not supported by the dev proxy");
+  router.finish();
 }
