@@ -122,7 +122,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
 
   const startUpstream = (headers: HeaderList, endOfStream: boolean): void => {
     if (replying) return;
-    const target = route ?? context.routes.route(headers);
+    const target = route !== undefined && info.routeCacheCleared !== true ? route : context.routes.route(headers);
     if (target === undefined) return routerReply(NO_ROUTE);
     if (target.directResponse !== undefined) return routerReply(directResponse(target));
     const cluster = context.upstreams.cluster(target.cluster);

@@ -64,6 +64,11 @@ export interface HttpStreamInfo {
    * that writes it (set_metadata); Wasm filters read it as the `metadata` property.
    */
   dynamicMetadata?: Record<string, Record<string, unknown>>;
+  /**
+   * Set by a filter whose plugin called `clear_route_cache`: the router picks the route again from
+   * the request headers it gets (Envoy re-routes only then; source/extensions/common/wasm/context.cc).
+   */
+  routeCacheCleared?: boolean;
 }
 
 /** Makes one filter instance per stream; one per configured filter in the chain. */

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
+import { HttpStream, type HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
@@ -107,6 +107,12 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
     queues: options.queues,
     logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
   });
+  // A stream's `clear_route_cache` reaches its router; nothing is kept per call (one per request).
+  process.foreignFunctions.keepRecords = false;
+  process.foreignFunctions.onClearRouteCache = (site) => {
+    const driver = site.context?.driver;
+    if (driver instanceof HttpStream && driver.sink instanceof WasmFilterStream) driver.sink.clearRouteCache();
+  };
   const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger, guard };
   const filters: ReloadableWasmFilter[] = [];
   // A wasm service is a plugin whose streams never come: the same VM handling, kept out of the chain.
@@ -313,12 +319,17 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     private readonly filter: ReloadableWasmFilter,
     private readonly live: LiveHost,
     private readonly sink: HttpFilterSink,
-    info: HttpStreamInfo,
+    private readonly info: HttpStreamInfo,
   ) {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
       properties: info.dynamicMetadata === undefined ? connectionProperties(info) : withMetadata(connectionProperties(info), info.dynamicMetadata),
     });
+  }
+
+  /** The plugin called `clear_route_cache` on this stream. */
+  clearRouteCache(): void {
+    this.info.routeCacheCleared = true;
   }
 
   // The chain's side (HttpFilterStream).

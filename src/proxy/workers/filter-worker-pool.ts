@@ -276,7 +276,7 @@ class WorkerSlot {
         const op = batch[i] as number;
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
-        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.ClearRouteCache) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
         else if (op === Op.Ready) {
           this.isReady = true;
           settle.resolve();

@@ -92,6 +92,9 @@ export class WorkerFilterStream implements HttpFilterStream {
       }
       case Op.Reset:
         return this.sink.reset(a as string);
+      case Op.ClearRouteCache:
+        this.info.routeCacheCleared = true;
+        return;
     }
   }
 

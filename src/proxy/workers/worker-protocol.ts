@@ -39,6 +39,8 @@ export const Op = {
   /** worker → main: `Ready` once the VMs started, or `BootFailed, 0, message`. */
   Ready: 15,
   BootFailed: 16,
+  /** worker → main: `ClearRouteCache, streamId`, before the request headers it applies to. */
+  ClearRouteCache: 17,
 } as const;
 
 /** Slots per record in a batch. */
