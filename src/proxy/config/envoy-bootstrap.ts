@@ -1,5 +1,5 @@
 import { ConfigReader } from "./config-reader";
-import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig, type WasmFilterConfig } from "./dev-proxy-config";
+import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
@@ -14,14 +14,16 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 }
 
 /**
- * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (deployment doc §1.5):
- * `admin.address`, the first listener's address and its HTTP connection manager (`stat_prefix`,
- * `codec_type`, `route_config` prefix routes to clusters with `timeout`, `http_filters` with
- * `envoy.filters.http.wasm` then the router), and clusters with socket addresses. Every other
- * field is listed in `warnings`. `cwd` resolves relative `code.local.filename` paths, as Envoy does.
+ * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (docs/dev-proxy.md has
+ * the table): `admin.address`; `bootstrap_extensions` wasm services (bootstrap-extensions.ts);
+ * the first listener's address and its HTTP connection manager: `stat_prefix`, `codec_type`,
+ * `route_config` (envoy-route-config.ts), `http_filters` (envoy-http-filters.ts); and the
+ * clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
+ * resolves relative `code.local.filename` paths, as Envoy does.
  *
- * @throws ConfigError for what cannot work at all (no listener, a route to an unknown cluster,
- *   a wasm filter without local code, a filter after the router).
+ * @throws ConfigError, naming the field, for what cannot work at all or would make a run differ
+ *   from Envoy's (no listener, a route to an unknown cluster, a wasm filter without local code, a
+ *   filter after the router, an HTTP filter that may change traffic, unmappable route matchers).
  */
 export function configFromEnvoyBootstrap(document: unknown, cwd: string): { config: DevProxyConfig; warnings: string[] } {
   const warnings: string[] = [];
