@@ -95,11 +95,12 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     chain(filters.current()); // refuses a placement the filters cannot have, before anything listens
     const dynamicMetadata = (config.metadataFilters?.length ?? 0) > 0;
     const suppressEnvoyHeaders = config.suppressEnvoyHeaders === true;
+    const stripHostPort = config.stripHostPort;
     const upstreams = new UpstreamPool(clusters);
     const routes = new RouteTable(effectiveRouteTable(config));
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
-      runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders }),
+      runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort }),
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

@@ -21,6 +21,8 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 export interface ExchangeContext {
   filters: readonly HttpFilterFactory[];
   routes: RouteTable;
+  /** The HCM's `strip_any_host_port` / `strip_matching_host_port`. */
+  stripHostPort?: "any" | "matching";
   /** The router's `suppress_envoy_headers`. */
   suppressEnvoyHeaders?: boolean;
   /** The chain has a filter that writes dynamic metadata: give each stream its own. */
@@ -65,7 +67,8 @@ const UPSTREAM_TIMEOUT: LocalReply = {
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
   const socket = req.socket;
-  const requestHeaders = downstreamRequestHeaders(req, httpVersion);
+  let requestHeaders = downstreamRequestHeaders(req, httpVersion);
+  if (context.stripHostPort !== undefined) requestHeaders = withHostPortStripped(requestHeaders, context.stripHostPort, socket?.localPort ?? 0);
   const route = context.routes.route(requestHeaders);
   const info: HttpStreamInfo = {
     httpVersion,
@@ -349,6 +352,19 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
   if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
+}
+
+/**
+ * The HCM's host normalization, before the filters and the route see the request (envoy
+ * source/common/http/conn_manager_utility.cc `maybeNormalizeHost`): the port of `:authority` is
+ * removed, any port (`any`) or only the listener's own (`matching`).
+ */
+function withHostPortStripped(headers: HeaderList, mode: "any" | "matching", listenerPort: number): HeaderList {
+  const authority = headerValue(headers, ":authority");
+  if (authority === undefined) return headers;
+  const match = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(authority);
+  if (match === null || (mode === "matching" && Number(match[2]) !== listenerPort)) return headers;
+  return withHeader(headers, ":authority", match[1]);
 }
 
 /**

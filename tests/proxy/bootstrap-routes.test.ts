@@ -333,6 +333,31 @@ static_resources:
   });
 });
 
+describe("bootstrap: strip_any_host_port / strip_matching_host_port", () => {
+  it("the port leaves :authority before the filters and the route see it", async () => {
+    const api = await namedUpstream("api");
+    const port = Number(new URL(api.url).port);
+    const strip = (field: string) => bootstrap(port, port).replace("stat_prefix: ingress_http", `stat_prefix: ingress_http\n          ${field}: true`);
+    const any = await runBootstrap(strip("strip_any_host_port"));
+    try {
+      assert.equal((await http1Request(`${any.url}/v1/x`, { headers: { host: "api.example.com:9999" } })).body, "api /v1/x host=api.example.com original=-");
+      assert.doesNotMatch(any.stderr(), /unsupported/, any.stderr());
+    } finally {
+      await any.stop();
+    }
+    const matching = await runBootstrap(strip("strip_matching_host_port"));
+    try {
+      const listenerPort = new URL(matching.url).port;
+      assert.equal((await http1Request(`${matching.url}/v1/x`, { headers: { host: `api.example.com:${listenerPort}` } })).body, "api /v1/x host=api.example.com original=-");
+      // Another port stays, and then no domain matches but `*` (which needs x-debug).
+      assert.equal((await http1Request(`${matching.url}/v1/x`, { headers: { host: "api.example.com:9999" } })).status, 404);
+    } finally {
+      await matching.stop();
+      await api.close();
+    }
+  });
+});
+
 describe("bootstrap: the router's own config", () => {
   it("suppress_envoy_headers: no x-envoy-expected-rq-timeout-ms or x-envoy-original-path upstream", async () => {
     let seen: Record<string, string | string[] | undefined> = {};

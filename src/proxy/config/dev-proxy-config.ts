@@ -162,6 +162,8 @@ export interface DevProxyConfig {
   filters: WasmFilterConfig[];
   /** Wasm services from `bootstrap_extensions`: started with the filters, never given traffic. */
   services?: WasmServiceConfig[];
+  /** The HCM's `strip_any_host_port` (`any`) or `strip_matching_host_port` (`matching`). */
+  stripHostPort?: "any" | "matching";
   /** The router's `suppress_envoy_headers`: no `x-envoy-*` request headers added upstream. */
   suppressEnvoyHeaders?: boolean;
   /** `envoy.filters.http.set_metadata` filters, placed among `filters` by their position. */

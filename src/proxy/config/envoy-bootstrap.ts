@@ -114,6 +114,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
     hcm.unsupported(key);
   }
   hcm.unsupported("rds", "RDS is not supported; use route_config");
+  if (hcm.boolean("strip_any_host_port") === true) config.stripHostPort = "any";
+  else if (hcm.boolean("strip_matching_host_port") === true) config.stripHostPort = "matching";
   const routeConfig = hcm.child("route_config");
   if (!routeConfig) throw new ConfigError(`${hcm.path}.route_config: missing`);
   config.routeTable = readRouteConfiguration(routeConfig, cwd);
