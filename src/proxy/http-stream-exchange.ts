@@ -79,6 +79,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     routeClusterName: route?.cluster ?? "",
   };
   if (context.dynamicMetadata === true) info.dynamicMetadata = {};
+  if (route !== undefined) info.routeProperties = context.routes.properties(route);
   context.stats.http("downstream_rq_total");
 
   let upstreamRequest: UpstreamRequest | undefined;

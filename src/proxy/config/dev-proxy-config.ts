@@ -77,6 +77,10 @@ export interface ClusterConfig {
  * `directResponse` (answer from the route).
  */
 export interface RouteConfig {
+  /** Envoy's `name`: the `xds.route_name` property. */
+  name?: string;
+  /** Envoy's `metadata` (`filter_metadata`, …): the `xds.route_metadata` property. */
+  metadata?: Record<string, unknown>;
   prefix?: string;
   path?: string;
   pathSeparatedPrefix?: string;
@@ -160,6 +164,8 @@ export interface DevProxyConfig {
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
   filters: WasmFilterConfig[];
+  /** The bootstrap's `node` (id, cluster, metadata, …): Wasm plugins read it as the `node` property. */
+  node?: Record<string, unknown>;
   /** Wasm services from `bootstrap_extensions`: started with the filters, never given traffic. */
   services?: WasmServiceConfig[];
   /** The HCM's `strip_any_host_port` (`any`) or `strip_matching_host_port` (`matching`). */

@@ -40,7 +40,12 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
     admin.finish();
   }
   root.unsupported("dynamic_resources", "xDS is not supported by the dev proxy; only static_resources are read");
-  root.unsupported("node", "ignored (no xDS)");
+  const node = root.child("node");
+  if (node) {
+    // Not used for xDS here; Wasm plugins read it as the `node` property, as in Envoy.
+    config.node = node.value;
+    node.accept(...Object.keys(node.value));
+  }
   root.unsupported("layered_runtime");
   const services = readBootstrapExtensions(root, cwd);
   if (services.length > 0) config.services = services;

@@ -69,8 +69,9 @@ function checkDomainsUnique(hosts: VirtualHostConfig[], where: string): void {
 }
 
 function readRoute(route: ConfigReader, cwd: string): RouteConfig {
-  route.accept("name", "decorator");
-  route.unsupported("metadata", "route metadata is not exposed to filters; ignored");
+  route.accept("decorator");
+  const name = route.string("name");
+  const metadata = route.child("metadata");
   const mutations = readHeaderMutations(route);
   route.refuse("typed_per_filter_config", "per-route filter configs are not supported by the dev proxy");
   route.refuse("redirect", "redirect routes are not supported by the dev proxy");
@@ -90,6 +91,12 @@ function readRoute(route: ConfigReader, cwd: string): RouteConfig {
     throw new ConfigError(`${route.path}: missing action (route or direct_response)`);
   }
   addOuterMutations(config, mutations, false);
+  if (name !== undefined) config.name = name;
+  if (metadata) {
+    // Filters read it as the `xds.route_metadata` property (and the older `route_metadata`).
+    metadata.accept(...Object.keys(metadata.value));
+    config.metadata = metadata.value;
+  }
   route.finish();
   return config;
 }

@@ -59,6 +59,8 @@ export interface HttpStreamInfo {
   downstreamLocalPort: number;
   /** Cluster the route picked for this stream. */
   routeClusterName: string;
+  /** The route's properties for filters (`xds.route_name`, `xds.route_metadata`, …), shared by its streams. */
+  routeProperties?: Record<string, unknown>;
   /**
    * The stream's dynamic metadata (`filter_metadata`, by namespace), when the chain has a filter
    * that writes it (set_metadata); Wasm filters read it as the `metadata` property.

@@ -47,7 +47,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
   if (config.concurrency <= 1 || config.filters.length === 0) {
     try {
       return await buildInProcessWasmFilters(
-        { filters: config.filters, services, hotReload: config.hotReload, clusters, logger, stats },
+        { filters: config.filters, services, node: config.node, hotReload: config.hotReload, clusters, logger, stats },
         { callbackTimeLimitMs: config.callbackTimeLimitMs },
       );
     } catch (error) {
@@ -63,6 +63,8 @@ export interface InProcessFilterEnv {
   filters: readonly WasmFilterConfig[];
   /** Wasm services to start on the same process (shared data, queues): root contexts, no streams. */
   services?: readonly WasmFilterConfig[];
+  /** The bootstrap's `node` (id, cluster, metadata, …), the `node` property of every context. */
+  node?: Record<string, unknown>;
   hotReload: boolean;
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
@@ -120,8 +122,10 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   try {
     // Services first: Envoy starts bootstrap extensions before the listeners' filters, so a
     // filter's root context finds the queues a service registered at its start.
-    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit));
-    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit));
+    // The bootstrap's `node`, which Envoy exposes to every context as the `node` property.
+    const properties: PropertyTree | undefined = env.node === undefined ? undefined : { node: env.node as PropertyTree };
+    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit, properties));
+    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, properties));
   } catch (error) {
     // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
     for (const filter of [...filters, ...services]) filter.shutdown();
@@ -201,6 +205,8 @@ class ReloadableWasmFilter implements HttpFilterFactory {
     private readonly process: ProxyProcess,
     private readonly stats: ProxyStats,
     private readonly timeLimit: InVmTimeLimit,
+    /** Plugin-level properties (the bootstrap's `node`). */
+    private readonly properties: PropertyTree | undefined,
   ) {
     this.name = config.name;
     this.current = { host: this.boot(), streams: 0 };
@@ -263,6 +269,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
       rootId: this.config.rootId,
       configuration: this.config.pluginConfiguration,
       allowOnHeadersStopIteration: this.config.allowOnHeadersStopIteration,
+      properties: this.properties,
       failurePolicy: hostPolicy(this.config.failurePolicy),
     }));
   }
@@ -395,6 +402,7 @@ interface ConnectionAddresses {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly route: Record<string, unknown> | undefined;
   readonly properties: PropertyTree;
 }
 const recentAddresses: (ConnectionAddresses | undefined)[] = new Array(ADDRESS_SLOTS).fill(undefined);
@@ -407,7 +415,7 @@ function withMetadata(properties: PropertyTree, metadata: Record<string, Record<
   return { ...properties, metadata: { filter_metadata: metadata } as PropertyTree };
 }
 
-/** The `source` and `destination` properties of the stream's connection. */
+/** The `source` and `destination` properties of the stream's connection, and its route's (`xds.*`). */
 function connectionProperties(info: HttpStreamInfo): PropertyTree {
   const slot = info.downstreamRemotePort & (ADDRESS_SLOTS - 1);
   const cached = recentAddresses[slot];
@@ -416,19 +424,22 @@ function connectionProperties(info: HttpStreamInfo): PropertyTree {
     cached.remotePort === info.downstreamRemotePort &&
     cached.remoteAddress === info.downstreamRemoteAddress &&
     cached.localPort === info.downstreamLocalPort &&
-    cached.localAddress === info.downstreamLocalAddress
+    cached.localAddress === info.downstreamLocalAddress &&
+    cached.route === info.routeProperties
   ) {
     return cached.properties;
   }
   const properties: PropertyTree = {
     source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
     destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
+    ...(info.routeProperties as PropertyTree | undefined),
   };
   recentAddresses[slot] = {
     remoteAddress: info.downstreamRemoteAddress,
     remotePort: info.downstreamRemotePort,
     localAddress: info.downstreamLocalAddress,
     localPort: info.downstreamLocalPort,
+    route: info.routeProperties,
     properties,
   };
   return properties;

@@ -4,6 +4,8 @@ import type { HeaderList } from "../header-list";
 /** A route with its regexes compiled once. */
 interface CompiledRoute {
   config: RouteConfig;
+  /** `routeProperties` of the route, made once. */
+  properties: Record<string, unknown>;
   regex?: RegExp;
   headers: Array<{ config: HeaderMatcherConfig; regex?: RegExp }>;
 }
@@ -32,12 +34,14 @@ export class RouteTable {
   private readonly prefixes: Array<[string, CompiledHost]> = [];
   private readonly fallback: CompiledHost | undefined;
   private readonly ignorePort: boolean;
+  private readonly propertiesOf = new Map<RouteConfig, Record<string, unknown>>();
 
   constructor(config: RouteTableConfig) {
     this.ignorePort = config.ignorePortInHostMatching === true;
     let fallback: CompiledHost | undefined;
     for (const host of config.virtualHosts) {
-      const compiled: CompiledHost = { config: host, routes: host.routes.map(compileRoute) };
+      const compiled: CompiledHost = { config: host, routes: host.routes.map((route) => compileRoute(route, host)) };
+      for (const route of compiled.routes) this.propertiesOf.set(route.config, route.properties);
       for (const domain of host.domains) {
         if (domain === "*") fallback = compiled;
         else if (domain.startsWith("*")) this.suffixes.push([domain.slice(1), compiled]);
@@ -57,6 +61,11 @@ export class RouteTable {
     const path = valueOf(headers, ":path") ?? "";
     for (const route of host.routes) if (routeMatches(route, path, headers)) return route.config;
     return undefined;
+  }
+
+  /** The properties `route` (one of this table's) gives its streams' filters; the same object every time. */
+  properties(route: RouteConfig): Record<string, unknown> | undefined {
+    return this.propertiesOf.get(route);
   }
 
   private virtualHost(headers: HeaderList): CompiledHost | undefined {
@@ -85,9 +94,10 @@ export function rewrittenPath(route: RouteConfig, path: string): string {
   return route.prefixRewrite + path.slice(matched.length);
 }
 
-function compileRoute(config: RouteConfig): CompiledRoute {
+function compileRoute(config: RouteConfig, host: VirtualHostConfig): CompiledRoute {
   return {
     config,
+    properties: routeProperties(config, host),
     regex: config.regex === undefined ? undefined : new RegExp(config.regex.source, config.regex.flags),
     headers: (config.headers ?? []).map((matcher) => ({
       config: matcher,
@@ -170,4 +180,20 @@ function pathWithoutQuery(path: string): string {
 function withoutPort(authority: string): string {
   const match = /^(\[[^\]]*\]|[^:]*):\d*$/.exec(authority);
   return match ? match[1] : authority;
+}
+
+/**
+ * The properties a route gives its streams' filters, as Envoy's attributes name them (envoy
+ * source/extensions/filters/common/expr/context.cc, `XDSWrapper`): `xds.route_name`,
+ * `xds.cluster_name`, `xds.virtual_host_name`, `xds.route_metadata`, and the older top-level
+ * `route_name`, `cluster_name`, `route_metadata`. Empty parts are left out.
+ */
+export function routeProperties(route: RouteConfig, virtualHost: VirtualHostConfig): Record<string, unknown> {
+  const xds: Record<string, unknown> = {};
+  const legacy: Record<string, unknown> = {};
+  if (route.name !== undefined) xds.route_name = legacy.route_name = route.name;
+  if (route.cluster !== "") xds.cluster_name = legacy.cluster_name = route.cluster;
+  if (virtualHost.name !== "") xds.virtual_host_name = virtualHost.name;
+  if (route.metadata !== undefined) xds.route_metadata = legacy.route_metadata = route.metadata;
+  return { xds, ...legacy };
 }

@@ -197,6 +197,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       services: (config.services ?? []).filter((service) => !service.singleton || index === 0),
       clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
       hotReload: config.hotReload,
+      node: config.node,
       logLevel: logger.level,
       colour: logger.colour,
       statePort: stateChannel.port2,

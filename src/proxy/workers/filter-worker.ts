@@ -69,6 +69,7 @@ try {
         vmConfiguration: asBuffer(service.vmConfiguration),
       })),
       hotReload: init.hotReload,
+      node: init.node,
       clusters,
       logger,
       stats,

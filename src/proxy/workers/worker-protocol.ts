@@ -76,11 +76,12 @@ export type FlatStreamInfo = [
   localPort: number,
   cluster: string,
   dynamicMetadata: HttpStreamInfo["dynamicMetadata"],
+  routeProperties: HttpStreamInfo["routeProperties"],
 ];
 
 export function flattenStreamInfo(info: HttpStreamInfo): FlatStreamInfo {
   // The metadata as it is when the stream reaches the worker: after the filters before it ran.
-  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName, info.dynamicMetadata];
+  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName, info.dynamicMetadata, info.routeProperties];
 }
 
 export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
@@ -93,6 +94,7 @@ export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
     routeClusterName: flat[5],
   };
   if (flat[6] !== undefined) info.dynamicMetadata = flat[6];
+  if (flat[7] !== undefined) info.routeProperties = flat[7];
   return info;
 }
 
@@ -109,6 +111,8 @@ export interface FilterWorkerInit {
   filters: WasmFilterConfig[];
   /** Wasm services this worker runs: the per-worker ones, and the singletons in worker 0 only. */
   services: WasmFilterConfig[];
+  /** The bootstrap's `node` property. */
+  node?: Record<string, unknown>;
   clusters: WorkerCluster[];
   hotReload: boolean;
   logLevel: LogLevelName;
