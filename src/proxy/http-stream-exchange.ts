@@ -77,9 +77,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     downstreamLocalAddress: socket?.localAddress ?? "",
     downstreamLocalPort: socket?.localPort ?? 0,
     routeClusterName: route?.cluster ?? "",
+    // Every field in the literal, so every stream's info has one shape.
+    routeProperties: route === undefined ? undefined : context.routes.properties(route),
+    dynamicMetadata: context.dynamicMetadata === true ? {} : undefined,
+    routeCacheCleared: false,
   };
-  if (context.dynamicMetadata === true) info.dynamicMetadata = {};
-  if (route !== undefined) info.routeProperties = context.routes.properties(route);
   context.stats.http("downstream_rq_total");
 
   let upstreamRequest: UpstreamRequest | undefined;
