@@ -11,6 +11,8 @@ const entries = {
   index: "src/index.ts",
   testing: "src/testing/index.ts",
   "testing-aspect": "src/testing/aspect/index.ts",
+  // as-pect imports its reporter by path; withProxyWasmHost points it at this sibling bundle.
+  "testing-aspect-reporter": "src/testing/aspect/spec-reporter.ts",
   cli: "src/cli/main.ts",
   // The dev proxy starts it in each worker thread; the pool looks for it next to itself.
   "filter-worker": "src/proxy/workers/filter-worker.ts",
@@ -37,6 +39,6 @@ export default [
     plugins: [typescript({ tsconfig: "./tsconfig.json", noEmit: false, declaration: false, outDir: "dist", rootDir: "src" }), workerBootstrap],
   },
   ...Object.entries(present)
-    .filter(([name]) => name !== "cli" && name !== "filter-worker")
+    .filter(([name]) => name !== "cli" && name !== "filter-worker" && name !== "testing-aspect-reporter")
     .map(([name, input]) => ({ input, output: { file: `dist/${name}.d.ts`, format: "es" }, external, plugins: [dts()] })),
 ];

@@ -1,10 +1,12 @@
-// `npm test`: builds the examples, runs every suite (as-pect specs, then the Node tests of the host,
-// test kit, proxy, CLI and examples) and ends with one line: `N passed, N failed`.
+// `npm test`: builds the examples, runs every suite (as-pect specs of the SDK and of the examples,
+// then the Node tests of the host, test kit, proxy, CLI and examples) and ends with one line:
+// `N passed, N failed`.
 // Usage: node scripts/test.mjs [--no-build] [--only=aspect|node] [node test files ...]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
 import { join, relative } from "node:path";
+import { register } from "tsx/esm/api";
 import { repoRoot } from "./link-self.mjs";
 
 const args = process.argv.slice(2);
@@ -12,17 +14,15 @@ const skipBuild = args.includes("--no-build");
 const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const explicitFiles = args.filter((a) => !a.startsWith("--"));
 
-/** Runs a command with inherited stdio, teeing stdout into a string when asked. */
-function run(command, commandArgs, { capture = false } = {}) {
+/** Runs a command with inherited stdio. */
+function run(command, commandArgs) {
   return new Promise((resolvePromise) => {
     const child = spawn(command, commandArgs, {
       cwd: repoRoot,
-      stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"],
+      stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" },
     });
-    let out = "";
-    if (capture) child.stdout.on("data", (chunk) => { out += chunk; process.stdout.write(chunk); });
-    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 1 : 0), out }));
+    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 1 : 0) }));
   });
 }
 
@@ -46,17 +46,26 @@ if (!skipBuild && only !== "aspect") {
 }
 
 if (only !== "node" && explicitFiles.length === 0) {
-  const specs = findFiles(join(repoRoot, "assembly", "__tests__"), (p) => p.endsWith(".spec.ts"));
-  if (specs.length > 0) {
-    const aspect = await run(process.execPath, [join(repoRoot, "node_modules", "@as-pect", "cli", "bin", "asp.js"), "--config", "as-pect.config.js", "--no-logo"], { capture: true });
+  // The SDK's own specs (assembly/__tests__, against the in-memory host of as-pect.config.js), then
+  // the examples' specs (examples/*/assembly/__tests__, each driving its built example through the
+  // host). as-pect runs without its logo, and with colour only on a terminal.
+  register();
+  const { runAspectProcess } = await import("../src/cli/aspect-process.ts");
+  const suites = [
+    { config: "as-pect.config.js", specs: findFiles(join(repoRoot, "assembly", "__tests__"), (p) => p.endsWith(".spec.ts")) },
+    { config: "examples/as-pect.config.js", specs: findFiles(join(repoRoot, "examples"), (p) => p.endsWith(".spec.ts") && p.includes(join("assembly", "__tests__", ""))) },
+  ];
+  for (const suite of suites) {
+    if (suite.specs.length === 0) continue;
+    const aspect = await runAspectProcess({ cwd: repoRoot, config: suite.config, env: process.env, stdout: process.stdout, stderr: process.stderr });
     let specFailures = 0;
-    // as-pect's summary reporter closes with "[Tests]: <passed> / <total>".
-    for (const match of stripAnsi(aspect.out).matchAll(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/g)) {
+    // as-pect's summary closes with "[Tests]: <passed> / <total>".
+    for (const match of stripAnsi(aspect.stdout).matchAll(/\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/g)) {
       passed += Number(match[1]);
       specFailures += Number(match[2]) - Number(match[1]);
     }
     // A spec file that does not compile reports no summary; its non-zero exit still counts.
-    if (aspect.code !== 0 && specFailures === 0) { specFailures = 1; console.error("as-pect failed outside a test (counted as one failure)"); }
+    if (aspect.code !== 0 && specFailures === 0) { specFailures = 1; console.error(`as-pect (${suite.config}) failed outside a test (counted as one failure)`); }
     failed += specFailures;
   }
 }

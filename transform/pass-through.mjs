@@ -1,6 +1,8 @@
 // Part of the SDK's transform (run from proxy-wasm-exports.mjs): drops the code that lets streams
 // pass through when their root makes no stream context (assembly/api/pass_through.ts: the id sets,
-// the property reads and the warning) from modules in which every root always makes one.
+// the property reads and the warning) from modules in which every root always makes one; and the
+// code that lets a stream pass when it meets a callback of the other stream kind
+// (assembly/api/stream_kind_mismatch.ts) from modules in which that cannot happen.
 //
 // Decided from the declared types, which AssemblyScript enforces: a method declared to return
 // `HttpContext` (or `TcpContext`) without `| null` cannot return null. RootContext is abstract, so
@@ -48,5 +50,48 @@ export function dropUnreachablePassThrough(module, binaryen, program, sdkPrefix)
     module.removeFunction(name);
     module.addFunction(name, params, results, [], body(module));
   }
+  return true;
+}
+
+const OTHER_KIND_ENTRY = "api/stream_kind_mismatch/passesAsOtherKind";
+const HTTP_STREAM_EXPORTS = [
+  "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_request_trailers", "proxy_on_request_metadata",
+  "proxy_on_response_headers", "proxy_on_response_body", "proxy_on_response_trailers", "proxy_on_response_metadata",
+];
+const TCP_STREAM_EXPORTS = [
+  "proxy_on_new_connection", "proxy_on_downstream_data", "proxy_on_upstream_data",
+  "proxy_on_downstream_connection_close", "proxy_on_upstream_connection_close",
+];
+
+/**
+ * True when a stream context can meet a callback of the other stream kind: some root class
+ * overrides createHttpContext (so HTTP contexts exist) and a TCP stream callback is exported, or
+ * the other way round. A root that overrides neither factory makes no stream context at all;
+ * without the exports, the host continues the stream itself (cpp-host skips a callback the module
+ * does not export). `functionNames` are the compiled functions' internal names, `exported` the
+ * callback exports the module keeps.
+ */
+export function streamsCanMeetOtherKind(functionNames, exported, sdkPrefix) {
+  const defaults = `${sdkPrefix}/${ROOT_CLASS}#`;
+  const overrides = (factory) =>
+    functionNames.some((name) => name.endsWith(`#${factory}`) && !name.startsWith(defaults));
+  const exports = (names) => names.some((name) => exported.has(name));
+  return (overrides("createHttpContext") && exports(TCP_STREAM_EXPORTS)) || (overrides("createTcpContext") && exports(HTTP_STREAM_EXPORTS));
+}
+
+/**
+ * Makes the SDK's check for a callback of the other stream kind answer false when
+ * streamsCanMeetOtherKind says no stream can meet one, so the optimiser drops its code (a
+ * mismatch the host would still send then stops the module as a broken contract). Returns true
+ * when it did.
+ */
+export function dropUnreachableOtherKind(module, binaryen, functionNames, exported, sdkPrefix) {
+  if (streamsCanMeetOtherKind(functionNames, exported, sdkPrefix)) return false;
+  const name = `${sdkPrefix}/${OTHER_KIND_ENTRY}`;
+  const entry = module.getFunction(name);
+  if (entry === 0) return false;
+  const { params, results } = binaryen.getFunctionInfo(entry);
+  module.removeFunction(name);
+  module.addFunction(name, params, results, [], module.i32.const(0));
   return true;
 }

@@ -17,7 +17,7 @@
 // `--use PROXY_WASM_AS_EXPORT_ALL=1` (asconfig: "options": {"use": ["PROXY_WASM_AS_EXPORT_ALL=1"]}).
 // Modules that do not export the SDK's ABI marker (as-pect specs, other programs) are left alone.
 
-import { dropUnreachablePassThrough } from "./pass-through.mjs";
+import { dropUnreachableOtherKind, dropUnreachablePassThrough } from "./pass-through.mjs";
 
 /** The switch that keeps every callback export. */
 export const EXPORT_ALL_SWITCH = "PROXY_WASM_AS_EXPORT_ALL";
@@ -140,8 +140,10 @@ export default class ProxyWasmExports {
     // A filter's own file could also be called exports.ts: only the SDK has this registry.
     if (!functionNames.includes(`${sdkPrefix}/${SDK_FINGERPRINT}`)) return;
     dropUnreachablePassThrough(module, binaryen, this.program, sdkPrefix);
-    if (exportAllRequested(process.env, this.program?.options?.globalAliases)) return;
-    const keep = new Set(neededCallbackExports(functionNames, sdkPrefix));
+    const exportAll = exportAllRequested(process.env, this.program?.options?.globalAliases);
+    const keep = new Set(exportAll ? Object.keys(CALLBACK_METHODS) : neededCallbackExports(functionNames, sdkPrefix));
+    dropUnreachableOtherKind(module, binaryen, functionNames, keep, sdkPrefix);
+    if (exportAll) return;
     for (const info of exports) {
       // Only the SDK's own callback exports: a filter's hand-written export stays.
       if (!(info.name in CALLBACK_METHODS) || keep.has(info.name)) continue;

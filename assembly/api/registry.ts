@@ -8,6 +8,7 @@ import { HttpContext } from "./http_context";
 import { TcpContext } from "./tcp_context";
 import { forgetCalloutsOfContext } from "./callouts";
 import { passThrough, passesThrough, endPassThrough } from "./pass_through";
+import { passesAsOtherKind } from "./stream_kind_mismatch";
 import * as host from "../runtime/hostcalls";
 import { fail } from "../runtime/abort";
 import { beginCallback } from "./log";
@@ -200,12 +201,16 @@ export function findContext(id: u32): Context | null {
 }
 
 /** @internal Address of the live context with this id and kind, or 0 for a stream callback on a
- * stream that passes through (see pass_through.ts); stops the module if the host names an unknown
- * context or sends a callback of another kind (a broken host contract). */
+ * stream that passes through: its root made no stream context (see pass_through.ts), or one of
+ * the other stream kind (see stream_kind_mismatch.ts). Stops the module if the host names an
+ * unknown context, or a root context for a stream callback or the other way round (a broken
+ * host contract). */
 export function getContextAddress(id: u32, kind: ContextKind): usize {
   const context = findContextAddress(id);
-  if (context != 0 && load<i32>(context, offsetof<Context>("kind")) == kind) return context;
-  if (context == 0 && kind != ContextKind.Root && passesThrough(id)) return 0;
+  if (context != 0) {
+    if (load<i32>(context, offsetof<Context>("kind")) == kind) return context;
+    if (passesAsOtherKind(context, kind)) return 0;
+  } else if (kind != ContextKind.Root && passesThrough(id)) return 0;
   fail("bad context id or kind");
   return 0;
 }

@@ -44,6 +44,11 @@ export abstract class RootContext extends Context {
    * then logs once per plugin, at warn level,
    * `plugin "<plugin_name>" makes no stream context; its streams pass through untouched`
    * (the root id stands in for an empty name).
+   * The host does not say which kind of stream it creates: a TCP connection also gets the HTTP
+   * context made here. When that stream's first TCP callback arrives (a plugin that handles HTTP
+   * deployed as a network filter), the stream passes through untouched and the SDK warns once
+   * per plugin (`... made an HTTP context for a TCP connection; such connections pass through
+   * untouched`); the same for a TCP context meeting HTTP callbacks.
    * Declaring the override's result as `HttpContext` (not nullable) tells the SDK's build
    * transform that this root always makes one: when every root class of the module does so
    * (here or in createTcpContext), the pass-through code is left out of the module.

@@ -7,6 +7,8 @@ import { pushCommand, PUSH_USAGE } from "./commands/push";
 import { runCommand, RUN_USAGE } from "./commands/run";
 import { testCommand, TEST_USAGE } from "./commands/test";
 import { processIo, UsageError, type CliIo } from "./cli-io";
+import { closest } from "./parse-flags";
+import { styleFor } from "./terminal-style";
 import { sdkVersion } from "./sdk-paths";
 
 export const MAIN_USAGE = `Usage: proxy-wasm-as <command> [options]   (alias: pwas)
@@ -49,16 +51,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${await sdkVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const style = styleFor(io.stderr, io.env);
   if (command === undefined) {
-    io.stderr.write(`error: unknown command "${name}"\n\n${MAIN_USAGE}`);
+    const suggestion = closest(name, Object.keys(COMMANDS));
+    io.stderr.write(`${style.fail("error:")} unknown command "${name}"${suggestion === undefined ? "" : `. Did you mean "${suggestion}"?`}\n\n${MAIN_USAGE}`);
     return 2;
   }
   try {
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.stderr.write(`error: ${(error as Error).message}\n\n${command.usage}`);
+      io.stderr.write(`${style.fail("error:")} ${(error as Error).message}\n\n${command.usage}`);
       return 2;
     }
     throw error;

@@ -5,6 +5,8 @@
  * advancing and flushing); the dev proxy uses RealScheduler.
  */
 
+import { LongTimeout } from "./long-timeout";
+
 export interface TimerHandle {
   readonly id: number;
 }
@@ -128,7 +130,7 @@ export class ManualScheduler implements Scheduler {
 
 /** Real time: Node timers and `setImmediate`. For the dev proxy. */
 export class RealScheduler implements Scheduler {
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new Map<number, LongTimeout>();
   private nextId = 1;
 
   nowNanos(): bigint {
@@ -145,18 +147,18 @@ export class RealScheduler implements Scheduler {
 
   setTimer(delayMs: number, fire: () => void): TimerHandle {
     const handle = { id: this.nextId++ };
-    const timer = setTimeout(() => {
+    // A tick period or timeout may be any uint32 of milliseconds, past what one Node timer holds.
+    const timer = new LongTimeout(delayMs, () => {
       this.timers.delete(handle.id);
       fire();
-    }, delayMs);
-    timer.unref?.();
+    }).unref();
     this.timers.set(handle.id, timer);
     return handle;
   }
 
   cancelTimer(handle: TimerHandle): void {
     const timer = this.timers.get(handle.id);
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.cancel();
     this.timers.delete(handle.id);
   }
 

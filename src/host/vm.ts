@@ -9,6 +9,7 @@ import { ContextTable } from "./context-table";
 import { MemoryAccessError, MissingMemoryError, RestrictedCallError, StartSectionHostcallError } from "./errors";
 import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
+import { COVERAGE_IMPORT_MODULE, coverageImports } from "./coverage-hits";
 import { wasmLogPrefix } from "./log";
 import type { CheckedModule } from "./module";
 import type { Metric } from "./metrics";
@@ -205,6 +206,8 @@ export class Vm {
     const importMemory: ImportMemory = { memory: null };
     const declared = checked.info.memory;
     const imports = buildImports(this, importMemory, { guardStartSection: checked.startExported === true, nameHostcalls: declared === null });
+    const counters = coverageImports(checked.info.imports);
+    if (counters !== null) imports[COVERAGE_IMPORT_MODULE] = counters;
     if (declared !== null && declared.limits.min > MAX_WASM_MEMORY_PAGES) {
       throw this.instantiationFailed(
         `the module's memory starts at ${declared.limits.min} pages (${declared.limits.min * WASM_PAGE_BYTES} bytes), ` +

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { CompatImage, Descriptor, ImageManifest } from "./compat-image";
 import { isSha256Digest, sha256Digest } from "./digest";
 import { OCI_INDEX, OCI_MANIFEST } from "./media-types";
-import { writeTar, type TarEntry } from "./tar";
+import { readTar, writeTar, type TarEntry } from "./tar";
 
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
 export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
@@ -77,26 +77,47 @@ export interface LayoutImage {
  * @throws Error naming the missing or corrupt file.
  */
 export function readImageLayout(dir: string, refName?: string): LayoutImage {
-  if (!existsSync(join(dir, "oci-layout"))) throw new Error(`${dir} is not an OCI image layout (no oci-layout file)`);
-  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests?: Descriptor[] };
+  return readLayout(dir, (path) => (existsSync(join(dir, path)) ? readFileSync(join(dir, path)) : undefined), refName);
+}
+
+/** True when `bytes` start like a tar archive (the ustar magic at offset 257). */
+export function isTarArchive(bytes: Uint8Array): boolean {
+  return bytes.length >= 512 && Buffer.from(bytes.subarray(257, 262)).toString("latin1") === "ustar";
+}
+
+/**
+ * Reads the image of an OCI layout archive, such as `package -o image.tar` writes (and `docker
+ * save`/`skopeo copy oci-archive:` read), with the same checks as {@link readImageLayout};
+ * `where` names the archive in errors.
+ */
+export function readImageLayoutTar(archive: Uint8Array, where: string, refName?: string): LayoutImage {
+  const files = new Map<string, Buffer>();
+  for (const entry of readTar(archive)) if (entry.data !== undefined) files.set(entry.name.replace(/^\.\//, ""), Buffer.from(entry.data));
+  return readLayout(where, (path) => files.get(path), refName);
+}
+
+function readLayout(where: string, read: (path: string) => Buffer | undefined, refName?: string): LayoutImage {
+  if (read("oci-layout") === undefined) throw new Error(`${where} is not an OCI image layout (no oci-layout file)`);
+  const indexBytes = read("index.json");
+  if (indexBytes === undefined) throw new Error(`${where} is not an OCI image layout (no index.json)`);
+  const index = JSON.parse(indexBytes.toString("utf8")) as { manifests?: Descriptor[] };
   const manifests = index.manifests ?? [];
   const chosen = refName === undefined ? manifests : manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === refName);
   if (chosen.length !== 1) {
-    throw new Error(`${dir}/index.json: expected exactly one manifest${refName === undefined ? "" : ` tagged ${refName}`}, found ${chosen.length}`);
+    throw new Error(`${where}/index.json: expected exactly one manifest${refName === undefined ? "" : ` tagged ${refName}`}, found ${chosen.length}`);
   }
-  const manifestBytes = readBlob(dir, chosen[0]);
+  const manifestBytes = readBlob(where, read, chosen[0]);
   const manifest = JSON.parse(manifestBytes.toString("utf8")) as ImageManifest;
-  const blobs = [manifest.config, ...manifest.layers].map((descriptor) => ({ descriptor, bytes: readBlob(dir, descriptor) }));
+  const blobs = [manifest.config, ...manifest.layers].map((descriptor) => ({ descriptor, bytes: readBlob(where, read, descriptor) }));
   return { manifest, manifestBytes, manifestDigest: chosen[0].digest, blobs };
 }
 
-function readBlob(dir: string, descriptor: Descriptor): Buffer {
+function readBlob(where: string, read: (path: string) => Buffer | undefined, descriptor: Descriptor): Buffer {
   if (!isSha256Digest(descriptor.digest)) throw new Error(`unsupported digest ${descriptor.digest} (only sha256)`);
-  const path = join(dir, "blobs", "sha256", descriptor.digest.slice("sha256:".length));
-  if (!existsSync(path)) throw new Error(`blob ${descriptor.digest} is missing from ${dir}`);
-  const bytes = readFileSync(path);
+  const bytes = read(`blobs/sha256/${descriptor.digest.slice("sha256:".length)}`);
+  if (bytes === undefined) throw new Error(`blob ${descriptor.digest} is missing from ${where}`);
   if (sha256Digest(bytes) !== descriptor.digest || bytes.length !== descriptor.size) {
-    throw new Error(`blob ${descriptor.digest} in ${dir} does not match its digest or size`);
+    throw new Error(`blob ${descriptor.digest} in ${where} does not match its digest or size`);
   }
   return bytes;
 }

@@ -1,11 +1,11 @@
 export { buildCompatImage, type CompatImage, type CompatImageOptions, type Descriptor, type ImageManifest } from "./compat-image";
 export { wasmFromCompatLayer } from "./compat-layer-check";
 export { isSha256Digest, sha256Digest, sha256Hex } from "./digest";
-export { imageLayoutTar, layoutFiles, parseImageTag, readImageLayout, writeImageLayout, type ImageTag, type LayoutImage } from "./image-layout";
+export { imageLayoutTar, isTarArchive, layoutFiles, parseImageTag, readImageLayout, readImageLayoutTar, writeImageLayout, type ImageTag, type LayoutImage } from "./image-layout";
 export { formatReference, parseImageReference, registryApiHost, type ImageReference } from "./image-reference";
 export * from "./media-types";
 export { pushImage, type PushableImage, type PushOptions, type PushResult } from "./registry-client";
-export { findCredentials, PASSWORD_ENV, USERNAME_ENV, type CredentialLookup, type RegistryCredentials } from "./registry-credentials";
+export { findCredentials, PASSWORD_ENV, REGISTRY_ENV, registryKey, USERNAME_ENV, type CredentialLookup, type RegistryCredentials } from "./registry-credentials";
 export { parseRegistryErrors, RegistryError, type RegistryErrorDetail } from "./registry-error";
 export { parseAuthChallenge, type AuthChallenge } from "./auth-challenge";
 export { readTar, writeTar, type TarEntry } from "./tar";

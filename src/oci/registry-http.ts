@@ -47,8 +47,9 @@ export async function exchange(method: string, url: URL, step: string, init: Exc
     try {
       response = await fetch(hop, { method: hopMethod, headers, body: body === undefined ? undefined : new Uint8Array(body), redirect: "manual" });
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(`${step}: cannot reach ${hop.origin}: ${cause ?? (error as Error).message}`);
+      const cause = (error as { cause?: { message?: string } }).cause;
+      // The cause is kept: its code tells a caller why (ERR_SSL_WRONG_VERSION_NUMBER: plain HTTP on the other end).
+      throw new Error(`${step}: cannot reach ${hop.origin}: ${cause?.message ?? (error as Error).message}`, { cause: cause ?? error });
     }
     const location = response.headers.get("location");
     if (!REDIRECT_STATUSES.has(response.status) || location === null) return { response, url: hop };

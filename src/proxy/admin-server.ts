@@ -70,8 +70,14 @@ export async function startAdminServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
+  // Once listening, a failed accept (e.g. EMFILE) is the only error the server itself emits;
+  // its connections' errors (resets included) are node:http's to handle, per connection.
+  server.on("error", (error) => logger.log("admin", "error", `admin ${host}:${port}: ${error.message}`));
   const bound = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${bound}`,

@@ -1,6 +1,7 @@
 import { request, type ClientRequest } from "node:http";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { H2SessionPool } from "./h2-session-pool";
@@ -70,9 +71,9 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     if (callout.trailers.size > 0) {
       this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name}: trailers dropped: the dev proxy cannot send request trailers to an HTTP/2 cluster`);
     }
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
@@ -86,15 +87,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       return;
     }
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
     req.on("response", (res: UpstreamResponse) => {
       const chunks: Buffer[] = [];
@@ -150,9 +151,9 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
@@ -174,15 +175,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       return;
     }
     this.inFlight.set(callout, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       req.destroy();
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      }, callout.timeoutMs);
+      });
     }
     req.on("response", (res) => {
       const chunks: Buffer[] = [];

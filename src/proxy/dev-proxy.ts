@@ -101,6 +101,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     cleanups.push(() => upstreams.close());
     const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
       runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort }),
+      { stats, logger },
     );
     cleanups.push(() => listener.close());
     const url = `http://${config.listener.host}:${listener.port}`;

@@ -1,7 +1,10 @@
 import { createServer as createHttp1Server, type Server as Http1Server } from "node:http";
 import { createServer as createH2cServer, type Http2Server } from "node:http2";
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
+import { DownstreamConnection } from "./downstream-connection";
 import type { DownstreamRequest, DownstreamResponse } from "./http-stream-exchange";
+import type { ProxyLogger } from "./proxy-logger";
+import type { ProxyStats } from "./proxy-stats";
 
 /** The HTTP/2 client connection preface (RFC 9113 §3.4); its first bytes tell h2c from HTTP/1.1. */
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -17,37 +20,61 @@ export interface DownstreamListener {
   close(): Promise<void>;
 }
 
+/** Where the listener counts connections and reports accept errors; both optional. */
+export interface DownstreamListenerOptions {
+  stats?: ProxyStats;
+  logger?: ProxyLogger;
+}
+
+/**
+ * Starts listening on `host:port` (0 picks a free port). Each accepted socket is a
+ * DownstreamConnection (error listener and Envoy's connection counters) before its first byte.
+ */
 export async function startDownstreamListener(
   host: string,
   port: number,
   handle: (req: DownstreamRequest, res: DownstreamResponse) => void,
+  options: DownstreamListenerOptions = {},
 ): Promise<DownstreamListener> {
+  const { stats, logger } = options;
   const http1: Http1Server = createHttp1Server({ keepAliveTimeout: 60_000 }, handle);
   const h2c: Http2Server = createH2cServer({}, handle);
-  const sockets = new Set<Socket>();
+  const connections = new Set<DownstreamConnection>();
   const tcp: TcpServer = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.once("readable", () => dispatch(socket));
+    const connection = new DownstreamConnection(socket, stats, logger, () => connections.delete(connection));
+    connections.add(connection);
+    socket.once("readable", () => dispatch(connection));
   });
 
-  const dispatch = (socket: Socket): void => {
+  const dispatch = (connection: DownstreamConnection): void => {
+    const socket = connection.socket;
     const head: Buffer | null = socket.read();
     if (head === null) {
       // Closed before sending anything, or an empty read: wait for real bytes.
-      if (!socket.destroyed) socket.once("readable", () => dispatch(socket));
+      if (!socket.destroyed) socket.once("readable", () => dispatch(connection));
       return;
     }
     socket.unshift(head);
     const compared = Math.min(head.length, H2_PREFACE.length);
     const isH2 = head.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
-    (isH2 ? h2c : http1).emit("connection", socket);
+    if (!isH2) {
+      http1.emit("connection", socket);
+      return;
+    }
+    // The session reads the socket from now on: a GOAWAY it receives is the peer closing.
+    h2c.once("session", (session) => session.once("goaway", () => connection.remoteClosed()));
+    h2c.emit("connection", socket);
   };
 
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(port, host, () => resolve());
+    tcp.listen(port, host, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
   });
+  // Errors of the listening socket once it listens (an accept failing, e.g. EMFILE) end no connection.
+  tcp.on("error", (error) => logger?.log("main", "error", `listener ${host}:${port}: ${error.message}`));
   return {
     host,
     port: (tcp.address() as AddressInfo).port,
@@ -55,7 +82,7 @@ export async function startDownstreamListener(
       new Promise<void>((resolve) => {
         tcp.close(() => resolve());
         http1.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
+        for (const connection of connections) connection.socket.destroy();
       }),
   };
 }

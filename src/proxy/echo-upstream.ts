@@ -30,8 +30,14 @@ export async function startEchoUpstream(host = "127.0.0.1", port = 0): Promise<E
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
+  // Once listening, only a failed accept (e.g. EMFILE) reaches here: that one connection is lost,
+  // which the proxy sees as an upstream connect failure (503).
+  server.on("error", () => {});
   const bound = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${bound}`,

@@ -1,6 +1,7 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { H2SessionPool } from "./h2-session-pool";
 import { firstInvalidEntry, latin1List } from "./header-validation";
@@ -27,11 +28,11 @@ export class GrpcCalloutClient {
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
     if (refuseMetadata(callout)) return;
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
       if (settled) return;
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled && !callout.cancelled) deliver();
     };
@@ -39,15 +40,15 @@ export class GrpcCalloutClient {
     if (stream === undefined) return;
     this.inFlight.set(callout, () => {
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       this.inFlight.delete(callout);
       stream.close(constants.NGHTTP2_CANCEL);
     });
     if (callout.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(callout.timeoutMs, () => {
         stream.close(constants.NGHTTP2_CANCEL);
         settle(() => callout.close(DEADLINE_EXCEEDED, "upstream request timeout"));
-      }, callout.timeoutMs);
+      });
     }
 
     let httpStatus = 0;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
@@ -85,7 +86,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   context.stats.http("downstream_rq_total");
 
   let upstreamRequest: UpstreamRequest | undefined;
-  let upstreamTimer: NodeJS.Timeout | undefined;
+  let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
   let finished = false;
@@ -94,12 +95,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     chain.finish();
   };
 
   const abortUpstream = (): void => {
-    if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+    upstreamTimer?.cancel();
     upstreamRequest?.destroy();
     upstreamRequest = undefined;
   };
@@ -151,10 +152,10 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     upstreamRequest = request;
     context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
     if (target.timeoutMs > 0) {
-      upstreamTimer = setTimeout(() => {
+      upstreamTimer = setLongTimeout(target.timeoutMs, () => {
         context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
         routerReply(UPSTREAM_TIMEOUT);
-      }, target.timeoutMs);
+      });
     }
     request.on("response", (response: UpstreamResponse) => relayUpstreamResponse(cluster, target, response));
     request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
@@ -181,7 +182,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       response.resume();
       return;
     }
@@ -192,7 +193,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
-      if (upstreamTimer !== undefined) clearTimeout(upstreamTimer);
+      upstreamTimer?.cancel();
       if (remaining === 0) return;
       const trailers = rawPairs(response.rawTrailers);
       if (trailers.length > 0) chain.responseTrailers(trailers);

@@ -1,10 +1,11 @@
 // Runs as-pect on the demo config (specs that drive the built add_header example through the
-// host) and on a deliberately failing spec, and checks what as-pect reports for each.
+// host) and on a deliberately failing spec, through the runner `npm test` and `proxy-wasm-as test`
+// use, and checks what each reports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { runAspectProcess, aspectColour } from "../../src/cli/aspect-process";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -13,19 +14,16 @@ interface AspectRun {
   readonly output: string;
 }
 
-function runAspect(config: string): Promise<AspectRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["node_modules/@as-pect/cli/bin/asp.js", "--config", config, "--no-logo"], {
-      cwd: repoRoot,
-      env: { ...process.env, FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, output: output.replace(/\u001b\[[0-9;]*m/g, "") }));
-  });
+async function runAspect(config: string): Promise<AspectRun> {
+  let output = "";
+  const sink = { write: (text: string) => (output += text) };
+  // Not a terminal, and no colour asked for: the report must carry no escape codes.
+  const env = { ...process.env };
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
+  const run = await runAspectProcess({ cwd: repoRoot, config, env, stdout: sink, stderr: sink });
+  assert.equal(run.stdout, output.slice(output.indexOf("⚡")));
+  return { code: run.code, output };
 }
 
 // Both runs start together: each is mostly compile time, and the box has two cores.
@@ -52,20 +50,60 @@ test("the demo specs drive add_header through the host and pass", async () => {
   assert.doesNotMatch(run.output, /❌/);
 });
 
-test("a failing spec is reported as failed, each failure with its message", async () => {
+test("as-pect's output has no logo and no colour codes off a terminal", async () => {
+  for (const run of [await passing, await failing]) {
+    assert.doesNotMatch(run.output, /\u001b\[/);
+    assert.doesNotMatch(run.output, /___/);
+    assert.match(run.output, /^⚡AS-pect⚡ Test suite runner \[8\.1\.0\]\nUsing config: /);
+    // The summary ends in a newline (as-pect's own ends in spaces).
+    assert.match(run.output, /\[Result\]: .*\n\s*$/);
+    assert.ok(run.output.endsWith("\n"));
+  }
+});
+
+test("colour follows the terminal unless FORCE_COLOR or NO_COLOR says otherwise", () => {
+  assert.equal(aspectColour({}, { isTTY: true }), "2");
+  assert.equal(aspectColour({}, { isTTY: false }), "0");
+  assert.equal(aspectColour({}, {}), "0");
+  assert.equal(aspectColour({ NO_COLOR: "1" }, { isTTY: true }), "0");
+  assert.equal(aspectColour({ FORCE_COLOR: "1" }, { isTTY: false }), "1");
+  assert.equal(aspectColour({ FORCE_COLOR: "0", NO_COLOR: "" }, { isTTY: true }), "0");
+});
+
+test("a failing spec is reported with the test's full name, the expectation and the spec line", async () => {
   const run = await failing;
   assert.equal(run.code, 1, run.output);
-  assert.match(run.output, /❌ tests\/aspect-kit\/failing\/expected-failure\.spec\.ts Pass: 1 \/ 4 /);
-  const lines = run.output.split("\n").map((line) => line.trim());
-  // A wrong expectation: as-pect shows both values.
-  const wrong = lines.indexOf("❌ a wrong header expectation fails -");
-  assert.notEqual(wrong, -1, run.output);
-  assert.equal(lines[wrong + 1], '[Actual]  : "world!"');
-  assert.equal(lines[wrong + 2], '[Expected]: "world?"');
-  // Host-side errors reach the report with the host's text, not as an empty message.
-  assert.ok(lines.includes(`❌ a host error aborts with the host's message - no filter named "no-such-filter" in the as-pect config (known filters: (default))`), run.output);
-  assert.ok(lines.includes("❌ a plugin that does not start aborts start() with the start error - PluginStartError: Failed to configure Wasm plugin in proxy_on_configure"), run.output);
-  assert.doesNotMatch(run.output, /❌ a passing test next to them still passes/);
+  assert.match(run.output, /^❌ tests\/aspect-kit\/failing\/expected-failure\.spec\.ts Pass: 1 \/ 4 /m);
+  const lines = run.output.split("\n");
+  const at = (name: string) => {
+    const index = lines.indexOf(`  ❌ failures surface through as-pect › ${name}`);
+    assert.notEqual(index, -1, run.output);
+    return index;
+  };
+  const file = "tests/aspect-kit/failing/expected-failure.spec.ts";
+  // A wrong expectation: both values, then where.
+  const wrong = at("a wrong header expectation fails");
+  assert.deepEqual(lines.slice(wrong + 1, wrong + 5), [
+    '     [Actual]  : "world!"',
+    '     [Expected]: "world?"',
+    `     at ${file}:11`,
+    '     11 | expect(stream.downstream.header("hello")).toBe("world?");',
+  ]);
+  // Host-side errors: the host's text and the spec line of the call, and not the values of the
+  // failed expectation before them (as-pect keeps those until the next expectation).
+  const hostError = at("a host error aborts with the host's message");
+  assert.deepEqual(lines.slice(hostError + 1, hostError + 4), [
+    '     no filter named "no-such-filter" in the as-pect config (known filters: (default))',
+    `     at ${file}:15`,
+    '     15 | new TestHost("no-such-filter").start();',
+  ]);
+  const startError = at("a plugin that does not start aborts start() with the start error");
+  assert.deepEqual(lines.slice(startError + 1, startError + 4), [
+    "     PluginStartError: Failed to configure Wasm plugin in proxy_on_configure",
+    `     at ${file}:19`,
+    '     19 | new TestHost().pluginConfig("[1]").start();',
+  ]);
+  assert.doesNotMatch(run.output, /a passing test next to them still passes/);
   assert.match(run.output, /\[Tests\]: 1 \/ 4\n/);
   assert.match(run.output, /\[Result\]: ❌ Fail/);
 });

@@ -46,7 +46,7 @@ describe("proxy-wasm-as package / push / deploy", () => {
     const registry = await startFakeRegistry({ auth: { kind: "basic", username: "ci", password: "pw" } });
     try {
       const cli = captureIo(project);
-      cli.io.env = { PWAS_REGISTRY_USERNAME: "ci", PWAS_REGISTRY_PASSWORD: "pw" };
+      cli.io.env = { PWAS_REGISTRY: registry.host, PWAS_REGISTRY_USERNAME: "ci", PWAS_REGISTRY_PASSWORD: "pw" };
       assert.equal(await main(["push", "tiny.wasm", `${registry.host}/acme/filter:1.0`, "--insecure"], cli.io), 0, cli.out.stderr);
       const digest = buildCompatImage(TINY_FILTER, { annotations: { "org.opencontainers.image.title": "filter", "org.opencontainers.image.version": "1.0" } }).manifestDigest;
       assert.equal(cli.out.stdout, `oci://${registry.host}/acme/filter:1.0@${digest}\n`);
@@ -55,6 +55,31 @@ describe("proxy-wasm-as package / push / deploy", () => {
       await registry.close();
     }
   });
+
+  for (const scope of [undefined, "ghcr.io"]) {
+    it(`push does not send PWAS_REGISTRY_USERNAME/PASSWORD to a registry PWAS_REGISTRY does not name (${scope === undefined ? "unset" : scope}), and says so`, async () => {
+      // The registry would accept exactly these credentials: without them the push stops at 401.
+      const registry = await startFakeRegistry({ auth: { kind: "basic", username: "ci", password: "secret-pw" } });
+      try {
+        const cli = captureIo(project);
+        cli.io.env = { PWAS_REGISTRY_USERNAME: "ci", PWAS_REGISTRY_PASSWORD: "secret-pw", ...(scope === undefined ? {} : { PWAS_REGISTRY: scope }) };
+        assert.equal(await main(["push", "tiny.wasm", `${registry.host}/acme/filter:1.0`, "--insecure"], cli.io), 1, cli.out.stderr);
+        assert.equal(cli.out.stdout, "");
+        assert.ok(registry.requests.length > 0);
+        assert.deepEqual(registry.requests.filter((r) => r.authorization !== undefined), [], "no request carried credentials");
+        const why = scope === undefined ? `set PWAS_REGISTRY to the registry they are for (PWAS_REGISTRY=${registry.host} for this push)` : `they are for ghcr.io (PWAS_REGISTRY), not ${registry.host}`;
+        assert.equal(
+          cli.out.stderr,
+          `note: PWAS_REGISTRY_USERNAME/PWAS_REGISTRY_PASSWORD are not used: ${why}\n` +
+            `pushing tiny.wasm to ${registry.host}/acme/filter:1.0\n` +
+            `✗ push failed: ${registry.host} requires a user name and password (Basic auth); none found\n`,
+        );
+        assert.doesNotMatch(cli.out.stderr, /secret-pw/);
+      } finally {
+        await registry.close();
+      }
+    });
+  }
 
   it("push of a layout directory uses ~/.docker/config.json auths and reports a 415", async () => {
     const registry = await startFakeRegistry({ auth: { kind: "basic", username: "d", password: "cfg" }, refuseManifests: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { http1Request, startTestProxy } from "./proxy-test-helpers";
+import { http1Request, startTestProxy, until } from "./proxy-test-helpers";
 
 describe("admin endpoint", () => {
   let proxy: Awaited<ReturnType<typeof startTestProxy>>["proxy"];
@@ -11,6 +11,9 @@ describe("admin endpoint", () => {
       { name: "wasmcustom.inflight", kind: "gauge", value: 2 },
     ]);
     await http1Request(`${proxy.url}/`);
+    // The request says `connection: close` (no agent): the proxy closes after the answer; wait for that.
+    const destroyed = () => proxy.stats.snapshot().find((s) => s.name === "http.ingress_http.downstream_cx_destroy")?.value;
+    await until(() => destroyed() === 1, "the connection close to be counted");
   });
   after(() => proxy.close());
 
@@ -27,6 +30,9 @@ describe("admin endpoint", () => {
       [
         "cluster.upstream.upstream_rq_2xx: 1",
         "cluster.upstream.upstream_rq_total: 1",
+        "http.ingress_http.downstream_cx_destroy: 1",
+        "http.ingress_http.downstream_cx_destroy_local: 1",
+        "http.ingress_http.downstream_cx_total: 1",
         "http.ingress_http.downstream_rq_2xx: 1",
         "http.ingress_http.downstream_rq_total: 1",
         "wasmcustom.add_header.hits: 3",

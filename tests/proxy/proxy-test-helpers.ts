@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type RequestOptions, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defaultConfig, type DevProxyConfig } from "../../src/proxy/config/dev-proxy-config";
 import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
 import { startDevProxy, type DevProxy } from "../../src/proxy/dev-proxy";
 import type { HttpFilterFactory } from "../../src/proxy/filters/http-filter";
+import { buildWasmFilters } from "../../src/proxy/filters/wasm-filters";
 import { ProxyLogger } from "../../src/proxy/proxy-logger";
 
 /** Collects log lines instead of printing them. */
@@ -98,5 +102,47 @@ export async function until(predicate: () => boolean, what = "condition"): Promi
   while (!predicate()) {
     if (Date.now() > giveUp) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * A dev proxy on free ports running one Wasm plugin (`wasm`, FAIL_CLOSED, on the listener's
+ * thread) in front of the echo upstream unless `adjust` says otherwise. `close` also removes the
+ * module's temporary file.
+ */
+export async function startWasmTestProxy(
+  wasm: Uint8Array,
+  adjust: (config: DevProxyConfig) => void = () => {},
+): Promise<{ proxy: DevProxy; logs: LogCapture }> {
+  const dir = mkdtempSync(join(tmpdir(), "pwas-proxy-"));
+  const wasmPath = join(dir, "plugin.wasm");
+  writeFileSync(wasmPath, wasm);
+  const config = defaultConfig();
+  config.listener.port = 0;
+  config.admin = { host: "127.0.0.1", port: 0 };
+  config.filters = [
+    {
+      name: "my_plugin",
+      rootId: "",
+      vmId: "",
+      wasmPath,
+      pluginConfiguration: Buffer.alloc(0),
+      vmConfiguration: Buffer.alloc(0),
+      failurePolicy: "FAIL_CLOSED",
+      allowOnHeadersStopIteration: false,
+    },
+  ];
+  adjust(config);
+  const logs = new LogCapture();
+  try {
+    const proxy = await startDevProxy(config, {
+      logger: new ProxyLogger({ level: config.logLevel, output: logs, colour: false }),
+      buildFilters: buildWasmFilters,
+    });
+    const close = proxy.close;
+    return { proxy: { ...proxy, close: () => close().finally(() => rmSync(dir, { recursive: true, force: true })) }, logs };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
 }

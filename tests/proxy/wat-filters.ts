@@ -113,11 +113,12 @@ export const CALLOUT_FILTER = compileWat(`(module
 const GRPC_METADATA = pairsData([["x-md", "1"]]);
 
 /**
- * Calls `pkg.Auth/Check` on cluster `grpc` with message `ping` and metadata `x-md: 1`, and pauses.
- * A received message of 4 bytes lets the request continue (anything else: local 500); a gRPC
- * close (any error status) gets a local 403 `denied`.
+ * Calls `pkg.Auth/Check` on cluster `grpc` with message `ping` and metadata `x-md: 1` and a
+ * timeout of `timeoutMs` (a uint32), and pauses. A received message of 4 bytes lets the request
+ * continue (anything else: local 500); a gRPC close (any error status) gets a local 403 `denied`.
  */
-export const GRPC_FILTER = compileWat(`(module
+export function grpcFilter(timeoutMs: number): Uint8Array {
+  return compileWat(`(module
   (import "env" "proxy_grpc_call" (func $call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
   (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
@@ -133,7 +134,7 @@ export const GRPC_FILTER = compileWat(`(module
   (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
     (global.set $stream (local.get $id))
     (drop (call $call (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8) (i32.const 120) (i32.const 5)
-      (i32.const 1024) (i32.const ${GRPC_METADATA.size}) (i32.const 130) (i32.const 4) (i32.const 5000) (i32.const 300)))
+      (i32.const 1024) (i32.const ${GRPC_METADATA.size}) (i32.const 130) (i32.const 4) (i32.const ${timeoutMs | 0}) (i32.const 300)))
     (i32.const 1))
   (func (export "proxy_on_grpc_receive") (param i32 i32) (param $size i32)
     (drop (call $effective (global.get $stream)))
@@ -146,6 +147,32 @@ export const GRPC_FILTER = compileWat(`(module
     (drop (call $reply (i32.const 403) (i32.const 0) (i32.const 0) (i32.const 140) (i32.const 6)
       (i32.const 0) (i32.const 0) (i32.const -1))))
 )`);
+}
+
+/** grpcFilter with a timeout of 5 s. */
+export const GRPC_FILTER = grpcFilter(5000);
+
+/**
+ * Sets its tick period to `periodMs` (a uint32) in `proxy_on_vm_start` and counts its ticks in the
+ * counter `wasmcustom.ticks`; streams pass unchanged.
+ */
+export function tickFilter(periodMs: number): Uint8Array {
+  return compileWat(`(module
+  (import "env" "proxy_set_tick_period_milliseconds" (func $period (param i32) (result i32)))
+  (import "env" "proxy_define_metric" (func $define (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_increment_metric" (func $inc (param i32 i64) (result i32)))
+  ${COMMON}
+  (data (i32.const 100) "ticks")
+  (global $counter (mut i32) (i32.const 0))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (drop (call $define (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 200)))
+    (global.set $counter (i32.load (i32.const 200)))
+    (drop (call $period (i32.const ${periodMs | 0})))
+    (i32.const 1))
+  (func (export "proxy_on_tick") (param i32)
+    (drop (call $inc (global.get $counter) (i64.const 1))))
+)`);
+}
 
 /**
  * Loops forever in `proxy_on_request_headers` when the path's second byte is `l` (`/loop`),

@@ -71,14 +71,14 @@ describe("configuration faults stop `run` before it serves", () => {
   });
 
   // envoy source/common/network/listen_socket_impl.cc: `cannot bind '<address>': Address already in use`.
-  it("a listener port already in use: exit 1 with the address", async () => {
+  it("a listener port already in use: exit 1 naming it as the listener port, with the flag that moves it", async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", () => resolve()));
     const port = (busy.address() as AddressInfo).port;
     try {
       assert.deepEqual(errorOf(await runWithConfig("busy.yaml", `listen: ${port}\nadmin: 0\n`)), {
         code: 1,
-        lastError: `error: the dev proxy did not start: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+        lastError: `error: the listener port 127.0.0.1:${port} is in use by another process; pass --listen <host:port> for another one`,
       });
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));

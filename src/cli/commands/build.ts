@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
+import { buildFingerprint, isUpToDate, stampPath, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
+import { styleFor } from "../terminal-style";
+import { watchUntilStopped, type WatchRoots } from "../watch-sources";
 
 export const BUILD_USAGE = `Usage: proxy-wasm-as build [options] [entry]
 
@@ -16,7 +19,14 @@ Options:
   --debug               debug target (unoptimised, with names and a source map)
   -o, --out <file>      output file (default: build/<package name>.wasm, .debug.wasm for --debug)
   --config <file>       asconfig.json to use (default: ./asconfig.json, else the SDK's)
+  --force               compile even when the module is up to date
+  --watch               build, then build again on every change of the sources or asconfig
+                        (until Ctrl-C); the compiler stays loaded between builds
   -h, --help            this help
+
+A build is skipped when a stamp beside the module (<out>.stamp) shows that nothing it depends on
+changed: the files under the entry's folder, the asconfig chain, the SDK (assembly/, transform/),
+the compiler version and the flags.
 `;
 
 /** What a successful build produced. */
@@ -33,13 +43,15 @@ export interface BuildResult {
  * its hint printed), 2 on a usage error.
  */
 export async function buildCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
       debug: { type: "boolean", default: false },
       out: { type: "string", short: "o" },
       config: { type: "string" },
+      force: { type: "boolean", default: false },
+      watch: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -48,13 +60,20 @@ export async function buildCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`build takes one entry file, got ${positionals.length}`);
-  const result = await buildFilter(io, {
+  const options: BuildOptions = {
     entry: positionals[0],
     debug: values.debug ?? false,
     out: values.out,
     config: values.config,
+    incremental: !values.force,
+  };
+  const result = await buildFilter(io, options);
+  if (!values.watch) return result === null ? 1 : 0;
+  // A failed first build is what watch mode is for: keep watching and build again on the fix.
+  await watchUntilStopped(io, buildWatchRoots(io.cwd, options), async () => {
+    await buildFilter(io, { ...options, incremental: true });
   });
-  return result === null ? 1 : 0;
+  return 0;
 }
 
 export interface BuildOptions {
@@ -62,45 +81,92 @@ export interface BuildOptions {
   debug: boolean;
   out?: string;
   config?: string;
+  /**
+   * Skip the compile when the stamp beside the output shows the same inputs (see build-stamp.ts);
+   * the module is still checked and described. Off unless asked: a test that builds on purpose gets
+   * a build.
+   */
+  incremental?: boolean;
+  /** What the progress line calls this build (default: the entry file); `npm run build` gives the example's name. */
+  label?: string;
+  /**
+   * Extra asc transforms (classes or instances), after the config's (e.g. the coverage one). Such a
+   * build is never up to date and leaves no stamp, so the next plain build replaces its module.
+   */
+  transforms?: readonly unknown[];
+}
+
+/**
+ * The files whose change means a rebuild in `--watch`: the entry's folder (recursively) and the
+ * project's asconfig.json / package.json.
+ */
+export function buildWatchRoots(cwd: string, options: Pick<BuildOptions, "entry" | "config">): WatchRoots {
+  const entry = resolve(cwd, options.entry ?? "assembly/index.ts");
+  return { folders: [dirname(entry)], files: [resolve(cwd, options.config ?? "asconfig.json"), join(cwd, "package.json")] };
 }
 
 /** Compiles and checks; prints the outcome. Returns null after printing why it failed. */
 export async function buildFilter(io: CliIo, options: BuildOptions): Promise<BuildResult | null> {
   const cwd = io.cwd;
+  const style = styleFor(io.stderr, io.env);
   const entry = resolve(cwd, options.entry ?? "assembly/index.ts");
   if (!existsSync(entry)) {
-    io.stderr.write(`error: entry file ${relative(cwd, entry) || entry} not found\n`);
+    io.stderr.write(`${style.fail("error:")} entry file ${relative(cwd, entry) || entry} not found\n`);
     return null;
   }
   const config = resolve(cwd, options.config ?? (existsSync(join(cwd, "asconfig.json")) ? "asconfig.json" : join(sdkRoot(), "asconfig.json")));
   if (!existsSync(config)) {
-    io.stderr.write(`error: asconfig ${config} not found\n`);
+    io.stderr.write(`${style.fail("error:")} asconfig ${config} not found\n`);
     return null;
   }
   const target = options.debug ? "debug" : "release";
   const outFile = resolve(cwd, options.out ?? defaultOutFile(cwd, options.debug));
+  const shownOut = relative(cwd, outFile) || outFile;
+  const label = options.label ?? (relative(cwd, entry) || entry);
+  // Paths are relative to --baseDir, which is also where asc looks for node_modules.
+  const ascArgs = (configPath: string) => [relative(cwd, entry), "--config", relative(cwd, configPath), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
+  // Computed before the temporary config copy exists, so the copy is never an input.
+  const fingerprint = buildFingerprint({ projectDir: cwd, entry, config, ascArgs: ascArgs(config), sdkRoot: sdkRoot(), outFile });
+  const transformed = options.transforms !== undefined && options.transforms.length > 0;
+  if (transformed) rmSync(stampPath(outFile), { force: true });
+  if (options.incremental && !transformed && isUpToDate(outFile, fingerprint)) {
+    io.stderr.write(style.dim(`  ${label} (${target}) is up to date: sources, SDK, compiler and flags unchanged since ${shownOut} was built\n`));
+    return checkBuiltModule(io, outFile);
+  }
   mkdirSync(dirname(outFile), { recursive: true });
+  io.stderr.write(style.dim(`  building ${label} (${target}) → ${shownOut} …\n`));
+  const started = performance.now();
 
-  // asc is loaded lazily: it is large, and `run`/`init` never need it.
+  // asc is loaded lazily: it is large, and `run`/`init` never need it. Node caches the import, so a
+  // watch loop pays for loading it once.
   const asc = (await import("assemblyscript/asc")).default;
   // asc adds a config's `entries` to the entry given on the command line; the entry asked for must
   // be the only one, so compile against a copy of the config without them.
   const effectiveConfig = withoutEntries(config);
   try {
-    // Paths are relative to --baseDir, which is also where asc looks for node_modules.
-    const ascArgs = [relative(cwd, entry), "--config", relative(cwd, effectiveConfig.path), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
-    const { error } = await asc.main(ascArgs, {
-      stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
-      stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
-    } as never);
+    // asc returns compile errors, but throws for a config it cannot read (not JSON, bad extends).
+    const { error } = await asc
+      .main(ascArgs(effectiveConfig.path), {
+        ...(transformed ? { transforms: [...options.transforms!] } : {}),
+        stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
+        stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+      } as never)
+      .catch((thrown: unknown) => ({ error: thrown instanceof Error ? thrown : new Error(String(thrown)) }));
     if (error) {
-      io.stderr.write(`✗ build failed: ${error.message}\n`);
+      io.stderr.write(`${style.fail("✗ build failed:")} ${error.message}\n`);
       return null;
     }
   } finally {
     effectiveConfig.dispose();
   }
-  return checkBuiltModule(io, outFile);
+  io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
+  const result = checkBuiltModule(io, outFile);
+  if (result !== null && !transformed) writeStamp(outFile, fingerprint, result.sha256);
+  return result;
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
 /**
@@ -108,7 +174,13 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
  * beside it so that its relative `extends` and output paths keep their meaning.
  */
 function withoutEntries(config: string): { path: string; dispose(): void } {
-  const parsed = JSON.parse(readFileSync(config, "utf8")) as { entries?: unknown };
+  let parsed: { entries?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(config, "utf8")) as typeof parsed;
+  } catch {
+    // Not JSON: asc reports it, naming the file, when it reads the config.
+    return { path: config, dispose: () => undefined };
+  }
   if (parsed.entries === undefined) return { path: config, dispose: () => undefined };
   delete parsed.entries;
   const copy = join(dirname(config), `.asconfig.build-${process.pid}-${Date.now()}.json`);
@@ -120,20 +192,22 @@ function withoutEntries(config: string): { path: string; dispose(): void } {
 export function checkBuiltModule(io: CliIo, outFile: string): BuildResult | null {
   const bytes = readFileSync(outFile);
   const shown = relative(io.cwd, outFile) || outFile;
+  const style = styleFor(io.stdout, io.env);
+  const errorStyle = styleFor(io.stderr, io.env);
   try {
     const { info } = loadCheckedModule(bytes);
     const summary = describeModule(info);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    io.stdout.write(`✓ ${shown}  ${bytes.length} bytes  sha256 ${sha256}\n`);
+    io.stdout.write(`${style.ok("✓")} ${shown}  ${bytes.length} bytes  sha256 ${sha256}\n`);
     io.stdout.write(`  ABI ${summary.abiVersion}, allocator ${summary.allocator}, ${summary.imports.length} imports, ${summary.exports.length} exports\n`);
     io.stdout.write(`  callbacks: ${exportedCallbacks(info.exports).join(", ") || "none"}\n`);
     if (info.memory === null) {
-      io.stderr.write(`  warning: ${MISSING_MEMORY_MESSAGE}; Envoy loads it, then crashes at the first hostcall that reads or writes memory\n`);
+      io.stderr.write(`  ${errorStyle.warn("warning:")} ${MISSING_MEMORY_MESSAGE}; Envoy loads it, then crashes at the first hostcall that reads or writes memory\n`);
     }
     return { outFile, sizeBytes: bytes.length, sha256, abiVersion: summary.abiVersion };
   } catch (error) {
     if (!(error instanceof ModuleLoadError)) throw error;
-    io.stderr.write(`✗ ${shown} would not load in Envoy:\n${indent(error.report)}\n`);
+    io.stderr.write(`${errorStyle.fail("✗")} ${shown} would not load in Envoy:\n${indent(error.report)}\n`);
     return null;
   }
 }
@@ -150,7 +224,7 @@ function exportedCallbacks(exports: readonly ModuleExport[]): string[] {
 }
 
 /** `build/<package name>.wasm`, or `build/filter.wasm` without a package.json name. */
-function defaultOutFile(cwd: string, debug: boolean): string {
+export function defaultOutFile(cwd: string, debug: boolean): string {
   let name = "filter";
   try {
     const pkg = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { name?: string };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import {
   buildEnvoyBootstrap,
   buildEnvoyExtensionPolicy,
@@ -22,6 +22,7 @@ import {
   type PluginConfiguration,
 } from "../../deploy";
 import { UsageError, type CliIo } from "../cli-io";
+import { styleFor } from "../terminal-style";
 
 export const DEPLOY_USAGE = `Usage: proxy-wasm-as deploy --target <target> [options]
 
@@ -78,7 +79,7 @@ type Target = (typeof TARGETS)[number];
 
 /** `deploy`: 0 when the config was printed or written, 1 when the target would reject it, 2 on a usage error. */
 export async function deployCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -129,7 +130,7 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
   if (values["config-file"] !== undefined) {
     const path = resolve(io.cwd, values["config-file"]);
     if (!existsSync(path)) {
-      io.stderr.write(`error: config file ${values["config-file"]} not found\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} config file ${values["config-file"]} not found\n`);
       return 1;
     }
     configuration = { text: readFileSync(path, "utf8") };
@@ -186,7 +187,7 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
     }
   } catch (error) {
     if (!(error instanceof DeployConfigError)) throw error;
-    io.stderr.write(`✗ ${error.message}\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${error.message}\n`);
     return 1;
   }
 
@@ -199,7 +200,7 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
   const out = resolve(io.cwd, values.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, yaml);
-  io.stdout.write(`✓ wrote ${relative(io.cwd, out) || out} (${target})\n  ${hint}\n`);
+  io.stdout.write(`${styleFor(io.stdout, io.env).ok("✓")} wrote ${relative(io.cwd, out) || out} (${target})\n  ${hint}\n`);
   return 0;
 }
 

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import { loadCheckedModule, ModuleLoadError } from "../../host/module";
-import { buildCompatImage, imageLayoutTar, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
+import { buildCompatImage, imageLayoutTar, isTarArchive, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
+import { styleFor } from "../terminal-style";
 
 export const PACKAGE_USAGE = `Usage: proxy-wasm-as package <file.wasm> [options]
 
@@ -23,7 +24,7 @@ Options:
 
 /** `package`: 0 when the image was written, 1 when the module would not load or cannot be read, 2 on a usage error. */
 export async function packageCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -60,7 +61,7 @@ export async function packageCommand(args: string[], io: CliIo): Promise<number>
 
 /** Prints the two digests users need, each with where it goes. */
 export function printImage(io: CliIo, headline: string, image: CompatImage): void {
-  io.stdout.write(`✓ ${headline}\n`);
+  io.stdout.write(`${styleFor(io.stdout, io.env).ok("✓")} ${headline}\n`);
   io.stdout.write(`  manifest ${image.manifestDigest}  (pin @sha256:, Istio sha256, Envoy Gateway image.sha256)\n`);
   io.stdout.write(`  wasm     sha256 ${image.wasmDigest.slice("sha256:".length)}  (http/file code sources)\n`);
 }
@@ -94,10 +95,17 @@ export function parseAnnotations(items: string[]): Record<string, string> {
  */
 export function readCheckedWasm(io: CliIo, path: string): Uint8Array | null {
   if (!existsSync(path)) {
-    io.stderr.write(`error: ${shown(io, path)} not found\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${shown(io, path)} not found\n`);
     return null;
   }
   const bytes = readFileSync(path);
+  if (isTarArchive(bytes)) {
+    io.stderr.write(
+      `${styleFor(io.stderr, io.env).fail("✗")} ${shown(io, path)} is an OCI image archive (as \`package -o x.tar\` writes), not a .wasm module.\n` +
+        `  Push it as it is: proxy-wasm-as push ${shown(io, path)} <registry/repo:tag>; package the .wasm itself to build an image.\n`,
+    );
+    return null;
+  }
   try {
     loadCheckedModule(bytes);
   } catch (error) {
@@ -106,7 +114,7 @@ export function readCheckedWasm(io: CliIo, path: string): Uint8Array | null {
       .split("\n")
       .map((line) => `  ${line}`)
       .join("\n");
-    io.stderr.write(`✗ ${shown(io, path)} would not load in Envoy:\n${report}\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${shown(io, path)} would not load in Envoy:\n${report}\n`);
     return null;
   }
   return new Uint8Array(bytes);

@@ -1,30 +1,35 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../parse-flags";
 import {
   buildCompatImage,
   findCredentials,
   formatReference,
+  isTarArchive,
   parseImageReference,
   pushImage,
   readImageLayout,
+  readImageLayoutTar,
   RegistryError,
   type PushableImage,
 } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
+import { styleFor } from "../terminal-style";
 import { defaultAnnotations, readCheckedWasm } from "./package";
 
-export const PUSH_USAGE = `Usage: proxy-wasm-as push <file.wasm|layout dir> <registry/repo:tag> [options]
+export const PUSH_USAGE = `Usage: proxy-wasm-as push <file.wasm|layout dir|layout .tar> <registry/repo:tag> [options]
 
 Pushes a filter as a compat OCI image (a .wasm is packaged first, as \`package\` does; a
-directory must be an OCI image layout written by \`package\`), reads it back the way Istio pulls
-it, and prints the pinned reference, oci://<registry/repo:tag>@sha256:<manifest digest>.
+directory or a .tar must be an OCI image layout written by \`package\` / \`package -o x.tar\`,
+pushed as it is), reads it back the way Istio pulls it, and prints the pinned reference,
+oci://<registry/repo:tag>@sha256:<manifest digest>.
 
 Options:
   --insecure              plain HTTP instead of HTTPS (loopback and lab registries)
   --username <name>       registry user (with --password); otherwise
-  --password <secret>     PWAS_REGISTRY_USERNAME / PWAS_REGISTRY_PASSWORD, otherwise the
-                          "auths" of $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  --password <secret>     PWAS_REGISTRY_USERNAME / PWAS_REGISTRY_PASSWORD when PWAS_REGISTRY
+                          names this registry (host[:port]), otherwise the "auths" entry for
+                          it in $DOCKER_CONFIG/config.json or ~/.docker/config.json
   --trust-realm <origin>  also send the credentials to this token realm (https://auth.example)
                           when it is not on the registry's site; repeatable
   -h, --help              this help
@@ -39,7 +44,7 @@ Location or a redirect elsewhere. docs/deploy.md, "Where credentials go", has th
  * module is refused, the registry refuses a step or the read-back fails, 2 on a usage error.
  */
 export async function pushCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -67,7 +72,15 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     try {
       image = readImageLayout(source);
     } catch (error) {
-      io.stderr.write(`error: ${(error as Error).message}\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${(error as Error).message}\n`);
+      return 1;
+    }
+  } else if (existsSync(source) && isTarArchive(readFileSync(source))) {
+    // An image archive from `package -o x.tar`: its manifest (and so its digest) is pushed unchanged.
+    try {
+      image = readImageLayoutTar(readFileSync(source), relative(io.cwd, source) || source);
+    } catch (error) {
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${(error as Error).message}\n`);
       return 1;
     }
   } else {
@@ -81,9 +94,10 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
   try {
     lookup = findCredentials(reference.registry, io.env, { username: values.username, password: values.password });
   } catch (error) {
-    io.stderr.write(`error: ${(error as Error).message}\n`);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${(error as Error).message}\n`);
     return 1;
   }
+  if (lookup.envNote !== undefined) io.stderr.write(`note: ${lookup.envNote}\n`);
   io.stderr.write(`pushing ${relative(io.cwd, source) || source} to ${formatReference(reference)}${lookup.credentials ? ` as ${lookup.credentials.username} (${lookup.source})` : ""}\n`);
   try {
     const result = await pushImage(image, {
@@ -97,7 +111,15 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (error) {
     if (!(error instanceof Error)) throw error;
-    io.stderr.write(`✗ push failed: ${error.message}\n`);
+    if (!values.insecure && isPlainHttpAnswer(error)) {
+      io.stderr.write(
+        `${styleFor(io.stderr, io.env).fail("✗ push failed:")} ${reference.registry} answered in plain HTTP, not HTTPS.\n` +
+          `  If it is a plain-HTTP registry (a local or lab one), push with --insecure:\n` +
+          `    proxy-wasm-as push ${positionals[0]} ${positionals[1]} --insecure\n`,
+      );
+      return 1;
+    }
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗ push failed:")} ${error.message}\n`);
     if (lookup.helperNote && (error.message.includes("HTTP 401") || error.message.includes("requires a user name"))) io.stderr.write(`  note: ${lookup.helperNote}\n`);
     if (error instanceof RegistryError && error.status === 415) io.stderr.write("  note: the image uses standard OCI media types; check the registry allows OCI images\n");
     return 1;
@@ -114,4 +136,17 @@ function realmOrigin(text: string): string {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new UsageError(`--trust-realm: not an http(s) URL: "${text}"`);
   return url.origin;
+}
+
+/**
+ * True when a TLS handshake failed because the server spoke plain HTTP: OpenSSL reads the start of
+ * an HTTP response as a TLS record and reports a wrong version number (or an absurd length).
+ */
+function isPlainHttpAnswer(error: Error): boolean {
+  for (let cause: unknown = error; cause instanceof Error || (typeof cause === "object" && cause !== null); cause = (cause as { cause?: unknown }).cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG" || code === "ERR_SSL_HTTP_REQUEST") return true;
+    if ((cause as { cause?: unknown }).cause === cause) break;
+  }
+  return false;
 }

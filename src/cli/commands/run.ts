@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseFlags } from "../parse-flags";
 import {
   allRoutes,
   ConfigError,
@@ -16,6 +15,10 @@ import { startDevProxy } from "../../proxy/dev-proxy";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
+import { watchUntilStopped } from "../watch-sources";
+import { buildFilter, buildWatchRoots, defaultOutFile } from "./build";
+import { busyPortMessage, claimOfListenError, firstBusyPort, type PortClaim } from "../port-check";
+import { colourEnabled, styleFor } from "../terminal-style";
 
 export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
@@ -40,7 +43,10 @@ Options:
       --log-level <level>      trace, debug, info (default), warning, error, critical, off
       --concurrency <n>        1 (default): filters on the listener's thread; n > 1: n worker
                                threads, one VM per filter per worker
-      --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish
+      --watch                  hot reload: new streams use a changed .wasm, in-flight ones finish;
+                               in a filter project (asconfig.json, assembly/index.ts), a --wasm
+                               that is the project's build output is also rebuilt on every
+                               change of its sources
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
   -h, --help                   this help
 `;
@@ -50,7 +56,7 @@ Options:
  * clean stop, 1 when the config or a filter is rejected (printed), 2 on a usage error.
  */
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, tokens } = parseArgs({
+  const { values, tokens } = parseFlags({
     args,
     tokens: true,
     options: {
@@ -87,34 +93,67 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     applyFlags(config, values, tokens ?? [], io.cwd);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${error.message}\n`);
       return 1;
     }
     throw error;
   }
 
-  const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr });
+  // In a project, `run --watch` keeps the project's own module built from its sources.
+  const rebuilds = config.hotReload && values.watch === true ? projectBuildsServed(io.cwd, config) : [];
+  const rebuild = async (): Promise<boolean> => {
+    let ok = true;
+    for (const debug of rebuilds) ok = (await buildFilter(io, { debug, incremental: true })) !== null && ok;
+    return ok;
+  };
+  if (rebuilds.length > 0) await rebuild();
+
+  const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr, colour: colourEnabled(io.stderr, io.env) });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
   for (const filter of [...config.filters, ...(config.services ?? [])]) {
     if (!existsSync(filter.wasmPath)) {
-      io.stderr.write(`error: ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
     }
+  }
+
+  // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
+  const claims: PortClaim[] = [{ role: "listener", ...config.listener }];
+  if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
+  const busy = await firstBusyPort(claims);
+  if (busy !== null) {
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${busyPortMessage(busy, busy.code)}\n`);
+    return 1;
   }
 
   let proxy;
   try {
     proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
   } catch (error) {
-    io.stderr.write(`error: the dev proxy did not start: ${(error as Error).message}\n`);
+    const taken = claimOfListenError(error, claims);
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
     return 1;
   }
+  // The watchers are in place when watchUntilStopped returns its promise (it sets them up before
+  // its first await), so a change made once onReady fired is seen.
+  const stopped = rebuilds.length > 0 ? watchUntilStopped({ ...io, onReady: undefined }, buildWatchRoots(io.cwd, {}), async () => void (await rebuild())) : io.stopSignal;
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
   io.stdout.write(`try: curl -i ${proxy.url}/\n`);
   io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl });
-  await io.stopSignal;
+  await stopped;
   await proxy.close();
   return 0;
+}
+
+/**
+ * Which of the project's builds (false: release, true: debug) the configured filters serve: those
+ * whose --wasm is the module `build` writes by default. Empty outside a project (no asconfig.json
+ * or no assembly/index.ts in the working folder).
+ */
+function projectBuildsServed(cwd: string, config: DevProxyConfig): boolean[] {
+  if (!existsSync(join(cwd, "asconfig.json")) || !existsSync(join(cwd, "assembly", "index.ts"))) return [];
+  const served = new Set(config.filters.map((filter) => filter.wasmPath));
+  return [false, true].filter((debug) => served.has(resolve(cwd, defaultOutFile(cwd, debug))));
 }
 
 type RunFlags = Record<string, string | boolean | string[] | undefined>;

@@ -1,5 +1,5 @@
-import { httpFilterSource, httpFilterTest } from "./http-filter";
-import { tcpFilterSource, tcpFilterTest } from "./tcp-filter";
+import { httpFilterSource, httpFilterSpec, httpFilterTest } from "./http-filter";
+import { tcpFilterSource, tcpFilterSpec, tcpFilterTest } from "./tcp-filter";
 
 /** The kinds of filter `init` can start from. */
 export type FilterKind = "http" | "tcp";
@@ -8,8 +8,8 @@ export interface ProjectSpec {
   /** npm package name, also the module's file name. */
   name: string;
   kind: FilterKind;
-  /** Version range of proxy-wasm-as to depend on. */
-  sdkVersion: string;
+  /** The dependency spec of proxy-wasm-as: a version range (`^0.1.0`) or a `file:` spec. */
+  sdkDependency: string;
 }
 
 /** Every file of a new filter project, path -> content, paths relative to the project root. */
@@ -30,7 +30,7 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
       devDependencies: {
         "@as-pect/cli": "8.1.0",
         assemblyscript: "0.28.20",
-        "proxy-wasm-as": `^${spec.sdkVersion}`,
+        "proxy-wasm-as": spec.sdkDependency,
         tsx: "^4.19.0",
       },
       // as-pect 8.1.0 asks for AssemblyScript 0.27; this keeps one compiler (0.28.20).
@@ -47,12 +47,14 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
     "assembly/index.ts": spec.kind === "http" ? httpFilterSource(spec.name) : tcpFilterSource(spec.name),
     "assembly/greeting.ts": GREETING_SOURCE,
     "assembly/tsconfig.json": json({ extends: "assemblyscript/std/assembly.json", include: ["./**/*.ts"] }),
+    [`assembly/__tests__/${spec.name}.spec.ts`]: spec.kind === "http" ? httpFilterSpec(spec.name) : tcpFilterSpec(spec.name),
     "assembly/__tests__/greeting.spec.ts": GREETING_SPEC,
-    "as-pect.config.js": AS_PECT_CONFIG,
+    "as-pect.config.js": asPectConfig(wasm),
     // Its own compiler settings: the SDK's abort alias must not reach the spec builds
-    // (as-pect supplies env.abort and reports failures through it).
+    // (as-pect supplies env.abort and reports failures through it). spec-lines lets a failure
+    // report name the spec line it stopped at.
     "as-pect.asconfig.json": json({
-      targets: { noCoverage: { transform: ["@as-pect/transform"] } },
+      targets: { noCoverage: { transform: ["@as-pect/transform", "proxy-wasm-as/transform/spec-lines"] } },
       options: {
         exportMemory: true,
         outFile: "output.wasm",
@@ -67,7 +69,7 @@ export function projectFiles(spec: ProjectSpec): Record<string, string> {
     }),
     "assembly/__tests__/as-pect.d.ts": '/// <reference types="@as-pect/assembly/types/as-pect" />\n',
     [`test/${spec.name}.test.ts`]: spec.kind === "http" ? httpFilterTest(spec.name) : tcpFilterTest(spec.name),
-    ".gitignore": "node_modules/\nbuild/\n",
+    ".gitignore": "node_modules/\nbuild/\ncoverage/\n",
     "README.md": readme(spec),
   };
 }
@@ -97,17 +99,18 @@ describe("greeting", () => {
 });
 `;
 
-const AS_PECT_CONFIG = `// as-pect runs the specs in assembly/__tests__ (pure AssemblyScript, no host needed).
-export default {
+function asPectConfig(wasm: string): string {
+  return `// as-pect runs the specs in assembly/__tests__. Specs that import "proxy-wasm-as/assembly/testing"
+// drive the built filter (${wasm}; \`npm test\` builds it first) through proxy-wasm-as's host;
+// specs of plain logic need no host and run as they are.
+import { withProxyWasmHost } from "proxy-wasm-as/testing/aspect";
+
+export default withProxyWasmHost({
+  filter: "${wasm}",
   entries: ["assembly/__tests__/**/*.spec.ts"],
-  include: ["assembly/__tests__/**/*.include.ts"],
-  disclude: [/node_modules/],
-  async instantiate(memory, createImports, instantiate, binary) {
-    return instantiate(binary, createImports({ env: { memory } }));
-  },
-  outputBinary: false,
-};
+});
 `;
+}
 
 function readme(spec: ProjectSpec): string {
   const http = spec.kind === "http";
@@ -119,6 +122,7 @@ A Proxy-Wasm ${http ? "HTTP" : "network (TCP)"} filter written in AssemblyScript
 \`\`\`sh
 npm install
 npm test          # builds build/${spec.name}.wasm, runs the as-pect specs and the Node tests
+npx proxy-wasm-as test --coverage   # the same, with the lines and branches of assembly/ that ran
 ${http ? "npm start         # the dev proxy on 127.0.0.1:10000 with this filter in front of an echo upstream\n" : ""}\`\`\`
 ${
   http
@@ -128,13 +132,17 @@ Then \`curl -i localhost:10000/\` shows the header the filter adds:
 \`\`\`
 x-greeting: hello from ${spec.name}
 \`\`\`
+
+and \`curl localhost:10000/healthz\` gets the filter's own reply, \`ok\`.
 `
     : ""
 }
-- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic, specified in
-  \`assembly/__tests__/greeting.spec.ts\` (as-pect).
-- \`test/${spec.name}.test.ts\`: the filter run through proxy-wasm-as's test kit, the same host the
-  dev proxy uses.
+- \`assembly/index.ts\`: the filter. \`assembly/greeting.ts\`: plain logic.
+- \`assembly/__tests__/${spec.name}.spec.ts\`: as-pect specs that play ${http ? "requests" : "a connection"} through the built
+  filter in proxy-wasm-as's host (the one the dev proxy uses), with the AssemblyScript test API
+  \`proxy-wasm-as/assembly/testing\`; \`as-pect.config.js\` links them to the host.
+  \`assembly/__tests__/greeting.spec.ts\` specifies the plain logic.
+- \`test/${spec.name}.test.ts\`: the same filter from Node, with the test kit \`proxy-wasm-as/testing\`.
 - Deploying: the module is \`build/${spec.name}.wasm\`; in Envoy it is an
   \`envoy.filters.${http ? "http" : "network"}.wasm\` filter whose \`vm_config.code.local.filename\` points at it.
 `;

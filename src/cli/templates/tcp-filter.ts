@@ -1,4 +1,4 @@
-/** The starting point of a network (TCP) filter project: a filter that works, and its Node test. */
+/** The starting point of a network (TCP) filter project: a filter that works, its as-pect spec and its Node test. */
 export function tcpFilterSource(name: string): string {
   return `// ${name}: a network filter. It counts the bytes each connection sends and logs the total on close.
 import { RootContext, TcpContext, FilterStatus, PeerType, registerRoot, log } from "proxy-wasm-as/assembly";
@@ -32,6 +32,29 @@ class Connection extends TcpContext {
 }
 
 registerRoot("", (contextId: u32): RootContext => new Root(contextId));
+`;
+}
+
+/** The as-pect spec that plays a connection through the built filter in the host. */
+export function tcpFilterSpec(name: string): string {
+  return `// Plays a connection through the built filter (build/${name}.wasm) in proxy-wasm-as's host, the one
+// the dev proxy and the Node test kit use. as-pect.config.js links it (withProxyWasmHost).
+import { TestHost, TcpStatus } from "proxy-wasm-as/assembly/testing";
+
+describe("${name} in the host", () => {
+  it("passes data through and logs the byte count on close", () => {
+    const host = new TestHost().pluginName("${name}").start();
+    const connection = host.tcp();
+    expect(connection.newConnection()).toBe(TcpStatus.Continue);
+    expect(host.logs.contains("hello from ${name}: new connection", "info")).toBe(true);
+    expect(connection.downstreamData("hello")).toBe(TcpStatus.Continue);
+    expect(connection.downstreamData(" world")).toBe(TcpStatus.Continue);
+    connection.close();
+    expect(connection.upstream).toBe("hello world");
+    expect(connection.finished).toBe(true);
+    expect(host.logs.lines()).toIncludeEqual("wasm log ${name}: connection closed after 11 bytes");
+  });
+});
 `;
 }
 

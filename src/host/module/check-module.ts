@@ -10,6 +10,7 @@ import { ABI_MARKER_VNEXT, ABI_MARKERS, type AbiVersion } from "../abi/versions"
 import { WASI_MODULES, WASI_PREVIEW1_SIGNATURES_CPP_HOST_DIFFERS } from "../abi/wasi-functions";
 import { findFunctionExport, type ModuleImport, type ModuleInfo } from "./module-info";
 import type { ModuleProblem } from "./module-problem";
+import { coverageHostFunctions } from "../coverage-hits";
 
 /** A host function registered in addition to the ABI's (cpp-host lets embedders add their own). */
 export interface ExtraHostFunction {
@@ -48,8 +49,9 @@ export function checkModule(info: ModuleInfo, options: CheckModuleOptions = {}):
   const version = info.abiVersion;
   if (version === null) problems.push(missingAbiVersion(info));
 
+  // Coverage builds' hit counters link only while coverage is being collected (coverage-hits.ts).
   const extra = new Map(
-    (options.extraHostFunctions ?? []).map((fn) => [importKey(fn.module, fn.name), fn] as const),
+    [...(options.extraHostFunctions ?? []), ...coverageHostFunctions(info.imports)].map((fn) => [importKey(fn.module, fn.name), fn] as const),
   );
   for (const entry of info.imports) {
     const problem = checkImport(entry, version, extra);

@@ -7,6 +7,8 @@
  *     import { withProxyWasmHost } from "proxy-wasm-as/testing/aspect";
  *     export default withProxyWasmHost({ filter: "build/my_filter.wasm" });
  */
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { FilterLibrary, type FilterSource } from "./filter-library";
 import { createProxyWasmTestImports, TEST_IMPORT_MODULE, type AspectStringExports } from "./test-imports";
 
@@ -45,7 +47,12 @@ export interface ProxyWasmAspectOptions {
   /** Spec paths to skip (default `/node_modules/`). */
   readonly disclude?: readonly RegExp[];
   readonly outputBinary?: boolean;
-  readonly reporter?: unknown;
+  /**
+   * as-pect's reporter: a module path relative to where as-pect runs, whose default export is the
+   * reporter. Default: this package's reporter (spec-reporter.ts), which shows each failure with
+   * its full name, the expectation and the spec line.
+   */
+  readonly reporter?: string;
   /**
    * The author's own extra imports (e.g. `{ mock: {...} }` for `@external("mock", ...)`).
    * A function receives the spec module's exports getter, for mocks that exchange strings.
@@ -62,6 +69,17 @@ function exportsOf(instance: AspectInstance | undefined): AspectStringExports {
   return instance.exports as unknown as AspectStringExports;
 }
 
+/**
+ * Where as-pect finds this package's reporter, relative to its working directory (as-pect joins
+ * the configured path to it). From the sources it is the TypeScript file beside this one; in the
+ * published bundle (dist/testing-aspect.mjs) it is dist/testing-aspect-reporter.mjs.
+ */
+export function defaultReporterPath(cwd = process.cwd()): string {
+  const here = fileURLToPath(import.meta.url);
+  const file = here.endsWith(".ts") ? "spec-reporter.ts" : "testing-aspect-reporter.mjs";
+  return relative(cwd, join(dirname(here), file));
+}
+
 /** Builds the as-pect configuration. Throws at config load for an unusable option. */
 export function withProxyWasmHost(options: ProxyWasmAspectOptions): AspectConfig {
   const filters = new FilterLibrary(options.filter, options.filters);
@@ -70,7 +88,7 @@ export function withProxyWasmHost(options: ProxyWasmAspectOptions): AspectConfig
     include: [...(options.include ?? ["assembly/__tests__/**/*.include.ts"])],
     disclude: [...(options.disclude ?? [/node_modules/])],
     outputBinary: options.outputBinary ?? false,
-    ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+    reporter: options.reporter ?? defaultReporterPath(),
     async instantiate(memory, createImports, instantiate, binary) {
       // One import table per spec file: hosts and streams never leak from one file to the next.
       let instance: AspectInstance | undefined;
