@@ -181,6 +181,19 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
     });
   }
 
+  it("te is kept only as `te: trailers`, as Envoy's sanitizeTEHeader keeps it", async () => {
+    const run = await runBootstrap(bootstrap(upstream.port, EXPLICIT_HTTP2));
+    try {
+      await http1Request(`${run.url}/te1`, { headers: { te: "trailers, deflate;q=0.5" } });
+      assert.equal(upstream.seen.at(-1)!.headers["te"], "trailers");
+      await http1Request(`${run.url}/te2`, { headers: { te: "gzip" } });
+      assert.equal(upstream.seen.at(-1)!.headers[":path"], "/te2");
+      assert.equal(upstream.seen.at(-1)!.headers["te"], undefined);
+    } finally {
+      await run.stop();
+    }
+  });
+
   it("a cluster without HTTP/2 options is called over HTTP/1.1 (an h2c-only upstream fails the request with 503)", async () => {
     const run = await runBootstrap(bootstrap(upstream.port, ""));
     try {
