@@ -5,6 +5,7 @@
 import { deflateSync, inflateSync } from "node:zlib";
 import { Result, type ResultCode } from "./constants";
 import type { Context } from "./context";
+import type { StreamInfo } from "./stream-info";
 
 /** What a foreign function returns: a result code and optional output bytes. */
 export interface ForeignResult {
@@ -19,6 +20,8 @@ export interface ForeignCallSite {
   readonly context?: Context;
   readonly pluginName: string;
   readonly vmId: string;
+  /** The calling stream's info; null in a root context. */
+  readonly streamInfo?: StreamInfo | null;
 }
 
 export type ForeignFunction = (args: Uint8Array, site: ForeignCallSite) => ForeignResult;
@@ -62,9 +65,13 @@ export class ForeignFunctionRegistry {
       return { result: Result.Ok };
     });
     this.register("set_envoy_filter_state", (args, site) => {
-      // Envoy needs a stream and a registered object factory; the host only records the call.
+      // Envoy needs a stream and a registered object factory (envoy source/extensions/common/wasm/
+      // foreign.cc, context.cc `setEnvoyFilterState`); the host records the call and keeps the
+      // value on the stream, where the dev proxy's tcp_proxy finds `envoy.tcp_proxy.cluster`.
       if (site.contextId === 0) return { result: Result.NotFound };
       if (this.keepRecords) this.recorded.push({ name: "set_envoy_filter_state", args: args.slice(), contextId: site.contextId });
+      const decoded = decodeFilterStateArguments(args);
+      if (decoded !== null && site.streamInfo) (site.streamInfo.envoyFilterState ??= new Map()).set(decoded.path, decoded.value);
       return { result: Result.Ok };
     });
   }
@@ -86,4 +93,48 @@ export class ForeignFunctionRegistry {
   get(name: string): ForeignFunction | undefined {
     return this.functions.get(name);
   }
+}
+
+/**
+ * `SetEnvoyFilterStateArguments { string path = 1; string value = 2; LifeSpan span = 3; }` from
+ * its protobuf bytes; null when they do not parse (unknown fields are skipped, as protobuf does).
+ */
+export function decodeFilterStateArguments(bytes: Uint8Array): { path: string; value: Uint8Array } | null {
+  let at = 0;
+  const varint = (): number | null => {
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= bytes.length) return null;
+      const byte = bytes[at++];
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+    return null;
+  };
+  let path = "";
+  let value = new Uint8Array(0);
+  while (at < bytes.length) {
+    const key = varint();
+    if (key === null) return null;
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    if (wire === 0) {
+      if (varint() === null) return null;
+    } else if (wire === 2) {
+      const length = varint();
+      if (length === null || at + length > bytes.length) return null;
+      const data = bytes.subarray(at, at + length);
+      at += length;
+      if (field === 1) path = new TextDecoder().decode(data);
+      else if (field === 2) value = data.slice();
+    } else if (wire === 5) {
+      at += 4;
+    } else if (wire === 1) {
+      at += 8;
+    } else {
+      return null;
+    }
+    if (at > bytes.length) return null;
+  }
+  return path === "" ? null : { path, value };
 }

@@ -31,6 +31,12 @@ export interface StreamInfo {
    * `wasm.<path>`; null until the first one is set (most streams never set any).
    */
   filterState: Map<string, Uint8Array> | null;
+  /**
+   * Envoy filter state objects set with the foreign function `set_envoy_filter_state`, keyed by
+   * their path (e.g. `envoy.tcp_proxy.cluster`, which the dev proxy's tcp_proxy reads); null until
+   * the first one is set.
+   */
+  envoyFilterState: Map<string, Uint8Array> | null;
   /** Per-stream property overrides supplied by the test or proxy. */
   overrides: PropertyTree;
 }
@@ -50,6 +56,7 @@ export function newStreamInfo(startTimeMs: number, connectionId: number, overrid
     destinationAddress: "127.0.0.1:10000",
     responseCodeDetails: "",
     filterState: null,
+    envoyFilterState: null,
     overrides,
   };
 }

@@ -1,4 +1,5 @@
 import { request, type ClientRequest } from "node:http";
+import { request as tlsRequest } from "node:https";
 import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
@@ -10,10 +11,12 @@ import type { HeaderList } from "./header-list";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
- * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1, as Envoy's async
- * client does: `:method`, `:path`, `:authority` from the call's headers, body and trailers as
+ * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1 (HTTP/2 for a
+ * cluster whose protocol options ask for it; TLS for a cluster with an UpstreamTlsContext), as
+ * Envoy's async client does: `:method`, `:path`, `:authority` from the call's headers, body and trailers as
  * given. Like Envoy, a connection failure or a timeout still arrives as a *response* (503 / 504
  * with Envoy's text) rather than as a reset; a reset after the response started is a failure.
  * gRPC calls and streams go over real HTTP/2 (GrpcCalloutClient); a stream's later sends and
@@ -63,7 +66,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
 
   /**
    * An HTTP callout to a cluster that speaks HTTP/2 (its protocol options), over the cluster's
-   * h2c session, as Envoy's async client picks the codec from the cluster. Answers as over
+   * HTTP/2 session (h2c, or TLS with ALPN `h2` for a TLS cluster), as Envoy's async client picks the codec from the cluster. Answers as over
    * HTTP/1.1 (503 / 504 with Envoy's text for failures). Request trailers cannot go out on
    * node:http2 here (see H2UpstreamRequest): dropped with an error line.
    */
@@ -159,7 +162,8 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     };
     let req: ClientRequest;
     try {
-      req = request({
+      req = (cluster.tls ? tlsRequest : request)({
+        ...(cluster.tls ? { ...upstreamTlsOptions(cluster.tls), agent: false } : {}),
         host: cluster.url.hostname,
         port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
         method,

@@ -14,12 +14,20 @@ import { runHttpExchange } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
 import { RouteTable } from "./router/route-table";
+import { NetworkWasmFilters } from "./filters/network-wasm-filters";
+import { newProcessSharedState, type ProcessSharedState } from "./process-shared-state";
+import { startTcpListener, type TcpListener } from "./tcp-listener";
 import { UpstreamPool } from "./upstream-pool";
 
 /** A running dev proxy. */
 export interface DevProxy {
-  /** `http://host:port` of the listener. */
+  /**
+   * `http://host:port` (`https://` with TLS) of the HTTP listener; without one (a bootstrap with
+   * only TCP listeners), `tcp://host:port` (`tls://`) of the first TCP listener.
+   */
   readonly url: string;
+  /** The TCP listeners, in bootstrap order, with the ports they got. */
+  readonly tcpListeners: readonly TcpListenerInfo[];
   /** `http://host:port` of the admin endpoint, or null when it is off. */
   readonly adminUrl: string | null;
   /** URL of the built-in echo upstream, or null when an upstream was configured. */
@@ -30,6 +38,14 @@ export interface DevProxy {
   close(): Promise<void>;
 }
 
+/** Where a TCP listener listens. */
+export interface TcpListenerInfo {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
 /** Builds the filters of the chain once the clusters are known (callouts resolve names there). */
 export type FilterChainBuilder = (env: FilterBuildEnv) => Promise<FilterChainHandle>;
 
@@ -38,6 +54,8 @@ export interface FilterBuildEnv {
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
   stats: ProxyStats;
+  /** The process-wide shared data and queues, which the network filters use too. */
+  shared?: ProcessSharedState;
 }
 
 /** The filters for new streams; `current()` may change over time (hot reload). */
@@ -83,9 +101,10 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
       logger.log("main", "info", `built-in echo upstream on ${echo.url}`);
     }
 
+    const shared = newProcessSharedState();
     let filters: FilterChainHandle = { current: () => [], close: async () => {} };
     if (options.buildFilters !== undefined) {
-      filters = await options.buildFilters({ config, clusters, logger, stats });
+      filters = await options.buildFilters({ config, clusters, logger, stats, shared });
       cleanups.push(() => filters.close());
     } else if (config.filters.length > 0 || (config.services?.length ?? 0) > 0) {
       throw new Error("no filter builder given for the configured filters");
@@ -99,23 +118,50 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     const upstreams = new UpstreamPool(clusters);
     const routes = new RouteTable(effectiveRouteTable(config));
     cleanups.push(() => upstreams.close());
-    const listener: DownstreamListener = await startDownstreamListener(config.listener.host, config.listener.port, (req, res) =>
-      runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort }),
-      { stats, logger },
-    );
-    cleanups.push(() => listener.close());
-    const url = `http://${config.listener.host}:${listener.port}`;
+    let url = "";
+    if (config.serveHttp) {
+      const listener: DownstreamListener = await startDownstreamListener(
+        config.listener.host,
+        config.listener.port,
+        (req, res) => runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort }),
+        { stats, logger, tls: config.listener.tls ?? null },
+      );
+      cleanups.push(() => listener.close());
+      url = `${config.listener.tls ? "https" : "http"}://${hostForUrl(config.listener.host)}:${listener.port}`;
+    }
+
+    let network: NetworkWasmFilters | null = null;
+    const tcpListeners: TcpListener[] = [];
+    if (config.tcpListeners.length > 0) {
+      network = new NetworkWasmFilters(config.tcpListeners, { clusters, logger, stats, callbackTimeLimitMs: config.callbackTimeLimitMs, shared, hotReload: config.hotReload });
+      if (config.tcpListeners.some((listener) => listener.filters.length > 0)) {
+        if (config.concurrency > 1) logger.log("main", "info", "network (TCP) filters run on the listener's thread; --concurrency applies to HTTP filters");
+      }
+      const started = network;
+      cleanups.push(() => started.close());
+      for (const [index, listener] of config.tcpListeners.entries()) {
+        const running = await startTcpListener({ listener, filters: started.filtersOf(index), clusters, logger, stats });
+        cleanups.push(() => running.close());
+        tcpListeners.push(running);
+      }
+      if (url === "") url = `${tcpListeners[0].tls ? "tls" : "tcp"}://${hostForUrl(tcpListeners[0].host)}:${tcpListeners[0].port}`;
+    }
 
     let admin: AdminServer | null = null;
     if (config.admin !== null) {
-      admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => filters.setLogLevel?.(level));
+      admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => {
+        filters.setLogLevel?.(level);
+        network?.setLogLevel(level);
+      });
       cleanups.push(() => admin!.close());
     }
     admin?.markReady();
-    logger.log("main", "info", `listening on ${url}${admin ? `, admin on ${admin.url}` : ""}`);
+    const tcpText = tcpListeners.map((listener) => `, TCP listener ${listener.name ? `${listener.name} ` : ""}on ${listener.tls ? "tls" : "tcp"}://${hostForUrl(listener.host)}:${listener.port}`).join("");
+    logger.log("main", "info", `listening on ${config.serveHttp ? url : "(no HTTP listener)"}${tcpText}${admin ? `, admin on ${admin.url}` : ""}`);
 
     return {
       url,
+      tcpListeners: tcpListeners.map(({ name, host, port, tls }) => ({ name, host, port, tls })),
       adminUrl: admin?.url ?? null,
       echoUrl: echo?.url ?? null,
       stats,
@@ -126,4 +172,8 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     await closeAll();
     throw error;
   }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }

@@ -1,7 +1,10 @@
 import { createServer as createHttp1Server, type Server as Http1Server } from "node:http";
 import { createServer as createH2cServer, type Http2Server } from "node:http2";
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import type { DownstreamTlsConfig } from "./config/tls-config";
 import { DownstreamConnection } from "./downstream-connection";
+import { downstreamTlsServerOptions, refusedClientCertificate } from "./downstream-tls";
 import type { DownstreamRequest, DownstreamResponse } from "./http-stream-exchange";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
@@ -12,7 +15,10 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 /**
  * One TCP port serving HTTP/1.1 and h2c with prior knowledge (what `curl --http2-prior-knowledge`
  * and gRPC clients send), as Envoy's `codec_type: AUTO` does on a plaintext listener. The first
- * bytes of each connection pick the codec.
+ * bytes of each connection pick the codec. With `tls` (the filter chain's DownstreamTlsContext)
+ * the port serves TLS: ALPN `h2` picks HTTP/2, anything else the first bytes as above (a
+ * connection without ALPN that starts with the HTTP/2 preface is served HTTP/2 too, as Envoy's
+ * AUTO codec does).
  */
 export interface DownstreamListener {
   readonly host: string;
@@ -20,10 +26,12 @@ export interface DownstreamListener {
   close(): Promise<void>;
 }
 
-/** Where the listener counts connections and reports accept errors; both optional. */
+/** Where the listener counts connections and reports accept errors, and its TLS; all optional. */
 export interface DownstreamListenerOptions {
   stats?: ProxyStats;
   logger?: ProxyLogger;
+  /** Serve TLS (a bootstrap `transport_socket`); plaintext when absent. */
+  tls?: DownstreamTlsConfig | null;
 }
 
 /**
@@ -36,15 +44,33 @@ export async function startDownstreamListener(
   handle: (req: DownstreamRequest, res: DownstreamResponse) => void,
   options: DownstreamListenerOptions = {},
 ): Promise<DownstreamListener> {
-  const { stats, logger } = options;
+  const { stats, logger, tls } = options;
   const http1: Http1Server = createHttp1Server({ keepAliveTimeout: 60_000 }, handle);
   const h2c: Http2Server = createH2cServer({}, handle);
   const connections = new Set<DownstreamConnection>();
-  const tcp: TcpServer = createTcpServer((socket) => {
+  const accept = (socket: Socket): void => {
     const connection = new DownstreamConnection(socket, stats, logger, () => connections.delete(connection));
     connections.add(connection);
-    socket.once("readable", () => dispatch(connection));
-  });
+    if ((socket as TLSSocket).alpnProtocol === "h2") startH2(connection);
+    else socket.once("readable", () => dispatch(connection));
+  };
+  let tcp: TcpServer;
+  if (!tls) {
+    tcp = createTcpServer(accept);
+  } else {
+    tcp = createTlsServer(downstreamTlsServerOptions(tls), (socket: TLSSocket) => {
+      if (refusedClientCertificate(socket, tls)) socket.destroy();
+      else accept(socket);
+    });
+    // A failed handshake never reaches a codec (Envoy: the transport socket closes it).
+    tcp.on("tlsClientError", () => {});
+  }
+
+  const startH2 = (connection: DownstreamConnection): void => {
+    // The session reads the socket from now on: a GOAWAY it receives is the peer closing.
+    h2c.once("session", (session) => session.once("goaway", () => connection.remoteClosed()));
+    h2c.emit("connection", connection.socket);
+  };
 
   const dispatch = (connection: DownstreamConnection): void => {
     const socket = connection.socket;
@@ -61,9 +87,9 @@ export async function startDownstreamListener(
       http1.emit("connection", socket);
       return;
     }
-    // The session reads the socket from now on: a GOAWAY it receives is the peer closing.
-    h2c.once("session", (session) => session.once("goaway", () => connection.remoteClosed()));
-    h2c.emit("connection", socket);
+    // Node's HTTP/2 server hands a TLS connection without ALPN to HTTP/1; the preface said h2.
+    if ((socket as TLSSocket).alpnProtocol === false) Object.defineProperty(socket, "alpnProtocol", { value: "h2" });
+    startH2(connection);
   };
 
   await new Promise<void>((resolve, reject) => {

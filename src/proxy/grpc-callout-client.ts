@@ -187,7 +187,6 @@ export class GrpcCalloutClient {
       return undefined;
     }
   }
-
 }
 
 /** gRPC length-prefixed framing: flag byte 0 (uncompressed), u32 big-endian length, message. */

@@ -1,10 +1,15 @@
 import { connect, type ClientHttp2Session } from "node:http2";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
- * One h2c connection per cluster, shared by every stream to it (Envoy multiplexes a cluster's
+ * One HTTP/2 connection per cluster, shared by every stream to it (Envoy multiplexes a cluster's
  * HTTP/2 streams over one connection per worker). A session that closed or failed is replaced on
  * the next request. Used by routed traffic and by gRPC callouts alike.
+ *
+ * A cluster with an UpstreamTlsContext (`tls`) is reached over TLS with ALPN `h2`, as Envoy offers
+ * `h2` for an HTTP/2 upstream when the context names no ALPN of its own (envoy source/common/
+ * http/http2/conn_pool.cc, `Http2ConnPoolImplBase`; source/common/tls/context_impl.cc); without it, h2c.
  */
 export class H2SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
@@ -13,7 +18,9 @@ export class H2SessionPool {
   sessionFor(cluster: ClusterConfig): ClientHttp2Session {
     const existing = this.sessions.get(cluster.name);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(cluster.url.origin);
+    const session = cluster.tls
+      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
+      : connect(cluster.url.origin);
     // A refused connection is reported on each stream; the session error itself needs a listener.
     session.on("error", () => {
       if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);

@@ -320,6 +320,11 @@ function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, ma
   };
 }
 
+/** `https` on a TLS listener (Envoy's HTTP/1 codec and `x-forwarded-proto`), `http` otherwise. */
+function schemeOf(req: DownstreamRequest): string {
+  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
+}
+
 /**
  * The request headers as Envoy's codecs hand them to the filters. HTTP/1.1: `:authority`,
  * `:path`, `:method`, `:scheme` then the headers as received without `host`; h2c: the
@@ -345,7 +350,7 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       [":authority", req.headers.host ?? ""],
       [":path", req.url ?? "/"],
       [":method", req.method ?? "GET"],
-      [":scheme", "http"],
+      [":scheme", schemeOf(req)],
     ];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
@@ -353,7 +358,7 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       else if (name === "te" && asksForTrailers(raw[i + 1])) headers.push(["te", "trailers"]);
     }
   }
-  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", "http"]);
+  if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", schemeOf(req)]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
 }

@@ -1,15 +1,18 @@
 import { Agent, request } from "node:http";
+import { Agent as TlsAgent, request as tlsRequest } from "node:https";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { H2SessionPool } from "./h2-session-pool";
 import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
 import { headerValue, toOutgoingHeaders, type HeaderList } from "./header-list";
+import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
  * Connection pools to the configured clusters (Envoy keeps one pool per cluster per worker):
- * keep-alive HTTP/1.1, or one h2c session per cluster when the cluster's protocol options ask for
+ * keep-alive HTTP/1.1, or one HTTP/2 session per cluster when the cluster's protocol options ask for
  * HTTP/2 (`http2` in its config), as Envoy's router picks the upstream codec from the cluster
- * (envoy source/extensions/upstreams/http/config.cc, `ProtocolOptionsConfigImpl`). `open` starts a
- * request whose headers are the filtered request headers.
+ * (envoy source/extensions/upstreams/http/config.cc, `ProtocolOptionsConfigImpl`). A cluster with
+ * an UpstreamTlsContext (`tls`) is called over TLS either way: HTTPS for HTTP/1.1, HTTP/2 with ALPN
+ * `h2` (see H2SessionPool). `open` starts a request whose headers are the filtered request headers.
  */
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
@@ -47,9 +50,10 @@ export class UpstreamPool {
     if (headerValue(headers, "te") === "trailers") outgoing.te = "trailers";
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
-    return request({
+    // A cluster with an UpstreamTlsContext is called over TLS (https.Agent takes the TLS options).
+    return (cluster.tls ? tlsRequest : request)({
       agent: this.agentFor(cluster),
-      protocol: "http:",
+      protocol: cluster.tls ? "https:" : "http:",
       host: cluster.url.hostname,
       port: cluster.url.port === "" ? 80 : Number(cluster.url.port),
       method,
@@ -70,7 +74,8 @@ export class UpstreamPool {
   private agentFor(cluster: ClusterConfig): Agent {
     let agent = this.agents.get(cluster.name);
     if (agent === undefined) {
-      agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs });
+      const options = { keepAlive: true, maxSockets: 256, timeout: cluster.connectTimeoutMs };
+      agent = cluster.tls ? new TlsAgent({ ...options, ...upstreamTlsOptions(cluster.tls) }) : new Agent(options);
       this.agents.set(cluster.name, agent);
     }
     return agent;

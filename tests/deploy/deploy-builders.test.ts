@@ -83,7 +83,7 @@ describe("deploy builders (golden YAML)", () => {
 });
 
 describe("the generated Envoy bootstrap in our dev proxy", () => {
-  it("loads with no warnings except the documented unsupported TLS upstream", () => {
+  it("loads with no warnings, a TLS callout cluster included", () => {
     const wasm = join(dir, "filter.wasm");
     writeFileSync(wasm, TINY_FILTER);
     const file = join(dir, "envoy.yaml");
@@ -114,9 +114,9 @@ describe("the generated Envoy bootstrap in our dev proxy", () => {
     assert.equal(filter.pluginConfiguration.toString(), CONFIG.text);
 
     writeFileSync(file, toYaml(build(true)));
-    assert.deepEqual(loadConfigFile(file, dir).warnings, [
-      "static_resources.clusters[1].transport_socket: TLS upstreams are not supported; this cluster is called over plaintext",
-    ]);
+    const withTls = loadConfigFile(file, dir);
+    assert.deepEqual(withTls.warnings, []);
+    assert.deepEqual(withTls.config.clusters[1].tls, { sni: "127.0.0.1", trustedCa: undefined, certificateChain: undefined, privateKey: undefined, alpnProtocols: [] });
   });
 });
 

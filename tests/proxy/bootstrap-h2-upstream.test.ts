@@ -227,7 +227,7 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
     assert.equal(refused.stderr, "error: static_resources.clusters[0].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http3_protocol_options: HTTP/3 upstreams are not supported\n");
     const auto = EXPLICIT_HTTP2.replace("explicit_http_config:\n          http2_protocol_options: {}", "auto_config: {}");
     const refusedAuto = await refusedBootstrap(bootstrap(upstream.port, auto));
-    assert.match(refusedAuto.stderr, /HttpProtocolOptions\.auto_config: ALPN protocol selection needs TLS upstreams/);
+    assert.match(refusedAuto.stderr, /HttpProtocolOptions\.auto_config: ALPN protocol selection is not supported by the dev proxy/);
   });
 });
 

@@ -126,8 +126,12 @@ describe("Envoy v3 static bootstrap", () => {
         ["auth_service", "http://127.0.0.1:9000/", true, 5000],
       ],
     );
+    // A TLS transport socket without typed_config is Envoy's empty UpstreamTlsContext: TLS, no SNI, no verification.
+    assert.deepEqual(config.clusters.map((c) => c.tls ?? null), [
+      null,
+      { sni: undefined, trustedCa: undefined, certificateChain: undefined, privateKey: undefined, alpnProtocols: [] },
+    ]);
     assert.deepEqual(warnings, [
-      "static_resources.clusters[1].transport_socket: TLS upstreams are not supported; this cluster is called over plaintext",
       "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.use_remote_address: not supported by the dev proxy; ignored",
       "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1]: HTTP filter envoy.filters.http.cors is not supported by the dev proxy; skipped (it acts only on CORS policies of routes, which the dev proxy ignores with a warning)",
     ]);

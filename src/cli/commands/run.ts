@@ -24,7 +24,8 @@ export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
 Starts the dev proxy: HTTP/1.1 and h2c on one port, the filters in front of an upstream (the
 built-in echo upstream when none is given), and an admin endpoint (/ready, /stats,
-/stats/prometheus, /logging).
+/stats/prometheus, /logging). An Envoy bootstrap may add TCP listeners (network Wasm filters
+before tcp_proxy) and TLS on listeners and clusters.
 
 Options:
   -c, --config <file>          YAML/JSON config: the dev proxy format or an Envoy v3 bootstrap
@@ -110,7 +111,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr, colour: colourEnabled(io.stderr, io.env) });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
-  for (const filter of [...config.filters, ...(config.services ?? [])]) {
+  for (const filter of [...config.filters, ...(config.services ?? []), ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
@@ -118,7 +119,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
-  const claims: PortClaim[] = [{ role: "listener", ...config.listener }];
+  const claims: PortClaim[] = config.serveHttp ? [{ role: "listener", host: config.listener.host, port: config.listener.port }] : [];
   if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
   const busy = await firstBusyPort(claims);
   if (busy !== null) {
@@ -138,8 +139,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // its first await), so a change made once onReady fired is seen.
   const stopped = rebuilds.length > 0 ? watchUntilStopped({ ...io, onReady: undefined }, buildWatchRoots(io.cwd, {}), async () => void (await rebuild())) : io.stopSignal;
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
-  io.stdout.write(`try: curl -i ${proxy.url}/\n`);
-  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl });
+  for (const listener of proxy.tcpListeners) {
+    io.stdout.write(`TCP listener ${listener.name || "(unnamed)"} on ${listener.tls ? "tls" : "tcp"}://${listener.host.includes(":") ? `[${listener.host}]` : listener.host}:${listener.port}\n`);
+  }
+  if (/^https?:/.test(proxy.url)) io.stdout.write(`try: curl -i ${proxy.url.startsWith("https:") ? "-k " : ""}${proxy.url}/\n`);
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, tcpListeners: proxy.tcpListeners });
   await stopped;
   await proxy.close();
   return 0;
@@ -152,7 +156,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
  */
 function projectBuildsServed(cwd: string, config: DevProxyConfig): boolean[] {
   if (!existsSync(join(cwd, "asconfig.json")) || !existsSync(join(cwd, "assembly", "index.ts"))) return [];
-  const served = new Set(config.filters.map((filter) => filter.wasmPath));
+  const served = new Set([...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].map((filter) => filter.wasmPath));
   return [false, true].filter((debug) => served.has(resolve(cwd, defaultOutFile(cwd, debug))));
 }
 

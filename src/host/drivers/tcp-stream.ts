@@ -4,7 +4,8 @@
  *
  * - data accumulates while the plugin stops iteration;
  * - an upstream end of stream reports `proxy_on_upstream_connection_close(UNKNOWN)` right after
- *   the data callback, whatever that callback returned;
+ *   the data callback, whatever that callback returned, and before the data moves on (Envoy's
+ *   `Context::onWrite` makes both calls before the next write filter runs);
  * - the downstream connection closing (the client: REMOTE; the proxy, including a
  *   `proxy_close_stream` or a fail-closed VM failure: LOCAL) reports
  *   `proxy_on_downstream_connection_close` followed immediately by done, log, delete. Envoy's upstream
@@ -117,13 +118,7 @@ export class TcpStream implements PendingActionHandler {
    * the connection is closed.
    */
   upstreamData(data: Uint8Array, endOfStream: boolean): TcpStatus {
-    const status = this.onData(false, data, endOfStream);
-    if (endOfStream && !this.finished && !this.passthrough && this.context !== null) {
-      const context = this.context;
-      this.vm.invoke("proxy_on_upstream_connection_close", this.vm.callback("proxy_on_upstream_connection_close"), context, context.id, PeerType.Unknown);
-      if (!this.failed()) this.applyPendingActions();
-    }
-    return status;
+    return this.onData(false, data, endOfStream);
   }
 
   private onData(fromDownstream: boolean, data: Uint8Array, endOfStream: boolean): TcpStatus {
@@ -150,6 +145,16 @@ export class TcpStream implements PendingActionHandler {
     const status: TcpStatus = result === 0 || result === undefined ? "Continue" : "StopIteration";
     // Envoy runs the deferred close before the data moves on; data written to a closed connection is lost.
     this.applyPendingActions();
+    if (!fromDownstream && endOfStream && !this.finished) {
+      // Envoy's Context::onWrite reports the upstream close before returning to the filter
+      // manager, so this filter's close callback runs before the bytes reach the next filter.
+      this.vm.invoke("proxy_on_upstream_connection_close", this.vm.callback("proxy_on_upstream_connection_close"), context, context.id, PeerType.Unknown);
+      if (this.failed()) {
+        if (!this.closed) this.flush(fromDownstream);
+        return this.closed ? "StopIteration" : "Continue";
+      }
+      this.applyPendingActions();
+    }
     if (status === "Continue" && !this.closed) this.flush(fromDownstream);
     return status;
   }

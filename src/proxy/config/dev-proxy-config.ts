@@ -3,6 +3,8 @@
  * YAML/JSON file format, or an Envoy v3 static bootstrap). Everything is resolved: paths are
  * absolute, URLs parsed, defaults filled in by `withDefaults`.
  */
+import type { TcpListenerConfig } from "./tcp-listener-config";
+import type { DownstreamTlsConfig, UpstreamTlsConfig } from "./tls-config";
 
 /** What to do with a stream when the plugin's VM has failed (Envoy `PluginConfig.failure_policy`). */
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
@@ -67,6 +69,10 @@ export interface ClusterConfig {
    */
   useDownstreamProtocol?: boolean;
   connectTimeoutMs: number;
+  /** The cluster's UpstreamTlsContext (Envoy bootstrap `transport_socket`); absent: plaintext. */
+  tls?: UpstreamTlsConfig | null;
+  /** The cluster's `metadata.filter_metadata` (the `xds.cluster_metadata` property of TCP connections). */
+  filterMetadata?: Record<string, unknown>;
 }
 
 /**
@@ -156,10 +162,16 @@ export interface RouteTableConfig {
 export interface ListenerConfig {
   host: string;
   port: number;
+  /** TLS from the filter chain's `transport_socket` (HTTP listener only); absent: plaintext. */
+  tls?: DownstreamTlsConfig | null;
 }
 
 export interface DevProxyConfig {
   listener: ListenerConfig;
+  /** False when an Envoy bootstrap has no HTTP listener (only TCP ones): `listener` is not served. */
+  serveHttp: boolean;
+  /** TCP listeners (network filters and tcp_proxy), from an Envoy bootstrap. */
+  tcpListeners: TcpListenerConfig[];
   /** Admin endpoint; null turns it off. */
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
@@ -205,6 +217,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export function defaultConfig(): DevProxyConfig {
   return {
     listener: { host: "127.0.0.1", port: 10000 },
+    serveHttp: true,
+    tcpListeners: [],
     admin: { host: "127.0.0.1", port: 9901 },
     filters: [],
     routes: [{ prefix: "/", cluster: DEFAULT_CLUSTER, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS }],

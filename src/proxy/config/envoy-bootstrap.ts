@@ -5,6 +5,8 @@ import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
 import { readBootstrapExtensions } from "./bootstrap-extensions";
 import { readHttpFilters } from "./envoy-http-filters";
+import { isTcpListener, readTcpListener } from "./tcp-listener-config";
+import { readDownstreamTransportSocket } from "./tls-config";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 
@@ -54,17 +56,31 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
 
   const resources = root.child("static_resources");
   if (!resources) throw new ConfigError("static_resources: missing; the dev proxy needs a listener");
-  const clusters = resources.children("clusters").map(readCluster);
+  const clusters = resources.children("clusters").map((cluster) => readCluster(cluster, cwd));
   config.clusters = clusters;
-  const listeners = resources.children("listeners");
-  if (listeners.length === 0) throw new ConfigError("static_resources.listeners: no listener configured");
-  for (const extra of listeners.slice(1)) extra.warn("only the first listener is served; this one is ignored");
-  readListener(listeners[0], config, cwd);
+  const allListeners = resources.children("listeners");
+  if (allListeners.length === 0) throw new ConfigError("static_resources.listeners: no listener configured");
+  const listeners = allListeners.filter((listener) => !isTcpListener(listener.value));
+  config.tcpListeners = allListeners.filter((listener) => isTcpListener(listener.value)).map((listener) => readTcpListener(listener, cwd));
+  for (const extra of listeners.slice(1)) extra.warn("only the first HTTP listener is served; this one is ignored");
+  if (listeners.length > 0) readListener(listeners[0], config, cwd);
+  else {
+    config.serveHttp = false;
+    config.routes = [];
+  }
   resources.unsupported("secrets");
   resources.finish();
   root.finish();
 
   const known = new Set(clusters.map((cluster) => cluster.name));
+  for (const listener of config.tcpListeners) {
+    const terminal = listener.terminal;
+    // Envoy accepts it (tcp_proxy resolves its cluster per connection, tcp_proxy.cc) and closes
+    // each connection with downstream_cx_no_route; so does the dev proxy, with a warning.
+    if (terminal.kind === "tcp_proxy" && !known.has(terminal.cluster)) {
+      warnings.push(`${terminal.clusterPath}: cluster "${terminal.cluster}" is not defined in static_resources.clusters; tcp_proxy closes every connection (downstream_cx_no_route)`);
+    }
+  }
   for (const route of allRoutes(config)) {
     if (route.directResponse === undefined && !known.has(route.cluster)) {
       throw new ConfigError(`route for ${describeMatch(route)} names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
@@ -85,7 +101,8 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
   for (const extra of chains.slice(1)) extra.warn("only the first filter chain is used; this one is ignored");
   const chain = chains[0];
   chain.unsupported("filter_chain_match");
-  chain.unsupported("transport_socket", "TLS is not supported by the dev proxy; the listener serves plaintext");
+  const tls = readDownstreamTransportSocket(chain.child("transport_socket"), cwd);
+  if (tls !== null) config.listener.tls = tls;
   chain.accept("name");
   let foundHcm = false;
   for (const filter of chain.children("filters")) {

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import { ConfigError, DEFAULT_CONNECT_TIMEOUT_MS, type ClusterConfig } from "./dev-proxy-config";
 import { socketAddress } from "./socket-address";
+import { readUpstreamTransportSocket } from "./tls-config";
 
 const HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -13,13 +14,15 @@ const HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOp
  * `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` `explicit_http_config`
  * (`http_protocol_options` -> HTTP/1.1, `http2_protocol_options` -> h2c), or the older
  * cluster-level `http2_protocol_options`; `use_downstream_protocol_config` (routed requests in the
- * downstream's protocol); default HTTP/1.1.
+ * downstream's protocol); default HTTP/1.1. A `transport_socket` UpstreamTlsContext (tls-config.ts)
+ * puts either protocol on TLS (HTTP/2 with ALPN `h2`); `metadata.filter_metadata` is kept for the
+ * `xds.cluster_metadata` property. `cwd` resolves certificate paths.
  *
  * @throws ConfigError for what Envoy could not run either or the proxy cannot emulate faithfully:
  *   cluster types that need xDS or the original destination (EDS, ORIGINAL_DST, `cluster_type`),
  *   a STATIC cluster with a host name, a missing endpoint, HTTP/3, ALPN (auto) protocol selection.
  */
-export function readCluster(cluster: ConfigReader): ClusterConfig {
+export function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
   const name = cluster.string("name");
   if (name === undefined) throw new ConfigError(`${cluster.path}.name: missing`);
   const type = cluster.string("type") ?? "STATIC";
@@ -31,7 +34,11 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
   cluster.accept("dns_lookup_family", "dns_refresh_rate", "respect_dns_ttl");
   const policy = cluster.string("lb_policy");
   if (policy !== undefined && policy !== "ROUND_ROBIN") cluster.warn(`lb_policy ${policy}: the dev proxy sends every request to the first endpoint`);
-  cluster.unsupported("transport_socket", "TLS upstreams are not supported; this cluster is called over plaintext");
+  const tls = readUpstreamTransportSocket(cluster.child("transport_socket"), cwd);
+  const metadata = cluster.child("metadata");
+  const filterMetadata = metadata?.raw("filter_metadata");
+  metadata?.unsupported("typed_filter_metadata");
+  metadata?.finish();
   cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
   cluster.unsupported("circuit_breakers");
   cluster.unsupported("health_checks");
@@ -82,6 +89,8 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
     name,
     url: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`),
     http2,
+    tls,
+    filterMetadata: typeof filterMetadata === "object" && filterMetadata !== null ? (filterMetadata as Record<string, unknown>) : undefined,
     connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
   };
   if (useDownstreamProtocol) config.useDownstreamProtocol = true;
@@ -95,7 +104,7 @@ export function readCluster(cluster: ConfigReader): ClusterConfig {
 function readHttpProtocolOptions(options: ConfigReader): 1 | 2 | "downstream" | undefined {
   options.accept("@type");
   options.unsupported("common_http_protocol_options", "ignored (idle timeouts and header limits are Node's)");
-  options.unsupported("upstream_http_protocol_options", "ignored (auto_sni / auto_san_validation need TLS upstreams)");
+  options.unsupported("upstream_http_protocol_options", "ignored (the SNI is the UpstreamTlsContext's sni; auto_sni / auto_san_validation are not supported)");
   options.unsupported("http_filters", "upstream HTTP filters are not supported; ignored");
   let version: 1 | 2 | "downstream" | undefined;
   const explicit = options.child("explicit_http_config");
@@ -118,7 +127,7 @@ function readHttpProtocolOptions(options: ConfigReader): 1 | 2 | "downstream" | 
     version = "downstream";
   }
   if (options.has("auto_config")) {
-    throw new ConfigError(`${options.at("auto_config")}: ALPN protocol selection needs TLS upstreams, which are not supported; use explicit_http_config`);
+    throw new ConfigError(`${options.at("auto_config")}: ALPN protocol selection is not supported by the dev proxy; use explicit_http_config`);
   }
   options.finish();
   return version;

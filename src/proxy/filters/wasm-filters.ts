@@ -48,7 +48,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
     try {
       return await buildInProcessWasmFilters(
         { filters: config.filters, services, node: config.node, hotReload: config.hotReload, clusters, logger, stats },
-        { callbackTimeLimitMs: config.callbackTimeLimitMs },
+        { callbackTimeLimitMs: config.callbackTimeLimitMs, sharedData: env.shared?.data, queues: env.shared?.queues },
       );
     } catch (error) {
       if (!(error instanceof InterruptInstrumentationError)) throw error;

@@ -28,7 +28,7 @@ const MAX_RESTART_BACKOFF_MS = 60_000;
 export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   readonly name: string;
   private readonly slots: WorkerSlot[] = [];
-  private readonly shared = new SharedStateService();
+  private readonly shared: SharedStateService;
   private readonly policy: FailurePolicy;
   private next = 0;
   private nextStreamId = 1;
@@ -42,6 +42,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
   private readonly removeRefresher: () => void;
 
   private constructor(private readonly env: FilterBuildEnv) {
+    this.shared = new SharedStateService(env.shared);
     this.name = env.config.filters.map((filter) => filter.name).join(",");
     // One chain runs on one VM set; it passes traffic on a failure only if every filter would.
     this.policy = env.config.filters.every((filter) => filter.failurePolicy === "FAIL_OPEN") ? "FAIL_OPEN" : "FAIL_CLOSED";
@@ -195,7 +196,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       // A singleton service runs once per process: in the first worker (shared data and queues are
       // process-wide, so where it runs is not observable but for the thread id in its log lines).
       services: (config.services ?? []).filter((service) => !service.singleton || index === 0),
-      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs })),
+      clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
       node: config.node,
       logLevel: logger.level,

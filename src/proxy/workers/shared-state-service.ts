@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
-import { SharedDataStore } from "../../host/shared-data";
-import { SharedQueueRegistry } from "../../host/shared-queues";
+import type { SharedDataStore } from "../../host/shared-data";
+import type { SharedQueueRegistry } from "../../host/shared-queues";
+import { newProcessSharedState, type ProcessSharedState } from "../process-shared-state";
 
 /**
  * Shared data and shared queues for every worker of the dev proxy, kept in the main thread so
@@ -24,10 +25,15 @@ export type SharedStateReply = { value: number | Uint8Array | { value: Uint8Arra
 export type QueueReadyNotifier = (targetId: number, token: number) => void;
 
 export class SharedStateService {
-  readonly data = new SharedDataStore();
-  // Notifications run after the enqueuing callback returned, as cpp-host posts them.
-  readonly queues = new SharedQueueRegistry((task) => setImmediate(task));
+  readonly data: SharedDataStore;
+  readonly queues: SharedQueueRegistry;
   private readonly ports = new Set<MessagePort>();
+
+  /** Serves `shared` (the dev proxy's, which its network filters use too), or a store of its own. */
+  constructor(shared: ProcessSharedState = newProcessSharedState()) {
+    this.data = shared.data;
+    this.queues = shared.queues;
+  }
 
   /**
    * Serves one worker: `port` carries its requests, `flag` (an Int32Array over a

@@ -104,6 +104,8 @@ export interface WorkerCluster {
   url: string;
   http2: boolean;
   connectTimeoutMs: number;
+  /** Callouts from a worker use the cluster's TLS too (Buffers survive the structured clone). */
+  tls?: import("../config/tls-config").UpstreamTlsConfig | null;
 }
 
 /** `workerData` of a filter worker. */
