@@ -7,9 +7,10 @@ import { upstreamTlsOptions } from "./upstream-tls";
  * HTTP/2 streams over one connection per worker). A session that closed or failed is replaced on
  * the next request. Used by routed traffic and by gRPC callouts alike.
  *
- * A cluster with an UpstreamTlsContext (`tls`) is reached over TLS with ALPN `h2`, as Envoy offers
- * `h2` for an HTTP/2 upstream when the context names no ALPN of its own (envoy source/common/
- * http/http2/conn_pool.cc, `Http2ConnPoolImplBase`; source/common/tls/context_impl.cc); without it, h2c.
+ * A cluster with an UpstreamTlsContext (`tls`) is reached over TLS offering ALPN `h2`, as Envoy
+ * offers the pool's protocol as the ALPN fallback (envoy source/common/http/conn_pool_base.cc,
+ * `wrapTransportSocketOptions`); the context's own `alpn_protocols` are not offered here, since
+ * node:http2 speaks nothing but h2 on the connection. Without `tls`, h2c.
  */
 export class H2SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
