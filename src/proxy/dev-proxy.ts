@@ -116,7 +116,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     const suppressEnvoyHeaders = config.suppressEnvoyHeaders === true;
     const stripHostPort = config.stripHostPort;
     const upstreams = new UpstreamPool(clusters);
-    const routes = new RouteTable(effectiveRouteTable(config));
+    const routes = new RouteTable(effectiveRouteTable(config), clusters);
     cleanups.push(() => upstreams.close());
     let url = "";
     if (config.serveHttp) {

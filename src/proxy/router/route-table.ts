@@ -1,4 +1,4 @@
-import type { HeaderMatcherConfig, RouteConfig, RouteTableConfig, VirtualHostConfig } from "../config/dev-proxy-config";
+import type { ClusterConfig, HeaderMatcherConfig, RouteConfig, RouteTableConfig, VirtualHostConfig } from "../config/dev-proxy-config";
 import type { HeaderList } from "../header-list";
 
 /** A route with its regexes compiled once. */
@@ -36,11 +36,12 @@ export class RouteTable {
   private readonly ignorePort: boolean;
   private readonly propertiesOf = new Map<RouteConfig, Record<string, unknown>>();
 
-  constructor(config: RouteTableConfig) {
+  /** `clusters` give the routes' `xds.cluster_metadata` property (a cluster's `filter_metadata`). */
+  constructor(config: RouteTableConfig, clusters?: ReadonlyMap<string, ClusterConfig>) {
     this.ignorePort = config.ignorePortInHostMatching === true;
     let fallback: CompiledHost | undefined;
     for (const host of config.virtualHosts) {
-      const compiled: CompiledHost = { config: host, routes: host.routes.map((route) => compileRoute(route, host)) };
+      const compiled: CompiledHost = { config: host, routes: host.routes.map((route) => compileRoute(route, host, clusters?.get(route.cluster))) };
       for (const route of compiled.routes) this.propertiesOf.set(route.config, route.properties);
       for (const domain of host.domains) {
         if (domain === "*") fallback = compiled;
@@ -94,10 +95,10 @@ export function rewrittenPath(route: RouteConfig, path: string): string {
   return route.prefixRewrite + path.slice(matched.length);
 }
 
-function compileRoute(config: RouteConfig, host: VirtualHostConfig): CompiledRoute {
+function compileRoute(config: RouteConfig, host: VirtualHostConfig, cluster: ClusterConfig | undefined): CompiledRoute {
   return {
     config,
-    properties: routeProperties(config, host),
+    properties: routeProperties(config, host, cluster),
     regex: config.regex === undefined ? undefined : new RegExp(config.regex.source, config.regex.flags),
     headers: (config.headers ?? []).map((matcher) => ({
       config: matcher,
@@ -185,14 +186,17 @@ function withoutPort(authority: string): string {
 /**
  * The properties a route gives its streams' filters, as Envoy's attributes name them (envoy
  * source/extensions/filters/common/expr/context.cc, `XDSWrapper`): `xds.route_name`,
- * `xds.cluster_name`, `xds.virtual_host_name`, `xds.route_metadata`, and the older top-level
- * `route_name`, `cluster_name`, `route_metadata`. Empty parts are left out.
+ * `xds.cluster_name`, `xds.virtual_host_name`, `xds.route_metadata`, `xds.cluster_metadata` (the
+ * route's cluster's metadata, `filter_metadata` only, as a TCP connection gets it from tcp_proxy's
+ * cluster), and the older top-level `route_name`, `cluster_name`, `route_metadata`. Empty parts are
+ * left out.
  */
-export function routeProperties(route: RouteConfig, virtualHost: VirtualHostConfig): Record<string, unknown> {
+export function routeProperties(route: RouteConfig, virtualHost: VirtualHostConfig, cluster?: ClusterConfig): Record<string, unknown> {
   const xds: Record<string, unknown> = {};
   const legacy: Record<string, unknown> = {};
   if (route.name !== undefined) xds.route_name = legacy.route_name = route.name;
   if (route.cluster !== "") xds.cluster_name = legacy.cluster_name = route.cluster;
+  if (cluster?.filterMetadata !== undefined) xds.cluster_metadata = { filter_metadata: cluster.filterMetadata };
   if (virtualHost.name !== "") xds.virtual_host_name = virtualHost.name;
   if (route.metadata !== undefined) xds.route_metadata = legacy.route_metadata = route.metadata;
   return { xds, ...legacy };
