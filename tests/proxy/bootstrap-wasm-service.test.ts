@@ -92,7 +92,10 @@ describe("bootstrap: envoy.bootstrap.wasm services", () => {
         assert.equal(response.status, 200);
         assert.equal(response.body, "example body\n");
         await until(() => linesWith(run.stderr(), '{"key": "x-probe","value": "service-test"}').length === 2, "the probe header to be enqueued and dequeued");
-        const [enqueued, dequeued] = linesWith(run.stderr(), '{"key": "x-probe","value": "service-test"}');
+        // With worker threads the two lines come from two workers: either may reach the log first.
+        const probeLines = linesWith(run.stderr(), '{"key": "x-probe","value": "service-test"}');
+        const enqueued = probeLines.find((line) => line.includes("enqueued data")) ?? "";
+        const dequeued = probeLines.find((line) => line.includes("dequeued data")) ?? "";
         assert.match(enqueued, /\[info\]\[wasm\] \[context \d+\] wasm log http sender sender: enqueued data: \{"key": "x-probe","value": "service-test"\}$/);
         assert.match(dequeued, /\[info\]\[wasm\] \[context \d+\] wasm log receiver receiver: \(contextID=\d+\) dequeued data from http_request_headers\(queueID=\d+\): \{"key": "x-probe","value": "service-test"\}$/);
         await until(() => linesWith(run.stderr(), 'dequeued data from http_response_headers').some((line) => line.includes('{"key": ":status","value": "200"}')), "the response status to be dequeued");
