@@ -18,9 +18,10 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 /**
  * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (docs/dev-proxy.md has
  * the table): `admin.address`; `bootstrap_extensions` wasm services (bootstrap-extensions.ts);
- * the first listener's address and its HTTP connection manager: `stat_prefix`, `codec_type`,
- * `route_config` (envoy-route-config.ts), `http_filters` (envoy-http-filters.ts); and the
- * clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
+ * the first HTTP listener's address, chain TLS (tls-config.ts) and HTTP connection manager:
+ * `stat_prefix`, `codec_type`, `route_config` (envoy-route-config.ts), `http_filters`
+ * (envoy-http-filters.ts); the TCP listeners, those without an HCM (tcp-listener-config.ts); and
+ * the clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
  * resolves relative `code.local.filename` paths, as Envoy does.
  *
  * @throws ConfigError, naming the field, for what cannot work at all or would make a run differ
@@ -109,7 +110,7 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
     const name = filter.string("name");
     if (name !== HCM) {
       filter.accept("typed_config");
-      filter.warn(`network filter ${name ?? "(unnamed)"} is not supported; ignored (network Wasm filters need the TCP proxy, not implemented)`);
+      filter.warn(`network filter ${name ?? "(unnamed)"} is not supported; ignored (the dev proxy runs network filters only on a chain without an HTTP connection manager, a TCP listener)`);
       filter.finish();
       continue;
     }
