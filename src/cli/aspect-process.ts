@@ -20,6 +20,8 @@ export interface AspectProcessOptions {
   readonly config: string;
   /** Extra as-pect arguments (e.g. `--test <regex>`). */
   readonly args?: readonly string[];
+  /** Node's own flags for the as-pect process (e.g. `--inspect-brk=127.0.0.1:9229`). */
+  readonly nodeArgs?: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
@@ -59,7 +61,7 @@ export function runAspectProcess(options: AspectProcessOptions): Promise<AspectP
     // Set when this runs under `node --test`; the child would then report to a parent runner
     // that is not listening instead of printing its results.
     delete env.NODE_TEST_CONTEXT;
-    const args = ["--enable-source-maps", aspectEntry(options.cwd), "--config", options.config, ...(options.args ?? [])];
+    const args = [...(options.nodeArgs ?? []), "--enable-source-maps", aspectEntry(options.cwd), "--config", options.config, ...(options.args ?? [])];
     const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let shown = "";
     let pending = "";

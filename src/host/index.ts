@@ -23,3 +23,7 @@ export type { LocalReply } from "./context";
 export type { PropertyTree, PropertyValue } from "./plugin-info";
 export { Result, LogLevel, type LogLevelName } from "./constants";
 export { loadCheckedModule, ModuleLoadError, type CheckedModule } from "./module";
+export { SourceMapError } from "./source-map/source-map-error";
+export { ModuleSourceMap, type FrameSource } from "./source-map/module-source-map";
+export { loadSourceMap, sourceMapPathBeside, type SourceMapLookup } from "./source-map/source-map-file";
+export type { SourcePosition } from "./source-map/wasm-source-map";

@@ -16,6 +16,7 @@ import type { Metric } from "./metrics";
 import type { PluginInfo } from "./plugin-info";
 import type { ProxyProcess } from "./process";
 import { describeFailure, InstantiationError, MAX_BACKTRACE_FRAMES, type VmFailure } from "./vm-failure";
+import type { ModuleSourceMap } from "./source-map/module-source-map";
 import { RecentBytes, RECENT_BYTES_MAX } from "./recent-bytes";
 import { CallbackDeadline } from "./module/interrupt-deadline";
 import { MAX_WASM_MEMORY_BYTES, MAX_WASM_MEMORY_PAGES, START_FUNCTION_EXPORT, WASM_PAGE_BYTES } from "./module/host-controlled-module";
@@ -52,6 +53,11 @@ export interface VmOptions {
    * module loaded with `loadCheckedModule(bytes, { interruptible: true })`.
    */
   readonly callbackTimeLimitMs?: number;
+  /**
+   * The module's source map: failure reports then name the AssemblyScript file, line and column of
+   * each frame (see vm-failure.ts). None by default.
+   */
+  readonly sourceMap?: ModuleSourceMap;
 }
 
 /**
@@ -108,6 +114,7 @@ export class Vm {
   readonly onCallback: CallbackObserver | undefined;
   readonly strictViolations: StrictViolation[] = [];
   readonly functionNames: ReadonlyMap<number, string>;
+  readonly sourceMap: ModuleSourceMap | undefined;
 
   /** The per-stream callbacks, resolved at instantiation. */
   readonly streamCallbacks: StreamCallbackExports;
@@ -187,6 +194,7 @@ export class Vm {
     this.onHostcall = options.onHostcall;
     this.onCallback = options.onCallback;
     this.functionNames = checked.info.functionNames;
+    this.sourceMap = options.sourceMap;
     this.readsProperties = checked.info.imports.some((entry) => entry.module === "env" && entry.name === "proxy_get_property");
     this.callbackTimeLimitMs = options.callbackTimeLimitMs ?? 0;
     this.originalCodeOffset = checked.originalCodeOffset;
@@ -493,7 +501,13 @@ export class Vm {
     if (!isTrap) throw error;
     const timedOut = this.deadline !== null && this.deadline.interrupted;
     const reason = timedOut ? `callback time limit (${this.callbackTimeLimitMs} ms) exceeded` : undefined;
-    this.failure = describeFailure(callback, error, this.lastAbortMessage, this.functionNames, reason, this.originalCodeOffset);
+    this.failure = describeFailure(callback, error, {
+      abortMessage: this.lastAbortMessage,
+      names: this.functionNames,
+      stopReason: reason,
+      originalCodeOffset: this.originalCodeOffset,
+      sourceMap: this.sourceMap,
+    });
     // A start section's failure is logged once, as the instantiation failure it is.
     if (this.restriction === Restriction.StartSection) return;
     this.hostLog("error", this.failure.report);

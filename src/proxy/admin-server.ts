@@ -1,17 +1,30 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer } from "./echo-upstream";
-import { LOG_LEVELS, parseLogLevel, type ProxyLogger } from "./proxy-logger";
+import { queryConfigDump } from "./admin/config-dump";
+import { handleLogging } from "./admin/logging-handler";
+import { withEnvoyResponseHeaders, writeResponseHead } from "./downstream-response-head";
+import type { LogLevelName, ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
 
 /**
  * Envoy's admin endpoint, the parts filter authors use:
  * - `GET /ready`: 200 `LIVE` once the proxy serves traffic, 503 `PRE_INITIALIZING` before;
  * - `GET /stats` (optional `?filter=<regex>`) and `GET /stats/prometheus`;
- * - `POST /logging?level=<level>` (or `?wasm=<level>` / `?paths=wasm:<level>`) sets the log level
- *   and answers with the active levels; `GET`/`POST /logging` without a level lists them.
- * Anything else is 404. Envoy refuses state-changing GETs, so `/logging` with a level needs POST.
+ * - `GET /clusters` and `GET /config_dump` (see AdminViews);
+ * - `POST /logging` lists the loggers' levels; `?level=<level>` sets them all, `?<name>=<level>`
+ *   or `?paths=<name>:<level>,...` the named ones (see admin/logging-handler.ts); any other method is 405,
+ *   as Envoy refuses it for this state-changing path.
+ * Anything else is 404.
  */
+/** What the admin endpoint shows of the running proxy. */
+export interface AdminViews {
+  /** `/clusters`: Envoy's text listing, or with `?format=json` its JSON (read after the stats are refreshed). */
+  clusters?(format: "text" | "json"): unknown;
+  /** `/config_dump`: the effective configuration in Envoy's shape (`{ configs: [...] }`). */
+  configDump?(): unknown;
+}
+
 export interface AdminServer {
   readonly url: string;
   readonly port: number;
@@ -25,13 +38,21 @@ export async function startAdminServer(
   port: number,
   stats: ProxyStats,
   logger: ProxyLogger,
-  onLevelChange: (level: (typeof LOG_LEVELS)[number]) => void = () => {},
+  onLevelChange: (wasmLevel: LogLevelName) => void = () => {},
+  views: AdminViews = {},
 ): Promise<AdminServer> {
   let ready = false;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
+    // Envoy's admin headers (envoy source/server/admin/utils.cc `populateFallbackResponseHeaders`),
+    // then the connection manager's date and server and the codec's framing, as on the listener.
     const send = (status: number, body: string, type = "text/plain; charset=UTF-8"): void => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-cache, max-age=0" });
+      const headers = withEnvoyResponseHeaders([
+        ["content-type", type],
+        ["cache-control", "no-cache, max-age=0"],
+        ["x-content-type-options", "nosniff"],
+      ]);
+      writeResponseHead(res, 1, status, headers, { connection: "keep-alive", endStream: body.length === 0, headRequest: req.method === "HEAD" });
       res.end(body);
     };
     switch (url.pathname) {
@@ -55,18 +76,26 @@ export async function startAdminServer(
         void stats.refresh().then(() => send(200, stats.renderPrometheus(), "text/plain; version=0.0.4"));
         return;
       case "/logging": {
-        const requested = url.searchParams.get("level") ?? url.searchParams.get("wasm") ?? levelFromPaths(url.searchParams.get("paths"));
-        if (requested === null) return send(200, activeLevels(logger.level));
-        if (req.method !== "POST") return send(405, "This endpoint requires POST\n");
-        const level = parseLogLevel(requested);
-        if (level === undefined) return send(400, `error: unknown logger level: ${requested}\nvalid levels: ${LOG_LEVELS.join(", ")}\n`);
-        logger.level = level;
-        onLevelChange(level);
-        return send(200, activeLevels(level));
+        if (req.method !== "POST") return send(405, `Method ${req.method} not allowed, POST required.`);
+        const answer = handleLogging(url.searchParams, logger, () => onLevelChange(logger.level));
+        return send(answer.status, answer.body);
       }
-      default:
-        return send(404, "invalid path. admin commands are: /ready /stats /stats/prometheus /logging\n");
+      case "/clusters": {
+        if (views.clusters === undefined) break;
+        const json = url.searchParams.get("format") === "json";
+        void stats.refresh().then(() =>
+          json ? send(200, `${JSON.stringify(views.clusters!("json"), null, 2)}\n`, "application/json") : send(200, views.clusters!("text") as string),
+        );
+        return;
+      }
+      case "/config_dump": {
+        if (views.configDump === undefined) break;
+        const answer = queryConfigDump(views.configDump() as Parameters<typeof queryConfigDump>[0], url.searchParams);
+        if (answer.status !== 200) return send(answer.status, String(answer.body));
+        return send(200, `${JSON.stringify(answer.body, null, 2)}\n`, "application/json");
+      }
     }
+    return send(404, "invalid path. admin commands are: /clusters /config_dump /ready /stats /stats/prometheus /logging\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -87,15 +116,4 @@ export async function startAdminServer(
     },
     close: () => closeServer(server),
   };
-}
-
-/** `paths=wasm:debug` (Envoy's per-logger form); only the `wasm` logger exists here. */
-function levelFromPaths(paths: string | null): string | null {
-  if (paths === null) return null;
-  const match = /(?:^|,)wasm:([a-z]+)/.exec(paths);
-  return match ? match[1] : null;
-}
-
-function activeLevels(level: string): string {
-  return `active loggers:\n  admin: ${level}\n  http: ${level}\n  main: ${level}\n  router: ${level}\n  wasm: ${level}\n`;
 }

@@ -4,12 +4,14 @@ import type { CalloutUpstream, Callout, GrpcCallout, HttpCallout } from "../host
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { GrpcCalloutClient } from "./grpc-callout-client";
 import { H2SessionPool } from "./h2-session-pool";
 import { H2UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
 import type { HeaderList } from "./header-list";
 import { firstInvalidEntry, latin1List, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { ProxyStats } from "./proxy-stats";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 import { upstreamTlsOptions } from "./upstream-tls";
 
@@ -24,13 +26,18 @@ import { upstreamTlsOptions } from "./upstream-tls";
  */
 export class ClusterCalloutUpstream implements CalloutUpstream {
   private readonly inFlight = new Map<Callout, () => void>();
-  private readonly grpc = new GrpcCalloutClient();
-  private readonly h2 = new H2SessionPool();
+  private readonly grpc: GrpcCalloutClient;
+  private readonly h2: H2SessionPool;
 
   constructor(
     private readonly clusters: ReadonlyMap<string, ClusterConfig>,
     private readonly logger: ProxyLogger,
-  ) {}
+    /** Cluster stats of the callouts, as Envoy counts its async client's requests. */
+    private readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {
+    this.grpc = new GrpcCalloutClient(stats);
+    this.h2 = new H2SessionPool(stats);
+  }
 
   dispatch(callout: Callout): void {
     const cluster = this.clusters.get(callout.cluster);
@@ -89,6 +96,9 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
       return;
     }
+    // Counted as the HTTP/1.1 callouts are (internal, as Envoy's async client marks them); the
+    // session counts its connection and a failed connect (H2SessionPool).
+    this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
       timer?.cancel();
       this.inFlight.delete(callout);
@@ -97,10 +107,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     if (callout.timeoutMs > 0) {
       timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
+        this.stats.timeout(cluster.name);
+        this.stats.responseCode(cluster.name, 504, true);
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
       });
     }
+    let responded = false;
     req.on("response", (res: UpstreamResponse) => {
+      responded = true;
+      this.stats.responseCode(cluster.name, res.statusCode ?? 502, true);
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => settle(() => callout.respond({ headers: headerMapOf(res.statusCode ?? 502, res.rawHeaders), body: Buffer.concat(chunks), trailers: headerMapOf(undefined, res.rawTrailers) })));
@@ -108,6 +123,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     });
     req.on("error", (error: Error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
+      if (!responded && this.inFlight.has(callout)) this.stats.responseCode(cluster.name, 503, true);
       const text = isUnresolvedHost(error) ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
       settle(() => callout.respond(envoyReply(503, text)));
     });
@@ -178,6 +194,10 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
       return;
     }
+    // Envoy's async client marks every callout internal (`x-envoy-internal: true`, envoy
+    // source/common/http/async_client_impl.cc), so its codes count under `internal.`.
+    this.stats.watch(cluster.name, req);
+    this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
       timer?.cancel();
       this.inFlight.delete(callout);
@@ -186,10 +206,15 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     if (callout.timeoutMs > 0) {
       timer = setLongTimeout(callout.timeoutMs, () => {
         req.destroy();
+        this.stats.timeout(cluster.name);
+        this.stats.responseCode(cluster.name, 504, true);
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
       });
     }
+    let responded = false;
     req.on("response", (res) => {
+      responded = true;
+      this.stats.responseCode(cluster.name, res.statusCode ?? 502, true);
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -206,7 +231,13 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     });
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
-      const text = isUnresolvedHost(error) ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+      const unresolved = isUnresolvedHost(error);
+      if (!responded && this.inFlight.has(callout)) {
+        // No host at all is not a failed connection (see isUnresolvedHost); the 503 is charged either way.
+        if (!unresolved) this.stats.connectFailed(cluster.name);
+        this.stats.responseCode(cluster.name, 503, true);
+      }
+      const text = unresolved ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
       settle(() => callout.respond(envoyReply(503, text)));
     });
     if (callout.body.length > 0) req.write(callout.body);

@@ -1,4 +1,8 @@
-import { startAdminServer, type AdminServer } from "./admin-server";
+import { AccessLogWriter, type AccessLogStreams } from "./access-log/access-log-writer";
+import { clustersJson, clustersText } from "./admin/clusters-view";
+import { configDump } from "./admin/config-dump";
+import { startAdminServer, type AdminServer, type AdminViews } from "./admin-server";
+import { ClusterStats } from "./cluster-stats";
 import {
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -68,6 +72,8 @@ export interface FilterChainHandle {
 
 export interface StartDevProxyOptions {
   logger?: ProxyLogger;
+  /** Where access logs to `/dev/stdout` and `/dev/stderr` go (default: the process's streams). */
+  accessLogStreams?: AccessLogStreams;
   /** How the configured filters become stream filters; without it `config.filters` must be empty. */
   buildFilters?: FilterChainBuilder;
 }
@@ -115,15 +121,21 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     const dynamicMetadata = (config.metadataFilters?.length ?? 0) > 0;
     const suppressEnvoyHeaders = config.suppressEnvoyHeaders === true;
     const stripHostPort = config.stripHostPort;
-    const upstreams = new UpstreamPool(clusters);
+    const upstreams = new UpstreamPool(clusters, new ClusterStats(stats));
     const routes = new RouteTable(effectiveRouteTable(config), clusters);
+    const accessLog = AccessLogWriter.open(
+      config.accessLogs,
+      options.accessLogStreams ?? { stdout: process.stdout, stderr: process.stderr },
+      (message) => logger.log("config", "warning", message),
+    );
+    if (accessLog !== null) cleanups.push(() => accessLog.close());
     cleanups.push(() => upstreams.close());
     let url = "";
     if (config.serveHttp) {
       const listener: DownstreamListener = await startDownstreamListener(
         config.listener.host,
         config.listener.port,
-        (req, res) => runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort }),
+        (req, res) => runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort, accessLog }),
         { stats, logger, tls: config.listener.tls ?? null },
       );
       cleanups.push(() => listener.close());
@@ -149,10 +161,15 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
 
     let admin: AdminServer | null = null;
     if (config.admin !== null) {
+      const startedAt = new Date();
+      const views: AdminViews = {
+        clusters: (format) => (format === "json" ? clustersJson : clustersText)(clusters.values(), stats.snapshot()),
+        configDump: () => configDump(config, clusters.values(), startedAt),
+      };
       admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => {
         filters.setLogLevel?.(level);
         network?.setLogLevel(level);
-      });
+      }, views);
       cleanups.push(() => admin!.close());
     }
     admin?.markReady();

@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { DownstreamTlsConfig } from "./config/tls-config";
 import { DownstreamConnection } from "./downstream-connection";
 import { downstreamTlsServerOptions, refusedClientCertificate } from "./downstream-tls";
+import { H2ConnectionWatch } from "./h2-goaway-watch";
 import type { DownstreamRequest, DownstreamResponse } from "./http-stream-exchange";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
@@ -69,7 +70,14 @@ export async function startDownstreamListener(
   const startH2 = (connection: DownstreamConnection): void => {
     // The session reads the socket from now on: a GOAWAY it receives is the peer closing.
     h2c.once("session", (session) => session.once("goaway", () => connection.remoteClosed()));
-    h2c.emit("connection", connection.socket);
+    // The session writes through a watch that closes the connection after a GOAWAY with an error.
+    h2c.emit(
+      "connection",
+      new H2ConnectionWatch(connection.socket, (code) => {
+        stats?.http("downstream_cx_protocol_error");
+        logger?.log("http", "debug", `h2c connection closed after GOAWAY with error code ${code}`);
+      }),
+    );
   };
 
   const dispatch = (connection: DownstreamConnection): void => {
@@ -111,4 +119,14 @@ export async function startDownstreamListener(
         for (const connection of connections) connection.socket.destroy();
       }),
   };
+}
+
+/**
+ * The TCP connection a request arrived on. An h2c request's `socket` is Node's wrapper around
+ * the watched connection, which knows no addresses; the connection itself does.
+ */
+export function downstreamSocket(req: DownstreamRequest): Socket | undefined {
+  const socket = req.socket as (Socket & { stream?: unknown }) | undefined;
+  const watched = socket?.stream;
+  return watched instanceof H2ConnectionWatch ? watched.socket : socket;
 }

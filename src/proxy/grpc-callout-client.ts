@@ -3,8 +3,10 @@ import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
+import { ClusterStats } from "./cluster-stats";
 import { H2SessionPool } from "./h2-session-pool";
 import { firstInvalidEntry, latin1List } from "./header-validation";
+import { ProxyStats } from "./proxy-stats";
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -21,7 +23,13 @@ const INTERNAL = 13;
  * call's timeout (DEADLINE_EXCEEDED).
  */
 export class GrpcCalloutClient {
-  private readonly sessions = new H2SessionPool();
+  private readonly sessions: H2SessionPool;
+
+  /** `stats` gets each call's cluster stats, as Envoy's async client counts them (connections through the session pool). */
+  constructor(private readonly stats: ClusterStats = new ClusterStats(new ProxyStats())) {
+    this.sessions = new H2SessionPool(stats);
+  }
+
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
 
@@ -181,7 +189,10 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      return this.sessions.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      const stream = this.sessions.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      this.stats.requestSent(cluster.name);
+      stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
+      return stream;
     } catch (error) {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
       return undefined;

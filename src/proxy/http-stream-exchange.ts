@@ -2,14 +2,18 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
-import type { ClusterConfig, RouteConfig } from "./config/dev-proxy-config";
+import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
-import { headerValue, isHopByHop, toOutgoingHeaders, toTrailerObject, withHeader, type HeaderList } from "./header-list";
+import type { AccessLogWriter } from "./access-log/access-log-writer";
+import { addressText, StreamLog } from "./access-log/stream-log";
+import { downstreamSocket } from "./downstream-listener";
+import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
+import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
 import type { ProxyStats } from "./proxy-stats";
-import type { UpstreamRequest, UpstreamResponse } from "./h2-upstream-request";
+import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 import { applyHeaderMutations } from "./router/header-mutations";
 import { rewrittenPath, type RouteTable } from "./router/route-table";
@@ -31,6 +35,8 @@ export interface ExchangeContext {
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
+  /** The HCM's access logs; null or absent when none is configured. */
+  accessLog?: AccessLogWriter | null;
 }
 
 /** Envoy's reply texts for router failures, so clients see what they would behind Envoy. */
@@ -67,7 +73,7 @@ const UPSTREAM_TIMEOUT: LocalReply = {
  */
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
-  const socket = req.socket;
+  const socket = downstreamSocket(req);
   let requestHeaders = downstreamRequestHeaders(req, httpVersion);
   if (context.stripHostPort !== undefined) requestHeaders = withHostPortStripped(requestHeaders, context.stripHostPort, socket?.localPort ?? 0);
   const route = context.routes.route(requestHeaders);
@@ -84,6 +90,16 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     routeCacheCleared: false,
   };
   context.stats.http("downstream_rq_total");
+  // Built only when an access log will read it.
+  const log = context.accessLog
+    ? new StreamLog(
+        requestHeaders,
+        httpVersion === 2 ? "HTTP/2" : `HTTP/1.${req.httpVersionMinor}`,
+        addressText(socket?.remoteAddress, socket?.remotePort),
+        addressText(socket?.localAddress, socket?.localPort),
+        route?.cluster ?? "",
+      )
+    : undefined;
 
   let upstreamRequest: UpstreamRequest | undefined;
   let upstreamTimer: LongTimeout | undefined;
@@ -91,12 +107,15 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let upstreamResponded = false;
   let finished = false;
   let replying = false;
+  /** The whole request arrived (the downstream's end of stream was read). */
+  let requestComplete = false;
 
   const finish = (): void => {
     if (finished) return;
     finished = true;
     upstreamTimer?.cancel();
     chain.finish();
+    if (log !== undefined) context.accessLog?.record(log.entry());
   };
 
   const abortUpstream = (): void => {
@@ -113,6 +132,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     abortUpstream();
     replying = true;
+    log?.routerReply(reply.details);
     const headers = localReplyHeaders(reply);
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
@@ -150,35 +170,51 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       return routerReply(codecRejectionReply((error as Error).message));
     }
     upstreamRequest = request;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_total`);
+    const upstreamStart = Date.now();
+    log?.routed(outgoing, cluster.name, `${cluster.url.hostname}:${cluster.url.port === "" ? 80 : cluster.url.port}`);
+    const clusterStats = context.upstreams.stats;
+    const internal = headerValue(outgoing, "x-envoy-internal") === "true";
     if (target.timeoutMs > 0) {
       upstreamTimer = setLongTimeout(target.timeoutMs, () => {
-        context.stats.increment(`cluster.${cluster.name}.upstream_rq_timeout`);
+        clusterStats.timeout(cluster.name);
+        clusterStats.responseCode(cluster.name, UPSTREAM_TIMEOUT.status, internal);
         routerReply(UPSTREAM_TIMEOUT);
       });
     }
-    request.on("response", (response: UpstreamResponse) => relayUpstreamResponse(cluster, target, response));
+    request.on("response", (response: UpstreamResponse) => {
+      clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
+      relayUpstreamResponse(target, response, Date.now() - upstreamStart);
+    });
     request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
     request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
       context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
       if (isUnresolvedHost(error)) {
+        // No host to connect to: Envoy's router charges its 503 without a connection attempt
+        // (envoy source/common/router/router.cc `sendNoHealthyUpstreamResponse`).
         context.stats.increment(`cluster.${cluster.name}.upstream_cx_none_healthy`);
+        clusterStats.responseCode(cluster.name, NO_HEALTHY_UPSTREAM.status, internal);
         return routerReply(NO_HEALTHY_UPSTREAM);
       }
-      context.stats.increment(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+      // An HTTP/2 session counts its own failed connection once (H2SessionPool), not per stream.
+      if (!(request instanceof H2UpstreamRequest)) clusterStats.connectFailed(cluster.name);
+      clusterStats.responseCode(cluster.name, CONNECT_FAILURE.status, internal);
       routerReply(CONNECT_FAILURE);
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (cluster: ClusterConfig, target: RouteConfig, response: UpstreamResponse): void => {
+  const relayUpstreamResponse = (target: RouteConfig, response: UpstreamResponse, serviceTimeMs: number): void => {
     upstreamResponded = true;
+    log?.upstreamResponded();
     const status = response.statusCode ?? 502;
-    context.stats.increment(`cluster.${cluster.name}.upstream_rq_${Math.floor(status / 100)}xx`);
-    // The router adds the route's response headers before the filters see them (router.cc `onUpstreamHeaders`).
-    const headers = applyHeaderMutations(responseHeadersOf(response), target.responseHeaderMutations);
+    // The router's own header on every upstream response unless suppress_envoy_headers (envoy
+    // source/common/router/router.cc `onUpstreamHeaders`): the upstream's time to headers; then the
+    // route's response headers, before the filters see them (`modify_headers_` there).
+    const upstreamHeaders = responseHeadersOf(response);
+    if (context.suppressEnvoyHeaders !== true) upstreamHeaders.push(["x-envoy-upstream-service-time", String(serviceTimeMs)]);
+    const headers = applyHeaderMutations(upstreamHeaders, target.responseHeaderMutations);
     const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     chain.responseHeaders(headers, noBody);
     if (noBody) {
@@ -223,14 +259,20 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         abortUpstream();
       }
       const status = Number(headerValue(headers, ":status") ?? 502);
-      // Envoy's HCM overwrites `server` after the encoder filters ran (server_header_transformation OVERWRITE).
-      const outgoing = toOutgoingHeaders(withHeader(headers, "server", "envoy"));
-      if (httpVersion === 1 && !endOfStream && outgoing["content-length"] === undefined) {
-        outgoing["transfer-encoding"] = "chunked";
-      }
+      // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
+      const head = withEnvoyResponseHeaders(headers);
+      // A response that starts before the request ended: Envoy does not wait for the rest of the
+      // request on a connection that cannot multiplex; it says `connection: close` and closes
+      // once the response is out (conn_manager_impl.cc `encodeHeaders`, remote not complete).
+      if (!requestComplete) context.stats.http("downstream_rq_response_before_rq_complete");
+      log?.responseHead(status, head);
       context.stats.http(`downstream_rq_${Math.floor(status / 100)}xx`);
       try {
-        res.writeHead(status, outgoing);
+        writeResponseHead(res, httpVersion, status, head, {
+          connection: requestComplete ? "keep-alive" : "close",
+          endStream: endOfStream,
+          headRequest: req.method === "HEAD",
+        });
       } catch (error) {
         context.logger.log("http", "error", `invalid response headers: ${(error as Error).message}`);
         return resetDownstream();
@@ -242,6 +284,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     },
     responseBody: (chunk, endOfStream) => {
       if (!responseStarted || finished) return;
+      log?.sent(chunk.length);
       if (chunk.length > 0) (res as ServerResponse).write(chunk);
       if (endOfStream) {
         res.end();
@@ -260,13 +303,22 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (reply.body.length > 0) ends.responseBody(reply.body, true);
     },
     reset: () => resetDownstream(),
+    noteLocalReply: (reply) => log?.localReply(reply.details),
   };
 
-  const chain = buildFilterChain(context.filters, wrapLocalReplyAbort(ends, abortUpstream, () => (replying = true)), info);
+  const chain = buildFilterChain(
+    context.filters,
+    wrapLocalReplyAbort(ends, abortUpstream, (reply) => {
+      replying = true;
+      log?.localReply(reply.details);
+    }),
+    info,
+  );
 
   // The downstream went away before the response completed.
   res.on("close", () => {
     if (!finished) {
+      log?.flag("DC");
       abortUpstream();
       finish();
     }
@@ -277,6 +329,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     httpVersion === 2
       ? (req as Http2ServerRequest).stream.endAfterHeaders
       : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
+  requestComplete = endAfterHeaders;
   chain.requestHeaders(requestHeaders, endAfterHeaders);
   if (endAfterHeaders) {
     req.resume();
@@ -285,9 +338,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   let remaining = requestLength;
   req.on("data", (chunk: Buffer) => {
     if (remaining !== undefined) remaining -= chunk.length;
+    log?.received(chunk.length);
+    if (remaining === 0) requestComplete = true;
     chain.requestBody(chunk, remaining === 0);
   });
   req.on("end", () => {
+    requestComplete = true;
     if (remaining === 0) return;
     const trailers = rawPairs(req.rawTrailers);
     if (trailers.length > 0) chain.requestTrailers(trailers);
@@ -309,11 +365,11 @@ function sendableTrailers(trailers: HeaderList, side: "request" | "response", co
 }
 
 /** Intercepts a filter's local reply so the upstream request (if any) is abandoned first. */
-function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: () => void): HttpFilterSink {
+function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, markReplying: (reply: LocalReply) => void): HttpFilterSink {
   return {
     ...ends,
     localReply: (reply) => {
-      markReplying();
+      markReplying(reply);
       abortUpstream();
       ends.localReply(reply);
     },
@@ -322,7 +378,8 @@ function wrapLocalReplyAbort(ends: HttpFilterSink, abortUpstream: () => void, ma
 
 /** `https` on a TLS listener (Envoy's HTTP/1 codec and `x-forwarded-proto`), `http` otherwise. */
 function schemeOf(req: DownstreamRequest): string {
-  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? "https" : "http";
+  // The connection itself: an h2 request's `socket` is Node's wrapper around the watched connection.
+  return (downstreamSocket(req) as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
 }
 
 /**

@@ -63,9 +63,16 @@ export interface ProxyLoggerOptions {
   now?: () => Date;
 }
 
+/**
+ * The dev proxy's loggers, each with its own level as Envoy's component loggers have (a subset of
+ * Envoy's `ALL_LOGGER_IDS`, envoy source/common/common/logger.h): `wasm` carries the filters'
+ * `proxy_log` lines and is the level `proxy_get_log_level` reports.
+ */
+export const LOGGER_NAMES = ["admin", "config", "http", "main", "router", "upstream", "wasm"] as const;
+export type LoggerName = (typeof LOGGER_NAMES)[number];
+
 export class ProxyLogger {
-  /** Lines below this level are dropped before they are formatted. */
-  level: LogLevelName;
+  private readonly levels = new Map<string, LogLevelName>();
   readonly output: LogOutput;
   readonly colour: boolean;
   readonly thread: string;
@@ -79,14 +86,36 @@ export class ProxyLogger {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** True when a line at `level` would be written; lets callers skip building the message. */
-  enabled(level: LogLevelName): boolean {
-    return level !== "off" && LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.level);
+  /**
+   * The level of the `wasm` logger (filter lines, `proxy_get_log_level`). Setting it sets every
+   * logger, as `--log-level` and `/logging?level=` do.
+   */
+  get level(): LogLevelName {
+    return this.levelOf("wasm");
+  }
+
+  set level(level: LogLevelName) {
+    for (const name of LOGGER_NAMES) this.levels.set(name, level);
+  }
+
+  /** The level of logger `name`; a name outside LOGGER_NAMES follows `main`. */
+  levelOf(name: string): LogLevelName {
+    return this.levels.get(name) ?? this.levels.get("main") ?? "info";
+  }
+
+  /** Sets one logger's level (`/logging?<name>=<level>`). */
+  setLevel(name: LoggerName, level: LogLevelName): void {
+    this.levels.set(name, level);
+  }
+
+  /** True when a line at `level` from `component` would be written; lets callers skip building the message. */
+  enabled(level: LogLevelName, component = "wasm"): boolean {
+    return level !== "off" && LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.levelOf(component));
   }
 
   /** Writes one proxy line for `component` (e.g. `main`, `http`, `admin`, `upstream`). */
   log(component: string, level: LogLevelName, message: string, where = component): void {
-    if (!this.enabled(level)) return;
+    if (!this.enabled(level, component)) return;
     const levelText = this.colour ? `${COLOURS[level]}${level}\x1b[0m` : level;
     this.output.write(`[${formatTimestamp(this.now())}][${this.thread}][${levelText}][${component}] [${where}] ${message}\n`);
   }
@@ -99,7 +128,7 @@ export class ProxyLogger {
    */
   wasmLog(abiLevel: number, source: WasmLogSource, message: string): void {
     const level = levelFromAbi(abiLevel);
-    if (!this.enabled(level)) return;
+    if (!this.enabled(level, "wasm")) return;
     this.log("wasm", level, `${wasmLogPrefix(source)}: ${message}`, `context ${source.contextId}`);
   }
 }

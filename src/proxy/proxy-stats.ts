@@ -46,6 +46,11 @@ export class ProxyStats {
     this.gauges.set(name, value);
   }
 
+  /** Adds `delta` (may be negative) to gauge `name`, which starts at 0. */
+  adjustGauge(name: string, delta: number): void {
+    this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta);
+  }
+
   /** Registers filter metrics; `remove` (the returned function) unregisters them. */
   addSource(source: MetricSource): () => void {
     this.sources.push(source);
@@ -140,10 +145,24 @@ export function prometheusName(stat: string): { name: string; labels: string[] }
   const sanitize = (text: string): string => text.replace(/[^a-zA-Z0-9_]/g, "_");
   if (stat.startsWith("wasmcustom.")) return { name: sanitize(stat.slice("wasmcustom.".length)), labels: [] };
   const cluster = /^cluster\.([^.]+)\.(.+)$/.exec(stat);
-  if (cluster) return { name: `envoy_cluster_${sanitize(cluster[2])}`, labels: [`envoy_cluster_name="${cluster[1]}"`] };
+  if (cluster) return withCodeTags("envoy_cluster_", cluster[2], `envoy_cluster_name="${cluster[1]}"`);
   const http = /^http\.([^.]+)\.(.+)$/.exec(stat);
-  if (http) return { name: `envoy_http_${sanitize(http[2])}`, labels: [`envoy_http_conn_manager_prefix="${http[1]}"`] };
+  if (http) return withCodeTags("envoy_http_", http[2], `envoy_http_conn_manager_prefix="${http[1]}"`);
   return { name: `envoy_${sanitize(stat)}`, labels: [] };
+}
+
+/**
+ * Envoy's response code tag extractors (envoy source/common/config/well_known_names.cc):
+ * `..._rq_200` becomes `..._rq` with `envoy_response_code="200"`, `..._rq_2xx` becomes
+ * `..._rq_xx` with `envoy_response_code_class="2"`; the extracted tag comes before the scope's.
+ */
+function withCodeTags(prefix: string, rest: string, scopeLabel: string): { name: string; labels: string[] } {
+  const sanitize = (text: string): string => text.replace(/[^a-zA-Z0-9_]/g, "_");
+  const code = /^(.*_rq)_(\d{3})$/.exec(rest);
+  if (code) return { name: prefix + sanitize(code[1]), labels: [`envoy_response_code="${code[2]}"`, scopeLabel] };
+  const group = /^(.*_rq)_(\d)xx$/.exec(rest);
+  if (group) return { name: `${prefix}${sanitize(group[1])}_xx`, labels: [`envoy_response_code_class="${group[2]}"`, scopeLabel] };
+  return { name: prefix + sanitize(rest), labels: [scopeLabel] };
 }
 
 /** Envoy's histogram line: `No recorded values`, or `P0(v,v) P25(v,v) ...` (interval, cumulative). */

@@ -1,9 +1,11 @@
 import { Agent, request } from "node:http";
 import { Agent as TlsAgent, request as tlsRequest } from "node:https";
+import { ClusterStats } from "./cluster-stats";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { H2SessionPool } from "./h2-session-pool";
 import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
 import { headerValue, toOutgoingHeaders, type HeaderList } from "./header-list";
+import { ProxyStats } from "./proxy-stats";
 import { upstreamTlsOptions } from "./upstream-tls";
 
 /**
@@ -16,9 +18,15 @@ import { upstreamTlsOptions } from "./upstream-tls";
  */
 export class UpstreamPool {
   private readonly agents = new Map<string, Agent>();
-  private readonly h2 = new H2SessionPool();
+  private readonly h2: H2SessionPool;
 
-  constructor(private readonly clusters: ReadonlyMap<string, ClusterConfig>) {}
+  constructor(
+    private readonly clusters: ReadonlyMap<string, ClusterConfig>,
+    /** Where the routed traffic's cluster stats go (a throwaway set when none is given). */
+    readonly stats: ClusterStats = new ClusterStats(new ProxyStats()),
+  ) {
+    this.h2 = new H2SessionPool(stats);
+  }
 
   /** The cluster named `name`, or undefined when no such cluster is configured. */
   cluster(name: string): ClusterConfig | undefined {
@@ -35,7 +43,11 @@ export class UpstreamPool {
    */
   open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean, downstreamHttpVersion: 1 | 2 = 1): UpstreamRequest {
     const http2 = cluster.useDownstreamProtocol === true ? downstreamHttpVersion === 2 : cluster.http2;
-    if (http2) return new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
+    if (http2) {
+      const h2Request = new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
+      this.stats.requestSent(cluster.name);
+      return h2Request;
+    }
     let method = "GET";
     let path = "/";
     let authority: string | undefined;
@@ -51,7 +63,7 @@ export class UpstreamPool {
     // A body a filter may have resized cannot trust a stale length; chunked framing is always right.
     if (hasBody && outgoing["content-length"] === undefined) outgoing["transfer-encoding"] = "chunked";
     // A cluster with an UpstreamTlsContext is called over TLS (https.Agent takes the TLS options).
-    return (cluster.tls ? tlsRequest : request)({
+    const upstreamRequest = (cluster.tls ? tlsRequest : request)({
       agent: this.agentFor(cluster),
       protocol: cluster.tls ? "https:" : "http:",
       host: cluster.url.hostname,
@@ -62,6 +74,9 @@ export class UpstreamPool {
       // `host` comes from `:authority` above, which a filter may have rewritten.
       setHost: false,
     });
+    this.stats.watch(cluster.name, upstreamRequest);
+    this.stats.requestSent(cluster.name);
+    return upstreamRequest;
   }
 
   /** Closes every pooled connection. */

@@ -18,6 +18,8 @@ import {
   type PropertyTree,
 } from "../host";
 import { toBytes, type BytesLike } from "../host/bytes";
+import { debuggerMapText, loadSourceMap } from "../host/source-map/source-map-file";
+import { inspectorActive } from "../host/inspect-mode";
 
 export type { FlowInput, FlowResult } from "./flow";
 import { CalloutRecorder } from "./callout-recorder";
@@ -71,6 +73,22 @@ export interface TestHostOptions {
    * Envoy has no such limit. Off (0) by default; the module is then compiled as it is.
    */
   readonly callbackTimeLimitMs?: number;
+  /**
+   * The module's source map, so that failure reports name the AssemblyScript file, line and
+   * column of each frame (`Function: <callback> failed: <trap> at assembly/index.ts:12:5`). By
+   * default the test kit uses `<wasm>.map` beside a module given as a path or URL, where
+   * `proxy-wasm-as build` writes it; a path or URL here must exist; `false` uses none (reports
+   * then name functions only, as Envoy's do).
+   */
+  readonly sourceMap?: string | URL | false;
+  /**
+   * Load the module for a debugger: its source map goes into the compiled module's
+   * `sourceMappingURL` section, so Chrome DevTools and VS Code show the AssemblyScript sources
+   * and stop at breakpoints set in them, and `callbackTimeLimitMs` is ignored, so a pause is not
+   * a trap. Default: on when Node's inspector is open in this process or PWAS_INSPECT=1
+   * (`proxy-wasm-as test --inspect` does both).
+   */
+  readonly inspect?: boolean;
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -85,9 +103,13 @@ function configBytes(value: BytesLike | object | undefined): Uint8Array | undefi
   return toBytes(JSON.stringify(value));
 }
 
+function filePath(file: string | URL): string {
+  return file instanceof URL ? fileURLToPath(file) : file;
+}
+
 function readWasm(wasm: string | URL | Uint8Array): Uint8Array {
   if (wasm instanceof Uint8Array) return wasm;
-  return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
+  return new Uint8Array(readFileSync(filePath(wasm)));
 }
 
 export class TestHost {
@@ -116,11 +138,23 @@ export class TestHost {
     for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);
     this.strict = options.strict ?? false;
     this.callTrace = CallTrace.from(options.trace);
+    const bytes = readWasm(options.wasm);
+    const sourceMap = loadSourceMap(bytes, {
+      wasmPath: options.wasm instanceof Uint8Array ? undefined : filePath(options.wasm),
+      mapPath: options.sourceMap === undefined || options.sourceMap === false ? options.sourceMap : filePath(options.sourceMap),
+      onProblem: (message) => this.process.emit({ level: "warn", source: "host", message, line: message, contextId: 0, pluginName: options.pluginName ?? "", vmId: options.vmId ?? "" }),
+    });
+    const inspect = options.inspect ?? inspectorActive();
+    const callbackTimeLimitMs = inspect ? 0 : (options.callbackTimeLimitMs ?? 0);
     this.host = new PluginHost({
-      module: loadCheckedModule(readWasm(options.wasm), { interruptible: (options.callbackTimeLimitMs ?? 0) > 0 }),
+      module: loadCheckedModule(bytes, {
+        interruptible: callbackTimeLimitMs > 0,
+        ...(inspect && sourceMap !== undefined ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}),
+      }),
       process: this.process,
       vm: {
-        callbackTimeLimitMs: options.callbackTimeLimitMs,
+        sourceMap,
+        callbackTimeLimitMs,
         vmId: options.vmId ?? "",
         vmConfiguration: configBytes(options.vmConfig),
         environment: options.environment,

@@ -41,7 +41,7 @@ async function build(dir: string, ...args: string[]) {
   return cli.out;
 }
 
-const COMPILED = /^ {2}building assembly\/index\.ts \(release\) → build\/(\S+)\.wasm …\n {2}compiled assembly\/index\.ts in \d+\.\d s\n$/;
+const COMPILED = /^ {2}building assembly\/index\.ts \(release\) → build\/(\S+)\.wasm …\n {2}compiled assembly\/index\.ts in \d+\.\d s\n {2}source map → build\/\1\.wasm\.map\n$/;
 const SKIPPED = /^ {2}assembly\/index\.ts \(release\) is up to date: sources, SDK, compiler and flags unchanged since build\/\S+\.wasm was built\n$/;
 
 describe("build stamp", () => {

@@ -45,6 +45,30 @@ describe("proxy-wasm-as build", () => {
     );
   });
 
+  it("writes the source map beside the module, and no sourceMappingURL section into it (release and debug)", async () => {
+    for (const [args, out] of [[["build"], "build/tiny-filter.wasm"], [["build", "--debug"], "build/tiny-filter.debug.wasm"]] as const) {
+      const cli = captureIo(project);
+      assert.equal(await main([...args, "--force"], cli.io), 0, cli.out.stderr);
+      const module = new WebAssembly.Module(readFileSync(join(project, out)));
+      assert.deepEqual(WebAssembly.Module.customSections(module, "sourceMappingURL"), []);
+      const map = JSON.parse(readFileSync(join(project, `${out}.map`), "utf8")) as { version: number; sources: string[] };
+      assert.equal(map.version, 3);
+      assert.ok(map.sources.includes("assembly/index.ts"), map.sources.join(", "));
+      assert.ok(cli.out.stderr.includes(`  source map → ${out}.map\n`), cli.out.stderr);
+    }
+  });
+
+  it("builds again when the source map beside an up-to-date module is gone", async () => {
+    const cli = captureIo(project);
+    assert.equal(await main(["build"], cli.io), 0, cli.out.stderr);
+    assert.match(cli.out.stderr, /is up to date/);
+    rmSync(join(project, "build/tiny-filter.wasm.map"));
+    const again = captureIo(project);
+    assert.equal(await main(["build"], again.io), 0, again.out.stderr);
+    assert.doesNotMatch(again.out.stderr, /is up to date/);
+    assert.ok(readFileSync(join(project, "build/tiny-filter.wasm.map")).length > 0);
+  });
+
   it("shows compiler errors as asc reports them and exits 1", async () => {
     writeFileSync(join(project, "assembly/broken.ts"), "export function f(): i32 { return nope; }\n");
     const cli = captureIo(project);

@@ -77,24 +77,24 @@ describe("HTTP/2 protocol errors from a client", () => {
   // envoy source/common/http/http2/codec_impl.cc: nghttp2 reports the error, Envoy sends GOAWAY
   // and closes the connection (codec protocol error); other connections are unaffected. Ours sends
   // the same GOAWAY, but Node's HTTP/2 session leaves the TCP connection for the client to close.
-  it("a DATA frame on stream 0 after the preface gets GOAWAY PROTOCOL_ERROR; other clients are served", async () => {
+  it("a DATA frame on stream 0 after the preface gets GOAWAY PROTOCOL_ERROR and the connection is closed; other clients are served", async () => {
     const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
     const emptySettings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
     const dataOnStreamZero = Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41]);
     const socket = await openSocket(proxy);
     try {
-      const goaway = await new Promise<Buffer>((resolve) => {
-        let received = Buffer.alloc(0);
-        socket.on("data", (chunk: Buffer) => {
-          received = Buffer.concat([received, chunk]);
-          const frame = findFrame(received, 7);
-          if (frame !== undefined) resolve(frame);
-        });
-        socket.write(Buffer.concat([preface, emptySettings, dataOnStreamZero]));
-      });
+      // Everything the proxy sends until it closes: Envoy closes after the GOAWAY (handleCodecError).
+      const received = await Promise.race([
+        sendAndReadUntilClose(socket, Buffer.concat([preface, emptySettings, dataOnStreamZero])),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the proxy kept the connection open after its GOAWAY")), 60_000).unref()),
+      ]);
+      const goaway = findFrame(received, 7);
+      assert.ok(goaway !== undefined, "a GOAWAY frame");
       assert.equal(goaway.readUInt32BE(0), 0, "last stream id 0: no stream was processed");
       assert.equal(goaway.readUInt32BE(4), 1, "error code PROTOCOL_ERROR (1)");
       assert.equal(goaway.subarray(8).toString("latin1"), "DATA: stream_id == 0");
+      const stats = await (await fetch(`${proxy.adminUrl}/stats?filter=protocol_error`)).text();
+      assert.equal(stats, "http.ingress_http.downstream_cx_protocol_error: 1\n");
       await assertStillServing(proxy);
     } finally {
       socket.destroy();

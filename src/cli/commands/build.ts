@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { describeModule, loadCheckedModule, MISSING_MEMORY_MESSAGE, ModuleLoadError, type ModuleExport } from "../../host/module";
+import { withoutSourceMappingUrl } from "../../host/module/wasm-sections";
+import { sourceMapPathBeside } from "../../host/source-map/source-map-file";
 import { buildFingerprint, isUpToDate, stampPath, writeStamp } from "../build-stamp";
 import { UsageError, type CliIo } from "../cli-io";
 import { sdkRoot } from "../sdk-paths";
@@ -16,13 +18,17 @@ Compiles a filter with the SDK's compiler flags, then checks the module as Envoy
 
 Options:
   entry                 AssemblyScript entry file (default: assembly/index.ts)
-  --debug               debug target (unoptimised, with names and a source map)
+  --debug               debug target (unoptimised, with function names)
   -o, --out <file>      output file (default: build/<package name>.wasm, .debug.wasm for --debug)
   --config <file>       asconfig.json to use (default: ./asconfig.json, else the SDK's)
   --force               compile even when the module is up to date
   --watch               build, then build again on every change of the sources or asconfig
                         (until Ctrl-C); the compiler stays loaded between builds
   -h, --help            this help
+
+Every build writes the module's source map beside it (<out>.map): failure reports of the test
+kit, as-pect specs and the dev proxy then name the AssemblyScript file, line and column, and
+--inspect shows the sources in a debugger. The module itself carries no reference to the map.
 
 A build is skipped when a stamp beside the module (<out>.stamp) shows that nothing it depends on
 changed: the files under the entry's folder, the asconfig chain, the SDK (assembly/, transform/),
@@ -123,13 +129,27 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   const outFile = resolve(cwd, options.out ?? defaultOutFile(cwd, options.debug));
   const shownOut = relative(cwd, outFile) || outFile;
   const label = options.label ?? (relative(cwd, entry) || entry);
-  // Paths are relative to --baseDir, which is also where asc looks for node_modules.
-  const ascArgs = (configPath: string) => [relative(cwd, entry), "--config", relative(cwd, configPath), "--target", target, "--outFile", relative(cwd, outFile), "--baseDir", cwd];
+  // Paths are relative to --baseDir, which is also where asc looks for node_modules. Every build
+  // writes its source map beside the module (`--sourceMap`), for failure reports and debuggers.
+  const ascArgs = (configPath: string) => [
+    relative(cwd, entry),
+    "--config",
+    relative(cwd, configPath),
+    "--target",
+    target,
+    "--outFile",
+    relative(cwd, outFile),
+    "--sourceMap",
+    "--baseDir",
+    cwd,
+  ];
+  const mapFile = sourceMapPathBeside(outFile);
   // Computed before the temporary config copy exists, so the copy is never an input.
   const fingerprint = buildFingerprint({ projectDir: cwd, entry, config, ascArgs: ascArgs(config), sdkRoot: sdkRoot(), outFile });
   const transformed = options.transforms !== undefined && options.transforms.length > 0;
   if (transformed) rmSync(stampPath(outFile), { force: true });
-  if (options.incremental && !transformed && isUpToDate(outFile, fingerprint)) {
+  // The map is an output too: a module whose map was deleted is built again.
+  if (options.incremental && !transformed && isUpToDate(outFile, fingerprint) && existsSync(mapFile)) {
     io.stderr.write(style.dim(`  ${label} (${target}) is up to date: sources, SDK, compiler and flags unchanged since ${shownOut} was built\n`));
     return checkBuiltModule(io, outFile);
   }
@@ -143,6 +163,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
   // asc adds a config's `entries` to the entry given on the command line; the entry asked for must
   // be the only one, so compile against a copy of the config without them.
   const effectiveConfig = withoutEntries(config);
+  const written = new Set<string>();
   try {
     // asc returns compile errors, but throws for a config it cannot read (not JSON, bad extends).
     const { error } = await asc
@@ -150,6 +171,7 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
         ...(transformed ? { transforms: [...options.transforms!] } : {}),
         stdout: { write: (chunk: string | Uint8Array) => (io.stdout.write(String(chunk)), true) },
         stderr: { write: (chunk: string | Uint8Array) => (io.stderr.write(String(chunk)), true) },
+        writeFile: (name: string, contents: string | Uint8Array, baseDir: string) => writeOutput(resolve(baseDir, name), contents, outFile, written),
       } as never)
       .catch((thrown: unknown) => ({ error: thrown instanceof Error ? thrown : new Error(String(thrown)) }));
     if (error) {
@@ -160,9 +182,40 @@ export async function buildFilter(io: CliIo, options: BuildOptions): Promise<Bui
     effectiveConfig.dispose();
   }
   io.stderr.write(style.dim(`  compiled ${label} in ${seconds(started)}\n`));
+  if (!checkSourceMap(io, outFile, mapFile, written)) return null;
   const result = checkBuiltModule(io, outFile);
   if (result !== null && !transformed) writeStamp(outFile, fingerprint, result.sha256);
   return result;
+}
+
+/**
+ * Writes a file asc produced. asc puts a `sourceMappingURL` section naming the map into the
+ * module; the module that ships must not carry it (Envoy never reads it, and it costs bytes), so
+ * it is taken out before the module is written (once: a `run --watch` reloads on each write),
+ * leaving the map beside the module (`<module>.map`), where the host and `--inspect` look for it.
+ * The section is the last one, so no code offset in the map moves.
+ */
+function writeOutput(path: string, contents: string | Uint8Array, outFile: string, written: Set<string>): boolean {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, path === outFile && typeof contents !== "string" ? withoutSourceMappingUrl(contents) : contents);
+    written.add(path);
+    return true;
+  } catch {
+    // asc reports a write that failed.
+    return false;
+  }
+}
+
+/** Returns false after printing why, when asc wrote no source map beside the module in this build. */
+function checkSourceMap(io: CliIo, outFile: string, mapFile: string, written: ReadonlySet<string>): boolean {
+  const style = styleFor(io.stderr, io.env);
+  if (!written.has(mapFile)) {
+    io.stderr.write(`${style.fail("✗ build failed:")} the compiler wrote no source map beside ${relative(io.cwd, outFile) || outFile}\n`);
+    return false;
+  }
+  io.stderr.write(style.dim(`  source map → ${relative(io.cwd, mapFile) || mapFile}\n`));
+  return true;
 }
 
 function seconds(since: number): string {

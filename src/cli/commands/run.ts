@@ -10,8 +10,10 @@ import {
   type DevProxyConfig,
   type WasmFilterConfig,
 } from "../../proxy/config/dev-proxy-config";
+import { accessLogFromFlag } from "../../proxy/config/access-log-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
+import { closeInspector, openInspector } from "../inspector-session";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
 import { UsageError, type CliIo } from "../cli-io";
@@ -24,8 +26,8 @@ export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
 Starts the dev proxy: HTTP/1.1 and h2c on one port, the filters in front of an upstream (the
 built-in echo upstream when none is given), and an admin endpoint (/ready, /stats,
-/stats/prometheus, /logging). An Envoy bootstrap may add TCP listeners (network Wasm filters
-before tcp_proxy) and TLS on listeners and clusters.
+/stats/prometheus, /clusters, /config_dump, /logging). An Envoy bootstrap may add TCP listeners
+(network Wasm filters before tcp_proxy) and TLS on listeners and clusters.
 
 Options:
   -c, --config <file>          YAML/JSON config: the dev proxy format or an Envoy v3 bootstrap
@@ -36,6 +38,8 @@ Options:
       --plugin-config <text>   plugin configuration (@file reads a file)
       --vm-config <text>       VM configuration (@file reads a file)
       --failure-policy <p>     FAIL_CLOSED (default), FAIL_OPEN or FAIL_RELOAD
+      --source-map <file>      the filter's source map (default: <wasm>.map when present), so
+                               failure reports name AssemblyScript file:line:column
   -u, --upstream <url>         default route target, e.g. http://127.0.0.1:8080
       --cluster <name=url>     a named cluster for callouts (repeatable); name=h2c+http://... for gRPC
   -l, --listen <host:port>     listener (default 127.0.0.1:10000)
@@ -49,6 +53,11 @@ Options:
                                that is the project's build output is also rebuilt on every
                                change of its sources
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --access-log <path|->    an access log in Envoy's default format (- = stdout)
+      --inspect                open Node's inspector (Chrome DevTools, VS Code) on 127.0.0.1:9229:
+                               filters show their AssemblyScript sources and stop at
+                               breakpoints; no callback time limit, one thread
+      --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
   -h, --help                   this help
 `;
 
@@ -69,6 +78,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       "plugin-config": { type: "string", multiple: true },
       "vm-config": { type: "string", multiple: true },
       "failure-policy": { type: "string", multiple: true },
+      "source-map": { type: "string", multiple: true },
       upstream: { type: "string", short: "u" },
       cluster: { type: "string", multiple: true },
       listen: { type: "string", short: "l" },
@@ -78,6 +88,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      "access-log": { type: "string" },
+      inspect: { type: "boolean" },
+      "inspect-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,16 +101,26 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   let config: DevProxyConfig;
   let warnings: string[] = [];
+  let inspect: { host: string; port: number } | null = null;
   try {
     if (values.config !== undefined) ({ config, warnings } = loadConfigFile(resolve(io.cwd, values.config), io.cwd));
     else config = defaultConfig();
     applyFlags(config, values, tokens ?? [], io.cwd);
+    if (values.inspect === true || values["inspect-port"] !== undefined) inspect = inspectAddress(values["inspect-port"]);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${error.message}\n`);
       return 1;
     }
     throw error;
+  }
+
+  if (inspect !== null) {
+    // A pause at a breakpoint must not be taken for a looping filter, and one thread keeps every
+    // VM in the process the debugger is attached to.
+    config.callbackTimeLimitMs = 0;
+    if (config.concurrency > 1) io.stderr.write(`--inspect: filters run on the listener's thread (--concurrency ${config.concurrency} ignored)\n`);
+    config.concurrency = 1;
   }
 
   // In a project, `run --watch` keeps the project's own module built from its sources.
@@ -116,6 +139,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
     }
+    if (filter.sourceMapPath !== undefined && !existsSync(filter.sourceMapPath)) {
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} source map ${filter.sourceMapPath} not found\n`);
+      return 1;
+    }
   }
 
   // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
@@ -127,12 +154,22 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
+  let debuggerUrl: string | undefined;
+  if (inspect !== null) {
+    try {
+      debuggerUrl = openInspector(inspect.host, inspect.port);
+    } catch (error) {
+      io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --inspect: the inspector did not open on ${inspect.host}:${inspect.port}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   let proxy;
   try {
-    proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters });
+    proxy = await startDevProxy(config, { logger, buildFilters: buildWasmFilters, accessLogStreams: { stdout: io.stdout, stderr: io.stderr } });
   } catch (error) {
     const taken = claimOfListenError(error, claims);
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} the dev proxy did not start: ${taken === null ? (error as Error).message : busyPortMessage(taken, taken.code)}\n`);
+    if (debuggerUrl !== undefined) closeInspector();
     return 1;
   }
   // The watchers are in place when watchUntilStopped returns its promise (it sets them up before
@@ -143,9 +180,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`TCP listener ${listener.name || "(unnamed)"} on ${listener.tls ? "tls" : "tcp"}://${listener.host.includes(":") ? `[${listener.host}]` : listener.host}:${listener.port}\n`);
   }
   if (/^https?:/.test(proxy.url)) io.stdout.write(`try: curl -i ${proxy.url.startsWith("https:") ? "-k " : ""}${proxy.url}/\n`);
-  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, tcpListeners: proxy.tcpListeners });
+  if (debuggerUrl !== undefined) {
+    io.stdout.write(`debugger listening on ${debuggerUrl}: open chrome://inspect (or attach VS Code), set breakpoints in assembly/*.ts, send a request (docs/debugging.md)\n`);
+  }
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, tcpListeners: proxy.tcpListeners, ...(debuggerUrl === undefined ? {} : { debuggerUrl }) });
   await stopped;
   await proxy.close();
+  if (debuggerUrl !== undefined) closeInspector();
   return 0;
 }
 
@@ -212,9 +253,11 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (values.watch === true) config.hotReload = true;
   const limit = values["callback-time-limit"] as string | undefined;
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+  const accessLog = values["access-log"];
+  if (typeof accessLog === "string") config.accessLogs.push(accessLogFromFlag(accessLog === "-" ? accessLog : resolve(cwd, accessLog)));
 }
 
-const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy"] as const;
+const FILTER_OPTIONS = ["name", "root-id", "vm-id", "plugin-config", "vm-config", "failure-policy", "source-map"] as const;
 type FilterFlags = { wasm: string } & Partial<Record<(typeof FILTER_OPTIONS)[number], string>>;
 
 function collectFilterFlags(tokens: Token[], values: RunFlags): FilterFlags[] {
@@ -249,6 +292,7 @@ function filterFromFlags(flags: FilterFlags, cwd: string): WasmFilterConfig {
     vmConfiguration: textOrFile(flags["vm-config"], cwd),
     failurePolicy,
     allowOnHeadersStopIteration: false,
+    ...(flags["source-map"] === undefined ? {} : { sourceMapPath: resolve(cwd, flags["source-map"]) }),
   };
 }
 
@@ -260,6 +304,11 @@ function textOrFile(value: string | undefined, cwd: string): Buffer {
   } catch (error) {
     throw new ConfigError(`cannot read ${value.slice(1)}: ${(error as Error).message}`);
   }
+}
+
+/** Where `--inspect` opens the inspector: Node's default 127.0.0.1:9229, or `--inspect-port` ([host:]port; 0: any free port). */
+function inspectAddress(text: string | undefined): { host: string; port: number } {
+  return text === undefined ? { host: "127.0.0.1", port: 9229 } : parseHostPort(text, "--inspect-port");
 }
 
 function nonNegativeInteger(text: string, flag: string): number {

@@ -11,6 +11,7 @@ import { buildFilter, buildWatchRoots } from "./build";
 import { watchUntilStopped } from "../watch-sources";
 import { styleFor } from "../terminal-style";
 import { sdkRoot } from "../sdk-paths";
+import { INSPECT_ENV } from "../../host/inspect-mode";
 
 export const TEST_USAGE = `Usage: proxy-wasm-as test [options]
 
@@ -28,6 +29,11 @@ Options:
                          settings), run the tests on it, print the lines and branches of the
                          project's own AssemblyScript that ran, write coverage/lcov.info, then
                          build the release module again
+  --inspect              run each suite (each Node test file on its own) under Node's inspector
+                         on 127.0.0.1:9229, waiting for a debugger (chrome://inspect, VS Code)
+                         before it starts; filters show their AssemblyScript sources and stop at
+                         breakpoints; no callback time limit
+  --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
   -h, --help             this help
 `;
 
@@ -39,6 +45,8 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       only: { type: "string" },
       watch: { type: "boolean", default: false },
       coverage: { type: "boolean", default: false },
+      inspect: { type: "boolean", default: false },
+      "inspect-port": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -51,17 +59,23 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --only must be aspect or node, got "${only}"\n`);
     return 2;
   }
-  if (values.coverage && values.watch) {
-    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --coverage and --watch cannot be combined\n`);
+  const inspectPort = values["inspect-port"];
+  if (inspectPort !== undefined && !/^(?:(?:\[[^\]]+\]|[^:]*):)?\d{1,5}$/.test(inspectPort)) {
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --inspect-port expects [host:]port, got "${inspectPort}"\n`);
+    return 2;
+  }
+  const inspect = values.inspect || inspectPort !== undefined ? (inspectPort ?? "127.0.0.1:9229") : undefined;
+  if (values.coverage && (values.watch || inspect !== undefined)) {
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} --coverage cannot be combined with --watch or --inspect\n`);
     return 2;
   }
   if (values.coverage) return runWithCoverage(io, only);
-  if (!values.watch) return runSuites(io, only);
+  if (!values.watch) return runSuites(io, only, { inspect });
   const style = styleFor(io.stdout, io.env);
   const cycle = async (): Promise<void> => {
     const started = performance.now();
     const built = existsSync(join(io.cwd, "asconfig.json")) ? (await buildFilter(io, { debug: false, incremental: true })) !== null : true;
-    const code = built ? await runSuites(io, only) : 1;
+    const code = built ? await runSuites(io, only, { inspect }) : 1;
     const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     io.stdout.write(code === 0 ? `${style.ok("✓")} built and tested in ${elapsed}\n` : `${style.fail("✗")} ${built ? "tests failed" : "build failed"} after ${elapsed}; waiting for a change\n`);
   };
@@ -73,21 +87,40 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** One suite run: as-pect (through `runAspectProcess`) or a Node process to start. */
+export interface SuiteRun {
+  readonly label: string;
+  readonly kind: "aspect" | "node";
+  /** For `node`, the whole command line after `node`; for `aspect`, Node's own flags before as-pect's entry. */
+  readonly args: string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The processes `test` starts in `cwd`: as-pect (when as-pect.config.js exists), then the Node
+ * tests through `node --test`. With `inspect` ([host:]port), each waits for a debugger there
+ * (`--inspect-brk`) with PWAS_INSPECT=1 (the test kit then loads modules for the debugger and
+ * without the time limit), and the Node test files run one process each, directly rather than
+ * under `--test`, whose runner would put each file in a child with another port.
+ */
+export function suiteRuns(cwd: string, only: string | undefined, inspect?: string): SuiteRun[] {
+  const runs: SuiteRun[] = [];
+  const debug = inspect === undefined ? [] : [`--inspect-brk=${inspect}`];
+  const env: Record<string, string> = inspect === undefined ? {} : { [INSPECT_ENV]: "1" };
+  if (only !== "node" && existsSync(join(cwd, "as-pect.config.js"))) runs.push({ label: "as-pect", kind: "aspect", args: debug, env });
+  const nodeTests = only === "aspect" ? [] : findTests(join(cwd, "test")).map((file) => relative(cwd, file));
+  if (nodeTests.length > 0 && inspect === undefined) runs.push({ label: "node", kind: "node", args: ["--import", "tsx", "--test", ...nodeTests], env });
+  if (inspect !== undefined) for (const file of nodeTests) runs.push({ label: `node ${file}`, kind: "node", args: [...debug, "--import", "tsx", file], env });
+  return runs;
+}
+
 /**
  * Runs the suites once: 0 when every suite that ran passed, 1 otherwise (or when none was found).
- * `env` adds to the children's environment (the coverage run names its output folder there).
+ * `extraEnv` adds to the children's environment (the coverage run names its output folder there).
  */
-async function runSuites(io: CliIo, only: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...io.env, ...extraEnv };
-  const runs: Array<{ label: string; run: () => Promise<number> }> = [];
-  if (only !== "node" && existsSync(join(io.cwd, "as-pect.config.js"))) {
-    runs.push({
-      label: "as-pect",
-      run: async () => (await runAspectProcess({ cwd: io.cwd, config: "as-pect.config.js", env, stdout: io.stdout, stderr: io.stderr })).code,
-    });
-  }
-  const nodeTests = only === "aspect" ? [] : findTests(join(io.cwd, "test")).map((file) => relative(io.cwd, file));
-  if (nodeTests.length > 0) runs.push({ label: "node", run: () => spawnInto(process.execPath, ["--import", "tsx", "--test", ...nodeTests], io, env) });
+async function runSuites(io: CliIo, only: string | undefined, options: { inspect?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const { inspect, extraEnv = {} } = options;
+  const runs = suiteRuns(io.cwd, only, inspect);
   if (runs.length === 0) {
     io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} no tests found (as-pect.config.js, test/**/*.test.ts)\n`);
     return 1;
@@ -95,7 +128,13 @@ async function runSuites(io: CliIo, only: string | undefined, extraEnv: NodeJS.P
   let failed = 0;
   for (const run of runs) {
     io.stdout.write(`> ${run.label}\n`);
-    if ((await run.run()) !== 0) failed++;
+    if (inspect !== undefined) io.stdout.write(`  waiting for a debugger on ${inspect} (chrome://inspect or VS Code; docs/debugging.md)\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...io.env, ...extraEnv, ...run.env };
+    const code =
+      run.kind === "aspect"
+        ? (await runAspectProcess({ cwd: io.cwd, config: "as-pect.config.js", nodeArgs: run.args, env, stdout: io.stdout, stderr: io.stderr })).code
+        : await spawnInto(process.execPath, run.args, io, env);
+    if (code !== 0) failed++;
   }
   io.stdout.write(failed === 0 ? "all test suites passed\n" : `${failed} test suite(s) failed\n`);
   return failed === 0 ? 0 : 1;
@@ -108,7 +147,7 @@ async function runWithCoverage(io: CliIo, only: string | undefined): Promise<num
   rmSync(rawDir, { recursive: true, force: true });
   io.stdout.write("> coverage build\n");
   if ((await buildForCoverage(io, rawDir)) === null) return 1;
-  const code = await runSuites(io, only, { [COVERAGE_ENV]: rawDir });
+  const code = await runSuites(io, only, { extraEnv: { [COVERAGE_ENV]: rawDir } });
   const files = readCoverage(rawDir);
   const lcov = join(coverageDir, "lcov.info");
   writeFileSync(lcov, toLcov(files));

@@ -5,6 +5,8 @@ import type { ModuleProblem } from "./module-problem";
 import { WasmParseError } from "./wasm-parse-error";
 import { addInterruptChecksMapped } from "./interrupt-instrumentation";
 import { takeHostControl } from "./host-controlled-module";
+import { withSourceMappingUrl } from "./wasm-sections";
+import { debuggerSourceMap, sourceMapDataUrl } from "../source-map/debugger-source-map";
 
 /**
  * A compiled `WebAssembly.Module`. Typed loosely because neither lib ES2022 nor @types/node 20
@@ -41,6 +43,13 @@ export interface CheckedModule {
 
 export interface LoadModuleOptions extends CheckModuleOptions {
   /**
+   * For `--inspect`: the module's source map (JSON text, its sources rooted where a debugger
+   * finds them), put into the compiled module's `sourceMappingURL` section with its offsets moved
+   * to the host's rewrite (debugger-source-map.ts), so DevTools shows the AssemblyScript sources.
+   * Not with `interruptible`, whose instrumentation moves code by varying amounts.
+   */
+  readonly debuggerSourceMap?: string;
+  /**
    * Compile the module with a deadline check in every loop and function entry (see interrupt-instrumentation.ts).
    * The load checks still run on the bytes as given, so what Envoy would refuse is refused the same.
    */
@@ -72,8 +81,13 @@ export function loadCheckedModule(bytes: Uint8Array, options?: LoadModuleOptions
   const interruptible = options?.interruptible === true;
   // Only a module that passed the checks is rewritten: a refused module keeps its own compile error.
   const controlled = problems.length === 0 ? takeHostControl(bytes) : { bytes, startExported: false, codeOffsetShift: 0 };
+  if (interruptible && options?.debuggerSourceMap !== undefined) throw new Error("a debugger source map cannot be used with interruptible: turn the callback time limit off under --inspect");
   const instrumented = interruptible && problems.length === 0 ? addInterruptChecksMapped(controlled.bytes) : undefined;
-  const compiled = instrumented?.bytes ?? controlled.bytes;
+  const debuggable =
+    options?.debuggerSourceMap !== undefined && problems.length === 0
+      ? withSourceMappingUrl(controlled.bytes, sourceMapDataUrl(debuggerSourceMap(options.debuggerSourceMap, controlled.codeOffsetShift, undefined)))
+      : undefined;
+  const compiled = instrumented?.bytes ?? debuggable ?? controlled.bytes;
   let module: CompiledWasmModule | undefined;
   try {
     module = new wasm.Module(compiled);

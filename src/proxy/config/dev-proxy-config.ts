@@ -6,6 +6,8 @@
 import type { TcpListenerConfig } from "./tcp-listener-config";
 import type { DownstreamTlsConfig, UpstreamTlsConfig } from "./tls-config";
 
+import type { AccessLogConfig } from "./access-log-config";
+
 /** What to do with a stream when the plugin's VM has failed (Envoy `PluginConfig.failure_policy`). */
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -19,6 +21,11 @@ export interface WasmFilterConfig {
   vmId: string;
   /** Absolute path of the .wasm (vm_config.code.local.filename). */
   wasmPath: string;
+  /**
+   * Absolute path of the module's source map, for failure reports at source lines; absent: the
+   * host uses `<wasmPath>.map` when there is one (no Envoy field: a dev proxy option).
+   */
+  sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
@@ -204,6 +211,8 @@ export interface DevProxyConfig {
   hotReload: boolean;
   /** Longest a single filter callback may run before it is stopped and the failure policy applies. */
   callbackTimeLimitMs: number;
+  /** The HTTP connection manager's access logs (none by default, as in Envoy). */
+  accessLogs: AccessLogConfig[];
 }
 
 /** Name of the cluster `--upstream` (or the echo upstream) defines. */
@@ -228,6 +237,7 @@ export function defaultConfig(): DevProxyConfig {
     concurrency: 1,
     hotReload: false,
     callbackTimeLimitMs: 5_000,
+    accessLogs: [],
   };
 }
 

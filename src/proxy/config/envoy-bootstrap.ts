@@ -1,3 +1,4 @@
+import { readAccessLogs } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
 import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
@@ -133,7 +134,8 @@ function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: s
     // Envoy would refuse the other protocol on this listener; the dev proxy answers both.
     hcm.warn(`codec_type ${codec}: the dev proxy serves HTTP/1.1 and h2c on the listener (as AUTO)`);
   }
-  for (const key of ["access_log", "use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
+  config.accessLogs = readAccessLogs(hcm.children("access_log"));
+  for (const key of ["use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
     hcm.unsupported(key);
   }
   hcm.unsupported("rds", "RDS is not supported; use route_config");

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { resolve as resolvePath } from "node:path";
+import { accessLogFromFlag } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
 import {
   ConfigError,
@@ -40,6 +42,7 @@ import { parseLogLevel } from "../proxy-logger";
  * concurrency: 1
  * hot_reload: false
  * callback_time_limit_ms: 5000
+ * access_log: access.log          # Envoy's default format; "-" is stdout; relative to the file
  * ```
  *
  * Unknown fields come back in `warnings`. Envoy bootstraps resolve module paths against `cwd`
@@ -133,6 +136,8 @@ export function configFromDevProxyFile(document: unknown, baseDir: string): { co
   }
   config.concurrency = positiveInteger(root.number("concurrency") ?? 1, "concurrency");
   config.hotReload = root.boolean("hot_reload") ?? false;
+  const accessLog = root.string("access_log");
+  if (accessLog !== undefined) config.accessLogs = [accessLogFromFlag(accessLog === "-" ? accessLog : resolvePath(baseDir, accessLog))];
   config.callbackTimeLimitMs = positiveInteger(root.number("callback_time_limit_ms") ?? config.callbackTimeLimitMs, "callback_time_limit_ms");
   root.finish();
   return { config, warnings };

@@ -97,6 +97,7 @@ class FilterChain implements HttpFilterStream {
 
   /** Every filter from `from` down to 0 sees the reply as response events. */
   encodeLocalReply(from: number, reply: LocalReply): void {
+    this.ends.noteLocalReply?.(reply);
     const target = this.filters[from] as HttpFilterStream | undefined;
     if (target === undefined) {
       this.ends.localReply(reply);
@@ -154,15 +155,31 @@ class ChainLink implements HttpFilterSink {
 }
 
 /**
- * The headers Envoy puts on a local reply: `:status`, the filter's own headers, and for a
- * non-empty body `content-length` and `content-type: text/plain` unless the filter set one.
+ * The headers Envoy puts on a local reply (envoy source/common/http/utility.cc
+ * `prepareLocalReply`): `:status`, the filter's own headers, then for a non-empty body
+ * `content-length` and `content-type: text/plain` unless the filter set one; an empty body removes
+ * both (the HTTP/1 codec then writes `content-length: 0`). The test kit's driver makes the same
+ * (src/host/drivers/http-stream.ts `localReplyResponse`).
  */
 export function localReplyHeaders(reply: LocalReply): HeaderList {
   const headers: HeaderList = [[":status", String(reply.status)]];
-  for (const [name, value] of reply.headers) if (!name.startsWith(":")) headers.push([name.toLowerCase(), value]);
+  const length = String(reply.body.length);
+  let hasLength = false;
+  for (const [name, value] of reply.headers) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith(":")) continue;
+    if (reply.body.length === 0 && (lower === "content-length" || lower === "content-type")) continue;
+    if (lower === "content-length") {
+      // Set in place, once, as a header map sets an inline header.
+      if (!hasLength) headers.push([lower, length]);
+      hasLength = true;
+      continue;
+    }
+    headers.push([lower, value]);
+  }
   if (reply.body.length > 0) {
+    if (!hasLength) headers.push(["content-length", length]);
     if (!headers.some(([name]) => name === "content-type")) headers.push(["content-type", "text/plain"]);
   }
-  if (!headers.some(([name]) => name === "content-length")) headers.push(["content-length", String(reply.body.length)]);
   return headers;
 }

@@ -21,6 +21,8 @@ export interface HttpFilterSink {
   localReply(reply: LocalReply): void;
   /** Abort the stream in both directions (Envoy: stream reset). */
   reset(reason: string): void;
+  /** Told when a filter's local reply is about to be encoded (the access log keeps its details). */
+  noteLocalReply?(reply: LocalReply): void;
 }
 
 /** One filter instance on one HTTP stream. */

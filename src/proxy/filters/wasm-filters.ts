@@ -4,10 +4,14 @@ import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-poli
 import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
 import type { VmFailure } from "../../host/vm-failure";
+import type { ModuleSourceMap } from "../../host/source-map/module-source-map";
+import { debuggerMapText, loadSourceMap } from "../../host/source-map/source-map-file";
+import { inspectorActive } from "../../host/inspect-mode";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
+import { ClusterStats } from "../cluster-stats";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { SharedDataStore } from "../../host/shared-data";
 import type { PropertyTree } from "../../host/plugin-info";
@@ -99,7 +103,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   const serviceConfigs = env.services ?? [];
   if (config.filters.length === 0 && serviceConfigs.length === 0) return { current: () => [], close: async () => {} };
   const guard = options.guard ?? (<T>(work: () => T): T => work());
-  const callouts = new ClusterCalloutUpstream(clusters, logger);
+  const callouts = new ClusterCalloutUpstream(clusters, logger, new ClusterStats(stats));
   const process = new ProxyProcess({
     scheduler: options.guard ? new GuardedScheduler(new RealScheduler(), guard) : new RealScheduler(),
     logLevel: hostLevel(logger.level),
@@ -199,6 +203,8 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   private loaded = "";
   /** The module of the current host, for a fresh VM after a callback was stopped. */
   private module!: CheckedModule;
+  /** The source map of the current module (found beside it or configured), if any. */
+  private sourceMap: ModuleSourceMap | undefined;
 
   constructor(
     readonly config: WasmFilterConfig,
@@ -253,17 +259,28 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   private boot(): PluginHost {
     // Recorded before reading, and even if loading fails, so one bad write is reported once.
     this.loaded = fileIdentity(this.config.wasmPath);
-    const module = loadCheckedModule(readFileSync(this.config.wasmPath), { interruptible: this.timeLimit.limitMs > 0 });
-    const host = this.start(module);
+    const bytes = readFileSync(this.config.wasmPath);
+    // Read again on every load: a rebuild writes a new map beside the new module.
+    const sourceMap = loadSourceMap(bytes, {
+      wasmPath: this.config.wasmPath,
+      mapPath: this.config.sourceMapPath,
+      onProblem: (message) => this.timeLimit.logger.log("wasm", "warning", `${this.config.name}: ${message}`),
+    });
+    const interruptible = this.timeLimit.limitMs > 0;
+    // For a debugger (`run --inspect`, which turns the time limit off): the map goes into the module V8 compiles.
+    const forDebugger = !interruptible && sourceMap !== undefined && inspectorActive();
+    const module = loadCheckedModule(bytes, { interruptible, ...(forDebugger ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}) });
+    const host = this.start(module, sourceMap);
     this.module = module;
+    this.sourceMap = sourceMap;
     return host;
   }
 
-  private start(module: CheckedModule): PluginHost {
+  private start(module: CheckedModule, sourceMap: ModuleSourceMap | undefined): PluginHost {
     return this.timeLimit.guard(() => new PluginHost({
       module,
       process: this.process,
-      vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration, callbackTimeLimitMs: this.timeLimit.limitMs },
+      vm: { vmId: this.config.vmId, vmConfiguration: this.config.vmConfiguration, callbackTimeLimitMs: this.timeLimit.limitMs, sourceMap },
       onVmFailure: (failure) => this.vmFailed(failure),
       name: this.config.name,
       rootId: this.config.rootId,
@@ -288,7 +305,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   private replaceStopped(): void {
     const stopped = this.current;
     try {
-      this.current = { host: this.start(this.module), streams: 0 };
+      this.current = { host: this.start(this.module, this.sourceMap), streams: 0 };
     } catch (error) {
       // Plugin start failed on the fresh VM: keep the stopped one (its streams get the failure policy).
       this.timeLimit.logger.log("wasm", "critical", `${this.config.name}: a fresh VM failed to start: ${(error as Error).message}`);

@@ -3,7 +3,8 @@
  * when a spec first starts that filter, so a config loads even before the filter is built, and
  * the error then says which file is missing.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { sourceMapPathBeside } from "../../host/source-map/source-map-file";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,6 +33,18 @@ export class FilterLibrary {
     if (source instanceof Uint8Array) return `<${source.length} bytes>`;
     if (source instanceof URL) return fileURLToPath(source);
     return isAbsolute(source) ? source : resolve(this.baseDir, source);
+  }
+
+  /**
+   * The source map beside filter `name`'s module file (`<module>.map`, written by `build`), when
+   * there is one, so failure reports in specs name the filter's source lines; undefined for a
+   * filter given as bytes or built without a map.
+   */
+  sourceMap(name: string): string | undefined {
+    const source = this.sources.get(name);
+    if (source === undefined || source instanceof Uint8Array) return undefined;
+    const beside = sourceMapPathBeside(this.describe(source));
+    return existsSync(beside) ? beside : undefined;
   }
 
   /** The module bytes of filter `name` ("" = default); throws an Error saying what is missing. */

@@ -28,13 +28,15 @@ export class HostSession {
   readonly startError: string = "";
 
   /** Loads and starts the plugin; never throws for a module or plugin failure (see startError). */
-  constructor(wasm: Uint8Array, settings: HostSettings) {
+  /** @param sourceMap the module's source map file, for failure reports at source lines */
+  constructor(wasm: Uint8Array, settings: HostSettings, sourceMap?: string) {
     this.clock = new ManualScheduler(settings.clockStartMs);
     this.process = new ProxyProcess({ scheduler: this.clock, logLevel: settings.logLevel, logSink: this.logs.sink, clusters: settings.clusters, upstream: this.callouts });
     const shell: ProcessShell = { process: this.process, clock: this.clock, logs: this.logs, callouts: this.callouts };
     try {
       this.host = createTestHost({
         wasm,
+        sourceMap: sourceMap ?? false,
         pluginConfig: settings.pluginConfig,
         vmConfig: settings.vmConfig,
         vmId: settings.vmId,

@@ -150,7 +150,7 @@ export function createProxyWasmTestImports(filters: FilterLibrary, exports: () =
       guarded(0, () => {
         const parsed = parseHostSettings(decodePairList(str(settings)));
         const handle = nextHandle++;
-        sessions.set(handle, new HostSession(filters.bytes(parsed.filterName), parsed));
+        sessions.set(handle, new HostSession(filters.bytes(parsed.filterName), parsed, filters.sourceMap(parsed.filterName)));
         return handle;
       }),
     host_start_error: (handle: number) => text(() => session(handle).startError),

@@ -1,0 +1,288 @@
+import type { AccessLogConfig } from "../config/access-log-config";
+import type { ClusterConfig, DevProxyConfig, ListenerConfig, WasmFilterConfig } from "../config/dev-proxy-config";
+import { DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpListenerConfig } from "../config/tcp-listener-config";
+import type { DownstreamTlsConfig, UpstreamTlsConfig } from "../config/tls-config";
+import { hostOf } from "./clusters-view";
+
+const TYPE = "type.googleapis.com/";
+const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+
+/**
+ * Envoy's `/config_dump` (envoy source/server/admin/config_dump_handler.cc) for the effective
+ * configuration: whatever the proxy was started from (flags, the short format or a bootstrap),
+ * the dump shows what it runs, as the static bootstrap Envoy would need to run the same, in
+ * Envoy's shape: `configs` holding a BootstrapConfigDump, a ClustersConfigDump
+ * (`static_clusters`), a ListenersConfigDump (`static_listeners`) and a RoutesConfigDump
+ * (`static_route_configs`), each resource with `last_updated`; TCP listeners and TLS transport
+ * sockets included, private keys `[redacted]` as in Envoy. Fields at their proto3 default
+ * are left out, as Envoy's JSON printer leaves them out. Only what the proxy honours appears:
+ * a field it ignored (named in a start-up warning) is not in the dump.
+ */
+export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterConfig>, startedAt: Date): unknown {
+  const lastUpdated = startedAt.toISOString();
+  const clusterList = [...clusters].map(clusterResource);
+  const routeConfig = config.serveHttp ? routeConfiguration(config) : undefined;
+  const listeners = [
+    ...(routeConfig !== undefined ? [listenerResource(config, routeConfig)] : []),
+    ...config.tcpListeners.map(tcpListenerResource),
+  ];
+  const bootstrap: Record<string, unknown> = {
+    static_resources: { listeners, clusters: clusterList },
+  };
+  if (config.admin !== null) bootstrap.admin = { address: socketAddress(config.admin) };
+  return {
+    configs: [
+      { "@type": `${TYPE}envoy.admin.v3.BootstrapConfigDump`, bootstrap, last_updated: lastUpdated },
+      {
+        "@type": `${TYPE}envoy.admin.v3.ClustersConfigDump`,
+        static_clusters: clusterList.map((cluster) => ({ cluster, last_updated: lastUpdated })),
+      },
+      {
+        "@type": `${TYPE}envoy.admin.v3.ListenersConfigDump`,
+        static_listeners: listeners.map((listener) => ({ listener, last_updated: lastUpdated })),
+      },
+      {
+        "@type": `${TYPE}envoy.admin.v3.RoutesConfigDump`,
+        ...(routeConfig !== undefined ? { static_route_configs: [{ route_config: routeConfig, last_updated: lastUpdated }] } : {}),
+      },
+    ],
+  };
+}
+
+/** Secrets print as Envoy's config dump prints them (envoy source/common/protobuf/utility.cc `MessageUtil::redact`). */
+const REDACTED = { inline_string: "[redacted]" };
+
+function pem(bytes: Buffer): unknown {
+  return { inline_string: bytes.toString("utf8") };
+}
+
+/** A listener chain's `transport_socket` for its DownstreamTlsContext. */
+function downstreamTransportSocket(tls: DownstreamTlsConfig): unknown {
+  const common: Record<string, unknown> = { tls_certificates: [{ certificate_chain: pem(tls.certificateChain), private_key: REDACTED }] };
+  if (tls.clientCa !== undefined) common.validation_context = { trusted_ca: pem(tls.clientCa) };
+  if (tls.alpnProtocols.length > 0) common.alpn_protocols = tls.alpnProtocols;
+  const context: Record<string, unknown> = { "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`, common_tls_context: common };
+  if (tls.requireClientCertificate) context.require_client_certificate = true;
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
+}
+
+/** A cluster's `transport_socket` for its UpstreamTlsContext. */
+function upstreamTransportSocket(tls: UpstreamTlsConfig): unknown {
+  const common: Record<string, unknown> = {};
+  if (tls.certificateChain !== undefined) common.tls_certificates = [{ certificate_chain: pem(tls.certificateChain), private_key: REDACTED }];
+  if (tls.trustedCa !== undefined) common.validation_context = { trusted_ca: pem(tls.trustedCa) };
+  if (tls.alpnProtocols.length > 0) common.alpn_protocols = tls.alpnProtocols;
+  const context: Record<string, unknown> = { "@type": `${TYPE}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext` };
+  if (Object.keys(common).length > 0) context.common_tls_context = common;
+  if (tls.sni !== undefined) context.sni = tls.sni;
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
+}
+
+/** A TCP listener: its network Wasm filters, then tcp_proxy or direct_response. */
+function tcpListenerResource(listener: TcpListenerConfig): Record<string, unknown> {
+  const filters: unknown[] = listener.filters.map((filter) => wasmFilterOf("envoy.filters.network.wasm", filter));
+  const terminal = listener.terminal;
+  if (terminal.kind === "tcp_proxy") {
+    const proxy: Record<string, unknown> = {
+      "@type": `${TYPE}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
+      stat_prefix: terminal.statPrefix,
+      cluster: terminal.cluster,
+    };
+    if (terminal.idleTimeoutMs !== DEFAULT_TCP_IDLE_TIMEOUT_MS) proxy.idle_timeout = durationText(terminal.idleTimeoutMs);
+    filters.push({ name: "envoy.filters.network.tcp_proxy", typed_config: proxy });
+  } else {
+    filters.push({
+      name: "envoy.filters.network.direct_response",
+      typed_config: {
+        "@type": `${TYPE}envoy.extensions.filters.network.direct_response.v3.Config`,
+        response: { inline_bytes: terminal.response.toString("base64") },
+      },
+    });
+  }
+  const chain: Record<string, unknown> = { filters };
+  if (listener.tls !== null) chain.transport_socket = downstreamTransportSocket(listener.tls);
+  return {
+    "@type": `${TYPE}envoy.config.listener.v3.Listener`,
+    ...(listener.name !== "" ? { name: listener.name } : {}),
+    address: socketAddress(listener.address),
+    filter_chains: [chain],
+  };
+}
+
+function socketAddress(listener: Pick<ListenerConfig, "host" | "port">): unknown {
+  return { socket_address: { address: listener.host, port_value: listener.port } };
+}
+
+/** A protobuf JSON duration: whole seconds as `15s`, others with milliseconds as `0.250s`. */
+export function durationText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
+}
+
+function routeConfiguration(config: DevProxyConfig): Record<string, unknown> {
+  return {
+    "@type": `${TYPE}envoy.config.route.v3.RouteConfiguration`,
+    name: "local_route",
+    virtual_hosts: [
+      {
+        name: "local_service",
+        domains: ["*"],
+        routes: config.routes.map((route) => ({
+          match: { prefix: route.prefix },
+          route: { cluster: route.cluster, timeout: durationText(route.timeoutMs) },
+        })),
+      },
+    ],
+  };
+}
+
+function listenerResource(config: DevProxyConfig, routeConfig: Record<string, unknown>): Record<string, unknown> {
+  const { "@type": _type, ...inlineRoutes } = routeConfig;
+  const hcm: Record<string, unknown> = {
+    "@type": HCM_TYPE,
+    stat_prefix: "ingress_http",
+    route_config: inlineRoutes,
+    http_filters: [
+      ...config.filters.map(wasmFilter),
+      { name: "envoy.filters.http.router", typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router` } },
+    ],
+  };
+  if (config.accessLogs.length > 0) hcm.access_log = config.accessLogs.map(accessLog);
+  const chain: Record<string, unknown> = { filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }] };
+  if (config.listener.tls) chain.transport_socket = downstreamTransportSocket(config.listener.tls);
+  return {
+    "@type": `${TYPE}envoy.config.listener.v3.Listener`,
+    name: "listener_0",
+    address: socketAddress(config.listener),
+    filter_chains: [chain],
+  };
+}
+
+function stringValue(bytes: Buffer): unknown {
+  return { "@type": `${TYPE}google.protobuf.StringValue`, value: bytes.toString("utf8") };
+}
+
+function wasmFilter(filter: WasmFilterConfig): unknown {
+  return wasmFilterOf("envoy.filters.http.wasm", filter);
+}
+
+/** An HTTP or network Wasm filter (both take envoy.extensions.wasm.v3.PluginConfig as `config`). */
+function wasmFilterOf(filterName: string, filter: WasmFilterConfig): unknown {
+  const vmConfig: Record<string, unknown> = {
+    runtime: "envoy.wasm.runtime.v8",
+    code: { local: { filename: filter.wasmPath } },
+  };
+  if (filter.vmId !== "") vmConfig.vm_id = filter.vmId;
+  if (filter.vmConfiguration.length > 0) vmConfig.configuration = stringValue(filter.vmConfiguration);
+  const plugin: Record<string, unknown> = {};
+  if (filter.name !== "") plugin.name = filter.name;
+  if (filter.rootId !== "") plugin.root_id = filter.rootId;
+  plugin.vm_config = vmConfig;
+  if (filter.pluginConfiguration.length > 0) plugin.configuration = stringValue(filter.pluginConfiguration);
+  if (filter.failurePolicy !== "FAIL_CLOSED") plugin.failure_policy = filter.failurePolicy;
+  if (filter.allowOnHeadersStopIteration) plugin.allow_on_headers_stop_iteration = true;
+  const typeName = filterName === "envoy.filters.http.wasm" ? "envoy.extensions.filters.http.wasm.v3.Wasm" : "envoy.extensions.filters.network.wasm.v3.Wasm";
+  return { name: filterName, typed_config: { "@type": `${TYPE}${typeName}`, config: plugin } };
+}
+
+function accessLog(log: AccessLogConfig): unknown {
+  const format = { text_format_source: { inline_string: log.format } };
+  if (log.path === "/dev/stdout" || log.path === "/dev/stderr") {
+    const kind = log.path === "/dev/stdout" ? "Stdout" : "Stderr";
+    return {
+      name: `envoy.access_loggers.${kind.toLowerCase()}`,
+      typed_config: { "@type": `${TYPE}envoy.extensions.access_loggers.stream.v3.${kind}AccessLog`, log_format: format },
+    };
+  }
+  return {
+    name: "envoy.access_loggers.file",
+    typed_config: { "@type": `${TYPE}envoy.extensions.access_loggers.file.v3.FileAccessLog`, path: log.path, log_format: format },
+  };
+}
+
+function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
+  const { hostname, port } = hostOf(cluster);
+  const host = cluster.url.hostname.replace(/^\[|\]$/g, "");
+  const resource: Record<string, unknown> = {
+    "@type": `${TYPE}envoy.config.cluster.v3.Cluster`,
+    name: cluster.name,
+    type: hostname === "" ? "STATIC" : "STRICT_DNS",
+    connect_timeout: durationText(cluster.connectTimeoutMs),
+    load_assignment: {
+      cluster_name: cluster.name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
+    },
+  };
+  if (cluster.tls) resource.transport_socket = upstreamTransportSocket(cluster.tls);
+  if (cluster.http2) {
+    const options = `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
+    resource.typed_extension_protocol_options = {
+      [options]: { "@type": `${TYPE}${options}`, explicit_http_config: { http2_protocol_options: {} } },
+    };
+  }
+  return resource;
+}
+
+/** The repeated resource fields of each dump message, with their element types (envoy admin/v3 protos). */
+const RESOURCE_FIELDS: Record<string, string> = {
+  static_clusters: "envoy.admin.v3.ClustersConfigDump.StaticCluster",
+  dynamic_active_clusters: "envoy.admin.v3.ClustersConfigDump.DynamicCluster",
+  dynamic_warming_clusters: "envoy.admin.v3.ClustersConfigDump.DynamicCluster",
+  static_listeners: "envoy.admin.v3.ListenersConfigDump.StaticListener",
+  dynamic_listeners: "envoy.admin.v3.ListenersConfigDump.DynamicListener",
+  static_route_configs: "envoy.admin.v3.RoutesConfigDump.StaticRouteConfig",
+  dynamic_route_configs: "envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig",
+};
+
+/** What `/config_dump` answers for its query. */
+export interface ConfigDumpAnswer {
+  status: number;
+  /** JSON for 200, a text error otherwise. */
+  body: unknown;
+}
+
+/**
+ * `/config_dump?resource=<field>&mask=<paths>` as Envoy's handler reads them
+ * (envoy source/server/admin/config_dump_handler.cc): `resource` lists the elements of that
+ * repeated field, each as its own config (404 `<field> not found in config dump` for a field no
+ * dump has); `mask` (comma-separated field paths, dot for nesting) keeps only those fields of
+ * each config (or element), dropping configs it matches nothing in (400 when it matches none).
+ */
+export function queryConfigDump(dump: { configs: Array<Record<string, unknown>> }, params: URLSearchParams): ConfigDumpAnswer {
+  const resource = params.get("resource");
+  const mask = params.get("mask");
+  let configs: Array<Record<string, unknown>> = dump.configs;
+  if (resource !== null && resource !== "") {
+    const elementType = RESOURCE_FIELDS[resource];
+    if (elementType === undefined) return { status: 404, body: `${resource} not found in config dump` };
+    configs = dump.configs.flatMap((config) =>
+      ((config[resource] as Array<Record<string, unknown>> | undefined) ?? []).map((element) => ({ "@type": `${TYPE}${elementType}`, ...element })),
+    );
+  }
+  if (mask !== null && mask !== "") {
+    const paths = mask.split(",").map((path) => path.trim().split("."));
+    const masked = configs.map((config) => applyMask(config, paths)).filter((config) => config !== undefined);
+    if (masked.length === 0 && configs.length > 0) {
+      return { status: 400, body: `FieldMask ${mask} could not be successfully applied to any configs.` };
+    }
+    configs = masked;
+  }
+  return { status: 200, body: configs.length === 0 ? {} : { configs } };
+}
+
+/** Keeps `@type` and the fields on `paths`; undefined when no path exists in `config`. */
+function applyMask(config: Record<string, unknown>, paths: string[][]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = { "@type": config["@type"] };
+  let kept = false;
+  for (const path of paths) {
+    let source: unknown = config;
+    for (const key of path) source = typeof source === "object" && source !== null ? (source as Record<string, unknown>)[key] : undefined;
+    if (source === undefined) continue;
+    kept = true;
+    let target = out;
+    path.forEach((key, index) => {
+      if (index === path.length - 1) target[key] = source;
+      else target = (target[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return kept ? out : undefined;
+}
