@@ -76,6 +76,8 @@ export interface ClusterConfig {
    */
   useDownstreamProtocol?: boolean;
   connectTimeoutMs: number;
+  /** The bootstrap's cluster `type` (STATIC, STRICT_DNS, LOGICAL_DNS); absent for clusters not from a bootstrap. */
+  type?: "STATIC" | "STRICT_DNS" | "LOGICAL_DNS";
   /** The cluster's UpstreamTlsContext (Envoy bootstrap `transport_socket`); absent: plaintext. */
   tls?: UpstreamTlsConfig | null;
   /** The cluster's `metadata.filter_metadata` (the `xds.cluster_metadata` property of TCP connections). */
@@ -147,6 +149,8 @@ export interface HeaderMatcherConfig {
 export interface TranslatedRegex {
   source: string;
   flags: string;
+  /** The RE2 pattern as configured (for /config_dump). */
+  re2?: string;
 }
 
 /**
@@ -161,12 +165,16 @@ export interface VirtualHostConfig {
 
 /** The HCM's `route_config`. */
 export interface RouteTableConfig {
+  /** The `route_config` `name`; absent when it has none. */
+  name?: string;
   virtualHosts: VirtualHostConfig[];
   /** `ignore_port_in_host_matching`: the port of `:authority` is left out when matching domains. */
   ignorePortInHostMatching?: boolean;
 }
 
 export interface ListenerConfig {
+  /** The bootstrap listener's `name` (for /config_dump); absent when it has none. */
+  name?: string;
   host: string;
   port: number;
   /** TLS from the filter chain's `transport_socket` (HTTP listener only); absent: plaintext. */

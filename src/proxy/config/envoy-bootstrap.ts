@@ -92,10 +92,11 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
 }
 
 function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: string): void {
-  listener.accept("name");
+  const name = listener.string("name");
   const address = listener.child("address");
   if (!address) throw new ConfigError(`${listener.path}.address: missing`);
   config.listener = socketAddress(address);
+  if (name !== undefined && name !== "") config.listener.name = name;
   listener.unsupported("listener_filters");
   listener.unsupported("per_connection_buffer_limit_bytes");
   const chains = listener.children("filter_chains");

@@ -92,6 +92,7 @@ export function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
     tls,
     filterMetadata: typeof filterMetadata === "object" && filterMetadata !== null ? (filterMetadata as Record<string, unknown>) : undefined,
     connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
+    type: type as NonNullable<ClusterConfig["type"]>,
   };
   if (useDownstreamProtocol) config.useDownstreamProtocol = true;
   return config;

@@ -26,7 +26,7 @@ import { re2ToJavaScript } from "./re2-regex";
  * @throws ConfigError naming the field.
  */
 export function readRouteConfiguration(routeConfig: ConfigReader, cwd: string): RouteTableConfig {
-  routeConfig.accept("name", "validate_clusters", "max_direct_response_body_size_bytes");
+  routeConfig.accept("validate_clusters", "max_direct_response_body_size_bytes");
   const ignorePort = routeConfig.boolean("ignore_port_in_host_matching") ?? false;
   const mostSpecificWins = routeConfig.boolean("most_specific_header_mutations_wins") ?? false;
   routeConfig.refuse("vhds", "VHDS is not supported; list the virtual hosts");
@@ -36,8 +36,12 @@ export function readRouteConfiguration(routeConfig: ConfigReader, cwd: string): 
   const virtualHosts = routeConfig.children("virtual_hosts").map((host) => readVirtualHost(host, cwd, mostSpecificWins));
   for (const host of virtualHosts) for (const route of host.routes) addOuterMutations(route, mutations, mostSpecificWins);
   checkDomainsUnique(virtualHosts, routeConfig.at("virtual_hosts"));
+  const name = routeConfig.string("name");
   routeConfig.finish();
-  return ignorePort ? { virtualHosts, ignorePortInHostMatching: true } : { virtualHosts };
+  const table: RouteTableConfig = { virtualHosts };
+  if (name !== undefined && name !== "") table.name = name;
+  if (ignorePort) table.ignorePortInHostMatching = true;
+  return table;
 }
 
 function readVirtualHost(host: ConfigReader, cwd: string, mostSpecificWins: boolean): VirtualHostConfig {
@@ -218,7 +222,7 @@ function readSafeRegex(regex: ConfigReader): TranslatedRegex {
   const pattern = regex.string("regex");
   if (pattern === undefined) throw new ConfigError(`${regex.path}.regex: missing`);
   regex.finishStrictly();
-  return re2ToJavaScript(pattern, regex.at("regex"));
+  return { ...re2ToJavaScript(pattern, regex.at("regex")), re2: pattern };
 }
 
 /** A `config.route.v3.HeaderMatcher`. */
