@@ -94,11 +94,12 @@ static_resources:
 describe("Envoy v3 static bootstrap", () => {
   it("reads listener, admin, routes, wasm PluginConfig and clusters", () => {
     const { config, warnings } = loadConfigFile(file(ENVOY_BOOTSTRAP), "/work/project");
-    assert.deepEqual(config.listener, { host: "0.0.0.0", port: 10000 });
+    assert.deepEqual(config.listener, { name: "main", host: "0.0.0.0", port: 10000 });
     assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9901 });
     assert.equal(config.echoUpstream, false);
     assert.deepEqual(config.routes, config.routeTable?.virtualHosts[0].routes);
     assert.deepEqual(config.routeTable, {
+      name: "local_route",
       virtualHosts: [
         {
           name: "backend",
