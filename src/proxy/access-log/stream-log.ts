@@ -51,6 +51,8 @@ export class StreamLog {
     this.responseCodeDetails = details;
     const flag = FLAG_OF_DETAILS[details];
     if (flag !== undefined) this.flag(flag);
+    // No host was picked: Envoy prints UPSTREAM_HOST as `-` (the proxy only learns it when connecting).
+    if (details === "no_healthy_upstream") this.upstreamHost = "";
   }
 
   /** The upstream's response headers arrived (details `via_upstream`, as in Envoy). */
