@@ -359,7 +359,7 @@ describe("bootstrap: strip_any_host_port / strip_matching_host_port", () => {
 });
 
 describe("bootstrap: the router's own config", () => {
-  it("suppress_envoy_headers: no x-envoy-expected-rq-timeout-ms or x-envoy-original-path upstream", async () => {
+  it("suppress_envoy_headers: no x-envoy-expected-rq-timeout-ms or x-envoy-original-path upstream, no x-envoy-upstream-service-time downstream", async () => {
     let seen: Record<string, string | string[] | undefined> = {};
     const probe = await startUpstream((req, res) => {
       seen = req.headers;
@@ -376,6 +376,8 @@ describe("bootstrap: the router's own config", () => {
       assert.equal(response.body, "/v2/a");
       assert.equal(seen["x-envoy-original-path"], undefined);
       assert.equal(seen["x-envoy-expected-rq-timeout-ms"], undefined);
+      // The router adds its service time only without suppress_envoy_headers (router.cc `onUpstreamHeaders`).
+      assert.equal(response.headers["x-envoy-upstream-service-time"], undefined);
       assert.doesNotMatch(run.stderr(), /unsupported/, run.stderr());
     } finally {
       await run.stop();
