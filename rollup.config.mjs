@@ -6,7 +6,7 @@ import { dts } from "rollup-plugin-dts";
 import { builtinModules } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 
-const external = [/^node:/, ...builtinModules, "yaml", "assemblyscript", /^assemblyscript\//, "tsx", /^tsx\//];
+const external = [/^node:/, ...builtinModules, "yaml", "ajv", /^ajv\//, "assemblyscript", /^assemblyscript\//, "tsx", /^tsx\//];
 const entries = {
   index: "src/index.ts",
   testing: "src/testing/index.ts",

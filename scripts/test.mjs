@@ -46,7 +46,7 @@ if (!skipBuild && only !== "aspect") {
 }
 
 if (only !== "node" && explicitFiles.length === 0) {
-  // The SDK's own specs (assembly/__tests__, against the in-memory host of as-pect.config.js), then
+  // The SDK's own specs (assembly/__tests__, each spec module hosted as the filter in the project's host), then
   // the examples' specs (examples/*/assembly/__tests__, each driving its built example through the
   // host). as-pect runs without its logo, and with colour only on a terminal.
   register();

@@ -1,187 +1,216 @@
 import {
-  RootContext, HttpContext, Context, HttpCallResponse, FilterHeadersStatus, MapType, BufferType, GrpcStatus,
-  WasmResult, lastResult, registerRoot, httpCall, grpcCall, grpcStream, grpcCancel, grpcStatusMessage, grpcMessage,
-  Header, pendingCalloutCount, liveContextCount, sendLocalResponse, continueRequest,
+  Context, HttpCallResponse, WasmResult, lastResult, httpCall, grpcCall, grpcStream, grpcCancel, grpcStatusMessage, grpcMessage,
+  Header, pendingCalloutCount, liveContextCount, sendLocalResponse,
 } from "../index";
+import { proxy_on_http_call_response, proxy_on_grpc_receive } from "../exports";
+import { Headers, HttpCallout, GrpcCall } from "../testing";
 import {
-  proxy_on_context_create, proxy_on_request_headers, proxy_on_http_call_response, proxy_on_delete,
-  proxy_on_done, proxy_on_log, proxy_on_grpc_receive, proxy_on_grpc_close, proxy_on_grpc_receive_initial_metadata,
-} from "../exports";
-import * as mock from "./host";
+  aRequest, clearHostcalls, duringRequestHeaders, duringTick, hostcallCount, onGrpcEvent, onHttpCallResponse, specHost,
+  specRoot, specStream,
+} from "./spec-filter";
 
-export { malloc } from "../exports";
+export * from "../exports";
 
-// What the filters saw, for the assertions.
+// What the contexts saw, for the assertions.
 let seen = "";
+let token: u32 = 0;
+let caller: u32 = 0;
 
-let theRoot: RootContext | null = null;
-let lastStream: HttpContext | null = null;
-
-class CallingRoot extends RootContext {
-  constructor(id: u32) {
-    super(id);
-    theRoot = this;
-  }
-  createHttpContext(contextId: u32): HttpContext | null {
-    const stream = new CallingStream(contextId, this);
-    lastStream = stream;
-    return stream;
-  }
-  onHttpCallResponse(token: u32, response: HttpCallResponse): void {
+/** Records an answer; a stream answers its client with a local 403 after a good one. */
+function recordResponse(owner: Context, token: u32, response: HttpCallResponse): void {
+  if (owner === specRoot) {
     seen += "root:" + token.toString() + ";";
+    return;
   }
-  onGrpcReceive(token: u32, messageSize: u32): void {
-    seen += "root-grpc:" + grpcMessage.text() + ";";
+  if (response.failed) {
+    seen += "failed:" + response.failureMessage() + ":" + response.failureCode().toString() + ";";
+    return;
   }
+  seen += "stream" + owner.id.toString() + ":" + response.status().toString() + ":" + response.bodyText() + ":"
+    + response.headers.get("x-auth")! + ";";
+  sendLocalResponse(403, "denied", [Header.of("x-why", "auth")], "auth_denied");
 }
 
-class CallingStream extends HttpContext {
-  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    const token = httpCall(this, "cluster", [Header.of(":method", "GET"), Header.of(":path", "/auth"), Header.of(":authority", "auth")],
+function recordGrpc(owner: Context, token: u32, event: string, value: u32): void {
+  if (event == "metadata") seen += "md:" + value.toString() + ";";
+  else if (event == "message") seen += "msg" + owner.id.toString() + ":" + grpcMessage.text() + ";";
+  else seen += "close:" + value.toString() + ":" + grpcStatusMessage() + ";";
+}
+
+/** The host's pending callout with `token`. */
+function callout(token: u32): HttpCallout {
+  const pending = specHost().pendingHttpCallouts();
+  for (let i = 0; i < pending.length; i++) if (pending[i].token == token) return pending[i];
+  throw new Error("no pending callout " + token.toString());
+}
+
+/** The host's pending gRPC call with `token`. */
+function grpc(token: u32): GrpcCall {
+  const pending = specHost().pendingGrpcCalls();
+  for (let i = 0; i < pending.length; i++) if (pending[i].token == token) return pending[i];
+  throw new Error("no pending gRPC call " + token.toString());
+}
+
+/** A stream whose request headers callback sends the auth call, as a filter would. */
+function callingStream(): void {
+  duringRequestHeaders(aRequest(), () => {
+    caller = specStream!.id;
+    token = httpCall(specStream!, "cluster", [Header.of(":method", "GET"), Header.of(":path", "/auth"), Header.of(":authority", "auth")],
       String.UTF8.encode("ping"), null, 500);
-    seen += "token:" + token.toString() + ";";
-    return FilterHeadersStatus.StopIteration;
-  }
-  onHttpCallResponse(token: u32, response: HttpCallResponse): void {
-    if (response.failed) {
-      seen += "failed:" + response.failureMessage() + ":" + response.failureCode().toString() + ";";
-      return;
-    }
-    seen += "stream" + this.id.toString() + ":" + response.status().toString() + ":" + response.bodyText() + ":"
-      + response.headers.get("x-auth")! + ";";
-    sendLocalResponse(403, "denied", [Header.of("x-why", "auth")], "auth_denied");
-  }
-  onGrpcReceive(token: u32, messageSize: u32): void {
-    seen += "msg" + this.id.toString() + ":" + grpcMessage.text() + ";";
-  }
-  onGrpcReceiveInitialMetadata(token: u32, headerCount: u32): void {
-    seen += "md:" + headerCount.toString() + ";";
-  }
-  onGrpcClose(token: u32, status: GrpcStatus): void {
-    seen += "close:" + (<i32>status).toString() + ":" + grpcStatusMessage() + ";";
-  }
-}
-
-registerRoot("", (contextId: u32): RootContext => new CallingRoot(contextId));
-
-function answer(token: u32, status: string, body: string): void {
-  mock.reset();
-  mock.setHeader(MapType.HttpCallResponseHeaders, ":status", status);
-  mock.setHeader(MapType.HttpCallResponseHeaders, "x-auth", "ok");
-  mock.setBuffer(BufferType.HttpCallResponseBody, body);
-  proxy_on_http_call_response(1, token, 2, body.length, 0);
+  });
 }
 
 describe("HTTP callouts", () => {
-  beforeAll(() => {
-    proxy_on_context_create(1, 0);
-  });
   beforeEach(() => {
-    mock.reset();
+    onHttpCallResponse(recordResponse);
     seen = "";
   });
 
   it("sends the call and remembers the caller", () => {
-    proxy_on_context_create(2, 1);
-    expect(proxy_on_request_headers(2, 3, 0)).toBe(FilterHeadersStatus.StopIteration);
-    expect(seen).toBe("token:4;");
-    expect(mock.callsText()).toBe("http:4:cluster::method=GET,:path=/auth,:authority=auth:ping:0:500");
-    expect(pendingCalloutCount()).toBe(1);
+    const before = pendingCalloutCount();
+    callingStream();
+    expect(token).toBeGreaterThan(0);
+    const sent = callout(token);
+    expect(sent.cluster).toBe("cluster");
+    // Envoy adds the body's content-length (wasm context.cc httpCall).
+    expect(sent.headers.toString()).toBe(":method: GET\n:path: /auth\n:authority: auth\ncontent-length: 4");
+    expect(sent.body).toBe("ping");
+    expect(sent.timeoutMs).toBe(500);
+    expect(pendingCalloutCount()).toBe(before + 1);
   });
 
   it("routes the answer to the calling stream with that stream effective", () => {
-    answer(4, "200", "pong");
-    expect(mock.effectiveText()).toBe("2");
-    expect(seen).toBe("stream2:200:pong:ok;");
-    expect(mock.localResponse()).toBe("403|denied|x-why=auth|auth_denied|-1");
-    expect(pendingCalloutCount()).toBe(0);
+    callingStream();
+    const stream = specStream!;
+    clearHostcalls();
+    const before = pendingCalloutCount();
+    callout(token).respond(200, "pong", Headers.of([["x-auth", "ok"]]));
+    expect(seen).toBe("stream" + caller.toString() + ":200:pong:ok;");
+    // The local reply reached the calling stream: the SDK made it the effective context.
+    expect(hostcallCount("proxy_set_effective_context")).toBe(1);
+    expect(pendingCalloutCount()).toBe(before - 1);
+    expect(stream.id).toBe(caller);
   });
 
-  it("drops a second answer for the same token", () => {
-    answer(4, "200", "again");
+  it("drops an answer for a token it does not know (already answered)", () => {
+    callingStream();
+    const answered = token;
+    callout(token).respond(200, "first", Headers.of([["x-auth", "ok"]]));
+    seen = "";
+    // Envoy answers a token once; a second answer is a host bug the SDK must shrug off.
+    duringTick(() => {
+      clearHostcalls();
+      proxy_on_http_call_response(specRoot!.id, token, 0, 0, 0);
+    });
+    expect(token).toBe(answered);
     expect(seen).toBe("");
-    expect(mock.effectiveText()).toBe("");
+    expect(hostcallCount("proxy_set_effective_context")).toBe(0);
   });
 
   it("reports a reset call as failed with the host's status", () => {
-    proxy_on_request_headers(2, 3, 0);
-    expect(seen).toBe("token:8;");
-    mock.reset();
-    mock.setStatus(WasmResult.BrokenConnection, "reset");
-    proxy_on_http_call_response(1, 8, 0, 0, 0);
-    expect(seen).toBe("token:8;failed:reset:11;");
+    callingStream();
+    callout(token).fail();
+    expect(seen).toBe("failed:reset:" + (<i32>WasmResult.BrokenConnection).toString() + ";");
   });
 
   it("drops the answer cleanly when the caller was deleted first", () => {
-    proxy_on_request_headers(2, 3, 0);
-    expect(pendingCalloutCount()).toBe(1);
-    proxy_on_log(2);
-    expect(proxy_on_done(2)).toBe(1);
-    proxy_on_delete(2);
-    expect(pendingCalloutCount()).toBe(0);
-    expect(liveContextCount()).toBe(1);
+    const live = liveContextCount();
+    const callouts = pendingCalloutCount();
+    const stream = duringRequestHeaders(aRequest(), () => {
+      token = httpCall(specStream!, "cluster", [Header.of(":method", "GET"), Header.of(":path", "/"), Header.of(":authority", "a")], null, null, 100);
+    });
+    expect(liveContextCount()).toBe(live + 1);
+    expect(pendingCalloutCount()).toBe(callouts + 1);
+    stream.complete();
+    expect(pendingCalloutCount()).toBe(callouts);
+    expect(liveContextCount()).toBe(live);
+    // Callouts belong to the root context in Envoy (wasm exports.cc http_call), so the call stays
+    // pending and its answer still arrives: the SDK drops it without touching the deleted stream.
     seen = "";
-    answer(12, "200", "late");
+    clearHostcalls();
+    callout(token).respond(200, "late", Headers.of([["x-auth", "ok"]]));
     expect(seen).toBe("");
-    expect(mock.effectiveText()).toBe("");
-    expect(mock.localResponse()).toBe("");
+    expect(hostcallCount("proxy_set_effective_context")).toBe(0);
+    expect(hostcallCount("proxy_send_local_response")).toBe(0);
   });
 
   it("delivers a root's own call without changing the effective context", () => {
-    const root = changetype<RootContext>(theRoot);
-    const token = httpCall(root, "cluster", [Header.of(":path", "/")], null, [Header.of("t", "1")], 0);
-    expect(token).toBe(16);
-    answer(token, "204", "");
-    expect(seen).toBe("root:16;");
-    expect(mock.effectiveText()).toBe("");
+    duringTick(() => {
+      token = httpCall(specRoot!, "cluster", [Header.of(":method", "GET"), Header.of(":path", "/"), Header.of(":authority", "a")], null, [Header.of("t", "1")], 0);
+    });
+    expect(token).toBeGreaterThan(0);
+    clearHostcalls();
+    callout(token).respond(204);
+    expect(seen).toBe("root:" + token.toString() + ";");
+    expect(hostcallCount("proxy_set_effective_context")).toBe(0);
   });
 
   it("returns token 0 and the host status when the host refuses the call", () => {
-    const token = httpCall(changetype<RootContext>(theRoot), "no-such-cluster", [], null, null, 0);
+    const before = pendingCalloutCount();
+    duringTick(() => {
+      token = httpCall(specRoot!, "no-such-cluster", [Header.of(":method", "GET"), Header.of(":path", "/"), Header.of(":authority", "a")], null, null, 0);
+      expect(lastResult()).toBe(WasmResult.BadArgument);
+    });
     expect(token).toBe(0);
-    expect(lastResult()).toBe(WasmResult.BadArgument);
-    expect(pendingCalloutCount()).toBe(0);
+    expect(pendingCalloutCount()).toBe(before);
   });
 });
 
 describe("gRPC callouts", () => {
   beforeEach(() => {
-    mock.reset();
+    onGrpcEvent(recordGrpc);
     seen = "";
   });
 
   it("routes a unary answer to the calling stream, then forgets the token", () => {
-    proxy_on_context_create(3, 1);
-    const caller = changetype<Context>(lastStream);
-    const token = grpcCall(caller, "cluster", "pkg.Svc", "Get", null, String.UTF8.encode("req"), 1000);
-    expect(mock.callsText()).toBe("grpc:" + token.toString() + ":cluster:pkg.Svc:Get:3:1000");
-    mock.setBuffer(BufferType.GrpcReceiveBuffer, "answer");
-    proxy_on_grpc_receive(1, token, 6);
-    expect(seen).toBe("msg3:answer;");
-    expect(mock.effectiveText()).toBe("3");
-    expect(pendingCalloutCount()).toBe(0);
+    const before = pendingCalloutCount();
+    duringRequestHeaders(aRequest(), () => {
+      caller = specStream!.id;
+      token = grpcCall(specStream!, "cluster", "pkg.Svc", "Get", null, String.UTF8.encode("req"), 1000);
+    });
+    const calls = [grpc(token)];
+    expect(calls[0].cluster).toBe("cluster");
+    expect(calls[0].service).toBe("pkg.Svc");
+    expect(calls[0].method).toBe("Get");
+    expect(calls[0].timeoutMs).toBe(1000);
+    expect(calls[0].message()).toBe("req");
+    clearHostcalls();
+    calls[0].receive("answer");
+    expect(seen).toBe("msg" + caller.toString() + ":answer;");
+    expect(hostcallCount("proxy_set_effective_context")).toBe(1);
+    expect(pendingCalloutCount()).toBe(before);
   });
 
   it("keeps a stream registered until it closes", () => {
-    const caller = changetype<Context>(lastStream);
-    const token = grpcStream(caller, "cluster", "pkg.Svc", "Watch", [Header.of("k", "v")]);
-    proxy_on_grpc_receive_initial_metadata(1, token, 2);
-    mock.setBuffer(BufferType.GrpcReceiveBuffer, "one");
-    proxy_on_grpc_receive(1, token, 3);
-    expect(pendingCalloutCount()).toBe(1);
-    mock.setStatus(14, "upstream gone");
-    proxy_on_grpc_close(1, token, 14);
-    expect(seen).toBe("md:2;msg3:one;close:14:upstream gone;");
-    expect(pendingCalloutCount()).toBe(0);
+    const before = pendingCalloutCount();
+    duringRequestHeaders(aRequest(), () => {
+      caller = specStream!.id;
+      token = grpcStream(specStream!, "cluster", "pkg.Svc", "Watch", [Header.of("k", "v")]);
+    });
+    const call = grpc(token);
+    expect(call.initialMetadata.toString()).toBe("k: v");
+    call.receiveInitialMetadata(Headers.of([["a", "1"], ["b", "2"]]));
+    call.receive("one");
+    expect(pendingCalloutCount()).toBe(before + 1);
+    call.close(14, "upstream gone");
+    expect(seen).toBe("md:2;msg" + caller.toString() + ":one;close:14:upstream gone;");
+    expect(pendingCalloutCount()).toBe(before);
   });
 
   it("delivers nothing after the filter cancels", () => {
-    const caller = changetype<Context>(lastStream);
-    const token = grpcStream(caller, "cluster", "pkg.Svc", "Watch", null);
-    expect(grpcCancel(token)).toBe(WasmResult.Ok);
-    expect(pendingCalloutCount()).toBe(0);
-    proxy_on_grpc_receive(1, token, 3);
+    const before = pendingCalloutCount();
+    duringRequestHeaders(aRequest(), () => {
+      token = grpcStream(specStream!, "cluster", "pkg.Svc", "Watch", null);
+      expect(grpcCancel(token)).toBe(WasmResult.Ok);
+    });
+    expect(pendingCalloutCount()).toBe(before);
+    // The host dropped the cancelled stream, as Envoy resets it.
+    const calls = specHost().pendingGrpcCalls();
+    for (let i = 0; i < calls.length; i++) expect(calls[i].token).not.toBe(token);
+    // A message for it anyway reaches no context.
+    duringTick(() => {
+      proxy_on_grpc_receive(specRoot!.id, token, 3);
+    });
     expect(seen).toBe("");
-    expect(mock.callsText()).toBe("stream:" + token.toString() + ":Watch;cancel:" + token.toString());
   });
 });

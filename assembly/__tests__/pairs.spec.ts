@@ -1,5 +1,5 @@
 import { Header, serializePairs, deserializePairs } from "../runtime/pairs";
-import { bytesOf, hexOf } from "./host";
+import { bytesOf, hexOf } from "./bytes";
 
 function roundTrip(headers: Array<Header>): Array<Header> {
   const wire = serializePairs(headers);

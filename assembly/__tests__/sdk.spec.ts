@@ -1,115 +1,162 @@
 import {
-  log, LogLevel, WasmResult, lastResult, BufferType, requestBody, callData, parseJson, parseJsonText, JsonKind,
+  log, LogLevel, WasmResult, lastResult, requestBody, callData, httpCallResponseBody, parseJson, parseJsonText, JsonKind,
   Metric, getSharedData, setSharedData, setSharedDataText, registerSharedQueue, resolveSharedQueue,
   enqueueSharedQueueText, dequeueSharedQueue, currentTimeNanoseconds, callForeignFunction, RootContext,
-  registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse,
-  continueDownstream, closeStream, StreamType, sendLocalResponse, sendLocalResponseBytes, Header, GrpcStatus,
+  registerRoot, registerHttpFilter, HttpContext, liveContextCount, continueRequest, continueResponse, continueDownstream,
+  closeStream, StreamType, sendLocalResponse, sendLocalResponseBytes, Header, GrpcStatus,
 } from "../index";
-import { proxy_on_context_create, proxy_on_tick, proxy_on_delete, proxy_on_vm_start } from "../exports";
+import { proxy_on_delete } from "../exports";
 import { findContext } from "../api/registry";
-import { beginCallback } from "../api/log";
 import { fail, sdkAbort } from "../runtime/abort";
-import * as mock from "./host";
+import { Headers, HttpStream } from "../testing";
+import {
+  aRequest, clearHostcalls, duringRequestBody, duringRequestHeaders, duringTick, hostcallCount, specHost, specRoot,
+} from "./spec-filter";
 
-export { malloc } from "../exports";
+export * from "../exports";
+
+// What a callback saw, for the assertions after it.
+let count: i32 = 0;
+let number: i64 = 0;
+let text = "";
 
 describe("logging", () => {
   beforeEach(() => {
-    mock.reset();
-    beginCallback();
+    specHost().logs.clear();
+  });
+  afterAll(() => {
+    specHost().setLogLevel("trace");
   });
 
-  it("sends messages at or above the host level, with the level number", () => {
-    mock.setLogLevel(LogLevel.Info);
-    expect(log.info("hello")).toBe(WasmResult.Ok);
-    expect(mock.lastLog()).toBe("2:hello");
-    log.critical("bad");
-    expect(mock.lastLog()).toBe("5:bad");
-    expect(mock.logCount()).toBe(2);
+  it("sends messages at or above the host level, with the level", () => {
+    specHost().setLogLevel("info");
+    duringTick(() => {
+      expect(log.info("hello")).toBe(WasmResult.Ok);
+      log.critical("bad");
+    });
+    const logs = specHost().logs;
+    expect(logs.messages("info").join("|")).toBe("hello");
+    expect(logs.messages("critical").join("|")).toBe("bad");
+    expect(logs.count()).toBe(2);
   });
 
   it("drops messages below the host level without calling proxy_log", () => {
-    mock.setLogLevel(LogLevel.Warn);
-    log.debug("hidden");
-    log.info("hidden");
-    expect(log.enabled(LogLevel.Debug)).toBe(false);
-    expect(log.enabled(LogLevel.Error)).toBe(true);
-    expect(mock.logCount()).toBe(0);
+    specHost().setLogLevel("warn");
+    duringTick(() => {
+      clearHostcalls();
+      log.debug("hidden");
+      log.info("hidden");
+      expect(log.enabled(LogLevel.Debug)).toBe(false);
+      expect(log.enabled(LogLevel.Error)).toBe(true);
+      count = hostcallCount("proxy_log(");
+    });
+    expect(count).toBe(0);
+    expect(specHost().logs.count()).toBe(0);
   });
 
   it("asks the host for its level once per callback", () => {
-    mock.setLogLevel(LogLevel.Trace);
-    log.trace("a");
-    log.debug("b");
-    log.warn("c");
-    expect(mock.logLevelCalls()).toBe(1);
-    beginCallback();
-    log.error("d");
-    expect(mock.logLevelCalls()).toBe(2);
+    specHost().setLogLevel("trace");
+    duringTick(() => {
+      clearHostcalls();
+      log.trace("a");
+      log.debug("b");
+      log.warn("c");
+      count = hostcallCount("proxy_get_log_level");
+    });
+    expect(count).toBe(1);
+    duringTick(() => {
+      log.error("d");
+    });
+    expect(hostcallCount("proxy_get_log_level")).toBe(2);
   });
 
-  it("treats level 6 (off) as dropping everything", () => {
-    mock.setLogLevel(6);
-    log.critical("x");
-    expect(mock.logCount()).toBe(0);
+  it("treats level off as dropping everything", () => {
+    specHost().setLogLevel("off");
+    duringTick(() => {
+      log.critical("x");
+    });
+    expect(specHost().logs.count()).toBe(0);
   });
 });
 
 describe("abort", () => {
+  beforeEach(() => {
+    specHost().logs.clear();
+  });
+
   it("logs what and where at critical level, then traps", () => {
-    mock.reset();
-    expect(() => { sdkAbort("bad thing", "assembly/x.ts", 12, 345); }).toThrow();
-    expect(mock.lastLog()).toBe("5:abort: bad thing at assembly/x.ts:12:345");
-    expect(() => { sdkAbort(null, null, 0, 7); }).toThrow();
-    expect(mock.lastLog()).toBe("5:abort:  at :0:7");
+    duringTick(() => {
+      expect(() => { sdkAbort("bad thing", "assembly/x.ts", 12, 345); }).toThrow();
+    });
+    expect(specHost().logs.messages("critical").join("|")).toBe("abort: bad thing at assembly/x.ts:12:345");
+    duringTick(() => {
+      expect(() => { sdkAbort(null, null, 0, 7); }).toThrow();
+    });
+    expect(specHost().logs.messages("critical")[1]).toBe("abort:  at :0:7");
   });
 
   it("logs SDK failures as the package name and the message, without file or position", () => {
-    mock.reset();
-    expect(() => { fail("bad context id or kind"); }).toThrow();
-    expect(mock.lastLog()).toBe("5:abort: proxy-wasm-as: bad context id or kind");
+    duringTick(() => {
+      expect(() => { fail("bad context id or kind"); }).toThrow();
+    });
+    expect(specHost().logs.messages("critical").join("|")).toBe("abort: proxy-wasm-as: bad context id or kind");
   });
 
   it("cuts a message that does not fit its line but keeps the position", () => {
-    mock.reset();
-    expect(() => { sdkAbort("m".repeat(1100), "assembly/long.ts", 4294967295, 4294967295); }).toThrow();
-    const line = mock.lastLog();
+    duringTick(() => {
+      expect(() => { sdkAbort("m".repeat(1100), "assembly/long.ts", 4294967295, 4294967295); }).toThrow();
+    });
     // A 1024-byte line with 32 bytes kept for " at " and ":<line>:<column>": text stops at 992.
-    expect(line).toBe("5:abort: " + "m".repeat(992 - 7) + " at :4294967295:4294967295");
+    expect(specHost().logs.messages("critical").join("|")).toBe("abort: " + "m".repeat(992 - 7) + " at :4294967295:4294967295");
   });
 });
 
 describe("buffers", () => {
-  beforeEach(() => {
-    mock.reset();
-  });
-
   it("reads all, a range, and the size", () => {
-    mock.setBuffer(BufferType.HttpRequestBody, "hello world");
-    expect(requestBody.size()).toBe(11);
-    expect(requestBody.text()).toBe("hello world");
-    expect(requestBody.text(6, 3)).toBe("wor");
-    expect(requestBody.text(20)).toBe("");
+    duringRequestBody("hello world", () => {
+      expect(requestBody.size()).toBe(11);
+      expect(requestBody.text()).toBe("hello world");
+      expect(requestBody.text(6, 3)).toBe("wor");
+      expect(requestBody.text(20)).toBe("");
+    });
   });
 
   it("uses Envoy's set_buffer_bytes forms for replace, prepend and append", () => {
-    mock.setBuffer(BufferType.HttpRequestBody, "[body]");
-    expect(requestBody.appendText("[end]")).toBe(WasmResult.Ok);
-    expect(mock.lastBufferWrite()).toBe("0:4294967295:0:[end]");
-    expect(requestBody.prependText("[start]")).toBe(WasmResult.Ok);
-    expect(mock.lastBufferWrite()).toBe("0:0:0:[start]");
-    expect(mock.bufferText(BufferType.HttpRequestBody)).toBe("[start][body][end]");
-    expect(requestBody.replaceText("new")).toBe(WasmResult.Ok);
-    expect(mock.lastBufferWrite()).toBe("0:0:4294967295:new");
-    expect(mock.bufferText(BufferType.HttpRequestBody)).toBe("new");
+    const stream = duringRequestBody("[body]", () => {
+      clearHostcalls();
+      expect(requestBody.appendText("[end]")).toBe(WasmResult.Ok);
+      expect(requestBody.prependText("[start]")).toBe(WasmResult.Ok);
+      expect(requestBody.text()).toBe("[start][body][end]");
+      expect(requestBody.replaceText("new")).toBe(WasmResult.Ok);
+      expect(requestBody.text()).toBe("new");
+      const lines = specHost().traceLines();
+      text = "";
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.startsWith("[vm->host] env.proxy_set_buffer_bytes(")) {
+          const args = line.slice(line.indexOf("(") + 1, line.length - 1).split(", ");
+          text += args[0] + ":" + args[1] + ":" + args[2] + ":" + args[4] + ";";
+        }
+      }
+    });
+    // (buffer, start, length, -, size): append at u32::MAX, prepend at 0 with length 0, replace all.
+    expect(text).toBe("0:4294967295:0:5;0:0:0:7;0:0:4294967295:3;");
+    expect(stream.upstream.body).toBe("new");
   });
 
   it("reports an unavailable or read-only buffer", () => {
-    expect(requestBody.size()).toBe(0);
-    expect(lastResult()).toBe(WasmResult.NotFound);
-    expect(requestBody.bytes().byteLength).toBe(0);
-    mock.setBuffer(BufferType.CallData, "args");
-    expect(callData.replaceText("x")).toBe(WasmResult.BadArgument);
+    duringRequestHeaders(aRequest(), () => {
+      // Envoy has an empty request body buffer outside the body callbacks, and it is not writable.
+      expect(requestBody.size()).toBe(0);
+      expect(lastResult()).toBe(WasmResult.Ok);
+      expect(requestBody.bytes().byteLength).toBe(0);
+      expect(requestBody.replaceText("x")).toBe(WasmResult.BadArgument);
+      // No callout answer in this callback: that buffer is absent.
+      expect(httpCallResponseBody.size()).toBe(0);
+      expect(lastResult()).toBe(WasmResult.NotFound);
+      // Call data (the foreign function arguments) is read-only.
+      expect(callData.replaceText("x")).toBe(WasmResult.BadArgument);
+    });
   });
 });
 
@@ -189,160 +236,200 @@ describe("json", () => {
 
 describe("metrics", () => {
   it("defines once, at first use, and reports host statuses", () => {
-    mock.reset();
-    const requests = Metric.counter("requests");
-    const level = Metric.gauge("level");
-    const latency = Metric.histogram("latency");
-    expect(mock.callsText()).toBe("");
-    expect(requests.increment()).toBe(WasmResult.Ok);
-    expect(requests.increment(4)).toBe(WasmResult.Ok);
-    expect(requests.get()).toBe(5);
-    expect(requests.increment(0)).toBe(WasmResult.BadArgument);
-    expect(level.record(42)).toBe(WasmResult.Ok);
-    expect(level.increment(-2)).toBe(WasmResult.Ok);
-    expect(level.get()).toBe(40);
-    expect(latency.record(7)).toBe(WasmResult.Ok);
-    expect(latency.get()).toBe(0);
-    expect(lastResult()).toBe(WasmResult.BadArgument);
-    expect(mock.callsText()).toBe("define:requests:4;define:level:9;define:latency:14");
+    duringTick(() => {
+      clearHostcalls();
+      const requests = Metric.counter("requests");
+      const level = Metric.gauge("level");
+      const latency = Metric.histogram("latency");
+      expect(hostcallCount("proxy_define_metric")).toBe(0);
+      expect(requests.increment()).toBe(WasmResult.Ok);
+      expect(requests.increment(4)).toBe(WasmResult.Ok);
+      expect(requests.get()).toBe(5);
+      expect(requests.increment(0)).toBe(WasmResult.BadArgument);
+      expect(level.record(42)).toBe(WasmResult.Ok);
+      expect(level.increment(-2)).toBe(WasmResult.Ok);
+      expect(level.get()).toBe(40);
+      expect(latency.record(7)).toBe(WasmResult.Ok);
+      expect(latency.get()).toBe(0);
+      expect(lastResult()).toBe(WasmResult.BadArgument);
+      expect(hostcallCount("proxy_define_metric")).toBe(3);
+    });
+    expect(specHost().metric("requests")).toBe(5);
+    expect(specHost().metric("level")).toBe(40);
+    expect(specHost().hasMetric("latency")).toBe(true);
   });
 });
 
 describe("shared data and queues", () => {
-  beforeEach(() => {
-    mock.reset();
-  });
-
   it("reads, writes and detects CAS mismatches", () => {
-    expect(getSharedData("k") === null).toBe(true);
-    expect(lastResult()).toBe(WasmResult.NotFound);
-    expect(setSharedDataText("k", "v1")).toBe(WasmResult.Ok);
-    const first = getSharedData("k")!;
-    expect(first.text).toBe("v1");
-    expect(setSharedDataText("k", "v2", first.cas)).toBe(WasmResult.Ok);
-    expect(setSharedDataText("k", "v3", first.cas)).toBe(WasmResult.CasMismatch);
-    expect(getSharedData("k")!.text).toBe("v2");
-    expect(setSharedData("empty", new ArrayBuffer(0))).toBe(WasmResult.Ok);
-    expect(getSharedData("empty")!.value.byteLength).toBe(0);
+    duringTick(() => {
+      expect(getSharedData("k") === null).toBe(true);
+      expect(lastResult()).toBe(WasmResult.NotFound);
+      expect(setSharedDataText("k", "v1")).toBe(WasmResult.Ok);
+      const first = getSharedData("k")!;
+      expect(first.text).toBe("v1");
+      expect(setSharedDataText("k", "v2", first.cas)).toBe(WasmResult.Ok);
+      expect(setSharedDataText("k", "v3", first.cas)).toBe(WasmResult.CasMismatch);
+      expect(getSharedData("k")!.text).toBe("v2");
+      expect(setSharedData("empty", new ArrayBuffer(0))).toBe(WasmResult.Ok);
+      expect(getSharedData("empty")!.value.byteLength).toBe(0);
+    });
+    expect(specHost().sharedData("k")).toBe("v2");
   });
 
   it("registers, resolves, enqueues and dequeues", () => {
-    const id = registerSharedQueue("jobs");
-    expect(id).toBe(1);
-    expect(resolveSharedQueue("", "jobs")).toBe(1);
-    expect(resolveSharedQueue("", "nope")).toBe(0);
-    expect(lastResult()).toBe(WasmResult.NotFound);
-    expect(enqueueSharedQueueText(id, "a")).toBe(WasmResult.Ok);
-    expect(String.UTF8.decode(dequeueSharedQueue(id)!)).toBe("a");
-    expect(dequeueSharedQueue(id)).toBeNull();
-    expect(lastResult()).toBe(WasmResult.Empty);
-    expect(enqueueSharedQueueText(99, "x")).toBe(WasmResult.NotFound);
+    duringTick(() => {
+      const id = registerSharedQueue("jobs");
+      expect(id).toBeGreaterThan(0);
+      expect(resolveSharedQueue("", "jobs")).toBe(id);
+      expect(resolveSharedQueue("", "nope")).toBe(0);
+      expect(lastResult()).toBe(WasmResult.NotFound);
+      expect(enqueueSharedQueueText(id, "a")).toBe(WasmResult.Ok);
+      expect(String.UTF8.decode(dequeueSharedQueue(id)!)).toBe("a");
+      expect(dequeueSharedQueue(id)).toBeNull();
+      expect(lastResult()).toBe(WasmResult.Empty);
+      expect(enqueueSharedQueueText(id + 99, "x")).toBe(WasmResult.NotFound);
+    });
   });
 });
 
 describe("stream control", () => {
-  beforeEach(() => {
-    mock.reset();
-  });
-
   it("continues and closes the right stream types", () => {
-    expect(continueRequest()).toBe(WasmResult.Ok);
-    expect(continueResponse()).toBe(WasmResult.Ok);
-    expect(continueDownstream()).toBe(WasmResult.Ok);
-    expect(closeStream(StreamType.Upstream)).toBe(WasmResult.Ok);
-    expect(mock.callsText()).toBe("continue:0;continue:1;continue:2;close:3");
+    duringRequestHeaders(aRequest(), () => {
+      clearHostcalls();
+      expect(continueRequest()).toBe(WasmResult.Ok);
+      expect(continueResponse()).toBe(WasmResult.Ok);
+      expect(continueDownstream()).toBe(WasmResult.Ok);
+      expect(closeStream(StreamType.Upstream)).toBe(WasmResult.Ok);
+      const lines = specHost().traceLines();
+      text = "";
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.startsWith("[vm->host] env.proxy_continue_stream(") || line.startsWith("[vm->host] env.proxy_close_stream(")) text += line.slice(15) + ";";
+      }
+    });
+    expect(text).toBe("proxy_continue_stream(0);proxy_continue_stream(1);proxy_continue_stream(2);proxy_close_stream(3);");
   });
 
   it("sends local responses with headers, details and gRPC status", () => {
-    expect(sendLocalResponse(429, "slow down", [Header.of("retry-after", "1"), Header.of("x-a", "b")], "rate limited", GrpcStatus.ResourceExhausted)).toBe(WasmResult.Ok);
-    expect(mock.localResponse()).toBe("429|slow down|retry-after=1,x-a=b|rate limited|8");
-    expect(sendLocalResponseBytes(200, null)).toBe(WasmResult.Ok);
-    expect(mock.localResponse()).toBe("200||||-1");
+    let stream = duringRequestHeaders(aRequest(), () => {
+      expect(sendLocalResponse(429, "slow down", [Header.of("retry-after", "1"), Header.of("x-a", "b")], "rate limited", GrpcStatus.ResourceExhausted)).toBe(WasmResult.Ok);
+    });
+    expect(stream.localResponse.status).toBe(429);
+    expect(stream.localResponse.body).toBe("slow down");
+    expect(stream.localResponse.headers.get("retry-after")).toBe("1");
+    expect(stream.localResponse.headers.get("x-a")).toBe("b");
+    // Envoy puts details in its access log with whitespace replaced by "_".
+    expect(stream.localResponse.details).toBe("rate_limited");
+    expect(stream.localResponse.grpcStatus).toBe(8);
+    stream = duringRequestHeaders(aRequest(), () => {
+      expect(sendLocalResponseBytes(200, null)).toBe(WasmResult.Ok);
+    });
+    expect(stream.localResponse.status).toBe(200);
+    expect(stream.localResponse.body).toBe("");
+    expect(stream.localResponse.details).toBe("");
+    expect(stream.localResponse.grpcStatus).toBe(-1);
   });
 });
 
 describe("time and foreign functions", () => {
   it("reads the host clock", () => {
-    expect(currentTimeNanoseconds()).toBe(1700000000123456789);
+    duringTick(() => {
+      number = <i64>currentTimeNanoseconds();
+    });
+    const first = number;
+    specHost().advanceTime(4);
+    duringTick(() => {
+      number = <i64>currentTimeNanoseconds();
+    });
+    // The fake clock starts at 2024-01-01T00:00:00Z and moves only when the spec moves it.
+    expect(first).toBeGreaterThanOrEqual(1704067200000000000);
+    expect(number - first).toBe(5000000);
   });
 
   it("calls a foreign function and reports an unknown one", () => {
-    mock.reset();
-    expect(String.UTF8.decode(callForeignFunction("reverse", String.UTF8.encode("abc"))!)).toBe("cba");
-    expect(callForeignFunction("missing")).toBeNull();
-    expect(lastResult()).toBe(WasmResult.NotFound);
+    duringTick(() => {
+      const packed = callForeignFunction("compress", String.UTF8.encode("abcabcabc"))!;
+      expect(String.UTF8.decode(callForeignFunction("uncompress", packed)!)).toBe("abcabcabc");
+      expect(callForeignFunction("missing")).toBeNull();
+      expect(lastResult()).toBe(WasmResult.NotFound);
+    });
   });
 });
 
-// Root selection: several roots, chosen by the host's plugin_root_id.
+// Root selection: several roots, chosen by the plugin's root_id ("" is spec-filter.ts's).
 let created = "";
 class NamedRoot extends RootContext {
   constructor(id: u32, public readonly label: string) {
     super(id);
     created += label + ":" + id.toString() + ";";
   }
+  onConfigure(configurationSize: u32): bool {
+    this.setTickPeriod(1);
+    return true;
+  }
   onTick(): void {
     created += "tick:" + this.label + ";";
   }
 }
 registerRoot("first", (id: u32): RootContext => new NamedRoot(id, "first"));
-registerRoot("", (id: u32): RootContext => new NamedRoot(id, "fallback"));
 registerHttpFilter("stateless", (id: u32, root: RootContext): HttpContext => new HttpContext(id, root));
-
-function hostRootId(rootId: string): void {
-  mock.reset();
-  const path = String.UTF8.encode("plugin_root_id");
-  const value = String.UTF8.encode(rootId);
-  mock.setPropertyRaw(changetype<usize>(path), path.byteLength, changetype<usize>(value), value.byteLength);
-}
 
 describe("root registration", () => {
   it("picks the root registered for the plugin's root_id, else the \"\" one", () => {
-    hostRootId("first");
-    proxy_on_context_create(100, 0);
-    hostRootId("unknown");
-    proxy_on_context_create(101, 0);
-    expect(created).toBe("first:100;fallback:101;");
-    expect(proxy_on_vm_start(100, 0)).toBe(1);
-    proxy_on_tick(101);
-    expect(created).toBe("first:100;fallback:101;tick:fallback;");
+    const first = specHost().addPlugin("first-plugin", "first");
+    expect(created).toBe("first:" + first.rootContextId.toString() + ";");
+    const fallback = specHost().addPlugin("other-plugin", "unknown");
+    expect(specRoot!.id).toBe(fallback.rootContextId);
+    created = "";
+    specHost().advanceTime(1);
+    expect(created).toBe("tick:first;");
+    first.shutdown();
+    fallback.shutdown();
   });
 
   it("serves registerHttpFilter roots with their stream factory", () => {
-    hostRootId("stateless");
     const before = liveContextCount();
-    proxy_on_context_create(102, 0);
-    proxy_on_context_create(103, 102);
+    const plugin = specHost().addPlugin("stateless-plugin", "stateless");
+    const stream = plugin.http();
+    stream.requestHeaders(aRequest());
+    expect(findContext(stream.contextId) !== null).toBe(true);
     expect(liveContextCount()).toBe(before + 2);
-    proxy_on_delete(103);
-    proxy_on_delete(102);
+    stream.complete();
+    expect(plugin.shutdown()).toBe(true);
     expect(liveContextCount()).toBe(before);
   });
 
   it("keeps live contexts findable and alive while the table grows and shrinks", () => {
-    hostRootId("stateless");
     const before = liveContextCount();
-    proxy_on_context_create(200, 0);
-    for (let id: u32 = 201; id < 240; id++) proxy_on_context_create(id, 200);
+    const plugin = specHost().addPlugin("table-plugin", "stateless");
+    const streams = new Array<HttpStream>();
+    for (let i = 0; i < 39; i++) {
+      const stream = plugin.http();
+      stream.requestHeaders(aRequest());
+      streams.push(stream);
+    }
     expect(liveContextCount()).toBe(before + 40);
-    proxy_on_delete(210); // a hole in the middle, filled by the last entry
-    proxy_on_delete(239);
-    proxy_on_delete(9999); // unknown ids are ignored
+    streams[9].complete(); // a hole in the middle, filled by the last entry
+    streams[38].complete();
+    duringTick(() => {
+      proxy_on_delete(9999); // unknown ids are ignored
+    });
     expect(liveContextCount()).toBe(before + 38);
     __collect(); // pinned while live: a full collection must not reclaim them
-    for (let id: u32 = 201; id < 239; id++) {
-      const context = findContext(id);
-      if (id == 210) expect(context === null).toBe(true);
+    for (let i = 0; i < 38; i++) {
+      const context = findContext(streams[i].contextId);
+      if (i == 9) expect(context === null).toBe(true);
       else {
         expect(context !== null).toBe(true);
-        expect(context!.id).toBe(id);
-        expect(changetype<HttpContext>(context).root.id).toBe(200);
+        expect(context!.id).toBe(streams[i].contextId);
+        expect(changetype<HttpContext>(context).root.id).toBe(plugin.rootContextId);
       }
     }
-    expect(findContext(239) === null).toBe(true);
-    for (let id: u32 = 201; id < 239; id++) proxy_on_delete(id);
-    proxy_on_delete(200);
+    expect(findContext(streams[38].contextId) === null).toBe(true);
+    for (let i = 0; i < 38; i++) if (i != 9) streams[i].complete();
+    expect(plugin.shutdown()).toBe(true);
     expect(liveContextCount()).toBe(before);
-    expect(findContext(200) === null).toBe(true);
+    expect(findContext(plugin.rootContextId) === null).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
 import { stage, stagedLength } from "../runtime/memory";
 import { isValidUtf8 } from "../api/utf8";
-import { bytesOf, hexOf } from "./host";
+import { bytesOf, hexOf } from "./bytes";
 
 function decode(bytes: ArrayBuffer): string {
   return utf8Decode(changetype<usize>(bytes), bytes.byteLength);

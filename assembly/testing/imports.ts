@@ -16,6 +16,8 @@
 // @ts-ignore: decorator
 @external("proxy_wasm_test", "host_failure") export declare function host_failure(host: i32): string;
 // @ts-ignore: decorator
+@external("proxy_wasm_test", "host_set_log_level") export declare function host_set_log_level(host: i32, level: string): void;
+// @ts-ignore: decorator
 @external("proxy_wasm_test", "host_advance_time") export declare function host_advance_time(host: i32, ms: i64): void;
 // @ts-ignore: decorator
 @external("proxy_wasm_test", "host_flush_queues") export declare function host_flush_queues(host: i32): i32;

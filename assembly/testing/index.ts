@@ -1,6 +1,7 @@
 // The AssemblyScript test API: as-pect specs drive the author's built filter through this
 // package's host. Link it with `withProxyWasmHost` (proxy-wasm-as/testing/aspect) in
-// as-pect.config.js. This module imports nothing from the SDK: the spec module is not a filter.
+// as-pect.config.js. This module imports nothing from the SDK: the spec module need not be a filter
+// (with `specModuleIsFilter` it is one, and `new TestHost()` hosts it; see docs/testing.md).
 
 export { TestHost } from "./test_host";
 export { HttpStream, StreamSide, LocalResponse } from "./http_stream";

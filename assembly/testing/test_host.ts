@@ -161,6 +161,15 @@ export class TestHost {
     return calls;
   }
 
+  /**
+   * Changes Envoy's wasm log level of the running host, as Envoy's admin `/logging?wasm=<level>`
+   * does: the filter sees it at its next `proxy_get_log_level`. Aborts on an unknown level.
+   */
+  setLogLevel(level: string): void {
+    host.host_set_log_level(this.id, level);
+    check();
+  }
+
   /** Moves the fake clock forward, firing the ticks that fall due. */
   advanceTime(ms: i64): void {
     host.host_advance_time(this.id, ms);

@@ -14,7 +14,7 @@ export interface IstioTrafficExtension {
   spec: {
     selector?: { matchLabels: Record<string, string> };
     targetRefs?: PolicyTargetReference[];
-    phase?: IstioPhase;
+    phase?: Exclude<IstioPhase, "UNSPECIFIED_PHASE"> | "UNSPECIFIED";
     priority?: number;
     match?: IstioTrafficSelector[];
     wasm: {
@@ -31,7 +31,9 @@ export interface IstioTrafficExtension {
 
 /**
  * A TrafficExtension pinned by digest with an explicit `failStrategy`. The phase uses the
- * `AUTHN`-style names of the docs examples (an intermediate proto revision had `EXECUTION_PHASE_*`).
+ * `AUTHN`-style names of the docs examples (an intermediate proto revision had `EXECUTION_PHASE_*`);
+ * its unspecified phase is `UNSPECIFIED`, where WasmPlugin's is `UNSPECIFIED_PHASE` (the CRD's
+ * enum, istio/api kubernetes/customresourcedefinitions.gen.yaml, refuses the other spelling).
  *
  * @throws DeployConfigError (see `resolveIstioPlugin`).
  */
@@ -44,7 +46,7 @@ export function buildIstioTrafficExtension(options: IstioPluginOptions): IstioTr
     spec: dropUndefined({
       selector: r.selector,
       targetRefs: r.targetRefs,
-      phase: options.phase,
+      phase: options.phase === "UNSPECIFIED_PHASE" ? "UNSPECIFIED" : options.phase,
       priority: options.priority,
       match: r.match,
       wasm: dropUndefined({

@@ -1,3 +1,4 @@
+import { formatPosition, scanJsonText } from "../config/json-text-positions";
 import { DeployConfigError } from "./deploy-error";
 
 /**
@@ -11,11 +12,10 @@ export interface PluginConfiguration {
 /** Parses the text as JSON; returns undefined for an empty configuration. @throws DeployConfigError when it is not JSON. */
 export function configurationJson(config: PluginConfiguration | undefined): unknown {
   if (config === undefined || config.text.trim() === "") return undefined;
-  try {
-    return JSON.parse(config.text);
-  } catch (error) {
-    throw new DeployConfigError(`configuration: not valid JSON: ${(error as Error).message}`);
-  }
+  // Located by our scanner: Node 20's JSON.parse names no position for many errors.
+  const { error } = scanJsonText(config.text);
+  if (error !== undefined) throw new DeployConfigError(`configuration: not valid JSON: ${error.message} ${formatPosition(error.position)}`);
+  return JSON.parse(config.text);
 }
 
 /** The configuration as a JSON object (Istio `pluginConfig`). @throws DeployConfigError for JSON that is not an object. */

@@ -84,6 +84,7 @@ export class PluginHost {
       properties: options.properties,
       connectionId: options.connectionId,
       protocol: options.protocol,
+      bufferLimitBytes: options.bufferLimitBytes,
       failurePolicy: this.failurePolicy === "fail_open" ? "fail_open" : "fail_closed",
     });
   }

@@ -7,7 +7,7 @@ import { LOG_LEVEL_NAMES, Result, type AbiVersion, type LogLevelName, type Resul
 import { Context } from "./context";
 import { ContextTable } from "./context-table";
 import { MemoryAccessError, MissingMemoryError, RestrictedCallError, StartSectionHostcallError } from "./errors";
-import { wasmApi, type WasmInstance, type WasmMemory } from "./wasm-api";
+import { wasmApi, type WasmImports, type WasmInstance, type WasmMemory } from "./wasm-api";
 import { buildImports, type HostcallObserver, type ImportMemory } from "./imports";
 import { COVERAGE_IMPORT_MODULE, coverageImports } from "./coverage-hits";
 import { wasmLogPrefix } from "./log";
@@ -58,6 +58,13 @@ export interface VmOptions {
    * each frame (see vm-failure.ts). None by default.
    */
   readonly sourceMap?: ModuleSourceMap;
+  /**
+   * Creates the instance from the compiled module and the host's imports, for an embedder that
+   * must own the instance: the as-pect integration, whose spec module is also the filter under
+   * test, links the host's imports into the instance as-pect runs. Must return an instance whose
+   * imports call the given ones. Default: `new WebAssembly.Instance(module, imports)`.
+   */
+  readonly instantiate?: (module: object, imports: WasmImports) => WasmInstance;
 }
 
 /**
@@ -230,7 +237,7 @@ export class Vm {
       (imports[entry.module] ??= {})[entry.name] = new wasmApi.Table({ element, initial: entry.limits!.min, ...(entry.limits!.max === undefined ? {} : { maximum: entry.limits!.max }) });
     }
     try {
-      this.instance = new wasmApi.Instance(checked.module, imports);
+      this.instance = options.instantiate !== undefined ? options.instantiate(checked.module, imports) : new wasmApi.Instance(checked.module, imports);
     } catch (error) {
       throw this.instantiationFailed(`V8 refused the instance: ${error instanceof Error ? error.message : String(error)}`);
     }

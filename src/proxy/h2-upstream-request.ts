@@ -13,6 +13,8 @@ export interface UpstreamResponse extends NodeJS.EventEmitter {
   readonly rawTrailers: string[];
   /** True when the head ended the stream (an HTTP/2 HEADERS frame with END_STREAM, e.g. a gRPC trailers-only answer). */
   readonly endedWithHeaders?: boolean;
+  /** Stops reading the response (flow control: the upstream is read-disabled until `resume`). */
+  pause(): unknown;
   resume(): unknown;
 }
 
@@ -104,6 +106,14 @@ export class H2UpstreamResponse extends EventEmitter implements UpstreamResponse
     stream.on("close", () => {
       if (stream.rstCode !== constants.NGHTTP2_NO_ERROR && !stream.readableEnded) this.emit("error", new Error(`upstream reset the stream (code ${stream.rstCode})`));
     });
+  }
+
+  /**
+   * Stops reading the stream: node:http2 then stops returning the stream's flow control window,
+   * so the upstream stops sending once the window is used up, as Envoy's read-disabled upstream.
+   */
+  pause(): void {
+    this.stream.pause();
   }
 
   resume(): void {

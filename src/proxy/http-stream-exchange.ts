@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { RouteConfig } from "./config/dev-proxy-config";
 import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
@@ -102,9 +102,14 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     : undefined;
 
   let upstreamRequest: UpstreamRequest | undefined;
+  /** The upstream response being relayed, and its cluster (flow control pauses it). */
+  let upstreamResponse: UpstreamResponse | undefined;
+  let upstreamCluster = "";
   let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
   let upstreamResponded = false;
+  /** The upstream response was received whole (its last byte is on its way downstream). */
+  let upstreamComplete = false;
   let finished = false;
   let replying = false;
   /** The whole request arrived (the downstream's end of stream was read). */
@@ -114,6 +119,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (finished) return;
     finished = true;
     upstreamTimer?.cancel();
+    // A stream that ended before its upstream response did (a 500 for a response past the buffer
+    // limit) leaves nobody to read the rest: Envoy's router resets the upstream request.
+    if (!upstreamComplete) abortUpstream();
     chain.finish();
     if (log !== undefined) context.accessLog?.record(log.entry());
   };
@@ -143,7 +151,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     abortUpstream();
     context.stats.http("downstream_rq_rx_reset");
     if (httpVersion === 2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
-    else req.socket?.destroy();
+    else {
+      // Response headers Envoy's codec took went out when it took them; Node holds a head until
+      // the first body write, so it goes out now, before the connection closes (only a head
+      // Node accepted: flushing after a refused one would invent a bare 200).
+      if (responseStarted && !finished && res.headersSent) (res as ServerResponse).flushHeaders();
+      req.socket?.destroy();
+    }
     finish();
   };
 
@@ -171,6 +185,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     }
     upstreamRequest = request;
     const upstreamStart = Date.now();
+    upstreamCluster = cluster.name;
     log?.routed(outgoing, cluster.name, `${cluster.url.hostname}:${cluster.url.port === "" ? 80 : cluster.url.port}`);
     const clusterStats = context.upstreams.stats;
     const internal = headerValue(outgoing, "x-envoy-internal") === "true";
@@ -206,6 +221,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   };
 
   const relayUpstreamResponse = (target: RouteConfig, response: UpstreamResponse, serviceTimeMs: number): void => {
+    upstreamResponse = response;
     upstreamResponded = true;
     log?.upstreamResponded();
     const status = response.statusCode ?? 502;
@@ -216,6 +232,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     if (context.suppressEnvoyHeaders !== true) upstreamHeaders.push(["x-envoy-upstream-service-time", String(serviceTimeMs)]);
     const headers = applyHeaderMutations(upstreamHeaders, target.responseHeaderMutations);
     const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
+    if (noBody) upstreamComplete = true;
     chain.responseHeaders(headers, noBody);
     if (noBody) {
       upstreamTimer?.cancel();
@@ -226,11 +243,13 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     let remaining = lengthOf(headers);
     response.on("data", (chunk: Buffer) => {
       if (remaining !== undefined) remaining -= chunk.length;
+      if (remaining === 0) upstreamComplete = true;
       chain.responseBody(chunk, remaining === 0);
     });
     response.on("end", () => {
       upstreamTimer?.cancel();
       if (remaining === 0) return;
+      upstreamComplete = true;
       const trailers = rawPairs(response.rawTrailers);
       if (trailers.length > 0) chain.responseTrailers(trailers);
       else chain.responseBody(Buffer.alloc(0), true);
@@ -303,6 +322,21 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (reply.body.length > 0) ends.responseBody(reply.body, true);
     },
     reset: () => resetDownstream(),
+    // A filter that streams holds more than the buffer limit: stop reading that side until it
+    // passed it on, as Envoy's watermark callbacks read-disable the downstream stream or the
+    // upstream request (envoy source/common/http/filter_manager.cc, source/common/router/router.cc).
+    flowControl: (side, paused) => {
+      if (finished) return;
+      if (side === "request") {
+        if (paused) req.pause();
+        else req.resume();
+        context.stats.http(paused ? "downstream_flow_control_paused_reading_total" : "downstream_flow_control_resumed_reading_total");
+      } else if (upstreamResponse !== undefined) {
+        if (paused) upstreamResponse.pause();
+        else upstreamResponse.resume();
+        context.stats.increment(`cluster.${upstreamCluster}.${paused ? "upstream_flow_control_paused_reading_total" : "upstream_flow_control_resumed_reading_total"}`);
+      }
+    },
     noteLocalReply: (reply) => log?.localReply(reply.details),
   };
 
@@ -330,6 +364,14 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       ? (req as Http2ServerRequest).stream.endAfterHeaders
       : requestLength === 0 || (requestLength === undefined && req.headers["transfer-encoding"] === undefined);
   requestComplete = endAfterHeaders;
+  if (httpVersion === 2) {
+    // The response ended before the request: Envoy resets the stream with NO_ERROR once the
+    // response is out (conn_manager_impl.cc `doEndStream`; http2/codec_impl.cc `reasonToReset`).
+    const stream = (res as Http2ServerResponse).stream;
+    stream.on("finish", () => {
+      if (!requestComplete) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    });
+  }
   chain.requestHeaders(requestHeaders, endAfterHeaders);
   if (endAfterHeaders) {
     req.resume();

@@ -37,12 +37,23 @@ function appended(body: Uint8Array, data: Uint8Array): Uint8Array {
   return body.length === 0 ? data.slice() : concatBytes(body, data);
 }
 
+/** A flow-control event of the stream: reading `side` paused (`above`) or resumed. */
+export interface WatermarkEvent {
+  side: "request" | "response";
+  above: boolean;
+}
+
 /** Records what the driver lets through into the two sides (one object per stream, no closures). */
 class RecordingSink implements HttpStreamSink {
   constructor(
     private readonly up: SideRecord,
     private readonly down: SideRecord,
+    private readonly watermarks: WatermarkEvent[],
   ) {}
+
+  watermark(side: "request" | "response", above: boolean): void {
+    this.watermarks.push({ side, above });
+  }
 
   upstreamHeaders(headers: HeaderMap, endOfStream: boolean): void {
     this.up.headers = headers.toArray();
@@ -87,9 +98,15 @@ export class HttpStreamHandle {
   /** What the client received. */
   readonly downstream = new SideRecord();
   readonly stream: HttpStream;
+  /**
+   * Flow control, as Envoy's watermark callbacks: a plugin that streams (`...AndWatermark`) and
+   * holds more than the buffer limit pauses reading that side (`above: true`) until what it holds
+   * is passed on (`above: false`).
+   */
+  readonly watermarks: WatermarkEvent[] = [];
 
   constructor(create: (sink: HttpStreamSink) => HttpStream, private readonly afterEach: () => void) {
-    this.stream = create(new RecordingSink(this.upstream, this.downstream));
+    this.stream = create(new RecordingSink(this.upstream, this.downstream, this.watermarks));
   }
 
   private after<T>(value: T): T {
@@ -157,6 +174,11 @@ export class HttpStreamHandle {
     const reply = this.stream.localReply;
     if (reply === null) return null;
     return { status: reply.status, details: reply.details, body: bytesToString(reply.body), headers: reply.headers.toArray(), grpcStatus: reply.grpcStatus };
+  }
+
+  /** The direction whose body the plugin buffered past the buffer limit (`bufferLimitBytes`), or null. */
+  get bufferOverflow(): "request" | "response" | null {
+    return this.stream.bufferOverflow;
   }
 
   /** Details of a stream reset (`wasm_close_stream`, …), or null. */

@@ -66,7 +66,7 @@ export class PluginHandle {
    */
   http(options: { properties?: PropertyTree } = {}): HttpStreamHandle {
     const plugin = this.pluginForNewStream();
-    return new HttpStreamHandle((sink) => new HttpStream(plugin, sink, { properties: options.properties, failurePolicy: this.streamFailurePolicy() }), () => this.owner.checkStrict());
+    return new HttpStreamHandle((sink) => new HttpStream(plugin, sink, { properties: options.properties, failurePolicy: this.streamFailurePolicy(), bufferLimitBytes: this.owner.bufferLimitBytes }), () => this.owner.checkStrict());
   }
 
   /**

@@ -4,6 +4,8 @@
  * uses no globals and throws plain Errors.
  */
 import type { HostcallObserver } from "../host/imports";
+import type { ExtraHostFunction } from "../host/module";
+import type { VmOptions } from "../host/vm";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -18,6 +20,7 @@ import {
   type PropertyTree,
 } from "../host";
 import { toBytes, type BytesLike } from "../host/bytes";
+import { checkBufferLimit, DEFAULT_BUFFER_LIMIT_BYTES } from "../host/drivers/buffer-limit";
 import { debuggerMapText, loadSourceMap } from "../host/source-map/source-map-file";
 import { inspectorActive } from "../host/inspect-mode";
 
@@ -74,6 +77,15 @@ export interface TestHostOptions {
    */
   readonly callbackTimeLimitMs?: number;
   /**
+   * Envoy's per-stream buffer limit (`per_connection_buffer_limit_bytes`): a plugin that buffers
+   * more body than this in one direction (StopIterationAndBuffer, or StopAllIterationAndBuffer
+   * from headers) fails the stream as in Envoy: a request gets the 413 `Payload Too Large` local
+   * reply (`request_payload_too_large`), a response the 500 `Internal Server Error`
+   * (`response_payload_too_large`), or a reset once its headers went to the client. 0: no limit.
+   * Default 1 MiB, Envoy's default.
+   */
+  readonly bufferLimitBytes?: number;
+  /**
    * The module's source map, so that failure reports name the AssemblyScript file, line and
    * column of each frame (`Function: <callback> failed: <trap> at assembly/index.ts:12:5`). By
    * default the test kit uses `<wasm>.map` beside a module given as a path or URL, where
@@ -89,6 +101,16 @@ export interface TestHostOptions {
    * (`proxy-wasm-as test --inspect` does both).
    */
   readonly inspect?: boolean;
+  /**
+   * Imports the module has beyond the ABI's (module, name and signature each), which the embedder
+   * provides through `instantiate`; without them such a module is refused as Envoy refuses it.
+   */
+  readonly extraHostFunctions?: readonly ExtraHostFunction[];
+  /**
+   * Creates the instance from the host's imports instead of the host doing so (see
+   * `VmOptions.instantiate`): the as-pect integration uses it to host the spec module itself.
+   */
+  readonly instantiate?: VmOptions["instantiate"];
 }
 
 /** Options for one TCP connection of a test host or plugin handle. */
@@ -120,6 +142,8 @@ export class TestHost {
   readonly host: PluginHost;
   private readonly strict: boolean;
   private readonly callTrace: CallTrace | undefined;
+  /** The per-stream buffer limit every stream of this host gets (0: none). */
+  readonly bufferLimitBytes: number;
 
   /** Loads, starts and configures the plugin. Throws ModuleLoadError or PluginStartError. */
   constructor(options: TestHostOptions) {
@@ -137,6 +161,7 @@ export class TestHost {
     }
     for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);
     this.strict = options.strict ?? false;
+    this.bufferLimitBytes = checkBufferLimit(options.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES, "bufferLimitBytes");
     this.callTrace = CallTrace.from(options.trace);
     const bytes = readWasm(options.wasm);
     const sourceMap = loadSourceMap(bytes, {
@@ -149,6 +174,7 @@ export class TestHost {
     this.host = new PluginHost({
       module: loadCheckedModule(bytes, {
         interruptible: callbackTimeLimitMs > 0,
+        extraHostFunctions: options.extraHostFunctions,
         ...(inspect && sourceMap !== undefined ? { debuggerSourceMap: debuggerMapText(sourceMap) } : {}),
       }),
       process: this.process,
@@ -161,6 +187,7 @@ export class TestHost {
         strict: this.strict,
         onHostcall: combineHostcallObservers(options.onHostcall, this.callTrace?.onHostcall),
         onCallback: this.callTrace?.onCallback,
+        instantiate: options.instantiate,
       },
       name: options.pluginName ?? "",
       rootId: options.rootId ?? "",
@@ -189,7 +216,7 @@ export class TestHost {
 
   /** A new HTTP stream. `properties` override attributes for this stream only. */
   http(options: { properties?: PropertyTree } = {}): HttpStreamHandle {
-    return new HttpStreamHandle((sink) => this.host.httpStream(sink, { properties: options.properties }), () => this.checkStrict());
+    return new HttpStreamHandle((sink) => this.host.httpStream(sink, { properties: options.properties, bufferLimitBytes: this.bufferLimitBytes }), () => this.checkStrict());
   }
 
   /**

@@ -29,6 +29,7 @@ async function runAspect(config: string): Promise<AspectRun> {
 // Both runs start together: each is mostly compile time, and the box has two cores.
 const passing = runAspect("tests/aspect-kit/as-pect.config.js");
 const failing = runAspect("tests/aspect-kit/failing/as-pect.config.js");
+const failingSelf = runAspect("tests/aspect-kit/failing-self/as-pect.config.js");
 
 test("the example filters the demo uses are built (npm run build)", () => {
   for (const name of ["add_header", "http_auth_random", "metrics", "network", "envoy_tcp_routing", "grpc_auth_random", "http_body", "properties", "dispatch_call_on_tick"]) {
@@ -107,3 +108,23 @@ test("a failing spec is reported with the test's full name, the expectation and 
   assert.match(run.output, /\[Tests\]: 1 \/ 4\n/);
   assert.match(run.output, /\[Result\]: ❌ Fail/);
 });
+
+test("a spec module that is its own filter: a failure inside a callback fails that test with the host's report", async () => {
+  const run = await failingSelf;
+  assert.equal(run.code, 1, run.output);
+  assert.match(run.output, /^❌ tests\/aspect-kit\/failing-self\/callback-failure\.spec\.ts Pass: 1 \/ 3 /m);
+  const lines = run.output.split("\n");
+  const at = (name: string) => {
+    const index = lines.indexOf(`  ❌ failures inside callbacks › ${name}`);
+    assert.notEqual(index, -1, run.output);
+    return index;
+  };
+  const wrong = at("a wrong expectation inside a callback fails the test with the host's report");
+  assert.equal(lines[wrong + 1], "     the spec module failed inside a host callback: Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable");
+  const rest = lines.slice(wrong + 2).join("\n");
+  assert.match(rest, /^\s+\[Actual\]  : "\/x"\n\s+\[Expected\]: "\/y"\n\s+at tests\/aspect-kit\/failing-self\/callback-failure\.spec\.ts:17$/m);
+  const after = at("the module's VM stays failed for the tests after it");
+  assert.match(lines[after + 1], /^ {5}the host did not call proxy_on_request_headers \(after a failure inside a callback, the module's VM stays failed: fix the first failing test\)$/);
+  assert.doesNotMatch(run.output, /a passing test runs its callback/);
+});
+

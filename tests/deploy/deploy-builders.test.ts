@@ -133,7 +133,7 @@ describe("deploy builders refuse what the target would reject", () => {
     assert.throws(() => buildIstioWasmPlugin({ ...istio, targetRefs }), /selector and targetRefs: set at most one/);
     assert.throws(() => buildIstioTrafficExtension({ ...istio, selector: undefined, waypoint: true }), /waypoint: targetRefs is required/);
     assert.throws(() => buildIstioWasmPlugin({ ...istio, configuration: { text: "[1]" } }), /pluginConfig is a Struct/);
-    assert.throws(() => buildIstioWasmPlugin({ ...istio, configuration: { text: "{" } }), /configuration: not valid JSON/);
+    assert.throws(() => buildIstioWasmPlugin({ ...istio, configuration: { text: "{" } }), /^DeployConfigError: configuration: not valid JSON: unexpected end of the text \(1:2\)$/);
     assert.throws(() => parseTargetRefs(["HTTPRoute/r"], ISTIO_TARGET_KINDS, "Istio"), /target ref "HTTPRoute\/r": expected Kind\/name with Kind one of Gateway, GatewayClass, Service, ServiceEntry \(Istio\)/);
     assert.throws(() => parseTargetRefs(Array(17).fill("Gateway/g"), ISTIO_TARGET_KINDS, "Istio"), /at most 16 entries, got 17/);
   });

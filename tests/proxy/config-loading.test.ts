@@ -118,6 +118,11 @@ describe("Envoy v3 static bootstrap", () => {
     assert.equal(filter.vmId, "vm1");
     assert.equal(filter.wasmPath, "/work/project/build/add_header.wasm");
     assert.equal(filter.pluginConfiguration.toString(), '{"name": "x-wasm", "value": "1"}');
+    // Named for the configuration check's messages; a StringValue is the user's text, so positions in it hold.
+    assert.deepEqual(filter.pluginConfigurationOrigin, {
+      where: "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config.configuration",
+      asWritten: true,
+    });
     assert.equal(filter.vmConfiguration.toString(), "hi");
     assert.equal(filter.failurePolicy, "FAIL_OPEN");
     assert.deepEqual(
@@ -204,6 +209,8 @@ surprise: 1
     ]);
     assert.equal(config.filters[0].wasmPath, join(dir, "build/f.wasm"));
     assert.equal(config.filters[0].pluginConfiguration.toString(), '{"name":"x-a","value":"1"}');
+    // JSON made from a mapping: positions in it are not the user's.
+    assert.deepEqual(config.filters[0].pluginConfigurationOrigin, { where: "filters[0].configuration", asWritten: false });
     assert.equal(config.filters[0].failurePolicy, "FAIL_RELOAD");
     assert.equal(config.logLevel, "warning");
     assert.equal(config.hotReload, true);

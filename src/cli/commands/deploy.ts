@@ -23,6 +23,7 @@ import {
 } from "../../deploy";
 import { UsageError, type CliIo } from "../cli-io";
 import { styleFor } from "../terminal-style";
+import { checkModuleConfiguration, ModuleForCheckError, readModuleForCheck, shownPath } from "../configuration-check";
 
 export const DEPLOY_USAGE = `Usage: proxy-wasm-as deploy --target <target> [options]
 
@@ -42,7 +43,12 @@ Common options:
   --config <json>            plugin configuration (JSON text)
   --config-file <file>       plugin configuration read from a file
   --failure-policy <policy>  FAIL_CLOSED (default) | FAIL_OPEN | FAIL_RELOAD
+  --no-config-check          do not check the configuration against the module's schema
   -o, --out <file>           write to a file instead of stdout
+
+The configuration is checked against the JSON Schema the module declares (its custom section
+proxy-wasm-as.config-schema, or <module>.schema.json beside it) before anything is written; a
+mismatch is refused (exit 1) with the field, what was expected and the (line:column).
 
 envoy:
   --wasm <file>              module path as Envoy sees it (code.local.filename)
@@ -58,6 +64,9 @@ envoy:
 
 istio-wasmplugin, istio-trafficextension, envoy-gateway:
   --image <oci://ref@sha256:…>  the image (as \`push\` prints it)
+  --wasm <file|layout>       the module, for the configuration check: the .wasm, or the OCI
+                             layout (directory or .tar) \`package\` wrote, whose digest must be
+                             the image's; deploy does not pull --image
   --sha256 <hex>             the manifest digest, when --image has none
   --allow-unpinned           accept an image without a digest
   --namespace <ns>           metadata.namespace
@@ -111,6 +120,7 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
       "match-mode": { type: "string" },
       "match-port": { type: "string", multiple: true },
       waypoint: { type: "boolean", default: false },
+      "no-config-check": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -191,6 +201,15 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
     return 1;
   }
 
+  // After the target's own rules (usage, pinning, JSON for a Struct), before anything is written.
+  if (configuration !== undefined && !values["no-config-check"]) {
+    const refusal = configurationRefusal(io, target, configuration, values.wasm, values.image, values.sha256);
+    if (refusal !== null) {
+      io.stderr.write(refusal.map((line, i) => (i === 0 ? `${styleFor(io.stderr, io.env).fail("✗")} ${line}\n` : `${line}\n`)).join(""));
+      return 1;
+    }
+  }
+
   const yaml = toYaml(document);
   if (values.out === undefined) {
     io.stdout.write(yaml);
@@ -202,6 +221,41 @@ export async function deployCommand(args: string[], io: CliIo): Promise<number> 
   writeFileSync(out, yaml);
   io.stdout.write(`${styleFor(io.stdout, io.env).ok("✓")} wrote ${relative(io.cwd, out) || out} (${target})\n  ${hint}\n`);
   return 0;
+}
+
+/**
+ * Checks the configuration against the schema of the module the deploy names (envoy: --wasm when
+ * that file is here; the Kubernetes targets: --wasm, a .wasm or the image's OCI layout, whose
+ * manifest digest must be the pinned one). Returns the lines of a refusal, or null to go on; a
+ * module that cannot be found here is noted on stderr and the configuration only checked as the
+ * target requires (JSON for the Kubernetes targets).
+ */
+function configurationRefusal(io: CliIo, target: Target, configuration: PluginConfiguration, wasm: string | undefined, image: string | undefined, sha256: string | undefined): string[] | null {
+  if (wasm === undefined) {
+    const why = target === "envoy" ? "no --wasm file to read it from" : `deploy does not pull ${image ?? "the image"}; give --wasm <the .wasm or the layout \`package\` wrote>`;
+    io.stderr.write(`note: the configuration is not checked against the module's schema: ${why}\n`);
+    return null;
+  }
+  const path = resolve(io.cwd, wasm);
+  // Envoy's --wasm is the path as Envoy sees it, which need not exist where deploy runs.
+  if (target === "envoy" && !existsSync(path)) {
+    io.stderr.write(`note: the configuration is not checked against the module's schema: --wasm ${wasm} is not here (it is the path Envoy reads)\n`);
+    return null;
+  }
+  let module;
+  try {
+    module = readModuleForCheck(path, wasm);
+  } catch (error) {
+    if (!(error instanceof ModuleForCheckError)) throw error;
+    return [`--wasm ${error.message}`];
+  }
+  const pinnedText = sha256 ?? /@(sha256:[0-9a-f]{64})$/.exec(image ?? "")?.[1];
+  const pinned = pinnedText === undefined || pinnedText.startsWith("sha256:") ? pinnedText : `sha256:${pinnedText}`;
+  if (module.manifestDigest !== undefined && pinned !== undefined && module.manifestDigest !== pinned) {
+    return [`--wasm ${wasm} is image ${module.manifestDigest}, but the deploy pins ${pinned}: give the layout of the pushed image`];
+  }
+  const verdict = checkModuleConfiguration(configuration.text, module, shownPath(io.cwd, path), "plugin configuration", io.cwd);
+  return verdict.ok ? null : verdict.lines;
 }
 
 function envoyCode(io: CliIo, wasm: string | undefined, url: string | undefined, sha256: string | undefined): { filename: string } | { url: string; sha256: string } {

@@ -5,6 +5,7 @@ import { loadCheckedModule, ModuleLoadError } from "../../host/module";
 import { buildCompatImage, imageLayoutTar, isTarArchive, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
 import { styleFor } from "../terminal-style";
+import { schemaBesideNote } from "../configuration-check";
 
 export const PACKAGE_USAGE = `Usage: proxy-wasm-as package <file.wasm> [options]
 
@@ -47,6 +48,8 @@ export async function packageCommand(args: string[], io: CliIo): Promise<number>
   const wasm = readCheckedWasm(io, wasmPath);
   if (wasm === null) return 1;
   const image = buildCompatImage(wasm, { annotations: { ...defaultAnnotations(wasmPath, tag), ...annotations } });
+  const note = schemaBesideNote(io.cwd, wasmPath, wasm);
+  if (note !== undefined) io.stderr.write(`${note}\n`);
 
   const out = resolve(io.cwd, values.out ?? "build/oci");
   if (out.endsWith(".tar")) {

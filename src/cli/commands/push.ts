@@ -16,6 +16,7 @@ import {
 import { UsageError, type CliIo } from "../cli-io";
 import { styleFor } from "../terminal-style";
 import { defaultAnnotations, readCheckedWasm } from "./package";
+import { schemaBesideNote } from "../configuration-check";
 
 export const PUSH_USAGE = `Usage: proxy-wasm-as push <file.wasm|layout dir|layout .tar> <registry/repo:tag> [options]
 
@@ -88,6 +89,8 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     if (wasm === null) return 1;
     const tag = { name: `${reference.registry}/${reference.repository}`, tag: reference.tag };
     image = buildCompatImage(wasm, { annotations: defaultAnnotations(source, tag) });
+    const note = schemaBesideNote(io.cwd, source, wasm);
+    if (note !== undefined) io.stderr.write(`${note}\n`);
   }
 
   let lookup;

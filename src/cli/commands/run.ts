@@ -13,6 +13,7 @@ import {
 import { accessLogFromFlag } from "../../proxy/config/access-log-config";
 import { clusterFromUrl, loadConfigFile, parseHostPort } from "../../proxy/config/load-config-file";
 import { startDevProxy } from "../../proxy/dev-proxy";
+import { MAX_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { closeInspector, openInspector } from "../inspector-session";
 import { buildWasmFilters } from "../../proxy/filters/wasm-filters";
 import { parseLogLevel, ProxyLogger } from "../../proxy/proxy-logger";
@@ -21,6 +22,7 @@ import { watchUntilStopped } from "../watch-sources";
 import { buildFilter, buildWatchRoots, defaultOutFile } from "./build";
 import { busyPortMessage, claimOfListenError, firstBusyPort, type PortClaim } from "../port-check";
 import { colourEnabled, styleFor } from "../terminal-style";
+import { checkModuleConfiguration, ModuleForCheckError, readModuleForCheck, shownPath } from "../configuration-check";
 
 export const RUN_USAGE = `Usage: proxy-wasm-as run [options]
 
@@ -53,11 +55,17 @@ Options:
                                that is the project's build output is also rebuilt on every
                                change of its sources
       --callback-time-limit <ms>  longest a filter callback may run (default 5000, 0 = none)
+      --buffer-limit-bytes <n>  body bytes a filter may buffer per stream and direction before
+                               the stream fails as in Envoy: 413 (request), 500 or reset
+                               (response); Envoy's per_connection_buffer_limit_bytes
+                               (default 1048576, 0 = none)
       --access-log <path|->    an access log in Envoy's default format (- = stdout)
       --inspect                open Node's inspector (Chrome DevTools, VS Code) on 127.0.0.1:9229:
                                filters show their AssemblyScript sources and stop at
                                breakpoints; no callback time limit, one thread
       --inspect-port <[host:]port>  where the inspector listens (implies --inspect)
+      --no-config-check        start even if a plugin configuration does not match the schema
+                               its module declares (checked before anything listens)
   -h, --help                   this help
 `;
 
@@ -88,9 +96,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: "string" },
       watch: { type: "boolean" },
       "callback-time-limit": { type: "string" },
+      "buffer-limit-bytes": { type: "string" },
       "access-log": { type: "string" },
       inspect: { type: "boolean" },
       "inspect-port": { type: "string" },
+      "no-config-check": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -145,6 +155,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
 
+  if (values["no-config-check"] !== true) {
+    const refusal = configurationRefusals(config, io.cwd);
+    if (refusal.length > 0) {
+      io.stderr.write(refusal.map((line, i) => (i === 0 ? `${styleFor(io.stderr, io.env).fail("error:")} ${line}\n` : `${line}\n`)).join(""));
+      return 1;
+    }
+  }
+
   // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
   const claims: PortClaim[] = config.serveHttp ? [{ role: "listener", host: config.listener.host, port: config.listener.port }] : [];
   if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
@@ -188,6 +206,34 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   await proxy.close();
   if (debuggerUrl !== undefined) closeInspector();
   return 0;
+}
+
+/**
+ * Each filter's (HTTP or network) plugin configuration against the schema its module declares,
+ * before anything listens (a filter whose configuration its module would refuse fails its VM at
+ * start in Envoy).
+ * Returns the lines of the refusal, empty when every configuration matches. Empty configurations
+ * and modules without a schema are not checked: the proxy passes any bytes, as Envoy does.
+ */
+function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
+  const lines: string[] = [];
+  // HTTP filters, then each TCP listener's network filters (their configuration is read the same way).
+  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].forEach((filter, index) => {
+    if (filter.pluginConfiguration.length === 0) return;
+    const shown = shownPath(cwd, filter.wasmPath);
+    let module;
+    try {
+      module = readModuleForCheck(filter.wasmPath, shown);
+    } catch (error) {
+      if (!(error instanceof ModuleForCheckError)) throw error;
+      lines.push(error.message);
+      return;
+    }
+    const origin = filter.pluginConfigurationOrigin ?? { where: `filter ${index} (${filter.name || shown}) configuration`, asWritten: false };
+    const verdict = checkModuleConfiguration(filter.pluginConfiguration, module, shown, origin.where, cwd, origin.asWritten);
+    if (!verdict.ok) lines.push(...verdict.lines);
+  });
+  return lines;
 }
 
 /**
@@ -253,6 +299,12 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   if (values.watch === true) config.hotReload = true;
   const limit = values["callback-time-limit"] as string | undefined;
   if (limit !== undefined) config.callbackTimeLimitMs = nonNegativeInteger(limit, "--callback-time-limit");
+  const bufferLimit = values["buffer-limit-bytes"] as string | undefined;
+  if (bufferLimit !== undefined) {
+    const bytes = nonNegativeInteger(bufferLimit, "--buffer-limit-bytes");
+    if (bytes > MAX_BUFFER_LIMIT_BYTES) throw new UsageError(`--buffer-limit-bytes: at most ${MAX_BUFFER_LIMIT_BYTES} (Envoy's UInt32Value), got ${bufferLimit}`);
+    config.bufferLimitBytes = bytes;
+  }
   const accessLog = values["access-log"];
   if (typeof accessLog === "string") config.accessLogs.push(accessLogFromFlag(accessLog === "-" ? accessLog : resolve(cwd, accessLog)));
 }
@@ -289,6 +341,7 @@ function filterFromFlags(flags: FilterFlags, cwd: string): WasmFilterConfig {
     vmId: flags["vm-id"] ?? "",
     wasmPath: resolve(cwd, flags.wasm),
     pluginConfiguration: textOrFile(flags["plugin-config"], cwd),
+    pluginConfigurationOrigin: { where: `--plugin-config of --wasm ${flags.wasm}`, asWritten: true },
     vmConfiguration: textOrFile(flags["vm-config"], cwd),
     failurePolicy,
     allowOnHeadersStopIteration: false,

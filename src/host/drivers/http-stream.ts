@@ -15,6 +15,7 @@ import { newStreamInfo, type StreamInfo } from "../stream-info";
 import type { PropertyTree } from "../plugin-info";
 import { wallClockMs } from "../scheduler";
 import { CLOSE_STREAM_DETAILS, FAIL_STREAM_DETAILS, type FailurePolicy } from "../failure-policy";
+import { bufferOverflowReply, DEFAULT_BUFFER_LIMIT_BYTES, overLimit, type BufferSide } from "./buffer-limit";
 import { dataStatus, headersStatus, trailersStatus, type DataStatus, type HeadersStatus, type TrailersStatus } from "./filter-status";
 
 /** Overrides of a stream that has none; shared, as nothing writes into a stream's overrides. */
@@ -32,6 +33,18 @@ export interface HttpStreamSink {
   downstreamTrailers(trailers: HeaderMap): void;
   /** Reset the stream (both directions) with these response-code details. */
   reset(details: string): void;
+  /**
+   * The buffer limit failed the stream (Envoy counts `downstream_rq_too_large` or
+   * `rs_too_large`); called before the reply or reset goes out.
+   */
+  bufferOverflow?(side: BufferSide): void;
+  /**
+   * Flow control for a plugin that streams (the `...AndWatermark` statuses): `true` when what it
+   * holds of `side` went past the buffer limit, `false` once that was passed on. Envoy then stops
+   * reading from the downstream (request) or the upstream (response) until then (envoy
+   * source/common/http/filter_manager.cc `onDecoderFilterAboveWriteBufferHighWatermark`).
+   */
+  watermark?(side: BufferSide, above: boolean): void;
 }
 
 export interface HttpStreamOptions {
@@ -40,6 +53,13 @@ export interface HttpStreamOptions {
   readonly properties?: PropertyTree;
   readonly connectionId?: number;
   readonly protocol?: string;
+  /**
+   * Envoy's per-stream buffer limit (listener `per_connection_buffer_limit_bytes`): the most body
+   * bytes of one direction the plugin may buffer (StopIterationAndBuffer, or
+   * StopAllIterationAndBuffer from headers) before the stream fails as in Envoy (see
+   * buffer-limit.ts). 0: no limit. Default 1 MiB, Envoy's default.
+   */
+  readonly bufferLimitBytes?: number;
 }
 
 type Phase = "open" | "headers-stop-all" | "headers-stop" | "body-stop" | "trailers-stop" | "done";
@@ -59,6 +79,10 @@ class Direction {
   phase: Phase = "open";
   /** The headers themselves carried end_of_stream. */
   headersEndedStream = false;
+  /** Stopped at headers with StopAllIterationAndBuffer: what arrives meanwhile counts against the buffer limit. */
+  stopAllBuffers = false;
+  /** What a streaming plugin holds went past the buffer limit and reading was paused. */
+  aboveWatermark = false;
 
   constructor(
     readonly isRequest: boolean,
@@ -89,9 +113,13 @@ export class HttpStream implements PendingActionHandler {
    */
   private ownCalls = 0;
   private readonly failurePolicy: FailurePolicy;
+  private readonly bufferLimit: number;
+  /** The direction whose buffer overflowed the limit and failed the stream, or null. */
+  bufferOverflow: BufferSide | null = null;
 
   constructor(readonly plugin: Plugin, readonly sink: HttpStreamSink, options: HttpStreamOptions = {}) {
     this.failurePolicy = options.failurePolicy ?? "fail_closed";
+    this.bufferLimit = options.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
     // A clock read costs as much as a hostcall; a module that cannot read properties never sees the times.
     const startTimeMs = plugin.vm.readsProperties ? wallClockMs(plugin.vm.process.scheduler) : 0;
     this.streamInfo = newStreamInfo(startTimeMs, options.connectionId ?? 1, options.properties ?? EMPTY_PROPERTIES);
@@ -248,7 +276,10 @@ export class HttpStream implements PendingActionHandler {
     let status = headersStatus(result ?? 0, this.plugin.info.allowOnHeadersStopIteration);
     if (context.pendingLocalReply !== null) status = "StopAllIterationAndWatermark";
     if (status === "Continue") this.forwardHeaders(direction);
-    else direction.phase = status === "StopIteration" ? "headers-stop" : "headers-stop-all";
+    else {
+      direction.phase = status === "StopIteration" ? "headers-stop" : "headers-stop-all";
+      direction.stopAllBuffers = status === "StopAllIterationAndBuffer";
+    }
     this.applyPendingActions();
     return status;
   }
@@ -269,6 +300,11 @@ export class HttpStream implements PendingActionHandler {
     }
     if (direction.phase === "headers-stop-all") {
       direction.held.append(data.slice());
+      // Stopped with ...AndWatermark, Envoy only applies flow control, whatever it holds.
+      if (overLimit(direction.held.length, this.bufferLimit)) {
+        if (direction.stopAllBuffers) this.failOverflow(direction);
+        else this.raiseWatermark(direction);
+      }
       return "StopAllIterationAndWatermark";
     }
     return this.callBody(direction, data, true);
@@ -291,9 +327,18 @@ export class HttpStream implements PendingActionHandler {
     }
     if (callerOwned) data = data.slice();
     let view: BodyBuffer;
+    let overflowed = false;
     if (direction.bufferingForPlugin) {
+      // Envoy's Wasm filter adds the chunk to the buffer before the callback, and the limit is
+      // checked as it is added (envoy source/extensions/common/wasm/context.cc `decodeData`).
       direction.held.append(data);
       view = direction.held;
+      overflowed = overLimit(direction.held.length, this.bufferLimit);
+      if (overflowed && !direction.isRequest) {
+        // The 500 (or reset) goes out at once and ends the stream: the plugin never sees the chunk.
+        this.failOverflow(direction);
+        return "StopIterationAndBuffer";
+      }
     } else {
       view = new BodyBuffer(data);
     }
@@ -316,6 +361,16 @@ export class HttpStream implements PendingActionHandler {
     context.writableMaps &= ~(1 << direction.trailersMap);
     if (addedTrailers !== null && addedTrailers.size > 0) direction.trailers = addedTrailers;
     if (view !== direction.held) direction.held.append(view.bytes);
+    if (overflowed) {
+      // The request side's 413 was only prepared while the callback ran (Envoy's
+      // `prepareLocalReplyViaFilterChain`, source/common/http/filter_manager.cc): the callback saw
+      // the whole buffer, then the 413 goes out whatever it returned or asked for.
+      context.pendingLocalReply = null;
+      context.pendingContinue = 0;
+      context.pendingClose = 0;
+      this.failOverflow(direction);
+      return "StopIterationAndBuffer";
+    }
     if (this.precheck()) {
       if (!this.suppressed) this.passOn(direction, "Continue");
       return this.suppressed ? "StopIterationNoBuffer" : "Continue";
@@ -342,7 +397,42 @@ export class HttpStream implements PendingActionHandler {
         break;
     }
     this.applyPendingActions();
+    // The chunk the plugin chose to buffer can itself take the buffer past the limit.
+    if (direction.phase === "body-stop" && overLimit(direction.held.length, this.bufferLimit)) {
+      if (direction.bufferingForPlugin) this.failOverflow(direction);
+      else this.raiseWatermark(direction);
+    }
     return status;
+  }
+
+  /** A streaming plugin holds more than the limit: reading that side pauses (once). */
+  private raiseWatermark(direction: Direction): void {
+    if (direction.aboveWatermark || this.sink.watermark === undefined) return;
+    direction.aboveWatermark = true;
+    this.sink.watermark(direction.isRequest ? "request" : "response", true);
+  }
+
+  /** What a paused side held went on (or the stream ended): reading resumes. */
+  private lowerWatermark(direction: Direction): void {
+    if (!direction.aboveWatermark) return;
+    direction.aboveWatermark = false;
+    this.sink.watermark?.(direction.isRequest ? "request" : "response", false);
+  }
+
+  /**
+   * A buffering plugin holds more than the buffer limit: Envoy's `requestDataTooLarge` (413
+   * through the plugin's response callbacks) or `responseDataTooLarge` (500 straight to the
+   * client, a reset once response headers went out), envoy source/common/http/filter_manager.cc.
+   */
+  private failOverflow(direction: Direction): void {
+    const side: BufferSide = direction.isRequest ? "request" : "response";
+    this.bufferOverflow = side;
+    // What was held is never forwarded now; the stream keeps none of it.
+    direction.held = new BodyBuffer();
+    direction.bufferingForPlugin = false;
+    if (this.context !== null) this.context.buffers[direction.bodyBuffer] = null;
+    this.sink.bufferOverflow?.(side);
+    this.sendLocalReply(bufferOverflowReply(side), direction.isRequest);
   }
 
   private onTrailers(direction: Direction, trailers: HeaderMap): TrailersStatus | HeadersStatus {
@@ -426,6 +516,7 @@ export class HttpStream implements PendingActionHandler {
       this.context.buffers[direction.bodyBuffer] = null;
       this.context.headerMaps[direction.trailersMap] = null;
     }
+    this.lowerWatermark(direction);
   }
 
   /** Resumes a direction after `proxy_continue_stream` (§4.8). */
@@ -455,6 +546,8 @@ export class HttpStream implements PendingActionHandler {
       default:
         break;
     }
+    // What was held went on, also past a plugin without a body callback: reading resumes.
+    if (!overLimit(direction.held.length, this.bufferLimit)) this.lowerWatermark(direction);
     context.headerMaps[direction.headersMap] = null;
     context.buffers[direction.bodyBuffer] = null;
     if (!direction.isRequest) {

@@ -10,6 +10,7 @@ import type {
   VirtualHostConfig,
   WasmFilterConfig,
 } from "../config/dev-proxy-config";
+import { DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpListenerConfig } from "../config/tcp-listener-config";
 import type { DownstreamTlsConfig, UpstreamTlsConfig } from "../config/tls-config";
 import { hostOf } from "./clusters-view";
@@ -253,6 +254,8 @@ function listenerResource(config: DevProxyConfig, routeConfig: Record<string, un
     "@type": `${TYPE}envoy.config.listener.v3.Listener`,
     name: config.listener.name ?? "listener_0",
     address: socketAddress(config.listener),
+    // A UInt32Value: shown when it is not Envoy's default, as a dump of such a bootstrap shows it.
+    ...(config.bufferLimitBytes !== DEFAULT_BUFFER_LIMIT_BYTES ? { per_connection_buffer_limit_bytes: config.bufferLimitBytes } : {}),
     filter_chains: [chain],
   };
 }

@@ -1,3 +1,5 @@
+import { checkBufferLimit, DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
+
 /**
  * The dev proxy's whole configuration, in one shape whatever it was read from (flags, the small
  * YAML/JSON file format, or an Envoy v3 static bootstrap). Everything is resolved: paths are
@@ -28,6 +30,12 @@ export interface WasmFilterConfig {
   sourceMapPath?: string;
   /** PluginConfig.configuration as the bytes `proxy_on_configure` reads. */
   pluginConfiguration: Buffer;
+  /**
+   * Where the plugin configuration was written, for messages (`filters[0].configuration`,
+   * `--plugin-config`), and whether its bytes are the text as written there (a string, a
+   * StringValue: positions in it mean something) or JSON made from a mapping. Absent: unknown.
+   */
+  pluginConfigurationOrigin?: ConfigurationOrigin;
   /** vm_config.configuration as the bytes `proxy_on_vm_start` reads. */
   vmConfiguration: Buffer;
   failurePolicy: FailurePolicy;
@@ -61,6 +69,12 @@ export interface MetadataEntry {
   value: Record<string, unknown>;
   /** Merge into an existing namespace (true) or leave it alone (false). */
   allowOverwrite: boolean;
+}
+
+/** Where a configuration came from (see WasmFilterConfig.pluginConfigurationOrigin). */
+export interface ConfigurationOrigin {
+  where: string;
+  asWritten: boolean;
 }
 
 /** A named upstream: the route's target and the `upstream` argument of http/gRPC callouts. */
@@ -219,6 +233,12 @@ export interface DevProxyConfig {
   hotReload: boolean;
   /** Longest a single filter callback may run before it is stopped and the failure policy applies. */
   callbackTimeLimitMs: number;
+  /**
+   * Envoy's listener `per_connection_buffer_limit_bytes`: the most body bytes a filter may buffer
+   * per stream and direction before the stream fails (413 for a request, 500 or a reset for a
+   * response; see src/host/drivers/buffer-limit.ts). 0: no limit. Default 1 MiB, as in Envoy.
+   */
+  bufferLimitBytes: number;
   /** The HTTP connection manager's access logs (none by default, as in Envoy). */
   accessLogs: AccessLogConfig[];
 }
@@ -245,6 +265,7 @@ export function defaultConfig(): DevProxyConfig {
     concurrency: 1,
     hotReload: false,
     callbackTimeLimitMs: 5_000,
+    bufferLimitBytes: DEFAULT_BUFFER_LIMIT_BYTES,
     accessLogs: [],
   };
 }
@@ -257,6 +278,20 @@ export function effectiveRouteTable(config: DevProxyConfig): RouteTableConfig {
 /** Every route of every virtual host, in order. */
 export function allRoutes(config: DevProxyConfig): RouteConfig[] {
   return effectiveRouteTable(config).virtualHosts.flatMap((host) => host.routes);
+}
+
+/**
+ * Checks a buffer limit read from `where` (a config field or a flag): a whole number of bytes
+ * from 0 (no limit) to 4294967295, Envoy's UInt32Value range.
+ *
+ * @throws ConfigError naming `where` otherwise.
+ */
+export function bufferLimitOf(value: unknown, where: string): number {
+  try {
+    return checkBufferLimit(value, where);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Parses `FAIL_OPEN` / `fail_open` / `FAIL_CLOSED` / `UNSPECIFIED` / `FAIL_RELOAD`; undefined if unknown. */

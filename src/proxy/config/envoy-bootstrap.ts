@@ -1,6 +1,6 @@
 import { readAccessLogs } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
-import { allRoutes, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
+import { allRoutes, bufferLimitOf, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
@@ -19,7 +19,8 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 /**
  * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (docs/dev-proxy.md has
  * the table): `admin.address`; `bootstrap_extensions` wasm services (bootstrap-extensions.ts);
- * the first HTTP listener's address, chain TLS (tls-config.ts) and HTTP connection manager:
+ * the first HTTP listener's address, `per_connection_buffer_limit_bytes` (the filters' per-stream
+ * buffer limit, as in Envoy), chain TLS (tls-config.ts) and HTTP connection manager:
  * `stat_prefix`, `codec_type`, `route_config` (envoy-route-config.ts), `http_filters`
  * (envoy-http-filters.ts); the TCP listeners, those without an HCM (tcp-listener-config.ts); and
  * the clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
@@ -98,7 +99,9 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
   config.listener = socketAddress(address);
   if (name !== undefined && name !== "") config.listener.name = name;
   listener.unsupported("listener_filters");
-  listener.unsupported("per_connection_buffer_limit_bytes");
+  if (listener.has("per_connection_buffer_limit_bytes")) {
+    config.bufferLimitBytes = bufferLimitOf(listener.number("per_connection_buffer_limit_bytes"), listener.at("per_connection_buffer_limit_bytes"));
+  }
   const chains = listener.children("filter_chains");
   if (chains.length === 0) throw new ConfigError(`${listener.path}.filter_chains: missing`);
   for (const extra of chains.slice(1)) extra.warn("only the first filter chain is used; this one is ignored");

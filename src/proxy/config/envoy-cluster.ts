@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { ConfigReader, parseDurationMs } from "./config-reader";
-import { ConfigError, DEFAULT_CONNECT_TIMEOUT_MS, type ClusterConfig } from "./dev-proxy-config";
+import { bufferLimitOf, ConfigError, DEFAULT_CONNECT_TIMEOUT_MS, type ClusterConfig } from "./dev-proxy-config";
 import { socketAddress } from "./socket-address";
 import { readUpstreamTransportSocket } from "./tls-config";
 
@@ -41,6 +41,12 @@ export function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
   metadata?.finish();
   cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
   cluster.unsupported("circuit_breakers");
+  if (cluster.has("per_connection_buffer_limit_bytes")) {
+    bufferLimitOf(cluster.number("per_connection_buffer_limit_bytes"), cluster.at("per_connection_buffer_limit_bytes"));
+    // Envoy applies a cluster's limit to its upstream connections (flow control), not to the
+    // filters' buffers: those use the listener's, for responses too (filter_manager.cc createBuffer).
+    cluster.warn("per_connection_buffer_limit_bytes: only bounds the upstream connection's buffers in Envoy (flow control, not modelled by the dev proxy); the filters' buffer limit is the listener's; ignored");
+  }
   cluster.unsupported("health_checks");
   cluster.unsupported("outlier_detection");
   cluster.unsupported("common_http_protocol_options", "ignored (idle timeouts and header limits are Node's)");

@@ -4,6 +4,7 @@ import { resolve as resolvePath } from "node:path";
 import { accessLogFromFlag } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
 import {
+  bufferLimitOf,
   ConfigError,
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -15,7 +16,7 @@ import {
   type WasmFilterConfig,
 } from "./dev-proxy-config";
 import { configFromEnvoyBootstrap, isEnvoyBootstrap } from "./envoy-bootstrap";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 import { parseLogLevel } from "../proxy-logger";
 
 /**
@@ -42,6 +43,7 @@ import { parseLogLevel } from "../proxy-logger";
  * concurrency: 1
  * hot_reload: false
  * callback_time_limit_ms: 5000
+ * buffer_limit_bytes: 1048576      # per stream and direction a filter may buffer; 0 = no limit
  * access_log: access.log          # Envoy's default format; "-" is stdout; relative to the file
  * ```
  *
@@ -139,6 +141,7 @@ export function configFromDevProxyFile(document: unknown, baseDir: string): { co
   const accessLog = root.string("access_log");
   if (accessLog !== undefined) config.accessLogs = [accessLogFromFlag(accessLog === "-" ? accessLog : resolvePath(baseDir, accessLog))];
   config.callbackTimeLimitMs = positiveInteger(root.number("callback_time_limit_ms") ?? config.callbackTimeLimitMs, "callback_time_limit_ms");
+  if (root.has("buffer_limit_bytes")) config.bufferLimitBytes = bufferLimitOf(root.number("buffer_limit_bytes"), "buffer_limit_bytes");
   root.finish();
   return { config, warnings };
 }
@@ -152,6 +155,7 @@ function readFilter(filter: ConfigReader, baseDir: string, warnings: string[]): 
     vmId: filter.string("vm_id") ?? "",
     wasmPath: wasmPathOf(wasm, baseDir),
     pluginConfiguration: configurationBytes(filter.raw("configuration"), filter.at("configuration"), warnings),
+    pluginConfigurationOrigin: { where: filter.at("configuration"), asWritten: configurationIsText(filter.raw("configuration")) },
     vmConfiguration: configurationBytes(filter.raw("vm_configuration"), filter.at("vm_configuration"), warnings),
     failurePolicy: failurePolicyOf(filter, "failure_policy", undefined),
     allowOnHeadersStopIteration: filter.boolean("allow_on_headers_stop_iteration") ?? false,

@@ -33,6 +33,17 @@ export function configurationBytes(value: unknown, where: string, warnings: stri
   }
 }
 
+/**
+ * True when configurationBytes gives `value`'s text as the user wrote it (a string, a
+ * StringValue), so positions in the bytes are positions in the user's text; false for JSON made
+ * from a mapping or Struct, and for base64-decoded BytesValue.
+ */
+export function configurationIsText(value: unknown): boolean {
+  if (typeof value === "string") return true;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  return String((value as Record<string, unknown>)["@type"] ?? "").replace(/^.*\//, "") === "google.protobuf.StringValue";
+}
+
 export function failurePolicyOf(reader: ConfigReader, key: string, failOpen: boolean | undefined): FailurePolicy {
   const text = reader.string(key);
   if (text === undefined) return failOpen ? "FAIL_OPEN" : "FAIL_CLOSED";

@@ -1,6 +1,6 @@
 import type { ConfigReader } from "./config-reader";
 import { ConfigError, type WasmFilterConfig } from "./dev-proxy-config";
-import { configurationBytes, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
 
 /**
  * Reads an Envoy `extensions.wasm.v3.PluginConfig` (the `config` of an HTTP or network Wasm filter,
@@ -55,6 +55,7 @@ export function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterC
     vmId,
     wasmPath: wasmPathOf(filename, cwd),
     pluginConfiguration,
+    pluginConfigurationOrigin: { where: plugin.at("configuration"), asWritten: configurationIsText(plugin.raw("configuration")) },
     vmConfiguration,
     failurePolicy,
     allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),

@@ -152,6 +152,9 @@ class ChainLink implements HttpFilterSink {
   reset(reason: string): void {
     if (!this.chain.closed) this.chain.ends.reset(reason);
   }
+  flowControl(side: "request" | "response", paused: boolean): void {
+    if (!this.chain.closed) this.chain.ends.flowControl?.(side, paused);
+  }
 }
 
 /**

@@ -23,6 +23,12 @@ export interface HttpFilterSink {
   reset(reason: string): void;
   /** Told when a filter's local reply is about to be encoded (the access log keeps its details). */
   noteLocalReply?(reply: LocalReply): void;
+  /**
+   * Flow control: a filter holds more of `side` than the buffer limit (`paused` true) or has
+   * passed it on (false). The connection stops or resumes reading that side (Envoy's watermark
+   * callbacks). Goes straight to the connection, whichever filter asks.
+   */
+  flowControl?(side: "request" | "response", paused: boolean): void;
 }
 
 /** One filter instance on one HTTP stream. */

@@ -10,6 +10,7 @@ import { inspectorActive } from "../../host/inspect-mode";
 import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
+import { DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { ClusterCalloutUpstream } from "../callout-upstream";
 import { ClusterStats } from "../cluster-stats";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
@@ -51,7 +52,7 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
   if (config.concurrency <= 1 || config.filters.length === 0) {
     try {
       return await buildInProcessWasmFilters(
-        { filters: config.filters, services, node: config.node, hotReload: config.hotReload, clusters, logger, stats },
+        { filters: config.filters, services, node: config.node, hotReload: config.hotReload, bufferLimitBytes: config.bufferLimitBytes, clusters, logger, stats },
         { callbackTimeLimitMs: config.callbackTimeLimitMs, sharedData: env.shared?.data, queues: env.shared?.queues },
       );
     } catch (error) {
@@ -70,6 +71,8 @@ export interface InProcessFilterEnv {
   /** The bootstrap's `node` (id, cluster, metadata, …), the `node` property of every context. */
   node?: Record<string, unknown>;
   hotReload: boolean;
+  /** DevProxyConfig.bufferLimitBytes: each filter's per-stream buffer limit (0: none; default Envoy's 1 MiB). */
+  bufferLimitBytes?: number;
   clusters: ReadonlyMap<string, ClusterConfig>;
   logger: ProxyLogger;
   stats: ProxyStats;
@@ -128,8 +131,9 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
     // filter's root context finds the queues a service registered at its start.
     // The bootstrap's `node`, which Envoy exposes to every context as the `node` property.
     const properties: PropertyTree | undefined = env.node === undefined ? undefined : { node: env.node as PropertyTree };
-    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit, properties));
-    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, properties));
+    const bufferLimit = env.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
+    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit, properties, bufferLimit));
+    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, properties, bufferLimit));
   } catch (error) {
     // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
     for (const filter of [...filters, ...services]) filter.shutdown();
@@ -209,10 +213,12 @@ class ReloadableWasmFilter implements HttpFilterFactory {
   constructor(
     readonly config: WasmFilterConfig,
     private readonly process: ProxyProcess,
-    private readonly stats: ProxyStats,
+    readonly stats: ProxyStats,
     private readonly timeLimit: InVmTimeLimit,
     /** Plugin-level properties (the bootstrap's `node`). */
     private readonly properties: PropertyTree | undefined,
+    /** Envoy's per-stream buffer limit every stream of this filter gets (0: none). */
+    readonly bufferLimitBytes: number,
   ) {
     this.name = config.name;
     this.current = { host: this.boot(), streams: 0 };
@@ -348,6 +354,7 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
       properties: info.dynamicMetadata === undefined ? connectionProperties(info) : withMetadata(connectionProperties(info), info.dynamicMetadata),
+      bufferLimitBytes: filter.bufferLimitBytes,
     });
   }
 
@@ -408,6 +415,20 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
   reset(details: string): void {
     this.sink.reset(details);
   }
+  bufferOverflow(side: "request" | "response"): void {
+    countBufferOverflow(this.filter.stats, side);
+  }
+  watermark(side: "request" | "response", above: boolean): void {
+    this.sink.flowControl?.(side, above);
+  }
+}
+
+/**
+ * Envoy's HCM stats for a buffer limit that failed a stream (source/common/http/conn_manager_impl.cc
+ * `onRequestDataTooLarge`, `onResponseDataTooLarge`).
+ */
+function countBufferOverflow(stats: ProxyStats, side: "request" | "response"): void {
+  stats.http(side === "request" ? "downstream_rq_too_large" : "rs_too_large");
 }
 
 // Every stream of a keep-alive connection has the same `source.*` and `destination.*`, so the

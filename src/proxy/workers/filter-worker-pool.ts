@@ -199,6 +199,7 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
       node: config.node,
+      bufferLimitBytes: config.bufferLimitBytes,
       logLevel: logger.level,
       colour: logger.colour,
       statePort: stateChannel.port2,
@@ -278,7 +279,7 @@ class WorkerSlot {
         const op = batch[i] as number;
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
-        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.ClearRouteCache) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.ClearRouteCache || op === Op.FlowControl) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
         else if (op === Op.Ready) {
           this.isReady = true;
           settle.resolve();

@@ -70,6 +70,7 @@ try {
       })),
       hotReload: init.hotReload,
       node: init.node,
+      bufferLimitBytes: init.bufferLimitBytes,
       clusters,
       logger,
       stats,
@@ -156,5 +157,8 @@ class SinkToMain implements HttpFilterSink {
   }
   reset(reason: string): void {
     outbox.send(Op.Reset, this.id, reason);
+  }
+  flowControl(side: "request" | "response", paused: boolean): void {
+    outbox.send(Op.FlowControl, this.id, side, paused);
   }
 }

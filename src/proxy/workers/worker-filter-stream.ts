@@ -22,6 +22,9 @@ export class WorkerFilterStream implements HttpFilterStream {
   private unforwardedResponse: unknown[] | null = [];
   private requestEndedAtWorker = false;
   private responseSentToWorker = false;
+  /** Sides whose reading the worker's filters paused (flow control). */
+  private requestPaused = false;
+  private responsePaused = false;
 
   constructor(
     readonly id: number,
@@ -95,6 +98,10 @@ export class WorkerFilterStream implements HttpFilterStream {
       case Op.ClearRouteCache:
         this.info.routeCacheCleared = true;
         return;
+      case Op.FlowControl:
+        if (a === "request") this.requestPaused = b as boolean;
+        else this.responsePaused = b as boolean;
+        return this.sink.flowControl?.(a as "request" | "response", b as boolean);
     }
   }
 
@@ -104,6 +111,10 @@ export class WorkerFilterStream implements HttpFilterStream {
    */
   fail(policy: FailurePolicy): "local_reply" | "bypass" | "reset" | "finished" {
     if (this.finished || this.mode !== "worker") return "finished";
+    // Nothing holds the stream's bytes any more: what the dead worker's filters paused reads on.
+    if (this.requestPaused) this.sink.flowControl?.("request", false);
+    if (this.responsePaused) this.sink.flowControl?.("response", false);
+    this.requestPaused = this.responsePaused = false;
     if (policy === "FAIL_OPEN") {
       if (this.unforwardedRequest !== null) {
         this.mode = "bypass";

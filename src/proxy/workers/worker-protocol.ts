@@ -41,6 +41,8 @@ export const Op = {
   BootFailed: 16,
   /** worker → main: `ClearRouteCache, streamId`, before the request headers it applies to. */
   ClearRouteCache: 17,
+  /** worker → main: `FlowControl, streamId, "request" | "response", paused`. */
+  FlowControl: 18,
 } as const;
 
 /** Slots per record in a batch. */
@@ -117,6 +119,8 @@ export interface FilterWorkerInit {
   node?: Record<string, unknown>;
   clusters: WorkerCluster[];
   hotReload: boolean;
+  /** DevProxyConfig.bufferLimitBytes. */
+  bufferLimitBytes: number;
   logLevel: LogLevelName;
   colour: boolean;
   /** Port to the main thread's SharedStateService, and the flag it notifies on. */

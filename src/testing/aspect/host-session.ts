@@ -8,6 +8,7 @@ import { CalloutRecorder } from "../callout-recorder";
 import { LogRecorder } from "../log-recorder";
 import { createTestHost, type TestHost } from "../test-host";
 import type { HostSettings } from "./host-settings";
+import type { SpecModuleFilter } from "./spec-module-filter";
 
 /** What `TestHostOptions.shareProcessWith` reads from the host it shares with. */
 interface ProcessShell {
@@ -28,8 +29,11 @@ export class HostSession {
   readonly startError: string = "";
 
   /** Loads and starts the plugin; never throws for a module or plugin failure (see startError). */
-  /** @param sourceMap the module's source map file, for failure reports at source lines */
-  constructor(wasm: Uint8Array, settings: HostSettings, sourceMap?: string) {
+  /**
+   * @param sourceMap the module's source map file, for failure reports at source lines
+   * @param self set when the module is the spec module itself (the host adopts its instance)
+   */
+  constructor(wasm: Uint8Array, settings: HostSettings, sourceMap?: string, self?: SpecModuleFilter) {
     this.clock = new ManualScheduler(settings.clockStartMs);
     this.process = new ProxyProcess({ scheduler: this.clock, logLevel: settings.logLevel, logSink: this.logs.sink, clusters: settings.clusters, upstream: this.callouts });
     const shell: ProcessShell = { process: this.process, clock: this.clock, logs: this.logs, callouts: this.callouts };
@@ -53,6 +57,7 @@ export class HostSession {
         // TestHost only reads these four fields of the host it shares a process with; sharing
         // with our shell is what keeps the logs of a failed start.
         shareProcessWith: shell as unknown as TestHost,
+        ...(self === undefined ? {} : { instantiate: self.instantiate, extraHostFunctions: self.extraHostFunctions }),
       });
     } catch (error) {
       this.startError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

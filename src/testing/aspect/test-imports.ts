@@ -21,6 +21,7 @@ import { decodePropertyList } from "./property-list";
 import type { FilterLibrary } from "./filter-library";
 import { HostSession } from "./host-session";
 import { parseHostSettings } from "./host-settings";
+import { ONE_VM_MESSAGE, type SpecModuleFilter } from "./spec-module-filter";
 import { LOG_LEVEL_NAMES } from "../../host/constants";
 import type { LogLevelName } from "../../host";
 
@@ -39,13 +40,23 @@ type ImportFunction = (...args: never[]) => number | bigint | void;
  * Builds the `proxy_wasm_test` functions. `exports` is called lazily because the imports must
  * exist before the module they read strings from is instantiated.
  */
-export function createProxyWasmTestImports(filters: FilterLibrary, exports: () => AspectStringExports): Record<string, ImportFunction> {
+/**
+ * @param self the spec module as the default filter (`new TestHost()` hosts the spec module
+ *   itself); absent when the default filter is a built module
+ */
+export function createProxyWasmTestImports(filters: FilterLibrary, exports: () => AspectStringExports, self?: SpecModuleFilter): Record<string, ImportFunction> {
   const sessions = new Map<number, HostSession>();
   const streams = new Map<number, StreamEntry>();
   const plugins = new Map<number, { readonly session: HostSession; readonly plugin: PluginHandle }>();
   const connections = new Map<number, TcpConnectionHandle>();
   let nextHandle = 1;
   let lastError = "";
+  /**
+   * The failure report of the spec module's own VM, when a callback of it trapped (an `expect`
+   * that failed inside a callback aborts there, and the host contains it as Envoy would); the
+   * operation that ran the callback then fails the test with it.
+   */
+  let selfFailure = "";
 
   const str = (pointer: number): string => (pointer === 0 ? "" : exports().__getString(pointer));
   const give = (text: string): number => exports().__newString(text);
@@ -53,7 +64,12 @@ export function createProxyWasmTestImports(filters: FilterLibrary, exports: () =
   /** Runs `body`, turning any exception into the stored error and `fallback`. */
   function guarded<T>(fallback: T, body: () => T): T {
     try {
-      return body();
+      const result = body();
+      if (selfFailure !== "") {
+        lastError = selfFailure;
+        selfFailure = "";
+      }
+      return result;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
       return fallback;
@@ -149,12 +165,28 @@ export function createProxyWasmTestImports(filters: FilterLibrary, exports: () =
     host_start: (settings: number) =>
       guarded(0, () => {
         const parsed = parseHostSettings(decodePairList(str(settings)));
+        if (self !== undefined && parsed.filterName === "" && self.hosted) throw new Error(ONE_VM_MESSAGE);
         const handle = nextHandle++;
-        sessions.set(handle, new HostSession(filters.bytes(parsed.filterName), parsed, filters.sourceMap(parsed.filterName)));
+        const started =
+          self !== undefined && parsed.filterName === ""
+            ? new HostSession(self.binary, parsed, undefined, self)
+            : new HostSession(filters.bytes(parsed.filterName), parsed, filters.sourceMap(parsed.filterName));
+        if (self !== undefined && parsed.filterName === "") {
+          started.host?.host.vm.failureListeners.push((failure) => {
+            selfFailure = `the spec module failed inside a host callback: ${failure.report}`;
+          });
+        }
+        sessions.set(handle, started);
         return handle;
       }),
     host_start_error: (handle: number) => text(() => session(handle).startError),
     host_failure: (handle: number) => text(() => host(handle).failure ?? ""),
+    host_set_log_level: (handle: number, levelName: number) =>
+      guarded(undefined, () => {
+        const wanted = level(str(levelName));
+        if (wanted === undefined) throw new Error("setLogLevel: give a level name");
+        session(handle).process.logLevel = wanted;
+      }),
     host_advance_time: (handle: number, ms: bigint) =>
       guarded(undefined, () => {
         if (ms < 0n) throw new Error(`advanceTime: ${ms} ms is negative`);

@@ -10,6 +10,7 @@
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FilterLibrary, type FilterSource } from "./filter-library";
+import { SpecModuleFilter } from "./spec-module-filter";
 import { createProxyWasmTestImports, TEST_IMPORT_MODULE, type AspectStringExports } from "./test-imports";
 
 /** What as-pect's loader (`@assemblyscript/loader`) returns from `instantiate`. */
@@ -38,6 +39,13 @@ export interface AspectConfig {
 export interface ProxyWasmAspectOptions {
   /** The built filter `new TestHost()` starts; a relative path is taken from as-pect's working directory. */
   readonly filter?: FilterSource;
+  /**
+   * The spec module itself is the filter `new TestHost()` starts (instead of `filter`): its own
+   * `proxy_*` imports are linked to the host and its exports are the callbacks the host calls, so
+   * a spec that registers a root context and re-exports the SDK's exports drives the SDK through
+   * the real host. One `TestHost` per spec file. The SDK's own specs run this way.
+   */
+  readonly specModuleIsFilter?: boolean;
   /** Further filters by name, started with `new TestHost("<name>")`. */
   readonly filters?: Readonly<Record<string, FilterSource>>;
   /** Spec globs (default `assembly/__tests__/**\/*.spec.ts`). */
@@ -82,6 +90,7 @@ export function defaultReporterPath(cwd = process.cwd()): string {
 
 /** Builds the as-pect configuration. Throws at config load for an unusable option. */
 export function withProxyWasmHost(options: ProxyWasmAspectOptions): AspectConfig {
+  if (options.specModuleIsFilter === true && options.filter !== undefined) throw new Error("withProxyWasmHost: give either `filter` or `specModuleIsFilter`, not both");
   const filters = new FilterLibrary(options.filter, options.filters);
   return {
     entries: [...(options.entries ?? ["assembly/__tests__/**/*.spec.ts"])],
@@ -92,11 +101,15 @@ export function withProxyWasmHost(options: ProxyWasmAspectOptions): AspectConfig
     async instantiate(memory, createImports, instantiate, binary) {
       // One import table per spec file: hosts and streams never leak from one file to the next.
       let instance: AspectInstance | undefined;
-      const testImports = createProxyWasmTestImports(filters, () => exportsOf(instance));
+      const self = options.specModuleIsFilter === true ? new SpecModuleFilter(binary) : undefined;
+      const testImports = createProxyWasmTestImports(filters, () => exportsOf(instance), self);
       const own = typeof options.imports === "function" ? options.imports(() => exportsOf(instance) as unknown as Record<string, unknown>) : (options.imports ?? {});
       if (TEST_IMPORT_MODULE in own) throw new Error(`withProxyWasmHost: the import module "${TEST_IMPORT_MODULE}" is reserved for the test API`);
-      const env = { memory, ...(own.env ?? {}) };
-      instance = await instantiate(binary, createImports({ ...own, env, [TEST_IMPORT_MODULE]: testImports }));
+      const hostcalls = self?.forwarders() ?? {};
+      const env = { memory, ...(hostcalls.env ?? {}), ...(own.env ?? {}) };
+      instance = await instantiate(binary, createImports({ ...hostcalls, ...own, env, [TEST_IMPORT_MODULE]: testImports }));
+      // The loader's result carries the raw instance too; the host needs its real exports.
+      self?.adopt((instance as AspectInstance & { instance?: AspectInstance }).instance ?? instance);
       return instance;
     },
   };
