@@ -254,7 +254,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (trailers.length > 0) chain.responseTrailers(trailers);
       else chain.responseBody(Buffer.alloc(0), true);
     });
-    response.on("error", () => resetDownstream());
+    // Only a failure of the upstream the stream still reads: one the router itself abandoned
+    // (finished, timed out, past the buffer limit) reports its own reset afterwards.
+    response.on("error", () => {
+      if (upstreamRequest !== undefined && !finished) resetDownstream();
+    });
   };
 
   const ends: HttpFilterSink = {

@@ -217,8 +217,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
  */
 function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
   const lines: string[] = [];
-  // HTTP filters, then each TCP listener's network filters (their configuration is read the same way).
-  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].forEach((filter, index) => {
+  // HTTP filters, then each TCP listener's network filters, then the wasm services (their
+  // configuration is read the same way, and Envoy fails a service's VM on it alike).
+  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters), ...(config.services ?? [])].forEach((filter, index) => {
     if (filter.pluginConfiguration.length === 0) return;
     const shown = shownPath(cwd, filter.wasmPath);
     let module;
