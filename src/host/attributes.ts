@@ -27,20 +27,26 @@ function splitAddress(address: string): [string, number] {
 function computedStreamTree(info: StreamInfo): PropertyTree {
   const headers = info.requestHeaders;
   const get = (name: string) => (headers?.get(name) === undefined ? undefined : bytesToString(headers.get(name)!));
-  const path = get(":path") ?? "";
-  const queryAt = path.indexOf("?");
+  const path = get(":path");
+  const queryAt = path === undefined ? -1 : path.indexOf("?");
+  // Envoy's RequestWrapper answers these from the request headers and leaves an attribute absent
+  // (NotFound) when its header is (envoy source/extensions/filters/common/expr/context.cc
+  // convertHeaderEntry); an empty string would tell a filter the header was sent empty.
   const request: Record<string, PropertyValue> = {
-    path,
-    url_path: queryAt < 0 ? path : path.slice(0, queryAt),
-    host: get(":authority") ?? "",
     scheme: get(":scheme") ?? "http",
-    method: get(":method") ?? "",
     headers: headersTree(headers),
     time: new Date(info.startTimeMs),
     protocol: info.protocol,
-    query: queryAt < 0 ? "" : path.slice(queryAt + 1).split("#")[0],
     size: Number(get("content-length") ?? info.requestBodySize),
   };
+  const fromHeaders: Array<[string, string | undefined]> = [
+    ["path", path],
+    ["url_path", path === undefined || queryAt < 0 ? path : path.slice(0, queryAt)],
+    ["host", get(":authority")],
+    ["method", get(":method")],
+    ["query", path === undefined ? undefined : queryAt < 0 ? "" : path.slice(queryAt + 1).split("#")[0]],
+  ];
+  for (const [attribute, value] of fromHeaders) if (value !== undefined) request[attribute] = value;
   for (const [attribute, header] of [["referer", "referer"], ["useragent", "user-agent"], ["id", "x-request-id"]] as const) {
     const value = get(header);
     if (value !== undefined) request[attribute] = value;

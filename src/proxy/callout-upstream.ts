@@ -14,6 +14,7 @@ import type { ProxyLogger } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 import { upstreamTlsOptions } from "./upstream-tls";
+import { classifyUpstreamError, trackConnection, upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /**
  * Sends the filters' `proxy_http_call`s to the real cluster URLs over HTTP/1.1 (HTTP/2 for a
@@ -89,7 +90,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     };
     let req: H2UpstreamRequest;
     try {
-      req = new H2UpstreamRequest(this.h2.sessionFor(cluster), headerList, callout.body.length === 0);
+      req = new H2UpstreamRequest(this.h2, cluster, headerList, callout.body.length === 0);
     } catch (error) {
       const message = (error as Error).message;
       this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
@@ -123,9 +124,18 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     });
     req.on("error", (error: Error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
-      if (!responded && this.inFlight.has(callout)) this.stats.responseCode(cluster.name, 503, true);
-      const text = isUnresolvedHost(error) ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-      settle(() => callout.respond(envoyReply(503, text)));
+      if (isUnresolvedHost(error)) {
+        if (!responded && this.inFlight.has(callout)) this.stats.responseCode(cluster.name, 503, true);
+        return settle(() => callout.respond(envoyReply(503, NO_HEALTHY_UPSTREAM_BODY)));
+      }
+      // Classified from the session's state as the pool recorded it; the session counts its connection's stats once.
+      const reset = req.resetOf();
+      const reply = upstreamResetReply(reset);
+      if (!responded && this.inFlight.has(callout)) {
+        this.stats.upstreamReset(cluster.name, reset, true);
+        this.stats.responseCode(cluster.name, reply.status, true);
+      }
+      settle(() => callout.respond(envoyReply(reply.status, upstreamResetBody(reset))));
     });
     if (callout.body.length > 0) {
       req.write(Buffer.from(callout.body));
@@ -229,16 +239,22 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       });
       res.on("error", () => settle(() => callout.fail()));
     });
+    const connected = trackConnection(req);
     req.on("error", (error) => {
       this.logger.log("wasm", "debug", `http callout ${callout.token} to ${cluster.name} failed: ${error.message}`);
-      const unresolved = isUnresolvedHost(error);
-      if (!responded && this.inFlight.has(callout)) {
+      if (isUnresolvedHost(error)) {
         // No host at all is not a failed connection (see isUnresolvedHost); the 503 is charged either way.
-        if (!unresolved) this.stats.connectFailed(cluster.name);
-        this.stats.responseCode(cluster.name, 503, true);
+        if (!responded && this.inFlight.has(callout)) this.stats.responseCode(cluster.name, 503, true);
+        return settle(() => callout.respond(envoyReply(503, NO_HEALTHY_UPSTREAM_BODY)));
       }
-      const text = unresolved ? NO_HEALTHY_UPSTREAM_BODY : "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-      settle(() => callout.respond(envoyReply(503, text)));
+      // The async client's router answers as it does for a stream (router.cc `onUpstreamReset`).
+      const reset = classifyUpstreamError(error, connected());
+      const reply = upstreamResetReply(reset);
+      if (!responded && this.inFlight.has(callout)) {
+        this.stats.upstreamReset(cluster.name, reset);
+        this.stats.responseCode(cluster.name, reply.status, true);
+      }
+      settle(() => callout.respond(envoyReply(reply.status, upstreamResetBody(reset))));
     });
     if (callout.body.length > 0) req.write(callout.body);
     if (hasTrailers) req.addTrailers(Object.fromEntries(trailerList));

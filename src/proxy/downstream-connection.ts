@@ -10,11 +10,22 @@ import type { ProxyStats } from "./proxy-stats";
  * closeSocket(ConnectionEvent::RemoteClose)), and its connection manager counts every close
  * (envoy source/common/http/conn_manager_impl.cc ConnectionManagerImpl::onEvent:
  * `downstream_cx_destroy_remote` or `downstream_cx_destroy_local`; `downstream_cx_total` when
- * created and `downstream_cx_destroy` when destroyed).
+ * created and `downstream_cx_destroy` when destroyed; the gauge `downstream_cx_active`; and, when
+ * streams were still open, `downstream_cx_destroy_active_rq` and
+ * `downstream_cx_destroy_remote_active_rq` / `downstream_cx_destroy_local_active_rq`).
  */
+const connectionOf = new WeakMap<Socket, DownstreamConnection>();
+
 export class DownstreamConnection {
   /** Who closed first: the peer (FIN, RST, GOAWAY, a failed read or write), or this proxy. */
   private closedBy: "remote" | "local" | undefined;
+  /** Streams begun on this connection and not yet ended (answered, replied locally or reset). */
+  private activeStreams = 0;
+
+  /** The connection `socket` (as a request sees it, see `downstreamSocket`) belongs to, if any. */
+  static of(socket: Socket | undefined): DownstreamConnection | undefined {
+    return socket === undefined ? undefined : connectionOf.get(socket);
+  }
 
   constructor(
     readonly socket: Socket,
@@ -22,7 +33,9 @@ export class DownstreamConnection {
     logger: ProxyLogger | undefined,
     onClose: () => void,
   ) {
+    connectionOf.set(socket, this);
     stats?.http("downstream_cx_total");
+    stats?.adjustGauge(`http.${stats.httpStatPrefix}.downstream_cx_active`, 1);
     socket.on("end", () => this.remoteClosed());
     socket.on("finish", () => (this.closedBy ??= "local"));
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -33,11 +46,28 @@ export class DownstreamConnection {
       else this.closedBy ??= "local";
       logger?.log("conn", "debug", `downstream connection error: ${error.code ?? error.message}`);
     });
+    // Registered before any codec's own listener, so the streams still open are counted here
+    // before the codec ends them.
     socket.on("close", () => {
+      const closedBy = this.closedBy ?? "local";
       stats?.http("downstream_cx_destroy");
-      stats?.http(`downstream_cx_destroy_${this.closedBy ?? "local"}`);
+      stats?.http(`downstream_cx_destroy_${closedBy}`);
+      if (this.activeStreams > 0) {
+        stats?.http("downstream_cx_destroy_active_rq");
+        stats?.http(`downstream_cx_destroy_${closedBy}_active_rq`);
+      }
+      stats?.adjustGauge(`http.${stats.httpStatPrefix}.downstream_cx_active`, -1);
       onClose();
     });
+  }
+
+  /** A stream began on this connection; `streamEnded` must follow once, however it ends. */
+  streamStarted(): void {
+    this.activeStreams++;
+  }
+
+  streamEnded(): void {
+    if (this.activeStreams > 0) this.activeStreams--;
   }
 
   /**

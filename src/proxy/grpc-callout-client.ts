@@ -7,6 +7,7 @@ import { ClusterStats } from "./cluster-stats";
 import { H2SessionPool } from "./h2-session-pool";
 import { firstInvalidEntry, latin1List } from "./header-validation";
 import { ProxyStats } from "./proxy-stats";
+import { upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -73,10 +74,10 @@ export class GrpcCalloutClient {
       headerStatus = (trailers["grpc-status"] as string | undefined) ?? headerStatus;
       headerMessage = (trailers["grpc-message"] as string | undefined) ?? headerMessage;
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(cluster, stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(cluster, stream) : `HTTP status ${httpStatus}`));
       }
       const status = headerStatus === undefined ? INTERNAL : Number(headerStatus);
       if (status !== 0) return settle(() => callout.close(status, decodeMessage(headerMessage)));
@@ -149,10 +150,10 @@ export class GrpcCalloutClient {
       grpcMessage = (trailers["grpc-message"] as string | undefined) ?? grpcMessage;
       if (!settled) callout.receiveTrailingMetadata(metadataOf(trailers));
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, error.message)));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(cluster, stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure" : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(cluster, stream) : `HTTP status ${httpStatus}`));
       }
       if (pending.length > 0) return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
       const status = grpcStatus === undefined ? INTERNAL : Number(grpcStatus);
@@ -189,7 +190,7 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      const stream = this.sessions.sessionFor(cluster).request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
+      const stream = this.sessions.request(cluster, requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
       this.stats.requestSent(cluster.name);
       stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
       return stream;
@@ -197,6 +198,20 @@ export class GrpcCalloutClient {
       closeLater(callout, UNAVAILABLE, (error as Error).message);
       return undefined;
     }
+  }
+
+  /**
+   * The message a call that ended without an answer closes with: the text of the local reply
+   * Envoy's router makes for the reset (which the async gRPC client gets as UNAVAILABLE, the body
+   * as grpc-message), classified from the stream's session as the pool recorded it (whether it
+   * connected, its first error). Charges the reset's request stats and the router's reply code,
+   * as for an HTTP callout (the session counts its connection's stats once).
+   */
+  private resetMessage(cluster: ClusterConfig, stream: ClientHttp2Stream, error?: NodeJS.ErrnoException): string {
+    const reset = this.sessions.resetOf(stream, error);
+    this.stats.upstreamReset(cluster.name, reset, true);
+    this.stats.responseCode(cluster.name, upstreamResetReply(reset).status, true);
+    return upstreamResetBody(reset);
   }
 }
 

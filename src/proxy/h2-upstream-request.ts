@@ -1,6 +1,9 @@
 import { EventEmitter } from "node:events";
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import type { ClusterConfig } from "./config/dev-proxy-config";
+import type { H2SessionPool } from "./h2-session-pool";
 import type { HeaderList } from "./header-list";
+import type { UpstreamReset } from "./upstream-reset";
 
 /**
  * The upstream response as the router reads it, from HTTP/1.1 (node's `IncomingMessage`) or
@@ -39,28 +42,45 @@ export class H2UpstreamRequest extends EventEmitter implements UpstreamRequest {
   /** Set once a response or an error was reported (or the router gave up): nothing more is emitted as `error`. */
   private responded = false;
 
+  /** What the stream failed with (undefined: it closed without an error, or has not failed). */
+  private failure: NodeJS.ErrnoException | undefined;
+
   /** @throws what node:http2 throws for a head it refuses (the router answers 503 for it). */
-  constructor(session: ClientHttp2Session, headers: HeaderList, endStream: boolean) {
+  constructor(
+    private readonly pool: H2SessionPool,
+    cluster: ClusterConfig,
+    headers: HeaderList,
+    endStream: boolean,
+  ) {
     super();
     // Without `waitForTrailers` the last DATA frame carries END_STREAM, as Envoy sends a body
     // without trailers. With it every body would end in an extra (empty) HEADERS frame that Envoy
     // never sends; node:http2 must know before the first byte, so request trailers cannot be sent
     // to an HTTP/2 cluster (`addTrailers` reports them as `droppedTrailers`).
-    this.stream = session.request(h2RequestHeaders(headers), { endStream });
+    this.stream = pool.request(cluster, h2RequestHeaders(headers), { endStream });
     this.stream.on("response", (head, flags) => {
       this.responded = true;
       const response = new H2UpstreamResponse(this.stream, head, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
       this.emit("response", response);
     });
-    this.stream.on("error", (error) => this.fail(error));
+    this.stream.on("error", (error) => this.fail(error, error));
     // A reset before any response (RST_STREAM, GOAWAY) is a failure of the request.
-    this.stream.on("close", () => this.fail(new Error(`stream closed with code ${this.stream.rstCode}`)));
+    this.stream.on("close", () => this.fail(new Error(`stream closed with code ${this.stream.rstCode}`), undefined));
   }
 
-  private fail(error: Error): void {
+  private fail(error: Error, failure: NodeJS.ErrnoException | undefined): void {
     if (this.responded) return;
     this.responded = true;
+    this.failure = failure;
     this.emit("error", error);
+  }
+
+  /**
+   * Envoy's reset for this request, once it emitted `error`: from its session's state as the
+   * pool recorded it (whether it connected, its first error), see `H2SessionPool.resetOf`.
+   */
+  resetOf(): UpstreamReset {
+    return this.pool.resetOf(this.stream, this.failure);
   }
 
   write(chunk: Buffer): boolean {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { RouteConfig } from "./config/dev-proxy-config";
@@ -7,17 +7,20 @@ import { buildFilterChain, localReplyHeaders } from "./filters/filter-chain";
 import type { HttpFilterFactory, HttpFilterSink, HttpStreamInfo, LocalReply } from "./filters/http-filter";
 import type { AccessLogWriter } from "./access-log/access-log-writer";
 import { addressText, StreamLog } from "./access-log/stream-log";
+import { DownstreamConnection } from "./downstream-connection";
 import { downstreamSocket } from "./downstream-listener";
 import { writeResponseHead, withEnvoyResponseHeaders } from "./downstream-response-head";
 import { headerValue, isHopByHop, toTrailerObject, withHeader, type HeaderList } from "./header-list";
 import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from "./header-validation";
 import type { ProxyLogger } from "./proxy-logger";
+import { parseResponseStatus } from "../host/drivers/required-response-headers";
 import type { ProxyStats } from "./proxy-stats";
 import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
 import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
 import { applyHeaderMutations } from "./router/header-mutations";
 import { rewrittenPath, type RouteTable } from "./router/route-table";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
+import { classifyUpstreamError, trackConnection, upstreamResetReply, type UpstreamReset } from "./upstream-reset";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -47,12 +50,6 @@ const UNKNOWN_CLUSTER: LocalReply = {
   body: Buffer.alloc(0),
   details: "cluster_not_found",
 };
-const CONNECT_FAILURE: LocalReply = {
-  status: 503,
-  headers: [],
-  body: Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
-  details: "upstream_reset_before_response_started{connection_failure}",
-};
 const NO_HEALTHY_UPSTREAM: LocalReply = {
   status: 503,
   headers: [],
@@ -74,6 +71,9 @@ const UPSTREAM_TIMEOUT: LocalReply = {
 export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse, context: ExchangeContext): void {
   const httpVersion: 1 | 2 = req.httpVersionMajor === 2 ? 2 : 1;
   const socket = downstreamSocket(req);
+  // Counted open until `finish`, so a connection closed under it counts it (`..._active_rq`).
+  const connection = DownstreamConnection.of(socket);
+  connection?.streamStarted();
   let requestHeaders = downstreamRequestHeaders(req, httpVersion);
   if (context.stripHostPort !== undefined) requestHeaders = withHostPortStripped(requestHeaders, context.stripHostPort, socket?.localPort ?? 0);
   const route = context.routes.route(requestHeaders);
@@ -118,6 +118,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    connection?.streamEnded();
     upstreamTimer?.cancel();
     // A stream that ended before its upstream response did (a 500 for a response past the buffer
     // limit) leaves nobody to read the rest: Envoy's router resets the upstream request.
@@ -145,6 +146,32 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     const hasBody = reply.body.length > 0;
     chain.responseHeaders(headers, !hasBody);
     if (hasBody) chain.responseBody(reply.body, true);
+  };
+
+  /**
+   * Envoy's `sendDirectLocalReply` for a response head that may not reach the codec: a 502 with
+   * the problem as text body, straight to the client, past the filters (which already saw the
+   * head they spoiled). The upstream's answer, if any, is dropped.
+   */
+  const directReply = (problem: string): void => {
+    abortUpstream();
+    const body = Buffer.from(problem, "latin1");
+    const head = withEnvoyResponseHeaders([
+      ["content-length", String(body.length)],
+      ["content-type", "text/plain"],
+    ]);
+    context.stats.http("downstream_rq_5xx");
+    log?.localReply(`filter_removed_required_response_headers{${problem.replace(/[ \t\n\v\f\r]/g, "_")}}`);
+    log?.responseHead(502, head);
+    log?.sent(body.length);
+    writeResponseHead(res, httpVersion, 502, head, {
+      connection: requestComplete ? "keep-alive" : "close",
+      endStream: false,
+      headRequest: req.method === "HEAD",
+    });
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
+    finish();
   };
 
   const resetDownstream = (): void => {
@@ -196,6 +223,7 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       });
     }
+    const resetOf = resetClassifier(request);
     request.on("response", (response: UpstreamResponse) => {
       clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
       relayUpstreamResponse(target, response, Date.now() - upstreamStart);
@@ -203,18 +231,22 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
     request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
-      context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
       if (isUnresolvedHost(error)) {
+        context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
         // No host to connect to: Envoy's router charges its 503 without a connection attempt
         // (envoy source/common/router/router.cc `sendNoHealthyUpstreamResponse`).
         context.stats.increment(`cluster.${cluster.name}.upstream_cx_none_healthy`);
         clusterStats.responseCode(cluster.name, NO_HEALTHY_UPSTREAM.status, internal);
         return routerReply(NO_HEALTHY_UPSTREAM);
       }
-      // An HTTP/2 session counts its own failed connection once (H2SessionPool), not per stream.
-      if (!(request instanceof H2UpstreamRequest)) clusterStats.connectFailed(cluster.name);
-      clusterStats.responseCode(cluster.name, CONNECT_FAILURE.status, internal);
-      routerReply(CONNECT_FAILURE);
+      const reset = resetOf(error);
+      const reply = upstreamResetReply(reset);
+      context.logger.log("router", "debug", `upstream ${cluster.name} reset: ${reset.reason} (${error.message})`);
+      // A stream on an HTTP/2 session counts only its request's stats: the session counts its connection's once (H2SessionPool).
+      clusterStats.upstreamReset(cluster.name, reset, request instanceof H2UpstreamRequest);
+      clusterStats.responseCode(cluster.name, reply.status, internal);
+      log?.flag(reset.responseFlag);
+      routerReply(reply);
     });
     if (endOfStream) request.end();
     else request.flushHeaders();
@@ -281,7 +313,12 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         replying = true;
         abortUpstream();
       }
-      const status = Number(headerValue(headers, ":status") ?? 502);
+      const status = parseResponseStatus(headerValue(headers, ":status"));
+      const unsendable = responseStatusProblem(status, httpVersion);
+      if (unsendable !== undefined || status === undefined) {
+        context.logger.log("http", "error", `response head refused: ${unsendable}`);
+        return directReply(unsendable ?? "missing required header: :status");
+      }
       // Envoy's HCM adds `date` and overwrites `server` after the encoder filters ran.
       const head = withEnvoyResponseHeaders(headers);
       // A response that starts before the request ended: Envoy does not wait for the rest of the
@@ -480,6 +517,19 @@ function withHostPortStripped(headers: HeaderList, mode: "any" | "matching", lis
 }
 
 /**
+ * Why a response with `status` (undefined: none that parses) cannot go to the client, or
+ * undefined when it can. A status that does not parse is Envoy's `checkRequiredResponseHeaders`
+ * failure (envoy source/common/http/header_utility.cc), the same text. Beyond Envoy: Node's
+ * codecs refuse numbers Envoy's would write as they are (HTTP/1.1 below 100 or above 999, h2c
+ * outside 200..599, as node:http2 sends no 1xx this way), so those get the same 502, naming the status.
+ */
+export function responseStatusProblem(status: number | undefined, httpVersion: 1 | 2): string | undefined {
+  if (status === undefined) return "missing required header: :status";
+  const writable = httpVersion === 1 ? status >= 100 && status <= 999 : status >= 200 && status <= 599;
+  return writable ? undefined : `unsupported response status for HTTP/${httpVersion === 1 ? "1.1" : "2"}: ${status}`;
+}
+
+/**
  * True when a `te` header lists `trailers`: Envoy keeps `te: trailers` (gRPC needs it) and drops
  * every other `te` (`ConnectionManagerUtility::sanitizeTEHeader`, envoy
  * source/common/http/conn_manager_utility.cc).
@@ -505,6 +555,16 @@ function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig, suppres
   if (route.hostRewrite !== undefined) out = withHeader(out, ":authority", route.hostRewrite);
   if (suppressEnvoyHeaders || route.timeoutMs === 0) return out;
   return withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs));
+}
+
+/**
+ * How to name `request`'s failure as Envoy's reset: from whether its own connection came up
+ * (HTTP/1.1), or from its HTTP/2 session as H2SessionPool recorded it.
+ */
+function resetClassifier(request: UpstreamRequest): (error: NodeJS.ErrnoException) => UpstreamReset {
+  if (request instanceof H2UpstreamRequest) return () => request.resetOf();
+  const connected = trackConnection(request as ClientRequest);
+  return (error) => classifyUpstreamError(error, connected());
 }
 
 /** A route's `direct_response`, answered by the router with the route's response headers (Envoy's details `direct_response`). */

@@ -44,7 +44,7 @@ export class UpstreamPool {
   open(cluster: ClusterConfig, headers: HeaderList, hasBody: boolean, downstreamHttpVersion: 1 | 2 = 1): UpstreamRequest {
     const http2 = cluster.useDownstreamProtocol === true ? downstreamHttpVersion === 2 : cluster.http2;
     if (http2) {
-      const h2Request = new H2UpstreamRequest(this.h2.sessionFor(cluster), headers, !hasBody);
+      const h2Request = new H2UpstreamRequest(this.h2, cluster, headers, !hasBody);
       this.stats.requestSent(cluster.name);
       return h2Request;
     }

@@ -310,7 +310,8 @@ export async function fuzzProxy(options: ProxyFuzzOptions): Promise<FuzzTotals> 
       // The filter must still run: a clean request is answered and moves the hostcall gauge.
       const before = (await hostcallGauge(proxy.adminUrl)) ?? 0;
       // The filter's random hostcalls run on this request too, so a reset (proxy_close_stream, a
-      // response head the codec refuses) is a legitimate end; only silence is a hang.
+      // response header Node cannot write) is a legitimate end; only silence is a hang. A spoiled
+      // :status is no reset: it gets Envoy's 502, an answer.
       const answer = await cleanGet(`${proxy.url}/clean-check`, deadline);
       const after = (await hostcallGauge(proxy.adminUrl)) ?? 0;
       lastGauge = Math.max(lastGauge, after);

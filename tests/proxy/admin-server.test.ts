@@ -38,6 +38,7 @@ describe("admin endpoint", () => {
         "cluster.upstream.upstream_rq_2xx: 1",
         "cluster.upstream.upstream_rq_completed: 1",
         "cluster.upstream.upstream_rq_total: 1",
+        "http.ingress_http.downstream_cx_active: 0",
         "http.ingress_http.downstream_cx_destroy: 1",
         "http.ingress_http.downstream_cx_destroy_local: 1",
         "http.ingress_http.downstream_cx_total: 1",

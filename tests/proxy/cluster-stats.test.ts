@@ -102,10 +102,15 @@ describe("cluster stats under Envoy's names", () => {
         "cluster.down.external.upstream_rq_completed: 1",
         "cluster.down.upstream_cx_active: 0",
         "cluster.down.upstream_cx_connect_fail: 1",
+        // A close while connecting (conn_pool_base.cc onConnectionEvent): the connection is
+        // destroyed by the remote and the pending request ejected.
+        "cluster.down.upstream_cx_destroy: 1",
+        "cluster.down.upstream_cx_destroy_remote: 1",
         "cluster.down.upstream_cx_total: 1",
         "cluster.down.upstream_rq_503: 1",
         "cluster.down.upstream_rq_5xx: 1",
         "cluster.down.upstream_rq_completed: 1",
+        "cluster.down.upstream_rq_pending_failure_eject: 1",
         "cluster.down.upstream_rq_total: 1",
       ]);
     } finally {

@@ -177,9 +177,18 @@ describe("dev proxy with a configured upstream", () => {
     try {
       const response = await http1Request(`${proxy.url}/`);
       assert.equal(response.status, 503);
-      assert.equal(response.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+      // Current Envoy (router.cc onUpstreamReset; the reason from utility.cc resetReasonToString,
+      // the transport reason from connection_impl.cc onWriteReady).
+      assert.equal(
+        response.body,
+        "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
+      );
       const stats = await (await fetch(`${proxy.adminUrl}/stats`)).text();
+      // conn_pool_base.cc onConnectionEvent: a close while connecting.
       assert.match(stats, /^cluster\.upstream\.upstream_cx_connect_fail: 1$/m);
+      assert.match(stats, /^cluster\.upstream\.upstream_cx_destroy_remote: 1$/m);
+      assert.match(stats, /^cluster\.upstream\.upstream_rq_pending_failure_eject: 1$/m);
+      assert.doesNotMatch(stats, /upstream_cx_destroy_with_active_rq/);
       assert.match(stats, /^http\.ingress_http\.downstream_rq_5xx: 1$/m);
     } finally {
       await proxy.close();

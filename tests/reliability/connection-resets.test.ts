@@ -52,12 +52,22 @@ function counter(proxy: DevProxy, name: string): number {
   return proxy.stats.snapshot().find((sample) => sample.name === name)?.value ?? 0;
 }
 
-/** Every reset connection was closed as RemoteClose, and a clean request is still answered. */
-async function assertResetsCountedAndStillServing(proxy: DevProxy): Promise<void> {
+/**
+ * Every reset connection was closed as RemoteClose (`activeStreams` of them with a stream still
+ * open, when given), and a clean request is still answered.
+ */
+async function assertResetsCountedAndStillServing(proxy: DevProxy, activeStreams?: number): Promise<void> {
   await until(() => counter(proxy, "http.ingress_http.downstream_cx_destroy_remote") === RESETS, `${RESETS} remote closes`);
   assert.equal(counter(proxy, "http.ingress_http.downstream_cx_total"), RESETS);
   assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy"), RESETS);
   assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_local"), 0);
+  assert.equal(counter(proxy, "http.ingress_http.downstream_cx_active"), 0);
+  if (activeStreams !== undefined) {
+    // conn_manager_impl.cc onEvent: streams still open when the connection closed.
+    assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_remote_active_rq"), activeStreams);
+    assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_active_rq"), activeStreams);
+    assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_local_active_rq"), 0);
+  }
   const response = await http1Request(`${proxy.url}/after`);
   assert.equal(response.status, 200);
   assert.equal((JSON.parse(response.body) as { path: string }).path, "/after");
@@ -68,7 +78,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, async () => {});
-      await assertResetsCountedAndStillServing(proxy);
+      await assertResetsCountedAndStillServing(proxy, 0);
     } finally {
       await proxy.close();
     }
@@ -78,7 +88,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, writing("GET /pa"));
-      await assertResetsCountedAndStillServing(proxy);
+      await assertResetsCountedAndStillServing(proxy, 0);
     } finally {
       await proxy.close();
     }
@@ -88,7 +98,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
     const { proxy } = await startTestProxy();
     try {
       await resetMany(proxy.url, writing("PRI * HTTP/2.0\r\n"));
-      await assertResetsCountedAndStillServing(proxy);
+      await assertResetsCountedAndStillServing(proxy, 0);
     } finally {
       await proxy.close();
     }
@@ -111,7 +121,7 @@ describe("TCP resets from clients (dev proxy listener)", () => {
         // Reset only once the proxy opened the upstream request, so the reset meets a live stream.
         await until(() => started.has(path), `the upstream request ${path}`);
       });
-      await assertResetsCountedAndStillServing(proxy);
+      await assertResetsCountedAndStillServing(proxy, RESETS);
       assert.equal(started.size, RESETS + 1);
     } finally {
       await proxy.close();
@@ -213,9 +223,13 @@ describe("TCP resets from upstreams and callout clusters", () => {
     try {
       const answers = await requestMany(`${proxy.url}/to-reset`, UPSTREAM_RESETS, PARALLEL);
       assert.equal(answers.length, UPSTREAM_RESETS);
-      // The reason text after the prefix (Envoy: `connection termination`) is pinned in upstream-faults.test.ts.
-      for (const answer of answers) assert.ok(answer.startsWith("503 upstream connect error or disconnect/reset before headers. reset reason: "), answer);
+      // The connection was up when the RST came: codec_client.cc onEvent resets the request with
+      // ConnectionTermination, and no connect failure is counted.
+      for (const answer of answers) assert.equal(answer, "503 upstream connect error or disconnect/reset before headers. reset reason: connection termination");
       assert.equal(resetting.resets(), UPSTREAM_RESETS);
+      const stats = await (await fetch(`${proxy.adminUrl}/stats`)).text();
+      assert.match(stats, new RegExp(`^cluster\\.upstream\\.upstream_cx_destroy_remote_with_active_rq: ${UPSTREAM_RESETS}$`, "m"));
+      assert.doesNotMatch(stats, /upstream_cx_connect_fail/);
     } finally {
       await proxy.close();
       await resetting.close();
@@ -255,6 +269,55 @@ describe("TCP resets from upstreams and callout clusters", () => {
     } finally {
       await proxy.close();
       await resetting.close();
+    }
+  });
+});
+
+describe("connections closed under open streams (dev proxy listener)", () => {
+  it("the proxy closing a connection under an open stream (a codec error in a pipelined request) counts downstream_cx_destroy_local_active_rq; downstream_cx_active follows open connections", async () => {
+    let release: () => void = () => {};
+    const upstream = await startUpstream((req, res) => {
+      req.resume();
+      if (req.url === "/slow") release = () => res.end("late");
+      else res.end(JSON.stringify({ path: req.url }));
+    });
+    const { proxy } = await startTestProxy([], useUpstream(upstream.url));
+    const { hostname, port } = new URL(proxy.url);
+    const open: Socket[] = [];
+    try {
+      // Two idle keep-alive connections, each after one answered request: active, no stream open.
+      for (let i = 0; i < 2; i++) {
+        const socket = connect(Number(port), hostname);
+        socket.on("error", () => {});
+        open.push(socket);
+        await new Promise<void>((resolve) => {
+          socket.once("data", () => resolve());
+          socket.write(`GET /idle/${i} HTTP/1.1\r\nHost: h\r\n\r\n`);
+        });
+      }
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_active"), 2);
+      // A third sends a request the upstream holds, then bytes no HTTP/1 parser accepts.
+      const broken = connect(Number(port), hostname);
+      broken.on("error", () => {});
+      broken.resume();
+      const closed = new Promise<void>((resolve) => broken.on("close", () => resolve()));
+      broken.write("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n\x01\x02 not http\r\n\r\n");
+      await closed;
+      await until(() => counter(proxy, "http.ingress_http.downstream_cx_destroy") === 1, "the broken connection's close");
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_local"), 1);
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_local_active_rq"), 1);
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_active_rq"), 1);
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_remote_active_rq"), 0);
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_active"), 2);
+      // The idle ones close with no stream open: no _active_rq.
+      for (const socket of open) socket.end();
+      await until(() => counter(proxy, "http.ingress_http.downstream_cx_active") === 0, "every connection closed");
+      assert.equal(counter(proxy, "http.ingress_http.downstream_cx_destroy_active_rq"), 1);
+    } finally {
+      release();
+      for (const socket of open) socket.destroy();
+      await proxy.close();
+      await upstream.close();
     }
   });
 });

@@ -69,7 +69,7 @@ describe("upstream faults", () => {
     }
   });
 
-  it("an upstream that answers bytes that are not HTTP: 503 before headers, and the proxy keeps serving", async () => {
+  it("an upstream that answers bytes that are not HTTP: 502 `reset reason: protocol error`, and the proxy keeps serving", async () => {
     const garbage = await startRawUpstream((socket) => socket.end("SSH-2.0-OpenSSH_9.6\r\n\r\n"));
     const good = await startUpstream((_req, res) => res.end("fine"));
     const { proxy } = await startTestProxy([], (config) => {
@@ -79,13 +79,15 @@ describe("upstream faults", () => {
     });
     try {
       const response = await http1Request(`${proxy.url}/garbage`);
-      assert.equal(response.status, 503);
-      // Envoy names the reset reason `protocol error`; which reason text the dev proxy gives for a
-      // codec error is aligned with Envoy's reasons under issue #12 by another change.
-      assert.ok(
-        response.body.startsWith("upstream connect error or disconnect/reset before headers. reset reason: "),
-        response.body,
-      );
+      // Current Envoy answers a codec error with 502 (router.cc onUpstreamReset: ProtocolError ->
+      // BadGateway), counting upstream_cx_protocol_error (codec_client.cc) and closing the
+      // connection itself.
+      assert.equal(response.status, 502);
+      assert.equal(response.body, "upstream connect error or disconnect/reset before headers. reset reason: protocol error");
+      const stats = await (await fetch(`${proxy.adminUrl}/stats`)).text();
+      assert.match(stats, /^cluster\.upstream\.upstream_cx_protocol_error: 1$/m);
+      assert.match(stats, /^cluster\.upstream\.upstream_cx_destroy_local_with_active_rq: 1$/m);
+      assert.doesNotMatch(stats, /upstream_cx_connect_fail/);
       await assertStillServing(proxy, "/ok", "fine");
     } finally {
       await proxy.close();

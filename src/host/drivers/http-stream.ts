@@ -16,6 +16,7 @@ import type { PropertyTree } from "../plugin-info";
 import { wallClockMs } from "../scheduler";
 import { CLOSE_STREAM_DETAILS, FAIL_STREAM_DETAILS, type FailurePolicy } from "../failure-policy";
 import { bufferOverflowReply, DEFAULT_BUFFER_LIMIT_BYTES, overLimit, type BufferSide } from "./buffer-limit";
+import { requiredResponseHeadersProblem, requiredResponseHeadersReply } from "./required-response-headers";
 import { dataStatus, headersStatus, trailersStatus, type DataStatus, type HeadersStatus, type TrailersStatus } from "./filter-status";
 
 /** Overrides of a stream that has none; shared, as nothing writes into a stream's overrides. */
@@ -478,8 +479,18 @@ export class HttpStream implements PendingActionHandler {
     return status;
   }
 
-  private forwardHeaders(direction: Direction): void {
-    if (direction.headersForwarded || direction.headers === null) return;
+  /** Sends the direction's headers on; false when a direct 502 replaced the response instead. */
+  private forwardHeaders(direction: Direction): boolean {
+    if (direction.headersForwarded || direction.headers === null) return true;
+    // Envoy checks the response head once the filters are done with it, before the codec: a
+    // `:status` the plugin removed or spoiled gets a direct 502 instead (filter_manager.cc).
+    if (!direction.isRequest) {
+      const problem = requiredResponseHeadersProblem(direction.headers);
+      if (problem !== undefined) {
+        this.sendLocalReply(requiredResponseHeadersReply(problem), false);
+        return false;
+      }
+    }
     direction.headersForwarded = true;
     const endOfStream = direction.ended && direction.held.length === 0 && direction.trailers === null;
     if (direction.isRequest) this.sink.upstreamHeaders(direction.headers, endOfStream);
@@ -490,6 +501,7 @@ export class HttpStream implements PendingActionHandler {
     }
     if (endOfStream) direction.phase = "done";
     else if (direction.phase !== "body-stop") direction.phase = "open";
+    return true;
   }
 
   /** Forwards headers (if still held), held data and trailers (if received). */
@@ -528,7 +540,7 @@ export class HttpStream implements PendingActionHandler {
         const data = direction.held.bytes;
         // Data (or a bare end of stream) that arrived while stopped is delivered to the plugin now.
         const hasBody = data.length > 0 || (direction.ended && direction.trailers === null && !direction.headersEndedStream);
-        this.forwardHeaders(direction);
+        if (!this.forwardHeaders(direction)) break;
         if (hasBody) {
           direction.held = new BodyBuffer();
           this.callBody(direction, data, false);

@@ -6,7 +6,6 @@ const FLAG_OF_DETAILS: Record<string, string> = {
   route_not_found: "NR",
   cluster_not_found: "NC",
   upstream_response_timeout: "UT",
-  "upstream_reset_before_response_started{connection_failure}": "UF",
   no_healthy_upstream: "UH",
 };
 
@@ -14,7 +13,9 @@ const FLAG_OF_DETAILS: Record<string, string> = {
  * Collects, while a stream runs, what its access log line needs (envoy's StreamInfo), so the
  * exchange only reports events. Response flags as Envoy names them
  * (envoy source/common/stream_info/utility.cc): `NR` no route, `NC` no cluster, `UF` upstream
- * connection failure, `UH` no healthy upstream, `UT` upstream request timeout, `DC` downstream connection termination.
+ * connection failure, `UC` upstream connection termination, `UPE` upstream protocol error (an
+ * upstream reset sets its own, see upstream-reset.ts), `UH` no healthy upstream, `UT` upstream
+ * request timeout, `DC` downstream connection termination.
  */
 export class StreamLog {
   private readonly startTime = new Date();

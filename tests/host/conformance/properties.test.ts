@@ -109,6 +109,15 @@ test("§3.5: root context sees plugin_* and xds; stream attributes are NotFound;
   ]);
 });
 
+test("§3.5: request attributes whose header is absent are NotFound, as Envoy's convertHeaderEntry leaves them", () => {
+  const host = propertiesHost();
+  host.logs.clear();
+  const stream = host.http();
+  stream.requestHeaders([["x-only", "1"]]);
+  const codes = host.logs.messages.filter((line) => /^(path|url_path|query|method)=\d$/.test(line));
+  assert.deepEqual(codes, ["path=1", "url_path=1", "query=1", "method=1"]);
+});
+
 test("§3.3/§3.4/§3.5: stream attributes, encodings, per-stream overrides and proxy_set_property", () => {
   const host = propertiesHost();
   host.logs.clear();
