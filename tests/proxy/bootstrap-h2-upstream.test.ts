@@ -194,12 +194,13 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
     }
   });
 
-  it("a cluster without HTTP/2 options is called over HTTP/1.1 (an h2c-only upstream fails the request with 503)", async () => {
+  it("a cluster without HTTP/2 options is called over HTTP/1.1 (an h2c-only upstream's answer is a protocol error, 502)", async () => {
     const run = await runBootstrap(bootstrap(upstream.port, ""));
     try {
       const response = await http1Request(`${run.url}/plain`);
-      assert.equal(response.status, 503);
-      assert.equal(response.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+      // The h2c upstream answers an HTTP/1.1 request with HTTP/2 frames, which Envoy's HTTP/1.1 codec cannot parse.
+      assert.equal(response.status, 502);
+      assert.equal(response.body, "upstream connect error or disconnect/reset before headers. reset reason: protocol error");
     } finally {
       await run.stop();
     }
@@ -212,9 +213,10 @@ describe("bootstrap: routed traffic to an HTTP/2 cluster", () => {
       const { headers, trailers } = await grpcCall(run.url, "both");
       assert.equal(headers[constants.HTTP2_HEADER_STATUS], 200);
       assert.equal(trailers["grpc-status"], "0");
-      // The upstream speaks only h2c: an HTTP/1.1 request sent as HTTP/1.1 fails to connect.
+      // The upstream speaks only h2c: an HTTP/1.1 request sent as HTTP/1.1 gets frames it cannot parse.
       const response = await http1Request(`${run.url}/plain`);
-      assert.equal(response.status, 503);
+      assert.equal(response.status, 502);
+      assert.equal(response.body, "upstream connect error or disconnect/reset before headers. reset reason: protocol error");
       assert.doesNotMatch(run.stderr(), /unsupported/, run.stderr());
     } finally {
       await run.stop();

@@ -216,11 +216,15 @@ describe("cluster stats under Envoy's names", () => {
         "cluster.down2.external.upstream_rq_5xx: 1",
         "cluster.down2.external.upstream_rq_completed: 1",
         "cluster.down2.upstream_cx_active: 0",
+        // The session's connection stats once (as over HTTP/1.1), the pending request ejected.
         "cluster.down2.upstream_cx_connect_fail: 1",
+        "cluster.down2.upstream_cx_destroy: 1",
+        "cluster.down2.upstream_cx_destroy_remote: 1",
         "cluster.down2.upstream_cx_total: 1",
         "cluster.down2.upstream_rq_503: 1",
         "cluster.down2.upstream_rq_5xx: 1",
         "cluster.down2.upstream_rq_completed: 1",
+        "cluster.down2.upstream_rq_pending_failure_eject: 1",
         "cluster.down2.upstream_rq_total: 1",
       ]);
     } finally {
