@@ -4,6 +4,7 @@
  */
 import { deflateSync, inflateSync } from "node:zlib";
 import { Result, type ResultCode } from "./constants";
+import type { Context } from "./context";
 import type { StreamInfo } from "./stream-info";
 
 /** What a foreign function returns: a result code and optional output bytes. */
@@ -15,6 +16,8 @@ export interface ForeignResult {
 /** Information about the call site, for functions that act on the stream. */
 export interface ForeignCallSite {
   readonly contextId: number;
+  /** The calling context (absent when a function is called outside a VM, e.g. in a unit test). */
+  readonly context?: Context;
   readonly pluginName: string;
   readonly vmId: string;
   /** The calling stream's info; null in a root context. */
@@ -32,8 +35,15 @@ export interface RecordedForeignCall {
 
 export class ForeignFunctionRegistry {
   private readonly functions = new Map<string, ForeignFunction>();
-  /** Calls to `clear_route_cache` and `set_envoy_filter_state`, in order. */
+  /** Calls to `clear_route_cache` and `set_envoy_filter_state`, in order (while `keepRecords`). */
   readonly recorded: RecordedForeignCall[] = [];
+  /**
+   * False stops `recorded` from growing: a long-running host (the dev proxy) acts on the calls
+   * through `onClearRouteCache` instead of keeping one record per request.
+   */
+  keepRecords = true;
+  /** Told of every `clear_route_cache` (foreign function or `proxy_clear_route_cache`), with its call site. */
+  onClearRouteCache: ((site: ForeignCallSite) => void) | null = null;
 
   constructor() {
     this.register("compress", (args) => {
@@ -51,7 +61,7 @@ export class ForeignFunctionRegistry {
       }
     });
     this.register("clear_route_cache", (args, site) => {
-      this.recorded.push({ name: "clear_route_cache", args: args.slice(), contextId: site.contextId });
+      this.clearRouteCache(args, site);
       return { result: Result.Ok };
     });
     this.register("set_envoy_filter_state", (args, site) => {
@@ -59,11 +69,20 @@ export class ForeignFunctionRegistry {
       // foreign.cc, context.cc `setEnvoyFilterState`); the host records the call and keeps the
       // value on the stream, where the dev proxy's tcp_proxy finds `envoy.tcp_proxy.cluster`.
       if (site.contextId === 0) return { result: Result.NotFound };
-      this.recorded.push({ name: "set_envoy_filter_state", args: args.slice(), contextId: site.contextId });
+      if (this.keepRecords) this.recorded.push({ name: "set_envoy_filter_state", args: args.slice(), contextId: site.contextId });
       const decoded = decodeFilterStateArguments(args);
       if (decoded !== null && site.streamInfo) (site.streamInfo.envoyFilterState ??= new Map()).set(decoded.path, decoded.value);
       return { result: Result.Ok };
     });
+  }
+
+  /**
+   * A stream asked its host to pick its route again (Envoy: `clearRouteCache` on the stream's
+   * downstream callbacks, source/extensions/common/wasm/context.cc): recorded, and passed on.
+   */
+  clearRouteCache(args: Uint8Array, site: ForeignCallSite): void {
+    if (this.keepRecords) this.recorded.push({ name: "clear_route_cache", args: args.slice(), contextId: site.contextId });
+    this.onClearRouteCache?.(site);
   }
 
   /** Adds or replaces a function; it is visible to every VM of the process. */

@@ -7,6 +7,11 @@ interface Connection {
   once(event: "close", listener: () => void): unknown;
 }
 
+/** Stats of the connection rather than of a request: an HTTP/2 session counts them once for all its streams. */
+function isConnectionStat(stat: string): boolean {
+  return stat.startsWith("upstream_cx_");
+}
+
 /**
  * A cluster's traffic stats under Envoy's names, `cluster.<name>.<stat>`, charged alike for routed
  * requests and for the filters' callouts (Envoy's async client runs through the same router):
@@ -46,13 +51,23 @@ export class ClusterStats {
     this.stats.increment(`cluster.${cluster}.upstream_rq_timeout`);
   }
 
-  connectFailed(cluster: string): void {
-    this.stats.increment(`cluster.${cluster}.upstream_cx_connect_fail`);
+  /** Counts one stat of `cluster` by its Envoy name, without the `cluster.<name>.` prefix. */
+  count(cluster: string, stat: string): void {
+    this.stats.increment(`cluster.${cluster}.${stat}`);
   }
 
-  /** Counts what Envoy's pool and codec client count for an upstream reset before headers (upstream-reset.ts). */
-  upstreamReset(cluster: string, reset: UpstreamReset): void {
-    for (const stat of reset.stats) this.stats.increment(`cluster.${cluster}.${stat}`);
+  /**
+   * Counts what Envoy's pool and codec client count for an upstream reset before headers
+   * (upstream-reset.ts). A stream on a shared HTTP/2 session (`sharedConnection`) counts only the
+   * request's stats (`upstream_rq_*`): its session counts the connection's once (`connectionReset`).
+   */
+  upstreamReset(cluster: string, reset: UpstreamReset, sharedConnection = false): void {
+    for (const stat of reset.stats) if (!sharedConnection || !isConnectionStat(stat)) this.count(cluster, stat);
+  }
+
+  /** Counts the connection stats (`upstream_cx_*`) of `reset` for one failed HTTP/2 session (see H2SessionPool). */
+  connectionReset(cluster: string, reset: UpstreamReset): void {
+    for (const stat of reset.stats) if (isConnectionStat(stat)) this.count(cluster, stat);
   }
 
   /** Counts `socket` as a new connection of `cluster` the first time it is seen; tracks it while open. */

@@ -6,15 +6,18 @@ import { ClusterStats } from "./cluster-stats";
 import {
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  effectiveRouteTable,
   type ClusterConfig,
   type DevProxyConfig,
 } from "./config/dev-proxy-config";
 import { startDownstreamListener, type DownstreamListener } from "./downstream-listener";
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream";
 import type { HttpFilterFactory } from "./filters/http-filter";
+import { chainWithNativeFilters } from "./filters/native-filters";
 import { runHttpExchange } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
+import { RouteTable } from "./router/route-table";
 import { NetworkWasmFilters } from "./filters/network-wasm-filters";
 import { newProcessSharedState, type ProcessSharedState } from "./process-shared-state";
 import { startTcpListener, type TcpListener } from "./tcp-listener";
@@ -109,11 +112,17 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     if (options.buildFilters !== undefined) {
       filters = await options.buildFilters({ config, clusters, logger, stats, shared });
       cleanups.push(() => filters.close());
-    } else if (config.filters.length > 0) {
+    } else if (config.filters.length > 0 || (config.services?.length ?? 0) > 0) {
       throw new Error("no filter builder given for the configured filters");
     }
 
+    const chain = chainWithNativeFilters(config, stats);
+    chain(filters.current()); // refuses a placement the filters cannot have, before anything listens
+    const dynamicMetadata = (config.metadataFilters?.length ?? 0) > 0;
+    const suppressEnvoyHeaders = config.suppressEnvoyHeaders === true;
+    const stripHostPort = config.stripHostPort;
     const upstreams = new UpstreamPool(clusters, new ClusterStats(stats));
+    const routes = new RouteTable(effectiveRouteTable(config), clusters);
     const accessLog = AccessLogWriter.open(
       config.accessLogs,
       options.accessLogStreams ?? { stdout: process.stdout, stderr: process.stderr },
@@ -126,7 +135,7 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
       const listener: DownstreamListener = await startDownstreamListener(
         config.listener.host,
         config.listener.port,
-        (req, res) => runHttpExchange(req, res, { filters: filters.current(), routes: config.routes, upstreams, logger, stats, accessLog }),
+        (req, res) => runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort, accessLog }),
         { stats, logger, tls: config.listener.tls ?? null },
       );
       cleanups.push(() => listener.close());

@@ -1,19 +1,13 @@
-import { upstreamTlsOptions } from "./upstream-tls";
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallout } from "../host/callouts";
 import { HeaderMap } from "../host/header-map";
 import { setLongTimeout, type LongTimeout } from "../host/long-timeout";
 import type { ClusterConfig } from "./config/dev-proxy-config";
 import { ClusterStats } from "./cluster-stats";
+import { H2SessionPool } from "./h2-session-pool";
 import { firstInvalidEntry, latin1List } from "./header-validation";
 import { ProxyStats } from "./proxy-stats";
-import { classifyUpstreamError, upstreamResetBody } from "./upstream-reset";
-
-/** What became of one HTTP/2 session to a cluster. */
-interface SessionState {
-  connected: boolean;
-  error: NodeJS.ErrnoException | undefined;
-}
+import { upstreamResetBody, upstreamResetReply } from "./upstream-reset";
 
 /** gRPC status codes the client produces itself. */
 const UNAVAILABLE = 14;
@@ -30,16 +24,15 @@ const INTERNAL = 13;
  * call's timeout (DEADLINE_EXCEEDED).
  */
 export class GrpcCalloutClient {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly sessions: H2SessionPool;
 
-  /** `stats` gets each call's cluster stats, as Envoy's async client counts them. */
-  constructor(private readonly stats: ClusterStats = new ClusterStats(new ProxyStats())) {}
+  /** `stats` gets each call's cluster stats, as Envoy's async client counts them (connections through the session pool). */
+  constructor(private readonly stats: ClusterStats = new ClusterStats(new ProxyStats())) {
+    this.sessions = new H2SessionPool(stats);
+  }
 
   private readonly inFlight = new Map<GrpcCallout, () => void>();
   private readonly streams = new Map<GrpcCallout, ClientHttp2Stream>();
-  /** Whether each session connected, and its error: what a stream that ended without an answer was told. */
-  private readonly sessionStates = new WeakMap<ClientHttp2Session, SessionState>();
-  private readonly streamSessions = new WeakMap<ClientHttp2Stream, SessionState>();
 
   call(callout: GrpcCallout, cluster: ClusterConfig): void {
     if (refuseMetadata(callout)) return;
@@ -81,10 +74,10 @@ export class GrpcCalloutClient {
       headerStatus = (trailers["grpc-status"] as string | undefined) ?? headerStatus;
       headerMessage = (trailers["grpc-message"] as string | undefined) ?? headerMessage;
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(stream, error))));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(cluster, stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(stream) : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(cluster, stream) : `HTTP status ${httpStatus}`));
       }
       const status = headerStatus === undefined ? INTERNAL : Number(headerStatus);
       if (status !== 0) return settle(() => callout.close(status, decodeMessage(headerMessage)));
@@ -157,10 +150,10 @@ export class GrpcCalloutClient {
       grpcMessage = (trailers["grpc-message"] as string | undefined) ?? grpcMessage;
       if (!settled) callout.receiveTrailingMetadata(metadataOf(trailers));
     });
-    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(stream, error))));
+    stream.on("error", (error) => settle(() => callout.close(UNAVAILABLE, this.resetMessage(cluster, stream, error))));
     stream.on("close", () => {
       if (httpStatus !== 200) {
-        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(stream) : `HTTP status ${httpStatus}`));
+        return settle(() => callout.close(UNAVAILABLE, httpStatus === 0 ? this.resetMessage(cluster, stream) : `HTTP status ${httpStatus}`));
       }
       if (pending.length > 0) return settle(() => callout.close(INTERNAL, "malformed gRPC response body"));
       const status = grpcStatus === undefined ? INTERNAL : Number(grpcStatus);
@@ -188,8 +181,7 @@ export class GrpcCalloutClient {
 
   close(): void {
     for (const abort of [...this.inFlight.values()]) abort();
-    for (const session of this.sessions.values()) session.destroy();
-    this.sessions.clear();
+    this.sessions.close();
   }
 
   /**
@@ -198,10 +190,7 @@ export class GrpcCalloutClient {
    */
   private open(callout: GrpcCallout, cluster: ClusterConfig, endStream: boolean): ClientHttp2Stream | undefined {
     try {
-      const session = this.sessionFor(cluster);
-      const stream = session.request(requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
-      const state = this.sessionStates.get(session);
-      if (state !== undefined) this.streamSessions.set(stream, state);
+      const stream = this.sessions.request(cluster, requestHeaders(callout, cluster), endStream ? {} : { endStream: false });
       this.stats.requestSent(cluster.name);
       stream.once("response", (headers) => this.stats.responseCode(cluster.name, Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0), true));
       return stream;
@@ -214,40 +203,15 @@ export class GrpcCalloutClient {
   /**
    * The message a call that ended without an answer closes with: the text of the local reply
    * Envoy's router makes for the reset (which the async gRPC client gets as UNAVAILABLE, the body
-   * as grpc-message), from the stream's or its session's error and whether the session connected.
+   * as grpc-message), classified from the stream's session as the pool recorded it (whether it
+   * connected, its first error). Charges the reset's request stats and the router's reply code,
+   * as for an HTTP callout (the session counts its connection's stats once).
    */
-  private resetMessage(stream: ClientHttp2Stream, error?: NodeJS.ErrnoException): string {
-    const state = this.streamSessions.get(stream);
-    // A stream cancelled with its session carries the session's error as its cause (node:http2).
-    const cause = state?.error ?? (error?.cause as NodeJS.ErrnoException | undefined) ?? error ?? Object.assign(new Error("connection closed"), { code: "ECONNRESET" });
-    return upstreamResetBody(classifyUpstreamError(cause, state?.connected ?? false));
-  }
-
-  private sessionFor(cluster: ClusterConfig): ClientHttp2Session {
-    const existing = this.sessions.get(cluster.name);
-    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = cluster.tls
-      ? connect(`https://${cluster.url.host}`, { ...upstreamTlsOptions(cluster.tls), ALPNProtocols: ["h2"] })
-      : connect(cluster.url.origin);
-    this.stats.connection(cluster.name, session);
-    session.once("error", () => {
-      if (!session.connecting) return;
-      this.stats.connectFailed(cluster.name);
-    });
-    const state: SessionState = { connected: false, error: undefined };
-    this.sessionStates.set(session, state);
-    session.once("connect", () => (state.connected = true));
-    // A refused connection is reported on each stream; the session error itself needs a listener.
-    session.on("error", (error: NodeJS.ErrnoException) => {
-      state.error ??= error;
-      this.sessions.delete(cluster.name);
-    });
-    session.on("close", () => {
-      if (this.sessions.get(cluster.name) === session) this.sessions.delete(cluster.name);
-    });
-    session.unref();
-    this.sessions.set(cluster.name, session);
-    return session;
+  private resetMessage(cluster: ClusterConfig, stream: ClientHttp2Stream, error?: NodeJS.ErrnoException): string {
+    const reset = this.sessions.resetOf(stream, error);
+    this.stats.upstreamReset(cluster.name, reset, true);
+    this.stats.responseCode(cluster.name, upstreamResetReply(reset).status, true);
+    return upstreamResetBody(reset);
   }
 }
 

@@ -15,8 +15,12 @@ import { codecRejectionReply, firstInvalidEntry, requestHeadersProblem } from ".
 import type { ProxyLogger } from "./proxy-logger";
 import { parseResponseStatus } from "../host/drivers/required-response-headers";
 import type { ProxyStats } from "./proxy-stats";
+import { H2UpstreamRequest, type UpstreamRequest, type UpstreamResponse } from "./h2-upstream-request";
+import { isUnresolvedHost, NO_HEALTHY_UPSTREAM_BODY } from "./unresolved-host";
+import { applyHeaderMutations } from "./router/header-mutations";
+import { rewrittenPath, type RouteTable } from "./router/route-table";
 import { responseHeadersOf, type UpstreamPool } from "./upstream-pool";
-import { classifyUpstreamError, trackConnection, upstreamResetReply } from "./upstream-reset";
+import { classifyUpstreamError, trackConnection, upstreamResetReply, type UpstreamReset } from "./upstream-reset";
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -24,7 +28,13 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 /** What an exchange needs from the proxy that owns it. */
 export interface ExchangeContext {
   filters: readonly HttpFilterFactory[];
-  routes: readonly RouteConfig[];
+  routes: RouteTable;
+  /** The HCM's `strip_any_host_port` / `strip_matching_host_port`. */
+  stripHostPort?: "any" | "matching";
+  /** The router's `suppress_envoy_headers`. */
+  suppressEnvoyHeaders?: boolean;
+  /** The chain has a filter that writes dynamic metadata: give each stream its own. */
+  dynamicMetadata?: boolean;
   upstreams: UpstreamPool;
   logger: ProxyLogger;
   stats: ProxyStats;
@@ -39,6 +49,12 @@ const UNKNOWN_CLUSTER: LocalReply = {
   headers: [],
   body: Buffer.alloc(0),
   details: "cluster_not_found",
+};
+const NO_HEALTHY_UPSTREAM: LocalReply = {
+  status: 503,
+  headers: [],
+  body: Buffer.from(NO_HEALTHY_UPSTREAM_BODY),
+  details: "no_healthy_upstream",
 };
 const UPSTREAM_TIMEOUT: LocalReply = {
   status: 504,
@@ -58,8 +74,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
   // Counted open until `finish`, so a connection closed under it counts it (`..._active_rq`).
   const connection = DownstreamConnection.of(socket);
   connection?.streamStarted();
-  const requestHeaders = downstreamRequestHeaders(req, httpVersion);
-  const route = pickRoute(context.routes, headerValue(requestHeaders, ":path") ?? "/");
+  let requestHeaders = downstreamRequestHeaders(req, httpVersion);
+  if (context.stripHostPort !== undefined) requestHeaders = withHostPortStripped(requestHeaders, context.stripHostPort, socket?.localPort ?? 0);
+  const route = context.routes.route(requestHeaders);
   const info: HttpStreamInfo = {
     httpVersion,
     downstreamRemoteAddress: socket?.remoteAddress ?? "",
@@ -67,6 +84,10 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     downstreamLocalAddress: socket?.localAddress ?? "",
     downstreamLocalPort: socket?.localPort ?? 0,
     routeClusterName: route?.cluster ?? "",
+    // Every field in the literal, so every stream's info has one shape.
+    routeProperties: route === undefined ? undefined : context.routes.properties(route),
+    dynamicMetadata: context.dynamicMetadata === true ? {} : undefined,
+    routeCacheCleared: false,
   };
   context.stats.http("downstream_rq_total");
   // Built only when an access log will read it.
@@ -80,9 +101,9 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       )
     : undefined;
 
-  let upstreamRequest: ClientRequest | undefined;
+  let upstreamRequest: UpstreamRequest | undefined;
   /** The upstream response being relayed, and its cluster (flow control pauses it). */
-  let upstreamResponse: IncomingMessage | undefined;
+  let upstreamResponse: UpstreamResponse | undefined;
   let upstreamCluster = "";
   let upstreamTimer: LongTimeout | undefined;
   let responseStarted = false;
@@ -169,20 +190,21 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
 
   const startUpstream = (headers: HeaderList, endOfStream: boolean): void => {
     if (replying) return;
-    const target = route ?? pickRoute(context.routes, headerValue(headers, ":path") ?? "/");
+    const target = route !== undefined && info.routeCacheCleared !== true ? route : context.routes.route(headers);
     if (target === undefined) return routerReply(NO_ROUTE);
+    if (target.directResponse !== undefined) return routerReply(directResponse(target));
     const cluster = context.upstreams.cluster(target.cluster);
     if (cluster === undefined) return routerReply(UNKNOWN_CLUSTER);
-    const outgoing = upstreamRequestHeaders(headers, target);
+    const outgoing = upstreamRequestHeaders(headers, target, context.suppressEnvoyHeaders === true);
     // Envoy's upstream codec refuses what a filter broke, before anything reaches the wire.
     const problem = requestHeadersProblem(outgoing);
     if (problem !== undefined) {
       context.logger.log("router", "debug", `upstream request headers refused: ${problem}`);
       return routerReply(codecRejectionReply(problem));
     }
-    let request: ClientRequest;
+    let request: UpstreamRequest;
     try {
-      request = context.upstreams.open(cluster, outgoing, !endOfStream);
+      request = context.upstreams.open(cluster, outgoing, !endOfStream, httpVersion);
     } catch (error) {
       // A head node:http refuses that the check above let through: still this stream's end only.
       context.logger.log("router", "error", `upstream request headers refused: ${(error as Error).message}`);
@@ -201,17 +223,27 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
         routerReply(UPSTREAM_TIMEOUT);
       });
     }
-    const connected = trackConnection(request);
-    request.on("response", (response) => {
+    const resetOf = resetClassifier(request);
+    request.on("response", (response: UpstreamResponse) => {
       clusterStats.responseCode(cluster.name, response.statusCode ?? 502, internal);
-      relayUpstreamResponse(response, Date.now() - upstreamStart);
+      relayUpstreamResponse(target, response, Date.now() - upstreamStart);
     });
-    request.on("error", (error) => {
+    request.on("droppedTrailers", (names: string[]) => context.logger.log("router", "warning", `request trailers (${names.join(", ")}) not sent: the dev proxy cannot send request trailers to the HTTP/2 cluster ${cluster.name}`));
+    request.on("error", (error: Error) => {
       if (upstreamRequest !== request) return;
-      const reset = classifyUpstreamError(error, connected());
+      if (isUnresolvedHost(error)) {
+        context.logger.log("router", "debug", `upstream ${cluster.name} failed: ${error.message}`);
+        // No host to connect to: Envoy's router charges its 503 without a connection attempt
+        // (envoy source/common/router/router.cc `sendNoHealthyUpstreamResponse`).
+        context.stats.increment(`cluster.${cluster.name}.upstream_cx_none_healthy`);
+        clusterStats.responseCode(cluster.name, NO_HEALTHY_UPSTREAM.status, internal);
+        return routerReply(NO_HEALTHY_UPSTREAM);
+      }
+      const reset = resetOf(error);
       const reply = upstreamResetReply(reset);
       context.logger.log("router", "debug", `upstream ${cluster.name} reset: ${reset.reason} (${error.message})`);
-      clusterStats.upstreamReset(cluster.name, reset);
+      // A stream on an HTTP/2 session counts only its request's stats: the session counts its connection's once (H2SessionPool).
+      clusterStats.upstreamReset(cluster.name, reset, request instanceof H2UpstreamRequest);
       clusterStats.responseCode(cluster.name, reply.status, internal);
       log?.flag(reset.responseFlag);
       routerReply(reply);
@@ -220,15 +252,18 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
     else request.flushHeaders();
   };
 
-  const relayUpstreamResponse = (response: IncomingMessage, serviceTimeMs: number): void => {
+  const relayUpstreamResponse = (target: RouteConfig, response: UpstreamResponse, serviceTimeMs: number): void => {
     upstreamResponse = response;
     upstreamResponded = true;
     log?.upstreamResponded();
     const status = response.statusCode ?? 502;
-    // The router's own header on every upstream response (envoy source/common/router/router.cc
-    // `onUpstreamHeaders`, unless suppress_envoy_headers): the upstream's time to headers.
-    const headers: HeaderList = [...responseHeadersOf(response), ["x-envoy-upstream-service-time", String(serviceTimeMs)]];
-    const noBody = lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
+    // The router's own header on every upstream response unless suppress_envoy_headers (envoy
+    // source/common/router/router.cc `onUpstreamHeaders`): the upstream's time to headers; then the
+    // route's response headers, before the filters see them (`modify_headers_` there).
+    const upstreamHeaders = responseHeadersOf(response);
+    if (context.suppressEnvoyHeaders !== true) upstreamHeaders.push(["x-envoy-upstream-service-time", String(serviceTimeMs)]);
+    const headers = applyHeaderMutations(upstreamHeaders, target.responseHeaderMutations);
+    const noBody = response.endedWithHeaders === true || lengthOf(headers) === 0 || status === 204 || status === 304 || req.method === "HEAD";
     if (noBody) upstreamComplete = true;
     chain.responseHeaders(headers, noBody);
     if (noBody) {
@@ -251,7 +286,11 @@ export function runHttpExchange(req: DownstreamRequest, res: DownstreamResponse,
       if (trailers.length > 0) chain.responseTrailers(trailers);
       else chain.responseBody(Buffer.alloc(0), true);
     });
-    response.on("error", () => resetDownstream());
+    // Only a failure of the upstream the stream still reads: one the router itself abandoned
+    // (finished, timed out, past the buffer limit) reports its own reset afterwards.
+    response.on("error", () => {
+      if (upstreamRequest !== undefined && !finished) resetDownstream();
+    });
   };
 
   const ends: HttpFilterSink = {
@@ -429,7 +468,8 @@ function schemeOf(req: DownstreamRequest): string {
 /**
  * The request headers as Envoy's codecs hand them to the filters. HTTP/1.1: `:authority`,
  * `:path`, `:method`, `:scheme` then the headers as received without `host`; h2c: the
- * pseudo-headers as received, then the rest. In both cases the HCM then appends
+ * pseudo-headers as received, then the rest. Hop-by-hop headers are dropped except `te: trailers`.
+ * In both cases the HCM then appends
  * `x-forwarded-proto` and `x-request-id` when absent.
  */
 export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 | 2): HeaderList {
@@ -442,6 +482,7 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
       const name = raw[i].toLowerCase();
       if (name.startsWith(":")) pseudo.push([name, raw[i + 1]]);
       else if (!isHopByHop(name)) rest.push([name, raw[i + 1]]);
+      else if (name === "te" && asksForTrailers(raw[i + 1])) rest.push(["te", "trailers"]);
     }
     headers = [...pseudo, ...rest];
   } else {
@@ -454,11 +495,25 @@ export function downstreamRequestHeaders(req: DownstreamRequest, httpVersion: 1 
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (name !== "host" && !isHopByHop(name)) headers.push([name, raw[i + 1]]);
+      else if (name === "te" && asksForTrailers(raw[i + 1])) headers.push(["te", "trailers"]);
     }
   }
   if (headerValue(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", schemeOf(req)]);
   if (headerValue(headers, "x-request-id") === undefined) headers.push(["x-request-id", randomUUID()]);
   return headers;
+}
+
+/**
+ * The HCM's host normalization, before the filters and the route see the request (envoy
+ * source/common/http/conn_manager_utility.cc `maybeNormalizeHost`): the port of `:authority` is
+ * removed, any port (`any`) or only the listener's own (`matching`).
+ */
+function withHostPortStripped(headers: HeaderList, mode: "any" | "matching", listenerPort: number): HeaderList {
+  const authority = headerValue(headers, ":authority");
+  if (authority === undefined) return headers;
+  const match = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(authority);
+  if (match === null || (mode === "matching" && Number(match[2]) !== listenerPort)) return headers;
+  return withHeader(headers, ":authority", match[1]);
 }
 
 /**
@@ -474,14 +529,48 @@ export function responseStatusProblem(status: number | undefined, httpVersion: 1
   return writable ? undefined : `unsupported response status for HTTP/${httpVersion === 1 ? "1.1" : "2"}: ${status}`;
 }
 
-/** What the router adds before sending upstream (`x-envoy-expected-rq-timeout-ms`). */
-function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig): HeaderList {
-  return route.timeoutMs > 0 ? withHeader(headers, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs)) : headers;
+/**
+ * True when a `te` header lists `trailers`: Envoy keeps `te: trailers` (gRPC needs it) and drops
+ * every other `te` (`ConnectionManagerUtility::sanitizeTEHeader`, envoy
+ * source/common/http/conn_manager_utility.cc).
+ */
+function asksForTrailers(value: string): boolean {
+  return value.split(",").some((token) => token.split(";")[0].trim().toLowerCase() === "trailers");
 }
 
-/** First route whose prefix matches `path`, or undefined. */
-export function pickRoute(routes: readonly RouteConfig[], path: string): RouteConfig | undefined {
-  return routes.find((route) => path.startsWith(route.prefix));
+/**
+ * What the router changes before sending upstream (envoy source/common/router/router.cc and
+ * config_impl.cc `finalizeRequestHeaders`): the route's (virtual host's, route table's)
+ * `request_headers_to_add/remove`, `prefix_rewrite` (the original path kept in
+ * `x-envoy-original-path`), `host_rewrite_literal`, and `x-envoy-expected-rq-timeout-ms` (neither
+ * `x-envoy-*` header with the router's `suppress_envoy_headers`).
+ */
+function upstreamRequestHeaders(headers: HeaderList, route: RouteConfig, suppressEnvoyHeaders: boolean): HeaderList {
+  let out = applyHeaderMutations(headers, route.requestHeaderMutations);
+  const path = headerValue(headers, ":path");
+  if (route.prefixRewrite !== undefined && path !== undefined) {
+    out = withHeader(out, ":path", rewrittenPath(route, path));
+    if (!suppressEnvoyHeaders) out = withHeader(out, "x-envoy-original-path", path);
+  }
+  if (route.hostRewrite !== undefined) out = withHeader(out, ":authority", route.hostRewrite);
+  if (suppressEnvoyHeaders || route.timeoutMs === 0) return out;
+  return withHeader(out, "x-envoy-expected-rq-timeout-ms", String(route.timeoutMs));
+}
+
+/**
+ * How to name `request`'s failure as Envoy's reset: from whether its own connection came up
+ * (HTTP/1.1), or from its HTTP/2 session as H2SessionPool recorded it.
+ */
+function resetClassifier(request: UpstreamRequest): (error: NodeJS.ErrnoException) => UpstreamReset {
+  if (request instanceof H2UpstreamRequest) return () => request.resetOf();
+  const connected = trackConnection(request as ClientRequest);
+  return (error) => classifyUpstreamError(error, connected());
+}
+
+/** A route's `direct_response`, answered by the router with the route's response headers (Envoy's details `direct_response`). */
+function directResponse(route: RouteConfig): LocalReply {
+  const { status, body } = route.directResponse!;
+  return { status, headers: applyHeaderMutations([], route.responseHeaderMutations), body, details: "direct_response" };
 }
 
 function lengthOf(headers: HeaderList): number | undefined {

@@ -239,6 +239,42 @@ describe("run checks each filter's configuration before anything listens", () =>
     assert.equal(result.stderr, `error: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.configuration: requiredKeys: expected an array, got a string (1:17)\n${carried("hello.wasm")}`);
   });
 
+  it("Envoy bootstrap: a wasm service's configuration (bootstrap_extensions) is checked too", async () => {
+    writeFileSync(
+      join(project, "service.yaml"),
+      `bootstrap_extensions:
+- name: envoy.bootstrap.wasm
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.wasm.v3.WasmService
+    singleton: true
+    config:
+      name: keys
+      configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: '${BAD}' }
+      vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: hello.wasm } } }
+static_resources:
+  listeners:
+  - name: main
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: backend } }] }] }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+  clusters:
+  - name: backend
+    load_assignment: { cluster_name: backend, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9 } } } }] }] }
+`,
+    );
+    const result = await refusedRun(["-c", "service.yaml", "--admin", "off"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `error: bootstrap_extensions[0].typed_config.config.configuration: ${REFUSAL}\n${carried("hello.wasm")}`);
+  });
+
   it("a matching configuration starts the proxy, and so does a mismatch with --no-config-check", async () => {
     for (const args of [["--plugin-config", GOOD], ["--plugin-config", BAD, "--no-config-check"]]) {
       const io = captureIo(project);

@@ -81,6 +81,23 @@ describe("access log in Envoy's default format", () => {
     assert.match(lines[1], new RegExp(`^${START} "GET /slow HTTP/1\\.1" 504 UT 0 24 \\d+ - "-" "-" "req-3" "[^"]+" "127\\.0\\.0\\.1:${upstreamPort}"$`));
   });
 
+  it("flags a cluster without a resolvable host UH (no healthy upstream), as Envoy's router does", async () => {
+    const unresolvedPath = join(dir, "unresolved.log");
+    const { proxy: unresolvedProxy } = await startTestProxy([], (config) => {
+      config.echoUpstream = false;
+      config.clusters.push({ name: "nowhere", url: new URL("http://no-such-host.invalid:80"), http2: false, connectTimeoutMs: 5_000 });
+      config.routes = [{ prefix: "/", cluster: "nowhere", timeoutMs: 15_000 }];
+      config.accessLogs = [{ path: unresolvedPath, format: DEFAULT_ACCESS_LOG_FORMAT }];
+    });
+    try {
+      assert.equal((await http1Request(`${unresolvedProxy.url}/x`, { headers: { "x-request-id": "req-uh" } })).status, 503);
+      const [line] = await linesOf(unresolvedPath, 1);
+      assert.match(line, new RegExp(`^${START} "GET /x HTTP/1\\.1" 503 UH 0 19 \\d+ - "-" "-" "req-uh" "[^"]+" "-"$`));
+    } finally {
+      await unresolvedProxy.close();
+    }
+  });
+
   it("says HTTP/2 for an h2c stream", async () => {
     const before = readLines(path).length;
     const client = connectH2(proxy.url);

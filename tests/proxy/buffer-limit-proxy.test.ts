@@ -31,6 +31,8 @@ const RESPONSE_HEADERS_BUFFER = join(dir, "response-headers-buffer.wasm");
 writeFileSync(RESPONSE_HEADERS_BUFFER, statusFilter({ responseHeaders: 3 }));
 const WATERMARK = join(dir, "watermark.wasm");
 writeFileSync(WATERMARK, statusFilter({ requestBody: 2 }));
+const RESPONSE_WATERMARK = join(dir, "response-watermark.wasm");
+writeFileSync(RESPONSE_WATERMARK, statusFilter({ responseBody: 2 }));
 
 function wasmFilter(wasmPath: string): WasmFilterConfig {
   return {
@@ -405,6 +407,153 @@ describe("dev proxy: a buffering filter's response body past the buffer limit", 
       await until(() => seen.abandoned.includes("/big/4096?held"), "the upstream response abandoned");
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("the upstream response the router abandoned after the 500 is no reset of the client's stream: the connection stays open, no downstream_rq_rx_reset", async () => {
+    const { proxy } = await startProxy([wasmFilter(RESPONSE_HEADERS_BUFFER)], (config) => (config.bufferLimitBytes = 1024));
+    try {
+      const exchange = await rawHttp1(proxy, "/big/4096?kept", 0, 0);
+      assert.equal(exchange.statusLine, "HTTP/1.1 500 Internal Server Error");
+      assert.equal(exchange.body, "Internal Server Error");
+      assert.equal(exchange.closed, false);
+      await until(() => seen.abandoned.includes("/big/4096?kept"), "the upstream response abandoned");
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_rx_reset"), undefined);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** What an h2c upstream saw of each stream, by path. */
+interface H2UpstreamRecord {
+  /** Paths whose response body the upstream wrote whole (the proxy read it all). */
+  written: Set<string>;
+  /** RST_STREAM codes of the streams the proxy reset, by path. */
+  resetCodes: Map<string, number>;
+}
+
+/**
+ * An h2c upstream: `/flood` answers 4 MiB at once (more than any flow control window, so its
+ * write completes only if the proxy keeps reading); `/big/<n>` announces n bytes and sends half,
+ * the rest never comes while the test runs.
+ */
+async function startH2Upstream(): Promise<{ url: string; record: H2UpstreamRecord; close: () => Promise<void> }> {
+  const record: H2UpstreamRecord = { written: new Set(), resetCodes: new Map() };
+  const server = http2.createServer();
+  // Destroyed at close, so a stream the proxy left paused does not keep the server open.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  server.on("stream", (stream, headers) => {
+    const path = String(headers[":path"]);
+    stream.resume();
+    stream.on("error", () => {});
+    stream.on("close", () => {
+      if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) record.resetCodes.set(path, stream.rstCode);
+    });
+    const big = /^\/big\/(\d+)$/.exec(path);
+    if (path === "/flood") {
+      stream.respond({ ":status": 200, "content-type": "application/octet-stream" });
+      stream.end(Buffer.alloc(4 * 1024 * 1024, "f"), () => record.written.add(path));
+    } else if (big) {
+      stream.respond({ ":status": 200, "content-length": big[1] });
+      stream.write(Buffer.alloc(Number(big[1]) >> 1, "a"));
+    } else {
+      stream.respond({ ":status": 200 });
+      stream.end("ok");
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    record,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls an admin stat (every 20 ms, for at most 30 s) until it has `value`. */
+async function untilStat(proxy: DevProxy, name: string, value: number): Promise<void> {
+  const giveUp = Date.now() + 30_000;
+  while ((await stat(proxy, name)) !== value) {
+    if (Date.now() > giveUp) throw new Error(`gave up waiting for ${name} to be ${value}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("dev proxy: the buffer limit and flow control on an HTTP/2 cluster", () => {
+  const withH2Cluster = (url: string, concurrency = 1) => (config: DevProxyConfig) => {
+    config.bufferLimitBytes = 1024;
+    config.concurrency = concurrency;
+    const cluster = clusterFromUrl("h2web", url, "test");
+    cluster.http2 = true;
+    config.clusters.push(cluster);
+    config.routes = [{ prefix: "/", cluster: "h2web", timeoutMs: 30_000 }];
+  };
+
+  it("response headers held by the filter: 500 Internal Server Error, the upstream stream cancelled, the client's connection kept", async () => {
+    const h2 = await startH2Upstream();
+    const { proxy } = await startProxy([wasmFilter(RESPONSE_HEADERS_BUFFER)], withH2Cluster(h2.url));
+    try {
+      const exchange = await rawHttp1(proxy, "/big/4096", 0, 0);
+      assert.equal(exchange.statusLine, "HTTP/1.1 500 Internal Server Error");
+      assert.equal(exchange.body, "Internal Server Error");
+      assert.equal(exchange.closed, false);
+      assert.equal(await stat(proxy, "http.ingress_http.rs_too_large"), 1);
+      // Nobody reads the rest: the router resets the upstream stream (CANCEL), and that reset
+      // is its own doing, not a reset of the client's stream.
+      await until(() => h2.record.resetCodes.has("/big/4096"), "the upstream stream reset");
+      assert.equal(h2.record.resetCodes.get("/big/4096"), http2.constants.NGHTTP2_CANCEL);
+      assert.equal(await stat(proxy, "http.ingress_http.downstream_rq_rx_reset"), undefined);
+    } finally {
+      await proxy.close();
+      await h2.close();
+    }
+  });
+
+  it("a filter holding the response body with StopIterationAndWatermark: reading the HTTP/2 upstream stream pauses, its 4 MiB stay unsent", async () => {
+    const h2 = await startH2Upstream();
+    const { proxy } = await startProxy([wasmFilter(RESPONSE_WATERMARK)], withH2Cluster(h2.url));
+    const client = connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    try {
+      client.on("error", () => {});
+      client.resume();
+      client.write("GET /flood HTTP/1.1\r\nhost: proxy\r\n\r\n");
+      await untilStat(proxy, "cluster.h2web.upstream_flow_control_paused_reading_total", 1);
+      // Without the pause the proxy reads the 4 MiB in milliseconds; paused, the upstream's
+      // write cannot complete past the stream's flow control window however long it waits.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.equal(h2.record.written.has("/flood"), false);
+      assert.equal(await stat(proxy, "cluster.h2web.upstream_flow_control_resumed_reading_total"), undefined);
+    } finally {
+      client.destroy();
+      await proxy.close();
+      await h2.close();
+    }
+  });
+
+  it("the same with filter workers (--concurrency 2): the worker's flow control reaches the HTTP/2 upstream stream", async () => {
+    const h2 = await startH2Upstream();
+    const { proxy } = await startProxy([wasmFilter(RESPONSE_WATERMARK)], withH2Cluster(h2.url, 2));
+    const client = connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    try {
+      client.on("error", () => {});
+      client.resume();
+      client.write("GET /flood HTTP/1.1\r\nhost: proxy\r\n\r\n");
+      // The worker decides one message after the main thread read the chunk, so what was read by
+      // then is not asserted here; the pause itself is.
+      await untilStat(proxy, "cluster.h2web.upstream_flow_control_paused_reading_total", 1);
+      assert.equal(await stat(proxy, "cluster.h2web.upstream_flow_control_resumed_reading_total"), undefined);
+    } finally {
+      client.destroy();
+      await proxy.close();
+      await h2.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createH2Server, type Http2Server } from "node:http2";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,24 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** An h2c upstream answering each stream with `answer`'s status and body `ok` (a stream it leaves open never ends). */
+async function startH2Upstream(answer: (path: string) => number | undefined): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Http2Server = createH2Server();
+  server.on("stream", (stream, headers) => {
+    stream.resume();
+    const status = answer(String(headers[":path"]));
+    if (status === undefined) return;
+    stream.respond({ ":status": status });
+    stream.end("ok");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function clusterStats(adminUrl: string, cluster: string): Promise<string[]> {
@@ -149,4 +168,114 @@ describe("cluster stats under Envoy's names", () => {
       }
     });
   }
+
+  it("routed traffic to HTTP/2 clusters: codes, timeouts, one connection per session and one connect failure per failed session", async () => {
+    const upstream = await startH2Upstream((path) => (path === "/slow" ? undefined : path === "/missing" ? 404 : 200));
+    const down = await closedPort();
+    const { proxy } = await startTestProxy([], (config) => {
+      config.echoUpstream = false;
+      const web = clusterFromUrl("web2", upstream.url, "test");
+      web.http2 = true;
+      const gone = clusterFromUrl("down2", `http://127.0.0.1:${down}`, "test");
+      gone.http2 = true;
+      config.clusters.push(web, gone);
+      config.routes = [
+        { prefix: "/slow", cluster: "web2", timeoutMs: 200 },
+        { prefix: "/down", cluster: "down2", timeoutMs: 15_000 },
+        { prefix: "/", cluster: "web2", timeoutMs: 15_000 },
+      ];
+    });
+    try {
+      assert.equal((await http1Request(`${proxy.url}/a`)).status, 200);
+      assert.equal((await http1Request(`${proxy.url}/missing`)).status, 404);
+      assert.equal((await http1Request(`${proxy.url}/slow`)).status, 504);
+      assert.equal((await http1Request(`${proxy.url}/down`)).status, 503);
+      assert.deepEqual(await clusterStats(proxy.adminUrl!, "web2"), [
+        "cluster.web2.external.upstream_rq_200: 1",
+        "cluster.web2.external.upstream_rq_2xx: 1",
+        "cluster.web2.external.upstream_rq_404: 1",
+        "cluster.web2.external.upstream_rq_4xx: 1",
+        "cluster.web2.external.upstream_rq_504: 1",
+        "cluster.web2.external.upstream_rq_5xx: 1",
+        "cluster.web2.external.upstream_rq_completed: 3",
+        // All three streams share the cluster's one session (a cancelled stream leaves it open).
+        "cluster.web2.upstream_cx_active: 1",
+        "cluster.web2.upstream_cx_total: 1",
+        "cluster.web2.upstream_rq_200: 1",
+        "cluster.web2.upstream_rq_2xx: 1",
+        "cluster.web2.upstream_rq_404: 1",
+        "cluster.web2.upstream_rq_4xx: 1",
+        "cluster.web2.upstream_rq_504: 1",
+        "cluster.web2.upstream_rq_5xx: 1",
+        "cluster.web2.upstream_rq_completed: 3",
+        "cluster.web2.upstream_rq_timeout: 1",
+        "cluster.web2.upstream_rq_total: 3",
+      ]);
+      assert.deepEqual(await clusterStats(proxy.adminUrl!, "down2"), [
+        "cluster.down2.external.upstream_rq_503: 1",
+        "cluster.down2.external.upstream_rq_5xx: 1",
+        "cluster.down2.external.upstream_rq_completed: 1",
+        "cluster.down2.upstream_cx_active: 0",
+        // The session's connection stats once (as over HTTP/1.1), the pending request ejected.
+        "cluster.down2.upstream_cx_connect_fail: 1",
+        "cluster.down2.upstream_cx_destroy: 1",
+        "cluster.down2.upstream_cx_destroy_remote: 1",
+        "cluster.down2.upstream_cx_total: 1",
+        "cluster.down2.upstream_rq_503: 1",
+        "cluster.down2.upstream_rq_5xx: 1",
+        "cluster.down2.upstream_rq_completed: 1",
+        "cluster.down2.upstream_rq_pending_failure_eject: 1",
+        "cluster.down2.upstream_rq_total: 1",
+      ]);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
+  it("HTTP callouts to an HTTP/2 cluster count as internal requests on the cluster's session", async () => {
+    const auth = await startH2Upstream(() => 200);
+    const config = defaultConfig();
+    config.listener.port = 0;
+    config.admin = { host: "127.0.0.1", port: 0 };
+    const cluster = clusterFromUrl("auth", auth.url, "test");
+    cluster.http2 = true;
+    config.clusters.push(cluster);
+    const wasmPath = join(dir, "callout-h2.wasm");
+    writeFileSync(wasmPath, CALLOUT_FILTER);
+    config.filters = [
+      {
+        name: "callout",
+        rootId: "",
+        vmId: "",
+        wasmPath,
+        pluginConfiguration: Buffer.alloc(0),
+        vmConfiguration: Buffer.alloc(0),
+        failurePolicy: "FAIL_CLOSED",
+        allowOnHeadersStopIteration: false,
+      },
+    ];
+    const proxy = await startDevProxy(config, {
+      logger: new ProxyLogger({ level: "info", output: new LogCapture(), colour: false }),
+      buildFilters: buildWasmFilters,
+    });
+    try {
+      assert.equal((await http1Request(`${proxy.url}/one`)).status, 200);
+      assert.equal((await http1Request(`${proxy.url}/two`)).status, 200);
+      assert.deepEqual(await clusterStats(proxy.adminUrl!, "auth"), [
+        "cluster.auth.internal.upstream_rq_200: 2",
+        "cluster.auth.internal.upstream_rq_2xx: 2",
+        "cluster.auth.internal.upstream_rq_completed: 2",
+        "cluster.auth.upstream_cx_active: 1",
+        "cluster.auth.upstream_cx_total: 1",
+        "cluster.auth.upstream_rq_200: 2",
+        "cluster.auth.upstream_rq_2xx: 2",
+        "cluster.auth.upstream_rq_completed: 2",
+        "cluster.auth.upstream_rq_total: 2",
+      ]);
+    } finally {
+      await proxy.close();
+      await auth.close();
+    }
+  });
 });

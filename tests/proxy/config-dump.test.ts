@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_ACCESS_LOG_FORMAT } from "../../src/proxy/access-log/access-log-format";
 import { configDump, durationText, queryConfigDump } from "../../src/proxy/admin/config-dump";
 import { defaultConfig } from "../../src/proxy/config/dev-proxy-config";
+import { configFromEnvoyBootstrap } from "../../src/proxy/config/envoy-bootstrap";
 import { clusterFromUrl } from "../../src/proxy/config/load-config-file";
 
 describe("/config_dump content", () => {
@@ -173,5 +174,124 @@ describe("/config_dump with TCP listeners and TLS", () => {
         sni: "web.internal",
       },
     });
+  });
+});
+
+describe("/config_dump of an Envoy bootstrap's route table and clusters", () => {
+  it("shows the route_config as read (virtual hosts, domains, matchers, direct_response, prefix_rewrite), the listener's name and each cluster's type and protocol", () => {
+    const { config } = configFromEnvoyBootstrap(
+      {
+        static_resources: {
+          listeners: [
+            {
+              name: "ingress",
+              address: { socket_address: { address: "127.0.0.1", port_value: 10000 } },
+              filter_chains: [
+                {
+                  filters: [
+                    {
+                      name: "envoy.filters.network.http_connection_manager",
+                      typed_config: {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                        stat_prefix: "ingress_http",
+                        strip_any_host_port: true,
+                        route_config: {
+                          name: "main_routes",
+                          ignore_port_in_host_matching: true,
+                          virtual_hosts: [
+                            {
+                              name: "api",
+                              domains: ["api.example.com", "*.api.example.com"],
+                              routes: [
+                                {
+                                  name: "v1",
+                                  match: { prefix: "/v1/", headers: [{ name: "x-tenant", string_match: { prefix: "t-", ignore_case: true } }, { name: "x-debug", present_match: false }] },
+                                  route: { cluster: "grpc_backend", prefix_rewrite: "/", host_rewrite_literal: "backend.internal", timeout: "2s" },
+                                  response_headers_to_add: [{ header: { key: "x-route", value: "v1" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+                                },
+                                { match: { safe_regex: { regex: "/items/[0-9]+" } }, route: { cluster: "web" } },
+                              ],
+                            },
+                            { name: "fallback", domains: ["*"], routes: [{ match: { path: "/health" }, direct_response: { status: 200, body: { inline_string: "ok" } } }] },
+                          ],
+                        },
+                        http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+          clusters: [
+            {
+              name: "grpc_backend",
+              type: "LOGICAL_DNS",
+              load_assignment: { cluster_name: "grpc_backend", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "localhost", port_value: 50051 } } } }] }] },
+              typed_extension_protocol_options: {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                  "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                  explicit_http_config: { http2_protocol_options: {} },
+                },
+              },
+            },
+            {
+              name: "web",
+              type: "STATIC",
+              load_assignment: { cluster_name: "web", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 8080 } } } }] }] },
+              typed_extension_protocol_options: {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                  "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                  use_downstream_protocol_config: {},
+                },
+              },
+            },
+          ],
+        },
+      },
+      "/tmp",
+    );
+    const dump = configDump(config, config.clusters, new Date(0)) as { configs: Array<Record<string, any>> };
+    const listener = dump.configs[2].static_listeners[0].listener;
+    assert.equal(listener.name, "ingress");
+    const hcm = listener.filter_chains[0].filters[0].typed_config;
+    assert.equal(hcm.strip_any_host_port, true);
+    assert.deepEqual(dump.configs[3].static_route_configs[0].route_config, {
+      "@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+      name: "main_routes",
+      virtual_hosts: [
+        {
+          name: "api",
+          domains: ["api.example.com", "*.api.example.com"],
+          routes: [
+            {
+              name: "v1",
+              match: {
+                prefix: "/v1/",
+                headers: [
+                  { name: "x-tenant", string_match: { prefix: "t-", ignore_case: true } },
+                  { name: "x-debug", present_match: false },
+                ],
+              },
+              route: { cluster: "grpc_backend", timeout: "2s", prefix_rewrite: "/", host_rewrite_literal: "backend.internal" },
+              response_headers_to_add: [{ header: { key: "x-route", value: "v1" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+            },
+            { match: { safe_regex: { regex: "/items/[0-9]+" } }, route: { cluster: "web", timeout: "15s" } },
+          ],
+        },
+        { name: "fallback", domains: ["*"], routes: [{ match: { path: "/health" }, direct_response: { status: 200, body: { inline_string: "ok" } } }] },
+      ],
+      ignore_port_in_host_matching: true,
+    });
+    const { "@type": _type, ...inline } = dump.configs[3].static_route_configs[0].route_config;
+    assert.deepEqual(hcm.route_config, inline);
+    const clusters = dump.configs[1].static_clusters.map((entry: { cluster: Record<string, any> }) => entry.cluster);
+    assert.deepEqual(
+      clusters.map((cluster: Record<string, any>) => [cluster.name, cluster.type, cluster.typed_extension_protocol_options?.["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]]),
+      [
+        ["grpc_backend", "LOGICAL_DNS", { "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions", explicit_http_config: { http2_protocol_options: {} } }],
+        ["web", "STATIC", { "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions", use_downstream_protocol_config: {} }],
+      ],
+    );
   });
 });

@@ -94,13 +94,23 @@ static_resources:
 describe("Envoy v3 static bootstrap", () => {
   it("reads listener, admin, routes, wasm PluginConfig and clusters", () => {
     const { config, warnings } = loadConfigFile(file(ENVOY_BOOTSTRAP), "/work/project");
-    assert.deepEqual(config.listener, { host: "0.0.0.0", port: 10000 });
+    assert.deepEqual(config.listener, { name: "main", host: "0.0.0.0", port: 10000 });
     assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9901 });
     assert.equal(config.echoUpstream, false);
-    assert.deepEqual(config.routes, [
-      { prefix: "/api", cluster: "backend", timeoutMs: 2500 },
-      { prefix: "/", cluster: "backend", timeoutMs: 15000 },
-    ]);
+    assert.deepEqual(config.routes, config.routeTable?.virtualHosts[0].routes);
+    assert.deepEqual(config.routeTable, {
+      name: "local_route",
+      virtualHosts: [
+        {
+          name: "backend",
+          domains: ["*"],
+          routes: [
+            { prefix: "/api", cluster: "backend", timeoutMs: 2500 },
+            { prefix: "/", cluster: "backend", timeoutMs: 15000 },
+          ],
+        },
+      ],
+    });
     assert.equal(config.filters.length, 1);
     const [filter] = config.filters;
     assert.equal(filter.name, "add_header");
@@ -129,7 +139,7 @@ describe("Envoy v3 static bootstrap", () => {
     ]);
     assert.deepEqual(warnings, [
       "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.use_remote_address: not supported by the dev proxy; ignored",
-      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1]: HTTP filter envoy.filters.http.cors is not supported by the dev proxy; skipped",
+      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1]: HTTP filter envoy.filters.http.cors is not supported by the dev proxy; skipped (it acts only on CORS policies of routes, which the dev proxy ignores with a warning)",
     ]);
   });
 

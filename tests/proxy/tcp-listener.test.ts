@@ -478,6 +478,18 @@ describe("TCP listener: bootstraps the proxy refuses, naming the field", () => {
     );
   });
 
+  it("a TypedStruct that holds another message than the filter's (read by the HTTP filters' unwrap, typed-struct.ts)", async () => {
+    const wrong = `
+            - name: envoy.filters.network.tcp_proxy
+              typed_config:
+                "@type": type.googleapis.com/xds.type.v3.TypedStruct
+                type_url: type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+                value: { stat_prefix: t, cluster: echo }`;
+    assert.equal(
+      await refused("wrong-typed-struct.yaml", bootstrap(wrong, cluster("echo", 1))),
+      'error: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.type_url: "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm" is not envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+    );
+  });
 
   it("a certificate file that does not exist", async () => {
     const tls = `

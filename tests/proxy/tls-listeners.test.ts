@@ -5,7 +5,7 @@
 // (and api-v3/extensions/transport_sockets/tls/v3/tls.proto). Certificates are made by openssl.
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
-import { connect as connectH2 } from "node:http2";
+import { connect as connectH2, createSecureServer as createH2SecureServer, type Http2SecureServer } from "node:http2";
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -331,6 +331,94 @@ admin:
       backend.closeAllConnections();
       await new Promise<void>((resolve) => auth.close(() => resolve()));
       await new Promise<void>((resolve) => backend.close(() => resolve()));
+    }
+  });
+});
+
+describe("HTTP/2 clusters with an UpstreamTlsContext (TLS with ALPN h2)", () => {
+  const H2_OPTIONS = `
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config:
+            http2_protocol_options: {}`;
+
+  it("routed requests, HTTP callouts and gRPC calls reach an HTTP/2-only TLS upstream over h2 with the cluster's SNI", async () => {
+    const { CALLOUT_FILTER, GRPC_FILTER } = await import("./wat-filters");
+    writeFileSync(join(dir, "callout-h2.wasm"), CALLOUT_FILTER);
+    writeFileSync(join(dir, "grpc-h2.wasm"), GRPC_FILTER);
+    const seen: string[] = [];
+    // allowHTTP1 false: only a client that negotiates h2 by ALPN gets an answer.
+    const upstream: Http2SecureServer = createH2SecureServer({ cert: certs.cert, key: certs.key, allowHTTP1: false }, (req, res) => {
+      const socket = req.socket as unknown as TLSSocket;
+      seen.push(`${req.method} ${req.url} HTTP/${req.httpVersion} alpn=${socket.alpnProtocol} sni=${socket.servername}`);
+      if (req.url === "/check") return void res.end("ok");
+      if (req.url === "/pkg.Auth/Check") {
+        res.setHeader("content-type", "application/grpc");
+        res.addTrailers({ "grpc-status": "0" });
+        return void res.end(Buffer.from([0, 0, 0, 0, 4, ...Buffer.from("pong")]));
+      }
+      res.end(`backend ${req.url}`);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", () => resolve()));
+    const port = (upstream.address() as AddressInfo).port;
+    const tls = `${upstreamTls(certs.caPath)}${H2_OPTIONS}`;
+    const proxy = await runBootstrap(
+      dir,
+      `
+static_resources:
+  listeners:
+    - name: main
+      address:
+        socket_address: { address: 127.0.0.1, port_value: 0 }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress_http
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: backend }
+                http_filters:
+                  - name: envoy.filters.http.wasm
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+                      config:
+                        name: callout
+                        vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, "callout-h2.wasm")} } } }
+                  - name: envoy.filters.http.wasm
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+                      config:
+                        name: grpc
+                        vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, "grpc-h2.wasm")} } } }
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:${cluster("auth", port, tls)}${cluster("grpc", port, tls)}${cluster("backend", port, tls)}
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: 0 }
+`,
+      "h2-tls.yaml",
+    );
+    try {
+      const response = await fetch(`${proxy.url}/resource`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "backend /resource");
+      assert.deepEqual(seen, [
+        "GET /check HTTP/2.0 alpn=h2 sni=localhost",
+        "POST /pkg.Auth/Check HTTP/2.0 alpn=h2 sni=localhost",
+        "GET /resource HTTP/2.0 alpn=h2 sni=localhost",
+      ]);
+    } finally {
+      await proxy.stop();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
     }
   });
 });

@@ -103,8 +103,10 @@ describe("classifying upstream errors as Envoy's reset reasons", () => {
 });
 
 /** Sends one HTTP callout to `url` through the callout cluster client; resolves with its answer. */
-function callout(url: string): Promise<HttpCalloutResponse> {
-  const upstream = new ClusterCalloutUpstream(new Map([["auth", clusterFromUrl("auth", url, "test")]]), new ProxyLogger({ level: "info", output: new LogCapture(), colour: false }));
+function callout(url: string, http2 = false): Promise<HttpCalloutResponse> {
+  const cluster = clusterFromUrl("auth", url, "test");
+  cluster.http2 = http2;
+  const upstream = new ClusterCalloutUpstream(new Map([["auth", cluster]]), new ProxyLogger({ level: "info", output: new LogCapture(), colour: false }));
   return new Promise((resolve, reject) => {
     const headers = HeaderMap.from([[":method", "GET"], [":path", "/check"], [":authority", "auth"]]);
     let settled = false;
@@ -130,10 +132,10 @@ function callout(url: string): Promise<HttpCalloutResponse> {
 }
 
 describe("HTTP callouts get the router's answer for each reset", () => {
-  it("refused, terminated, not HTTP: 503, 503 and 502 with Envoy's texts", async () => {
+  const answersOf = async (http2: boolean): Promise<void> => {
     const answers = [];
     for (const url of [refusedUrl, resetUrl, garbageUrl]) {
-      const response = await callout(url);
+      const response = await callout(url, http2);
       answers.push(`${response.headers.getString(":status")} ${Buffer.from(response.body).toString()}`);
     }
     assert.deepEqual(answers, [
@@ -141,7 +143,9 @@ describe("HTTP callouts get the router's answer for each reset", () => {
       "503 upstream connect error or disconnect/reset before headers. reset reason: connection termination",
       "502 upstream connect error or disconnect/reset before headers. reset reason: protocol error",
     ]);
-  });
+  };
+  it("refused, terminated, not HTTP: 503, 503 and 502 with Envoy's texts", () => answersOf(false));
+  it("to an HTTP/2 cluster: refused, terminated, not HTTP/2: the same answers", () => answersOf(true));
 });
 
 /** Makes one unary gRPC call to `url` through the callout cluster client; resolves with how it closed. */
@@ -188,13 +192,15 @@ describe("gRPC callouts get the router's reset text as their UNAVAILABLE message
 });
 
 describe("through the dev proxy: statuses, bodies and the access log's response flags", () => {
-  it("refused, terminated, not HTTP: 503 UF, 503 UC, 502 UPE", async () => {
+  const routedThrough = async (http2: boolean): Promise<void> => {
     const dir = mkdtempSync(join(tmpdir(), "pwas-upstream-reset-"));
     const path = join(dir, "access.log");
     const { proxy } = await startTestProxy([], (config) => {
       config.echoUpstream = false;
       for (const [name, url] of [["refused", refusedUrl], ["reset", resetUrl], ["garbage", garbageUrl]]) {
-        config.clusters.push(clusterFromUrl(name, url, "test"));
+        const cluster = clusterFromUrl(name, url, "test");
+        cluster.http2 = http2;
+        config.clusters.push(cluster);
         config.routes.unshift({ prefix: `/${name}`, cluster: name, timeoutMs: 15_000 });
       }
       config.accessLogs = [{ path, format: DEFAULT_ACCESS_LOG_FORMAT }];
@@ -220,9 +226,28 @@ describe("through the dev proxy: statuses, bodies and the access log's response 
       await until(() => lines().length >= 3, "3 access log lines");
       const flags = lines().map((line) => / HTTP\/1\.1" (\d+) (\S+) /.exec(line)?.slice(1).join(" "));
       assert.deepEqual(flags, ["503 UF", "503 UC", "502 UPE"]);
+      // The pool's and codec client's stats, the same over HTTP/1.1 and HTTP/2 (one connection each).
+      const stats = (await (await fetch(`${proxy.adminUrl!}/stats?filter=${encodeURIComponent("^cluster\\.(refused|reset|garbage)\\.upstream_(cx_(connect_fail|destroy|protocol_error)|rq_pending)")}`)).text()).split("\n").filter((line) => line !== "");
+      assert.deepEqual(stats, [
+        "cluster.garbage.upstream_cx_destroy: 1",
+        "cluster.garbage.upstream_cx_destroy_local: 1",
+        "cluster.garbage.upstream_cx_destroy_local_with_active_rq: 1",
+        "cluster.garbage.upstream_cx_destroy_with_active_rq: 1",
+        "cluster.garbage.upstream_cx_protocol_error: 1",
+        "cluster.refused.upstream_cx_connect_fail: 1",
+        "cluster.refused.upstream_cx_destroy: 1",
+        "cluster.refused.upstream_cx_destroy_remote: 1",
+        "cluster.refused.upstream_rq_pending_failure_eject: 1",
+        "cluster.reset.upstream_cx_destroy: 1",
+        "cluster.reset.upstream_cx_destroy_remote: 1",
+        "cluster.reset.upstream_cx_destroy_remote_with_active_rq: 1",
+        "cluster.reset.upstream_cx_destroy_with_active_rq: 1",
+      ]);
     } finally {
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  };
+  it("refused, terminated, not HTTP: 503 UF, 503 UC, 502 UPE", () => routedThrough(false));
+  it("HTTP/2 clusters refused, terminated, not HTTP/2: 503 UF, 503 UC, 502 UPE", () => routedThrough(true));
 });

@@ -20,6 +20,9 @@ test("no headers is an empty list both ways", () => {
 test("stream info crosses as a fixed tuple", () => {
   const info = { httpVersion: 2 as const, downstreamRemoteAddress: "127.0.0.1", downstreamRemotePort: 51234, downstreamLocalAddress: "127.0.0.1", downstreamLocalPort: 10000, routeClusterName: "upstream" };
   const flat = flattenStreamInfo(info);
-  assert.deepEqual(flat, [2, "127.0.0.1", 51234, "127.0.0.1", 10000, "upstream"]);
+  assert.deepEqual(flat, [2, "127.0.0.1", 51234, "127.0.0.1", 10000, "upstream", undefined, undefined]);
   assert.deepEqual(unflattenStreamInfo(structuredClone(flat)), info);
+  // Dynamic metadata (from set_metadata before the Wasm filters) crosses as it is when the stream opens.
+  const withMetadata = { ...info, dynamicMetadata: { "envoy.filters.http.lua": { key: "FOO" } } };
+  assert.deepEqual(unflattenStreamInfo(structuredClone(flattenStreamInfo(withMetadata))), withMetadata);
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import {
+  allRoutes,
   ConfigError,
   DEFAULT_CLUSTER,
   defaultConfig,
@@ -143,7 +144,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr, colour: colourEnabled(io.stderr, io.env) });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
-  for (const filter of [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
+  for (const filter of [...config.filters, ...(config.services ?? []), ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
@@ -216,8 +217,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
  */
 function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
   const lines: string[] = [];
-  // HTTP filters, then each TCP listener's network filters (their configuration is read the same way).
-  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].forEach((filter, index) => {
+  // HTTP filters, then each TCP listener's network filters, then the wasm services (their
+  // configuration is read the same way, and Envoy fails a service's VM on it alike).
+  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters), ...(config.services ?? [])].forEach((filter, index) => {
     if (filter.pluginConfiguration.length === 0) return;
     const shown = shownPath(cwd, filter.wasmPath);
     let module;
@@ -282,7 +284,7 @@ function applyFlags(config: DevProxyConfig, values: RunFlags, tokens: Token[], c
   const routeTimeout = values["route-timeout"] as string | undefined;
   if (routeTimeout !== undefined) {
     const ms = nonNegativeInteger(routeTimeout, "--route-timeout");
-    for (const route of config.routes) route.timeoutMs = ms;
+    for (const route of allRoutes(config)) route.timeoutMs = ms;
   }
   const level = values["log-level"] as string | undefined;
   if (level !== undefined) {

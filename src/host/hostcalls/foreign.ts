@@ -20,7 +20,7 @@ export function foreignHostcalls(vm: Vm): HostcallTable {
         const fn = vm.process.foreignFunctions.get(vm.readString(namePointer, nameSize));
         if (fn === undefined) return Result.NotFound;
         const context = vm.activeContext();
-        const site = { contextId: context.kind === "root" ? 0 : context.id, pluginName: context.plugin.name, vmId: vm.vmId, streamInfo: context.streamInfo };
+        const site = { contextId: context.kind === "root" ? 0 : context.id, pluginName: context.plugin.name, vmId: vm.vmId, context, streamInfo: context.streamInfo };
         const { result, output } = fn(vm.readBytes(argsPointer, argsSize), site);
         if (output !== undefined && output.length > 0) {
           if (resultsPointerPointer >>> 0 === 0) {

@@ -39,7 +39,8 @@ export function streamControlHostcalls(vm: Vm): HostcallTable {
     },
     proxy_clear_route_cache(): number {
       vm.checkUnrestricted("proxy_clear_route_cache");
-      vm.process.foreignFunctions.recorded.push({ name: "clear_route_cache", args: new Uint8Array(0), contextId: vm.activeContext().id });
+      const context = vm.activeContext();
+      vm.process.foreignFunctions.clearRouteCache(new Uint8Array(0), { contextId: context.id, pluginName: context.plugin.name, vmId: vm.vmId, context });
       return Result.Ok;
     },
   };

@@ -6,6 +6,7 @@ const FLAG_OF_DETAILS: Record<string, string> = {
   route_not_found: "NR",
   cluster_not_found: "NC",
   upstream_response_timeout: "UT",
+  no_healthy_upstream: "UH",
 };
 
 /**
@@ -13,7 +14,8 @@ const FLAG_OF_DETAILS: Record<string, string> = {
  * exchange only reports events. Response flags as Envoy names them
  * (envoy source/common/stream_info/utility.cc): `NR` no route, `NC` no cluster, `UF` upstream
  * connection failure, `UC` upstream connection termination, `UPE` upstream protocol error (an
- * upstream reset sets its own, see upstream-reset.ts), `UT` upstream request timeout, `DC` downstream connection termination.
+ * upstream reset sets its own, see upstream-reset.ts), `UH` no healthy upstream, `UT` upstream
+ * request timeout, `DC` downstream connection termination.
  */
 export class StreamLog {
   private readonly startTime = new Date();
@@ -50,6 +52,8 @@ export class StreamLog {
     this.responseCodeDetails = details;
     const flag = FLAG_OF_DETAILS[details];
     if (flag !== undefined) this.flag(flag);
+    // No host was picked: Envoy prints UPSTREAM_HOST as `-` (the proxy only learns it when connecting).
+    if (details === "no_healthy_upstream") this.upstreamHost = "";
   }
 
   /** The upstream's response headers arrived (details `via_upstream`, as in Envoy). */

@@ -1,5 +1,15 @@
 import type { AccessLogConfig } from "../config/access-log-config";
-import type { ClusterConfig, DevProxyConfig, ListenerConfig, WasmFilterConfig } from "../config/dev-proxy-config";
+import type {
+  ClusterConfig,
+  DevProxyConfig,
+  HeaderMatcherConfig,
+  HeaderMutation,
+  ListenerConfig,
+  RouteConfig,
+  TranslatedRegex,
+  VirtualHostConfig,
+  WasmFilterConfig,
+} from "../config/dev-proxy-config";
 import { DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpListenerConfig } from "../config/tcp-listener-config";
 import type { DownstreamTlsConfig, UpstreamTlsConfig } from "../config/tls-config";
@@ -119,21 +129,107 @@ export function durationText(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
 }
 
+/**
+ * The route table in effect: a bootstrap's `route_config` (its name, virtual hosts with their
+ * domains, routes with matchers and actions), or for flags and the short format one catch-all
+ * virtual host. A route's header mutations are its effective list (its virtual host's and the
+ * table's folded in, as the proxy applies them), so they all show at the route.
+ */
 function routeConfiguration(config: DevProxyConfig): Record<string, unknown> {
-  return {
-    "@type": `${TYPE}envoy.config.route.v3.RouteConfiguration`,
-    name: "local_route",
-    virtual_hosts: [
-      {
-        name: "local_service",
-        domains: ["*"],
-        routes: config.routes.map((route) => ({
-          match: { prefix: route.prefix },
-          route: { cluster: route.cluster, timeout: durationText(route.timeoutMs) },
-        })),
-      },
-    ],
-  };
+  const table = config.routeTable;
+  const virtualHosts = table === undefined ? [{ name: "local_service", domains: ["*"], routes: config.routes }] : table.virtualHosts;
+  const resource: Record<string, unknown> = { "@type": `${TYPE}envoy.config.route.v3.RouteConfiguration` };
+  const name = table === undefined ? "local_route" : table.name;
+  if (name !== undefined) resource.name = name;
+  resource.virtual_hosts = virtualHosts.map(virtualHostResource);
+  if (table?.ignorePortInHostMatching === true) resource.ignore_port_in_host_matching = true;
+  return resource;
+}
+
+function virtualHostResource(host: VirtualHostConfig): Record<string, unknown> {
+  const resource: Record<string, unknown> = {};
+  if (host.name !== "") resource.name = host.name;
+  resource.domains = host.domains;
+  resource.routes = host.routes.map(routeResource);
+  return resource;
+}
+
+function routeResource(route: RouteConfig): Record<string, unknown> {
+  const resource: Record<string, unknown> = {};
+  if (route.name !== undefined) resource.name = route.name;
+  resource.match = routeMatch(route);
+  if (route.directResponse !== undefined) {
+    const direct: Record<string, unknown> = { status: route.directResponse.status };
+    if (route.directResponse.body.length > 0) direct.body = dataSource(route.directResponse.body);
+    resource.direct_response = direct;
+  } else {
+    const action: Record<string, unknown> = { cluster: route.cluster, timeout: durationText(route.timeoutMs) };
+    if (route.prefixRewrite !== undefined) action.prefix_rewrite = route.prefixRewrite;
+    if (route.hostRewrite !== undefined) action.host_rewrite_literal = route.hostRewrite;
+    resource.route = action;
+  }
+  if (route.metadata !== undefined) resource.metadata = route.metadata;
+  Object.assign(resource, headerMutationFields("request", route.requestHeaderMutations), headerMutationFields("response", route.responseHeaderMutations));
+  return resource;
+}
+
+function routeMatch(route: RouteConfig): Record<string, unknown> {
+  const match: Record<string, unknown> = {};
+  if (route.prefix !== undefined) match.prefix = route.prefix;
+  else if (route.path !== undefined) match.path = route.path;
+  else if (route.pathSeparatedPrefix !== undefined) match.path_separated_prefix = route.pathSeparatedPrefix;
+  else if (route.regex !== undefined) match.safe_regex = regexMatcher(route.regex);
+  if (route.caseSensitive === false) match.case_sensitive = false;
+  if (route.grpc === true) match.grpc = {};
+  if (route.headers !== undefined && route.headers.length > 0) match.headers = route.headers.map(headerMatcher);
+  return match;
+}
+
+/** A `type.matcher.v3.RegexMatcher` with the pattern as configured. */
+function regexMatcher(regex: TranslatedRegex): unknown {
+  return { regex: regex.re2 ?? regex.source };
+}
+
+const STRING_MATCH_KEY: Record<string, string> = { exact: "exact", prefix: "prefix", suffix: "suffix", contains: "contains" };
+
+/** A `config.route.v3.HeaderMatcher` in its current spelling (`string_match`, `present_match`). */
+function headerMatcher(matcher: HeaderMatcherConfig): Record<string, unknown> {
+  const resource: Record<string, unknown> = { name: matcher.name };
+  if (matcher.kind === "present") resource.present_match = matcher.present ?? true;
+  else {
+    const stringMatch: Record<string, unknown> =
+      matcher.kind === "regex" ? { safe_regex: regexMatcher(matcher.regex ?? { source: "", flags: "" }) } : { [STRING_MATCH_KEY[matcher.kind]]: matcher.value };
+    if (matcher.ignoreCase === true) stringMatch.ignore_case = true;
+    resource.string_match = stringMatch;
+  }
+  if (matcher.invert === true) resource.invert_match = true;
+  if (matcher.treatMissingAsEmpty === true) resource.treat_missing_header_as_empty = true;
+  return resource;
+}
+
+/** `<side>_headers_to_add` (HeaderValueOption) and `<side>_headers_to_remove`, leaving out empty ones. */
+function headerMutationFields(side: "request" | "response", mutations: HeaderMutation[] | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const add: unknown[] = [];
+  const remove: string[] = [];
+  for (const mutation of mutations ?? []) {
+    if ("remove" in mutation) remove.push(mutation.remove);
+    else {
+      const option: Record<string, unknown> = { header: { key: mutation.name, value: mutation.value } };
+      // APPEND_IF_EXISTS_OR_ADD is the enum's default: proto3 JSON leaves it out.
+      if (mutation.action !== "APPEND_IF_EXISTS_OR_ADD") option.append_action = mutation.action;
+      add.push(option);
+    }
+  }
+  if (add.length > 0) fields[`${side}_headers_to_add`] = add;
+  if (remove.length > 0) fields[`${side}_headers_to_remove`] = remove;
+  return fields;
+}
+
+/** A `config.core.v3.DataSource`: text as `inline_string`, other bytes as `inline_bytes`. */
+function dataSource(bytes: Buffer): unknown {
+  const text = bytes.toString("utf8");
+  return Buffer.from(text, "utf8").equals(bytes) ? { inline_string: text } : { inline_bytes: bytes.toString("base64") };
 }
 
 function listenerResource(config: DevProxyConfig, routeConfig: Record<string, unknown>): Record<string, unknown> {
@@ -142,9 +238,13 @@ function listenerResource(config: DevProxyConfig, routeConfig: Record<string, un
     "@type": HCM_TYPE,
     stat_prefix: "ingress_http",
     route_config: inlineRoutes,
+    ...(config.stripHostPort === "any" ? { strip_any_host_port: true } : config.stripHostPort === "matching" ? { strip_matching_host_port: true } : {}),
     http_filters: [
       ...config.filters.map(wasmFilter),
-      { name: "envoy.filters.http.router", typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router` } },
+      {
+        name: "envoy.filters.http.router",
+        typed_config: { "@type": `${TYPE}envoy.extensions.filters.http.router.v3.Router`, ...(config.suppressEnvoyHeaders === true ? { suppress_envoy_headers: true } : {}) },
+      },
     ],
   };
   if (config.accessLogs.length > 0) hcm.access_log = config.accessLogs.map(accessLog);
@@ -152,7 +252,7 @@ function listenerResource(config: DevProxyConfig, routeConfig: Record<string, un
   if (config.listener.tls) chain.transport_socket = downstreamTransportSocket(config.listener.tls);
   return {
     "@type": `${TYPE}envoy.config.listener.v3.Listener`,
-    name: "listener_0",
+    name: config.listener.name ?? "listener_0",
     address: socketAddress(config.listener),
     // A UInt32Value: shown when it is not Envoy's default, as a dump of such a bootstrap shows it.
     ...(config.bufferLimitBytes !== DEFAULT_BUFFER_LIMIT_BYTES ? { per_connection_buffer_limit_bytes: config.bufferLimitBytes } : {}),
@@ -208,7 +308,7 @@ function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
   const resource: Record<string, unknown> = {
     "@type": `${TYPE}envoy.config.cluster.v3.Cluster`,
     name: cluster.name,
-    type: hostname === "" ? "STATIC" : "STRICT_DNS",
+    type: cluster.type ?? (hostname === "" ? "STATIC" : "STRICT_DNS"),
     connect_timeout: durationText(cluster.connectTimeoutMs),
     load_assignment: {
       cluster_name: cluster.name,
@@ -216,11 +316,11 @@ function clusterResource(cluster: ClusterConfig): Record<string, unknown> {
     },
   };
   if (cluster.tls) resource.transport_socket = upstreamTransportSocket(cluster.tls);
-  if (cluster.http2) {
+  // The protocol the router speaks to it: the client's, or HTTP/2 (HTTP/1.1, the default, leaves the options out).
+  if (cluster.useDownstreamProtocol === true || cluster.http2) {
     const options = `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
-    resource.typed_extension_protocol_options = {
-      [options]: { "@type": `${TYPE}${options}`, explicit_http_config: { http2_protocol_options: {} } },
-    };
+    const protocol = cluster.useDownstreamProtocol === true ? { use_downstream_protocol_config: {} } : { explicit_http_config: { http2_protocol_options: {} } };
+    resource.typed_extension_protocol_options = { [options]: { "@type": `${TYPE}${options}`, ...protocol } };
   }
   return resource;
 }

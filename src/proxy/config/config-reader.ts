@@ -9,7 +9,8 @@ export class ConfigReader {
     readonly value: Record<string, unknown>,
     /** Dotted location for messages, e.g. `static_resources.clusters[0]`. */
     readonly path: string,
-    private readonly warnings: string[],
+    /** Where every reader of one document collects its warnings. */
+    readonly warnings: string[],
   ) {}
 
   /** Wraps `value`, which must be a mapping (an error names `path` otherwise). */
@@ -82,6 +83,24 @@ export class ConfigReader {
     if (this.value[key] === undefined) return;
     this.seen.add(key);
     this.warnings.push(`${this.at(key)}: ${why}`);
+  }
+
+  /**
+   * Refuses `key` when present: for fields whose absence would make the run behave differently
+   * from Envoy (a matcher, a rewrite), so a warning is not enough.
+   *
+   * @throws ConfigError naming the field.
+   */
+  refuse(key: string, why = "not supported by the dev proxy"): void {
+    if (this.value[key] === undefined) return;
+    throw new ConfigError(`${this.at(key)}: ${why}`);
+  }
+
+  /** Like `finish`, but any key nobody read is refused rather than warned about. */
+  finishStrictly(why = "not supported by the dev proxy"): void {
+    for (const key of Object.keys(this.value)) {
+      if (!this.seen.has(key)) throw new ConfigError(`${this.at(key)}: ${why}`);
+    }
   }
 
   /** Marks keys as accepted without effect (e.g. `@type`, `name`). */

@@ -43,6 +43,34 @@ export interface WasmFilterConfig {
   allowOnHeadersStopIteration: boolean;
 }
 
+/**
+ * One wasm service (`bootstrap_extensions` `envoy.bootstrap.wasm`): a plugin with a root context
+ * only (ticks, shared data, queues, callouts), never given traffic.
+ */
+export interface WasmServiceConfig extends WasmFilterConfig {
+  /** One VM for the process (true), or one per worker thread (false), as Envoy's `singleton`. */
+  singleton: boolean;
+}
+
+/**
+ * One `envoy.filters.http.set_metadata` filter: on request headers it writes `entries` into the
+ * stream's dynamic metadata (`metadata.filter_metadata.<namespace>`), which Wasm filters after it
+ * read as the `metadata` property.
+ */
+export interface SetMetadataFilterConfig {
+  /** Index in `DevProxyConfig.filters` of the Wasm filter it runs before (`filters.length`: after all). */
+  position: number;
+  entries: MetadataEntry[];
+}
+
+/** One `set_metadata.v3.Metadata` entry (untyped). */
+export interface MetadataEntry {
+  namespace: string;
+  value: Record<string, unknown>;
+  /** Merge into an existing namespace (true) or leave it alone (false). */
+  allowOverwrite: boolean;
+}
+
 /** Where a configuration came from (see WasmFilterConfig.pluginConfigurationOrigin). */
 export interface ConfigurationOrigin {
   where: string;
@@ -56,22 +84,111 @@ export interface ClusterConfig {
   url: URL;
   /** Speak h2c to it (needed for gRPC clusters). */
   http2: boolean;
+  /**
+   * `use_downstream_protocol_config`: routed requests go out in the downstream's protocol (h2c
+   * for an h2c client, HTTP/1.1 otherwise); callouts, which have no downstream, use `http2`.
+   */
+  useDownstreamProtocol?: boolean;
   connectTimeoutMs: number;
+  /** The bootstrap's cluster `type` (STATIC, STRICT_DNS, LOGICAL_DNS); absent for clusters not from a bootstrap. */
+  type?: "STATIC" | "STRICT_DNS" | "LOGICAL_DNS";
   /** The cluster's UpstreamTlsContext (Envoy bootstrap `transport_socket`); absent: plaintext. */
   tls?: UpstreamTlsConfig | null;
   /** The cluster's `metadata.filter_metadata` (the `xds.cluster_metadata` property of TCP connections). */
   filterMetadata?: Record<string, unknown>;
 }
 
-/** One route: requests whose path starts with `prefix` go to `cluster`. First match wins. */
+/**
+ * One route of a virtual host (Envoy `config.route.v3.Route`). First match wins. The path match is
+ * one of `prefix`, `path` (exact, without the query), `pathSeparatedPrefix` or `regex` (an RE2
+ * `safe_regex` translated to JavaScript, matched against the whole path without the query); the
+ * request must also satisfy every `headers` matcher. The action is either `cluster` (forward) or
+ * `directResponse` (answer from the route).
+ */
 export interface RouteConfig {
-  prefix: string;
+  /** Envoy's `name`: the `xds.route_name` property. */
+  name?: string;
+  /** Envoy's `metadata` (`filter_metadata`, …): the `xds.route_metadata` property. */
+  metadata?: Record<string, unknown>;
+  prefix?: string;
+  path?: string;
+  pathSeparatedPrefix?: string;
+  /** The translated RE2 pattern (anchored: it must match the whole path). */
+  regex?: TranslatedRegex;
+  /** Envoy's `case_sensitive` (default true) for prefix and path; present only when false. */
+  caseSensitive?: boolean;
+  /** `match.grpc`: only requests whose content-type is application/grpc… */
+  grpc?: boolean;
+  headers?: HeaderMatcherConfig[];
+  /** Target cluster; empty for a direct response. */
   cluster: string;
   /** Envoy's route timeout; 0 disables it. Envoy's default is 15 s. */
   timeoutMs: number;
+  /** `route.prefix_rewrite`: replaces the matched part of the path. */
+  prefixRewrite?: string;
+  /** `route.host_rewrite_literal`: the upstream `:authority`. */
+  hostRewrite?: string;
+  /** `direct_response`: the route answers itself (details `direct_response`). */
+  directResponse?: { status: number; body: Buffer };
+  /** `request_headers_to_add/remove` of the route, its virtual host and the route table, in the order Envoy applies them. */
+  requestHeaderMutations?: HeaderMutation[];
+  /** `response_headers_to_add/remove`, likewise. */
+  responseHeaderMutations?: HeaderMutation[];
+}
+
+/**
+ * One header change of a route, virtual host or route table (`HeaderValueOption` or a name of
+ * `*_headers_to_remove`). `action` is Envoy's `append_action`.
+ */
+export type HeaderMutation =
+  | { remove: string }
+  | { name: string; value: string; action: "APPEND_IF_EXISTS_OR_ADD" | "ADD_IF_ABSENT" | "OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS" };
+
+/** One `config.route.v3.HeaderMatcher`. */
+export interface HeaderMatcherConfig {
+  name: string;
+  kind: "exact" | "prefix" | "suffix" | "contains" | "regex" | "present";
+  /** The string to compare with (unused for `present` and `regex`). */
+  value: string;
+  /** For `regex`: the translated RE2 pattern (anchored: it must match the whole value). */
+  regex?: TranslatedRegex;
+  /** For `present`: whether the header must be present (true) or absent (false). */
+  present?: boolean;
+  ignoreCase?: boolean;
+  invert?: boolean;
+  treatMissingAsEmpty?: boolean;
+}
+
+/** An RE2 pattern as JavaScript RegExp source and flags (see re2-regex.ts). */
+export interface TranslatedRegex {
+  source: string;
+  flags: string;
+  /** The RE2 pattern as configured (for /config_dump). */
+  re2?: string;
+}
+
+/**
+ * A virtual host: requests whose `:authority` matches one of `domains` (exact, `*.suffix`,
+ * `prefix.*` or `*`, Envoy's precedence) are routed by its `routes`.
+ */
+export interface VirtualHostConfig {
+  name: string;
+  domains: string[];
+  routes: RouteConfig[];
+}
+
+/** The HCM's `route_config`. */
+export interface RouteTableConfig {
+  /** The `route_config` `name`; absent when it has none. */
+  name?: string;
+  virtualHosts: VirtualHostConfig[];
+  /** `ignore_port_in_host_matching`: the port of `:authority` is left out when matching domains. */
+  ignorePortInHostMatching?: boolean;
 }
 
 export interface ListenerConfig {
+  /** The bootstrap listener's `name` (for /config_dump); absent when it has none. */
+  name?: string;
   host: string;
   port: number;
   /** TLS from the filter chain's `transport_socket` (HTTP listener only); absent: plaintext. */
@@ -88,7 +205,24 @@ export interface DevProxyConfig {
   admin: ListenerConfig | null;
   /** HTTP filters in chain order (before the router, as in `http_filters`). */
   filters: WasmFilterConfig[];
+  /** The bootstrap's `node` (id, cluster, metadata, …): Wasm plugins read it as the `node` property. */
+  node?: Record<string, unknown>;
+  /** Wasm services from `bootstrap_extensions`: started with the filters, never given traffic. */
+  services?: WasmServiceConfig[];
+  /** The HCM's `strip_any_host_port` (`any`) or `strip_matching_host_port` (`matching`). */
+  stripHostPort?: "any" | "matching";
+  /** The router's `suppress_envoy_headers`: no `x-envoy-*` request headers added upstream. */
+  suppressEnvoyHeaders?: boolean;
+  /** `envoy.filters.http.set_metadata` filters, placed among `filters` by their position. */
+  metadataFilters?: SetMetadataFilterConfig[];
+  /**
+   * Routes of the one catch-all virtual host when `routeTable` is undefined (flags, the small
+   * format). With a `routeTable`, the same route objects flattened (every host's, in order), for
+   * listing only: routing follows the table.
+   */
   routes: RouteConfig[];
+  /** Virtual hosts and their routes (an Envoy bootstrap's `route_config`); replaces `routes` when set. */
+  routeTable?: RouteTableConfig;
   clusters: ClusterConfig[];
   /** Start the built-in echo upstream and point the default cluster at it. */
   echoUpstream: boolean;
@@ -134,6 +268,16 @@ export function defaultConfig(): DevProxyConfig {
     bufferLimitBytes: DEFAULT_BUFFER_LIMIT_BYTES,
     accessLogs: [],
   };
+}
+
+/** The routing in effect: `routeTable`, or one virtual host for every authority with `routes`. */
+export function effectiveRouteTable(config: DevProxyConfig): RouteTableConfig {
+  return config.routeTable ?? { virtualHosts: [{ name: "default", domains: ["*"], routes: config.routes }] };
+}
+
+/** Every route of every virtual host, in order. */
+export function allRoutes(config: DevProxyConfig): RouteConfig[] {
+  return effectiveRouteTable(config).virtualHosts.flatMap((host) => host.routes);
 }
 
 /**

@@ -1,24 +1,15 @@
 import { readAccessLogs } from "./access-log-config";
-import { ConfigReader, parseDurationMs } from "./config-reader";
-import {
-  bufferLimitOf,
-  ConfigError,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_ROUTE_TIMEOUT_MS,
-  defaultConfig,
-  type ClusterConfig,
-  type DevProxyConfig,
-  type ListenerConfig,
-  type RouteConfig,
-  type WasmFilterConfig,
-} from "./dev-proxy-config";
-import { configurationBytes, configurationIsText, failurePolicyOf, wasmPathOf } from "./wasm-filter-fields";
+import { ConfigReader } from "./config-reader";
+import { allRoutes, bufferLimitOf, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
+import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
+import { readCluster } from "./envoy-cluster";
+import { socketAddress } from "./socket-address";
+import { readBootstrapExtensions } from "./bootstrap-extensions";
+import { readHttpFilters } from "./envoy-http-filters";
 import { isTcpListener, readTcpListener } from "./tcp-listener-config";
-import { readDownstreamTransportSocket, readUpstreamTransportSocket } from "./tls-config";
+import { readDownstreamTransportSocket } from "./tls-config";
 
 const HCM = "envoy.filters.network.http_connection_manager";
-const HTTP_WASM = "envoy.filters.http.wasm";
-const ROUTER = "envoy.filters.http.router";
 
 /** True when a parsed document looks like an Envoy bootstrap rather than the dev proxy's format. */
 export function isEnvoyBootstrap(document: unknown): boolean {
@@ -26,15 +17,18 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 }
 
 /**
- * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (deployment doc §1.5):
- * `admin.address`, the first listener's address, `per_connection_buffer_limit_bytes` (the
- * filters' per-stream buffer limit, as in Envoy) and its HTTP connection manager (`stat_prefix`,
- * `codec_type`, `route_config` prefix routes to clusters with `timeout`, `http_filters` with
- * `envoy.filters.http.wasm` then the router), and clusters with socket addresses. Every other
- * field is listed in `warnings`. `cwd` resolves relative `code.local.filename` paths, as Envoy does.
+ * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (docs/dev-proxy.md has
+ * the table): `admin.address`; `bootstrap_extensions` wasm services (bootstrap-extensions.ts);
+ * the first HTTP listener's address, `per_connection_buffer_limit_bytes` (the filters' per-stream
+ * buffer limit, as in Envoy), chain TLS (tls-config.ts) and HTTP connection manager:
+ * `stat_prefix`, `codec_type`, `route_config` (envoy-route-config.ts), `http_filters`
+ * (envoy-http-filters.ts); the TCP listeners, those without an HCM (tcp-listener-config.ts); and
+ * the clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
+ * resolves relative `code.local.filename` paths, as Envoy does.
  *
- * @throws ConfigError for what cannot work at all (no listener, a route to an unknown cluster,
- *   a wasm filter without local code, a filter after the router).
+ * @throws ConfigError, naming the field, for what cannot work at all or would make a run differ
+ *   from Envoy's (no listener, a route to an unknown cluster, a wasm filter without local code, a
+ *   filter after the router, an HTTP filter that may change traffic, unmappable route matchers).
  */
 export function configFromEnvoyBootstrap(document: unknown, cwd: string): { config: DevProxyConfig; warnings: string[] } {
   const warnings: string[] = [];
@@ -51,9 +45,15 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
     admin.finish();
   }
   root.unsupported("dynamic_resources", "xDS is not supported by the dev proxy; only static_resources are read");
-  root.unsupported("node", "ignored (no xDS)");
+  const node = root.child("node");
+  if (node) {
+    // Not used for xDS here; Wasm plugins read it as the `node` property, as in Envoy.
+    config.node = node.value;
+    node.accept(...Object.keys(node.value));
+  }
   root.unsupported("layered_runtime");
-  root.unsupported("bootstrap_extensions", "bootstrap extensions (e.g. envoy.bootstrap.wasm singletons) are not supported; ignored");
+  const services = readBootstrapExtensions(root, cwd);
+  if (services.length > 0) config.services = services;
   root.unsupported("stats_sinks");
   root.unsupported("overload_manager");
 
@@ -84,32 +84,20 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
       warnings.push(`${terminal.clusterPath}: cluster "${terminal.cluster}" is not defined in static_resources.clusters; tcp_proxy closes every connection (downstream_cx_no_route)`);
     }
   }
-  for (const route of config.routes) {
-    if (!known.has(route.cluster)) throw new ConfigError(`route for prefix "${route.prefix}" names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
+  for (const route of allRoutes(config)) {
+    if (route.directResponse === undefined && !known.has(route.cluster)) {
+      throw new ConfigError(`route for ${describeMatch(route)} names cluster "${route.cluster}", which is not defined in static_resources.clusters`);
+    }
   }
   return { config, warnings };
 }
 
-export function socketAddress(address: ConfigReader): ListenerConfig {
-  const socket = address.child("socket_address");
-  if (!socket) throw new ConfigError(`${address.path}: only socket_address is supported`);
-  const host = socket.string("address") ?? "127.0.0.1";
-  const port = socket.number("port_value");
-  if (port === undefined) throw new ConfigError(`${socket.path}.port_value: missing`);
-  socket.unsupported("protocol", "only TCP");
-  socket.unsupported("resolver_name");
-  socket.unsupported("ipv4_compat");
-  socket.unsupported("named_port");
-  socket.finish();
-  address.finish();
-  return { host, port };
-}
-
 function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: string): void {
-  listener.accept("name");
+  const name = listener.string("name");
   const address = listener.child("address");
   if (!address) throw new ConfigError(`${listener.path}.address: missing`);
   config.listener = socketAddress(address);
+  if (name !== undefined && name !== "") config.listener.name = name;
   listener.unsupported("listener_filters");
   if (listener.has("per_connection_buffer_limit_bytes")) {
     config.bufferLimitBytes = bufferLimitOf(listener.number("per_connection_buffer_limit_bytes"), listener.at("per_connection_buffer_limit_bytes"));
@@ -127,7 +115,7 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
     const name = filter.string("name");
     if (name !== HCM) {
       filter.accept("typed_config");
-      filter.warn(`network filter ${name ?? "(unnamed)"} is not supported; ignored (network Wasm filters need the TCP proxy, not implemented)`);
+      filter.warn(`network filter ${name ?? "(unnamed)"} is not supported; ignored (the dev proxy runs network filters only on a chain without an HTTP connection manager, a TCP listener)`);
       filter.finish();
       continue;
     }
@@ -145,202 +133,24 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
 function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: string): void {
   hcm.accept("@type", "stat_prefix");
   const codec = hcm.string("codec_type");
-  if (codec !== undefined && !["AUTO", "HTTP1", "HTTP2"].includes(codec)) {
-    hcm.warn(`codec_type ${codec} is not supported; serving HTTP/1.1 and h2c (AUTO)`);
+  if (codec === "HTTP3") throw new ConfigError(`${hcm.at("codec_type")}: HTTP3 is not supported by the dev proxy`);
+  if (codec !== undefined && codec !== "AUTO") {
+    // Envoy would refuse the other protocol on this listener; the dev proxy answers both.
+    hcm.warn(`codec_type ${codec}: the dev proxy serves HTTP/1.1 and h2c on the listener (as AUTO)`);
   }
   config.accessLogs = readAccessLogs(hcm.children("access_log"));
   for (const key of ["use_remote_address", "xff_num_trusted_hops", "common_http_protocol_options", "http_protocol_options", "http2_protocol_options", "server_name", "generate_request_id", "normalize_path", "merge_slashes", "upgrade_configs", "tracing"]) {
     hcm.unsupported(key);
   }
   hcm.unsupported("rds", "RDS is not supported; use route_config");
+  if (hcm.boolean("strip_any_host_port") === true) config.stripHostPort = "any";
+  else if (hcm.boolean("strip_matching_host_port") === true) config.stripHostPort = "matching";
   const routeConfig = hcm.child("route_config");
   if (!routeConfig) throw new ConfigError(`${hcm.path}.route_config: missing`);
-  config.routes = readRoutes(routeConfig);
+  config.routeTable = readRouteConfiguration(routeConfig, cwd);
+  // The same route objects, flattened, for readers that list routes.
+  config.routes = config.routeTable.virtualHosts.flatMap((host) => host.routes);
 
-  const filters = hcm.children("http_filters");
-  const routerIndex = filters.findIndex((filter) => filter.value.name === ROUTER);
-  if (routerIndex < 0) throw new ConfigError(`${hcm.path}.http_filters: ${ROUTER} is missing (it must be last)`);
-  if (routerIndex !== filters.length - 1) throw new ConfigError(`${hcm.path}.http_filters: ${ROUTER} must be the last filter`);
-  const wasmFilters: WasmFilterConfig[] = [];
-  for (const filter of filters) {
-    const name = filter.string("name");
-    if (name === ROUTER) {
-      filter.accept("typed_config");
-      filter.finish();
-      continue;
-    }
-    if (name !== HTTP_WASM) {
-      filter.accept("typed_config");
-      filter.warn(`HTTP filter ${name ?? "(unnamed)"} is not supported by the dev proxy; skipped`);
-      filter.finish();
-      continue;
-    }
-    filter.unsupported("disabled");
-    filter.unsupported("config_discovery", "ECDS is not supported; give typed_config");
-    const typed = filter.child("typed_config");
-    if (!typed) throw new ConfigError(`${filter.path}.typed_config: missing`);
-    typed.accept("@type");
-    const plugin = typed.child("config");
-    if (!plugin) throw new ConfigError(`${typed.path}.config: missing PluginConfig`);
-    wasmFilters.push(readPluginConfig(plugin, cwd));
-    typed.finish();
-    filter.finish();
-  }
-  config.filters = wasmFilters;
+  readHttpFilters(hcm, config, cwd);
   hcm.finish();
-}
-
-function readRoutes(routeConfig: ConfigReader): RouteConfig[] {
-  routeConfig.accept("name");
-  const routes: RouteConfig[] = [];
-  const hosts = routeConfig.children("virtual_hosts");
-  for (const [index, host] of hosts.entries()) {
-    host.accept("name");
-    const domains = host.list("domains").map(String);
-    if (hosts.length > 1 || !(domains.length === 1 && domains[0] === "*")) {
-      host.warn(`domain matching is not supported; routes of every virtual host apply to every authority${index > 0 ? " (after the first host's)" : ""}`);
-    }
-    for (const route of host.children("routes")) {
-      route.accept("name");
-      const match = route.child("match");
-      if (!match) throw new ConfigError(`${route.path}.match: missing`);
-      let prefix = match.string("prefix");
-      const path = match.string("path");
-      if (prefix === undefined && path !== undefined) {
-        match.warn("exact `path` match is treated as a prefix match");
-        prefix = path;
-      }
-      if (prefix === undefined) throw new ConfigError(`${match.path}: only prefix (or path) matches are supported`);
-      match.unsupported("headers");
-      match.unsupported("query_parameters");
-      match.unsupported("case_sensitive");
-      match.finish();
-      route.unsupported("direct_response", "direct_response is not supported; this route is dropped");
-      route.unsupported("redirect", "redirect is not supported; this route is dropped");
-      route.unsupported("typed_per_filter_config");
-      route.unsupported("request_headers_to_add");
-      route.unsupported("response_headers_to_add");
-      const action = route.child("route");
-      if (!action) {
-        route.finish();
-        continue;
-      }
-      const cluster = action.string("cluster");
-      if (cluster === undefined) throw new ConfigError(`${action.path}.cluster: missing (weighted_clusters and cluster_header are not supported)`);
-      const timeout = action.string("timeout");
-      for (const key of ["prefix_rewrite", "host_rewrite_literal", "auto_host_rewrite", "retry_policy", "weighted_clusters", "hash_policy", "idle_timeout"]) action.unsupported(key);
-      action.finish();
-      route.finish();
-      routes.push({ prefix, cluster, timeoutMs: timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : parseDurationMs(timeout, action.at("timeout")) });
-    }
-    for (const key of ["request_headers_to_add", "response_headers_to_add", "typed_per_filter_config", "retry_policy"]) host.unsupported(key);
-    host.finish();
-  }
-  routeConfig.unsupported("request_headers_to_add");
-  routeConfig.unsupported("response_headers_to_add");
-  routeConfig.finish();
-  return routes;
-}
-
-export function readPluginConfig(plugin: ConfigReader, cwd: string): WasmFilterConfig {
-  const warnings: string[] = [];
-  const name = plugin.string("name") ?? "";
-  const rootId = plugin.string("root_id") ?? "";
-  const vm = plugin.child("vm_config");
-  if (!vm) throw new ConfigError(`${plugin.path}.vm_config: missing`);
-  const vmId = vm.string("vm_id") ?? "";
-  const runtime = vm.string("runtime");
-  if (runtime !== undefined && runtime !== "envoy.wasm.runtime.v8") {
-    vm.warn(`runtime ${runtime}: the dev proxy always runs modules on Node's V8`);
-  }
-  const code = vm.child("code");
-  if (!code) throw new ConfigError(`${vm.path}.code: missing`);
-  code.unsupported("remote", "remote code is not supported; use code.local.filename");
-  const local = code.child("local");
-  const filename = local?.string("filename");
-  if (local) {
-    local.unsupported("inline_bytes");
-    local.unsupported("inline_string");
-    local.unsupported("environment_variable");
-    local.finish();
-  }
-  if (filename === undefined) throw new ConfigError(`${code.path}.local.filename: missing (only local files are supported)`);
-  code.finish();
-  const vmConfiguration = configurationBytes(vm.raw("configuration"), vm.at("configuration"), warnings);
-  vm.unsupported("environment_variables", "environment variables are not passed to the module yet; ignored");
-  vm.unsupported("allow_precompiled");
-  vm.unsupported("nack_on_code_cache_miss");
-  vm.unsupported("capability_restriction_config");
-  vm.finish();
-
-  const pluginConfiguration = configurationBytes(plugin.raw("configuration"), plugin.at("configuration"), warnings);
-  const failOpen = plugin.boolean("fail_open");
-  const failurePolicy = failurePolicyOf(plugin, "failure_policy", failOpen);
-  plugin.unsupported("reload_config", "the reload back-off is fixed (1 s base)");
-  plugin.unsupported("capability_restriction_config");
-  const allow = plugin.raw("allow_on_headers_stop_iteration");
-  plugin.finish();
-  for (const warning of warnings) plugin.warn(warning);
-  return {
-    name,
-    rootId,
-    vmId,
-    wasmPath: wasmPathOf(filename, cwd),
-    pluginConfiguration,
-    pluginConfigurationOrigin: { where: plugin.at("configuration"), asWritten: configurationIsText(plugin.raw("configuration")) },
-    vmConfiguration,
-    failurePolicy,
-    allowOnHeadersStopIteration: allow === true || (typeof allow === "object" && allow !== null && (allow as { value?: unknown }).value === true),
-  };
-}
-
-function readCluster(cluster: ConfigReader, cwd: string): ClusterConfig {
-  const name = cluster.string("name");
-  if (name === undefined) throw new ConfigError(`${cluster.path}.name: missing`);
-  const type = cluster.string("type");
-  if (type !== undefined && !["STATIC", "STRICT_DNS", "LOGICAL_DNS"].includes(type)) {
-    cluster.warn(`type ${type} is not supported; treated as STRICT_DNS`);
-  }
-  const connectTimeout = cluster.string("connect_timeout");
-  cluster.accept("lb_policy", "dns_lookup_family");
-  const tls = readUpstreamTransportSocket(cluster.child("transport_socket"), cwd);
-  const metadata = cluster.child("metadata");
-  const filterMetadata = metadata?.raw("filter_metadata");
-  metadata?.unsupported("typed_filter_metadata");
-  metadata?.finish();
-  cluster.unsupported("hosts", "legacy `hosts` is not supported; use load_assignment");
-  cluster.unsupported("circuit_breakers");
-  if (cluster.has("per_connection_buffer_limit_bytes")) {
-    bufferLimitOf(cluster.number("per_connection_buffer_limit_bytes"), cluster.at("per_connection_buffer_limit_bytes"));
-    // Envoy applies a cluster's limit to its upstream connections (flow control), not to the
-    // filters' buffers: those use the listener's, for responses too (filter_manager.cc createBuffer).
-    cluster.warn("per_connection_buffer_limit_bytes: only bounds the upstream connection's buffers in Envoy (flow control, not modelled by the dev proxy); the filters' buffer limit is the listener's; ignored");
-  }
-  cluster.unsupported("health_checks");
-  let http2 = cluster.raw("http2_protocol_options") !== undefined;
-  const options = cluster.raw("typed_extension_protocol_options");
-  if (options !== undefined && JSON.stringify(options).includes("http2_protocol_options")) http2 = true;
-  const assignment = cluster.child("load_assignment");
-  if (!assignment) throw new ConfigError(`${cluster.path}.load_assignment: missing (needed for the endpoint address)`);
-  assignment.accept("cluster_name");
-  const endpoints = assignment.children("endpoints");
-  const lbEndpoints = endpoints[0]?.children("lb_endpoints") ?? [];
-  const endpoint = lbEndpoints[0]?.child("endpoint");
-  const address = endpoint?.child("address");
-  if (!address) throw new ConfigError(`${assignment.path}.endpoints[0].lb_endpoints[0].endpoint.address: missing`);
-  const { host, port } = socketAddress(address);
-  endpoint!.finish();
-  lbEndpoints[0].finish();
-  if (lbEndpoints.length > 1 || endpoints.length > 1) assignment.warn("only the first endpoint is used (no load balancing)");
-  endpoints[0].finish();
-  assignment.finish();
-  cluster.finish();
-  return {
-    name,
-    url: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`),
-    http2,
-    tls,
-    filterMetadata: typeof filterMetadata === "object" && filterMetadata !== null ? (filterMetadata as Record<string, unknown>) : undefined,
-    connectTimeoutMs: connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDurationMs(connectTimeout, cluster.at("connect_timeout")),
-  };
 }

@@ -61,7 +61,8 @@ export function loadConfigFile(path: string, cwd = process.cwd()): { config: Dev
   }
   let document: unknown;
   try {
-    document = parseYaml(text);
+    // Merge keys (`<<: *anchor`) as Envoy's YAML loader (yaml-cpp) reads them; bootstraps use them.
+    document = parseYaml(text, { merge: true });
   } catch (error) {
     throw new ConfigError(`${path}: not valid YAML or JSON: ${(error as Error).message}`);
   }

@@ -1,7 +1,9 @@
 import { ConfigReader, parseDurationMs } from "./config-reader";
 import { ConfigError, type ListenerConfig, type WasmFilterConfig } from "./dev-proxy-config";
-import { readPluginConfig, socketAddress } from "./envoy-bootstrap";
+import { socketAddress } from "./socket-address";
 import { readDownstreamTransportSocket, type DownstreamTlsConfig } from "./tls-config";
+import { unwrapTypedConfig } from "./typed-struct";
+import { readPluginConfig } from "./wasm-plugin-config";
 
 /**
  * A TCP listener of an Envoy bootstrap: network filters (`envoy.filters.network.wasm`, any number,
@@ -44,6 +46,12 @@ const HCM = "envoy.filters.network.http_connection_manager";
 const NETWORK_WASM = "envoy.filters.network.wasm";
 const TCP_PROXY = "envoy.filters.network.tcp_proxy";
 const DIRECT_RESPONSE = "envoy.filters.network.direct_response";
+/** The message each filter's typed_config holds (what a TypedStruct's `type_url` must name). */
+const CONFIG_TYPES: Record<string, string> = {
+  [NETWORK_WASM]: "envoy.extensions.filters.network.wasm.v3.Wasm",
+  [TCP_PROXY]: "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  [DIRECT_RESPONSE]: "envoy.extensions.filters.network.direct_response.v3.Config",
+};
 /** Envoy's default tcp_proxy idle timeout (tcp_proxy.cc: 1 hour when the field is absent). */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
 
@@ -87,24 +95,24 @@ export function readTcpListener(listener: ConfigReader, cwd: string): TcpListene
   for (const filter of chain.children("filters")) {
     const filterName = filter.string("name");
     if (terminal !== null) throw new ConfigError(`${filter.path}: ${filterName ?? "(unnamed)"} comes after the terminal filter ${terminalName(terminal)}`);
+    const configType = filterName === undefined ? undefined : CONFIG_TYPES[filterName];
+    if (configType === undefined) {
+      throw new ConfigError(`${filter.path}: network filter ${filterName ?? "(unnamed)"} is not supported by the dev proxy (it has ${NETWORK_WASM}, ${TCP_PROXY} and ${DIRECT_RESPONSE})`);
+    }
     const typed = filter.child("typed_config");
     if (!typed) throw new ConfigError(`${filter.path}.typed_config: missing`);
-    const config = unwrapTypedStruct(typed);
+    // A TypedStruct is read as the message it holds (typed-struct.ts), as for HTTP filters.
+    const config = unwrapTypedConfig(typed, configType);
     if (filterName === NETWORK_WASM) {
-      config.accept("@type");
       const plugin = config.child("config");
       if (!plugin) throw new ConfigError(`${config.path}.config: missing PluginConfig`);
       filters.push(readPluginConfig(plugin, cwd));
     } else if (filterName === TCP_PROXY) {
       terminal = readTcpProxy(config);
-    } else if (filterName === DIRECT_RESPONSE) {
-      config.accept("@type");
-      terminal = { kind: "direct_response", response: directResponseBody(config.child("response")) };
     } else {
-      throw new ConfigError(`${filter.path}: network filter ${filterName ?? "(unnamed)"} is not supported by the dev proxy (it has ${NETWORK_WASM}, ${TCP_PROXY} and ${DIRECT_RESPONSE})`);
+      terminal = { kind: "direct_response", response: directResponseBody(config.child("response")) };
     }
     config.finish();
-    if (config !== typed) typed.finish();
     filter.finish();
   }
   if (terminal === null) throw new ConfigError(`${chain.path}.filters: no terminal filter (${TCP_PROXY} or ${DIRECT_RESPONSE}) at the end`);
@@ -117,21 +125,7 @@ function terminalName(terminal: TcpProxyConfig | DirectResponseConfig): string {
   return terminal.kind === "tcp_proxy" ? TCP_PROXY : DIRECT_RESPONSE;
 }
 
-/**
- * The message inside a `udpa.type.v1.TypedStruct` / `xds.type.v3.TypedStruct` (its `value`, the
- * fields of the message `type_url` names); the config itself otherwise.
- */
-function unwrapTypedStruct(typed: ConfigReader): ConfigReader {
-  const type = typed.value["@type"];
-  if (typeof type !== "string" || !/(^|\/)(udpa\.type\.v1|xds\.type\.v3)\.TypedStruct$/.test(type)) return typed;
-  typed.accept("@type", "type_url");
-  const inner = typed.child("value");
-  if (!inner) throw new ConfigError(`${typed.path}.value: missing (the TypedStruct's message)`);
-  return inner;
-}
-
 function readTcpProxy(config: ConfigReader): TcpProxyConfig {
-  config.accept("@type");
   const statPrefix = config.string("stat_prefix");
   if (statPrefix === undefined) throw new ConfigError(`${config.path}.stat_prefix: missing (Envoy requires it)`);
   const cluster = config.string("cluster");

@@ -67,6 +67,18 @@ export interface HttpStreamInfo {
   downstreamLocalPort: number;
   /** Cluster the route picked for this stream. */
   routeClusterName: string;
+  /** The route's properties for filters (`xds.route_name`, `xds.route_metadata`, …), shared by its streams. */
+  routeProperties?: Record<string, unknown>;
+  /**
+   * The stream's dynamic metadata (`filter_metadata`, by namespace), when the chain has a filter
+   * that writes it (set_metadata); Wasm filters read it as the `metadata` property.
+   */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  /**
+   * Set by a filter whose plugin called `clear_route_cache`: the router picks the route again from
+   * the request headers it gets (Envoy re-routes only then; source/extensions/common/wasm/context.cc).
+   */
+  routeCacheCleared?: boolean;
 }
 
 /** Makes one filter instance per stream; one per configured filter in the chain. */

@@ -7,6 +7,7 @@ import { PluginHost } from "../../host/plugin-host";
 import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
+import { ClusterStats } from "../cluster-stats";
 import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { TcpListenerConfig } from "../config/tcp-listener-config";
 import type { LogLevelName, ProxyLogger } from "../proxy-logger";
@@ -48,7 +49,8 @@ export class NetworkWasmFilters {
    *   nothing is left running then.
    */
   constructor(listeners: readonly TcpListenerConfig[], private readonly env: NetworkFilterEnv) {
-    this.callouts = new ClusterCalloutUpstream(env.clusters, env.logger);
+    // Network filters' callouts count under their cluster as the HTTP filters' do (Envoy's async client is the same).
+    this.callouts = new ClusterCalloutUpstream(env.clusters, env.logger, new ClusterStats(env.stats));
     this.process = new ProxyProcess({
       scheduler: new RealScheduler(),
       logLevel: hostLevel(env.logger.level),
@@ -58,6 +60,9 @@ export class NetworkWasmFilters {
       queues: env.shared?.queues,
       logSink: (record) => env.logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
     });
+    // set_envoy_filter_state acts on the connection's stream info; a long-running proxy keeps no
+    // record per call (one per connection would grow without end).
+    this.process.foreignFunctions.keepRecords = false;
     try {
       for (const listener of listeners) {
         const filters: NetworkWasmFilter[] = [];

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import type { HttpStream, HttpStreamSink } from "../../host/drivers/http-stream";
+import { HttpStream, type HttpStreamSink } from "../../host/drivers/http-stream";
 import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
@@ -46,11 +46,13 @@ import { ConvertedHeaders, toHeaderList } from "./header-conversion";
  */
 export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChainHandle> {
   const { config, clusters, logger, stats } = env;
-  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
-  if (config.concurrency <= 1) {
+  const services = config.services ?? [];
+  if (config.filters.length === 0 && services.length === 0) return { current: () => [], close: async () => {} };
+  // Without filters no traffic reaches a worker: the services run on this thread, one each.
+  if (config.concurrency <= 1 || config.filters.length === 0) {
     try {
       return await buildInProcessWasmFilters(
-        { filters: config.filters, hotReload: config.hotReload, bufferLimitBytes: config.bufferLimitBytes, clusters, logger, stats },
+        { filters: config.filters, services, node: config.node, hotReload: config.hotReload, bufferLimitBytes: config.bufferLimitBytes, clusters, logger, stats },
         { callbackTimeLimitMs: config.callbackTimeLimitMs, sharedData: env.shared?.data, queues: env.shared?.queues },
       );
     } catch (error) {
@@ -64,6 +66,10 @@ export async function buildWasmFilters(env: FilterBuildEnv): Promise<FilterChain
 /** What the in-thread builder needs (a worker passes its own logger and stats). */
 export interface InProcessFilterEnv {
   filters: readonly WasmFilterConfig[];
+  /** Wasm services to start on the same process (shared data, queues): root contexts, no streams. */
+  services?: readonly WasmFilterConfig[];
+  /** The bootstrap's `node` (id, cluster, metadata, …), the `node` property of every context. */
+  node?: Record<string, unknown>;
   hotReload: boolean;
   /** DevProxyConfig.bufferLimitBytes: each filter's per-stream buffer limit (0: none; default Envoy's 1 MiB). */
   bufferLimitBytes?: number;
@@ -97,7 +103,8 @@ export interface InProcessFilterOptions {
 export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options: InProcessFilterOptions = {}): Promise<FilterChainHandle> {
   const { clusters, logger, stats } = env;
   const config = { filters: env.filters, hotReload: env.hotReload };
-  if (config.filters.length === 0) return { current: () => [], close: async () => {} };
+  const serviceConfigs = env.services ?? [];
+  if (config.filters.length === 0 && serviceConfigs.length === 0) return { current: () => [], close: async () => {} };
   const guard = options.guard ?? (<T>(work: () => T): T => work());
   const callouts = new ClusterCalloutUpstream(clusters, logger, new ClusterStats(stats));
   const process = new ProxyProcess({
@@ -109,13 +116,27 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
     queues: options.queues,
     logSink: (record) => logger.log("wasm", record.level === "warn" ? "warning" : record.level, record.line, `context ${record.contextId}`),
   });
+  // A stream's `clear_route_cache` reaches its router; nothing is kept per call (one per request).
+  process.foreignFunctions.keepRecords = false;
+  process.foreignFunctions.onClearRouteCache = (site) => {
+    const driver = site.context?.driver;
+    if (driver instanceof HttpStream && driver.sink instanceof WasmFilterStream) driver.sink.clearRouteCache();
+  };
   const timeLimit = { limitMs: options.callbackTimeLimitMs ?? 0, logger, guard };
   const filters: ReloadableWasmFilter[] = [];
+  // A wasm service is a plugin whose streams never come: the same VM handling, kept out of the chain.
+  const services: ReloadableWasmFilter[] = [];
   try {
-    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, env.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES));
+    // Services first: Envoy starts bootstrap extensions before the listeners' filters, so a
+    // filter's root context finds the queues a service registered at its start.
+    // The bootstrap's `node`, which Envoy exposes to every context as the `node` property.
+    const properties: PropertyTree | undefined = env.node === undefined ? undefined : { node: env.node as PropertyTree };
+    const bufferLimit = env.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
+    for (const service of serviceConfigs) services.push(new ReloadableWasmFilter(service, process, stats, timeLimit, properties, bufferLimit));
+    for (const filter of config.filters) filters.push(new ReloadableWasmFilter(filter, process, stats, timeLimit, properties, bufferLimit));
   } catch (error) {
     // Nothing of a chain that failed to start stays behind: the caller may go on with workers.
-    for (const filter of filters) filter.shutdown();
+    for (const filter of [...filters, ...services]) filter.shutdown();
     callouts.close();
     throw error;
   }
@@ -132,7 +153,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
   let poller: NodeJS.Timeout | undefined;
   if (config.hotReload) {
     poller = setInterval(() => guard(() => {
-      for (const filter of filters) {
+      for (const filter of [...filters, ...services]) {
         if (!filter.changedOnDisk()) continue;
         try {
           filter.reload();
@@ -153,7 +174,7 @@ export async function buildInProcessWasmFilters(env: InProcessFilterEnv, options
       if (poller !== undefined) clearInterval(poller);
       callouts.close();
       removeSource();
-      for (const filter of filters) filter.shutdown();
+      for (const filter of [...filters, ...services]) filter.shutdown();
     },
   };
 }
@@ -194,6 +215,8 @@ class ReloadableWasmFilter implements HttpFilterFactory {
     private readonly process: ProxyProcess,
     readonly stats: ProxyStats,
     private readonly timeLimit: InVmTimeLimit,
+    /** Plugin-level properties (the bootstrap's `node`). */
+    private readonly properties: PropertyTree | undefined,
     /** Envoy's per-stream buffer limit every stream of this filter gets (0: none). */
     readonly bufferLimitBytes: number,
   ) {
@@ -269,6 +292,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
       rootId: this.config.rootId,
       configuration: this.config.pluginConfiguration,
       allowOnHeadersStopIteration: this.config.allowOnHeadersStopIteration,
+      properties: this.properties,
       failurePolicy: hostPolicy(this.config.failurePolicy),
     }));
   }
@@ -325,13 +349,18 @@ class WasmFilterStream implements HttpFilterStream, HttpStreamSink {
     private readonly filter: ReloadableWasmFilter,
     private readonly live: LiveHost,
     private readonly sink: HttpFilterSink,
-    info: HttpStreamInfo,
+    private readonly info: HttpStreamInfo,
   ) {
     this.stream = live.host.httpStream(this, {
       protocol: info.httpVersion === 2 ? "HTTP/2" : "HTTP/1.1",
-      properties: connectionProperties(info),
+      properties: info.dynamicMetadata === undefined ? connectionProperties(info) : withMetadata(connectionProperties(info), info.dynamicMetadata),
       bufferLimitBytes: filter.bufferLimitBytes,
     });
+  }
+
+  /** The plugin called `clear_route_cache` on this stream. */
+  clearRouteCache(): void {
+    this.info.routeCacheCleared = true;
   }
 
   // The chain's side (HttpFilterStream).
@@ -411,11 +440,20 @@ interface ConnectionAddresses {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly route: Record<string, unknown> | undefined;
   readonly properties: PropertyTree;
 }
 const recentAddresses: (ConnectionAddresses | undefined)[] = new Array(ADDRESS_SLOTS).fill(undefined);
 
-/** The `source` and `destination` properties of the stream's connection. */
+/**
+ * The stream's properties plus `metadata.filter_metadata`, the very object earlier filters write
+ * into, so a value set before this filter's callback runs is what it reads.
+ */
+function withMetadata(properties: PropertyTree, metadata: Record<string, Record<string, unknown>>): PropertyTree {
+  return { ...properties, metadata: { filter_metadata: metadata } as PropertyTree };
+}
+
+/** The `source` and `destination` properties of the stream's connection, and its route's (`xds.*`). */
 function connectionProperties(info: HttpStreamInfo): PropertyTree {
   const slot = info.downstreamRemotePort & (ADDRESS_SLOTS - 1);
   const cached = recentAddresses[slot];
@@ -424,19 +462,22 @@ function connectionProperties(info: HttpStreamInfo): PropertyTree {
     cached.remotePort === info.downstreamRemotePort &&
     cached.remoteAddress === info.downstreamRemoteAddress &&
     cached.localPort === info.downstreamLocalPort &&
-    cached.localAddress === info.downstreamLocalAddress
+    cached.localAddress === info.downstreamLocalAddress &&
+    cached.route === info.routeProperties
   ) {
     return cached.properties;
   }
   const properties: PropertyTree = {
     source: { address: `${info.downstreamRemoteAddress}:${info.downstreamRemotePort}`, port: info.downstreamRemotePort },
     destination: { address: `${info.downstreamLocalAddress}:${info.downstreamLocalPort}`, port: info.downstreamLocalPort },
+    ...(info.routeProperties as PropertyTree | undefined),
   };
   recentAddresses[slot] = {
     remoteAddress: info.downstreamRemoteAddress,
     remotePort: info.downstreamRemotePort,
     localAddress: info.downstreamLocalAddress,
     localPort: info.downstreamLocalPort,
+    route: info.routeProperties,
     properties,
   };
   return properties;

@@ -61,7 +61,13 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
       pool.watchdog.unref();
     }
     try {
-      for (let i = 0; i < Math.max(1, env.config.concurrency); i++) pool.slots.push(pool.spawn(i));
+      // Singleton wasm services run in worker 0 and, as in Envoy (services before the listeners'
+      // filters), have started before any other worker's filters look for their queues.
+      if ((env.config.services ?? []).some((service) => service.singleton)) {
+        pool.slots.push(pool.spawn(0));
+        await pool.slots[0].ready;
+      }
+      for (let i = pool.slots.length; i < Math.max(1, env.config.concurrency); i++) pool.slots.push(pool.spawn(i));
       await Promise.all(pool.slots.map((slot) => slot.ready));
       pool.started = true;
     } catch (error) {
@@ -187,8 +193,12 @@ export class FilterWorkerPool implements HttpFilterFactory, FilterChainHandle {
     const init: FilterWorkerInit & { entry: string } = {
       entry: workerEntry(),
       filters: config.filters,
+      // A singleton service runs once per process: in the first worker (shared data and queues are
+      // process-wide, so where it runs is not observable but for the thread id in its log lines).
+      services: (config.services ?? []).filter((service) => !service.singleton || index === 0),
       clusters: [...clusters.values()].map((cluster) => ({ name: cluster.name, url: cluster.url.href, http2: cluster.http2, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls ?? null })),
       hotReload: config.hotReload,
+      node: config.node,
       bufferLimitBytes: config.bufferLimitBytes,
       logLevel: logger.level,
       colour: logger.colour,
@@ -269,7 +279,7 @@ class WorkerSlot {
         const op = batch[i] as number;
         const id = batch[i + 1] as number;
         const a = batch[i + 2];
-        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.FlowControl) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
+        if (op <= Op.ResponseTrailers || op === Op.LocalReply || op === Op.Reset || op === Op.ClearRouteCache || op === Op.FlowControl) this.streams.get(id)?.deliver(op, a, batch[i + 3]);
         else if (op === Op.Ready) {
           this.isReady = true;
           settle.resolve();

@@ -7,7 +7,7 @@ import { parentPort, threadId, workerData } from "node:worker_threads";
 import type { ClusterConfig } from "../config/dev-proxy-config";
 import type { FilterChainHandle } from "../dev-proxy";
 import { buildFilterChain } from "../filters/filter-chain";
-import type { HttpFilterSink, HttpFilterStream, LocalReply } from "../filters/http-filter";
+import type { HttpFilterSink, HttpFilterStream, HttpStreamInfo, LocalReply } from "../filters/http-filter";
 import { buildInProcessWasmFilters } from "../filters/wasm-filters";
 import type { HeaderList } from "../header-list";
 import { ProxyLogger, type LogLevelName } from "../proxy-logger";
@@ -63,7 +63,13 @@ try {
         pluginConfiguration: asBuffer(filter.pluginConfiguration),
         vmConfiguration: asBuffer(filter.vmConfiguration),
       })),
+      services: init.services.map((service) => ({
+        ...service,
+        pluginConfiguration: asBuffer(service.pluginConfiguration),
+        vmConfiguration: asBuffer(service.vmConfiguration),
+      })),
       hotReload: init.hotReload,
+      node: init.node,
       bufferLimitBytes: init.bufferLimitBytes,
       clusters,
       logger,
@@ -89,7 +95,8 @@ function handleBatch(batch: WorkerBatch): void {
 
 function handle(op: number, id: number, a: unknown, b: unknown): void {
   if (op === Op.Open) {
-    streams.set(id, buildFilterChain(filters!.current(), new SinkToMain(id), unflattenStreamInfo(a as FlatStreamInfo)));
+    const info = unflattenStreamInfo(a as FlatStreamInfo);
+    streams.set(id, buildFilterChain(filters!.current(), new SinkToMain(id, info), info));
     return;
   }
   const stream = streams.get(id);
@@ -121,8 +128,13 @@ function handle(op: number, id: number, a: unknown, b: unknown): void {
 
 /** Where this worker's chain sends what it lets through for stream `id`: back to the main thread. */
 class SinkToMain implements HttpFilterSink {
-  constructor(private readonly id: number) {}
+  constructor(
+    private readonly id: number,
+    private readonly info: HttpStreamInfo,
+  ) {}
   requestHeaders(headers: HeaderList, endOfStream: boolean): void {
+    // A filter's `clear_route_cache` marked this worker's copy of the stream info; the router is in the main thread.
+    if (this.info.routeCacheCleared === true) outbox.send(Op.ClearRouteCache, this.id);
     outbox.send(Op.RequestHeaders, this.id, flattenHeaders(headers), endOfStream);
   }
   requestBody(chunk: Buffer, endOfStream: boolean): void {

@@ -95,6 +95,9 @@ export class WorkerFilterStream implements HttpFilterStream {
       }
       case Op.Reset:
         return this.sink.reset(a as string);
+      case Op.ClearRouteCache:
+        this.info.routeCacheCleared = true;
+        return;
       case Op.FlowControl:
         if (a === "request") this.requestPaused = b as boolean;
         else this.responsePaused = b as boolean;

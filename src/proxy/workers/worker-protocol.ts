@@ -39,8 +39,10 @@ export const Op = {
   /** worker → main: `Ready` once the VMs started, or `BootFailed, 0, message`. */
   Ready: 15,
   BootFailed: 16,
+  /** worker → main: `ClearRouteCache, streamId`, before the request headers it applies to. */
+  ClearRouteCache: 17,
   /** worker → main: `FlowControl, streamId, "request" | "response", paused`. */
-  FlowControl: 17,
+  FlowControl: 18,
 } as const;
 
 /** Slots per record in a batch. */
@@ -68,14 +70,24 @@ export function unflattenHeaders(flat: FlatHeaders): HeaderList {
 }
 
 /** HttpStreamInfo on the wire, in this order. */
-export type FlatStreamInfo = [httpVersion: 1 | 2, remoteAddress: string, remotePort: number, localAddress: string, localPort: number, cluster: string];
+export type FlatStreamInfo = [
+  httpVersion: 1 | 2,
+  remoteAddress: string,
+  remotePort: number,
+  localAddress: string,
+  localPort: number,
+  cluster: string,
+  dynamicMetadata: HttpStreamInfo["dynamicMetadata"],
+  routeProperties: HttpStreamInfo["routeProperties"],
+];
 
 export function flattenStreamInfo(info: HttpStreamInfo): FlatStreamInfo {
-  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName];
+  // The metadata as it is when the stream reaches the worker: after the filters before it ran.
+  return [info.httpVersion, info.downstreamRemoteAddress, info.downstreamRemotePort, info.downstreamLocalAddress, info.downstreamLocalPort, info.routeClusterName, info.dynamicMetadata, info.routeProperties];
 }
 
 export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
-  return {
+  const info: HttpStreamInfo = {
     httpVersion: flat[0],
     downstreamRemoteAddress: flat[1],
     downstreamRemotePort: flat[2],
@@ -83,6 +95,9 @@ export function unflattenStreamInfo(flat: FlatStreamInfo): HttpStreamInfo {
     downstreamLocalPort: flat[4],
     routeClusterName: flat[5],
   };
+  if (flat[6] !== undefined) info.dynamicMetadata = flat[6];
+  if (flat[7] !== undefined) info.routeProperties = flat[7];
+  return info;
 }
 
 /** A cluster as it crosses to a worker (URL objects do not survive structured cloning). */
@@ -98,6 +113,10 @@ export interface WorkerCluster {
 /** `workerData` of a filter worker. */
 export interface FilterWorkerInit {
   filters: WasmFilterConfig[];
+  /** Wasm services this worker runs: the per-worker ones, and the singletons in worker 0 only. */
+  services: WasmFilterConfig[];
+  /** The bootstrap's `node` property. */
+  node?: Record<string, unknown>;
   clusters: WorkerCluster[];
   hotReload: boolean;
   /** DevProxyConfig.bufferLimitBytes. */
