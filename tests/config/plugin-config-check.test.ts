@@ -31,8 +31,8 @@ describe("a module's configuration schema", () => {
     const other = { bytes: Buffer.from('{"type":"string"}'), source: "plugin.schema.json" };
     assert.deepEqual(readModuleConfigSchema(withConfigSchema(TINY_FILTER, KEYS_SCHEMA), undefined, other)?.source, "custom section proxy-wasm-as.config-schema");
     assert.deepEqual(readConfigSchema(TINY_FILTER, undefined, carried), KEYS_SCHEMA);
-    assert.deepEqual(readConfigSchema(new WebAssembly.Module(TINY_FILTER), undefined, carried), KEYS_SCHEMA);
-    assert.equal(readConfigSchema(new WebAssembly.Module(TINY_FILTER)), null);
+    assert.deepEqual(readConfigSchema(new WebAssembly.Module(new Uint8Array(TINY_FILTER)), undefined, carried), KEYS_SCHEMA);
+    assert.equal(readConfigSchema(new WebAssembly.Module(new Uint8Array(TINY_FILTER))), null);
     assert.throws(() => readModuleConfigSchema(TINY_FILTER, undefined, { bytes: Buffer.from("[1]"), source: "plugin.schema.json" }), {
       name: "ConfigSchemaError",
       message: "plugin.schema.json: the configuration schema is not a JSON object",
