@@ -4,5 +4,5 @@
 export * from "./host";
 export * from "./testing";
 export {
-  CONFIG_SCHEMA_SECTION, ConfigSchemaError, readConfigSchema, configSchemaFilePath, configTypeScript, configTypesPath, type JsonSchema,
+  CONFIG_SCHEMA_SECTION, ConfigSchemaError, readConfigSchema, configSchemaFilePath, configTypeScript, configTypesPath, type CarriedConfigSchema, type JsonSchema,
 } from "./config/config-schema";

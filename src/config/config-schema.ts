@@ -5,9 +5,9 @@
 // schema. This file turns it into the TypeScript type the build writes beside the module
 // (`<module>.config.d.ts`).
 
-import { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, configSchemaObject, readModuleConfigSchema } from "./module-config-schema";
+import { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, configSchemaObject, readModuleConfigSchema, type CarriedConfigSchema } from "./module-config-schema";
 
-export { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath };
+export { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, type CarriedConfigSchema };
 
 /** A JSON Schema (draft 2020-12), as far as the transform writes them. */
 export interface JsonSchema {
@@ -33,17 +33,20 @@ export interface JsonSchema {
  * declared configuration, or bytes that are not a module). The section is found by walking the
  * section headers (module-config-schema.ts), so the bytes are not compiled. With `wasmPath`
  * (where the bytes were read from), a `<module>.schema.json` beside it is read when the module
- * has no section.
+ * has no section. For a module taken out of an image, `carried` is the image's
+ * `plugin.schema.json` (the file `package` puts beside `plugin.wasm`), read when the module has no
+ * section.
  *
  * @throws ConfigSchemaError when the section (or file) is there but is not UTF-8 JSON of an object.
  */
-export function readConfigSchema(wasm: Uint8Array | WebAssembly.Module, wasmPath?: string): JsonSchema | null {
+export function readConfigSchema(wasm: Uint8Array | WebAssembly.Module, wasmPath?: string, carried?: CarriedConfigSchema): JsonSchema | null {
   if (wasm instanceof WebAssembly.Module) {
     const [section] = WebAssembly.Module.customSections(wasm, CONFIG_SCHEMA_SECTION);
     if (section !== undefined) return configSchemaObject(new Uint8Array(section), `custom section ${CONFIG_SCHEMA_SECTION}`) as JsonSchema;
+    if (carried !== undefined) return configSchemaObject(carried.bytes, carried.source) as JsonSchema;
     return null;
   }
-  return (readModuleConfigSchema(wasm, wasmPath)?.schema ?? null) as JsonSchema | null;
+  return (readModuleConfigSchema(wasm, wasmPath, carried)?.schema ?? null) as JsonSchema | null;
 }
 
 function docComment(schema: JsonSchema, indent: string): string {

@@ -2,7 +2,8 @@
 // configuration before traffic (run, deploy). The SDK's build transform writes the JSON Schema of
 // the declared configuration class into a custom section, so the schema travels inside the .wasm
 // (and so inside every image built from it); a build that keeps the module small may write it
-// to a file beside the module instead (`<module>.schema.json`). The section wins when both exist.
+// to a file beside the module instead (`<module>.schema.json`), which `package` puts in the image as
+// `plugin.schema.json` beside `plugin.wasm`. The section wins when both exist.
 
 import { existsSync, readFileSync } from "node:fs";
 
@@ -19,7 +20,10 @@ export const CONFIG_SCHEMA_FILE_SECTION = "proxy-wasm-as.config-schema.to-file";
 /** A module's configuration schema and where it was read from (for messages). */
 export interface ModuleConfigSchema {
   schema: Record<string, unknown>;
-  /** `custom section proxy-wasm-as.config-schema` or the path of the file beside the module. */
+  /**
+   * `custom section proxy-wasm-as.config-schema`, the path of the file beside the module, or the
+   * `source` given with a file an image carries.
+   */
   source: string;
 }
 
@@ -36,22 +40,31 @@ export function configSchemaFilePath(wasmPath: string): string {
   return `${wasmPath.replace(/\.wasm$/, "")}.schema.json`;
 }
 
+/** A schema file that came with a module from elsewhere: an image's `plugin.schema.json`. */
+export interface CarriedConfigSchema {
+  bytes: Uint8Array;
+  /** Names it in messages, e.g. `plugin.schema.json in image build/oci`. */
+  source: string;
+}
+
 /**
  * The configuration schema of the module `bytes` (read from `wasmPath`, used to find the file
- * beside it; give undefined for bytes that came from elsewhere, such as an image layer). Returns
- * null when the module declares no configuration: such a configuration is only checked as JSON.
+ * beside it; give undefined for bytes that came from elsewhere, such as an image layer, and the
+ * schema file that came with them as `carried`). Returns null when the module declares no
+ * configuration: such a configuration is only checked as JSON.
  *
  * Bytes that are not a wasm binary have no schema here: loading the module reports them, with
  * Envoy's message.
  *
  * @throws ConfigSchemaError when the section or the file is not UTF-8 JSON of an object.
  */
-export function readModuleConfigSchema(bytes: Uint8Array, wasmPath?: string): ModuleConfigSchema | null {
+export function readModuleConfigSchema(bytes: Uint8Array, wasmPath?: string, carried?: CarriedConfigSchema): ModuleConfigSchema | null {
   const section = customSection(bytes, CONFIG_SCHEMA_SECTION);
   if (section !== undefined) {
     const source = `custom section ${CONFIG_SCHEMA_SECTION}`;
     return { schema: configSchemaObject(section, source), source };
   }
+  if (carried !== undefined) return { schema: configSchemaObject(carried.bytes, carried.source), source: carried.source };
   if (wasmPath === undefined) return null;
   const file = configSchemaFilePath(wasmPath);
   if (!existsSync(file)) return null;

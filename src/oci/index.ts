@@ -1,5 +1,6 @@
 export { buildCompatImage, type CompatImage, type CompatImageOptions, type Descriptor, type ImageManifest } from "./compat-image";
 export { wasmFromCompatLayer } from "./compat-layer-check";
+export { configSchemaFromImage, moduleLayer, type ImageContents } from "./image-config-schema";
 export { isSha256Digest, sha256Digest, sha256Hex } from "./digest";
 export { imageLayoutTar, isTarArchive, layoutFiles, parseImageTag, readImageLayout, readImageLayoutTar, writeImageLayout, type ImageTag, type LayoutImage } from "./image-layout";
 export { formatReference, parseImageReference, registryApiHost, type ImageReference } from "./image-reference";

@@ -14,3 +14,13 @@ export const COMPAT_VARIANT_ANNOTATION = "module.wasm.image/variant";
 
 /** The file name inside the layer that pullers look for (matched by basename). */
 export const PLUGIN_FILE_NAME = "plugin.wasm";
+
+/**
+ * The file a module's configuration schema has in the image, beside `plugin.wasm` in the image's
+ * filesystem: `package` puts it in a tar+gzip layer of its own, before the module's layer (Istio's
+ * and Envoy Gateway's fetchers read only the last layer, istio pkg/wasm/imagefetcher.go).
+ */
+export const CONFIG_SCHEMA_FILE_NAME = "plugin.schema.json";
+
+/** The layer annotation naming the one file a layer holds (OCI image spec, pre-defined annotation keys). */
+export const TITLE_ANNOTATION = "org.opencontainers.image.title";

@@ -2,7 +2,7 @@
 // bootstraps) refuse a plugin configuration its module's schema does not accept, with exit 1 and
 // the field; --no-config-check skips the check.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -147,13 +147,58 @@ describe("deploy checks the configuration against the module's schema", () => {
   });
 });
 
-describe("package and push take no configuration; the schema travels inside the module", () => {
-  it("package says when the schema is a file beside the module, which the image does not carry", async () => {
+describe("package and push take no configuration; the schema travels with the module", () => {
+  it("package puts a schema written beside the module into the image, and deploy --wasm <the image> checks against it", async () => {
     const beside = await cli(["package", "beside.wasm", "-o", "beside-oci"]);
     assert.equal(beside.code, 0, beside.stderr);
-    assert.equal(beside.stderr, "note: the configuration schema beside.schema.json stays beside the module, not in the image; check configurations with deploy --wasm beside.wasm\n");
-    const carried = await cli(["package", "declared.wasm", "-o", "declared-oci"]);
-    assert.equal(carried.stderr, "");
+    assert.equal(beside.stderr, "");
+    assert.match(beside.stdout, /\n {2}schema {3}beside\.schema\.json as plugin\.schema\.json, in a layer before the module's \(pullers read only the last\)\n$/);
+    const digest = /manifest (sha256:[0-9a-f]{64})/.exec(beside.stdout)![1];
+    const tar = await cli(["package", "beside.wasm", "-o", "beside.tar"]);
+    assert.equal(tar.code, 0, tar.stderr);
+
+    const image = `oci://ghcr.io/acme/keys:1@${digest}`;
+    const istio = ["deploy", "--target", "istio-wasmplugin", "--image", image];
+    const inImage = (module: string) => `  (checked against the schema ${module} carries in plugin.schema.json; --no-config-check skips the check)\n`;
+    const refused = await cli([...istio, "--wasm", "beside-oci", "--config", BAD]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, "");
+    assert.equal(refused.stderr, `✗ plugin configuration: ${REFUSAL}\n${inImage("beside-oci")}`);
+    const tarRefused = await cli([...istio, "--wasm", "beside.tar", "--config", BAD]);
+    assert.equal(tarRefused.code, 1);
+    assert.equal(tarRefused.stderr, `✗ plugin configuration: ${REFUSAL}\n${inImage("beside.tar")}`);
+    assert.equal((await cli([...istio, "--wasm", "beside-oci", "--config", GOOD])).code, 0);
+    assert.equal((await cli([...istio, "--wasm", "beside-oci", "--config", BAD, "--no-config-check"])).code, 0);
+
+    // The same module packaged without the file beside it: the image has no schema, so BAD passes as JSON.
+    writeFileSync(join(project, "alone.wasm"), TINY_FILTER);
+    const alone = await cli(["package", "alone.wasm", "-o", "alone-oci"]);
+    assert.doesNotMatch(alone.stdout, /schema /);
+    const aloneImage = `oci://ghcr.io/acme/keys:1@${/manifest (sha256:[0-9a-f]{64})/.exec(alone.stdout)![1]}`;
+    const unchecked = await cli(["deploy", "--target", "istio-wasmplugin", "--image", aloneImage, "--wasm", "alone-oci", "--config", BAD]);
+    assert.equal(unchecked.code, 0, unchecked.stderr);
+  });
+
+  it("a module carrying its own section: the section wins and the image has no schema layer", async () => {
+    writeFileSync(join(project, "both.wasm"), withConfigSchema(TINY_FILTER, KEYS_SCHEMA));
+    writeFileSync(join(project, "both.schema.json"), "{}");
+    const both = await cli(["package", "both.wasm", "-o", "both-oci"]);
+    assert.equal(both.code, 0, both.stderr);
+    assert.equal(both.stderr, "");
+    assert.doesNotMatch(both.stdout, /schema /);
+    const declared = await cli(["package", "declared.wasm", "-o", "declared-oci"]);
+    assert.equal(declared.stderr, "");
+    assert.doesNotMatch(declared.stdout, /schema /);
+  });
+
+  it("package refuses a schema file beside the module that is not JSON of an object (exit 1, nothing written)", async () => {
+    writeFileSync(join(project, "broken.wasm"), TINY_FILTER);
+    writeFileSync(join(project, "broken.schema.json"), "[1]");
+    const result = await cli(["package", "broken.wasm", "-o", "broken-oci"]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, "✗ broken.schema.json: the configuration schema is not a JSON object (rebuild the module)\n");
+    assert.equal(existsSync(join(project, "broken-oci")), false);
   });
 });
 

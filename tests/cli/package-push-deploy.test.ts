@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { main } from "../../src/cli/main";
-import { buildCompatImage, sha256Hex } from "../../src/oci";
+import { buildCompatImage, configSchemaFromImage, readImageLayout, readImageLayoutTar, readTar, sha256Digest, sha256Hex, wasmFromCompatLayer } from "../../src/oci";
+import { gunzipSync } from "node:zlib";
 import { startFakeRegistry } from "../oci/fake-registry";
 import { NO_ABI_MARKER, TINY_FILTER } from "../oci/fixture-wasm";
 import { routeOriginsToLoopback } from "../oci/loopback-routes";
@@ -14,6 +15,11 @@ const project = mkdtempSync(join(tmpdir(), "pwas-ppd-"));
 after(() => rmSync(project, { recursive: true, force: true }));
 writeFileSync(join(project, "tiny.wasm"), TINY_FILTER);
 writeFileSync(join(project, "broken.wasm"), NO_ABI_MARKER);
+// add_header keeps its schema in a file beside the module to stay within 8 KiB (its asconfig uses PROXY_WASM_AS_CONFIG_SCHEMA_FILE=1).
+const ADD_HEADER_BUILD = join(import.meta.dirname, "../../examples/add_header/build");
+mkdirSync(join(project, "build"), { recursive: true });
+copyFileSync(join(ADD_HEADER_BUILD, "add_header.wasm"), join(project, "build/add_header.wasm"));
+copyFileSync(join(ADD_HEADER_BUILD, "add_header.schema.json"), join(project, "build/add_header.schema.json"));
 
 describe("proxy-wasm-as package / push / deploy", () => {
   it("package writes a layout and prints the manifest digest next to the module sha256", async () => {
@@ -27,6 +33,82 @@ describe("proxy-wasm-as package / push / deploy", () => {
         `  wasm     sha256 ${sha256Hex(TINY_FILTER)}  (http/file code sources)\n`,
     );
     assert.deepEqual(readFileSync(join(project, "out/layout/blobs/sha256", image.manifestDigest.slice(7))), image.manifestBytes);
+  });
+
+  it("package puts add_header's schema file into the image beside the module; push sends it; deploy --wasm <the image> refuses a bad configuration with it", async () => {
+    const wasm = readFileSync(join(project, "build/add_header.wasm"));
+    const schema = readFileSync(join(project, "build/add_header.schema.json"));
+    const cli = captureIo(project);
+    assert.equal(await main(["package", "build/add_header.wasm", "-o", "out/add_header.tar"], cli.io), 0, cli.out.stderr);
+    assert.equal(cli.out.stderr, "");
+    const image = readImageLayoutTar(readFileSync(join(project, "out/add_header.tar")), "out/add_header.tar");
+    const plain = buildCompatImage(wasm, { annotations: { "org.opencontainers.image.title": "add_header" } });
+    assert.equal(
+      cli.out.stdout,
+      `✓ build/add_header.wasm → out/add_header.tar (OCI image layout tar, compat)\n` +
+        `  manifest ${image.manifestDigest}  (pin @sha256:, Istio sha256, Envoy Gateway image.sha256)\n` +
+        `  wasm     sha256 ${sha256Hex(wasm)}  (http/file code sources)\n` +
+        `  schema   build/add_header.schema.json as plugin.schema.json, in a layer before the module's (pullers read only the last)\n`,
+    );
+    // Two tar+gzip layers; the last is the module's, identical to the image built without the schema.
+    const [schemaLayer, wasmLayer] = image.manifest.layers;
+    assert.equal(image.manifest.layers.length, 2);
+    assert.deepEqual(wasmLayer, plain.manifest.layers[0]);
+    assert.deepEqual(schemaLayer.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+    assert.deepEqual(schemaLayer.annotations, { "org.opencontainers.image.title": "plugin.schema.json" });
+    const blob = (digest: string) => image.blobs.find((b) => b.descriptor.digest === digest)!.bytes;
+    assert.equal(sha256Digest(blob(schemaLayer.digest)), schemaLayer.digest);
+    assert.deepEqual(readTar(gunzipSync(blob(schemaLayer.digest))).map((entry) => [entry.name, Buffer.from(entry.data!)]), [["plugin.schema.json", schema]]);
+    assert.deepEqual(Buffer.from(wasmFromCompatLayer(blob(wasmLayer.digest))), wasm);
+    assert.deepEqual(Buffer.from(configSchemaFromImage(image)!), schema);
+
+    // The layout directory is the same image; deploy checks against the schema in it (not the file beside the .wasm).
+    const dir = captureIo(project);
+    assert.equal(await main(["package", "build/add_header.wasm", "-o", "out/add_header-oci"], dir.io), 0, dir.out.stderr);
+    assert.equal(readImageLayout(join(project, "out/add_header-oci")).manifestDigest, image.manifestDigest);
+    rmSync(join(project, "build/add_header.schema.json"));
+    const pinned = `oci://ghcr.io/acme/add-header:1@${image.manifestDigest}`;
+    const deploy = ["deploy", "--target", "istio-wasmplugin", "--name", "add-header", "--image", pinned, "--wasm", "out/add_header-oci"];
+    const refused = captureIo(project);
+    assert.equal(await main([...deploy, "--config", '{"name":"x-team","valu":"a"}'], refused.io), 1);
+    assert.equal(refused.out.stdout, "");
+    assert.equal(
+      refused.out.stderr,
+      "✗ plugin configuration: valu: unknown field (1:18)\n  (checked against the schema out/add_header-oci carries in plugin.schema.json; --no-config-check skips the check)\n",
+    );
+    const accepted = captureIo(project);
+    assert.equal(await main([...deploy, "--config", '{"name":"x-team","value":"a"}'], accepted.io), 0, accepted.out.stderr);
+
+    // push of the package -o tar sends all three blobs and the manifest unchanged.
+    const registry = await startFakeRegistry();
+    try {
+      const push = captureIo(project);
+      assert.equal(await main(["push", "out/add_header.tar", `${registry.host}/acme/add-header:1`, "--insecure"], push.io), 0, push.out.stderr);
+      assert.equal(push.out.stdout, `oci://${registry.host}/acme/add-header:1@${image.manifestDigest}\n`);
+      assert.deepEqual(registry.blobs.get(schemaLayer.digest), blob(schemaLayer.digest));
+      assert.deepEqual(registry.blobs.get(wasmLayer.digest), blob(wasmLayer.digest));
+    } finally {
+      await registry.close();
+      copyFileSync(join(ADD_HEADER_BUILD, "add_header.schema.json"), join(project, "build/add_header.schema.json"));
+    }
+  });
+
+  it("push of a .wasm with a schema file beside it pushes the image package builds, schema layer included", async () => {
+    const registry = await startFakeRegistry();
+    try {
+      const cli = captureIo(project);
+      assert.equal(await main(["push", "build/add_header.wasm", `${registry.host}/acme/add-header:2`, "--insecure"], cli.io), 0, cli.out.stderr);
+      const wasm = readFileSync(join(project, "build/add_header.wasm"));
+      const expected = buildCompatImage(wasm, {
+        annotations: { "org.opencontainers.image.title": "add-header", "org.opencontainers.image.version": "2" },
+        configSchema: readFileSync(join(project, "build/add_header.schema.json")),
+      });
+      assert.equal(cli.out.stdout, `oci://${registry.host}/acme/add-header:2@${expected.manifestDigest}\n`);
+      assert.match(cli.out.stderr, /^the image carries build\/add_header\.schema\.json as plugin\.schema\.json, in a layer before the module's\npushing build\/add_header\.wasm/);
+      for (const blob of expected.blobs) assert.deepEqual(registry.blobs.get(blob.descriptor.digest), blob.bytes);
+    } finally {
+      await registry.close();
+    }
   });
 
   it("package refuses a module Envoy would refuse, with cpp-host's message", async () => {

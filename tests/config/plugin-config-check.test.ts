@@ -8,6 +8,7 @@ import { after, describe, it } from "node:test";
 import { scanJsonText } from "../../src/config/json-text-positions";
 import { CONFIG_SCHEMA_SECTION, ConfigSchemaError, configSchemaFilePath, readModuleConfigSchema } from "../../src/config/module-config-schema";
 import { checkPluginConfiguration, fieldPath } from "../../src/config/plugin-config-check";
+import { readConfigSchema } from "../../src/config/config-schema";
 import { KEYS_SCHEMA, withConfigSchema, withCustomSection } from "../helpers/config-schema-module";
 import { TINY_FILTER } from "../oci/fixture-wasm";
 
@@ -22,6 +23,20 @@ describe("a module's configuration schema", () => {
     const found = readModuleConfigSchema(withConfigSchema(TINY_FILTER, KEYS_SCHEMA), path);
     assert.deepEqual(found, { schema: KEYS_SCHEMA, source: "custom section proxy-wasm-as.config-schema" });
     assert.equal(CONFIG_SCHEMA_SECTION, "proxy-wasm-as.config-schema");
+  });
+
+  it("for a module taken out of an image, reads the plugin.schema.json the image carries when the module has no section", () => {
+    const carried = { bytes: Buffer.from(JSON.stringify(KEYS_SCHEMA)), source: "plugin.schema.json" };
+    assert.deepEqual(readModuleConfigSchema(TINY_FILTER, undefined, carried), { schema: KEYS_SCHEMA, source: "plugin.schema.json" });
+    const other = { bytes: Buffer.from('{"type":"string"}'), source: "plugin.schema.json" };
+    assert.deepEqual(readModuleConfigSchema(withConfigSchema(TINY_FILTER, KEYS_SCHEMA), undefined, other)?.source, "custom section proxy-wasm-as.config-schema");
+    assert.deepEqual(readConfigSchema(TINY_FILTER, undefined, carried), KEYS_SCHEMA);
+    assert.deepEqual(readConfigSchema(new WebAssembly.Module(new Uint8Array(TINY_FILTER)), undefined, carried), KEYS_SCHEMA);
+    assert.equal(readConfigSchema(new WebAssembly.Module(new Uint8Array(TINY_FILTER))), null);
+    assert.throws(() => readModuleConfigSchema(TINY_FILTER, undefined, { bytes: Buffer.from("[1]"), source: "plugin.schema.json" }), {
+      name: "ConfigSchemaError",
+      message: "plugin.schema.json: the configuration schema is not a JSON object",
+    });
   });
 
   it("falls back to <module>.schema.json beside the module; none at all is null", () => {

@@ -6,9 +6,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { after, describe, it } from "node:test";
 import {
   buildCompatImage,
+  configSchemaFromImage,
+  moduleLayer,
   imageLayoutTar,
   parseImageTag,
   readImageLayout,
+  readImageLayoutTar,
   readTar,
   sha256Digest,
   wasmFromCompatLayer,
@@ -130,5 +133,73 @@ describe("compat image", () => {
     assert.deepEqual(parseImageTag("acme/f"), { name: "acme/f", tag: "latest" });
     assert.equal(parseImageTag("Acme/F:v1"), undefined);
     assert.equal(parseImageTag("acme/f:bad tag"), undefined);
+  });
+});
+
+describe("compat image carrying the configuration schema beside the module", () => {
+  const schema = Buffer.from('{"type":"object","properties":{"name":{"type":"string"}}}');
+  const annotations = { "org.opencontainers.image.title": "tiny" };
+
+  it("adds a tar+gzip layer holding only plugin.schema.json before the module's layer, which is byte for byte the layer without it", () => {
+    const plain = buildCompatImage(TINY_FILTER, { annotations });
+    const image = buildCompatImage(TINY_FILTER, { annotations, configSchema: schema });
+    const [config, schemaLayer, wasmLayer] = image.blobs;
+    assert.equal(image.blobs.length, 3);
+    assert.deepEqual(wasmLayer, plain.blobs[1]);
+    assert.equal(image.wasmDigest, plain.wasmDigest);
+    const schemaTar = gunzipSync(schemaLayer.bytes);
+    assert.deepEqual(JSON.parse(image.manifestBytes.toString()), {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256Digest(config.bytes), size: config.bytes.length },
+      layers: [
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha256Digest(schemaLayer.bytes), size: schemaLayer.bytes.length, annotations: { "org.opencontainers.image.title": "plugin.schema.json" } },
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha256Digest(wasmLayer.bytes), size: wasmLayer.bytes.length },
+      ],
+      annotations: { "module.wasm.image/variant": "compat", "org.opencontainers.image.title": "tiny" },
+    });
+    // An ordinary two-layer image: one diff_id per layer, in order (docker/podman pull it).
+    assert.deepEqual(JSON.parse(config.bytes.toString()).rootfs, { type: "layers", diff_ids: [sha256Digest(schemaTar), sha256Digest(gunzipSync(wasmLayer.bytes))] });
+    assert.deepEqual(
+      readTar(schemaTar).map((entry) => [entry.name, Buffer.from(entry.data!).toString()]),
+      [["plugin.schema.json", schema.toString()]],
+    );
+    assert.notEqual(image.manifestDigest, plain.manifestDigest);
+    assert.equal(buildCompatImage(TINY_FILTER, { annotations, configSchema: schema }).manifestDigest, image.manifestDigest);
+  });
+
+  it("keeps Istio's loader rules: the last layer is tar+gzip with plugin.wasm, and it is the only layer that holds one", () => {
+    const image = buildCompatImage(TINY_FILTER, { configSchema: schema });
+    const layers = image.manifest.layers;
+    // istio pkg/wasm/imagefetcher.go (extractOCIStandardImage): layers[len-1], media type OCI tar+gzip, member with basename plugin.wasm.
+    assert.equal(layers[layers.length - 1].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+    assert.deepEqual(Buffer.from(wasmFromCompatLayer(moduleLayer(image)!)), Buffer.from(TINY_FILTER));
+    const holdingWasm = image.blobs.slice(1).filter((blob) => readTar(gunzipSync(blob.bytes)).some((entry) => entry.name === "plugin.wasm"));
+    assert.deepEqual(holdingWasm.map((blob) => blob.descriptor.digest), [layers[layers.length - 1].digest]);
+    // The solo "oci" variant's raw wasm layer type appears nowhere, so the fetcher's compat path is the one that succeeds.
+    assert.ok(layers.every((layer) => layer.mediaType !== "application/vnd.module.wasm.content.layer.v1+wasm"));
+  });
+
+  it("reads the schema back from a layout directory and a layout tar; an image without it has none", () => {
+    const image = buildCompatImage(TINY_FILTER, { configSchema: schema });
+    const layout = join(dir, "with-schema");
+    writeImageLayout(layout, image);
+    const fromDir = readImageLayout(layout);
+    assert.equal(fromDir.manifestDigest, image.manifestDigest);
+    assert.equal(Buffer.from(configSchemaFromImage(fromDir)!).toString(), schema.toString());
+    const fromTar = readImageLayoutTar(imageLayoutTar(image), "with-schema.tar");
+    assert.equal(Buffer.from(configSchemaFromImage(fromTar)!).toString(), schema.toString());
+    assert.equal(configSchemaFromImage(buildCompatImage(TINY_FILTER)), undefined);
+  });
+
+  it("reads plugin.schema.json only from layers before the module's, skips other media types, and refuses a tar+gzip layer that is not gzip", () => {
+    const plain = buildCompatImage(TINY_FILTER);
+    const wasmLayer = plain.blobs[1];
+    const inModuleLayer = buildCompatImage(TINY_FILTER, { runtimeConfig: schema });
+    assert.equal(configSchemaFromImage(inModuleLayer), undefined);
+    const foreign = { descriptor: { mediaType: "application/vnd.example+json", digest: sha256Digest(schema), size: schema.length }, bytes: schema };
+    assert.equal(configSchemaFromImage({ manifest: { layers: [foreign.descriptor, wasmLayer.descriptor] }, blobs: [foreign, wasmLayer] }), undefined);
+    const notGzip = { descriptor: { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha256Digest(schema), size: schema.length }, bytes: schema };
+    assert.throws(() => configSchemaFromImage({ manifest: { layers: [notGzip.descriptor, wasmLayer.descriptor] }, blobs: [notGzip, wasmLayer] }), new RegExp(`^Error: layer ${notGzip.descriptor.digest} is not gzip: `));
   });
 });

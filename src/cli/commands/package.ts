@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import { loadCheckedModule, ModuleLoadError } from "../../host/module";
-import { buildCompatImage, imageLayoutTar, isTarArchive, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
+import { buildCompatImage, CONFIG_SCHEMA_FILE_NAME, imageLayoutTar, isTarArchive, parseImageTag, writeImageLayout, type CompatImage, type ImageTag } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
 import { styleFor } from "../terminal-style";
-import { schemaBesideNote } from "../configuration-check";
+import { ConfigSchemaError, configSchemaFilePath } from "../../config/module-config-schema";
+import { besideSchemaForImage } from "../configuration-check";
 
 export const PACKAGE_USAGE = `Usage: proxy-wasm-as package <file.wasm> [options]
 
@@ -13,6 +14,10 @@ Builds the "compat" OCI image of a filter (one tar+gzip layer holding plugin.was
 Istio, Envoy Gateway and Higress pull, without docker and reproducibly. Checks first that Envoy
 would load the module. Prints the manifest digest (for @sha256: pins, Istio sha256, Envoy Gateway
 image.sha256) and the module's sha256 (for http/file code sources).
+
+When the build wrote the configuration schema beside the module (<name>.schema.json), the image
+carries it as plugin.schema.json in a layer before the module's, which pullers do not read;
+deploy --wasm <the image> checks configurations against it.
 
 Options:
   -o, --out <dir|file.tar>   an OCI image layout directory, or a tar of it when the name ends in
@@ -47,9 +52,9 @@ export async function packageCommand(args: string[], io: CliIo): Promise<number>
   const wasmPath = resolve(io.cwd, positionals[0]);
   const wasm = readCheckedWasm(io, wasmPath);
   if (wasm === null) return 1;
-  const image = buildCompatImage(wasm, { annotations: { ...defaultAnnotations(wasmPath, tag), ...annotations } });
-  const note = schemaBesideNote(io.cwd, wasmPath, wasm);
-  if (note !== undefined) io.stderr.write(`${note}\n`);
+  const schema = readBesideSchema(io, wasmPath, wasm);
+  if (schema === null) return 1;
+  const image = buildCompatImage(wasm, { annotations: { ...defaultAnnotations(wasmPath, tag), ...annotations }, configSchema: schema?.bytes });
 
   const out = resolve(io.cwd, values.out ?? "build/oci");
   if (out.endsWith(".tar")) {
@@ -58,15 +63,30 @@ export async function packageCommand(args: string[], io: CliIo): Promise<number>
   } else {
     writeImageLayout(out, image, tag);
   }
-  printImage(io, `${shown(io, wasmPath)} → ${shown(io, out)} (OCI image layout${out.endsWith(".tar") ? " tar" : ""}, compat)`, image);
+  printImage(io, `${shown(io, wasmPath)} → ${shown(io, out)} (OCI image layout${out.endsWith(".tar") ? " tar" : ""}, compat)`, image, schema?.path);
   return 0;
 }
 
-/** Prints the two digests users need, each with where it goes. */
-export function printImage(io: CliIo, headline: string, image: CompatImage): void {
+/**
+ * The schema file beside the module that the image is to carry (undefined when there is none, or
+ * the module carries its own section), or null after printing why the file cannot be packaged.
+ */
+export function readBesideSchema(io: CliIo, wasmPath: string, wasm: Uint8Array): { path: string; bytes: Uint8Array } | undefined | null {
+  try {
+    return besideSchemaForImage(wasmPath, wasm);
+  } catch (error) {
+    if (!(error instanceof ConfigSchemaError)) throw error;
+    io.stderr.write(`${styleFor(io.stderr, io.env).fail("✗")} ${error.message.replace(configSchemaFilePath(wasmPath), shown(io, configSchemaFilePath(wasmPath)))} (rebuild the module)\n`);
+    return null;
+  }
+}
+
+/** Prints the two digests users need, each with where it goes, and the schema file the image carries (`schemaPath`). */
+export function printImage(io: CliIo, headline: string, image: CompatImage, schemaPath?: string): void {
   io.stdout.write(`${styleFor(io.stdout, io.env).ok("✓")} ${headline}\n`);
   io.stdout.write(`  manifest ${image.manifestDigest}  (pin @sha256:, Istio sha256, Envoy Gateway image.sha256)\n`);
   io.stdout.write(`  wasm     sha256 ${image.wasmDigest.slice("sha256:".length)}  (http/file code sources)\n`);
+  if (schemaPath !== undefined) io.stdout.write(`  schema   ${shown(io, schemaPath)} as ${CONFIG_SCHEMA_FILE_NAME}, in a layer before the module's (pullers read only the last)\n`);
 }
 
 /**

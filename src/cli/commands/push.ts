@@ -15,12 +15,12 @@ import {
 } from "../../oci";
 import { UsageError, type CliIo } from "../cli-io";
 import { styleFor } from "../terminal-style";
-import { defaultAnnotations, readCheckedWasm } from "./package";
-import { schemaBesideNote } from "../configuration-check";
+import { defaultAnnotations, readBesideSchema, readCheckedWasm } from "./package";
 
 export const PUSH_USAGE = `Usage: proxy-wasm-as push <file.wasm|layout dir|layout .tar> <registry/repo:tag> [options]
 
-Pushes a filter as a compat OCI image (a .wasm is packaged first, as \`package\` does; a
+Pushes a filter as a compat OCI image (a .wasm is packaged first, as \`package\` does, with the
+<name>.schema.json beside it as plugin.schema.json; a
 directory or a .tar must be an OCI image layout written by \`package\` / \`package -o x.tar\`,
 pushed as it is), reads it back the way Istio pulls it, and prints the pinned reference,
 oci://<registry/repo:tag>@sha256:<manifest digest>.
@@ -88,9 +88,10 @@ export async function pushCommand(args: string[], io: CliIo): Promise<number> {
     const wasm = readCheckedWasm(io, source);
     if (wasm === null) return 1;
     const tag = { name: `${reference.registry}/${reference.repository}`, tag: reference.tag };
-    image = buildCompatImage(wasm, { annotations: defaultAnnotations(source, tag) });
-    const note = schemaBesideNote(io.cwd, source, wasm);
-    if (note !== undefined) io.stderr.write(`${note}\n`);
+    const schema = readBesideSchema(io, source, wasm);
+    if (schema === null) return 1;
+    image = buildCompatImage(wasm, { annotations: defaultAnnotations(source, tag), configSchema: schema?.bytes });
+    if (schema !== undefined) io.stderr.write(`the image carries ${relative(io.cwd, schema.path) || schema.path} as plugin.schema.json, in a layer before the module's\n`);
   }
 
   let lookup;
