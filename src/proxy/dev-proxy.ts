@@ -28,7 +28,7 @@ import { UpstreamPool } from "./upstream-pool";
 /** A running dev proxy. */
 export interface DevProxy {
   /**
-   * `http://host:port` (`https://` with TLS) of the HTTP listener; without one (a bootstrap with
+   * `http://host:port` (`https://` with TLS) of the first HTTP listener; without one (a bootstrap with
    * only TCP listeners), `tcp://host:port` (`tls://`) of the first TCP listener.
    */
   readonly url: string;
@@ -91,10 +91,10 @@ export interface StartDevProxyOptions {
 }
 
 /**
- * Starts the dev proxy described by `config`: the echo upstream when asked for, the filters, the
- * listener, then the admin endpoint, and marks `/ready` LIVE once traffic can flow. A filter that
- * fails to load or configure rejects the start (as Envoy refuses such a bootstrap) and nothing
- * is left listening.
+ * Starts the dev proxy described by `config`: the echo upstream when asked for, the filters of
+ * each HTTP listener (`httpListenerViews`), the listeners, then the admin endpoint, and marks
+ * `/ready` LIVE once traffic can flow. A filter that fails to load or configure rejects the start
+ * (as Envoy refuses such a bootstrap) and nothing is left listening.
  */
 export async function startDevProxy(config: DevProxyConfig, options: StartDevProxyOptions = {}): Promise<DevProxy> {
   const logger = options.logger ?? new ProxyLogger({ level: config.logLevel });

@@ -6,7 +6,9 @@
 // stays process-wide by vm_id; two listeners on one address are refused, as Envoy refuses the
 // second ("has duplicate address", envoy source/common/listener_manager/listener_manager_impl.cc).
 import assert from "node:assert/strict";
+import { request as httpsRequest } from "node:https";
 import { after, before, describe, it } from "node:test";
+import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certificates";
 import { refusedBootstrap, runBootstrap } from "./bootstrap-run";
 import { http1Request, startUpstream } from "./proxy-test-helpers";
 import { echo, startTcpServer, tcpClient, type TestServer } from "./tcp-test-helpers";
@@ -30,10 +32,13 @@ function wasmFilter(name: string, example: string, options: { configuration?: st
                   code: { local: { filename: ./examples/${example}/build/${example}.wasm } }`;
 }
 
-/** One HTTP listener (a static_resources.listeners item). */
-function httpListener(name: string, port: number, statPrefix: string, routes: string, filters: string, extra = ""): string {
+/**
+ * One HTTP listener (a static_resources.listeners item); `extra` goes into the HCM, `chain` into
+ * the filter chain (a transport_socket), `listener` into the listener.
+ */
+function httpListener(name: string, port: number, statPrefix: string, routes: string, filters: string, extra = "", more: { chain?: string; listener?: string } = {}): string {
   return `
-  - name: ${name}
+  - name: ${name}${more.listener ?? ""}
     address:
       socket_address: { address: 127.0.0.1, port_value: ${port} }
     filter_chains:
@@ -50,7 +55,7 @@ function httpListener(name: string, port: number, statPrefix: string, routes: st
           http_filters:${filters}
           - name: envoy.filters.http.router
             typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`;
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router${more.chain ?? ""}`;
 }
 
 const DIRECT_FIRST = `
@@ -213,6 +218,62 @@ describe("bootstrap: every HTTP listener is served", () => {
     const refused = await refusedBootstrap(bootstrap(httpListener("web", 18_124, "web", DIRECT_FIRST, "") + tcp, port));
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /static_resources\.listeners\[1\]\.address: listener 'raw' has duplicate address '127\.0\.0\.1:18124' as existing listener 'web'/);
+  });
+
+  describe("a TLS listener beside a plaintext one", () => {
+    let certs: TestCertificates;
+    before(() => {
+      certs = makeTestCertificates();
+    });
+
+    it("each listener has its own transport socket and buffer limit", async () => {
+      const port = Number(new URL(backend.url).port);
+      const tls = `
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          common_tls_context:
+            tls_certificates:
+            - certificate_chain: { filename: ${certs.certPath} }
+              private_key: { filename: ${certs.keyPath} }`;
+      const yaml = bootstrap(
+        httpListener("plain", 0, "plain", DIRECT_FIRST, "") +
+          httpListener("secure", 0, "secure", TO_BACKEND, "", "", { chain: tls, listener: "\n    per_connection_buffer_limit_bytes: 2048" }),
+        port,
+      );
+      const run = await runBootstrap(yaml);
+      try {
+        assert.match(run.httpUrls[0], /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.match(run.httpUrls[1], /^https:\/\/127\.0\.0\.1:\d+$/);
+        assert.match(run.stdout(), new RegExp(`\nHTTP listener secure on ${run.httpUrls[1]}\n`));
+        const plain = await http1Request(`${run.httpUrls[0]}/`);
+        assert.equal(plain.status, 200);
+        assert.equal(plain.body, "from first\n");
+        const secure = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpsRequest(
+            { host: "127.0.0.1", port: Number(new URL(run.httpUrls[1]).port), path: "/only-second", ca: certs.ca, servername: "localhost", agent: false },
+            (res) => {
+              let text = "";
+              res.on("data", (chunk: Buffer) => (text += chunk));
+              res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+            },
+          );
+          req.on("error", reject);
+          req.end();
+        });
+        assert.deepEqual(secure, { status: 200, body: "backend saw /only-second\n" });
+
+        const dump = JSON.parse((await http1Request(`${run.adminUrl}/config_dump`)).body) as { configs: Array<Record<string, unknown>> };
+        const listeners = (dump.configs[2].static_listeners as Array<{ listener: Record<string, unknown> }>).map((entry) => entry.listener);
+        assert.deepEqual(listeners.map((listener) => listener.per_connection_buffer_limit_bytes), [undefined, 2048]);
+        const chains = listeners.map((listener) => (listener.filter_chains as Array<Record<string, unknown>>)[0]);
+        assert.equal(chains[0].transport_socket, undefined);
+        assert.equal((chains[1].transport_socket as { name: string }).name, "envoy.transport_sockets.tls");
+      } finally {
+        await run.stop();
+      }
+    });
   });
 
   describe("one HTTP and one TCP listener", () => {
