@@ -6,7 +6,9 @@ import { ClusterStats } from "./cluster-stats";
 import {
   DEFAULT_CLUSTER,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HTTP_STAT_PREFIX,
   effectiveRouteTable,
+  httpListenerViews,
   type ClusterConfig,
   type DevProxyConfig,
 } from "./config/dev-proxy-config";
@@ -14,7 +16,7 @@ import { startDownstreamListener, type DownstreamListener } from "./downstream-l
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream";
 import type { HttpFilterFactory } from "./filters/http-filter";
 import { chainWithNativeFilters } from "./filters/native-filters";
-import { runHttpExchange } from "./http-stream-exchange";
+import { runHttpExchange, type DownstreamRequest, type DownstreamResponse } from "./http-stream-exchange";
 import { ProxyLogger, type LogLevelName } from "./proxy-logger";
 import { ProxyStats } from "./proxy-stats";
 import { RouteTable } from "./router/route-table";
@@ -26,10 +28,12 @@ import { UpstreamPool } from "./upstream-pool";
 /** A running dev proxy. */
 export interface DevProxy {
   /**
-   * `http://host:port` (`https://` with TLS) of the HTTP listener; without one (a bootstrap with
+   * `http://host:port` (`https://` with TLS) of the first HTTP listener; without one (a bootstrap with
    * only TCP listeners), `tcp://host:port` (`tls://`) of the first TCP listener.
    */
   readonly url: string;
+  /** The HTTP listeners, in bootstrap order (the first's URL is `url`); empty without one. */
+  readonly httpListeners: readonly HttpListenerInfo[];
   /** The TCP listeners, in bootstrap order, with the ports they got. */
   readonly tcpListeners: readonly TcpListenerInfo[];
   /** `http://host:port` of the admin endpoint, or null when it is off. */
@@ -40,6 +44,14 @@ export interface DevProxy {
   readonly logger: ProxyLogger;
   /** Stops accepting, drops open connections, releases the filters. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** Where an HTTP listener listens. */
+export interface HttpListenerInfo {
+  /** The bootstrap listener's `name`; empty when it has none. */
+  readonly name: string;
+  /** `http://host:port`, or `https://` with TLS, with the port it got. */
+  readonly url: string;
 }
 
 /** Where a TCP listener listens. */
@@ -79,10 +91,10 @@ export interface StartDevProxyOptions {
 }
 
 /**
- * Starts the dev proxy described by `config`: the echo upstream when asked for, the filters, the
- * listener, then the admin endpoint, and marks `/ready` LIVE once traffic can flow. A filter that
- * fails to load or configure rejects the start (as Envoy refuses such a bootstrap) and nothing
- * is left listening.
+ * Starts the dev proxy described by `config`: the echo upstream when asked for, the filters of
+ * each HTTP listener (`httpListenerViews`), the listeners, then the admin endpoint, and marks
+ * `/ready` LIVE once traffic can flow. A filter that fails to load or configure rejects the start
+ * (as Envoy refuses such a bootstrap) and nothing is left listening.
  */
 export async function startDevProxy(config: DevProxyConfig, options: StartDevProxyOptions = {}): Promise<DevProxy> {
   const logger = options.logger ?? new ProxyLogger({ level: config.logLevel });
@@ -108,38 +120,52 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
     }
 
     const shared = newProcessSharedState();
-    let filters: FilterChainHandle = { current: () => [], close: async () => {} };
-    if (options.buildFilters !== undefined) {
-      filters = await options.buildFilters({ config, clusters, logger, stats, shared });
-      cleanups.push(() => filters.close());
-    } else if (config.filters.length > 0 || (config.services?.length ?? 0) > 0) {
-      throw new Error("no filter builder given for the configured filters");
-    }
-
-    const chain = chainWithNativeFilters(config, stats);
-    chain(filters.current()); // refuses a placement the filters cannot have, before anything listens
-    const dynamicMetadata = (config.metadataFilters?.length ?? 0) > 0;
-    const suppressEnvoyHeaders = config.suppressEnvoyHeaders === true;
-    const stripHostPort = config.stripHostPort;
     const upstreams = new UpstreamPool(clusters, new ClusterStats(stats));
-    const routes = new RouteTable(effectiveRouteTable(config), clusters);
-    const accessLog = AccessLogWriter.open(
-      config.accessLogs,
-      options.accessLogStreams ?? { stdout: process.stdout, stderr: process.stderr },
-      (message) => logger.log("config", "warning", message),
-    );
-    if (accessLog !== null) cleanups.push(() => accessLog.close());
     cleanups.push(() => upstreams.close());
-    let url = "";
-    if (config.serveHttp) {
-      const listener: DownstreamListener = await startDownstreamListener(
-        config.listener.host,
-        config.listener.port,
-        (req, res) => runHttpExchange(req, res, { filters: chain(filters.current()), routes, upstreams, logger, stats, dynamicMetadata, suppressEnvoyHeaders, stripHostPort, accessLog }),
-        { stats, logger, tls: config.listener.tls ?? null },
+    // One filter chain per HTTP listener, each with plugin instances of its own (shared data and
+    // queues stay process-wide, by vm_id); without an HTTP listener, the first builds the services.
+    const views = config.serveHttp ? httpListenerViews(config) : [config];
+    const filterHandles: FilterChainHandle[] = [];
+    const servers: Array<{ view: DevProxyConfig; serve: (req: DownstreamRequest, res: DownstreamResponse) => void }> = [];
+    for (const view of views) {
+      const scoped = stats.withHttpPrefix(view.statPrefix ?? DEFAULT_HTTP_STAT_PREFIX);
+      let filters: FilterChainHandle = { current: () => [], close: async () => {} };
+      if (options.buildFilters !== undefined) {
+        filters = await options.buildFilters({ config: view, clusters, logger, stats: scoped, shared });
+        const built = filters;
+        cleanups.push(() => built.close());
+        filterHandles.push(built);
+      } else if (view.filters.length > 0 || (view.services?.length ?? 0) > 0) {
+        throw new Error("no filter builder given for the configured filters");
+      }
+      const chain = chainWithNativeFilters(view, scoped);
+      chain(filters.current()); // refuses a placement the filters cannot have, before anything listens
+      const dynamicMetadata = (view.metadataFilters?.length ?? 0) > 0;
+      const suppressEnvoyHeaders = view.suppressEnvoyHeaders === true;
+      const stripHostPort = view.stripHostPort;
+      const routes = new RouteTable(effectiveRouteTable(view), clusters);
+      const accessLog = AccessLogWriter.open(
+        view.accessLogs,
+        options.accessLogStreams ?? { stdout: process.stdout, stderr: process.stderr },
+        (message) => logger.log("config", "warning", message),
       );
-      cleanups.push(() => listener.close());
-      url = `${config.listener.tls ? "https" : "http"}://${hostForUrl(config.listener.host)}:${listener.port}`;
+      if (accessLog !== null) cleanups.push(() => accessLog.close());
+      const current = filters;
+      servers.push({
+        view,
+        serve: (req, res) => runHttpExchange(req, res, { filters: chain(current.current()), routes, upstreams, logger, stats: scoped, dynamicMetadata, suppressEnvoyHeaders, stripHostPort, accessLog }),
+      });
+    }
+    let url = "";
+    const httpListeners: HttpListenerInfo[] = [];
+    if (config.serveHttp) {
+      for (const { view, serve } of servers) {
+        const scoped = stats.withHttpPrefix(view.statPrefix ?? DEFAULT_HTTP_STAT_PREFIX);
+        const listener: DownstreamListener = await startDownstreamListener(view.listener.host, view.listener.port, serve, { stats: scoped, logger, tls: view.listener.tls ?? null });
+        cleanups.push(() => listener.close());
+        httpListeners.push({ name: view.listener.name ?? "", url: `${view.listener.tls ? "https" : "http"}://${hostForUrl(view.listener.host)}:${listener.port}` });
+      }
+      url = httpListeners[0].url;
     }
 
     let network: NetworkWasmFilters | null = null;
@@ -167,17 +193,19 @@ export async function startDevProxy(config: DevProxyConfig, options: StartDevPro
         configDump: () => configDump(config, clusters.values(), startedAt),
       };
       admin = await startAdminServer(config.admin.host, config.admin.port, stats, logger, (level) => {
-        filters.setLogLevel?.(level);
+        for (const filters of filterHandles) filters.setLogLevel?.(level);
         network?.setLogLevel(level);
       }, views);
       cleanups.push(() => admin!.close());
     }
     admin?.markReady();
     const tcpText = tcpListeners.map((listener) => `, TCP listener ${listener.name ? `${listener.name} ` : ""}on ${listener.tls ? "tls" : "tcp"}://${hostForUrl(listener.host)}:${listener.port}`).join("");
-    logger.log("main", "info", `listening on ${config.serveHttp ? url : "(no HTTP listener)"}${tcpText}${admin ? `, admin on ${admin.url}` : ""}`);
+    const moreHttpText = httpListeners.slice(1).map((listener) => `, HTTP listener ${listener.name ? `${listener.name} ` : ""}on ${listener.url}`).join("");
+    logger.log("main", "info", `listening on ${config.serveHttp ? url : "(no HTTP listener)"}${moreHttpText}${tcpText}${admin ? `, admin on ${admin.url}` : ""}`);
 
     return {
       url,
+      httpListeners,
       tcpListeners: tcpListeners.map(({ name, host, port, tls }) => ({ name, host, port, tls })),
       adminUrl: admin?.url ?? null,
       echoUrl: echo?.url ?? null,

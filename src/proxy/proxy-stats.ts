@@ -25,13 +25,29 @@ const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 
 const QUANTILES = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100];
 
 export class ProxyStats {
-  private readonly counters = new Map<string, number>();
-  private readonly gauges = new Map<string, number>();
-  private readonly sources: MetricSource[] = [];
-  private readonly refreshers: Array<() => Promise<void>> = [];
+  private readonly counters: Map<string, number>;
+  private readonly gauges: Map<string, number>;
+  private readonly sources: MetricSource[];
+  private readonly refreshers: Array<() => Promise<void>>;
 
-  /** `httpStatPrefix` is the HCM `stat_prefix` (Envoy's examples use `ingress_http`). */
-  constructor(readonly httpStatPrefix = "ingress_http") {}
+  /**
+   * `httpStatPrefix` is the HCM `stat_prefix` (Envoy's examples use `ingress_http`). With
+   * `storeOf`, the stats are that object's (one store for the process, as Envoy's root scope).
+   */
+  constructor(readonly httpStatPrefix = "ingress_http", storeOf?: ProxyStats) {
+    this.counters = storeOf?.counters ?? new Map();
+    this.gauges = storeOf?.gauges ?? new Map();
+    this.sources = storeOf?.sources ?? [];
+    this.refreshers = storeOf?.refreshers ?? [];
+  }
+
+  /**
+   * The same stats with `http()` counting under `http.<prefix>.`: one HTTP connection manager's
+   * scope, as each of Envoy's HCMs has its own (`http.<stat_prefix>.*`). Returns `this` for its own prefix.
+   */
+  withHttpPrefix(prefix: string): ProxyStats {
+    return prefix === this.httpStatPrefix ? this : new ProxyStats(prefix, this);
+  }
 
   increment(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);

@@ -11,6 +11,12 @@ export const REPO_ROOT = new URL("../..", import.meta.url).pathname;
 export interface BootstrapRun {
   url: string;
   adminUrl: string | null;
+  /** Every HTTP listener's URL, in bootstrap order (the first is `url`). */
+  httpUrls: string[];
+  /** The TCP listeners' ports, in bootstrap order. */
+  tcpPorts: number[];
+  /** What `run` printed to stdout so far (the listening lines). */
+  stdout(): string;
   /** What `run` printed to stderr so far (warnings, filter logs). */
   stderr(): string;
   stop(): Promise<void>;
@@ -37,6 +43,9 @@ export async function runBootstrap(yaml: string, extraArgs: string[] = []): Prom
   return {
     url: info().url as string,
     adminUrl: info().adminUrl as string | null,
+    httpUrls: (info().httpListeners as Array<{ url: string }>).map((listener) => listener.url),
+    tcpPorts: (info().tcpListeners as Array<{ port: number }>).map((listener) => listener.port),
+    stdout: () => out.stdout,
     stderr: () => out.stderr,
     stop: async () => {
       stop();

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseFlags } from "../parse-flags";
 import {
+  allHttpFilters,
   allRoutes,
+  httpListenerViews,
   ConfigError,
   DEFAULT_CLUSTER,
   defaultConfig,
@@ -144,7 +146,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const logger = new ProxyLogger({ level: config.logLevel, output: io.stderr, colour: colourEnabled(io.stderr, io.env) });
   for (const warning of warnings) logger.log("config", "warning", `unsupported: ${warning}`);
-  for (const filter of [...config.filters, ...(config.services ?? []), ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
+  for (const filter of [...allHttpFilters(config), ...(config.services ?? []), ...config.tcpListeners.flatMap((listener) => listener.filters)]) {
     if (!existsSync(filter.wasmPath)) {
       io.stderr.write(`${styleFor(io.stderr, io.env).fail("error:")} ${filter.wasmPath} not found (build it with \`proxy-wasm-as build\`)\n`);
       return 1;
@@ -164,7 +166,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   // Checked before the filters load, so a taken port is named at once, as the listener's or the admin's.
-  const claims: PortClaim[] = config.serveHttp ? [{ role: "listener", host: config.listener.host, port: config.listener.port }] : [];
+  const claims: PortClaim[] = httpListenerViews(config).map(({ listener }) => ({ role: "listener", host: listener.host, port: listener.port }));
   if (config.admin !== null) claims.push({ role: "admin", ...config.admin });
   const busy = await firstBusyPort(claims);
   if (busy !== null) {
@@ -194,6 +196,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // its first await), so a change made once onReady fired is seen.
   const stopped = rebuilds.length > 0 ? watchUntilStopped({ ...io, onReady: undefined }, buildWatchRoots(io.cwd, {}), async () => void (await rebuild())) : io.stopSignal;
   io.stdout.write(`dev proxy listening on ${proxy.url}${proxy.adminUrl ? ` (admin ${proxy.adminUrl})` : ""}\n`);
+  for (const listener of proxy.httpListeners.slice(1)) io.stdout.write(`HTTP listener ${listener.name || "(unnamed)"} on ${listener.url}\n`);
   for (const listener of proxy.tcpListeners) {
     io.stdout.write(`TCP listener ${listener.name || "(unnamed)"} on ${listener.tls ? "tls" : "tcp"}://${listener.host.includes(":") ? `[${listener.host}]` : listener.host}:${listener.port}\n`);
   }
@@ -201,7 +204,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (debuggerUrl !== undefined) {
     io.stdout.write(`debugger listening on ${debuggerUrl}: open chrome://inspect (or attach VS Code), set breakpoints in assembly/*.ts, send a request (docs/debugging.md)\n`);
   }
-  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, tcpListeners: proxy.tcpListeners, ...(debuggerUrl === undefined ? {} : { debuggerUrl }) });
+  io.onReady?.({ url: proxy.url, adminUrl: proxy.adminUrl, echoUrl: proxy.echoUrl, httpListeners: proxy.httpListeners, tcpListeners: proxy.tcpListeners, ...(debuggerUrl === undefined ? {} : { debuggerUrl }) });
   await stopped;
   await proxy.close();
   if (debuggerUrl !== undefined) closeInspector();
@@ -219,7 +222,7 @@ function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
   const lines: string[] = [];
   // HTTP filters, then each TCP listener's network filters, then the wasm services (their
   // configuration is read the same way, and Envoy fails a service's VM on it alike).
-  [...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters), ...(config.services ?? [])].forEach((filter, index) => {
+  [...allHttpFilters(config), ...config.tcpListeners.flatMap((listener) => listener.filters), ...(config.services ?? [])].forEach((filter, index) => {
     if (filter.pluginConfiguration.length === 0) return;
     const shown = shownPath(cwd, filter.wasmPath);
     let module;
@@ -244,7 +247,7 @@ function configurationRefusals(config: DevProxyConfig, cwd: string): string[] {
  */
 function projectBuildsServed(cwd: string, config: DevProxyConfig): boolean[] {
   if (!existsSync(join(cwd, "asconfig.json")) || !existsSync(join(cwd, "assembly", "index.ts"))) return [];
-  const served = new Set([...config.filters, ...config.tcpListeners.flatMap((listener) => listener.filters)].map((filter) => filter.wasmPath));
+  const served = new Set([...allHttpFilters(config), ...config.tcpListeners.flatMap((listener) => listener.filters)].map((filter) => filter.wasmPath));
   return [false, true].filter((debug) => served.has(resolve(cwd, defaultOutFile(cwd, debug))));
 }
 

@@ -1,4 +1,5 @@
 import type { AccessLogConfig } from "../config/access-log-config";
+import { DEFAULT_HTTP_STAT_PREFIX, httpListenerViews } from "../config/dev-proxy-config";
 import type {
   ClusterConfig,
   DevProxyConfig,
@@ -32,9 +33,11 @@ const HCM_TYPE = `${TYPE}envoy.extensions.filters.network.http_connection_manage
 export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterConfig>, startedAt: Date): unknown {
   const lastUpdated = startedAt.toISOString();
   const clusterList = [...clusters].map(clusterResource);
-  const routeConfig = config.serveHttp ? routeConfiguration(config) : undefined;
+  // Each HTTP listener with its own connection manager and route table, in bootstrap order.
+  const httpViews = httpListenerViews(config);
+  const routeConfigs = httpViews.map(routeConfiguration);
   const listeners = [
-    ...(routeConfig !== undefined ? [listenerResource(config, routeConfig)] : []),
+    ...httpViews.map((view, index) => listenerResource(view, routeConfigs[index], index)),
     ...config.tcpListeners.map(tcpListenerResource),
   ];
   const bootstrap: Record<string, unknown> = {
@@ -54,7 +57,7 @@ export function configDump(config: DevProxyConfig, clusters: Iterable<ClusterCon
       },
       {
         "@type": `${TYPE}envoy.admin.v3.RoutesConfigDump`,
-        ...(routeConfig !== undefined ? { static_route_configs: [{ route_config: routeConfig, last_updated: lastUpdated }] } : {}),
+        ...(routeConfigs.length > 0 ? { static_route_configs: routeConfigs.map((routeConfig) => ({ route_config: routeConfig, last_updated: lastUpdated })) } : {}),
       },
     ],
   };
@@ -232,11 +235,12 @@ function dataSource(bytes: Buffer): unknown {
   return Buffer.from(text, "utf8").equals(bytes) ? { inline_string: text } : { inline_bytes: bytes.toString("base64") };
 }
 
-function listenerResource(config: DevProxyConfig, routeConfig: Record<string, unknown>): Record<string, unknown> {
+/** An HTTP listener (`index` among the HTTP listeners names one that has no name). */
+function listenerResource(config: DevProxyConfig, routeConfig: Record<string, unknown>, index: number): Record<string, unknown> {
   const { "@type": _type, ...inlineRoutes } = routeConfig;
   const hcm: Record<string, unknown> = {
     "@type": HCM_TYPE,
-    stat_prefix: "ingress_http",
+    stat_prefix: config.statPrefix ?? DEFAULT_HTTP_STAT_PREFIX,
     route_config: inlineRoutes,
     ...(config.stripHostPort === "any" ? { strip_any_host_port: true } : config.stripHostPort === "matching" ? { strip_matching_host_port: true } : {}),
     http_filters: [
@@ -252,7 +256,7 @@ function listenerResource(config: DevProxyConfig, routeConfig: Record<string, un
   if (config.listener.tls) chain.transport_socket = downstreamTransportSocket(config.listener.tls);
   return {
     "@type": `${TYPE}envoy.config.listener.v3.Listener`,
-    name: config.listener.name ?? "listener_0",
+    name: config.listener.name ?? `listener_${index}`,
     address: socketAddress(config.listener),
     // A UInt32Value: shown when it is not Envoy's default, as a dump of such a bootstrap shows it.
     ...(config.bufferLimitBytes !== DEFAULT_BUFFER_LIMIT_BYTES ? { per_connection_buffer_limit_bytes: config.bufferLimitBytes } : {}),

@@ -241,6 +241,35 @@ export interface DevProxyConfig {
   bufferLimitBytes: number;
   /** The HTTP connection manager's access logs (none by default, as in Envoy). */
   accessLogs: AccessLogConfig[];
+  /** The HCM's `stat_prefix`: its stats are `http.<stat_prefix>.*`. Absent: `ingress_http`. */
+  statPrefix?: string;
+  /**
+   * The bootstrap's HTTP listeners after the first (whose settings are the fields above), in
+   * bootstrap order; each is served on its own port with its own filters, routes, access logs
+   * and stats, as Envoy serves every listener. Flags and the small format configure one listener.
+   */
+  additionalHttpListeners?: HttpListenerSettings[];
+}
+
+/** What one HTTP listener and its connection manager configure (DevProxyConfig's per-listener fields). */
+export type HttpListenerSettings = Pick<
+  DevProxyConfig,
+  "listener" | "filters" | "metadataFilters" | "routes" | "routeTable" | "stripHostPort" | "suppressEnvoyHeaders" | "bufferLimitBytes" | "accessLogs" | "statPrefix"
+>;
+
+/** Default HCM stat prefix (flags, the small format), the one Envoy's examples use. */
+export const DEFAULT_HTTP_STAT_PREFIX = "ingress_http";
+
+/**
+ * One config per served HTTP listener, in order: `config` itself for the first, then `config`
+ * with each additional listener's settings in place of the first's. Process-wide parts (clusters,
+ * admin, concurrency, node) are the same objects; wasm services belong to the first view only,
+ * so they start once. Empty when no HTTP listener is served.
+ */
+export function httpListenerViews(config: DevProxyConfig): DevProxyConfig[] {
+  if (!config.serveHttp) return [];
+  const extra = (config.additionalHttpListeners ?? []).map((settings) => ({ ...config, services: [], additionalHttpListeners: [], ...settings }));
+  return [config, ...extra];
 }
 
 /** Name of the cluster `--upstream` (or the echo upstream) defines. */
@@ -271,13 +300,19 @@ export function defaultConfig(): DevProxyConfig {
 }
 
 /** The routing in effect: `routeTable`, or one virtual host for every authority with `routes`. */
-export function effectiveRouteTable(config: DevProxyConfig): RouteTableConfig {
+export function effectiveRouteTable(config: Pick<DevProxyConfig, "routes" | "routeTable">): RouteTableConfig {
   return config.routeTable ?? { virtualHosts: [{ name: "default", domains: ["*"], routes: config.routes }] };
 }
 
-/** Every route of every virtual host, in order. */
+/** Every route of every virtual host, in order, of every HTTP listener (the first's first). */
 export function allRoutes(config: DevProxyConfig): RouteConfig[] {
-  return effectiveRouteTable(config).virtualHosts.flatMap((host) => host.routes);
+  const listeners: Array<Pick<DevProxyConfig, "routes" | "routeTable">> = [config, ...(config.additionalHttpListeners ?? [])];
+  return listeners.flatMap((listener) => effectiveRouteTable(listener).virtualHosts.flatMap((host) => host.routes));
+}
+
+/** The Wasm HTTP filters of every HTTP listener, the first's first. */
+export function allHttpFilters(config: DevProxyConfig): WasmFilterConfig[] {
+  return [...config.filters, ...(config.additionalHttpListeners ?? []).flatMap((listener) => listener.filters)];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readAccessLogs } from "./access-log-config";
 import { ConfigReader } from "./config-reader";
-import { allRoutes, bufferLimitOf, ConfigError, defaultConfig, type DevProxyConfig } from "./dev-proxy-config";
+import { allRoutes, bufferLimitOf, ConfigError, defaultConfig, httpListenerViews, type DevProxyConfig } from "./dev-proxy-config";
 import { describeMatch, readRouteConfiguration } from "./envoy-route-config";
 import { readCluster } from "./envoy-cluster";
 import { socketAddress } from "./socket-address";
@@ -19,8 +19,9 @@ export function isEnvoyBootstrap(document: unknown): boolean {
 /**
  * Reads the subset of an Envoy v3 static bootstrap the dev proxy honours (docs/dev-proxy.md has
  * the table): `admin.address`; `bootstrap_extensions` wasm services (bootstrap-extensions.ts);
- * the first HTTP listener's address, `per_connection_buffer_limit_bytes` (the filters' per-stream
- * buffer limit, as in Envoy), chain TLS (tls-config.ts) and HTTP connection manager:
+ * every HTTP listener's address (the first in the config's own fields, the others in
+ * `additionalHttpListeners`; two on one address are refused), `per_connection_buffer_limit_bytes`
+ * (the filters' per-stream buffer limit, as in Envoy), chain TLS (tls-config.ts) and HTTP connection manager:
  * `stat_prefix`, `codec_type`, `route_config` (envoy-route-config.ts), `http_filters`
  * (envoy-http-filters.ts); the TCP listeners, those without an HCM (tcp-listener-config.ts); and
  * the clusters (envoy-cluster.ts). Every other field is listed in `warnings` with its path. `cwd`
@@ -65,12 +66,21 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
   if (allListeners.length === 0) throw new ConfigError("static_resources.listeners: no listener configured");
   const listeners = allListeners.filter((listener) => !isTcpListener(listener.value));
   config.tcpListeners = allListeners.filter((listener) => isTcpListener(listener.value)).map((listener) => readTcpListener(listener, cwd));
-  for (const extra of listeners.slice(1)) extra.warn("only the first HTTP listener is served; this one is ignored");
-  if (listeners.length > 0) readListener(listeners[0], config, cwd);
-  else {
+  // Every HTTP listener is served, as Envoy serves each: the first fills the config's own
+  // listener fields (as flags and the small format do), the others get settings of their own.
+  if (listeners.length > 0) {
+    readListener(listeners[0], config, cwd);
+    config.additionalHttpListeners = listeners.slice(1).map((listener) => {
+      const own = defaultConfig();
+      readListener(listener, own, cwd);
+      const { listener: address, filters, metadataFilters, routes, routeTable, stripHostPort, suppressEnvoyHeaders, bufferLimitBytes, accessLogs, statPrefix } = own;
+      return { listener: address, filters, metadataFilters, routes, routeTable, stripHostPort, suppressEnvoyHeaders, bufferLimitBytes, accessLogs, statPrefix };
+    });
+  } else {
     config.serveHttp = false;
     config.routes = [];
   }
+  refuseDuplicateAddresses(allListeners, config);
   resources.unsupported("secrets");
   resources.finish();
   root.finish();
@@ -90,6 +100,35 @@ export function configFromEnvoyBootstrap(document: unknown, cwd: string): { conf
     }
   }
   return { config, warnings };
+}
+
+/**
+ * Two listeners on one address cannot both bind; Envoy refuses the second at start ("error adding
+ * listener: '<name>' has duplicate address '<address>' as existing listener", envoy
+ * source/common/listener_manager/listener_manager_impl.cc). Port 0 asks for a fresh port each
+ * time, so listeners on port 0 never clash.
+ *
+ * @throws ConfigError naming the later listener's `address` and the earlier listener.
+ */
+function refuseDuplicateAddresses(listeners: ConfigReader[], config: DevProxyConfig): void {
+  const http = httpListenerViews(config).map((view) => view.listener);
+  const tcp = config.tcpListeners.map((listener) => listener.address);
+  // Both lists are in bootstrap order; put the addresses back in the order of `listeners`.
+  const addresses = listeners.map((listener) => (isTcpListener(listener.value) ? tcp.shift()! : http.shift()!));
+  const seen = new Map<string, number>();
+  addresses.forEach((address, index) => {
+    if (address.port === 0) return;
+    const key = `${address.host.toLowerCase()}:${address.port}`;
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, index);
+      return;
+    }
+    const name = (at: number): string => listeners[at].string("name") ?? "";
+    throw new ConfigError(
+      `${listeners[index].path}.address: listener '${name(index)}' has duplicate address '${key}' as existing listener '${name(first)}' (${listeners[first].path}); Envoy refuses the bootstrap`,
+    );
+  });
 }
 
 function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: string): void {
@@ -131,7 +170,9 @@ function readListener(listener: ConfigReader, config: DevProxyConfig, cwd: strin
 }
 
 function readConnectionManager(hcm: ConfigReader, config: DevProxyConfig, cwd: string): void {
-  hcm.accept("@type", "stat_prefix");
+  hcm.accept("@type");
+  const statPrefix = hcm.string("stat_prefix");
+  if (statPrefix !== undefined && statPrefix !== "") config.statPrefix = statPrefix;
   const codec = hcm.string("codec_type");
   if (codec === "HTTP3") throw new ConfigError(`${hcm.at("codec_type")}: HTTP3 is not supported by the dev proxy`);
   if (codec !== undefined && codec !== "AUTO") {
