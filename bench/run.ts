@@ -9,6 +9,7 @@ import { loadCheckedModule, PluginHost, ProxyProcess } from "../src/host";
 import { initWat, watToWasm } from "../tests/helpers/wat";
 import { measureProxySoak, soakTargets } from "./proxy-soak";
 import { measureProxyThroughput } from "./proxy-throughput";
+import { measureShapes } from "./shape-costs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = join(root, "examples");
@@ -89,6 +90,15 @@ function vmStartMs(wasm: Uint8Array, configuration: string, runs: number): { med
   return { medianMs: samples[Math.floor(samples.length / 2)], compileMs };
 }
 
+/** Per shape: the SDK's instructions per request at most 1.05x its floor's (when callgrind ran). */
+function shapeTargets(shapes: Awaited<ReturnType<typeof measureShapes>>): Record<string, Target> {
+  const targets: Record<string, Target> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    if (shape.instructionsPerRequest) targets[`${name}InstructionsOverFloor`] = target(shape.instructionsPerRequest.ratio, 1.05, "x the floor's instructions per request");
+  }
+  return targets;
+}
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function main() {
@@ -114,6 +124,7 @@ async function main() {
   console.log("memory:", memory);
   const start = vmStartMs(addHeader, JSON.stringify(ADD_HEADER_CONFIG), 30);
   console.log("vm start:", start);
+  const shapes = await measureShapes();
   const proxy = await measureProxyThroughput(root);
   if (proxy) console.log("proxy:", proxy);
   const soak = await measureProxySoak(root);
@@ -129,6 +140,7 @@ async function main() {
       hostcallsPerRequest: { sdk: sdkCalls, floor: floorCalls },
       vmStart: { medianMs: round(start.medianMs, 3), compileMs: round(start.compileMs, 3), note: "instantiate + _initialize + proxy_on_vm_start + proxy_on_configure; compile is separate" },
     },
+    shapes,
     memory,
     proxy: proxy ?? { skipped: "the dev proxy is not available in this build" },
     soak: soak ? { measuredAt: new Date().toISOString(), ...soak } : { skipped: "examples/add_header is not built" },
@@ -137,6 +149,7 @@ async function main() {
       everyExampleUnder32KiB: { value: Math.max(...Object.values(sizes)), target: 32 * 1024, unit: "bytes (largest)", met: everyExampleUnder32KiB },
       memoryFlat: target(Math.max(memory.add_header.growthBytes, memory.http_headers.growthBytes), 0, "bytes of growth after warm-up (add_header, http_headers)"),
       hostcallsOnlyForHeaderOperations: target(sdkCalls.total, floorCalls.total, "hostcalls per request (floor: the same work on the raw ABI)"),
+      ...shapeTargets(shapes),
       ...(proxy ? { filterThroughputCost: target(proxy.filterCostPercent, 10, "% of the proxy's throughput") } : {}),
       ...(soak ? soakTargets(soak) : {}),
     },
