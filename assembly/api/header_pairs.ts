@@ -144,16 +144,7 @@ export class HeaderPairs {
   }
 
   private decode(i: i32, part: usize): string {
-    if (<u32>i >= <u32>this.count) return "";
-    const at = this.at(i, part);
-    const length = this.lengthOf(i, part);
-    for (let k: usize = 0; k < length; k++) {
-      if (load<u8>(at + k) >= 0x80) return utf8Decode(at, length);
-    }
-    // ASCII: each byte is its own UTF-16 unit, so the string is written in one pass.
-    const result = __new(length << 1, idof<string>());
-    for (let k: usize = 0; k < length; k++) store<u16>(result + (k << 1), <u16>load<u8>(at + k));
-    return changetype<string>(result);
+    return <u32>i < <u32>this.count ? utf8Decode(this.at(i, part), this.lengthOf(i, part)) : "";
   }
 
   private copy(i: i32, part: usize): ArrayBuffer {
