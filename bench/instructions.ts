@@ -1,6 +1,9 @@
 // Instructions per request by valgrind's callgrind: deterministic where wall time on a shared
 // machine is not. One child per module (bench/instruction-regions.ts) under
-// `valgrind --tool=callgrind --dump-before=uv_os_getpriority node --single-threaded`: the child
+// `valgrind --tool=callgrind --dump-before=uv_os_getpriority node --single-threaded
+// --predictable-gc-schedule` (V8 otherwise sizes its heap from timings, which valgrind slows
+// unevenly: the same module then counted 66.5k and 70.3k instructions per request in two runs,
+// and 65.9k and 66.1k with the flag): the child
 // plays `warmup` requests (JIT tiers settle), then `regions` regions of `perRegion` requests with
 // an os.getPriority() marker between them, so callgrind writes one profile per region; a region's
 // `totals:` line divided by its requests is that region's instructions per request. The whole
@@ -34,7 +37,7 @@ export function countInstructions(wasmPath: string, shapeName: string, options: 
   try {
     const child = spawnSync("valgrind", [
       "--tool=callgrind", "--dump-before=uv_os_getpriority", `--callgrind-out-file=${join(dir, "out")}`,
-      process.execPath, "--single-threaded", "--conditions=proxy-wasm-as-source", "--import", "tsx",
+      process.execPath, "--single-threaded", "--predictable-gc-schedule", "--conditions=proxy-wasm-as-source", "--import", "tsx",
       join(root, "bench", "instruction-regions.ts"), wasmPath, shapeName, String(warmup), String(perRegion), String(regions),
     ], { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (child.status !== 0) throw new Error(`callgrind run of ${shapeName} failed (${child.status}):\n${child.stderr.slice(-2000)}`);
