@@ -18,6 +18,7 @@ export {
   HeaderMap, requestHeaders, requestTrailers, responseHeaders, responseTrailers,
   grpcInitialMetadata, grpcTrailingMetadata, httpCallResponseHeaders, httpCallResponseTrailers,
 } from "./api/header_map";
+export { HeaderPairs } from "./api/header_pairs";
 export {
   Buffer, requestBody, responseBody, downstreamData, upstreamData, httpCallResponseBody,
   grpcMessage, callData,

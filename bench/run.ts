@@ -10,6 +10,7 @@ import { CONFIG_SCHEMA_SECTION } from "../src/config/config-schema";
 import { initWat, watToWasm } from "../tests/helpers/wat";
 import { measureProxySoak, soakTargets } from "./proxy-soak";
 import { measureProxyThroughput } from "./proxy-throughput";
+import { measureShapes } from "./shape-costs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = join(root, "examples");
@@ -109,6 +110,15 @@ function schemaSectionBytes(wasm: Uint8Array): number {
   return sections.length === 0 ? 0 : sections[0].byteLength;
 }
 
+/** Per shape: the SDK's instructions per request at most 1.05x its floor's (when callgrind ran). */
+function shapeTargets(shapes: Awaited<ReturnType<typeof measureShapes>>): Record<string, Target> {
+  const targets: Record<string, Target> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    if (shape.instructionsPerRequest) targets[`${name}InstructionsOverFloor`] = target(shape.instructionsPerRequest.ratio, 1.05, "x the floor's instructions per request");
+  }
+  return targets;
+}
+
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function main() {
@@ -147,6 +157,7 @@ async function main() {
     configureUs: { typical: round(typicalUs, 2), empty: round(emptyUs, 2), parse: round(typicalUs - emptyUs, 2), configuration: typical, runs: configureRuns },
   };
   console.log("declared configuration:", declaredConfiguration);
+  const shapes = await measureShapes();
   const proxy = await measureProxyThroughput(root);
   if (proxy) console.log("proxy:", proxy);
   const soak = await measureProxySoak(root);
@@ -162,6 +173,7 @@ async function main() {
       hostcallsPerRequest: { sdk: sdkCalls, floor: floorCalls },
       vmStart: { medianMs: round(start.medianMs, 3), compileMs: round(start.compileMs, 3), note: "instantiate + _initialize + proxy_on_vm_start + proxy_on_configure; compile is separate" },
     },
+    shapes,
     memory,
     declaredConfiguration,
     proxy: proxy ?? { skipped: "the dev proxy is not available in this build" },
@@ -171,6 +183,7 @@ async function main() {
       everyExampleUnder32KiB: { value: Math.max(...Object.values(sizes)), target: 32 * 1024, unit: "bytes (largest)", met: everyExampleUnder32KiB },
       memoryFlat: target(Math.max(memory.add_header.growthBytes, memory.http_headers.growthBytes), 0, "bytes of growth after warm-up (add_header, http_headers)"),
       hostcallsOnlyForHeaderOperations: target(sdkCalls.total, floorCalls.total, "hostcalls per request (floor: the same work on the raw ABI)"),
+      ...shapeTargets(shapes),
       ...(proxy ? { filterThroughputCost: target(proxy.filterCostPercent, 10, "% of the proxy's throughput") } : {}),
       ...(soak ? soakTargets(soak) : {}),
     },

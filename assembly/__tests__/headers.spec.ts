@@ -32,6 +32,27 @@ describe("header maps", () => {
     });
   });
 
+  it("reads the map as pairs: host order, byte compares, values decoded on demand", () => {
+    duringRequestHeaders(Headers.of([[":path", "/p"], ["user-agent", "curl/8"], ["x-a", "1"]]), () => {
+      const pairs = requestHeaders.pairs();
+      expect(pairs.count).toBe(3);
+      expect(pairs.nameIs(1, "user-agent")).toBe(true);
+      expect(pairs.value(1)).toBe("curl/8");
+      expect(pairs.get(":path")!).toBe("/p");
+      expect(pairs.indexOf("x-a")).toBe(2);
+      // A snapshot: a later write to the map does not change it.
+      expect(requestHeaders.add("x-b", "2")).toBe(WasmResult.Ok);
+      expect(pairs.count).toBe(3);
+      expect(requestHeaders.pairs().count).toBe(4);
+    });
+  });
+
+  it("gives empty pairs when the map is unavailable", () => {
+    duringRequestHeaders(aRequest(), () => {
+      expect(responseHeaders.pairs().count).toBe(0);
+    });
+  });
+
   it("reads an empty value (ptr 0, size 0) as an empty string, not null", () => {
     duringRequestHeaders(Headers.of([[":path", "/"], ["x-empty", ""]]), () => {
       const value = requestHeaders.get("x-empty");

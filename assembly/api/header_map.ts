@@ -2,6 +2,7 @@ import { MapType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
 import { OUT_DATA, OUT_SIZE, OUT_U32, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength } from "../runtime/memory";
 import { Header, serializePairs, deserializePairs } from "../runtime/pairs";
+import { HeaderPairs } from "./header_pairs";
 
 /**
  * One host header map: request/response headers or trailers, gRPC metadata, or the headers
@@ -53,7 +54,24 @@ export class HeaderMap {
     return found;
   }
 
-  /** Every entry in host order (pseudo-headers first in Envoy). Empty when unavailable. */
+  /**
+   * Every entry in host order as a read-only snapshot whose names and values are compared and
+   * decoded only when asked for (one host round trip, one copy of the host's bytes). The fast
+   * way to scan a map: `pairs.nameIs(i, "user-agent")` compares bytes where getAll() builds a
+   * Header per entry. Empty (count 0) when unavailable.
+   */
+  pairs(): HeaderPairs {
+    if (host.getHeaderMapPairs(this.type) != WasmResult.Ok) {
+      dropResult();
+      return HeaderPairs.empty();
+    }
+    const pairs = HeaderPairs.parse(<usize>load<u32>(OUT_DATA), load<u32>(OUT_SIZE));
+    dropResult();
+    return pairs;
+  }
+
+  /** Every entry in host order (pseudo-headers first in Envoy), each copied into a Header.
+   * Empty when unavailable. pairs() does the same work without a copy per entry. */
   getAll(): Array<Header> {
     if (host.getHeaderMapPairs(this.type) != WasmResult.Ok) {
       dropResult();

@@ -20,8 +20,16 @@ function encodePath(path: Array<string>): ArrayBuffer {
 }
 
 function fetch(path: Array<string>): bool {
-  const encoded = encodePath(path);
-  if (host.getProperty(changetype<usize>(encoded), encoded.byteLength) == WasmResult.Ok) return true;
+  let status: WasmResult;
+  if (path.length == 1) {
+    // One segment is its own encoding: staged, it allocates nothing.
+    const segment = stageText(2, changetype<usize>(unchecked(path[0])));
+    status = host.getProperty(segment, stagedLength(2));
+  } else {
+    const encoded = encodePath(path);
+    status = host.getProperty(changetype<usize>(encoded), encoded.byteLength);
+  }
+  if (status == WasmResult.Ok) return true;
   dropResult();
   return false;
 }

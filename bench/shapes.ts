@@ -1,0 +1,57 @@
+// The bench's filter shapes: each one an AssemblyScript SDK filter (bench/fixtures/<name>) and its
+// floor, the same hostcalls written by hand in WAT with no SDK (bench/fixtures/<name>_floor.wat),
+// played with the same request and response.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildFilter } from "../src/cli/commands/build";
+import { watToWasm } from "../tests/helpers/wat";
+import type { FlowInput } from "../src/testing";
+
+export interface Shape {
+  /** Directory name under bench/fixtures, and the key in results.json. */
+  name: string;
+  /** What the filter does per request. */
+  work: string;
+  pluginConfig?: object;
+  flow: FlowInput;
+}
+
+const REQUEST_HEADERS: [string, string][] = [
+  [":method", "GET"], [":path", "/api/items?page=2"], [":authority", "bench.local"], [":scheme", "http"],
+  ["user-agent", "bench/1.0"], ["accept", "application/json"], ["accept-encoding", "gzip, deflate"],
+  ["x-request-id", "9f1c2a4e-7d3b-4c55-a0e1-2b6f8d9c0a11"], ["cookie", "session=abc123; theme=dark"],
+  ["x-forwarded-for", "10.0.0.1"],
+];
+const RESPONSE_HEADERS: [string, string][] = [
+  [":status", "200"], ["content-type", "application/json"], ["content-length", "2"], ["x-powered-by", "bench"],
+];
+
+export const SHAPES: Shape[] = [
+  { name: "f1_add_header", work: "add a response header", flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } } },
+  {
+    name: "f2_headers",
+    work: "read every request header as pairs, read :path and one property, add a request header; remove one and add one response header",
+    flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
+  },
+];
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+/** The shape's SDK module path (built by {@link buildShapes}). */
+export const sdkModulePath = (shape: Shape) => join(fixtures, shape.name, "build", `${shape.name}.wasm`);
+
+/** The shape's floor module. Requires initWat() to have completed. */
+export const floorModule = (shape: Shape): Uint8Array =>
+  watToWasm(readFileSync(join(fixtures, `${shape.name}_floor.wat`), "utf8"));
+
+/** Builds every shape's SDK filter with the CLI's build (skipped when unchanged since its last build). */
+export async function buildShapes(): Promise<void> {
+  for (const shape of SHAPES) {
+    const cwd = join(fixtures, shape.name);
+    const io = { stdout: process.stdout, stderr: process.stderr, cwd, env: process.env, stopSignal: new Promise<void>(() => {}) };
+    const out = join("build", `${shape.name}.wasm`);
+    const result = await buildFilter(io, { entry: "assembly/index.ts", config: "asconfig.json", debug: false, out, incremental: true, label: shape.name });
+    if (result === null) throw new Error(`bench shape ${shape.name} failed to build`);
+  }
+}
