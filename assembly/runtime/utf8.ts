@@ -154,17 +154,6 @@ export function jsonTextEquals(at: usize, end: usize, text: usize, textEnd: usiz
  * validated); sharing this loop keeps JSON support small.
  */
 export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false): string {
-  if (!jsonEscapes) {
-    // ASCII (most header names, values and properties): one unit per byte, written in one pass
-    // without decoding sequences.
-    let k: usize = 0;
-    while (k < length && load<u8>(ptr + k) < 0x80) k++;
-    if (k == length) {
-      const ascii = __new(length << 1, idof<string>());
-      for (k = 0; k < length; k++) store<u16>(ascii + (k << 1), <u16>load<u8>(ptr + k));
-      return changetype<string>(ascii);
-    }
-  }
   // Measured first, so the string is allocated once at its exact size.
   const result = __new(utf16Walk(ptr, ptr + length, 0, 0, jsonEscapes, false), idof<string>());
   utf16Walk(ptr, ptr + length, result, 0, jsonEscapes, false);
