@@ -73,33 +73,17 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
   }
 
   /**
-   * An HTTP callout to a cluster that speaks HTTP/2 (its protocol options), over the cluster's
-   * HTTP/2 session (h2c, or TLS with ALPN `h2` for a TLS cluster), as Envoy's async client picks the codec from the cluster. Answers as over
-   * HTTP/1.1 (503 / 504 with Envoy's text for failures). Request trailers cannot go out on
-   * node:http2 here (see H2UpstreamRequest): dropped with an error line.
+   * Puts a sent callout in flight: cancelling it (or closing the proxy) destroys `req`, and its
+   * timeout, if it has one, destroys `req` and answers 504 as Envoy's router does. Returns the
+   * call's `settle`: it ends both, then runs `deliver` unless the call already has its answer.
    */
-  private sendHttp2(callout: HttpCallout, cluster: ClusterConfig, headerList: HeaderList): void {
-    if (callout.trailers.size > 0) {
-      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name}: trailers dropped: the dev proxy cannot send request trailers to an HTTP/2 cluster`);
-    }
+  private track(callout: HttpCallout, cluster: ClusterConfig, req: { destroy(): void }): (deliver: () => void) => void {
     let timer: LongTimeout | undefined;
     const settle = (deliver: () => void): void => {
       timer?.cancel();
       this.inFlight.delete(callout);
       if (!callout.settled) deliver();
     };
-    let req: H2UpstreamRequest;
-    try {
-      req = new H2UpstreamRequest(this.h2, cluster, headerList, callout.body.length === 0);
-    } catch (error) {
-      const message = (error as Error).message;
-      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
-      setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
-      return;
-    }
-    // Counted as the HTTP/1.1 callouts are (internal, as Envoy's async client marks them); the
-    // session counts its connection and a failed connect (H2SessionPool).
-    this.stats.requestSent(cluster.name);
     this.inFlight.set(callout, () => {
       timer?.cancel();
       this.inFlight.delete(callout);
@@ -113,6 +97,34 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
         settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
       });
     }
+    return settle;
+  }
+
+  /**
+   * An HTTP callout to a cluster that speaks HTTP/2 (its protocol options), over the cluster's
+   * HTTP/2 session (h2c, or TLS with ALPN `h2` for a TLS cluster), as Envoy's async client picks the codec from the cluster. Answers as over
+   * HTTP/1.1 (503 / 504 with Envoy's text for failures). Request trailers cannot go out on
+   * node:http2 here (see H2UpstreamRequest): dropped with an error line.
+   */
+  private sendHttp2(callout: HttpCallout, cluster: ClusterConfig, headerList: HeaderList): void {
+    if (callout.trailers.size > 0) {
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name}: trailers dropped: the dev proxy cannot send request trailers to an HTTP/2 cluster`);
+    }
+    let req: H2UpstreamRequest;
+    try {
+      req = new H2UpstreamRequest(this.h2, cluster, headerList, callout.body.length === 0);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
+      setImmediate(() => {
+        if (!callout.settled) callout.respond(envoyReply(503, message));
+      });
+      return;
+    }
+    // Counted as the HTTP/1.1 callouts are (internal, as Envoy's async client marks them); the
+    // session counts its connection and a failed connect (H2SessionPool).
+    this.stats.requestSent(cluster.name);
+    const settle = this.track(callout, cluster, req);
     let responded = false;
     req.on("response", (res: UpstreamResponse) => {
       responded = true;
@@ -180,12 +192,6 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
     }
     const hasTrailers = trailerList.length > 0 && trailerProblem === undefined;
     if (hasTrailers) delete headers["content-length"];
-    let timer: LongTimeout | undefined;
-    const settle = (deliver: () => void): void => {
-      timer?.cancel();
-      this.inFlight.delete(callout);
-      if (!callout.settled) deliver();
-    };
     let req: ClientRequest;
     try {
       req = (cluster.tls ? tlsRequest : request)({
@@ -201,26 +207,16 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       // A head node:http refuses that the check above let through: still only this call fails.
       const message = (error as Error).message;
       this.logger.log("wasm", "error", `http callout ${callout.token} to ${cluster.name} refused: ${message}`);
-      setImmediate(() => settle(() => callout.respond(envoyReply(503, message))));
+      setImmediate(() => {
+        if (!callout.settled) callout.respond(envoyReply(503, message));
+      });
       return;
     }
     // Envoy's async client marks every callout internal (`x-envoy-internal: true`, envoy
     // source/common/http/async_client_impl.cc), so its codes count under `internal.`.
     this.stats.watch(cluster.name, req);
     this.stats.requestSent(cluster.name);
-    this.inFlight.set(callout, () => {
-      timer?.cancel();
-      this.inFlight.delete(callout);
-      req.destroy();
-    });
-    if (callout.timeoutMs > 0) {
-      timer = setLongTimeout(callout.timeoutMs, () => {
-        req.destroy();
-        this.stats.timeout(cluster.name);
-        this.stats.responseCode(cluster.name, 504, true);
-        settle(() => callout.respond(envoyReply(504, "upstream request timeout")));
-      });
-    }
+    const settle = this.track(callout, cluster, req);
     let responded = false;
     req.on("response", (res) => {
       responded = true;
@@ -228,11 +224,7 @@ export class ClusterCalloutUpstream implements CalloutUpstream {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
-        const responseHeaders = new HeaderMap();
-        responseHeaders.add(":status", String(res.statusCode ?? 502));
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-          responseHeaders.add(Buffer.from(res.rawHeaders[i], "latin1"), Buffer.from(res.rawHeaders[i + 1], "latin1"));
-        }
+        const responseHeaders = headerMapOf(res.statusCode ?? 502, res.rawHeaders);
         const trailers = new HeaderMap();
         for (let i = 0; i + 1 < res.rawTrailers.length; i += 2) trailers.add(res.rawTrailers[i], res.rawTrailers[i + 1]);
         settle(() => callout.respond({ headers: responseHeaders, body: Buffer.concat(chunks), trailers }));
