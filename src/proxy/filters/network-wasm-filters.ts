@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { TcpStream, TcpStreamSink } from "../../host/drivers/tcp-stream";
-import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
 import type { PropertyTree } from "../../host/plugin-info";
 import { PluginHost } from "../../host/plugin-host";
@@ -8,7 +7,9 @@ import { ProxyProcess } from "../../host/process";
 import { RealScheduler } from "../../host/scheduler";
 import { ClusterCalloutUpstream } from "../callout-upstream";
 import { ClusterStats } from "../cluster-stats";
-import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
+import { hostLevel, hostPolicy } from "./host-names";
+import { moduleFileChanged, moduleFileIdentity } from "./module-file";
+import type { ClusterConfig, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { TcpListenerConfig } from "../config/tcp-listener-config";
 import type { LogLevelName, ProxyLogger } from "../proxy-logger";
 import type { ProcessSharedState } from "../process-shared-state";
@@ -182,11 +183,7 @@ export class NetworkWasmFilter {
 
   /** True when the .wasm on disk differs from the one last read (a missing file is no change). */
   changedOnDisk(): boolean {
-    try {
-      return fileIdentity(this.config.wasmPath) !== this.loaded;
-    } catch {
-      return false;
-    }
+    return moduleFileChanged(this.config.wasmPath, this.loaded);
   }
 
   /** Loads the module from disk again for new connections; throws (keeping the running one) if it fails. */
@@ -211,7 +208,7 @@ export class NetworkWasmFilter {
   /** Reads, checks and starts the module on disk. */
   private boot(): PluginHost {
     // Recorded before reading, and even if loading fails, so one bad write is reported once.
-    this.loaded = fileIdentity(this.config.wasmPath);
+    this.loaded = moduleFileIdentity(this.config.wasmPath);
     const bytes = readFileSync(this.config.wasmPath);
     let module: CheckedModule;
     try {
@@ -247,17 +244,4 @@ export class NetworkWasmFilter {
       failurePolicy: hostPolicy(this.config.failurePolicy),
     });
   }
-}
-
-function fileIdentity(path: string): string {
-  const stat = statSync(path);
-  return `${stat.mtimeMs}:${stat.size}`;
-}
-
-function hostPolicy(policy: FailurePolicy): HostFailurePolicy {
-  return policy === "FAIL_OPEN" ? "fail_open" : policy === "FAIL_RELOAD" ? "fail_reload" : "fail_closed";
-}
-
-function hostLevel(level: LogLevelName): "trace" | "debug" | "info" | "warn" | "error" | "critical" | "off" {
-  return level === "warning" ? "warn" : level;
 }

@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { HttpStream, type HttpStreamSink } from "../../host/drivers/http-stream";
-import type { FailurePolicy as HostFailurePolicy } from "../../host/failure-policy";
 import type { HeaderMap } from "../../host/header-map";
 import { InterruptInstrumentationError, loadCheckedModule, type CheckedModule } from "../../host/module";
 import type { VmFailure } from "../../host/vm-failure";
@@ -13,7 +12,9 @@ import { RealScheduler } from "../../host/scheduler";
 import { DEFAULT_BUFFER_LIMIT_BYTES } from "../../host/drivers/buffer-limit";
 import { ClusterCalloutUpstream } from "../callout-upstream";
 import { ClusterStats } from "../cluster-stats";
-import type { ClusterConfig, FailurePolicy, WasmFilterConfig } from "../config/dev-proxy-config";
+import { hostLevel, hostPolicy } from "./host-names";
+import { moduleFileChanged, moduleFileIdentity } from "./module-file";
+import type { ClusterConfig, WasmFilterConfig } from "../config/dev-proxy-config";
 import type { SharedDataStore } from "../../host/shared-data";
 import type { PropertyTree } from "../../host/plugin-info";
 import type { SharedQueueRegistry } from "../../host/shared-queues";
@@ -22,7 +23,6 @@ import { FilterWorkerPool } from "../workers/filter-worker-pool";
 import { GuardedScheduler, guardedUpstream } from "../workers/guarded-host";
 import type { FilterBuildEnv, FilterChainHandle } from "../dev-proxy";
 import type { HeaderList } from "../header-list";
-import type { LogLevelName } from "../proxy-logger";
 import type { ProxyStats } from "../proxy-stats";
 import type { HttpFilterFactory, HttpFilterSink, HttpFilterStream, HttpStreamInfo } from "./http-filter";
 import { ConvertedHeaders, toHeaderList } from "./header-conversion";
@@ -226,11 +226,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
 
   /** True when the .wasm on disk differs from the one last read (a missing file is no change). */
   changedOnDisk(): boolean {
-    try {
-      return fileIdentity(this.config.wasmPath) !== this.loaded;
-    } catch {
-      return false;
-    }
+    return moduleFileChanged(this.config.wasmPath, this.loaded);
   }
 
   /** Loads the module from disk again and makes it current; throws (keeping the old one) if it fails. */
@@ -264,7 +260,7 @@ class ReloadableWasmFilter implements HttpFilterFactory {
 
   private boot(): PluginHost {
     // Recorded before reading, and even if loading fails, so one bad write is reported once.
-    this.loaded = fileIdentity(this.config.wasmPath);
+    this.loaded = moduleFileIdentity(this.config.wasmPath);
     const bytes = readFileSync(this.config.wasmPath);
     // Read again on every load: a rebuild writes a new map beside the new module.
     const sourceMap = loadSourceMap(bytes, {
@@ -325,11 +321,6 @@ class ReloadableWasmFilter implements HttpFilterFactory {
     if (live.streams === 0) live.host.shutdown();
     else this.draining.add(live);
   }
-}
-
-function fileIdentity(path: string): string {
-  const stat = statSync(path);
-  return `${stat.mtimeMs}:${stat.size}`;
 }
 
 /**
@@ -487,12 +478,3 @@ function connectionProperties(info: HttpStreamInfo): PropertyTree {
 function asBuffer(bytes: Uint8Array): Buffer {
   return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
-
-function hostPolicy(policy: FailurePolicy): HostFailurePolicy {
-  return policy === "FAIL_OPEN" ? "fail_open" : policy === "FAIL_RELOAD" ? "fail_reload" : "fail_closed";
-}
-
-function hostLevel(level: LogLevelName): "trace" | "debug" | "info" | "warn" | "error" | "critical" | "off" {
-  return level === "warning" ? "warn" : level;
-}
-
