@@ -10,6 +10,7 @@ import { readAccessLogs } from "../../src/proxy/config/access-log-config";
 import { ConfigReader } from "../../src/proxy/config/config-reader";
 import { loadConfigFile } from "../../src/proxy/config/load-config-file";
 import { captureIo } from "../cli/cli-test-io";
+import { runBootstrapFile } from "./bootstrap-run";
 import { http1Request, startTestProxy, startUpstream, until, useUpstream } from "./proxy-test-helpers";
 import { localReplyFilter } from "./test-filters";
 
@@ -351,16 +352,14 @@ static_resources:
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
 `,
     );
-    const cli = captureIo(dir);
-    const exit = main(["run", "-c", bootstrap, "--log-level", "warning"], cli.io);
+    const proxy = await runBootstrapFile(bootstrap, ["--log-level", "warning"], dir);
     try {
-      await Promise.race([cli.ready, exit.then((code) => assert.fail(`run exited early with ${code}: ${cli.out.stderr}`))]);
-      const { url, adminUrl } = cli.info() as { url: string; adminUrl: string };
+      const { url, adminUrl } = proxy;
       const response = await http1Request(`${url}/items`);
       assert.equal(response.status, 200);
       assert.equal(response.body, "from upstream");
-      await until(() => cli.out.stdout.includes("ACCESS "), "the access log line");
-      assert.ok(cli.out.stdout.split("\n").includes(`ACCESS GET /items 200 service_backend 127.0.0.1:${upstreamPort}`), cli.out.stdout);
+      await until(() => proxy.stdout().includes("ACCESS "), "the access log line");
+      assert.ok(proxy.stdout().split("\n").includes(`ACCESS GET /items 200 service_backend 127.0.0.1:${upstreamPort}`), proxy.stdout());
 
       const clusters = await (await fetch(`${adminUrl}/clusters`)).text();
       assert.match(clusters, new RegExp(`^service_backend::127\\.0\\.0\\.1:${upstreamPort}::rq_total::1$`, "m"));
@@ -371,8 +370,7 @@ static_resources:
       const hcm = dump.configs[2].static_listeners[0].listener.filter_chains[0].filters[0].typed_config;
       assert.equal(hcm.access_log[0].typed_config.log_format.text_format_source.inline_string, "ACCESS %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %UPSTREAM_CLUSTER% %UPSTREAM_HOST%\n");
     } finally {
-      cli.stop();
-      assert.equal(await exit, 0);
+      assert.equal(await proxy.stop(), 0);
       await upstream.close();
     }
   });

@@ -7,8 +7,7 @@ import { connect as connectTcp, createServer, type AddressInfo, type Server, typ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
-import { main } from "../../src/cli/main";
-import { captureIo } from "../cli/cli-test-io";
+import { runBootstrapFile } from "./bootstrap-run";
 
 export interface RunningProxy {
   /** Port of the TCP listener named `name`. */
@@ -23,29 +22,22 @@ export interface RunningProxy {
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), "pwas-tcp-"));
 
-/** Writes `yaml` into `dir` and starts `run -c` on it (then `flags`); rejects with stderr if it exits instead. */
+/** Writes `yaml` into `dir` and starts `run -c` on it (then `flags`) with `dir` as working directory; rejects with stderr if it exits instead. */
 export async function runBootstrap(dir: string, yaml: string, name = "envoy.yaml", flags: string[] = []): Promise<RunningProxy> {
   const path = join(dir, name);
   writeFileSync(path, yaml);
-  const cli = captureIo(dir);
-  const exit = main(["run", "-c", path, ...flags], cli.io);
-  const outcome = await Promise.race([cli.ready.then(() => "ready" as const), exit]);
-  if (outcome !== "ready") throw new Error(`run -c exited with ${outcome}:\n${cli.out.stderr}`);
-  const info = cli.info() as { url: string; adminUrl: string | null; tcpListeners: { name: string; port: number }[] };
+  const run = await runBootstrapFile(path, flags, dir);
   return {
     tcpPort: (listener) => {
-      const found = info.tcpListeners.find((entry) => entry.name === listener);
+      const found = run.tcpListeners.find((entry) => entry.name === listener);
       if (found === undefined) throw new Error(`no TCP listener ${listener}`);
       return found.port;
     },
-    adminUrl: info.adminUrl,
-    url: info.url,
-    stderr: () => cli.out.stderr,
-    wasmMessages: () => wasmMessagesOf(cli.out.stderr),
-    stop: async () => {
-      cli.stop();
-      return exit;
-    },
+    adminUrl: run.adminUrl,
+    url: run.url,
+    stderr: run.stderr,
+    wasmMessages: () => wasmMessagesOf(run.stderr()),
+    stop: run.stop,
   };
 }
 
