@@ -6,12 +6,16 @@
 // proxy's tcp_proxy reads as Envoy's does.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { eventually, runBootstrap, tempDir } from "../../../tests/proxy/tcp-test-helpers";
 
 const wasm = fileURLToPath(new URL("../build/envoy_tcp_routing.wasm", import.meta.url));
+const cli = join(dirname(createRequire(import.meta.url).resolve("proxy-wasm-as/package.json")), "bin", "proxy-wasm-as.js");
 
 function bootstrap(router1: number, router2: number, defaultCluster = "egress-router1", withRouter2 = true): string {
   const cluster = (name: string, port: number) => `
@@ -70,6 +74,7 @@ async function nameServer(name: string): Promise<Server> {
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
 interface Proxy {
+  child: ChildProcess;
   port: number;
   admin: string;
   stderr(): string;
@@ -77,19 +82,36 @@ interface Proxy {
 }
 
 async function startProxy(yaml: string): Promise<Proxy> {
-  const dir = tempDir();
-  const run = await runBootstrap(dir, yaml);
-  const port = run.tcpPort("main");
-  assert.ok(port > 0, run.stderr());
+  const dir = mkdtempSync(join(tmpdir(), "tcp-routing-example-"));
+  writeFileSync(join(dir, "envoy.yaml"), yaml);
+  const child = spawn(process.execPath, [cli, "run", "-c", "envoy.yaml"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  await until(() => /TCP listener main on tcp:/.test(stdout) || child.exitCode !== null, "the proxy to listen");
+  const port = Number(/TCP listener main on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+  const admin = /\(admin (http:\/\/[^)]+)\)/.exec(stdout)?.[1] ?? "";
+  assert.ok(port > 0, `proxy output:\n${stdout}\n${stderr}`);
   return {
+    child,
     port,
-    admin: run.adminUrl ?? "",
-    stderr: run.stderr,
+    admin,
+    stderr: () => stderr,
     stop: async () => {
-      await run.stop();
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** `nc -s <from> <proxy>`: connects from `localAddress`, reads until closed. Its local port too. */
@@ -107,7 +129,7 @@ function fetchFrom(port: number, localAddress: string): Promise<{ data: string; 
   });
 }
 
-/** Filter log lines (`wasm log ...: <message>`, the root's `wasm log: <message>` too) on the proxy's stderr. */
+/** Filter log lines (`wasm log ...: <message>`) on the proxy's stderr. */
 function wasmMessages(stderr: string): string[] {
   return [...stderr.matchAll(/\[wasm\] \[context \d+\] wasm log[^:]*: (.*)/g)].map((match) => match[1]);
 }
@@ -130,7 +152,7 @@ test("each connection reaches the cluster its source address picks, and the rout
     assert.equal(odd.data, "egress-router2\n");
     const even = await fetchFrom(proxy.port, "127.0.0.2");
     assert.equal(even.data, "egress-router1\n");
-    await eventually(() => wasmMessages(proxy.stderr()).length >= 3, 20_000);
+    await until(() => wasmMessages(proxy.stderr()).length >= 3, "the log lines");
     assert.deepEqual(wasmMessages(proxy.stderr()), [
       '[TCP WASM] Configuration: "route by source address"',
       `[TCP WASM] Routed source 127.0.0.1:${odd.localPort} to egress-router2`,

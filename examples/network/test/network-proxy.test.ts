@@ -3,12 +3,16 @@
 // upstream that answers one HTTP request and closes, as the README's web_service does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { connect, createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { eventually, runBootstrap, tempDir } from "../../../tests/proxy/tcp-test-helpers";
 
 const wasm = fileURLToPath(new URL("../build/network.wasm", import.meta.url));
+const cli = join(dirname(createRequire(import.meta.url).resolve("proxy-wasm-as/package.json")), "bin", "proxy-wasm-as.js");
 
 const request = "GET / HTTP/1.1\r\nHost: localhost\r\nThis-Is-Key: this-is-value\r\nConnection: close\r\n\r\n";
 const response = "HTTP/1.1 200 OK\r\ncontent-length: 13\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nexample body\n";
@@ -60,6 +64,24 @@ admin:
 `;
 }
 
+/** The message of each filter log line on stderr (`... wasm log network: <message>`), multi-line ones whole. */
+function wasmMessages(stderr: string): string[] {
+  // Each line ends with "\n"; a message may contain newlines (and end with one) itself.
+  return stderr
+    .replace(/\n$/, "")
+    .split(/\n(?=\[\d{4}-)/)
+    .map((entry) => /^[^\n]*?\[wasm\] \[context \d+\] wasm log network: ([\s\S]*)$/.exec(entry)?.[1])
+    .filter((message): message is string => message !== undefined);
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 test("through the dev proxy: exact bytes both ways, every log line in order, the counter in /stats", async () => {
   // The upstream answers the request once it is complete, then closes (Connection: close).
   const upstream = createServer((socket) => {
@@ -71,12 +93,18 @@ test("through the dev proxy: exact bytes both ways, every log line in order, the
     socket.on("error", () => {});
   });
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", () => resolve()));
-  const dir = tempDir();
-  const proxy = await runBootstrap(dir, bootstrap((upstream.address() as AddressInfo).port));
+  const dir = mkdtempSync(join(tmpdir(), "network-example-"));
+  writeFileSync(join(dir, "envoy.yaml"), bootstrap((upstream.address() as AddressInfo).port));
+  const proxy = spawn(process.execPath, [cli, "run", "-c", "envoy.yaml"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  proxy.stdout.on("data", (chunk) => (stdout += chunk));
+  proxy.stderr.on("data", (chunk) => (stderr += chunk));
   try {
-    const port = proxy.tcpPort("tcp_main");
-    const admin = proxy.adminUrl;
-    assert.ok(port > 0 && admin !== null, proxy.stderr());
+    await until(() => /TCP listener tcp_main on tcp:\/\/127\.0\.0\.1:\d+/.test(stdout) || proxy.exitCode !== null, "the proxy to listen");
+    const port = Number(/TCP listener tcp_main on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+    const admin = /\(admin (http:\/\/[^)]+)\)/.exec(stdout)?.[1];
+    assert.ok(port > 0 && admin !== undefined, `proxy output:\n${stdout}\n${stderr}`);
 
     // A client like curl: it sends the request, reads until the proxy ends, then closes.
     const received = await new Promise<string>((resolve, reject) => {
@@ -89,8 +117,8 @@ test("through the dev proxy: exact bytes both ways, every log line in order, the
     });
     assert.equal(received, response);
 
-    await eventually(() => proxy.wasmMessages().includes("connection complete!"), 20_000);
-    assert.deepEqual(proxy.wasmMessages(), [
+    await until(() => wasmMessages(stderr).includes("connection complete!"), "the connection to complete");
+    assert.deepEqual(wasmMessages(stderr), [
       "new connection!",
       `>>>>>> downstream data received >>>>>>\n${request}`,
       `remote address: 127.0.0.1:${(upstream.address() as AddressInfo).port}`,
@@ -101,11 +129,12 @@ test("through the dev proxy: exact bytes both ways, every log line in order, the
       "downstream connection close!",
       "connection complete!",
     ]);
-    assert.doesNotMatch(proxy.stderr(), /\]\[(warning|error)\]\[wasm\]/);
+    assert.doesNotMatch(stderr, /\]\[(warning|error)\]\[wasm\]/);
     const stats = await (await fetch(`${admin}/stats`)).text();
     assert.match(stats, /^wasmcustom\.proxy_wasm_as\.connection_counter: 1$/m);
   } finally {
-    await proxy.stop();
+    proxy.kill("SIGTERM");
+    await new Promise((resolve) => (proxy.exitCode !== null ? resolve(null) : proxy.once("exit", resolve)));
     upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }
