@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestHost } from "../src/testing";
 import { callgrindAvailable, countInstructions, type InstructionCount } from "./instructions";
-import { buildShapes, floorModule, sdkModulePath, SHAPES, type Shape } from "./shapes";
+import { buildShapes, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "./shapes";
 
 const workDir = join(dirname(fileURLToPath(import.meta.url)), ".work");
 
@@ -22,12 +22,12 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function interleavedWallTime(shape: Shape, sdk: Uint8Array, floor: Uint8Array, rounds: number, perRound: number) {
   const hosts = [sdk, floor].map((wasm) => createTestHost({ wasm, pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn" }));
-  for (const host of hosts) for (let i = 0; i < 3_000; i++) host.flow(shape.flow);
+  for (const host of hosts) for (let i = 0; i < 3_000; i++) playShape(shape, host);
   const samples: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
     for (const which of [0, 1]) {
       const started = process.hrtime.bigint();
-      for (let i = 0; i < perRound; i++) hosts[which].flow(shape.flow);
+      for (let i = 0; i < perRound; i++) playShape(shape, hosts[which]);
       samples[which].push(Number(process.hrtime.bigint() - started) / perRound);
     }
   }

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFilter } from "../src/cli/commands/build";
 import { watToWasm } from "../tests/helpers/wat";
-import type { FlowInput } from "../src/testing";
+import type { FlowInput, TestHost } from "../src/testing";
 
 export interface Shape {
   /** Directory name under bench/fixtures, and the key in results.json. */
@@ -15,6 +15,17 @@ export interface Shape {
   work: string;
   pluginConfig?: object;
   flow: FlowInput;
+  /**
+   * One unit of the shape's work on a host (what "per request" counts). Default: `host.flow(flow)`.
+   * Shapes whose work is not a plain request (a callout answered, a configure) say so here.
+   */
+  play?: (host: TestHost) => void;
+}
+
+/** Plays one unit of the shape's work. */
+export function playShape(shape: Shape, host: TestHost): void {
+  if (shape.play) shape.play(host);
+  else host.flow(shape.flow);
 }
 
 const REQUEST_HEADERS: [string, string][] = [

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createTestHost, type FlowInput } from "../../src/testing";
 import { initWat } from "../helpers/wat";
-import { buildShapes, floorModule, sdkModulePath, SHAPES, type Shape } from "../../bench/shapes";
+import { buildShapes, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "../../bench/shapes";
 
 const modules = new Map<string, { sdk: Uint8Array; floor: Uint8Array }>();
 
@@ -26,12 +26,30 @@ function play(wasm: Uint8Array, shape: Shape, flow: FlowInput) {
   return { hostcalls, upstream: result.upstream.headers, downstream: result.downstream.headers };
 }
 
+/** The hostcalls of the shape's second unit of work (the first may set up what later ones reuse). */
+function playUnit(wasm: Uint8Array, shape: Shape) {
+  const hostcalls: string[] = [];
+  let recording = false;
+  const host = createTestHost({ wasm, pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { if (recording) hostcalls.push(name); } });
+  playShape(shape, host);
+  recording = true;
+  playShape(shape, host);
+  return hostcalls;
+}
+
 for (const shape of SHAPES) {
   test(`bench shape ${shape.name}: the SDK filter and its floor make the same hostcalls and send the same headers`, () => {
     const { sdk, floor } = modules.get(shape.name)!;
-    const fromSdk = play(sdk, shape, shape.flow);
-    assert.deepEqual(play(floor, shape, shape.flow), fromSdk);
-    assert.ok(fromSdk.hostcalls.length > 0);
+    if (shape.play === undefined) {
+      const fromSdk = play(sdk, shape, shape.flow);
+      assert.deepEqual(play(floor, shape, shape.flow), fromSdk);
+      assert.ok(fromSdk.hostcalls.length > 0);
+    } else {
+      // Shapes with their own unit of work check their outputs in their own tests below.
+      const fromSdk = playUnit(sdk, shape);
+      assert.deepEqual(playUnit(floor, shape), fromSdk);
+      assert.ok(fromSdk.length > 0);
+    }
   });
 }
 
