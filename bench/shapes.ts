@@ -38,11 +38,32 @@ const RESPONSE_HEADERS: [string, string][] = [
   [":status", "200"], ["content-type", "application/json"], ["content-length", "2"], ["x-powered-by", "bench"],
 ];
 
+/** F3's request body: 4 KiB of text with digits, punctuation and UTF-8 (cut at 4,096 bytes). */
+const BODY_4K: Uint8Array = (() => {
+  const line = new TextEncoder().encode('{"item": "the quick brown fox jumps over the lazy dog", "n": 123456789, "café": true}\n');
+  const body = new Uint8Array(4_096);
+  for (let i = 0; i < body.length; i++) body[i] = line[i % line.length];
+  return body;
+})();
+
 export const SHAPES: Shape[] = [
   { name: "f1_add_header", work: "add a response header", flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } } },
   {
     name: "f2_headers",
     work: "read every request header as pairs, read :path and one property, add a request header; remove one and add one response header",
+    flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
+  },
+  {
+    name: "f3_body_rewrite",
+    work: "read the 4 KiB request body (one frame, at end of stream) and replace it with its ASCII letters uppercased",
+    flow: {
+      request: { headers: [[":method", "POST"], ...REQUEST_HEADERS.slice(1), ["content-type", "text/plain"], ["content-length", "4096"]], body: BODY_4K },
+      response: { headers: RESPONSE_HEADERS },
+    },
+  },
+  {
+    name: "f4_metric_increment",
+    work: "increment a counter (defined on the first request) once per request in onRequestHeaders",
     flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
   },
 ];

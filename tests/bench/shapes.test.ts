@@ -78,3 +78,56 @@ test("bench shape f2_headers: x-f2 is added only with user-agent and a :path sta
     }
   }
 });
+
+/** ASCII letters uppercased, every other byte as it was. */
+const uppercased = (bytes: Uint8Array) => bytes.map((c) => (c >= 0x61 && c <= 0x7a ? c - 0x20 : c));
+
+test("bench shape f3_body_rewrite: both send the 4 KiB body upstream with its ASCII letters uppercased and its other bytes unchanged", () => {
+  const shape = SHAPES.find((s) => s.name === "f3_body_rewrite")!;
+  const body = shape.flow.request.body as Uint8Array;
+  assert.equal(body.length, 4_096);
+  const expected = uppercased(body);
+  // The body has bytes the transform must keep: digits, punctuation, UTF-8 (é is C3 A9).
+  assert.ok(expected.includes(0xc3) && expected.includes(0x31) && expected.includes(0x7b));
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    const result = host.flow(shape.flow);
+    assert.deepEqual(result.upstream.bodyBytes, expected);
+    assert.equal(result.upstream.ended, true);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), ["proxy_get_buffer_bytes", "proxy_set_buffer_bytes"]);
+  }
+});
+
+test("bench shape f3_body_rewrite: a body in two frames is buffered (StopIterationAndBuffer) and rewritten whole at its end", () => {
+  const shape = SHAPES.find((s) => s.name === "f3_body_rewrite")!;
+  const body = shape.flow.request.body as Uint8Array;
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    const stream = host.http();
+    stream.requestHeaders(shape.flow.request.headers);
+    assert.equal(stream.requestBody(body.subarray(0, 1_000)), "StopIterationAndBuffer");
+    assert.equal(stream.upstream.bodyBytes.length, 0);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), []);
+    assert.equal(stream.requestBody(body.subarray(1_000), { endOfStream: true }), "Continue");
+    assert.deepEqual(stream.upstream.bodyBytes, uppercased(body));
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), ["proxy_get_buffer_bytes", "proxy_set_buffer_bytes"]);
+  }
+});
+
+test("bench shape f4_metric_increment: both define f4_requests once, on the first request, and count every request", () => {
+  const shape = SHAPES.find((s) => s.name === "f4_metric_increment")!;
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    assert.equal(host.metric("f4_requests"), undefined); // not defined before the first request
+    for (let i = 0; i < 7; i++) playShape(shape, host);
+    assert.equal(host.metric("f4_requests"), 7n);
+    assert.equal(host.metric("wasmcustom.f4_requests"), 7n);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("metric")), ["proxy_define_metric", ...Array(7).fill("proxy_increment_metric")]);
+    // A stream that ends before any request headers is not counted.
+    host.http().complete();
+    assert.equal(host.metric("f4_requests"), 7n);
+  }
+});
