@@ -264,8 +264,8 @@ function readCode(type, at, target, ids) {
       const value = type.values;
       const valueType = `${value.ts}${value.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>(); ` +
-        `for (let k${n} = r.firstMember(${at}); k${n} != 0; k${n} = r.nextMember(k${n})) { const v${n} = r.valueOf(k${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
-        `${readCode(value, `v${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n}); } ${target} = m${n};`;
+        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueOf(k${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
+        `${readCode(value, `v${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n}); k${n} = r.nextItem(v${n}); } ${target} = m${n};`;
       break;
     }
     default:
@@ -291,9 +291,12 @@ export function readerMethodText(declaration) {
     `__readConfig<R>(r: R, at: usize): bool {`,
     `  if (!r.expect(at, ${KIND.object})) return false;`,
     required.length > 0 ? `  let seen: u64 = 0;` : "",
-    `  for (let k = r.firstMember(at); k != 0; k = r.nextMember(k)) {`,
+    // The next member is found from the value (nextItem), whose end the reader has just
+    // measured, rather than from the key (nextMember), which would measure both again.
+    `  for (let k = r.firstMember(at); k != 0; ) {`,
     `    const v = r.valueOf(k);`,
     `    ${chain}`,
+    `    k = r.nextItem(v);`,
     `  }`,
     ...missing.map((line) => `  ${line}`),
     `  return true;`,

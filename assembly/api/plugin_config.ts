@@ -239,15 +239,15 @@ export class ConfigReader {
 
   /** Address of the first key of the object at `at`, or 0 when it is empty. */
   firstMember(at: usize): usize {
-    const end = valueEnd(at);
-    const key = nextEntry(at, end);
-    return key < end - 1 ? key : 0;
+    // The text is valid JSON: past the opening byte and its spaces is the first entry or the
+    // closing byte ('}' or ']', one test for both), so the object is not walked to its end.
+    const key = nextEntry(at, textEnd);
+    return (load<u8>(key) | 0x20) == 0x7d ? 0 : key;
   }
 
   /** Address of the key after the member whose key is at `key`, or 0 after the last. */
   nextMember(key: usize): usize {
-    const after = skipSpace(valueEnd(this.valueOf(key)), textEnd);
-    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+    return this.nextItem(this.valueOf(key));
   }
 
   /** Address of the value of the member whose key is at `key`. */
@@ -271,7 +271,8 @@ export class ConfigReader {
     return this.firstMember(at);
   }
 
-  /** Address of the item after the one at `item`, or 0 after the last. */
+  /** Address of the item after the one at `item`, or 0 after the last; given a member's value,
+   * the key of the next member, or 0 after the last. */
   nextItem(item: usize): usize {
     const after = skipSpace(valueEnd(item), textEnd);
     return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
