@@ -66,7 +66,7 @@ function appendKey(out: usize, key: usize): usize {
   const plain = isIdentifier(key + 1, end - 1);
   store<u8>(out, plain ? 0x2e : 0x5b);
   // Plain: the text between the quotes; else the key with its quotes, then ']'.
-  out = appendBytes(out + 1, key + <usize>plain, end - key - (plain ? 2 : 0));
+  out = appendBytes(out + 1, key + <usize>plain, end - key - (<usize>plain << 1));
   if (!plain) store<u8>(out++, 0x5d);
   return out;
 }
@@ -122,7 +122,7 @@ function startMessage(at: usize, field: usize): usize {
 function finishMessage(out: usize, at: usize): bool {
   out = appendPosition(out, textBase, at);
   // The path starts with the first step's '.', which the message leaves out.
-  const start = load<u8>(MESSAGE_START) == 0x2e ? MESSAGE_START + 1 : MESSAGE_START;
+  const start = MESSAGE_START + <usize>(load<u8>(MESSAGE_START) == 0x2e);
   lastError = utf8Decode(start, out - start);
   return false;
 }
@@ -206,9 +206,10 @@ export class ConfigReader {
     return load<u8>(at) == 0x74;
   }
 
-  /** The string at `at` (checked with expect first), escapes decoded. */
-  string(at: usize): string {
-    return utf8Decode(at + 1, valueEnd(at) - at - 2, true);
+  /** The string at `at` that ends at `end` (see `end`; checked with expect first), escapes
+   * decoded. */
+  string(at: usize, end: usize): string {
+    return utf8Decode(at + 1, end - at - 2, true);
   }
 
   /** True if the string at `at` is one of `choices` (joined by "|"); else records
@@ -263,7 +264,19 @@ export class ConfigReader {
 
   /** The key at `key`, decoded. */
   key(key: usize): string {
-    return this.string(key);
+    return this.string(key, valueEnd(key));
+  }
+
+  /** The address just past the value at `at`. */
+  end(at: usize): usize {
+    return valueEnd(at);
+  }
+
+  /** Address of the entry after the value that ends at `end` (an item, or a member's key), or 0
+   * after the last. */
+  after(end: usize): usize {
+    const next = skipSpace(end, textEnd);
+    return load<u8>(next) == 0x2c ? skipSpace(next + 1, textEnd) : 0;
   }
 
   /** Address of the first item of the array at `at`, or 0 when it is empty. */
@@ -271,11 +284,10 @@ export class ConfigReader {
     return this.firstMember(at);
   }
 
-  /** Address of the item after the one at `item`, or 0 after the last; given a member's value,
-   * the key of the next member, or 0 after the last. */
+  /** Address of the item after the one at `item`, or 0 after the last (the generated reader
+   * uses `after(end(item))`, measuring each item once). */
   nextItem(item: usize): usize {
-    const after = skipSpace(valueEnd(item), textEnd);
-    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+    return this.after(valueEnd(item));
   }
 
   /** Records `<path>.<key>: unknown field` at the key; answers false. */

@@ -86,7 +86,7 @@ function f7Request(wasm: Uint8Array, pluginConfig: string | object, path = F7_AL
   const host = createTestHost({ wasm, pluginConfig, pluginName: "bench", logLevel: "warn" });
   for (let i = 0; i < reconfigure; i++) host.reconfigure();
   const result = host.flow({ request: { headers: [[":method", "GET"], [":path", path], [":authority", "bench.local"]] } });
-  return result.upstream!.headers.slice(3);
+  return result.upstream.headers!.slice(3);
 }
 
 /** True if the module refuses the configuration: on_configure returns false and the host says so. */
