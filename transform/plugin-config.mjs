@@ -284,7 +284,7 @@ export function readerMethodText(declaration) {
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
-    return `if (r.keyIs(k, ${JSON.stringify(field.name)})) { ${mark}${readCode(field.type, "v", "e", `this.${field.name}`, ids)} }`;
+    return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${readCode(field.type, "v", "e", `this.${field.name}`, ids)} }`;
   });
   const otherwise = declaration.additionalFields ? "" : "return r.unknown(k);";
   const chain = branches.length === 0 ? otherwise : `${branches.join(" else ")}${otherwise ? ` else ${otherwise}` : ""}`;
@@ -293,10 +293,12 @@ export function readerMethodText(declaration) {
     `__readConfig<R>(r: R, at: usize): bool {`,
     `  if (!r.expect(at, ${KIND.object})) return false;`,
     required.length > 0 ? `  let seen: u64 = 0;` : "",
-    // Each value is measured once (r.end): reading a string and stepping to the next member
-    // (r.after) both use that end, where nextMember(k) would measure key and value again.
+    // Each key and value is measured once (r.end): comparing the key with each field name,
+    // finding the value, reading a string and stepping to the next member (r.after) all use
+    // those ends, where nextMember(k) would measure key and value again.
     `  for (let k = r.firstMember(at); k != 0; ) {`,
-    `    const v = r.valueOf(k);`,
+    `    const ke = r.end(k);`,
+    `    const v = r.valueAfter(ke);`,
     `    const e = r.end(v);`,
     `    ${chain}`,
     `    k = r.after(e);`,

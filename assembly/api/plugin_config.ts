@@ -78,20 +78,19 @@ function appendPath(out: usize, target: usize): usize {
   while (at != target) {
     const isObject = load<u8>(at) == 0x7b;
     if (!isObject && load<u8>(at) != 0x5b) break;
-    const end = valueEnd(at);
     let index: u32 = 0;
-    let item = nextEntry(at, end);
-    for (; item < end - 1; index++) {
-      const value = isObject ? nextEntry(valueEnd(item), end) : item;
+    let item = reader.firstMember(at);
+    for (; item != 0; index++) {
+      const value = isObject ? reader.valueOf(item) : item;
       const afterValue = valueEnd(value);
       if (target >= item && target < afterValue) break;
-      item = nextEntry(afterValue, end);
+      item = reader.after(afterValue);
     }
-    if (item >= end - 1) break;
+    if (item == 0) break;
     if (isObject) {
       out = appendKey(out, item);
       if (target == item) break;
-      at = nextEntry(valueEnd(item), end);
+      at = reader.valueOf(item);
     } else {
       store<u8>(out, 0x5b);
       out = appendDecimal(out + 1, index);
@@ -256,10 +255,15 @@ export class ConfigReader {
     return nextEntry(valueEnd(key), textEnd);
   }
 
-  /** True if the key at `key` is `name` (escapes decoded). */
-  keyIs(key: usize, name: string): bool {
+  /** Address of the value of the member whose key ends at `keyEnd` (see `end`). */
+  valueAfter(keyEnd: usize): usize {
+    return nextEntry(keyEnd, textEnd);
+  }
+
+  /** True if the key at `key`, which ends at `keyEnd` (see `end`), is `name` (escapes decoded). */
+  keyIs(key: usize, keyEnd: usize, name: string): bool {
     const text = changetype<usize>(name);
-    return jsonTextEquals(key + 1, valueEnd(key) - 1, text, text + stringByteLength(text));
+    return jsonTextEquals(key + 1, keyEnd - 1, text, text + stringByteLength(text));
   }
 
   /** The key at `key`, decoded. */
