@@ -16,6 +16,13 @@ export interface Shape {
   pluginConfig?: object;
   flow: FlowInput;
   /**
+   * How the floor is written: "wat" (default), bench/fixtures/<name>_floor.wat; or "raw-abi", an
+   * AssemblyScript module with no SDK (stub runtime, host imports declared by hand) in
+   * bench/fixtures/<name>_floor, built by {@link buildShapes}, for floors too large to write in
+   * WAT (bench/README.md says which and why).
+   */
+  floor?: "wat" | "raw-abi";
+  /**
    * One unit of the shape's work on a host (what "per request" counts). Default: `host.flow(flow)`.
    * Shapes whose work is not a plain request (a callout answered, a configure) say so here.
    */
@@ -46,6 +53,23 @@ const BODY_4K: Uint8Array = (() => {
   return body;
 })();
 
+// F7's configuration: about 1 KiB of JSON (sent minified, as Envoy sends a Struct) with strings,
+// a number, a bool, an array of ten strings and a nested object.
+const F7_CONFIG = {
+  headerName: "x-wasm-config-decision",
+  headerValue: "allowed-by-the-json-configuration-bench-shape; policy=api-gateway-default; revision=2026-12-07; owner=platform-networking@example.com; change=NET-4821",
+  upstreamCluster: "outbound|8443||authorization-service.security-and-identity.svc.cluster.local",
+  timeoutMs: 2500,
+  enabled: true,
+  allowedPaths: [
+    "/api/v1/catalog/items/search/by-category", "/api/v1/customers/orders/history/summaries", "/api/v1/customers/profiles/preferences/notifications",
+    "/api/v1/inventory/warehouses/stock-levels", "/api/v2/catalog/items/recommendations/personalised", "/api/v2/checkout/payments/intents/confirmations",
+    "/api/v2/customers/addresses/validation", "/api/v2/shipping/rates/estimates/international", "/internal/health/readiness-and-liveness",
+    "/internal/metrics/prometheus/federate/by-namespace",
+  ],
+  rateLimit: { name: "per-client-address-with-burst-allowance-for-authenticated-api-traffic", requestsPerSecond: 250, burst: 40 },
+};
+
 export const SHAPES: Shape[] = [
   { name: "f1_add_header", work: "add a response header", flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } } },
   {
@@ -66,6 +90,14 @@ export const SHAPES: Shape[] = [
     work: "increment a counter (defined on the first request) once per request in onRequestHeaders",
     flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
   },
+  {
+    name: "f7_json_config",
+    work: "configure: parse a 1 KiB JSON plugin configuration (strings, a number, a bool, an array of ten strings, a nested object) into typed fields",
+    pluginConfig: F7_CONFIG,
+    flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
+    floor: "raw-abi",
+    play: (host) => host.reconfigure(),
+  },
 ];
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -73,17 +105,31 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 /** The shape's SDK module path (built by {@link buildShapes}). */
 export const sdkModulePath = (shape: Shape) => join(fixtures, shape.name, "build", `${shape.name}.wasm`);
 
-/** The shape's floor module. Requires initWat() to have completed. */
-export const floorModule = (shape: Shape): Uint8Array =>
-  watToWasm(readFileSync(join(fixtures, `${shape.name}_floor.wat`), "utf8"));
+const floorName = (shape: Shape) => `${shape.name}_floor`;
 
-/** Builds every shape's SDK filter with the CLI's build (skipped when unchanged since its last build). */
+/**
+ * The shape's floor module: its WAT compiled (requires initWat() to have completed), or its
+ * raw-ABI build (requires buildShapes() to have completed).
+ */
+export const floorModule = (shape: Shape): Uint8Array =>
+  shape.floor === "raw-abi"
+    ? new Uint8Array(readFileSync(join(fixtures, floorName(shape), "build", `${floorName(shape)}.wasm`)))
+    : watToWasm(readFileSync(join(fixtures, `${floorName(shape)}.wat`), "utf8"));
+
+// Builds the AssemblyScript project bench/fixtures/<project> with the CLI's build (skipped when
+// unchanged since its last build).
+async function buildProject(project: string): Promise<void> {
+  const cwd = join(fixtures, project);
+  const io = { stdout: process.stdout, stderr: process.stderr, cwd, env: process.env, stopSignal: new Promise<void>(() => {}) };
+  const out = join("build", `${project}.wasm`);
+  const result = await buildFilter(io, { entry: "assembly/index.ts", config: "asconfig.json", debug: false, out, incremental: true, label: project });
+  if (result === null) throw new Error(`bench ${project} failed to build`);
+}
+
+/** Builds every shape's SDK filter, and the raw-ABI floors, with the CLI's build. */
 export async function buildShapes(): Promise<void> {
   for (const shape of SHAPES) {
-    const cwd = join(fixtures, shape.name);
-    const io = { stdout: process.stdout, stderr: process.stderr, cwd, env: process.env, stopSignal: new Promise<void>(() => {}) };
-    const out = join("build", `${shape.name}.wasm`);
-    const result = await buildFilter(io, { entry: "assembly/index.ts", config: "asconfig.json", debug: false, out, incremental: true, label: shape.name });
-    if (result === null) throw new Error(`bench shape ${shape.name} failed to build`);
+    await buildProject(shape.name);
+    if (shape.floor === "raw-abi") await buildProject(floorName(shape));
   }
 }
