@@ -130,6 +130,8 @@ test("bench shape f4_metric_increment: both define f4_requests once, on the firs
     // A stream that ends before any request headers is not counted.
     host.http().complete();
     assert.equal(host.metric("f4_requests"), 7n);
+  }
+});
 
 // F7: what both modules read from the configuration, seen through the headers they then add.
 const F7_ALLOWED = "/api/v2/checkout/payments/intents/confirmations/8f2c";
