@@ -38,6 +38,17 @@ function playUnit(wasm: Uint8Array, shape: Shape) {
   return hostcalls;
 }
 
+/** The Proxy-Wasm callbacks a module exports, sorted. */
+const callbackExports = (wasm: Uint8Array) =>
+  WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).filter((name) => name.startsWith("proxy_on_")).sort();
+
+for (const shape of SHAPES) {
+  test(`bench shape ${shape.name}: the floor exports exactly the SDK module's callbacks, so the host makes the same calls into both`, () => {
+    const { sdk, floor } = modules.get(shape.name)!;
+    assert.deepEqual(callbackExports(floor), callbackExports(sdk));
+  });
+}
+
 for (const shape of SHAPES) {
   test(`bench shape ${shape.name}: the SDK filter and its floor make the same hostcalls and send the same headers`, () => {
     const { sdk, floor } = modules.get(shape.name)!;
