@@ -29,9 +29,9 @@ export function callgrindAvailable(): boolean {
 
 /** Counts the instructions per request of `wasmPath` playing bench shape `shapeName`. */
 export function countInstructions(wasmPath: string, shapeName: string, options: { warmup?: number; perRegion?: number; regions?: number } = {}): InstructionCount {
-  const warmup = options.warmup ?? 3_000;
+  const warmup = options.warmup ?? 15_000;
   const perRegion = options.perRegion ?? 5_000;
-  const regions = options.regions ?? 3;
+  const regions = options.regions ?? 5;
   const dir = join(root, "bench", ".work", "callgrind", `${shapeName}-${process.pid}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   try {

@@ -60,7 +60,7 @@ export async function measureShapes(): Promise<Record<string, ShapeCost>> {
         sdk: sdkCount, floor: floorCount,
         ratio: Math.round((sdkCount.perRequest / floorCount.perRequest) * 1000) / 1000,
         overFloor: sdkCount.perRequest - floorCount.perRequest,
-        method: "valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule, 3,000 warm-up requests, then three 5,000-request regions (median); whole lifecycle: host JS, V8 and module",
+        method: "valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule, 15,000 warm-up requests, then five 5,000-request regions (median); whole lifecycle: host JS, V8 and module",
       };
     }
     console.log(`shape ${shape.name}:`, JSON.stringify(cost));
