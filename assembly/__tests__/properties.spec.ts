@@ -27,6 +27,14 @@ describe("properties", () => {
     });
   });
 
+  it("reads each string attribute from the property its segments name (paths passed pre-joined)", () => {
+    duringRequestHeaders(aRequest(), () => {
+      expect(attributes.xdsNodeId()).toBe("node-7");
+      expect(attributes.xdsRouteName()).toBe("route-3");
+      expect(attributes.requestMethod()).toBe(getPropertyString(["request", "method"]));
+    }, new Properties().string(["xds", "node", "id"], "node-7").string(["xds", "route_name"], "route-3"));
+  });
+
   it("decodes an empty string value as empty, not absent", () => {
     duringRequestHeaders(aRequest(), () => {
       expect(attributes.requestQuery()).toBe("");

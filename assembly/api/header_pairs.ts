@@ -6,7 +6,8 @@ import { stringByteLength, utf8Decode } from "../runtime/utf8";
 // names for one header pays a byte compare per entry, not a UTF-16 string per name and value
 // as HeaderMap.getAll() does.
 //
-// The copy's length table is rewritten in place at parse time from (keyLength, valueLength) to
+// The copy lives inside the HeaderPairs object, after its fields: one allocation per snapshot.
+// Its length table is rewritten in place at parse time from (keyLength, valueLength) to
 // (keyOffset, valueOffset), so entry i is found in O(1) without a second allocation; the
 // lengths follow from the next offset (word 0 holds the end of the data).
 
@@ -17,15 +18,26 @@ import { stringByteLength, utf8Decode } from "../runtime/utf8";
  * outside 0..count-1 reads as an empty name and value (never a trap).
  */
 export class HeaderPairs {
-  private constructor(
-    private readonly block: ArrayBuffer,
-    /** The number of entries. */
-    public readonly count: i32,
-  ) {}
+  /** The number of entries. */
+  public readonly count: i32 = 0;
+
+  // Never called: instances come from make(), which puts the block inside the object (one
+  // allocation per snapshot, not an object and an ArrayBuffer). The block holds no references,
+  // so the collector, which visits only the declared fields, never reads it.
+  private constructor() {}
+
+  // A snapshot of `count` entries with room for a `size`-byte block after the fields.
+  private static make(count: usize, size: usize): usize {
+    const object = __new(offsetof<HeaderPairs>() + size, idof<HeaderPairs>());
+    store<i32>(object, <i32>count, offsetof<HeaderPairs>("count"));
+    return object;
+  }
 
   /** A view with no entries (an unavailable map). */
   static empty(): HeaderPairs {
-    return new HeaderPairs(new ArrayBuffer(4), 0);
+    const object = HeaderPairs.make(0, 4);
+    store<u32>(object + offsetof<HeaderPairs>(), 0);
+    return changetype<HeaderPairs>(object);
   }
 
   /**
@@ -38,7 +50,8 @@ export class HeaderPairs {
     const count = <usize>load<u32>(ptr);
     // Each entry needs 8 bytes of lengths and 2 NULs: this bound also keeps the math in range.
     if (count > (size - 4) / 10) return HeaderPairs.empty();
-    const block = changetype<usize>(__new(size, idof<ArrayBuffer>()));
+    const object = HeaderPairs.make(count, size);
+    const block = object + offsetof<HeaderPairs>();
     memory.copy(block, ptr, size);
     let lengths = block + 4;
     let data: usize = 4 + count * 8;
@@ -53,17 +66,22 @@ export class HeaderPairs {
       lengths += 8;
     }
     store<u32>(block, <u32>data);
-    return new HeaderPairs(changetype<ArrayBuffer>(block), <i32>count);
+    return changetype<HeaderPairs>(object);
+  }
+
+  // The copied block, right after the fields.
+  private get block(): usize {
+    return changetype<usize>(this) + offsetof<HeaderPairs>();
   }
 
   // Address of entry i's key (part 0) or value (part 1); its length through lengthOf.
   private at(i: i32, part: usize): usize {
-    const block = changetype<usize>(this.block);
+    const block = this.block;
     return block + <usize>load<u32>(block + 4 + (<usize>i << 3) + (part << 2));
   }
 
   private lengthOf(i: i32, part: usize): usize {
-    const block = changetype<usize>(this.block);
+    const block = this.block;
     const slot = block + 4 + (<usize>i << 3) + (part << 2);
     // The next offset: the value's after the key's, the next key's after the value's; word 0
     // (the end of the data) after the last value.

@@ -41,9 +41,24 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
   return fetch(path) ? takeBytes() : null;
 }
 
-/** A string property, or null if absent. */
+/** A string property, or null if absent. A path written at the call site (`["a", "b"]`) makes
+ * an array and its buffer on every call; the `attributes` shortcuts make neither. */
 export function getPropertyString(path: Array<string>): string | null {
   return fetch(path) ? takeString() : null;
+}
+
+// The attributes below pass their path already encoded, segments joined by NUL ("request\0path"),
+// so reading one allocates no array: `["request", "path"]` written at a call site makes an
+// Array and its buffer on every call.
+function fetchEncoded(path: string): bool {
+  const encoded = stageText(2, changetype<usize>(path));
+  if (host.getProperty(encoded, stagedLength(2)) == WasmResult.Ok) return true;
+  dropResult();
+  return false;
+}
+
+function stringAt(path: string): string | null {
+  return fetchEncoded(path) ? takeString() : null;
 }
 
 function fetchWord(path: Array<string>): u64 {
@@ -105,33 +120,33 @@ export function setPropertyString(name: string, value: string): WasmResult {
 /** Typed shortcuts for common Envoy attributes (null / 0 when the host has no value). */
 export namespace attributes {
   /** `request.path`: the path with the query string. */
-  export function requestPath(): string | null { return getPropertyString(["request", "path"]); }
+  export function requestPath(): string | null { return stringAt("request\0path"); }
   /** `request.url_path`: the path without the query string. */
-  export function requestUrlPath(): string | null { return getPropertyString(["request", "url_path"]); }
+  export function requestUrlPath(): string | null { return stringAt("request\0url_path"); }
   /** `request.host`: the host (`:authority`) of the request. */
-  export function requestHost(): string | null { return getPropertyString(["request", "host"]); }
+  export function requestHost(): string | null { return stringAt("request\0host"); }
   /** `request.method`. */
-  export function requestMethod(): string | null { return getPropertyString(["request", "method"]); }
+  export function requestMethod(): string | null { return stringAt("request\0method"); }
   /** `request.scheme` (http or https). */
-  export function requestScheme(): string | null { return getPropertyString(["request", "scheme"]); }
+  export function requestScheme(): string | null { return stringAt("request\0scheme"); }
   /** `request.protocol`, e.g. "HTTP/1.1". */
-  export function requestProtocol(): string | null { return getPropertyString(["request", "protocol"]); }
+  export function requestProtocol(): string | null { return stringAt("request\0protocol"); }
   /** `request.id`: the x-request-id of the stream. */
-  export function requestId(): string | null { return getPropertyString(["request", "id"]); }
+  export function requestId(): string | null { return stringAt("request\0id"); }
   /** `request.query`: the query string without "?". */
-  export function requestQuery(): string | null { return getPropertyString(["request", "query"]); }
+  export function requestQuery(): string | null { return stringAt("request\0query"); }
   /** Nanoseconds since the epoch of the first request byte. */
   export function requestTime(): i64 { return getPropertyI64(["request", "time"]); }
   /** `response.code`: the HTTP status; 0 before the response. */
   export function responseCode(): i64 { return getPropertyI64(["response", "code"]); }
   /** `response.code_details`: why the status was set. */
-  export function responseCodeDetails(): string | null { return getPropertyString(["response", "code_details"]); }
+  export function responseCodeDetails(): string | null { return stringAt("response\0code_details"); }
   /** `source.address`: the client address as "ip:port". */
-  export function sourceAddress(): string | null { return getPropertyString(["source", "address"]); }
+  export function sourceAddress(): string | null { return stringAt("source\0address"); }
   /** `source.port`: the client port. */
   export function sourcePort(): i64 { return getPropertyI64(["source", "port"]); }
   /** `destination.address`: the local address as "ip:port". */
-  export function destinationAddress(): string | null { return getPropertyString(["destination", "address"]); }
+  export function destinationAddress(): string | null { return stringAt("destination\0address"); }
   /** `destination.port`: the local port. */
   export function destinationPort(): i64 { return getPropertyI64(["destination", "port"]); }
   /** `connection.id`: the downstream connection id. */
@@ -139,17 +154,17 @@ export namespace attributes {
   /** `connection.mtls`: true if the client presented a certificate over TLS. */
   export function connectionMtls(): bool { return getPropertyBool(["connection", "mtls"]); }
   /** `plugin_name`: the plugin's configured name. */
-  export function pluginName(): string | null { return getPropertyString(["plugin_name"]); }
+  export function pluginName(): string | null { return stringAt("plugin_name"); }
   /** `plugin_root_id`: the root_id of this plugin. */
-  export function pluginRootId(): string | null { return getPropertyString(["plugin_root_id"]); }
+  export function pluginRootId(): string | null { return stringAt("plugin_root_id"); }
   /** `plugin_vm_id`: the vm_id of this VM. */
-  export function pluginVmId(): string | null { return getPropertyString(["plugin_vm_id"]); }
+  export function pluginVmId(): string | null { return stringAt("plugin_vm_id"); }
   /** `xds.cluster_name`: the upstream cluster of the route. */
-  export function xdsClusterName(): string | null { return getPropertyString(["xds", "cluster_name"]); }
+  export function xdsClusterName(): string | null { return stringAt("xds\0cluster_name"); }
   /** `xds.route_name`: the name of the matched route. */
-  export function xdsRouteName(): string | null { return getPropertyString(["xds", "route_name"]); }
+  export function xdsRouteName(): string | null { return stringAt("xds\0route_name"); }
   /** `xds.node.id`: the proxy's node id. */
-  export function xdsNodeId(): string | null { return getPropertyString(["xds", "node", "id"]); }
+  export function xdsNodeId(): string | null { return stringAt("xds\0node\0id"); }
   /** A string value of the node metadata. */
   export function xdsNodeMetadata(key: string): string | null { return getPropertyString(["xds", "node", "metadata", key]); }
   /** 1 = INBOUND, 2 = OUTBOUND. */
