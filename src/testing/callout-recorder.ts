@@ -35,7 +35,7 @@ export interface PendingHttpCallout {
 }
 
 /** Settled callouts a recorder keeps by default (see {@link CalloutRecorder}). */
-export const DEFAULT_SETTLED_CALLOUTS_KEPT = 1_000;
+export const DEFAULT_SETTLED_CALLOUTS_KEPT = 100;
 
 export class CalloutRecorder implements CalloutUpstream {
   /**
@@ -51,7 +51,7 @@ export class CalloutRecorder implements CalloutUpstream {
   readonly keepSettled: number;
   private pruneAt: number;
 
-  /** `keepSettled`: how many of the most recent settled callouts to keep (default 1,000; 0 keeps none). */
+  /** `keepSettled`: how many of the most recent settled callouts to keep (default 100; 0 keeps none). */
   constructor(options: { keepSettled?: number } = {}) {
     const keep = options.keepSettled ?? DEFAULT_SETTLED_CALLOUTS_KEPT;
     if (!Number.isInteger(keep) || keep < 0) throw new Error(`keepSettled must be a whole number >= 0, got ${keep}`);
