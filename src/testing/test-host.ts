@@ -53,7 +53,7 @@ export interface TestHostOptions<Config extends object = object> {
   readonly clusters?: readonly string[];
   /**
    * How many settled (answered, failed, cancelled) callouts `callouts.all` and `callouts.http`
-   * keep, the most recent ones (default 100); callouts not settled yet are always kept. Ignored
+   * keep, the most recent ones (default 16); callouts not settled yet are always kept. Ignored
    * with `shareProcessWith` (the callouts are that host's).
    */
   readonly keepSettledCallouts?: number;
