@@ -126,6 +126,26 @@ function switchRequested(name, environment, globalAliases) {
   return enabled(environment[name]) || enabled(globalAliases?.get?.(name));
 }
 
+// asc's optimiser inlines a function with one caller only up to 80 bytes at shrink level 2
+// (assemblyscript's Module#optimize), where Binaryen's own -Oz inlines it at any size: the call,
+// the function's entry and its parameters then go. asc runs the `runPasses` list after every
+// round of its optimiser (converge included), through the module object this transform is given,
+// so that is where the SDK adds one inlining round with the limit lifted. add_header: 78 bytes
+// smaller, and fewer calls on every callback. If a later asc stops calling runPasses there, the
+// module only grows back (tests/sdk-exports.test.ts guards add_header's size).
+function inlineSingleCallers(module, binaryen) {
+  const runPasses = module.runPasses.bind(module);
+  module.runPasses = (passes, ...rest) => {
+    const limit = binaryen.getOneCallerInlineMaxSize();
+    binaryen.setOneCallerInlineMaxSize(-1);
+    try {
+      runPasses([...passes, "inlining-optimizing"], ...rest);
+    } finally {
+      binaryen.setOneCallerInlineMaxSize(limit);
+    }
+  };
+}
+
 export default class ProxyWasmExports {
   afterParse(parser) {
     // Typed plugin configuration (plugin-config.mjs): readers for the @pluginConfig classes.
@@ -134,6 +154,7 @@ export default class ProxyWasmExports {
 
   afterCompile(module) {
     const binaryen = this.binaryen;
+    inlineSingleCallers(module, binaryen);
     this.addConfigSchema(module);
     const exports = [];
     for (let i = 0, n = module.getNumExports(); i < n; i++) {

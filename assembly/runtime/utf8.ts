@@ -17,6 +17,12 @@ export function utf8Walk(start: usize, out: usize, write: bool): usize {
   const end = start + stringByteLength(start);
   for (let at = start; at < end; at += 2) {
     let c = <u32>load<u16>(at);
+    if (c < 0x80) {
+      // ASCII, nearly every header name and value: one byte, no sequence arithmetic.
+      if (write) store<u8>(out, <u8>c);
+      out++;
+      continue;
+    }
     if ((c & 0xfc00) == 0xd800 && at + 2 < end) {
       const low = <u32>load<u16>(at + 2);
       if ((low & 0xfc00) == 0xdc00) {
@@ -92,8 +98,10 @@ function hexDigit(c: u32): u32 {
  * key comparison so that both read text the same way.
  */
 export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
-  if (!jsonEscapes || load<u8>(at) != 0x5c) return decodeOne(at, end);
-  let c = <u32>load<u8>(at + 1);
+  let c = <u32>load<u8>(at);
+  // ASCII is itself: no call per character for nearly all header and JSON text.
+  if (c != 0x5c || !jsonEscapes) return c < 0x80 ? c | (1 << 24) : decodeOne(at, end);
+  c = <u32>load<u8>(at + 1);
   if (c == 0x75) {
     return (hexDigit(load<u8>(at + 2)) << 12) | (hexDigit(load<u8>(at + 3)) << 8) | (hexDigit(load<u8>(at + 4)) << 4) | hexDigit(load<u8>(at + 5)) | (6 << 24);
   }
