@@ -107,7 +107,11 @@ test("bench shape f5_http_callout: both call auth with the same request, add its
     assert.deepEqual(granted.stream.upstream.headers, [...requestHeaders, ["x-auth-user", "alice"]]);
     assert.equal(granted.stream.downstream.status, 200);
     assert.equal(granted.stream.localResponse, null);
-    for (const denied of [{ status: 403, headers: AUTH_ANSWER.headers }, { status: 200 }, { status: 2000, headers: AUTH_ANSWER.headers }, { headers: [[":status", "20x"], ...AUTH_ANSWER.headers] }, "fail" as const]) {
+    const deniedAnswers: (HttpCalloutAnswer | "fail")[] = [
+      { status: 403, headers: AUTH_ANSWER.headers }, { status: 200 }, { status: 2000, headers: AUTH_ANSWER.headers },
+      { headers: [[":status", "20x"], ...AUTH_ANSWER.headers] }, "fail",
+    ];
+    for (const denied of deniedAnswers) {
       const { stream } = request(denied);
       assert.equal(stream.upstream.headers, null, JSON.stringify(denied));
       assert.equal(stream.localResponse?.status, 403);
