@@ -12,7 +12,6 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_WARMUP, SHAPES } from "./shapes";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -28,11 +27,11 @@ export function callgrindAvailable(): boolean {
   return spawnSync("valgrind", ["--version"], { encoding: "utf8" }).status === 0;
 }
 
-/** Counts the instructions per request of `wasmPath` playing bench shape `shapeName` (warm-up: the shape's own by default). */
+/** Counts the instructions per request of `wasmPath` playing bench shape `shapeName`. */
 export function countInstructions(wasmPath: string, shapeName: string, options: { warmup?: number; perRegion?: number; regions?: number } = {}): InstructionCount {
-  const warmup = options.warmup ?? SHAPES.find((shape) => shape.name === shapeName)?.warmup ?? DEFAULT_WARMUP;
+  const warmup = options.warmup ?? 15_000;
   const perRegion = options.perRegion ?? 5_000;
-  const regions = options.regions ?? 3;
+  const regions = options.regions ?? 5;
   const dir = join(root, "bench", ".work", "callgrind", `${shapeName}-${process.pid}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   try {

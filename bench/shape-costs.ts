@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { callgrindAvailable, countInstructions, type InstructionCount } from "./instructions";
-import { buildShapes, createShapeHost, DEFAULT_WARMUP, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "./shapes";
+import { buildShapes, createShapeHost, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "./shapes";
 
 const workDir = join(dirname(fileURLToPath(import.meta.url)), ".work");
 
@@ -21,7 +21,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function interleavedWallTime(shape: Shape, sdk: Uint8Array, floor: Uint8Array, rounds: number, perRound: number) {
   const hosts = [sdk, floor].map((wasm) => createShapeHost(shape, wasm));
-  for (const host of hosts) for (let i = 0; i < (shape.warmup ?? DEFAULT_WARMUP); i++) playShape(shape, host);
+  for (const host of hosts) for (let i = 0; i < 3_000; i++) playShape(shape, host);
   const samples: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
     for (const which of [0, 1]) {
@@ -53,13 +53,13 @@ export async function measureShapes(): Promise<Record<string, ShapeCost>> {
       wallNsPerRequest: interleavedWallTime(shape, sdk, floor, Number(process.env.BENCH_SHAPE_ROUNDS ?? 10), 2_000),
     };
     if (withCallgrind) {
-      const sdkCount = countInstructions(sdkPath, shape.name, { warmup: shape.warmup });
-      const floorCount = countInstructions(floorPath, shape.name, { warmup: shape.warmup });
+      const sdkCount = countInstructions(sdkPath, shape.name);
+      const floorCount = countInstructions(floorPath, shape.name);
       cost.instructionsPerRequest = {
         sdk: sdkCount, floor: floorCount,
         ratio: Math.round((sdkCount.perRequest / floorCount.perRequest) * 1000) / 1000,
         overFloor: sdkCount.perRequest - floorCount.perRequest,
-        method: `valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule, ${(shape.warmup ?? DEFAULT_WARMUP).toLocaleString("en")} warm-up requests, then three 5,000-request regions (median); whole lifecycle: host JS, V8 and module`,
+        method: "valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule, 15,000 warm-up requests, then five 5,000-request regions (median); whole lifecycle: host JS, V8 and module",
       };
     }
     console.log(`shape ${shape.name}:`, JSON.stringify(cost));

@@ -230,14 +230,16 @@ function zeroOf(type) {
   return `changetype<${type.ts}${type.nullable ? " | null" : ""}>(0)`;
 }
 
-// Statements that read the value at address expression `at` into the lvalue `target`, returning
-// false from __readConfig on a mismatch. `ids` numbers the locals.
-function readCode(type, at, target, ids) {
+// Statements that read the value at address expression `at`, which ends at `end` (the name of a
+// local the caller measured once: reading a string and stepping past the value both need it),
+// into the lvalue `target`, returning false from __readConfig on a mismatch. `ids` numbers the
+// locals.
+function readCode(type, at, end, target, ids) {
   const n = ids.next++;
   let code;
   switch (type.kind) {
     case "string":
-      code = `if (!r.expect(${at}, ${KIND.string})) return false; ${target} = r.string(${at});`;
+      code = `if (!r.expect(${at}, ${KIND.string})) return false; ${target} = r.string(${at}, ${end});`;
       if (type.choices) code += ` if (!r.expectOneOf(${at}, ${target}${type.nullable ? "!" : ""}, ${JSON.stringify(type.choices.join("|"))})) return false;`;
       break;
     case "bool":
@@ -256,16 +258,16 @@ function readCode(type, at, target, ids) {
       const item = type.items;
       const itemType = `${item.ts}${item.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.array})) return false; const a${n} = new Array<${itemType}>(); ` +
-        `for (let i${n} = r.firstItem(${at}); i${n} != 0; i${n} = r.nextItem(i${n})) { let e${n}: ${itemType} = ${zeroOf(item)}; ` +
-        `${readCode(item, `i${n}`, `e${n}`, ids)} a${n}.push(e${n}); } ${target} = a${n};`;
+        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.end(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
+        `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n}); i${n} = r.after(ie${n}); } ${target} = a${n};`;
       break;
     }
     case "map": {
       const value = type.values;
       const valueType = `${value.ts}${value.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>(); ` +
-        `for (let k${n} = r.firstMember(${at}); k${n} != 0; k${n} = r.nextMember(k${n})) { const v${n} = r.valueOf(k${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
-        `${readCode(value, `v${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n}); } ${target} = m${n};`;
+        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueOf(k${n}); const ve${n} = r.end(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
+        `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n}); k${n} = r.after(ve${n}); } ${target} = m${n};`;
       break;
     }
     default:
@@ -282,7 +284,7 @@ export function readerMethodText(declaration) {
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
-    return `if (r.keyIs(k, ${JSON.stringify(field.name)})) { ${mark}${readCode(field.type, "v", `this.${field.name}`, ids)} }`;
+    return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${readCode(field.type, "v", "e", `this.${field.name}`, ids)} }`;
   });
   const otherwise = declaration.additionalFields ? "" : "return r.unknown(k);";
   const chain = branches.length === 0 ? otherwise : `${branches.join(" else ")}${otherwise ? ` else ${otherwise}` : ""}`;
@@ -291,9 +293,15 @@ export function readerMethodText(declaration) {
     `__readConfig<R>(r: R, at: usize): bool {`,
     `  if (!r.expect(at, ${KIND.object})) return false;`,
     required.length > 0 ? `  let seen: u64 = 0;` : "",
-    `  for (let k = r.firstMember(at); k != 0; k = r.nextMember(k)) {`,
-    `    const v = r.valueOf(k);`,
+    // Each key and value is measured once (r.end): comparing the key with each field name,
+    // finding the value, reading a string and stepping to the next member (r.after) all use
+    // those ends, where nextMember(k) would measure key and value again.
+    `  for (let k = r.firstMember(at); k != 0; ) {`,
+    `    const ke = r.end(k);`,
+    `    const v = r.valueAfter(ke);`,
+    `    const e = r.end(v);`,
     `    ${chain}`,
+    `    k = r.after(e);`,
     `  }`,
     ...missing.map((line) => `  ${line}`),
     `  return true;`,

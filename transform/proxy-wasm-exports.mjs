@@ -129,13 +129,18 @@ function switchRequested(name, environment, globalAliases) {
 // asc's optimiser inlines a function with one caller only up to 80 bytes at shrink level 2
 // (assemblyscript's Module#optimize), where Binaryen's own -Oz inlines it at any size: the call,
 // the function's entry and its parameters then go. asc runs the `runPasses` list after every
-// round of its optimiser (converge included), through the module object this transform is given,
-// so that is where the SDK adds one inlining round with the limit lifted. add_header: 78 bytes
+// round of its optimiser, through the module object this transform is given, so that is where the
+// SDK adds one inlining round with the limit lifted. add_header: 78 bytes
 // smaller, and fewer calls on every callback. If a later asc stops calling runPasses there, the
 // module only grows back (tests/sdk-exports.test.ts guards add_header's size).
 function inlineSingleCallers(module, binaryen) {
   const runPasses = module.runPasses.bind(module);
+  let inlined = false;
   module.runPasses = (passes, ...rest) => {
+    // Once, after the first optimiser round: repeated in asc's converge rounds it made some
+    // modules larger again ("Last converge was suboptimal").
+    if (inlined) return runPasses(passes, ...rest);
+    inlined = true;
     const limit = binaryen.getOneCallerInlineMaxSize();
     binaryen.setOneCallerInlineMaxSize(-1);
     try {
@@ -144,6 +149,25 @@ function inlineSingleCallers(module, binaryen) {
       binaryen.setOneCallerInlineMaxSize(limit);
     }
   };
+}
+
+// The runtime's count of managed bytes (`total` in ~lib/rt/tcms or ~lib/rt/itcms), read by the
+// SDK's collection trigger through runtime/collect.ts' managedBytes(), whose placeholder body is
+// replaced here with a read of that global (before the optimiser, which then inlines it).
+const MANAGED_BYTES_SUFFIX = "/runtime/collect/managedBytes";
+const RUNTIME_TOTALS = ["~lib/rt/tcms/total", "~lib/rt/itcms/total"];
+
+function readRuntimeTotal(module, binaryen) {
+  let target = null;
+  for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+    const name = binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name;
+    if (name.endsWith(MANAGED_BYTES_SUFFIX)) target = name;
+  }
+  if (target === null) return;
+  const total = RUNTIME_TOTALS.find((name) => module.getGlobal(name) !== 0);
+  if (total === undefined) return; // the stub runtime: keep the placeholder
+  module.removeFunction(target);
+  module.addFunction(target, binaryen.none, binaryen.i32, [], module.global.get(total, binaryen.i32));
 }
 
 export default class ProxyWasmExports {
@@ -155,6 +179,7 @@ export default class ProxyWasmExports {
   afterCompile(module) {
     const binaryen = this.binaryen;
     inlineSingleCallers(module, binaryen);
+    readRuntimeTotal(module, binaryen);
     this.addConfigSchema(module);
     const exports = [];
     for (let i = 0, n = module.getNumExports(); i < n; i++) {

@@ -1,8 +1,8 @@
 import {
-  WasmResult, lastResult, requestHeaders, responseHeaders, httpCallResponseHeaders, Header,
+  WasmResult, lastResult, requestHeaders, responseHeaders, httpCallResponseHeaders, Header, requestBody,
 } from "../index";
 import { Headers } from "../testing";
-import { aRequest, clearHostcalls, duringRequestHeaders, duringResponseHeaders, hostcallCount } from "./spec-filter";
+import { aRequest, clearHostcalls, duringRequestBody, duringRequestHeaders, duringResponseHeaders, hostcallCount } from "./spec-filter";
 import { bytesOf, hexOf } from "./bytes";
 
 export * from "../exports";
@@ -153,8 +153,10 @@ describe("header maps", () => {
 import { malloc as sdkMalloc } from "../exports";
 let gcPressure = false;
 let collections = 0;
+let lastBlock: usize = 0;
 export function malloc(size: usize): usize {
   const block = sdkMalloc(size);
+  lastBlock = block;
   if (gcPressure) {
     __collect();
     collections++;
@@ -179,6 +181,30 @@ describe("allocator under GC pressure", () => {
     expect(collections).toBe(400);
   });
 
+  it("keeps a body read in place intact across full collections", () => {
+    duringRequestBody("a body the host writes straight into the ArrayBuffer that bytes() returns", () => {
+      gcPressure = true;
+      collections = 0;
+      for (let i = 0; i < 200; i++) {
+        expect(String.UTF8.decode(requestBody.bytes())).toBe("a body the host writes straight into the ArrayBuffer that bytes() returns");
+        expect(String.UTF8.decode(requestBody.bytes(2, 4))).toBe("body");
+      }
+      gcPressure = false;
+    });
+    expect(collections).toBe(400);
+  });
+
+  it("returns the block the host wrote a body into, without a copy", () => {
+    duringRequestBody("0123456789", () => {
+      const bytes = requestBody.bytes();
+      expect(changetype<usize>(bytes)).toBe(lastBlock);
+      expect(bytes.byteLength).toBe(10);
+      // Other reads still get (and free) raw blocks.
+      expect(requestBody.text()).toBe("0123456789");
+      expect(String.UTF8.decode(requestBody.bytes())).toBe("0123456789");
+    });
+  });
+
   it("frees every block it receives (memory stays flat)", () => {
     duringRequestHeaders(Headers.of([["x-a", "a value that is long enough to matter in the heap"]]), () => {
       for (let i = 0; i < 1000; i++) requestHeaders.get("x-a");
@@ -186,6 +212,20 @@ describe("allocator under GC pressure", () => {
       count = memory.size();
       for (let i = 0; i < 20000; i++) requestHeaders.get("x-a");
       __collect();
+      expect(memory.size()).toBe(count);
+    });
+  });
+
+  it("leaves no body read behind once collected (memory stays flat)", () => {
+    duringRequestBody("a body long enough to matter in the heap, read again and again", () => {
+      // Each read is garbage once dropped; collected every 1,000 reads, as callbacks would.
+      for (let i = 0; i < 1000; i++) requestBody.bytes();
+      __collect();
+      count = memory.size();
+      for (let i = 1; i <= 20000; i++) {
+        requestBody.bytes();
+        if (i % 1000 == 0) __collect();
+      }
       expect(memory.size()).toBe(count);
     });
   });

@@ -251,6 +251,10 @@ describe("json", () => {
     expect(failure("fals")).toBe("unexpected character 'f' (1:1)");
     expect(failure("1.")).toBe("unexpected end of JSON (1:3)");
     expect(failure("-x")).toBe("unexpected character 'x' (1:2)");
+    // A leading 0 is the whole integer part (RFC 8259 §6): the digit after it is unexpected.
+    expect(failure('{"a": 01}')).toBe("unexpected character '1' (1:8)");
+    expect(failure("[-00]")).toBe("unexpected character '0' (1:4)");
+    expect(parseJsonText("[0, -0, 0.05, 10, 1e05, 0e1]")!.at(2)!.asNumber()).toBe(0.05);
     expect(failure('{"a": "b"} x')).toBe("unexpected character 'x' (1:12)");
     expect(failure("[".repeat(70) + "]".repeat(70))).toBe("nesting deeper than 64 (1:66)");
     // A '{' that is simply misplaced is not a nesting failure.

@@ -1,6 +1,6 @@
 import { BufferType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength } from "../runtime/memory";
+import { OUT_U32, takeBytes, takeString, dropResult, stageText, stagedLength, bufferLength, expectBuffer, takeBuffer } from "../runtime/memory";
 
 // Envoy's proxy_set_buffer_bytes: start 0 drops `length` leading bytes then prepends;
 // start >= size appends; anything in between is BadArgument.
@@ -11,6 +11,14 @@ export function readBufferBytes(type: BufferType, start: u32, length: u32): Arra
   // After an error the dropped result is an empty block, which takes as an empty buffer.
   if (host.getBufferBytes(type, start, length) != WasmResult.Ok) dropResult();
   return takeBytes();
+}
+
+// Buffer.bytes() has the host write straight into the ArrayBuffer it returns: no copy per body
+// chunk. Configurations (read once) keep readBufferBytes' copy, which costs add_header no code.
+function readBufferInPlace(type: BufferType, start: u32, length: u32): ArrayBuffer {
+  expectBuffer();
+  host.getBufferBytes(type, start, length);
+  return takeBuffer();
 }
 
 /** @internal Text of buffer `type` (see Buffer.text). */
@@ -24,7 +32,7 @@ export function readBufferText(type: BufferType, start: u32, length: u32): strin
 
 /**
  * A host buffer: an HTTP body, TCP data, the http-call answer body, a gRPC message, a
- * configuration or foreign-function arguments. Reads copy; nothing is cached.
+ * configuration or foreign-function arguments. Every read returns a new object; nothing is cached.
  *
  * Envoy does not update `content-length` when a body changes: remove or fix that header in
  * onRequestHeaders / onResponseHeaders (before the body arrives) if the filter edits the body.
@@ -45,10 +53,12 @@ export class Buffer {
 
   /**
    * `length` bytes from `start` (clamped to the buffer, so the defaults read everything).
-   * Empty when the buffer is unavailable here; lastResult() tells NotFound from empty.
+   * Empty when the buffer is unavailable here; lastResult() tells NotFound from empty. The host
+   * writes the bytes straight into the returned ArrayBuffer (no copy, no string), so it is the
+   * cheapest way to read or rewrite a body.
    */
   bytes(start: u32 = 0, length: u32 = WHOLE): ArrayBuffer {
-    return readBufferBytes(this.type, start, length);
+    return readBufferInPlace(this.type, start, length);
   }
 
   /** Like bytes(), decoded as UTF-8; invalid sequences become U+FFFD (use bytes() for binary

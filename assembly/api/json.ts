@@ -68,7 +68,8 @@ export function skipValue(at: usize, end: usize, depth: i32): usize {
   const c = byteAt(at, end);
   if (c == 0x22) {
     for (;;) {
-      let b = byteAt(++at, end);
+      // byteAt written out: this loop runs once per byte of every string.
+      let b: u32 = ++at < end ? <u32>load<u8>(at) : 0;
       if (b < 0x20) return fail(at); // end of input or a raw control character
       if (b == 0x22) return at + 1;
       if (b >= 0x80) {
@@ -121,7 +122,9 @@ export function skipValue(at: usize, end: usize, depth: i32): usize {
     return at + 4 <= end && load<u32>(at) == word ? at + 4 : fail(start);
   }
   if (c == 0x2d) at++;
-  let next = skipDigits(at, end);
+  // A leading 0 is the whole integer part: `01` is not JSON (RFC 8259 §6), and the `1` after it
+  // is then an unexpected character.
+  let next = skipDigits(at, byteAt(at, end) == 0x30 ? at + 1 : end);
   if (next != 0 && byteAt(next, end) == 0x2e) next = skipDigits(at = next + 1, end);
   if (next != 0 && (byteAt(next, end) | 0x20) == 0x65) {
     at = next + 1;
@@ -361,7 +364,10 @@ export function jsonTextEnd(bytes: ArrayBuffer): usize {
   const start = skipSpace(base, end);
   failedDeep = false;
   let valueEnd = skipValue(start, end, 0);
-  if (valueEnd != 0 && skipSpace(valueEnd, end) != end) valueEnd = fail(skipSpace(valueEnd, end));
+  if (valueEnd != 0) {
+    const after = skipSpace(valueEnd, end);
+    if (after != end) valueEnd = fail(after);
+  }
   if (valueEnd == 0) failedText = bytes;
   return valueEnd;
 }

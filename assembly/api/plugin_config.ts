@@ -66,7 +66,7 @@ function appendKey(out: usize, key: usize): usize {
   const plain = isIdentifier(key + 1, end - 1);
   store<u8>(out, plain ? 0x2e : 0x5b);
   // Plain: the text between the quotes; else the key with its quotes, then ']'.
-  out = appendBytes(out + 1, key + <usize>plain, end - key - (plain ? 2 : 0));
+  out = appendBytes(out + 1, key + <usize>plain, end - key - (<usize>plain << 1));
   if (!plain) store<u8>(out++, 0x5d);
   return out;
 }
@@ -78,20 +78,19 @@ function appendPath(out: usize, target: usize): usize {
   while (at != target) {
     const isObject = load<u8>(at) == 0x7b;
     if (!isObject && load<u8>(at) != 0x5b) break;
-    const end = valueEnd(at);
     let index: u32 = 0;
-    let item = nextEntry(at, end);
-    for (; item < end - 1; index++) {
-      const value = isObject ? nextEntry(valueEnd(item), end) : item;
+    let item = reader.firstMember(at);
+    for (; item != 0; index++) {
+      const value = isObject ? reader.valueOf(item) : item;
       const afterValue = valueEnd(value);
       if (target >= item && target < afterValue) break;
-      item = nextEntry(afterValue, end);
+      item = reader.after(afterValue);
     }
-    if (item >= end - 1) break;
+    if (item == 0) break;
     if (isObject) {
       out = appendKey(out, item);
       if (target == item) break;
-      at = nextEntry(valueEnd(item), end);
+      at = reader.valueOf(item);
     } else {
       store<u8>(out, 0x5b);
       out = appendDecimal(out + 1, index);
@@ -122,7 +121,7 @@ function startMessage(at: usize, field: usize): usize {
 function finishMessage(out: usize, at: usize): bool {
   out = appendPosition(out, textBase, at);
   // The path starts with the first step's '.', which the message leaves out.
-  const start = load<u8>(MESSAGE_START) == 0x2e ? MESSAGE_START + 1 : MESSAGE_START;
+  const start = MESSAGE_START + <usize>(load<u8>(MESSAGE_START) == 0x2e);
   lastError = utf8Decode(start, out - start);
   return false;
 }
@@ -206,9 +205,10 @@ export class ConfigReader {
     return load<u8>(at) == 0x74;
   }
 
-  /** The string at `at` (checked with expect first), escapes decoded. */
-  string(at: usize): string {
-    return utf8Decode(at + 1, valueEnd(at) - at - 2, true);
+  /** The string at `at` that ends at `end` (see `end`; checked with expect first), escapes
+   * decoded. */
+  string(at: usize, end: usize): string {
+    return utf8Decode(at + 1, end - at - 2, true);
   }
 
   /** True if the string at `at` is one of `choices` (joined by "|"); else records
@@ -239,15 +239,15 @@ export class ConfigReader {
 
   /** Address of the first key of the object at `at`, or 0 when it is empty. */
   firstMember(at: usize): usize {
-    const end = valueEnd(at);
-    const key = nextEntry(at, end);
-    return key < end - 1 ? key : 0;
+    // The text is valid JSON: past the opening byte and its spaces is the first entry or the
+    // closing byte ('}' or ']', one test for both), so the object is not walked to its end.
+    const key = nextEntry(at, textEnd);
+    return (load<u8>(key) | 0x20) == 0x7d ? 0 : key;
   }
 
   /** Address of the key after the member whose key is at `key`, or 0 after the last. */
   nextMember(key: usize): usize {
-    const after = skipSpace(valueEnd(this.valueOf(key)), textEnd);
-    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+    return this.nextItem(this.valueOf(key));
   }
 
   /** Address of the value of the member whose key is at `key`. */
@@ -255,15 +255,32 @@ export class ConfigReader {
     return nextEntry(valueEnd(key), textEnd);
   }
 
-  /** True if the key at `key` is `name` (escapes decoded). */
-  keyIs(key: usize, name: string): bool {
+  /** Address of the value of the member whose key ends at `keyEnd` (see `end`). */
+  valueAfter(keyEnd: usize): usize {
+    return nextEntry(keyEnd, textEnd);
+  }
+
+  /** True if the key at `key`, which ends at `keyEnd` (see `end`), is `name` (escapes decoded). */
+  keyIs(key: usize, keyEnd: usize, name: string): bool {
     const text = changetype<usize>(name);
-    return jsonTextEquals(key + 1, valueEnd(key) - 1, text, text + stringByteLength(text));
+    return jsonTextEquals(key + 1, keyEnd - 1, text, text + stringByteLength(text));
   }
 
   /** The key at `key`, decoded. */
   key(key: usize): string {
-    return this.string(key);
+    return this.string(key, valueEnd(key));
+  }
+
+  /** The address just past the value at `at`. */
+  end(at: usize): usize {
+    return valueEnd(at);
+  }
+
+  /** Address of the entry after the value that ends at `end` (an item, or a member's key), or 0
+   * after the last. */
+  after(end: usize): usize {
+    const next = skipSpace(end, textEnd);
+    return load<u8>(next) == 0x2c ? skipSpace(next + 1, textEnd) : 0;
   }
 
   /** Address of the first item of the array at `at`, or 0 when it is empty. */
@@ -271,10 +288,10 @@ export class ConfigReader {
     return this.firstMember(at);
   }
 
-  /** Address of the item after the one at `item`, or 0 after the last. */
+  /** Address of the item after the one at `item`, or 0 after the last (the generated reader
+   * uses `after(end(item))`, measuring each item once). */
   nextItem(item: usize): usize {
-    const after = skipSpace(valueEnd(item), textEnd);
-    return load<u8>(after) == 0x2c ? skipSpace(after + 1, textEnd) : 0;
+    return this.after(valueEnd(item));
   }
 
   /** Records `<path>.<key>: unknown field` at the key; answers false. */

@@ -10,23 +10,33 @@
 // Each collection marks the whole live heap, so collecting after every callback cost a small
 // filter about 6k instructions per request (bench shape f1_add_header: 72.4k against 66.5k with
 // no collection) and a filter holding a large configuration far more. The outermost callback
-// therefore collects when either:
-// - the linear memory grew since the last collection: the allocator found no free block, so
-//   garbage is crowding the heap (TLSF then doubles the memory; collecting at once keeps the
-//   next growth as far away as the live data allows), or
-// - it is every COLLECT_EVERY-th outermost callback: garbage is bounded by what that many callbacks
-//   allocate, and the cost of a collection is spread over them.
+// collects only once the managed objects made since the last collection add up to as many bytes
+// as survived it (at least MIN_GARBAGE): the policy of AssemblyScript's own incremental
+// collector, which keeps memory within about twice the live data while a collection's cost,
+// proportional to the live data, is spread over as many bytes of new objects.
 //
 // A trap leaves the count raised, so the module never collects again; Envoy and cpp-host call
 // nothing in a VM after a trap (the VM is failed), so nothing is lost.
 
-/** Outermost callbacks between two collections when memory does not grow. */
+/** Bytes of new objects that always wait for the next collection (one page of linear memory):
+ * a small filter's requests then share a collection by the hundreds. */
 // @ts-ignore: decorator
-@inline const COLLECT_EVERY: u32 = 64; // a power of two
+@inline const MIN_GARBAGE: usize = 64 * 1024;
 
 let depth: u32 = 0;
-let outermostCallbacks: u32 = 0;
-let pagesAtCollection: i32 = 0;
+let collectAt: usize = 0;
+
+/**
+ * @internal Bytes of managed objects the runtime holds, garbage included. The runtime keeps
+ * this count in a global that no library code can name, so the SDK's build transform
+ * (transform/proxy-wasm-exports.mjs) replaces this body with a read of that global. Built
+ * without the transform the count reads as "always over", which collects after every outermost
+ * callback: slower, never wrong.
+ */
+// @ts-ignore: decorator
+@noinline export function managedBytes(): usize {
+  return usize.MAX_VALUE;
+}
 
 /** @internal Start of a callback export. */
 // @ts-ignore: decorator
@@ -36,8 +46,9 @@ let pagesAtCollection: i32 = 0;
 
 /** @internal End of a callback export: the outermost one collects when it is time (above). */
 export function leaveCallback(): void {
-  if (--depth == 0 && ((++outermostCallbacks & (COLLECT_EVERY - 1)) == 0 || memory.size() != pagesAtCollection)) {
-    pagesAtCollection = memory.size();
+  if (--depth == 0 && managedBytes() >= collectAt) {
     __collect();
+    const live = managedBytes();
+    collectAt = live + max(live, MIN_GARBAGE);
   }
 }

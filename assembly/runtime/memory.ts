@@ -3,15 +3,55 @@ import { stringByteLength, utf8Decode, utf8Walk } from "./utf8";
 // Memory shared between the SDK and the host: the allocator the host calls, the out-slots
 // hostcalls write their results to, and reusable staging blocks for outgoing arguments.
 
+// Buffer reads (bodies, configurations) come back in place: before proxy_get_buffer_bytes the
+// SDK asks the allocator (expectBuffer) to hand the host a managed ArrayBuffer instead of a raw
+// block, so the host writes the bytes where the filter reads them and takeBuffer returns that
+// object without a copy (a 4 KiB body: about 3k instructions per request less, bench shape
+// f3_body_rewrite). The global `adopted` holds the object from the allocation to the take, so a
+// collection in between cannot reclaim it. A module that never reads a buffer never sets
+// `adoptNext`, and the optimizer drops the branch from its allocator.
+let adoptNext = false;
+let adopted: ArrayBuffer | null = null;
+
 /**
  * The allocator the host calls from inside hostcalls (exported as both `malloc` and
  * `proxy_on_memory_allocate`). Returns a raw TLSF block that the garbage collector does not
  * track, so a collection between the host's write and the SDK's read cannot reclaim it.
  * The SDK copies the data out and frees the block (see takeBytes / takeString / dropResult).
- * Makes no hostcall.
+ * After expectBuffer(), the first allocation is a managed ArrayBuffer held by a global instead
+ * (see takeBuffer). Makes no hostcall.
  */
 export function allocate(size: usize): usize {
+  if (adoptNext && adopted === null) {
+    const buffer = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
+    adopted = buffer;
+    return changetype<usize>(buffer);
+  }
   return heap.alloc(size);
+}
+
+/** Makes the host's next allocation a managed ArrayBuffer; call right before a hostcall that
+ * returns one block, and take the result with takeBuffer(). */
+export function expectBuffer(): void {
+  adoptNext = true;
+  adopted = null;
+}
+
+/**
+ * Takes the block the last hostcall returned (after expectBuffer()): the ArrayBuffer the host
+ * wrote into, without a copy, or as takeBytes() for any other block (none after an error: Envoy
+ * writes no out-slot then). cpp-host allocates exactly the size it writes (proxy-wasm-cpp-host
+ * include/proxy-wasm/wasm.h, copyToPointerSize), so the object's length is the data's.
+ */
+export function takeBuffer(): ArrayBuffer {
+  adoptNext = false;
+  const buffer = adopted;
+  adopted = null;
+  if (buffer !== null && <usize>load<u32>(OUT_DATA) == changetype<usize>(buffer)) {
+    store<u64>(OUT, 0); // the collector owns it: nothing to free
+    return buffer;
+  }
+  return takeBytes();
 }
 
 // Out-parameters written by the host: [0] data pointer, [4] data size, [8] extra u32

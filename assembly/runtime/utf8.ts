@@ -114,14 +114,10 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
 }
 
 // Reads the text [at, end) as readCodePoint does and walks its UTF-16 units from `out`: stores
-// them, only counts their bytes (`out` 0), or (with `compare`) checks them against the units
-// already at `out`, which end at `outEnd`. Returns the address after the last unit (from 0:
-// the byte length), or 0 at the first difference. One walk for measuring, decoding and the
-// JSON key comparison keeps all three small and reading text alike.
+// them, or (with `compare`) checks them against the units already at `out`, which end at
+// `outEnd`. Returns the address after the last unit, or 0 at the first difference. One walk for
+// decoding and the JSON key comparison keeps both small and reading text alike.
 function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes: bool, compare: bool): usize {
-  // Decided once: `out` grows from 0 while measuring, and testing it in the loop would store
-  // every unit after the first at addresses 2, 4, ... (the module's static data).
-  const measuring = !compare && out == 0;
   while (at < end) {
     const decoded = readCodePoint(at, end, jsonEscapes);
     at += (decoded >> 24) & 0xf;
@@ -135,8 +131,6 @@ function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes
     }
     if (compare) {
       if (out + width > outEnd || (width == 4 ? load<u32>(out) : <u32>load<u16>(out)) != units) return 0;
-    } else if (measuring) {
-      // only counting
     } else if (width == 4) {
       store<u32>(out, units);
     } else {
@@ -162,9 +156,14 @@ export function jsonTextEquals(at: usize, end: usize, text: usize, textEnd: usiz
  * validated); sharing this loop keeps JSON support small.
  */
 export function utf8Decode(ptr: usize, length: usize, jsonEscapes: bool = false): string {
-  // Measured first, so the string is allocated once at its exact size.
-  const result = __new(utf16Walk(ptr, ptr + length, 0, 0, jsonEscapes, false), idof<string>());
-  utf16Walk(ptr, ptr + length, result, 0, jsonEscapes, false);
+  // One walk: no character takes fewer bytes than its UTF-16 units (ASCII 1 for 1, 2-3 bytes for
+  // 1 unit, 4 for 2, an escape 2 or 6 for 1), so `length` units always fit; the string's size
+  // (its header's rtSize, which `length` reads) is then lowered to what was written. The block
+  // keeps its size (the collector frees blocks by their own size, not rtSize), so text that is
+  // not ASCII leaves a few unused bytes until the string is freed; __renew would shrink it but
+  // links the allocator's reallocation (about 400 bytes in add_header).
+  const result = __new(length << 1, idof<string>());
+  store<u32>(result - 4, <u32>(utf16Walk(ptr, ptr + length, result, 0, jsonEscapes, false) - result));
   return changetype<string>(result);
 }
 

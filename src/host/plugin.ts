@@ -61,6 +61,23 @@ export class Plugin {
     const started = vm.invoke("proxy_on_vm_start", vm.callback("proxy_on_vm_start"), root, root.id, vm.vmConfiguration.length);
     this.check("vm_start");
     if (started === 0) throw new PluginStartError("Failed to start base Wasm in proxy_on_vm_start", "vm_start", undefined);
+    this.configure();
+  }
+
+  /**
+   * `proxy_on_configure(root, plugin_config_size)` on the plugin's root context, the plugin
+   * configuration readable during the call: the last step of `start`, and on its own what
+   * proxy-wasm-cpp-host's `WasmBase::configure(root_context, plugin)` does when `start` found the
+   * root context of the same plugin key (name, root_id, vm_id and configuration) already on the
+   * VM (src/wasm.cc, `getOrCreateThreadLocalPlugin`; `ContextBase::onConfigure` in src/context.cc).
+   * Legal once `start` succeeded, while the root context exists and the VM has not failed (throws
+   * a plain Error otherwise). Throws PluginStartError when the callback returns 0 or traps.
+   */
+  configure(): void {
+    const vm = this.vm;
+    const root = this.root;
+    if (root === undefined || root.deleted) throw new Error("configure: the plugin has no root context (not started, or shut down)");
+    if (vm.failed) throw new Error("configure: the VM has failed; no callback can run on it");
     root.configurationReadable = true;
     let configured: number | undefined;
     try {

@@ -84,6 +84,13 @@ export class PluginHandle {
     return playFlow(this.http(), input);
   }
 
+  /** `proxy_on_configure` again on this plugin's root context; see `TestHost.reconfigure`. */
+  reconfigure(): void {
+    if (this.removed) throw new Error(`plugin "${this.name}" (root_id "${this.rootId}") was shut down: it cannot be configured`);
+    this.current.configure();
+    this.owner.checkStrict();
+  }
+
   /**
    * Removes this plugin only (`proxy_on_done` on its root; the other plugins keep running).
    * Returns true when the root context is gone, false while it waits for `proxy_done`.

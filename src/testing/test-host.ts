@@ -279,6 +279,21 @@ export class TestHost {
     });
   }
 
+  /**
+   * Configures the plugin again with the same configuration: `proxy_on_configure` on its existing
+   * root context, as proxy-wasm-cpp-host does when a plugin of the same key (name, root_id, vm_id,
+   * configuration) starts again on a VM that still has its root context (src/wasm.cc:
+   * `WasmBase::start` finds the root, `WasmBase::configure` calls `proxy_on_configure` on it; the
+   * start step before it re-runs `proxy_on_context_create` and `proxy_on_vm_start`, which this
+   * call leaves out). Nothing else changes: no new root context, no new VM. Legal while the VM is
+   * healthy and the plugin not shut down (a plain Error otherwise); throws PluginStartError when
+   * the plugin rejects its configuration (returns 0) or traps.
+   */
+  reconfigure(): void {
+    this.host.plugin.configure();
+    this.checkStrict();
+  }
+
   /** Moves the fake clock forward, firing ticks that fall due. */
   advanceTime(ms: number): void {
     this.clock.advance(ms);

@@ -4,7 +4,8 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import type { FlowInput, HttpCalloutAnswer } from "../../src/testing";
+import { createTestHost, type FlowInput, type HttpCalloutAnswer } from "../../src/testing";
+import { PluginStartError } from "../../src/host";
 import { initWat } from "../helpers/wat";
 import { AUTH_ANSWER, buildShapes, createShapeHost, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "../../bench/shapes";
 
@@ -35,6 +36,17 @@ function playUnit(wasm: Uint8Array, shape: Shape) {
   recording = true;
   playShape(shape, host);
   return hostcalls;
+}
+
+/** The Proxy-Wasm callbacks a module exports, sorted. */
+const callbackExports = (wasm: Uint8Array) =>
+  WebAssembly.Module.exports(new WebAssembly.Module(new Uint8Array(wasm))).map((e) => e.name).filter((name) => name.startsWith("proxy_on_")).sort();
+
+for (const shape of SHAPES) {
+  test(`bench shape ${shape.name}: the floor exports exactly the SDK module's callbacks, so the host makes the same calls into both`, () => {
+    const { sdk, floor } = modules.get(shape.name)!;
+    assert.deepEqual(callbackExports(floor), callbackExports(sdk));
+  });
 }
 
 for (const shape of SHAPES) {
@@ -161,5 +173,153 @@ test("bench shape f6_shared_data_cas: both count requests in shared data, retry 
       assert.equal(host.sharedData(KEY), notACount);
     }
     assert.equal(host.failure, null);
+  }
+});
+
+/** ASCII letters uppercased, every other byte as it was. */
+const uppercased = (bytes: Uint8Array) => bytes.map((c) => (c >= 0x61 && c <= 0x7a ? c - 0x20 : c));
+
+test("bench shape f3_body_rewrite: both send the 4 KiB body upstream with its ASCII letters uppercased and its other bytes unchanged", () => {
+  const shape = SHAPES.find((s) => s.name === "f3_body_rewrite")!;
+  const body = shape.flow.request.body as Uint8Array;
+  assert.equal(body.length, 4_096);
+  const expected = uppercased(body);
+  // The body has bytes the transform must keep: digits, punctuation, UTF-8 (é is C3 A9).
+  assert.ok(expected.includes(0xc3) && expected.includes(0x31) && expected.includes(0x7b));
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    const result = host.flow(shape.flow);
+    assert.deepEqual(result.upstream.bodyBytes, expected);
+    assert.equal(result.upstream.ended, true);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), ["proxy_get_buffer_bytes", "proxy_set_buffer_bytes"]);
+  }
+});
+
+test("bench shape f3_body_rewrite: a body in two frames is buffered (StopIterationAndBuffer) and rewritten whole at its end", () => {
+  const shape = SHAPES.find((s) => s.name === "f3_body_rewrite")!;
+  const body = shape.flow.request.body as Uint8Array;
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    const stream = host.http();
+    stream.requestHeaders(shape.flow.request.headers);
+    assert.equal(stream.requestBody(body.subarray(0, 1_000)), "StopIterationAndBuffer");
+    assert.equal(stream.upstream.bodyBytes.length, 0);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), []);
+    assert.equal(stream.requestBody(body.subarray(1_000), { endOfStream: true }), "Continue");
+    assert.deepEqual(stream.upstream.bodyBytes, uppercased(body));
+    assert.deepEqual(hostcalls.filter((name) => name.includes("buffer")), ["proxy_get_buffer_bytes", "proxy_set_buffer_bytes"]);
+  }
+});
+
+test("bench shape f4_metric_increment: both define f4_requests once, on the first request, and count every request", () => {
+  const shape = SHAPES.find((s) => s.name === "f4_metric_increment")!;
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    const host = createTestHost({ wasm, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { hostcalls.push(name); } });
+    assert.equal(host.metric("f4_requests"), undefined); // not defined before the first request
+    for (let i = 0; i < 7; i++) playShape(shape, host);
+    assert.equal(host.metric("f4_requests"), 7n);
+    assert.equal(host.metric("wasmcustom.f4_requests"), 7n);
+    assert.deepEqual(hostcalls.filter((name) => name.includes("metric")), ["proxy_define_metric", ...Array(7).fill("proxy_increment_metric")]);
+    // A stream that ends before any request headers is not counted.
+    host.http().complete();
+    assert.equal(host.metric("f4_requests"), 7n);
+  }
+});
+
+// F7: what both modules read from the configuration, seen through the headers they then add.
+const F7_ALLOWED = "/api/v2/checkout/payments/intents/confirmations/8f2c";
+function f7Request(wasm: Uint8Array, pluginConfig: string | object, path = F7_ALLOWED, reconfigure = 0) {
+  const host = createTestHost({ wasm, pluginConfig, pluginName: "bench", logLevel: "warn" });
+  for (let i = 0; i < reconfigure; i++) host.reconfigure();
+  const result = host.flow({ request: { headers: [[":method", "GET"], [":path", path], [":authority", "bench.local"]] } });
+  return result.upstream.headers!.slice(3);
+}
+
+/** True if the module refuses the configuration: on_configure returns false and the host says so. */
+function f7Refuses(wasm: Uint8Array, pluginConfig: string | Uint8Array): boolean {
+  try {
+    createTestHost({ wasm, pluginConfig, pluginName: "bench", logLevel: "warn" });
+    return false;
+  } catch (error) {
+    assert.ok(error instanceof PluginStartError && error.stage === "configure", String(error));
+    return true;
+  }
+}
+
+test("bench shape f7_json_config: both read the configuration into the header they add on an allowed path, and keep it over reconfigures", () => {
+  const shape = SHAPES.find((s) => s.name === "f7_json_config")!;
+  const config = shape.pluginConfig as { headerName: string; headerValue: string; rateLimit: { name: string } };
+  assert.ok(JSON.stringify(config).length > 900, "about 1 KiB of configuration");
+  const rateLimit: [string, string] = ["x-rate-limit", config.rateLimit.name];
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    assert.deepEqual(f7Request(wasm, config), [[config.headerName, config.headerValue], rateLimit]);
+    assert.deepEqual(f7Request(wasm, config, F7_ALLOWED, 3), [[config.headerName, config.headerValue], rateLimit]);
+    // The last of the ten prefixes matches too; a path no prefix starts is only rate-limited.
+    assert.deepEqual(f7Request(wasm, config, "/internal/metrics/prometheus/federate/by-namespace"), [[config.headerName, config.headerValue], rateLimit]);
+    assert.deepEqual(f7Request(wasm, config, "/api/v2/checkout"), [rateLimit]);
+    assert.deepEqual(f7Request(wasm, { ...config, enabled: false }), []);
+    assert.deepEqual(f7Request(wasm, { ...config, allowedPaths: [] }), [rateLimit]);
+  }
+});
+
+test("bench shape f7_json_config: both decode escapes and UTF-8 alike, and take defaults, spaces, -0 and repeated members as the SDK does", () => {
+  const shape = SHAPES.find((s) => s.name === "f7_json_config")!;
+  const accepted: [string, [string, string][]][] = [
+    // Escaped key and value: \u escapes (a surrogate pair is one character, a lone one stays), simple escapes, raw UTF-8.
+    [String.raw`{"header\u004eame":"x-\u0041b","headerValue":"\"q\"\\\/\u00e9\ud83d\ude00é€😀\ud83d-","rateLimit":{"name":"r\tl"},"allowedPaths":["/"]}`,
+      [["x-ab", "\"q\"\\/é😀é€😀\u{fffd}\u{fffd}\u{fffd}-"], ["x-rate-limit", "r\tl"]]],
+    [` \n{ "rateLimit" : { "burst" : 0 , "name" : "n" } ,\t"headerName":"h", "headerValue":"v", "allowedPaths" : [ "/a" , "/api" ] , "timeoutMs": -0 }\r\n`,
+      [["h", "v"], ["x-rate-limit", "n"]]],
+    // A repeated member: the last one counts, and a repeated object starts from its defaults.
+    [`{"headerName":"first","headerName":"second","headerValue":"v","allowedPaths":["/nowhere"],"allowedPaths":["/api"],"rateLimit":{"name":"a"},"rateLimit":{"name":"b"},"enabled":false,"enabled":true}`,
+      [["second", "v"], ["x-rate-limit", "b"]]],
+    [`{"headerName":"h","headerValue":"","rateLimit":{"name":"","requestsPerSecond":4294967295},"upstreamCluster":"","timeoutMs":0,"allowedPaths":[""]}`,
+      [["h", ""], ["x-rate-limit", ""]]],
+  ];
+  for (const [config, headers] of accepted) {
+    const [fromSdk, fromFloor] = Object.values(modules.get(shape.name)!).map((wasm) => f7Request(wasm, config, "/api/x"));
+    assert.deepEqual(fromSdk, fromFloor, config);
+    // The host lower-cases header names, and its decoder shows each of a lone surrogate's 3 bytes (WTF-8) as U+FFFD.
+    assert.deepEqual(fromSdk, headers, config);
+  }
+});
+
+test("bench shape f7_json_config: both refuse the same invalid configurations (proxy_on_configure returns false)", () => {
+  const shape = SHAPES.find((s) => s.name === "f7_json_config")!;
+  const valid = `{"headerName":"h","headerValue":"v","rateLimit":{"name":"n"}}`;
+  const withMember = (member: string) => `{"headerName":"h","headerValue":"v","rateLimit":{"name":"n"},${member}}`;
+  const refused: (string | Uint8Array)[] = [
+    "", "{}", "[]", "null", `"text"`, valid.slice(0, -1), valid + "x", valid + "}", `{"headerName":"h",}`,
+    // Missing required members, at the root and in the nested object.
+    `{"headerValue":"v","rateLimit":{"name":"n"}}`, `{"headerName":"h","rateLimit":{"name":"n"}}`,
+    `{"headerName":"h","headerValue":"v"}`, `{"headerName":"h","headerValue":"v","rateLimit":{}}`,
+    // Unknown members, wrong kinds.
+    withMember(`"colour":"red"`), `{"headerName":"h","headerValue":"v","rateLimit":{"name":"n","extra":1}}`,
+    withMember(`"timeoutMs":"2500"`), withMember(`"timeoutMs":null`), withMember(`"enabled":1`), withMember(`"enabled":"true"`),
+    withMember(`"allowedPaths":"/"`), withMember(`"allowedPaths":["/",3]`), withMember(`"allowedPaths":[null]`),
+    withMember(`"upstreamCluster":null`), `{"headerName":1,"headerValue":"v","rateLimit":{"name":"n"}}`,
+    `{"headerName":"h","headerValue":"v","rateLimit":[]}`, `{"headerName":"h","headerValue":"v","rateLimit":null}`,
+    // Integers out of range or not integers, and numbers that are not JSON.
+    withMember(`"timeoutMs":-1`), withMember(`"timeoutMs":4294967296`), withMember(`"timeoutMs":99999999999999999999`),
+    withMember(`"timeoutMs":2.5`), withMember(`"timeoutMs":1e3`), withMember(`"timeoutMs":1E3`), withMember(`"timeoutMs":01`),
+    withMember(`"timeoutMs":-`), withMember(`"timeoutMs":+1`), withMember(`"timeoutMs":2.`),
+    // Literals and structure.
+    withMember(`"enabled":tru`), withMember(`"enabled":True`), withMember(`"allowedPaths":["/",]`), withMember(`"allowedPaths":[,]`),
+    `{"headerName":"h" "headerValue":"v","rateLimit":{"name":"n"}}`, `{"headerName":"h","headerValue":"v","rateLimit":{"name":"n"}`,
+    // Strings: bad escapes, control characters, invalid UTF-8 (stray continuation, overlong, surrogate, past U+10FFFF, truncated).
+    withMember(String.raw`"upstreamCluster":"\x"`), withMember(String.raw`"upstreamCluster":"\u12"`), withMember(String.raw`"upstreamCluster":"\u12g4"`),
+    withMember(`"upstreamCluster":"a\tb"`), withMember(`"upstreamCluster":"a\nb"`), withMember(`"upstreamCluster":"open`),
+    ...[[0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xff]].map((bytes) => {
+      const [head, tail] = withMember(`"upstreamCluster":"@"`).split("@");
+      return new Uint8Array([...Buffer.from(head), ...bytes, ...Buffer.from(tail)]);
+    }),
+  ];
+  for (const [which, wasm] of Object.entries(modules.get(shape.name)!)) {
+    assert.equal(f7Refuses(wasm, valid), false);
+    const accepted = refused.filter((config) => !f7Refuses(wasm, config)).map((config) => typeof config === "string" ? config : Buffer.from(config).toString("hex"));
+    assert.deepEqual(accepted, [], `${which} accepted them`);
   }
 });

@@ -167,6 +167,11 @@ describe("a @pluginConfig class", () => {
     assert.equal(host.logs.messages.join("\n"), "bad: invalid UTF-8 in a string (1:12)");
   });
 
+  it("refuses a number written with a leading zero, which is not JSON", () => {
+    assert.equal(configure(declared.wasm, '{"limit": 01}'), "bad: unexpected character '1' (1:12)");
+    assert.equal(configure(declared.wasm, '{"limit": 0, "ratio": 0.05}'), "ok: keys= limit=0 big=0 small=-1 enabled=false name=null rules=[] labels={} first=null ratio=0.05");
+  });
+
   it("carries its JSON Schema in the module, and the build writes its TypeScript type", () => {
     const module = new WebAssembly.Module(declared.wasm as Uint8Array<ArrayBuffer>);
     const [section] = WebAssembly.Module.customSections(module, CONFIG_SCHEMA_SECTION);
