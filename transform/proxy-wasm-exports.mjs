@@ -151,11 +151,14 @@ function inlineSingleCallers(module, binaryen) {
   };
 }
 
-// The runtime's count of managed bytes (`total` in ~lib/rt/tcms or ~lib/rt/itcms), read by the
-// SDK's collection trigger through runtime/collect.ts' managedBytes(), whose placeholder body is
-// replaced here with a read of that global (before the optimiser, which then inlines it).
+// The minimal runtime's count of managed bytes (`total` in ~lib/rt/tcms), read by the SDK's
+// collection trigger through runtime/collect.ts' managedBytes(), whose placeholder body is
+// replaced here with a read of that global (before the optimiser, which then inlines it). Other
+// runtimes keep the placeholder, which collects after every outermost callback: the as-pect
+// specs build with the incremental runtime, and a full collection after each callback there
+// finds an object the SDK forgot to keep alive at the first callback after the mistake.
 const MANAGED_BYTES_SUFFIX = "/runtime/collect/managedBytes";
-const RUNTIME_TOTALS = ["~lib/rt/tcms/total", "~lib/rt/itcms/total"];
+const RUNTIME_TOTALS = ["~lib/rt/tcms/total"];
 
 function readRuntimeTotal(module, binaryen) {
   let target = null;
@@ -165,7 +168,7 @@ function readRuntimeTotal(module, binaryen) {
   }
   if (target === null) return;
   const total = RUNTIME_TOTALS.find((name) => module.getGlobal(name) !== 0);
-  if (total === undefined) return; // the stub runtime: keep the placeholder
+  if (total === undefined) return;
   module.removeFunction(target);
   module.addFunction(target, binaryen.none, binaryen.i32, [], module.global.get(total, binaryen.i32));
 }
@@ -178,7 +181,12 @@ export default class ProxyWasmExports {
 
   afterCompile(module) {
     const binaryen = this.binaryen;
-    inlineSingleCallers(module, binaryen);
+    // Only where asc optimises and keeps no debug information: a debug build keeps each
+    // function its own frame in backtraces (docs/debugging.md).
+    const options = this.program?.options;
+    if (options && (options.optimizeLevelHint > 0 || options.shrinkLevelHint > 0) && !options.debugInfo) {
+      inlineSingleCallers(module, binaryen);
+    }
     readRuntimeTotal(module, binaryen);
     this.addConfigSchema(module);
     const exports = [];

@@ -29,9 +29,10 @@ let collectAt: usize = 0;
 /**
  * @internal Bytes of managed objects the runtime holds, garbage included. The runtime keeps
  * this count in a global that no library code can name, so the SDK's build transform
- * (transform/proxy-wasm-exports.mjs) replaces this body with a read of that global. Built
- * without the transform the count reads as "always over", which collects after every outermost
- * callback: slower, never wrong.
+ * (transform/proxy-wasm-exports.mjs) replaces this body with a read of that global in builds on
+ * the minimal runtime. Elsewhere (no transform, or the incremental runtime of the as-pect specs)
+ * the count reads as "always over", which collects after every outermost callback: slower,
+ * never wrong.
  */
 // @ts-ignore: decorator
 @noinline export function managedBytes(): usize {

@@ -40,7 +40,7 @@ function playUnit(wasm: Uint8Array, shape: Shape) {
 
 /** The Proxy-Wasm callbacks a module exports, sorted. */
 const callbackExports = (wasm: Uint8Array) =>
-  WebAssembly.Module.exports(new WebAssembly.Module(new Uint8Array(wasm))).map((e) => e.name).filter((name) => name.startsWith("proxy_on_")).sort();
+  WebAssembly.Module.exports(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>)).map((e) => e.name).filter((name) => name.startsWith("proxy_on_")).sort();
 
 for (const shape of SHAPES) {
   test(`bench shape ${shape.name}: the floor exports exactly the SDK module's callbacks, so the host makes the same calls into both`, () => {
