@@ -5,13 +5,12 @@
 // [warmup] [regionRequests] [regions]
 import { readFileSync } from "node:fs";
 import { getPriority } from "node:os";
-import { createTestHost } from "../src/testing";
-import { playShape, SHAPES } from "./shapes";
+import { createShapeHost, playShape, SHAPES } from "./shapes";
 
 const [wasmPath, shapeName, warmup = "3000", perRegion = "5000", regions = "3"] = process.argv.slice(2);
 const shape = SHAPES.find((s) => s.name === shapeName);
 if (!shape) throw new Error(`unknown shape ${shapeName}`);
-const host = createTestHost({ wasm: new Uint8Array(readFileSync(wasmPath)), pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn" });
+const host = createShapeHost(shape, new Uint8Array(readFileSync(wasmPath)));
 for (let i = 0; i < Number(warmup); i++) playShape(shape, host);
 getPriority(0);
 for (let r = 0; r < Number(regions); r++) {

@@ -4,9 +4,8 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestHost } from "../src/testing";
 import { callgrindAvailable, countInstructions, type InstructionCount } from "./instructions";
-import { buildShapes, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "./shapes";
+import { buildShapes, createShapeHost, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "./shapes";
 
 const workDir = join(dirname(fileURLToPath(import.meta.url)), ".work");
 
@@ -21,7 +20,7 @@ export interface ShapeCost {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function interleavedWallTime(shape: Shape, sdk: Uint8Array, floor: Uint8Array, rounds: number, perRound: number) {
-  const hosts = [sdk, floor].map((wasm) => createTestHost({ wasm, pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn" }));
+  const hosts = [sdk, floor].map((wasm) => createShapeHost(shape, wasm));
   for (const host of hosts) for (let i = 0; i < 3_000; i++) playShape(shape, host);
   const samples: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {

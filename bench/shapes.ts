@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFilter } from "../src/cli/commands/build";
 import { watToWasm } from "../tests/helpers/wat";
-import type { FlowInput, TestHost } from "../src/testing";
+import { createTestHost, type FlowInput, type TestHost, type TestHostOptions } from "../src/testing";
 
 export interface Shape {
   /** Directory name under bench/fixtures, and the key in results.json. */
@@ -14,6 +14,8 @@ export interface Shape {
   /** What the filter does per request. */
   work: string;
   pluginConfig?: object;
+  /** Cluster names the shape's callouts target. */
+  clusters?: string[];
   flow: FlowInput;
   /**
    * How the floor is written: "wat" (default), bench/fixtures/<name>_floor.wat; or "raw-abi", an
@@ -27,6 +29,11 @@ export interface Shape {
    * Shapes whose work is not a plain request (a callout answered, a configure) say so here.
    */
   play?: (host: TestHost) => void;
+}
+
+/** A test host running `wasm` as the shape's filter (`options` adds to the shape's own). */
+export function createShapeHost(shape: Shape, wasm: Uint8Array, options: Partial<TestHostOptions> = {}): TestHost {
+  return createTestHost({ wasm, pluginConfig: shape.pluginConfig, clusters: shape.clusters, pluginName: "bench", logLevel: "warn", ...options });
 }
 
 /** Plays one unit of the shape's work. */
@@ -44,6 +51,19 @@ const REQUEST_HEADERS: [string, string][] = [
 const RESPONSE_HEADERS: [string, string][] = [
   [":status", "200"], ["content-type", "application/json"], ["content-length", "2"], ["x-powered-by", "bench"],
 ];
+
+const REQUEST: FlowInput = { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } };
+/** What F5's auth service answers: 200, naming the user. */
+export const AUTH_ANSWER = { status: 200, headers: [["x-auth-user", "alice"]] as [string, string][] };
+
+/** F5's unit: request headers (the filter calls "auth"), the test kit answers, the response, completion. */
+function playCallout(host: TestHost): void {
+  const stream = host.http();
+  stream.requestHeaders(REQUEST_HEADERS, { endOfStream: true });
+  host.callouts.pendingHttp[0]?.respond(AUTH_ANSWER);
+  if (stream.upstream.headers !== null) stream.responseHeaders(RESPONSE_HEADERS, { endOfStream: true });
+  stream.complete();
+}
 
 /** F3's request body: 4 KiB of text with digits, punctuation and UTF-8 (cut at 4,096 bytes). */
 const BODY_4K: Uint8Array = (() => {
@@ -89,6 +109,18 @@ export const SHAPES: Shape[] = [
     name: "f4_metric_increment",
     work: "increment a counter (defined on the first request) once per request in onRequestHeaders",
     flow: { request: { headers: REQUEST_HEADERS }, response: { headers: RESPONSE_HEADERS } },
+  },
+  {
+    name: "f5_http_callout",
+    work: "call cluster auth from request headers and hold the request; on the answer read :status and x-auth-user, add x-auth-user to the request and resume it",
+    clusters: ["auth"],
+    flow: REQUEST,
+    play: playCallout,
+  },
+  {
+    name: "f6_shared_data_cas",
+    work: "read a shared-data counter with its CAS, increment its decimal value and write it back with the CAS (retrying on CasMismatch)",
+    flow: REQUEST,
   },
   {
     name: "f7_json_config",

@@ -24,20 +24,33 @@ export let forgetCalloutsOfContext: (contextId: u32) => void = keepNothing;
 
 class PendingCallout {
   constructor(
-    public readonly token: u32,
-    public readonly ownerId: u32,
-    public readonly isStream: bool,
+    public token: u32,
+    public ownerId: u32,
+    public isStream: bool,
     public next: PendingCallout | null,
   ) {}
 }
 
 let pending: PendingCallout | null = null;
+// Entries of answered callouts, reused by the next calls: a filter that calls out on every
+// request then allocates no entry per request. As many as were ever outstanding at once.
+let spare: PendingCallout | null = null;
 
 /** Records that context `ownerId` waits for `token`. A gRPC stream stays registered until it
  * closes; anything else is forgotten at its first answer. */
 export function rememberCallout(token: u32, ownerId: u32, isStream: bool): void {
   forgetCalloutsOfContext = forgetCalloutsOf;
-  pending = new PendingCallout(token, ownerId, isStream, pending);
+  const entry = spare;
+  if (entry === null) {
+    pending = new PendingCallout(token, ownerId, isStream, pending);
+    return;
+  }
+  spare = entry.next;
+  entry.token = token;
+  entry.ownerId = ownerId;
+  entry.isStream = isStream;
+  entry.next = pending;
+  pending = entry;
 }
 
 // Unlinks every entry of `token` (when ownerId == 0) or of `ownerId`.
@@ -49,6 +62,8 @@ function unlink(token: u32, ownerId: u32): void {
     if (ownerId == 0 ? entry.token == token : entry.ownerId == ownerId) {
       if (previous === null) pending = next;
       else previous.next = next;
+      entry.next = spare;
+      spare = entry;
     } else {
       previous = entry;
     }
@@ -63,8 +78,9 @@ function unlink(token: u32, ownerId: u32): void {
 export function calloutOwner(token: u32, final: bool): u32 {
   for (let entry: PendingCallout | null = pending; entry !== null; entry = changetype<PendingCallout>(entry).next) {
     if (entry.token == token) {
+      const ownerId = entry.ownerId; // unlinking makes the entry a spare
       if (final || !entry.isStream) unlink(token, 0);
-      return entry.ownerId;
+      return ownerId;
     }
   }
   return 0;

@@ -1,7 +1,7 @@
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
 import { OUT_U32, stageText, stagedLength, bufferLength } from "../runtime/memory";
-import { Header, serializePairs } from "../runtime/pairs";
+import { Header, serializePairs, stagePairs, stagedPairsLength } from "../runtime/pairs";
 import { Context } from "./context";
 import { rememberCallout } from "./callouts";
 
@@ -21,11 +21,12 @@ export function httpCall(
   trailers: Array<Header> | null,
   timeoutMs: u32,
 ): u32 {
-  const headerPairs = serializePairs(headers);
+  // The headers go in the SDK's reusable pairs block; trailers (rare) get a buffer of their own.
+  const headerPairs = stagePairs(headers);
   let trailerPairs: ArrayBuffer | null = null;
   if (trailers !== null) trailerPairs = serializePairs(trailers);
   const clusterPtr = stageText(0, changetype<usize>(cluster));
-  const status = host.httpCall(clusterPtr, stagedLength(0), changetype<usize>(headerPairs), headerPairs.byteLength,
+  const status = host.httpCall(clusterPtr, stagedLength(0), headerPairs, stagedPairsLength(),
     changetype<usize>(body), bufferLength(body), changetype<usize>(trailerPairs), bufferLength(trailerPairs), timeoutMs);
   if (status != WasmResult.Ok) return 0;
   const token = load<u32>(OUT_U32);

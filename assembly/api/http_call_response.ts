@@ -1,6 +1,6 @@
-import { WasmResult } from "../abi/enums";
+import { MapType, WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
-import { OUT_U32, takeString, dropResult } from "../runtime/memory";
+import { OUT_DATA, OUT_SIZE, OUT_U32, takeString, dropResult, stageText, stagedLength } from "../runtime/memory";
 import { HeaderMap, httpCallResponseHeaders, httpCallResponseTrailers } from "./header_map";
 import { httpCallResponseBody } from "./buffer";
 
@@ -37,14 +37,24 @@ export class HttpCallResponse {
 
   /** The HTTP status from `:status`, or 0 if failed or not a number. One round trip. */
   status(): u32 {
-    const text = this.headers.get(":status");
-    if (text === null) return 0;
+    // Parsed from the host's bytes: no string is built for a number.
+    const key = stageText(0, changetype<usize>(":status"));
+    if (host.getHeaderMapValue(MapType.HttpCallResponseHeaders, key, stagedLength(0)) != WasmResult.Ok) {
+      dropResult();
+      return 0;
+    }
+    const text = <usize>load<u32>(OUT_DATA);
+    const length = <usize>load<u32>(OUT_SIZE);
     let code: u32 = 0;
-    for (let i = 0; i < text.length; i++) {
-      const digit = <u32>text.charCodeAt(i) - 48;
-      if (digit > 9) return 0;
+    for (let i: usize = 0; i < length; i++) {
+      const digit = <u32>load<u8>(text + i) - 48;
+      if (digit > 9) {
+        code = 0;
+        break;
+      }
       code = code * 10 + digit;
     }
+    dropResult();
     return code;
   }
 

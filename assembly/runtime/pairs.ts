@@ -31,14 +31,53 @@ export class Header {
 
 /** Serialises headers into the pairs format. An empty list gives a 4-byte zero count. */
 export function serializePairs(headers: Array<Header>): ArrayBuffer {
+  const result = new ArrayBuffer(<i32>pairsSize(headers)); // zeroed: the NUL terminators are already there
+  writePairs(headers, changetype<usize>(result));
+  return result;
+}
+
+// A raw block reused for outgoing pairs (see stagePairs): it grows to the largest list ever sent.
+let stagedPairs: usize = 0;
+let stagedPairsCapacity: usize = 0;
+let stagedPairsSize: usize = 0;
+
+/**
+ * Serialises headers into a block the SDK reuses, for a hostcall that reads them at once
+ * (httpCall): no allocation per call, where serializePairs makes a new buffer every time.
+ * Returns the block's address; its size is stagedPairsLength(). The next stagePairs overwrites it.
+ */
+export function stagePairs(headers: Array<Header>): usize {
+  const size = pairsSize(headers);
+  if (size > stagedPairsCapacity) {
+    if (stagedPairs != 0) heap.free(stagedPairs);
+    stagedPairs = heap.alloc(size);
+    stagedPairsCapacity = size;
+  }
+  // Not zeroed like a new ArrayBuffer: the NULs are written.
+  memory.fill(stagedPairs, 0, size);
+  writePairs(headers, stagedPairs);
+  stagedPairsSize = size;
+  return stagedPairs;
+}
+
+/** Size in bytes of the pairs last staged by stagePairs. */
+export function stagedPairsLength(): usize {
+  return stagedPairsSize;
+}
+
+function pairsSize(headers: Array<Header>): usize {
   const count = headers.length;
-  let size: i32 = 4 + count * 8;
+  let size: usize = 4 + <usize>count * 8;
   for (let i = 0; i < count; i++) {
     const h = unchecked(headers[i]);
-    size += h.keyBytes.byteLength + h.valueBytes.byteLength + 2;
+    size += <usize>h.keyBytes.byteLength + <usize>h.valueBytes.byteLength + 2;
   }
-  const result = new ArrayBuffer(size); // zeroed: the NUL terminators are already there
-  const base = changetype<usize>(result);
+  return size;
+}
+
+// Writes the pairs into zeroed memory at `base` (the NUL terminators are the zeros left).
+function writePairs(headers: Array<Header>, base: usize): void {
+  const count = headers.length;
   store<u32>(base, count);
   let lengths = base + 4;
   let data = lengths + <usize>count * 8;
@@ -50,11 +89,10 @@ export function serializePairs(headers: Array<Header>): ArrayBuffer {
     store<u32>(lengths, valueLength, 4);
     lengths += 8;
     memory.copy(data, changetype<usize>(h.keyBytes), keyLength);
-    data += keyLength + 1; // the NUL is already there: new ArrayBuffer is zeroed
+    data += keyLength + 1;
     memory.copy(data, changetype<usize>(h.valueBytes), valueLength);
     data += valueLength + 1;
   }
-  return result;
 }
 
 function copyOut(from: usize, length: u32): ArrayBuffer {

@@ -51,6 +51,12 @@ export interface TestHostOptions<Config extends object = object> {
   readonly properties?: PropertyTree;
   /** Cluster names callouts may target. */
   readonly clusters?: readonly string[];
+  /**
+   * How many settled (answered, failed, cancelled) callouts `callouts.all` and `callouts.http`
+   * keep, the most recent ones (default 16); callouts not settled yet are always kept. Ignored
+   * with `shareProcessWith` (the callouts are that host's).
+   */
+  readonly keepSettledCallouts?: number;
   /** Envoy's wasm log level; default `trace` so tests see every line. */
   readonly logLevel?: LogLevelName;
   /** Start of the fake clock, ms since epoch (default 2024-01-01T00:00:00Z). */
@@ -160,7 +166,7 @@ export class TestHost {
     } else {
       this.clock = new ManualScheduler(options.clockStartMs);
       this.logs = new LogRecorder();
-      this.callouts = new CalloutRecorder();
+      this.callouts = new CalloutRecorder({ keepSettled: options.keepSettledCallouts });
       this.process = new ProxyProcess({ scheduler: this.clock, logLevel: options.logLevel ?? "trace", logSink: this.logs.sink, clusters: options.clusters, upstream: this.callouts });
     }
     for (const cluster of options.clusters ?? []) this.process.clusters.add(cluster);

@@ -4,10 +4,10 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createTestHost, type FlowInput } from "../../src/testing";
+import { createTestHost, type FlowInput, type HttpCalloutAnswer } from "../../src/testing";
 import { PluginStartError } from "../../src/host";
 import { initWat } from "../helpers/wat";
-import { buildShapes, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "../../bench/shapes";
+import { AUTH_ANSWER, buildShapes, createShapeHost, floorModule, playShape, sdkModulePath, SHAPES, type Shape } from "../../bench/shapes";
 
 const modules = new Map<string, { sdk: Uint8Array; floor: Uint8Array }>();
 
@@ -20,7 +20,7 @@ before(async () => {
 function play(wasm: Uint8Array, shape: Shape, flow: FlowInput) {
   const hostcalls: string[] = [];
   let recording = false;
-  const host = createTestHost({ wasm, pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { if (recording) hostcalls.push(name); } });
+  const host = createShapeHost(shape, wasm, { onHostcall: (_module, name) => { if (recording) hostcalls.push(name); } });
   host.flow(flow); // the first request may set up what later ones reuse
   recording = true;
   const result = host.flow(flow);
@@ -31,7 +31,7 @@ function play(wasm: Uint8Array, shape: Shape, flow: FlowInput) {
 function playUnit(wasm: Uint8Array, shape: Shape) {
   const hostcalls: string[] = [];
   let recording = false;
-  const host = createTestHost({ wasm, pluginConfig: shape.pluginConfig, pluginName: "bench", logLevel: "warn", onHostcall: (_module, name) => { if (recording) hostcalls.push(name); } });
+  const host = createShapeHost(shape, wasm, { onHostcall: (_module, name) => { if (recording) hostcalls.push(name); } });
   playShape(shape, host);
   recording = true;
   playShape(shape, host);
@@ -88,6 +88,91 @@ test("bench shape f2_headers: x-f2 is added only with user-agent and a :path sta
     for (const flow of [withoutUserAgent, relativePath, longerName]) {
       assert.equal(play(wasm, shape, flow).upstream!.some(([name]) => name === "x-f2"), false);
     }
+  }
+});
+
+test("bench shape f5_http_callout: both call auth with the same request, add its x-auth-user to the request and resume it; anything but a 200 naming a user gets 403", () => {
+  const shape = SHAPES.find((s) => s.name === "f5_http_callout")!;
+  const requestHeaders = shape.flow.request.headers as [string, string][];
+  const responseHeaders = shape.flow.response!.headers as [string, string][];
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const host = createShapeHost(shape, wasm);
+    /** One request whose callout gets `answer` (a failure for "fail"). */
+    const request = (answer: HttpCalloutAnswer | "fail") => {
+      const stream = host.http();
+      assert.equal(stream.requestHeaders(requestHeaders, { endOfStream: true }), "StopAllIterationAndWatermark");
+      assert.equal(stream.upstream.headers, null, "held until the answer");
+      const [callout, ...others] = host.callouts.pendingHttp;
+      assert.deepEqual(others, []);
+      if (answer === "fail") callout.fail();
+      else callout.respond(answer);
+      if (stream.upstream.headers !== null) stream.responseHeaders(responseHeaders, { endOfStream: true });
+      stream.complete();
+      return { callout, stream };
+    };
+    const granted = request(AUTH_ANSWER);
+    assert.equal(granted.callout.cluster, "auth");
+    assert.deepEqual(granted.callout.headers, [[":method", "GET"], [":path", "/check"], [":authority", "auth.local"]]);
+    assert.equal(granted.callout.body, "");
+    assert.deepEqual(granted.callout.trailers, []);
+    assert.equal(granted.callout.timeoutMs, 5000);
+    assert.deepEqual(granted.stream.upstream.headers, [...requestHeaders, ["x-auth-user", "alice"]]);
+    assert.equal(granted.stream.downstream.status, 200);
+    assert.equal(granted.stream.localResponse, null);
+    const deniedAnswers: (HttpCalloutAnswer | "fail")[] = [
+      { status: 403, headers: AUTH_ANSWER.headers }, { status: 200 }, { status: 2000, headers: AUTH_ANSWER.headers },
+      { headers: [[":status", "20x"], ...AUTH_ANSWER.headers] }, "fail",
+    ];
+    for (const denied of deniedAnswers) {
+      const { stream } = request(denied);
+      assert.equal(stream.upstream.headers, null, JSON.stringify(denied));
+      assert.equal(stream.localResponse?.status, 403);
+      assert.equal(stream.localResponse?.body, "forbidden");
+    }
+    assert.equal(host.failure, null);
+  }
+});
+
+test("bench shape f6_shared_data_cas: both count requests in shared data, retry on CasMismatch, and leave a value that is not a count alone", () => {
+  const shape = SHAPES.find((s) => s.name === "f6_shared_data_cas")!;
+  const KEY = "f6_requests";
+  const encode = (text: string) => new TextEncoder().encode(text);
+  for (const wasm of Object.values(modules.get(shape.name)!)) {
+    const hostcalls: string[] = [];
+    /** Set before a request: what another writer stores just before the filter's first write. */
+    let interloper: string | undefined;
+    const host = createShapeHost(shape, wasm, {
+      onHostcall: (_module, name) => {
+        hostcalls.push(name);
+        if (name === "proxy_set_shared_data" && interloper !== undefined) {
+          host.process.sharedData.set(host.vm.vmId, KEY, encode(interloper), 0);
+          interloper = undefined;
+        }
+      },
+    });
+    const request = () => {
+      hostcalls.length = 0;
+      host.flow(shape.flow);
+      return [...hostcalls];
+    };
+    assert.equal(host.sharedData(KEY), undefined);
+    for (let i = 0; i < 25; i++) assert.deepEqual(request(), ["proxy_get_shared_data", "proxy_set_shared_data"]);
+    assert.equal(host.sharedData(KEY), "25");
+    // Another writer between the read and the write: CasMismatch, so the filter reads again.
+    interloper = "100";
+    assert.deepEqual(request(), ["proxy_get_shared_data", "proxy_set_shared_data", "proxy_get_shared_data", "proxy_set_shared_data"]);
+    assert.equal(host.sharedData(KEY), "101");
+    host.process.sharedData.set(host.vm.vmId, KEY, encode("999999998"), 0);
+    request();
+    assert.equal(host.sharedData(KEY), "999999999");
+    request();
+    assert.equal(host.sharedData(KEY), "1000000000", "ten digits is no count: left alone from here");
+    for (const notACount of ["1000000000", "", "12a", "-1", " 7"]) {
+      host.process.sharedData.set(host.vm.vmId, KEY, encode(notACount), 0);
+      assert.deepEqual(request(), ["proxy_get_shared_data"], JSON.stringify(notACount));
+      assert.equal(host.sharedData(KEY), notACount);
+    }
+    assert.equal(host.failure, null);
   }
 });
 
