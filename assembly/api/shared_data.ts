@@ -3,7 +3,7 @@
 import { WasmResult } from "../abi/enums";
 import * as host from "../runtime/hostcalls";
 import { utf8Decode } from "../runtime/utf8";
-import { OUT_U32, stageText, stagedLength, bufferLength, takeBytes, dropResult } from "../runtime/memory";
+import { OUT_U32, stageText, stagedLength, bufferLength, takeBytes, dropResult, expectBuffer, takeBuffer } from "../runtime/memory";
 
 /** A shared-data value and the CAS that guards the next write. */
 export class SharedData {
@@ -24,12 +24,13 @@ export class SharedData {
 /** The value under `key`, or null if absent (lastResult() NotFound). */
 export function getSharedData(key: string): SharedData | null {
   const keyPtr = stageText(0, changetype<usize>(key));
-  if (host.getSharedData(keyPtr, stagedLength(0)) != WasmResult.Ok) {
-    dropResult();
-    return null;
-  }
+  // The host writes the value straight into the buffer the SharedData keeps (see expectBuffer):
+  // no copy and no allocator block per read.
+  expectBuffer();
+  const found = host.getSharedData(keyPtr, stagedLength(0)) == WasmResult.Ok;
   const cas = load<u32>(OUT_U32);
-  return new SharedData(takeBytes(), cas);
+  const value = takeBuffer();
+  return found ? new SharedData(value, cas) : null;
 }
 
 /** Writes `value` under `key`. `cas` 0 writes unconditionally; otherwise CasMismatch if the
