@@ -11,17 +11,24 @@
 // filter about 6k instructions per request (bench shape f1_add_header: 72.4k against 66.5k with
 // no collection) and a filter holding a large configuration far more. The outermost callback
 // collects only once the managed objects made since the last collection add up to as many bytes
-// as survived it (at least MIN_GARBAGE): the policy of AssemblyScript's own incremental
+// as survived it (counted up to MAX_GARBAGE) plus MIN_GARBAGE: the policy of AssemblyScript's own incremental
 // collector, which keeps memory within about twice the live data while a collection's cost,
 // proportional to the live data, is spread over as many bytes of new objects.
 //
 // A trap leaves the count raised, so the module never collects again; Envoy and cpp-host call
 // nothing in a VM after a trap (the VM is failed), so nothing is lost.
 
-/** Bytes of new objects that always wait for the next collection (one page of linear memory):
- * a small filter's requests then share a collection by the hundreds. */
+/** Bytes of new objects that always wait for the next collection, on top of the live data's
+ * share (one page of linear memory): a small filter's requests then share a collection by the
+ * hundreds. */
 // @ts-ignore: decorator
 @inline const MIN_GARBAGE: usize = 64 * 1024;
+
+/** The most the live data's share counts for: a filter holding
+ * hundreds of MB would otherwise double its memory before collecting, past Envoy's 1 GiB limit
+ * for a VM (proxy-wasm-cpp-host include/proxy-wasm/limits.h). */
+// @ts-ignore: decorator
+@inline const MAX_GARBAGE: usize = 16 * 1024 * 1024;
 
 let depth: u32 = 0;
 let collectAt: usize = 0;
@@ -50,6 +57,6 @@ export function leaveCallback(): void {
   if (--depth == 0 && managedBytes() >= collectAt) {
     __collect();
     const live = managedBytes();
-    collectAt = live + max(live, MIN_GARBAGE);
+    collectAt = live + min(live, MAX_GARBAGE) + MIN_GARBAGE;
   }
 }
