@@ -283,6 +283,13 @@ export class ConfigReader {
     return load<u8>(next) == 0x2c ? skipSpace(next + 1, textEnd) : 0;
   }
 
+  /** The address just past the array or object whose last entry ends at `last` (or whose
+   * opening byte is at `last - 1`, when it is empty): past its closing byte. The generated reader
+   * finds a container's end this way after reading it, instead of measuring it first. */
+  close(last: usize): usize {
+    return skipSpace(last, textEnd) + 1;
+  }
+
   /** Address of the first item of the array at `at`, or 0 when it is empty. */
   firstItem(at: usize): usize {
     return this.firstMember(at);
