@@ -267,7 +267,7 @@ function readCode(type, at, end, target, ids, endOut = null) {
       const item = type.items;
       const itemType = `${item.ts}${item.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.array})) return false; const a${n} = new Array<${itemType}>();${first} ` +
-        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.end(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
+        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.skip(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
         `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n});${last} i${n} = r.after(ie${n}); } ${target} = a${n};${close}`;
       break;
     }
@@ -275,14 +275,14 @@ function readCode(type, at, end, target, ids, endOut = null) {
       const value = type.values;
       const valueType = `${value.ts}${value.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>();${first} ` +
-        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueOf(k${n}); const ve${n} = r.end(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
+        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueAfter(r.skip(k${n})); const ve${n} = r.skip(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
         `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n});${lastMember} k${n} = r.after(ve${n}); } ${target} = m${n};${close}`;
       break;
     }
     default:
       throw new Error(`unknown kind ${type.kind}`);
   }
-  if (type.nullable && closing) return `if (r.isNull(${at})) { ${target} = null; ${endOut} = r.end(${at}); } else { ${code} }`;
+  if (type.nullable && closing) return `if (r.isNull(${at})) { ${target} = null; ${endOut} = r.skip(${at}); } else { ${code} }`;
   if (type.nullable) return `if (r.isNull(${at})) ${target} = null; else { ${code} }`;
   return code;
 }
@@ -293,16 +293,18 @@ export function readerMethodText(declaration) {
   const required = declaration.fields.filter((f) => f.required);
   // A class with an array or map field measures each value in its branch instead of before the
   // chain, so that a container is measured by reading it (r.close after its last item), not by a
-  // walk of its whole text first; a class without one keeps the smaller shape (one r.end(v)).
+  // walk of its whole text first, and measures keys, strings and items with r.skip (a string by
+  // its closing quote alone); a class without one keeps the smaller shape (r.end, one r.end(v)).
+  // Arrays and maps occur only in the former, so their code always uses r.skip.
   const containers = declaration.fields.some((field) => field.type.kind === "array" || field.type.kind === "map");
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
     const own = containers && (field.type.kind === "array" || field.type.kind === "map");
-    const measure = containers && !own ? "e = r.end(v); " : "";
+    const measure = containers && !own ? "e = r.skip(v); " : "";
     return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${measure}${readCode(field.type, "v", own ? null : "e", `this.${field.name}`, ids, own ? "e" : null)} }`;
   });
-  const otherwise = declaration.additionalFields ? (containers ? "e = r.end(v);" : "") : "return r.unknown(k);";
+  const otherwise = declaration.additionalFields ? (containers ? "e = r.skip(v);" : "") : "return r.unknown(k);";
   const chain = branches.length === 0 ? otherwise : `${branches.join(" else ")}${otherwise ? ` else ${otherwise}` : ""}`;
   const missing = required.map((field, bit) => `if ((seen & ${1n << BigInt(bit)}) == 0) return r.missing(at, ${JSON.stringify(field.name)});`);
   return [
@@ -313,7 +315,7 @@ export function readerMethodText(declaration) {
     // finding the value, reading a string and stepping to the next member (r.after) all use
     // those ends, where nextMember(k) would measure key and value again.
     `  for (let k = r.firstMember(at); k != 0; ) {`,
-    `    const ke = r.end(k);`,
+    `    const ke = r.${containers ? "skip" : "end"}(k);`,
     `    const v = r.valueAfter(ke);`,
     containers ? `    let e: usize = 0;` : `    const e = r.end(v);`,
     `    ${chain}`,

@@ -276,6 +276,21 @@ export class ConfigReader {
     return valueEnd(at);
   }
 
+  /** The address just past the value at `at`, as `end` answers, with a string measured by its
+   * closing quote alone: the text is valid JSON, so no byte needs checking but a backslash,
+   * whose next byte (an escaped quote, say) it skips. About three times fewer instructions per
+   * byte than `end`, which validates; the generated reader of a class with an array or map field
+   * uses it, a class without one `end` (smaller, and add_header's size is budgeted). */
+  skip(at: usize): usize {
+    if (load<u8>(at) != 0x22) return valueEnd(at);
+    let b: u32 = 0;
+    do {
+      b = load<u8>(++at);
+      if (b == 0x5c) at++;
+    } while (b != 0x22);
+    return at + 1;
+  }
+
   /** Address of the entry after the value that ends at `end` (an item, or a member's key), or 0
    * after the last. */
   after(end: usize): usize {

@@ -133,6 +133,10 @@ describe("a @pluginConfig class", () => {
       ' "limit" : 3 , "name" : "n" }';
     assert.equal(configure(declared.wasm, spaced), "ok: keys=a,b limit=3 big=0 small=-1 enabled=false name=n rules=[] labels={a=1,b=2} first=f ratio=0.5");
     assert.equal(configure(declared.wasm, '{"labels": { }, "rules": [{"header": "h"} ], "requiredKeys": [\t], "limit": 4}'), "ok: keys= limit=4 big=0 small=-1 enabled=false name=null rules=[h/exact/1.5] labels={} first=null ratio=0.5");
+    // Keys, strings and items measured by their closing quote (r.skip): escaped quotes and
+    // backslashes do not end them.
+    assert.equal(configure(declared.wasm, String.raw`{"requiredKeys": ["a\"b", "c\\", "\u0022"], "name": "q\"", "labels": {"x\"y": 1}, "lim\u0069t": 2}`),
+      String.raw`ok: keys=a"b,c\," limit=2 big=0 small=-1 enabled=false name=q" rules=[] labels={x"y=1} first=null ratio=0.5`);
     assert.equal(configure(declared.wasm, '{"name": null, "first": null, "big": 9223372036854775807}'), "ok: keys= limit=10 big=9223372036854775807 small=-1 enabled=false name=null rules=[] labels={} first=null ratio=0.5");
   });
 
