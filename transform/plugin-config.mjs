@@ -287,16 +287,21 @@ function readCode(type, at, end, target, ids, endOut = null) {
   return code;
 }
 
-/** The source text of the `__readConfig` method of a declared class. */
-export function readerMethodText(declaration) {
+// True if a field of the declared class is an array or a map.
+function hasContainers(declaration) {
+  return declaration.fields.some((field) => field.type.kind === "array" || field.type.kind === "map");
+}
+
+/** The source text of the `__readConfig` method of a declared class; `containers`: see below. */
+export function readerMethodText(declaration, containers = hasContainers(declaration)) {
   const ids = { next: 0 };
   const required = declaration.fields.filter((f) => f.required);
-  // A class with an array or map field measures each value in its branch instead of before the
-  // chain, so that a container is measured by reading it (r.close after its last item), not by a
-  // walk of its whole text first, and measures keys, strings and items with r.skip (a string by
-  // its closing quote alone); a class without one keeps the smaller shape (r.end, one r.end(v)).
-  // Arrays and maps occur only in the former, so their code always uses r.skip.
-  const containers = declaration.fields.some((field) => field.type.kind === "array" || field.type.kind === "map");
+  // With `containers` (a class of the module has an array or map field) each value is measured in
+  // its branch instead of before the chain, so that a container is measured by reading it
+  // (r.close after its last item), not by a walk of its whole text first, and keys, strings and
+  // items are measured with r.skip (a string by its closing quote alone). A module without one
+  // keeps the smaller shape (r.end, one r.end(v)). Arrays and maps occur only in the former, so
+  // their code always uses r.skip.
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
@@ -436,16 +441,20 @@ export function addConfigReaders(parser, reportError) {
   }
   const declarations = new Map();
   const byName = new Map();
+  const read = [];
   for (const entry of found) {
-    let declaration;
     try {
-      declaration = readDeclaration(entry, classNames);
+      read.push({ entry, declaration: readDeclaration(entry, classNames) });
     } catch (error) {
       if (!(error instanceof ConfigDeclarationError)) throw error;
       reportError(entry.node.range, error.message);
-      continue;
     }
-    const text = readerMethodText(declaration);
+  }
+  // One shape for every reader of the module: when one class has an array or map field (and so
+  // links r.skip), nested classes without one measure with r.skip too.
+  const containers = read.some(({ declaration }) => hasContainers(declaration));
+  for (const { entry, declaration } of read) {
+    const text = readerMethodText(declaration, containers);
     const tokenizer = new Tokenizer(new Source(entry.source.sourceKind, entry.source.normalizedPath, text));
     const member = parser.parseClassMember(tokenizer, entry.node);
     if (member === null) {
