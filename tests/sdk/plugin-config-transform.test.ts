@@ -137,6 +137,10 @@ describe("a @pluginConfig class", () => {
     // backslashes do not end them.
     assert.equal(configure(declared.wasm, String.raw`{"requiredKeys": ["a\"b", "c\\", "\u0022"], "name": "q\"", "labels": {"x\"y": 1}, "lim\u0069t": 2}`),
       String.raw`ok: keys=a"b,c\," limit=2 big=0 small=-1 enabled=false name=q" rules=[] labels={x"y=1} first=null ratio=0.5`);
+    // Objects in items and fields measured by their brackets (r.skip): brackets and escaped
+    // quotes inside strings do not count.
+    assert.equal(configure(declared.wasm, String.raw`{"rules": [{"header": "[{\"x\\"}, {"header": "}]"}], "first": {"header": "a]}\"{", "mode": "prefix"}, "limit": 5}`),
+      String.raw`ok: keys= limit=5 big=0 small=-1 enabled=false name=null rules=[[{"x\/exact/1.5,}]/exact/1.5] labels={} first=a]}"{ ratio=0.5`);
     assert.equal(configure(declared.wasm, '{"name": null, "first": null, "big": 9223372036854775807}'), "ok: keys= limit=10 big=9223372036854775807 small=-1 enabled=false name=null rules=[] labels={} first=null ratio=0.5");
   });
 
