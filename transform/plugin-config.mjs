@@ -233,9 +233,18 @@ function zeroOf(type) {
 // Statements that read the value at address expression `at`, which ends at `end` (the name of a
 // local the caller measured once: reading a string and stepping past the value both need it),
 // into the lvalue `target`, returning false from __readConfig on a mismatch. `ids` numbers the
-// locals.
-function readCode(type, at, end, target, ids) {
+// locals. With `endOut` (the name of a local) and `end` null, an array or map value is not
+// measured before it is read: the code sets `endOut` to its end from its last item (`r.close`),
+// so its items are walked once, not also by a measure of the whole container.
+function readCode(type, at, end, target, ids, endOut = null) {
   const n = ids.next++;
+  // The container's last entry end (`l<n>`, past the opening byte when it is empty), from which
+  // r.close finds the closing byte.
+  const closing = endOut !== null && (type.kind === "array" || type.kind === "map");
+  const first = closing ? ` let l${n}: usize = ${at} + 1;` : "";
+  const last = closing ? ` l${n} = ie${n};` : "";
+  const lastMember = closing ? ` l${n} = ve${n};` : "";
+  const close = closing ? ` ${endOut} = r.close(l${n});` : "";
   let code;
   switch (type.kind) {
     case "string":
@@ -257,36 +266,50 @@ function readCode(type, at, end, target, ids) {
     case "array": {
       const item = type.items;
       const itemType = `${item.ts}${item.nullable ? " | null" : ""}`;
-      code = `if (!r.expect(${at}, ${KIND.array})) return false; const a${n} = new Array<${itemType}>(); ` +
-        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.end(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
-        `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n}); i${n} = r.after(ie${n}); } ${target} = a${n};`;
+      code = `if (!r.expect(${at}, ${KIND.array})) return false; const a${n} = new Array<${itemType}>();${first} ` +
+        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.skip(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
+        `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n});${last} i${n} = r.after(ie${n}); } ${target} = a${n};${close}`;
       break;
     }
     case "map": {
       const value = type.values;
       const valueType = `${value.ts}${value.nullable ? " | null" : ""}`;
-      code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>(); ` +
-        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueOf(k${n}); const ve${n} = r.end(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
-        `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n}); k${n} = r.after(ve${n}); } ${target} = m${n};`;
+      code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>();${first} ` +
+        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueAfter(r.skip(k${n})); const ve${n} = r.skip(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
+        `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n});${lastMember} k${n} = r.after(ve${n}); } ${target} = m${n};${close}`;
       break;
     }
     default:
       throw new Error(`unknown kind ${type.kind}`);
   }
+  if (type.nullable && closing) return `if (r.isNull(${at})) { ${target} = null; ${endOut} = r.skip(${at}); } else { ${code} }`;
   if (type.nullable) return `if (r.isNull(${at})) ${target} = null; else { ${code} }`;
   return code;
 }
 
-/** The source text of the `__readConfig` method of a declared class. */
-export function readerMethodText(declaration) {
+// True if a field of the declared class is an array or a map.
+function hasContainers(declaration) {
+  return declaration.fields.some((field) => field.type.kind === "array" || field.type.kind === "map");
+}
+
+/** The source text of the `__readConfig` method of a declared class; `containers`: see below. */
+export function readerMethodText(declaration, containers = hasContainers(declaration)) {
   const ids = { next: 0 };
   const required = declaration.fields.filter((f) => f.required);
+  // With `containers` (a class of the module has an array or map field) each value is measured in
+  // its branch instead of before the chain, so that a container is measured by reading it
+  // (r.close after its last item), not by a walk of its whole text first, and keys, strings and
+  // items are measured with r.skip (a string by its closing quote alone). A module without one
+  // keeps the smaller shape (r.end, one r.end(v)). Arrays and maps occur only in the former, so
+  // their code always uses r.skip.
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
-    return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${readCode(field.type, "v", "e", `this.${field.name}`, ids)} }`;
+    const own = containers && (field.type.kind === "array" || field.type.kind === "map");
+    const measure = containers && !own ? "e = r.skip(v); " : "";
+    return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${measure}${readCode(field.type, "v", own ? null : "e", `this.${field.name}`, ids, own ? "e" : null)} }`;
   });
-  const otherwise = declaration.additionalFields ? "" : "return r.unknown(k);";
+  const otherwise = declaration.additionalFields ? (containers ? "e = r.skip(v);" : "") : "return r.unknown(k);";
   const chain = branches.length === 0 ? otherwise : `${branches.join(" else ")}${otherwise ? ` else ${otherwise}` : ""}`;
   const missing = required.map((field, bit) => `if ((seen & ${1n << BigInt(bit)}) == 0) return r.missing(at, ${JSON.stringify(field.name)});`);
   return [
@@ -297,9 +320,9 @@ export function readerMethodText(declaration) {
     // finding the value, reading a string and stepping to the next member (r.after) all use
     // those ends, where nextMember(k) would measure key and value again.
     `  for (let k = r.firstMember(at); k != 0; ) {`,
-    `    const ke = r.end(k);`,
+    `    const ke = r.${containers ? "skip" : "end"}(k);`,
     `    const v = r.valueAfter(ke);`,
-    `    const e = r.end(v);`,
+    containers ? `    let e: usize = 0;` : `    const e = r.end(v);`,
     `    ${chain}`,
     `    k = r.after(e);`,
     `  }`,
@@ -418,16 +441,20 @@ export function addConfigReaders(parser, reportError) {
   }
   const declarations = new Map();
   const byName = new Map();
+  const read = [];
   for (const entry of found) {
-    let declaration;
     try {
-      declaration = readDeclaration(entry, classNames);
+      read.push({ entry, declaration: readDeclaration(entry, classNames) });
     } catch (error) {
       if (!(error instanceof ConfigDeclarationError)) throw error;
       reportError(entry.node.range, error.message);
-      continue;
     }
-    const text = readerMethodText(declaration);
+  }
+  // One shape for every reader of the module: when one class has an array or map field (and so
+  // links r.skip), nested classes without one measure with r.skip too.
+  const containers = read.some(({ declaration }) => hasContainers(declaration));
+  for (const { entry, declaration } of read) {
+    const text = readerMethodText(declaration, containers);
     const tokenizer = new Tokenizer(new Source(entry.source.sourceKind, entry.source.normalizedPath, text));
     const member = parser.parseClassMember(tokenizer, entry.node);
     if (member === null) {

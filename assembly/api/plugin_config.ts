@@ -276,11 +276,33 @@ export class ConfigReader {
     return valueEnd(at);
   }
 
+  /** The address just past the value at `at`, as `end` answers, with a string measured by its
+   * closing quote alone: the text is valid JSON, so no byte needs checking but a backslash,
+   * whose next byte (an escaped quote, say) it skips. About three times fewer instructions per
+   * byte than `end`, which validates; the generated reader of a class with an array or map field
+   * uses it, a class without one `end` (smaller, and add_header's size is budgeted). */
+  skip(at: usize): usize {
+    if (load<u8>(at) != 0x22) return valueEnd(at);
+    let b: u32 = 0;
+    do {
+      b = load<u8>(++at);
+      if (b == 0x5c) at++;
+    } while (b != 0x22);
+    return at + 1;
+  }
+
   /** Address of the entry after the value that ends at `end` (an item, or a member's key), or 0
    * after the last. */
   after(end: usize): usize {
     const next = skipSpace(end, textEnd);
     return load<u8>(next) == 0x2c ? skipSpace(next + 1, textEnd) : 0;
+  }
+
+  /** The address just past the array or object whose last entry ends at `last` (or whose
+   * opening byte is at `last - 1`, when it is empty): past its closing byte. The generated reader
+   * finds a container's end this way after reading it, instead of measuring it first. */
+  close(last: usize): usize {
+    return skipSpace(last, textEnd) + 1;
   }
 
   /** Address of the first item of the array at `at`, or 0 when it is empty. */

@@ -92,15 +92,15 @@ function hexDigit(c: u32): u32 {
 }
 
 /**
- * Reads one character of text at `at` (< end) like decodeOne; with `jsonEscapes`, a backslash
- * escape (already validated by the JSON reader) counts as one character too: `\uXXXX` gives one
- * UTF-16 unit, so a surrogate pair arrives as two escapes. Shared by the decoder and the JSON
- * key comparison so that both read text the same way.
+ * Reads one character of text at `at` (< end) like decodeOne, except that a backslash starts an
+ * escape (already validated by the JSON reader), which counts as one character: `\uXXXX` gives
+ * one UTF-16 unit, so a surrogate pair arrives as two escapes. utf16Walk calls it for what its
+ * own ASCII path does not take: bytes from 0x80, and a backslash only when it reads escapes.
+ * Shared by the decoder and the JSON key comparison so that both read text the same way.
  */
-export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
+export function readCodePoint(at: usize, end: usize): u32 {
   let c = <u32>load<u8>(at);
-  // ASCII is itself: no call per character for nearly all header and JSON text.
-  if (c != 0x5c || !jsonEscapes) return c < 0x80 ? c | (1 << 24) : decodeOne(at, end);
+  if (c != 0x5c) return decodeOne(at, end);
   c = <u32>load<u8>(at + 1);
   if (c == 0x75) {
     return (hexDigit(load<u8>(at + 2)) << 12) | (hexDigit(load<u8>(at + 3)) << 8) | (hexDigit(load<u8>(at + 4)) << 4) | hexDigit(load<u8>(at + 5)) | (6 << 24);
@@ -119,15 +119,21 @@ export function readCodePoint(at: usize, end: usize, jsonEscapes: bool): u32 {
 // decoding and the JSON key comparison keeps both small and reading text alike.
 function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes: bool, compare: bool): usize {
   while (at < end) {
-    const decoded = readCodePoint(at, end, jsonEscapes);
-    at += (decoded >> 24) & 0xf;
-    let units = decoded & 0x1fffff;
+    // ASCII other than an escape's backslash is its own unit: nearly all header and JSON text
+    // takes this path, with no call and no unpacking of a decoded character.
+    let units = <u32>load<u8>(at);
     let width: usize = 2;
-    if (units >= 0x10000) {
-      // A surrogate pair, the high unit first in memory.
-      units -= 0x10000;
-      units = (0xd800 + (units >> 10)) | ((0xdc00 + (units & 0x3ff)) << 16);
-      width = 4;
+    if (units < 0x80 && (units != 0x5c || !jsonEscapes)) at++;
+    else {
+      const decoded = readCodePoint(at, end);
+      at += (decoded >> 24) & 0xf;
+      units = decoded & 0x1fffff;
+      if (units >= 0x10000) {
+        // A surrogate pair, the high unit first in memory.
+        units -= 0x10000;
+        units = (0xd800 + (units >> 10)) | ((0xdc00 + (units & 0x3ff)) << 16);
+        width = 4;
+      }
     }
     if (compare) {
       if (out + width > outEnd || (width == 4 ? load<u32>(out) : <u32>load<u16>(out)) != units) return 0;

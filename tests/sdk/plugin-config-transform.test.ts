@@ -127,6 +127,20 @@ describe("a @pluginConfig class", () => {
       rules: [{ header: "h", mode: "prefix", weight: 2 }, { header: "x" }], labels: { a: 1, "x-id": -2 }, first: { header: "f" }, ratio: 0.25,
     }).replace('"-9223372036854775808"', "-9223372036854775808");
     assert.equal(configure(declared.wasm, full), "ok: keys=a,é✓ limit=4294967295 big=-9223372036854775808 small=-128 enabled=true name=n rules=[h/prefix/2.0,x/exact/1.5] labels={a=1,x-id=-2} first=f ratio=0.25");
+    // Arrays and maps are measured from their last entry (r.close): spaces around and inside
+    // them, empty ones, and members after them.
+    const spaced = '{ "requiredKeys" : [ "a" , "b" ] ,\n "labels" : { "a" : 1 , "b" : 2 } , "rules" : [ ] , "first" : { "header" : "f" } ,\n' +
+      ' "limit" : 3 , "name" : "n" }';
+    assert.equal(configure(declared.wasm, spaced), "ok: keys=a,b limit=3 big=0 small=-1 enabled=false name=n rules=[] labels={a=1,b=2} first=f ratio=0.5");
+    assert.equal(configure(declared.wasm, '{"labels": { }, "rules": [{"header": "h"} ], "requiredKeys": [\t], "limit": 4}'), "ok: keys= limit=4 big=0 small=-1 enabled=false name=null rules=[h/exact/1.5] labels={} first=null ratio=0.5");
+    // Keys, strings and items measured by their closing quote (r.skip): escaped quotes and
+    // backslashes do not end them.
+    assert.equal(configure(declared.wasm, String.raw`{"requiredKeys": ["a\"b", "c\\", "\u0022"], "name": "q\"", "labels": {"x\"y": 1}, "lim\u0069t": 2}`),
+      String.raw`ok: keys=a"b,c\," limit=2 big=0 small=-1 enabled=false name=q" rules=[] labels={x"y=1} first=null ratio=0.5`);
+    // Objects in items and fields measured by their brackets (r.skip): brackets and escaped
+    // quotes inside strings do not count.
+    assert.equal(configure(declared.wasm, String.raw`{"rules": [{"header": "[{\"x\\"}, {"header": "}]"}], "first": {"header": "a]}\"{", "mode": "prefix"}, "limit": 5}`),
+      String.raw`ok: keys= limit=5 big=0 small=-1 enabled=false name=null rules=[[{"x\/exact/1.5,}]/exact/1.5] labels={} first=a]}"{ ratio=0.5`);
     assert.equal(configure(declared.wasm, '{"name": null, "first": null, "big": 9223372036854775807}'), "ok: keys= limit=10 big=9223372036854775807 small=-1 enabled=false name=null rules=[] labels={} first=null ratio=0.5");
   });
 
@@ -151,6 +165,7 @@ describe("a @pluginConfig class", () => {
       ['{"rules":[{"header":"a"},{"header":"b","weight":"w"}]}', "rules[1].weight: expected a number, got a string (1:49)"],
       ['{"labels":{"x-id":"s"}}', 'labels["x-id"]: expected an integer from -2147483648 to 2147483647, got a string (1:19)'],
       ['{"labels":[]}', "labels: expected an object, got an array (1:11)"],
+      ['{"requiredKeys": [ "a" ] , "labels": { "b": 1 } , "limit": "x"}', "limit: expected an integer from 0 to 4294967295, got a string (1:60)"],
       ['{"first":{"header":"a","extra":1}}', "first.extra: unknown field (1:24)"],
       ['{"colour":1}', "colour: unknown field (1:2)"],
       ['{"first":7}', "first: expected an object, got a number (1:10)"],
