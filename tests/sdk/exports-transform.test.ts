@@ -2,23 +2,16 @@
 // filters built as a user builds them (a project whose asconfig extends the installed SDK's)
 // export exactly the Proxy-Wasm callbacks they implement, plus what the SDK always needs.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
 import { buildFilter } from "../../src/cli/commands/build";
 import { CALLBACKS } from "../../src/host/abi";
 import { createTestHost } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
+import { userProject } from "../helpers/user-project";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const project = mkdtempSync(join(tmpdir(), "pwas-exports-"));
-after(() => rmSync(project, { recursive: true, force: true }));
-mkdirSync(join(project, "node_modules"));
-symlinkSync(repo, join(project, "node_modules", "proxy-wasm-as"), "dir");
-mkdirSync(join(project, "assembly"));
-writeFileSync(join(project, "asconfig.json"), JSON.stringify({ extends: "./node_modules/proxy-wasm-as/asconfig.json" }));
+const project = userProject("pwas-exports-");
 
 /** What every SDK filter exports whatever it implements. */
 const ALWAYS = ["proxy_abi_version_0_2_1", "malloc", "proxy_on_memory_allocate", "proxy_on_context_create", "proxy_on_delete", "memory", "_initialize"];

@@ -4,15 +4,13 @@
 // of garbage per request with a 256 KiB body (the body copied, decoded to UTF-16 and logged).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildFilter } from "../../src/cli/commands/build";
 import { createTestHost } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
+import { userProject } from "../helpers/user-project";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
 
 const wasm = new URL("../../examples/http_body/build/http_body.wasm", import.meta.url);
 const body = "x".repeat(256 * 1024);
@@ -58,21 +56,13 @@ registerDefaultRoot((id: u32): RootContext => new Root(id));
 `;
 
 test("a filter holding 40 MB collects after at most 16 MB of garbage: linear memory stays under 80 MiB over 200 requests", async () => {
-  const project = mkdtempSync(join(tmpdir(), "pwas-gc-"));
-  try {
-    mkdirSync(join(project, "node_modules"));
-    symlinkSync(repo, join(project, "node_modules", "proxy-wasm-as"), "dir");
-    mkdirSync(join(project, "assembly"));
-    writeFileSync(join(project, "asconfig.json"), JSON.stringify({ extends: "./node_modules/proxy-wasm-as/asconfig.json" }));
-    writeFileSync(join(project, "assembly", "index.ts"), BIG_LIVE_HEAP);
-    const cli = captureIo(project);
-    const built = await buildFilter(cli.io, { entry: "assembly/index.ts", debug: false, out: "build/big.wasm" });
-    assert.ok(built, cli.out.stderr);
-    const host = createTestHost({ wasm: new Uint8Array(readFileSync(join(project, "build", "big.wasm"))), logLevel: "warn" });
-    const request = { request: { headers: { ":method": "GET", ":path": "/", ":authority": "a" } } };
-    for (let i = 0; i < 200; i++) host.flow(request);
-    assert.ok(host.host.vm.memoryBytes <= 80 * 1024 * 1024, `${host.host.vm.memoryBytes} bytes of linear memory`);
-  } finally {
-    rmSync(project, { recursive: true, force: true });
-  }
+  const project = userProject("pwas-gc-");
+  writeFileSync(join(project, "assembly", "index.ts"), BIG_LIVE_HEAP);
+  const cli = captureIo(project);
+  const built = await buildFilter(cli.io, { entry: "assembly/index.ts", debug: false, out: "build/big.wasm" });
+  assert.ok(built, cli.out.stderr);
+  const host = createTestHost({ wasm: new Uint8Array(readFileSync(join(project, "build", "big.wasm"))), logLevel: "warn" });
+  const request = { request: { headers: { ":method": "GET", ":path": "/", ":authority": "a" } } };
+  for (let i = 0; i < 200; i++) host.flow(request);
+  assert.ok(host.host.vm.memoryBytes <= 80 * 1024 * 1024, `${host.host.vm.memoryBytes} bytes of linear memory`);
 });

@@ -4,22 +4,15 @@
 // streams that meet a callback of the other stream kind (assembly/api/stream_kind_mismatch.ts),
 // whose code stays only where that can happen.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
 import { buildFilter } from "../../src/cli/commands/build";
 import { createTestHost } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
+import { userProject } from "../helpers/user-project";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const project = mkdtempSync(join(tmpdir(), "pwas-pass-through-"));
-after(() => rmSync(project, { recursive: true, force: true }));
-mkdirSync(join(project, "node_modules"));
-symlinkSync(repo, join(project, "node_modules", "proxy-wasm-as"), "dir");
-mkdirSync(join(project, "assembly"));
-writeFileSync(join(project, "asconfig.json"), JSON.stringify({ extends: "./node_modules/proxy-wasm-as/asconfig.json" }));
+const project = userProject("pwas-pass-through-");
 // The release build (optimised, transformed) with a name section, to see which functions are left.
 writeFileSync(join(project, "named.json"), JSON.stringify({ extends: "./asconfig.json", targets: { release: { debug: true } } }));
 

@@ -3,26 +3,19 @@
 // field path, the problem and the position; the module carries the class's JSON Schema in the
 // custom section proxy-wasm-as.config-schema, and the build writes its TypeScript type.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { before, describe, it } from "node:test";
 import { buildFilter } from "../../src/cli/commands/build";
 import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config-schema";
 import { CONFIG_SCHEMA_FILE_SECTION } from "../../src/config/module-config-schema";
 import { createTestHost, type TestHostOptions } from "../../src/testing";
 import { captureIo } from "../cli/cli-test-io";
+import { userProject } from "../helpers/user-project";
 // @ts-expect-error: plain JavaScript module without types
 import { configSchema, docCommentBefore, minifiedJson } from "../../transform/plugin-config.mjs";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const project = mkdtempSync(join(tmpdir(), "pwas-config-"));
-after(() => rmSync(project, { recursive: true, force: true }));
-mkdirSync(join(project, "node_modules"));
-symlinkSync(repo, join(project, "node_modules", "proxy-wasm-as"), "dir");
-mkdirSync(join(project, "assembly"));
-writeFileSync(join(project, "asconfig.json"), JSON.stringify({ extends: "./node_modules/proxy-wasm-as/asconfig.json" }));
+const project = userProject("pwas-config-");
 
 const PRELUDE = [
   'import { RootContext, registerDefaultRoot, parseConfig, configError, log } from "proxy-wasm-as/assembly";',
