@@ -28,6 +28,11 @@ export function malloc(size: usize): usize {
 }
 export { malloc as proxy_on_memory_allocate };
 
+// The SDK's allocator (runtime/allocator.ts), exported only so that it is compiled: the build
+// transform routes the runtime's __alloc, __realloc and __free through it and removes these
+// three exports. Without the transform they stay unused, and TLSF stays the allocator.
+export { blockAlloc as __proxy_wasm_as_block_alloc, blockRealloc as __proxy_wasm_as_block_realloc, blockFree as __proxy_wasm_as_block_free } from "./runtime/allocator";
+
 // The callbacks of each context kind share one dispatcher, so each export is a short
 // trampoline: 22 separate lookups and kind checks cost far more code.
 

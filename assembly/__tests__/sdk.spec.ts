@@ -7,7 +7,7 @@ import {
 } from "../index";
 import { proxy_on_delete } from "../exports";
 import { findContext } from "../api/registry";
-import { fail, sdkAbort } from "../runtime/abort";
+import { fail, sdkAbort, Word } from "../runtime/abort";
 import { Headers, HttpStream } from "../testing";
 import {
   aRequest, clearHostcalls, duringRequestBody, duringRequestHeaders, duringTick, hostcallCount, specHost, specRoot,
@@ -97,7 +97,7 @@ describe("abort", () => {
 
   it("logs SDK failures as the package name and the message, without file or position", () => {
     duringTick(() => {
-      expect(() => { fail("bad context id or kind"); }).toThrow();
+      expect(() => { fail(Word.BadContext); }).toThrow();
     });
     expect(specHost().logs.messages("critical").join("|")).toBe("abort: proxy-wasm-as: bad context id or kind");
   });

@@ -10,7 +10,7 @@ import { forgetCalloutsOfContext } from "./callouts";
 import { passThrough, passesThrough, endPassThrough } from "./pass_through";
 import { passesAsOtherKind } from "./stream_kind_mismatch";
 import * as host from "../runtime/hostcalls";
-import { fail } from "../runtime/abort";
+import { fail, Word } from "../runtime/abort";
 import { beginCallback } from "./log";
 import { WasmResult } from "../abi/enums";
 import { stageText, stagedLength, takeString, dropResult } from "../runtime/memory";
@@ -82,7 +82,7 @@ export function registerHttpFilter(rootId: string, factory: HttpFactory): void {
 }
 
 function pickDefault(): usize {
-  if (defaultFactory === null) fail("no root registered");
+  if (defaultFactory === null) fail(Word.NoRoot);
   return changetype<usize>(defaultFactory);
 }
 
@@ -214,7 +214,7 @@ export function getContextAddress(id: u32, kind: ContextKind): usize {
     if (load<i32>(context, offsetof<Context>("kind")) == kind) return context;
     if (passesAsOtherKind(context, kind)) return 0;
   } else if (kind != ContextKind.Root && passesThrough(id)) return 0;
-  fail("bad context id or kind");
+  fail(Word.BadContext);
   return 0;
 }
 

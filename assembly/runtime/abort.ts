@@ -48,21 +48,21 @@ export function appendDecimal(at: usize, value: u32): usize {
  * anywhere, including module start and the allocator, because it only calls `proxy_log`.
  */
 export function sdkAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  abortWith(changetype<usize>(message), changetype<usize>(fileName), line, column);
+  abortWith(changetype<usize>(message), changetype<usize>(fileName), line, column, -1);
 }
 
-// sdkAbort with the strings as addresses (0 = null); `fromSdk` puts "proxy-wasm-as: " before
-// the message (see fail).
-function abortWith(messageText: usize, fileText: usize, line: u32, column: u32, fromSdk: bool = false): void {
+// sdkAbort with the strings as addresses (0 = null); a `word` (not -1) is the message instead,
+// after "proxy-wasm-as: " (see fail).
+function abortWith(messageText: usize, fileText: usize, line: u32, column: u32, word: i32): void {
   // The fixed words are stored as little-endian ASCII constants, not string literals: each
   // literal costs its UTF-16 text, an object header and a data segment. A constant's bytes
   // past its word are overwritten by what follows.
   store<u64>(LINE, 0x203a74726f6261); // "abort: "
   let at = LINE + 7;
-  if (fromSdk) {
+  if (word >= 0) {
     store<u64>(at, 0x61772d79786f7270); // "proxy-wa"
     store<u64>(at + 8, 0x203a73612d6d73); // "sm-as: "
-    at += 15;
+    at = appendWord(at + 15, word);
   }
   at = appendText(at, messageText);
   if ((fileText | line | column) != 0) {
@@ -81,13 +81,13 @@ function abortWith(messageText: usize, fileText: usize, line: u32, column: u32, 
 
 /**
  * Stops the module for a programming error the SDK detects (a broken host contract or a
- * misuse of the API): logs `abort: proxy-wasm-as: <message>` at critical level and traps.
- * Never returns. Cheaper than `throw new Error(...)`, which costs an object and a file name
- * per call site; the package name is added here rather than written in each message because
- * every string literal is stored as UTF-16.
+ * misuse of the API) or for memory it cannot have: logs `abort: proxy-wasm-as: <message>` at
+ * critical level and traps, the message being word `word` of WORDS (ASCII: a string literal
+ * would cost its text twice over, an object header and a data segment). Never returns. Legal
+ * anywhere, including inside the allocator.
  */
-export function fail(message: string): void {
-  abortWith(changetype<usize>(message), 0, 0, 0, true);
+export function fail(word: Word): void {
+  abortWith(0, 0, 0, 0, word);
 }
 
 /** Appends `length` bytes from `from` at `at` (cut at TEXT_END); returns the end. */
@@ -141,6 +141,12 @@ const WORDS = memory.data<u8>([
   0x65, 0x78, 0x70, 0x65, 0x63, 0x74, 0x65, 0x64, 0x20, 0x61, 0x6e, 0x20, 0x69, 0x6e, 0x74, 0x65, 0x67, 0x65, 0x72, 0x20, 0x66, 0x72, 0x6f, 0x6d, 0x20, 0,
   // 18:  to 
   0x20, 0x74, 0x6f, 0x20, 0,
+  // 19: no root registered
+  0x6e, 0x6f, 0x20, 0x72, 0x6f, 0x6f, 0x74, 0x20, 0x72, 0x65, 0x67, 0x69, 0x73, 0x74, 0x65, 0x72, 0x65, 0x64, 0,
+  // 20: bad context id or kind
+  0x62, 0x61, 0x64, 0x20, 0x63, 0x6f, 0x6e, 0x74, 0x65, 0x78, 0x74, 0x20, 0x69, 0x64, 0x20, 0x6f, 0x72, 0x20, 0x6b, 0x69, 0x6e, 0x64, 0,
+  // 21: allocation too large
+  0x61, 0x6c, 0x6c, 0x6f, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x20, 0x74, 0x6f, 0x6f, 0x20, 0x6c, 0x61, 0x72, 0x67, 0x65, 0,
 ]);
 
 /** Word numbers in WORDS. */
@@ -160,6 +166,9 @@ export const enum Word {
   ExpectedOneOf = 16,
   ExpectedInteger = 17,
   To = 18,
+  NoRoot = 19,
+  BadContext = 20,
+  AllocationTooLarge = 21,
 }
 
 /** Appends word `index` of the message words (Word) at `out`; returns the end. */
