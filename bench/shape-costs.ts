@@ -53,13 +53,12 @@ export async function measureShapes(): Promise<Record<string, ShapeCost>> {
       wallNsPerRequest: interleavedWallTime(shape, sdk, floor, Number(process.env.BENCH_SHAPE_ROUNDS ?? 10), 2_000),
     };
     if (withCallgrind) {
-      const sdkCount = countInstructions(sdkPath, shape.name);
-      const floorCount = countInstructions(floorPath, shape.name);
+      const [sdkCount, floorCount] = await Promise.all([countInstructions(sdkPath, shape.name), countInstructions(floorPath, shape.name)]);
       cost.instructionsPerRequest = {
         sdk: sdkCount, floor: floorCount,
         ratio: Math.round((sdkCount.perRequest / floorCount.perRequest) * 1000) / 1000,
         overFloor: sdkCount.perRequest - floorCount.perRequest,
-        method: "valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule, 15,000 warm-up requests, then five 5,000-request regions (median); whole lifecycle: host JS, V8 and module",
+        method: "valgrind --tool=callgrind, node --single-threaded --predictable-gc-schedule --no-liftoff, 15,000 warm-up requests, then five 5,000-request regions (median); whole lifecycle: host JS, V8 and module",
       };
     }
     console.log(`shape ${shape.name}:`, JSON.stringify(cost));

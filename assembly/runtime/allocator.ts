@@ -48,8 +48,9 @@ let top: usize = 0;
 function carve(units: usize): usize {
   // The first header sits 4 bytes before a 16-byte boundary past the static data.
   if (top == 0) top = ((__heap_base + 19) & ~15) - 4;
-  const end = top + (units << 4);
-  const pages = <usize>memory.size();
+  // In 64 bits: at 4 GiB of memory the page count times 64 KiB is 0 in 32.
+  const end = <u64>top + (<u64>units << 4);
+  const pages = <u64>memory.size();
   if (end > pages << 16) {
     const needed = <i32>(((end + 0xffff) >> 16) - pages);
     // Double the memory, as TLSF does; at least what the block needs.
@@ -57,7 +58,7 @@ function carve(units: usize): usize {
   }
   store<u32>(top, <u32>((units << 4) - 4));
   const block = top + 4;
-  top = end;
+  top = <usize>end;
   return block;
 }
 
