@@ -283,6 +283,15 @@ export class ConfigReader {
    * uses it, a class without one `end` (smaller, and add_header's size is budgeted). */
   skip(at: usize): usize {
     if (load<u8>(at) != 0x22) return valueEnd(at);
+    // Four bytes at a time while none is a quote or a backslash (the zero bytes their xors leave),
+    // never reading past the text.
+    while (at + 5 <= textEnd) {
+      const word = load<u32>(at + 1);
+      const quotes = word ^ 0x22222222;
+      const slashes = word ^ 0x5c5c5c5c;
+      if ((((quotes - 0x01010101) & ~quotes) | ((slashes - 0x01010101) & ~slashes)) & 0x80808080) break;
+      at += 4;
+    }
     let b: u32 = 0;
     do {
       b = load<u8>(++at);
