@@ -1,5 +1,5 @@
 import { appendDecimal, appendWord, MESSAGE_START, Word } from "../runtime/abort";
-import { decodeOne, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
+import { bytesBelow, bytesEqual, decodeOne, TOP_BITS, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
 // hands over. parseJson validates everything in one pass and builds nothing: a JsonValue is a
@@ -70,15 +70,10 @@ export function skipValue(at: usize, end: usize, depth: i32): usize {
   const c = byteAt(at, end);
   if (c == 0x22) {
     for (;;) {
-      // Four plain bytes at a time: none below 0x20, a quote, a backslash or from 0x80 (each
-      // test sets a byte's top bit where it holds; a quote or backslash is found as the zero
-      // byte its xor leaves).
+      // Four plain bytes at a time: none below 0x20, a quote, a backslash or from 0x80.
       while (at + 5 <= end) {
         const word = load<u32>(at + 1);
-        const quotes = word ^ 0x22222222;
-        const slashes = word ^ 0x5c5c5c5c;
-        const special = ((word - 0x20202020) & ~word) | ((quotes - 0x01010101) & ~quotes) | ((slashes - 0x01010101) & ~slashes) | word;
-        if ((special & 0x80808080) != 0) break;
+        if (((bytesBelow(word, 0x20) | bytesEqual(word, 0x22) | bytesEqual(word, 0x5c) | word) & TOP_BITS) != 0) break;
         at += 4;
       }
       // byteAt written out: this loop runs once per byte of every string.

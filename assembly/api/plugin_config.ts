@@ -1,6 +1,6 @@
 import { appendBytes, appendDecimal, appendText, appendWord, MESSAGE_START, Word } from "../runtime/abort";
 import { appendPosition, jsonError, jsonTextEnd, nextEntry, numberAt, skipSpace, skipValue } from "./json";
-import { jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
+import { bytesEqual, jsonTextEquals, TOP_BITS, stringByteLength, utf8Bytes, utf8Decode } from "../runtime/utf8";
 
 // Typed plugin configuration: the reading half. A class marked `@pluginConfig` gets a generated
 // method `__readConfig<R>(reader: R, at: usize): bool` from the SDK's build transform
@@ -283,13 +283,10 @@ export class ConfigReader {
    * uses it, a class without one `end` (smaller, and add_header's size is budgeted). */
   skip(at: usize): usize {
     if (load<u8>(at) != 0x22) return valueEnd(at);
-    // Four bytes at a time while none is a quote or a backslash (the zero bytes their xors leave),
-    // never reading past the text.
+    // Four bytes at a time while none is a quote or a backslash, never reading past the text.
     while (at + 5 <= textEnd) {
       const word = load<u32>(at + 1);
-      const quotes = word ^ 0x22222222;
-      const slashes = word ^ 0x5c5c5c5c;
-      if ((((quotes - 0x01010101) & ~quotes) | ((slashes - 0x01010101) & ~slashes)) & 0x80808080) break;
+      if (((bytesEqual(word, 0x22) | bytesEqual(word, 0x5c)) & TOP_BITS) != 0) break;
       at += 4;
     }
     let b: u32 = 0;

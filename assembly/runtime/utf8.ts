@@ -10,6 +10,29 @@
   return <usize>load<u32>(text - 4);
 }
 
+// Four bytes at a time: the tests below set the top bit of a byte of `word` that matches (and may
+// set it in a byte above a match, never in a word without one); their other bits mean nothing,
+// so a caller masks the answer, or several answers or'ed together, with TOP_BITS once: 0 means
+// that no byte of the word matches. Readers of plain text use them to step over four ASCII bytes
+// at once.
+
+/** The top bit of each of four bytes. */
+// @ts-ignore: decorator
+@inline export const TOP_BITS: u32 = 0x80808080;
+
+/** Top bits set where a byte of `word` is `byte` (mask with TOP_BITS). */
+// @ts-ignore: decorator
+@inline export function bytesEqual(word: u32, byte: u32): u32 {
+  const v = word ^ (byte * 0x01010101);
+  return (v - 0x01010101) & ~v;
+}
+
+/** Top bits set where a byte of `word` is below `limit`, at most 0x80 (mask with TOP_BITS). */
+// @ts-ignore: decorator
+@inline export function bytesBelow(word: u32, limit: u32): u32 {
+  return (word - limit * 0x01010101) & ~word;
+}
+
 // Walks the string at address `start` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
 // for both measuring and writing keeps the code small). Returns the end address. Internal
 // callers pass addresses: no shadow-stack code.
@@ -125,8 +148,7 @@ function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes
     // in about a third fewer instructions (bench shape f7_json_config).
     if (at + 4 <= end) {
       const word = load<u32>(at);
-      const slashes = word ^ 0x5c5c5c5c; // a zero byte where a backslash was
-      if ((word & 0x80808080) == 0 && (!jsonEscapes || ((slashes - 0x01010101) & ~slashes & 0x80808080) == 0)) {
+      if ((word & TOP_BITS) == 0 && (!jsonEscapes || (bytesEqual(word, 0x5c) & TOP_BITS) == 0)) {
         let wide = <u64>word;
         wide = (wide | (wide << 16)) & 0x0000ffff0000ffff;
         wide = (wide | (wide << 8)) & 0x00ff00ff00ff00ff;
