@@ -62,6 +62,23 @@ describe("the SDK's export transform", () => {
     assert.match(built.stdout, /\n {2}callbacks: proxy_on_context_create, proxy_on_delete, proxy_on_response_headers\n$/);
   });
 
+  it("routes the runtime's allocation through the SDK's allocator: TLSF's code is gone, its anchors are not exported", async () => {
+    // The release target optimised as users build it, with names kept (the name section) so that
+    // what the module holds can be read; the optimiser drops what nothing calls.
+    writeFileSync(
+      join(project, "asconfig.names.json"),
+      JSON.stringify({ extends: "./node_modules/proxy-wasm-as/asconfig.json", targets: { release: { debug: true } } }),
+    );
+    const built = await build("allocator_names", HEADERS_ONLY, { config: "asconfig.names.json", debug: false });
+    const module = new WebAssembly.Module(readFileSync(join(project, "build", "allocator_names.wasm")));
+    const names = new TextDecoder().decode(WebAssembly.Module.customSections(module, "name")[0]!);
+    assert.ok(names.includes("assembly/runtime/allocator/"), "the SDK's allocator is in the module");
+    for (const tlsf of ["~lib/rt/tlsf/searchBlock", "~lib/rt/tlsf/insertBlock", "~lib/rt/tlsf/initialize"]) {
+      assert.ok(!names.includes(tlsf), `${tlsf} is gone`);
+    }
+    assert.deepEqual(built.exports.filter((name) => name.startsWith("__proxy_wasm_as")), []);
+  });
+
   it("a filter without most callbacks runs as in Envoy: start succeeds, the rest continue, shutdown is immediate", async () => {
     await build("headers_only_run", HEADERS_ONLY.replace("return FilterHeadersStatus.Continue; }", 'this.responseHeaders.add("x-seen", "1"); return FilterHeadersStatus.Continue; }'));
     const host = createTestHost({ wasm: readFileSync(join(project, "build", "headers_only_run.wasm")), pluginConfig: { ignored: true } });
