@@ -79,6 +79,9 @@ export function findDeclarations(sources) {
 export function docCommentBefore(text, start) {
   let end = start;
   for (;;) {
+    // At the start of the text (a declaration after only blank lines, comments and decorators):
+    // nothing before it. lastIndexOf would search from 0 again and find the first line's end.
+    if (end <= 0) return null;
     let lineStart = text.lastIndexOf("\n", end - 1) + 1;
     const line = text.slice(lineStart, end).trim();
     if (line === "" || line.startsWith("@") || line.startsWith("//")) {
@@ -244,18 +247,19 @@ function readCode(type, at, end, target, ids, endOut = null) {
   const first = closing ? ` let l${n}: usize = ${at} + 1;` : "";
   const last = closing ? ` l${n} = ie${n};` : "";
   const lastMember = closing ? ` l${n} = ve${n};` : "";
-  const close = closing ? ` ${endOut} = r.close(l${n});` : "";
+  const close = closing ? ` ${endOut} = r.close(l${n}, ${type.kind === "array" ? 0x5d : 0x7d});` : "";
   let code;
   switch (type.kind) {
     case "string":
-      code = `if (!r.expect(${at}, ${KIND.string})) return false; ${target} = r.string(${at}, ${end});`;
+      // fastString only with containers: see ConfigReader.fastString.
+      code = `if (!r.expect(${at}, ${KIND.string})) return false; ${target} = r.${ids.containers ? "fastString" : "string"}(${at}, ${end});`;
       if (type.choices) code += ` if (!r.expectOneOf(${at}, ${target}${type.nullable ? "!" : ""}, ${JSON.stringify(type.choices.join("|"))})) return false;`;
       break;
     case "bool":
       code = `if (!r.expect(${at}, ${KIND.bool})) return false; ${target} = r.bool(${at});`;
       break;
     case "integer":
-      code = `if (!r.expectInteger(${at}, ${type.bits}, ${type.signed})) return false; ${target} = <${type.ts}>r.integer();`;
+      code = `if (!r.expectInteger(${at}, ${end}, ${type.bits}, ${type.signed})) return false; ${target} = <${type.ts}>r.integer();`;
       break;
     case "float":
       code = `if (!r.expect(${at}, ${KIND.number})) return false; ${target} = <${type.ts}>r.number(${at});`;
@@ -267,22 +271,22 @@ function readCode(type, at, end, target, ids, endOut = null) {
       const item = type.items;
       const itemType = `${item.ts}${item.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.array})) return false; const a${n} = new Array<${itemType}>();${first} ` +
-        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.skip(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
-        `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n});${last} i${n} = r.after(ie${n}); } ${target} = a${n};${close}`;
+        `for (let i${n} = r.firstItem(${at}); i${n} != 0; ) { const ie${n} = r.fastEnd(i${n}); let e${n}: ${itemType} = ${zeroOf(item)}; ` +
+        `${readCode(item, `i${n}`, `ie${n}`, `e${n}`, ids)} a${n}.push(e${n});${last} i${n} = r.fastAfter(ie${n}); } ${target} = a${n};${close}`;
       break;
     }
     case "map": {
       const value = type.values;
       const valueType = `${value.ts}${value.nullable ? " | null" : ""}`;
       code = `if (!r.expect(${at}, ${KIND.object})) return false; const m${n} = new Map<string, ${valueType}>();${first} ` +
-        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.valueAfter(r.skip(k${n})); const ve${n} = r.skip(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
-        `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n});${lastMember} k${n} = r.after(ve${n}); } ${target} = m${n};${close}`;
+        `for (let k${n} = r.firstMember(${at}); k${n} != 0; ) { const v${n} = r.fastValueAfter(r.skipKey(k${n})); const ve${n} = r.fastEnd(v${n}); let e${n}: ${valueType} = ${zeroOf(value)}; ` +
+        `${readCode(value, `v${n}`, `ve${n}`, `e${n}`, ids)} m${n}.set(r.key(k${n}), e${n});${lastMember} k${n} = r.fastAfter(ve${n}); } ${target} = m${n};${close}`;
       break;
     }
     default:
       throw new Error(`unknown kind ${type.kind}`);
   }
-  if (type.nullable && closing) return `if (r.isNull(${at})) { ${target} = null; ${endOut} = r.skip(${at}); } else { ${code} }`;
+  if (type.nullable && closing) return `if (r.isNull(${at})) { ${target} = null; ${endOut} = r.fastEnd(${at}); } else { ${code} }`;
   if (type.nullable) return `if (r.isNull(${at})) ${target} = null; else { ${code} }`;
   return code;
 }
@@ -294,37 +298,37 @@ function hasContainers(declaration) {
 
 /** The source text of the `__readConfig` method of a declared class; `containers`: see below. */
 export function readerMethodText(declaration, containers = hasContainers(declaration)) {
-  const ids = { next: 0 };
+  const ids = { next: 0, containers };
   const required = declaration.fields.filter((f) => f.required);
   // With `containers` (a class of the module has an array or map field) each value is measured in
   // its branch instead of before the chain, so that a container is measured by reading it
-  // (r.close after its last item), not by a walk of its whole text first, and keys, strings and
-  // items are measured with r.skip (a string by its closing quote alone). A module without one
-  // keeps the smaller shape (r.end, one r.end(v)). Arrays and maps occur only in the former, so
-  // their code always uses r.skip.
+  // (r.close after its last item), not by a walk of its whole text first. A module without one
+  // keeps the smaller shape (one r.end(v) before the chain). Measuring validates (r.end, r.skipKey,
+  // r.valueAfter, r.after and r.close check what they step over): the reader is the only pass
+  // over the text (assembly/api/plugin_config.ts).
   const branches = declaration.fields.map((field) => {
     const bit = required.indexOf(field);
     const mark = bit >= 0 ? `seen |= ${1n << BigInt(bit)}; ` : "";
     const own = containers && (field.type.kind === "array" || field.type.kind === "map");
-    const measure = containers && !own ? "e = r.skip(v); " : "";
-    return `if (r.keyIs(k, ke, ${JSON.stringify(field.name)})) { ${mark}${measure}${readCode(field.type, "v", own ? null : "e", `this.${field.name}`, ids, own ? "e" : null)} }`;
+    const measure = containers && !own ? "e = r.fastEnd(v); " : "";
+    return `if (r.${containers ? "fastKeyIs" : "keyIs"}(k, ke, ${JSON.stringify(field.name)})) { ${mark}${measure}${readCode(field.type, "v", own ? null : "e", `this.${field.name}`, ids, own ? "e" : null)} }`;
   });
-  const otherwise = declaration.additionalFields ? (containers ? "e = r.skip(v);" : "") : "return r.unknown(k);";
+  const otherwise = declaration.additionalFields ? (containers ? "e = r.fastEnd(v);" : "") : "return r.unknown(k);";
   const chain = branches.length === 0 ? otherwise : `${branches.join(" else ")}${otherwise ? ` else ${otherwise}` : ""}`;
   const missing = required.map((field, bit) => `if ((seen & ${1n << BigInt(bit)}) == 0) return r.missing(at, ${JSON.stringify(field.name)});`);
   return [
     `__readConfig<R>(r: R, at: usize): bool {`,
     `  if (!r.expect(at, ${KIND.object})) return false;`,
     required.length > 0 ? `  let seen: u64 = 0;` : "",
-    // Each key and value is measured once (r.end): comparing the key with each field name,
+    // Each key and value is measured once (r.skipKey, r.end): comparing the key with each field name,
     // finding the value, reading a string and stepping to the next member (r.after) all use
     // those ends, where nextMember(k) would measure key and value again.
     `  for (let k = r.firstMember(at); k != 0; ) {`,
-    `    const ke = r.${containers ? "skip" : "end"}(k);`,
-    `    const v = r.valueAfter(ke);`,
+    `    const ke = r.skipKey(k);`,
+    `    const v = r.${containers ? "fastValueAfter" : "valueAfter"}(ke);`,
     containers ? `    let e: usize = 0;` : `    const e = r.end(v);`,
     `    ${chain}`,
-    `    k = r.after(e);`,
+    `    k = r.${containers ? "fastAfter" : "after"}(e);`,
     `  }`,
     ...missing.map((line) => `  ${line}`),
     `  return true;`,
@@ -450,8 +454,8 @@ export function addConfigReaders(parser, reportError) {
       reportError(entry.node.range, error.message);
     }
   }
-  // One shape for every reader of the module: when one class has an array or map field (and so
-  // links r.skip), nested classes without one measure with r.skip too.
+  // One shape for every reader of the module: when one class has an array or map field, nested
+  // classes without one measure their values in the branches too.
   const containers = read.some(({ declaration }) => hasContainers(declaration));
   for (const { entry, declaration } of read) {
     const text = readerMethodText(declaration, containers);

@@ -1,5 +1,6 @@
-// The readers take plain ASCII four bytes at a time (json.ts skipValue, ConfigReader.skip,
-// utf8.ts utf16Walk): what stops a block must be found at every place in it. Its own module:
+// The readers take plain ASCII several bytes at a time (eight in json.ts stringEnd and utf8.ts
+// widenAscii, four in utf16Walk and asciiEqualsUnits): what stops a block must be found at every
+// place in it, across two eight-byte blocks and the bytes after them. Its own module:
 // parseConfig with a second class would make a second schema (see plugin_config.spec.ts).
 import { parseConfigText, configError } from "../api/plugin_config";
 import { parseJson, parseJsonText, jsonError } from "../api/json";
@@ -16,16 +17,19 @@ class BlockConfig {
   items: Array<string> = [];
 }
 
-/** "a" * at + `middle` + "a" * (11 - at): the special text at each place of 12 bytes. */
+// How many places: two blocks of eight and three bytes after them.
+const PLACES = 19;
+
+/** "a" * at + `middle` + "a" * (PLACES - 1 - at): the special text at each place. */
 function placed(at: i32, middle: string): string {
-  return "a".repeat(at) + middle + "a".repeat(11 - at);
+  return "a".repeat(at) + middle + "a".repeat(PLACES - 1 - at);
 }
 
 
-describe("strings read four bytes at a time", () => {
+describe("strings read several bytes at a time", () => {
   it("finds a control character, a quote, a backslash and a non-ASCII byte at every place in a block", () => {
     let wrong = "";
-    for (let at = 0; at < 12; at++) {
+    for (let at = 0; at < PLACES; at++) {
       if (parseJsonText('"' + placed(at, "\u0001") + '"') !== null) wrong += "control@" + at.toString() + " ";
       else if (jsonError() != "control character in a string (1:" + (at + 2).toString() + ")") wrong += jsonError() + " ";
       if (parseJsonText('"' + placed(at, '"') + '"') !== null) wrong += "quote@" + at.toString() + " ";
@@ -39,10 +43,10 @@ describe("strings read four bytes at a time", () => {
 
   it("refuses a byte that is not UTF-8 at every place in a block", () => {
     let wrong = "";
-    for (let at = 0; at < 12; at++) {
+    for (let at = 0; at < PLACES; at++) {
       const bytes = new Array<i32>();
       bytes.push(0x22);
-      for (let i = 0; i < 12; i++) bytes.push(i == at ? 0xff : 0x61);
+      for (let i = 0; i < PLACES; i++) bytes.push(i == at ? 0xff : 0x61);
       bytes.push(0x22);
       if (parseJson(bytesOf(bytes)) !== null) wrong += at.toString() + " ";
     }
@@ -51,7 +55,7 @@ describe("strings read four bytes at a time", () => {
 
   it("reads keys that differ at their last byte and items with an escaped quote at every place", () => {
     let wrong = "";
-    for (let at = 0; at < 12; at++) {
+    for (let at = 0; at < PLACES; at++) {
       const item = placed(at, '\\"');
       const config = parseConfigText<BlockConfig>('{"alpha_beta_gamma_2":"two","alpha_beta_gamma_1":"one","items":["' + item + '","' + placed(at, "b") + '"]}');
       if (config === null) {

@@ -1,4 +1,4 @@
-import { utf8Bytes, utf8Decode, utf8Length } from "../runtime/utf8";
+import { asciiEqualsUnits, jsonSpecialBytes, utf8Bytes, utf8Decode, utf8Length, widenAscii } from "../runtime/utf8";
 import { appendText, MESSAGE_START } from "../runtime/abort";
 import { stage, stagedLength } from "../runtime/memory";
 import { isValidUtf8 } from "../api/utf8";
@@ -150,5 +150,45 @@ describe("staging", () => {
     // Another string at the same address: the same object's units changed in place.
     store<u16>(changetype<usize>(text), 0x78);
     expect(stagedText(0, text)).toBe("xbcabc");
+  });
+});
+
+describe("eight bytes at a time", () => {
+  it("finds the first byte a JSON string reader stops at, below any others", () => {
+    // Each special byte at each place of a word of 'a's, alone and with every special above it
+    // (whose borrows may raise bits above the first, never below).
+    const specials: u8[] = [0x00, 0x1f, 0x22, 0x5c, 0x80, 0xff];
+    let wrong = "";
+    for (let s = 0; s < specials.length; s++) {
+      for (let at = 0; at < 8; at++) {
+        let word: u64 = 0x6161616161616161;
+        word = (word & ~(<u64>0xff << (at * 8))) | (<u64>specials[s] << (at * 8));
+        let crowded = word;
+        for (let above = at + 1; above < 8; above++) crowded = (crowded & ~(<u64>0xff << (above * 8))) | (<u64>specials[(s + above) % specials.length] << (above * 8));
+        if (ctz(jsonSpecialBytes(word)) >> 3 != <u64>at || ctz(jsonSpecialBytes(crowded)) >> 3 != <u64>at) wrong += specials[s].toString() + "@" + at.toString() + " ";
+      }
+    }
+    expect(wrong).toBe("");
+    // Plain text, the bytes next to the specials included: no bit.
+    expect(jsonSpecialBytes(0x7f5d5b5a23212061)).toBe(0);
+  });
+
+  it("widens and compares ASCII bytes as UTF-16 units, whatever the length", () => {
+    const text = "abcdefghijklmnopq-0123456789";
+    // Held as a reference: the specs' incremental collector may run in __new below.
+    const buffer = utf8Bytes(text);
+    const bytes = changetype<usize>(buffer);
+    let wrong = "";
+    for (let count: usize = 0; count <= 20; count++) {
+      const out = changetype<string>(__new(count << 1, idof<string>()));
+      widenAscii(bytes + 3, count, changetype<usize>(out));
+      const expected = text.substring(3, 3 + <i32>count);
+      if (out != expected) wrong += "widen" + count.toString() + " ";
+      if (!asciiEqualsUnits(bytes + 3, count, changetype<usize>(expected))) wrong += "equal" + count.toString() + " ";
+      // A difference at the last place is found too.
+      if (count > 0 && asciiEqualsUnits(bytes + 3, count, changetype<usize>(text.substring(3, 2 + <i32>count) + "!"))) wrong += "differ" + count.toString() + " ";
+    }
+    expect(wrong).toBe("");
+    expect(buffer.byteLength).toBe(text.length);
   });
 });

@@ -1,5 +1,5 @@
 import { appendDecimal, appendWord, MESSAGE_START, Word } from "../runtime/abort";
-import { bytesBelow, bytesEqual, decodeOne, TOP_BITS, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
+import { decodeOne, jsonSpecialBytes, jsonTextEquals, stringByteLength, utf8Bytes, utf8Decode, UTF8_INVALID } from "../runtime/utf8";
 
 // A small, lazy JSON reader for plugin configurations, working on the UTF-8 bytes the host
 // hands over. parseJson validates everything in one pass and builds nothing: a JsonValue is a
@@ -34,14 +34,15 @@ export function skipSpace(at: usize, end: usize): usize {
   return at;
 }
 
-function isDigit(c: u32): bool {
+// @ts-ignore: decorator
+@inline function isDigit(c: u32): bool {
   return c - 0x30 < 10;
 }
 
 // End of the run of digits at `at`, or 0 if there is none.
 function skipDigits(at: usize, end: usize): usize {
   const start = at;
-  while (isDigit(byteAt(at, end))) at++;
+  while (at < end && isDigit(load<u8>(at))) at++;
   return at > start ? at : 0;
 }
 
@@ -56,6 +57,62 @@ function fail(at: usize): usize {
   return 0;
 }
 
+/** The end address of the last string stringEnd accepted that has no escape and no byte from
+ * 0x80 (its bytes are then its UTF-16 units, one for one), or 0 when that string had one. The
+ * typed configuration's reader decodes and compares such strings without the general walk. */
+export let plainStringEnd: usize = 0;
+
+/**
+ * End of the JSON string whose opening quote is at `at` (past its closing quote), or 0 when
+ * it is not a valid string (failedAt then tells where): escapes and the UTF-8 inside are
+ * validated, so decoding it later cannot fail. Sets plainStringEnd.
+ */
+export function stringEnd(at: usize, end: usize): usize {
+  let plain = true;
+  for (;;) {
+    // Eight plain bytes at a time (none below 0x20, a quote, a backslash or from 0x80); at the
+    // first word with one, straight to that byte.
+    while (at + 9 <= end) {
+      const word = load<u64>(at + 1);
+      const special = jsonSpecialBytes(word);
+      if (special != 0) {
+        at += <usize>(ctz(special) >> 3);
+        break;
+      }
+      at += 8;
+    }
+    // byteAt written out: this loop runs once per special byte, and per byte near the end.
+    let b: u32 = ++at < end ? <u32>load<u8>(at) : 0;
+    if (b < 0x20) return fail(at); // end of input or a raw control character
+    if (b == 0x22) {
+      plainStringEnd = plain ? at + 1 : 0;
+      return at + 1;
+    }
+    if (b >= 0x80) {
+      // Not UTF-8, a surrogate code point or a truncated sequence: the text is not JSON
+      // (RFC 8259 §8.1), and Envoy's protobuf JSON parser refuses it too.
+      const decoded = decodeOne(at, end);
+      if ((decoded & UTF8_INVALID) != 0 || (decoded & 0x1ff800) == 0xd800) return fail(at);
+      at += ((decoded >> 24) & 0xf) - 1;
+      plain = false;
+    } else if (b == 0x5c) {
+      const escape = at;
+      b = byteAt(++at, end);
+      if (b == 0x75) {
+        for (let i = 0; i < 4; i++) {
+          const h = byteAt(++at, end) | 0x20; // lower case; digits keep their value
+          if (!isDigit(h) && h - 0x61 >= 6) return fail(escape);
+        }
+      } else if (b != 0x22 && b != 0x5c && b != 0x2f && (b - 0x62 >= 19 || ((0x51011 >> (b - 0x62)) & 1) == 0)) {
+        return fail(escape); // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
+      }
+      plain = false;
+    }
+  }
+  // @ts-ignore: every way out of the loop above returns
+  return unreachable();
+}
+
 // End of the value starting at `at`, or 0 if it is not valid JSON (or nests deeper than 64),
 // with the failure's address in failedAt. Validates string escapes and the UTF-8 inside strings
 // too, so decoding later cannot fail. One function for every kind keeps the code small;
@@ -68,38 +125,7 @@ export function skipValue(at: usize, end: usize, depth: i32): usize {
     return fail(at);
   }
   const c = byteAt(at, end);
-  if (c == 0x22) {
-    for (;;) {
-      // Four plain bytes at a time: none below 0x20, a quote, a backslash or from 0x80.
-      while (at + 5 <= end) {
-        const word = load<u32>(at + 1);
-        if (((bytesBelow(word, 0x20) | bytesEqual(word, 0x22) | bytesEqual(word, 0x5c) | word) & TOP_BITS) != 0) break;
-        at += 4;
-      }
-      // byteAt written out: this loop runs once per byte of every string.
-      let b: u32 = ++at < end ? <u32>load<u8>(at) : 0;
-      if (b < 0x20) return fail(at); // end of input or a raw control character
-      if (b == 0x22) return at + 1;
-      if (b >= 0x80) {
-        // Not UTF-8, a surrogate code point or a truncated sequence: the text is not JSON
-        // (RFC 8259 §8.1), and Envoy's protobuf JSON parser refuses it too.
-        const decoded = decodeOne(at, end);
-        if ((decoded & UTF8_INVALID) != 0 || (decoded & 0x1ff800) == 0xd800) return fail(at);
-        at += ((decoded >> 24) & 0xf) - 1;
-      } else if (b == 0x5c) {
-        const escape = at;
-        b = byteAt(++at, end);
-        if (b == 0x75) {
-          for (let i = 0; i < 4; i++) {
-            const h = byteAt(++at, end) | 0x20; // lower case; digits keep their value
-            if (!isDigit(h) && h - 0x61 >= 6) return fail(escape);
-          }
-        } else if (b != 0x22 && b != 0x5c && b != 0x2f && (b - 0x62 >= 19 || ((0x51011 >> (b - 0x62)) & 1) == 0)) {
-          return fail(escape); // not one of " \ / b f n r t (the mask: b f n r t as bits from 'b')
-        }
-      }
-    }
-  }
+  if (c == 0x22) return stringEnd(at, end);
   if (c == 0x7b || c == 0x5b) {
     const close = c + 2; // '}' or ']'
     at = skipSpace(at + 1, end);

@@ -33,6 +33,54 @@
   return (word - limit * 0x01010101) & ~word;
 }
 
+/** The top bit of each of eight bytes. */
+// @ts-ignore: decorator
+@inline export const TOP_BITS64: u64 = 0x8080808080808080;
+
+/**
+ * Top bits set (the rest cleared) where a byte of `word` (eight bytes) needs a JSON string
+ * reader's attention: below 0x20, a quote, a backslash, or from 0x80; 0 when none does. The
+ * tests of bytesBelow and bytesEqual without their `& ~word` parts: or'ed with `word` itself, the
+ * top bit those parts clear is set anyway. The lowest bit set (ctz) is always a byte that
+ * matches: a borrow only runs upward from a match, so it can raise bits above it, never below.
+ */
+// @ts-ignore: decorator
+@inline export function jsonSpecialBytes(word: u64): u64 {
+  const ones: u64 = 0x0101010101010101;
+  return ((word - 0x20 * ones) | ((word ^ (0x22 * ones)) - ones) | ((word ^ (0x5c * ones)) - ones) | word) & TOP_BITS64;
+}
+
+/** Writes the `count` ASCII bytes at `at` as `count` UTF-16 units at `out` (the caller knows
+ * that every byte is below 0x80): eight at a time, each half of a word widened in registers. */
+export function widenAscii(at: usize, count: usize, out: usize): void {
+  const end = at + count;
+  for (; at + 8 <= end; at += 8, out += 16) {
+    const word = load<u64>(at);
+    store<u64>(out, widen4(word & 0xffffffff));
+    store<u64>(out, widen4(word >> 32), 8);
+  }
+  for (; at < end; at++, out += 2) store<u16>(out, <u16>load<u8>(at));
+}
+
+/** True if the `count` ASCII bytes at `at` are the `count` UTF-16 units at `units`. */
+export function asciiEqualsUnits(at: usize, count: usize, units: usize): bool {
+  const end = at + count;
+  for (; at + 4 <= end; at += 4, units += 8) {
+    if (widen4(<u64>load<u32>(at)) != load<u64>(units)) return false;
+  }
+  for (; at < end; at++, units += 2) {
+    if (<u32>load<u8>(at) != <u32>load<u16>(units)) return false;
+  }
+  return true;
+}
+
+// Four bytes (the low half of `bytes`) spread into four 16-bit lanes.
+// @ts-ignore: decorator
+@inline function widen4(bytes: u64): u64 {
+  bytes = (bytes | (bytes << 16)) & 0x0000ffff0000ffff;
+  return (bytes | (bytes << 8)) & 0x00ff00ff00ff00ff;
+}
+
 // Walks the string at address `start` as UTF-8 from `out`; stores the bytes only when `write` is set (one function
 // for both measuring and writing keeps the code small). Returns the end address. Internal
 // callers pass addresses: no shadow-stack code.
@@ -149,9 +197,7 @@ function utf16Walk(at: usize, end: usize, out: usize, outEnd: usize, jsonEscapes
     if (at + 4 <= end) {
       const word = load<u32>(at);
       if ((word & TOP_BITS) == 0 && (!jsonEscapes || (bytesEqual(word, 0x5c) & TOP_BITS) == 0)) {
-        let wide = <u64>word;
-        wide = (wide | (wide << 16)) & 0x0000ffff0000ffff;
-        wide = (wide | (wide << 8)) & 0x00ff00ff00ff00ff;
+        const wide = widen4(<u64>word);
         if (!compare) {
           store<u64>(out, wide);
           at += 4;

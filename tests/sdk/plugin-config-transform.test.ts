@@ -6,11 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { buildFilter } from "../../src/cli/commands/build";
 import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config-schema";
 import { CONFIG_SCHEMA_FILE_SECTION } from "../../src/config/module-config-schema";
 import { createTestHost, type TestHostOptions } from "../../src/testing";
-import { captureIo } from "../cli/cli-test-io";
+import { buildFilterSource, type BuiltFilter } from "../helpers/filter-build";
 import { userProject } from "../helpers/user-project";
 // @ts-expect-error: plain JavaScript module without types
 import { configSchema, docCommentBefore, minifiedJson } from "../../transform/plugin-config.mjs";
@@ -84,19 +83,10 @@ class Root extends RootContext {
 registerDefaultRoot((id: u32): RootContext => new Root(id));
 `;
 
-interface Built {
-  wasm: Uint8Array;
-  stdout: string;
-  stderr: string;
-  ok: boolean;
-}
+type Built = BuiltFilter;
 
-async function build(name: string, source: string, options: { debug?: boolean } = {}): Promise<Built> {
-  writeFileSync(join(project, "assembly", `${name}.ts`), PRELUDE + source);
-  const cli = captureIo(project);
-  const out = join("build", `${name}.wasm`);
-  const result = await buildFilter(cli.io, { entry: `assembly/${name}.ts`, debug: options.debug ?? true, out });
-  return { wasm: result ? readFileSync(join(project, out)) : new Uint8Array(), stdout: cli.out.stdout, stderr: cli.out.stderr, ok: result !== null };
+function build(name: string, source: string, options: { debug?: boolean } = {}): Promise<Built> {
+  return buildFilterSource(project, name, PRELUDE + source, options);
 }
 
 /** What onConfigure logged for `config` (raw bytes as given). */
@@ -126,11 +116,11 @@ describe("a @pluginConfig class", () => {
       ' "limit" : 3 , "name" : "n" }';
     assert.equal(configure(declared.wasm, spaced), "ok: keys=a,b limit=3 big=0 small=-1 enabled=false name=n rules=[] labels={a=1,b=2} first=f ratio=0.5");
     assert.equal(configure(declared.wasm, '{"labels": { }, "rules": [{"header": "h"} ], "requiredKeys": [\t], "limit": 4}'), "ok: keys= limit=4 big=0 small=-1 enabled=false name=null rules=[h/exact/1.5] labels={} first=null ratio=0.5");
-    // Keys, strings and items measured by their closing quote (r.skip): escaped quotes and
+    // Keys, strings and items measured (r.skipKey, r.end): escaped quotes and
     // backslashes do not end them.
     assert.equal(configure(declared.wasm, String.raw`{"requiredKeys": ["a\"b", "c\\", "\u0022"], "name": "q\"", "labels": {"x\"y": 1}, "lim\u0069t": 2}`),
       String.raw`ok: keys=a"b,c\," limit=2 big=0 small=-1 enabled=false name=q" rules=[] labels={x"y=1} first=null ratio=0.5`);
-    // Objects in items and fields measured by their brackets (r.skip): brackets and escaped
+    // Objects in items and fields measured by their brackets (r.end): brackets and escaped
     // quotes inside strings do not count.
     assert.equal(configure(declared.wasm, String.raw`{"rules": [{"header": "[{\"x\\"}, {"header": "}]"}], "first": {"header": "a]}\"{", "mode": "prefix"}, "limit": 5}`),
       String.raw`ok: keys= limit=5 big=0 small=-1 enabled=false name=null rules=[[{"x\/exact/1.5,}]/exact/1.5] labels={} first=a]}"{ ratio=0.5`);
@@ -326,6 +316,11 @@ describe("the transform's helpers", () => {
     assert.deepEqual(docCommentBefore(text, text.indexOf("@pluginConfig")), { text: "First.\n\nSecond line", tags: { enum: "a|b" } });
     assert.equal(docCommentBefore("x: i32;\ny: i32;", 8), null);
     assert.deepEqual(docCommentBefore("  /** One. */ y: i32;", 14), { text: "One.", tags: {} });
+    // A declaration after a blank first line and its decorator only: none (this once looped
+    // forever, and the build with it).
+    const first = "\n// @ts-ignore: decorator\n@pluginConfig\nclass A {}";
+    assert.equal(docCommentBefore(first, first.indexOf("class")), null);
+    assert.equal(docCommentBefore("\n\nclass A {}", 2), null);
   });
 
   it("refers to the root class as the schema itself and to nested classes under $defs, cycles included", () => {
