@@ -130,8 +130,9 @@ function appendKey(out: usize, key: usize): usize {
   return out;
 }
 
-// Appends the path from the root to the value or key at `target`, walking the validated text:
-// objects and arrays in one loop (an array's item is its own "key"), to keep the module small.
+// Appends the path from the root to the value or key at `target`, walking the text (valid JSON:
+// messages are made only after textIsJson): objects and arrays in one loop (an array's item is
+// its own "key"), to keep the module small.
 function appendPath(out: usize, target: usize): usize {
   let at = rootAt;
   while (at != target) {
@@ -195,9 +196,11 @@ function appendGot(out: usize, at: usize, asWritten: bool): usize {
 
 /**
  * The checks and reads the generated `__readConfig` methods call. Every method takes the address
- * of a value (or, for members, of a key) inside the text parseConfig validated; the `expect*` and
- * `unknown`/`missing` methods record the failure and answer false, the reads assume the check
- * before them passed.
+ * of a value (or, for members, of a key) inside the text parseConfig reads. The measuring and
+ * stepping methods validate what they pass over and answer 0 when it is not JSON, which breaks
+ * the reading off (see the top of this file); the `expect*` and `unknown`/`missing` methods
+ * record the failure (the validator's, when the text is not JSON) and answer false; the reads
+ * assume the check before them passed.
  *
  * Unmanaged: it has no state, and a managed reader would be spilled to the shadow stack around
  * every call the generated code makes (about 12 bytes a call in the module).
