@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createTestHost } from "../../src/testing";
+import { EVERY_FIELD_DECLARATION } from "../helpers/config-declaration";
 import { buildFilterSource, type BuiltFilter } from "../helpers/filter-build";
 import { userProject } from "../helpers/user-project";
 
@@ -16,10 +17,11 @@ const project = userProject("pwas-one-pass-");
 // The plugin configuration is a batch of texts, each after its length (4 bytes, little-endian),
 // so that one host reads thousands. For each, onConfigure logs what parseConfig answered, then
 // what parseJson says of the same bytes.
-const ROOT = `
+const IMPORTS = `
 import { RootContext, registerDefaultRoot, parseConfig, configError, parseJson, jsonError, log } from "proxy-wasm-as/assembly";
 export * from "proxy-wasm-as/assembly/exports";
-
+`;
+const ROOT = `
 class Root extends RootContext {
   onConfigure(size: u32): bool {
     const batch = this.pluginConfiguration();
@@ -39,43 +41,9 @@ class Root extends RootContext {
 registerDefaultRoot((id: u32): RootContext => new Root(id));
 `;
 
-const WITH_CONTAINERS = `
-// @ts-ignore: decorator
-@pluginConfig
-class Rule {
-  header!: string;
-  /** @enum exact|prefix */
-  mode: string = "exact";
-  weight: f64 = 1.5;
-}
+const WITH_CONTAINERS = IMPORTS + EVERY_FIELD_DECLARATION + ROOT;
 
-// @ts-ignore: decorator
-@pluginConfig
-class Config {
-  requiredKeys: Array<string> = [];
-  limit: u32 = 10;
-  small: i8 = -1;
-  enabled: bool = false;
-  name: string | null = null;
-  rules: Array<Rule> = [];
-  labels: Map<string, i32> = new Map<string, i32>();
-  first: Rule | null = null;
-  ratio: f32 = 0.5;
-}
-
-function show(config: Config): string {
-  let rules = "";
-  for (let i = 0; i < config.rules.length; i++) rules += config.rules[i].header + "/" + config.rules[i].mode + "/" + config.rules[i].weight.toString() + ";";
-  const keys = config.labels.keys();
-  let labels = "";
-  for (let i = 0; i < keys.length; i++) labels += keys[i] + "=" + config.labels.get(keys[i]).toString() + ";";
-  return config.requiredKeys.join("|") + " " + config.limit.toString() + " " + config.small.toString() + " " + (config.enabled ? "on" : "off") +
-    " " + (config.name === null ? "null" : config.name!) + " " + rules + " " + labels + " " + (config.first === null ? "null" : config.first!.header) +
-    " " + config.ratio.toString();
-}
-` + ROOT;
-
-const WITHOUT_CONTAINERS = `
+const WITHOUT_CONTAINERS = IMPORTS + `
 // @ts-ignore: decorator
 @pluginConfig
 class Inner {
@@ -197,8 +165,9 @@ describe("the one-pass configuration reader", () => {
 
   it("reads the unbroken texts", () => {
     assert.deepEqual(read(withContainers.wasm, Buffer.from(CONTAINERS_TEXT)),
-      ['ok: a|é✓|q"x 7 -3 on nA h/prefix/2.5;x/exact/1.5; a=1;x-id=-2; f 0.25', "json"]);
-    assert.deepEqual(read(withContainers.wasm, Buffer.from(SPACED_TEXT)), ["ok: a|b 3 -1 off null  k=1; g 0.5", "json"]);
+      ['ok: keys=a,é✓,q"x limit=7 big=0 small=-3 enabled=true name=nA rules=[h/prefix/2.5,x/exact/1.5] labels={a=1,x-id=-2} first=f ratio=0.25', "json"]);
+    assert.deepEqual(read(withContainers.wasm, Buffer.from(SPACED_TEXT)),
+      ["ok: keys=a,b limit=3 big=0 small=-1 enabled=false name=null rules=[] labels={k=1} first=g ratio=0.5", "json"]);
     assert.deepEqual(read(withoutContainers.wasm, Buffer.from(SCALARS_TEXT)), ['ok: a\\b"c 12 off i/-4 100.0 null', "json"]);
   });
 

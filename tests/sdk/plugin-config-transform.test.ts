@@ -9,6 +9,7 @@ import { before, describe, it } from "node:test";
 import { CONFIG_SCHEMA_SECTION, readConfigSchema } from "../../src/config/config-schema";
 import { CONFIG_SCHEMA_FILE_SECTION } from "../../src/config/module-config-schema";
 import { createTestHost, type TestHostOptions } from "../../src/testing";
+import { EVERY_FIELD_DECLARATION } from "../helpers/config-declaration";
 import { buildFilterSource, type BuiltFilter } from "../helpers/filter-build";
 import { userProject } from "../helpers/user-project";
 // @ts-expect-error: plain JavaScript module without types
@@ -24,54 +25,7 @@ const PRELUDE = [
 
 // A configuration with every kind of field. onConfigure logs what it read (or the error) and
 // accepts, so that one module answers for many configurations.
-const DECLARED = `
-/** One rule. */
-// @ts-ignore: decorator
-@pluginConfig
-class Rule {
-  /** The header to match. */
-  header!: string;
-  /** @enum exact|prefix */
-  mode: string = "exact";
-  weight: f64 = 1.5;
-}
-
-/**
- * Test configuration.
- *
- * Everything a test needs.
- */
-// @ts-ignore: decorator
-@pluginConfig
-class Config {
-  /** Keys every body needs. */
-  requiredKeys: Array<string> = [];
-  limit: u32 = 10;
-  big: i64 = 0;
-  small: i8 = -1;
-  enabled: bool = false;
-  name: string | null = null;
-  rules: Array<Rule> = [];
-  labels: Map<string, i32> = new Map<string, i32>();
-  first: Rule | null = null;
-  ratio: f32 = 0.5;
-}
-
-function show(config: Config): string {
-  let rules = "";
-  for (let i = 0; i < config.rules.length; i++) {
-    const rule = config.rules[i];
-    rules += (i > 0 ? "," : "") + rule.header + "/" + rule.mode + "/" + rule.weight.toString();
-  }
-  const keys = config.labels.keys();
-  let labels = "";
-  for (let i = 0; i < keys.length; i++) labels += (i > 0 ? "," : "") + keys[i] + "=" + config.labels.get(keys[i]).toString();
-  return "keys=" + config.requiredKeys.join(",") + " limit=" + config.limit.toString() + " big=" + config.big.toString() +
-    " small=" + config.small.toString() + " enabled=" + (config.enabled ? "true" : "false") +
-    " name=" + (config.name === null ? "null" : config.name!) + " rules=[" + rules + "] labels={" + labels + "}" +
-    " first=" + (config.first === null ? "null" : config.first!.header) + " ratio=" + config.ratio.toString();
-}
-
+const DECLARED = EVERY_FIELD_DECLARATION + `
 class Root extends RootContext {
   onConfigure(size: u32): bool {
     const config = parseConfig<Config>(this.pluginConfiguration());
