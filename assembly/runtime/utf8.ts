@@ -27,11 +27,6 @@
   return (v - 0x01010101) & ~v;
 }
 
-/** Top bits set where a byte of `word` is below `limit`, at most 0x80 (mask with TOP_BITS). */
-// @ts-ignore: decorator
-@inline export function bytesBelow(word: u32, limit: u32): u32 {
-  return (word - limit * 0x01010101) & ~word;
-}
 
 /** The top bit of each of eight bytes. */
 // @ts-ignore: decorator
@@ -40,8 +35,8 @@
 /**
  * Top bits set (the rest cleared) where a byte of `word` (eight bytes) needs a JSON string
  * reader's attention: below 0x20, a quote, a backslash, or from 0x80; 0 when none does. The
- * tests of bytesBelow and bytesEqual without their `& ~word` parts: or'ed with `word` itself, the
- * top bit those parts clear is set anyway. The lowest bit set (ctz) is always a byte that
+ * subtractions of bytesEqual's test (and of the same test for "below 0x20") without their
+ * `& ~word` parts: or'ed with `word` itself, the top bit those parts clear is set anyway. The lowest bit set (ctz) is always a byte that
  * matches: a borrow only runs upward from a match, so it can raise bits above it, never below.
  */
 // @ts-ignore: decorator
