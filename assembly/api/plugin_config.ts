@@ -230,7 +230,8 @@ export class ConfigReader {
   expectInteger(at: usize, end: usize, bits: i32, signed: bool): bool {
     const isNumber = kindAt(at) == CONFIG_NUMBER;
     let p = at;
-    const negative = load<u8>(p) == 0x2d;
+    // Only a number's first byte is read: after a broken-off reading `at` may be the text's end.
+    const negative = isNumber && load<u8>(p) == 0x2d;
     if (negative) p++;
     let magnitude: u64 = 0;
     let fits = isNumber;
